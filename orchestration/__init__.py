@@ -1,0 +1,1 @@
+"""eduhouse: the Dagster code location of the regional education lakehouse."""

@@ -1,0 +1,24 @@
+"""The one Definitions of the eduhouse code location, merged from each part."""
+
+from __future__ import annotations
+
+import importlib
+
+import dagster as dg
+
+from orchestration.resources import default_resources
+
+# Each part owns its assets, checks, sensors and schedules in <part>/definitions.py.
+PARTS = ("landing", "transform", "quality", "reporting", "governance", "automation")
+
+
+def _part_defs(part: str) -> dg.Definitions:
+    return importlib.import_module(f"orchestration.{part}.definitions").defs
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions.merge(
+        *(_part_defs(part) for part in PARTS),
+        dg.Definitions(resources=default_resources()),
+    )

@@ -1,0 +1,82 @@
+"""Where everything lives in the lake. The one place that knows the folder layout.
+
+    <lake>/inbox/<source>/...                deliveries, immutable (SOURCES.md)
+    <lake>/ledger/<source>/<delivery>.parquet one row per delivery landed
+    <lake>/bronze/<source>/<table>/...       validated records, Parquet (zstd)
+    <lake>/quarantine/<source>/<delivery>.parquet  rejected records with reasons
+    <lake>/warehouse/eduhouse.duckdb         dbt's database; only dbt opens it
+    <lake>/marts/<name>.parquet              public marts for apps (pseudonymous)
+    <lake>/restricted/<name>.parquet         restricted marts (identities, psych)
+    <lake>/quality/                          validation results and data docs
+    <lake>/reports/                          rendered role reports and the audit
+    <lake>/alerts/alerts.jsonl               operational alerts
+    <lake>/simulator/                        simulator ground truth (never in inbox)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+SOURCES = ("roster", "xapi", "exams", "catalog", "fitness", "psych", "governance", "access")
+TIME_BASED_SOURCES = ("xapi", "access")
+
+
+@dataclass(frozen=True)
+class LakePaths:
+    root: Path
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    def inbox_for(self, source: str) -> Path:
+        return self.inbox / source
+
+    @property
+    def ledger(self) -> Path:
+        return self.root / "ledger"
+
+    @property
+    def bronze(self) -> Path:
+        return self.root / "bronze"
+
+    def bronze_table(self, source: str, table: str) -> Path:
+        return self.bronze / source / table
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse" / "eduhouse.duckdb"
+
+    @property
+    def marts(self) -> Path:
+        return self.root / "marts"
+
+    @property
+    def marts_staging(self) -> Path:
+        """dbt writes mart exports here; they are renamed into marts/ once complete."""
+        return self.root / "marts" / ".staging"
+
+    @property
+    def restricted(self) -> Path:
+        return self.root / "restricted"
+
+    @property
+    def quality(self) -> Path:
+        return self.root / "quality"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def alerts(self) -> Path:
+        return self.root / "alerts"
+
+    @property
+    def simulator(self) -> Path:
+        return self.root / "simulator"

@@ -1,0 +1,1 @@
+"""eduhouse run: materialize every asset for what is in the inbox."""

@@ -1,0 +1,49 @@
+"""Deployment settings, read once from the environment.
+
+Everything that differs between a laptop, CI and a bureau's server lives here, so no
+module reads ``os.environ`` on its own.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+REPORTS_DIR = REPO_ROOT / "reports"
+
+# Used only when EDUHOUSE_PSEUDONYM_SECRET is unset (demo, tests). A real deployment
+# sets its own secret; student keys are stable only while the secret is.
+DEV_PSEUDONYM_SECRET = "eduhouse-dev-secret-not-for-production"
+
+
+@dataclass(frozen=True)
+class Settings:
+    lake: Path
+    timezone: str = "Asia/Shanghai"
+    pseudonym_secret: str = DEV_PSEUDONYM_SECRET
+    min_cell: int = 10
+    top_n: int = 200
+    # First day of the daily partitions: no delivery may carry an earlier local date.
+    partitions_start: str = "2021-01-01"
+    alert_webhook_url: str | None = None
+
+    @classmethod
+    def from_env(cls, lake: str | Path | None = None) -> Settings:
+        env = os.environ
+        return cls(
+            lake=Path(lake or env.get("EDUHOUSE_LAKE", "lake")).resolve(),
+            timezone=env.get("EDUHOUSE_TZ", "Asia/Shanghai"),
+            pseudonym_secret=env.get("EDUHOUSE_PSEUDONYM_SECRET", DEV_PSEUDONYM_SECRET),
+            min_cell=int(env.get("EDUHOUSE_MIN_CELL", "10")),
+            top_n=int(env.get("EDUHOUSE_TOP_N", "200")),
+            partitions_start=env.get("EDUHOUSE_PARTITIONS_START", "2021-01-01"),
+            alert_webhook_url=env.get("EDUHOUSE_ALERT_WEBHOOK_URL") or None,
+        )
+
+
+def get_settings(lake: str | Path | None = None) -> Settings:
+    return Settings.from_env(lake)
