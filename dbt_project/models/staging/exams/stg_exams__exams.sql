@@ -1,0 +1,15 @@
+-- One row per exam: the version from the latest delivery (a corrected exam comes under a
+-- new delivery name and supersedes by exam_id and landing time).
+select
+    exam_id,
+    nullif(trim(name), '') as exam_name,
+    lower(trim(kind)) as kind,
+    nullif(trim(academic_session), '') as academic_session,
+    {{ grade_code('grade') }} as grade,
+    lower(trim(subject)) as subject,
+    exam_date,
+    nullif(trim("org_sourcedId"), '') as org_sourced_id,
+    _delivery,
+    _landed_at
+from {{ latest_by_key(bronze_relation('exams', 'exams'), 'exam_id', modified_col='"_landed_at"') }}
+where exam_id is not null

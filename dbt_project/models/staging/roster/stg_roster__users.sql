@@ -1,0 +1,23 @@
+-- People (students, teachers, parents/guardians, administrators) at their latest version.
+select
+    "sourcedId" as user_sourced_id,
+    coalesce(lower(nullif(trim(status), '')), 'active') as status,
+    "dateLastModified" as date_last_modified,
+    coalesce("enabledUser", true) as enabled_user,
+    coalesce("orgSourcedIds", []) as org_sourced_ids,
+    lower(role) as role,
+    username,
+    coalesce("userIds", []) as user_ids,
+    "givenName" as given_name,
+    "familyName" as family_name,
+    "middleName" as middle_name,
+    identifier as user_identifier,
+    email,
+    sms,
+    phone,
+    coalesce("agentSourcedIds", []) as agent_sourced_ids,
+    list_transform(coalesce(grades, []), g -> {{ grade_code('g') }}) as grades,
+    _delivery,
+    _landed_at
+from {{ latest_by_key(bronze_relation('roster', 'users'), '"sourcedId"') }}
+where {{ is_not_deleted() }}

@@ -1,0 +1,54 @@
+"""A Dagster logger that prints one short line per step, for people at a terminal."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+import dagster as dg
+
+_SHOWN = {
+    "STEP_START": "…",
+    "STEP_SUCCESS": "✓",
+    "STEP_FAILURE": "✗",
+    "STEP_SKIPPED": "-",
+    "STEP_UP_FOR_RETRY": "↻",
+}
+
+
+class _StepLineHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self._started: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", {}) or {}
+        event = meta.get("dagster_event")
+        if event is None:
+            return
+        kind = event.event_type_value
+        step = event.step_key or ""
+        if kind == "STEP_START":
+            self._started[step] = time.monotonic()
+            return  # the finishing line says enough; a start line per step is noise
+        if kind == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data.evaluation
+            mark = "✓" if evaluation.passed else ("✗" if evaluation.severity.value == "ERROR" else "!")
+            print(f"    {mark} check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}", file=sys.stderr)
+            return
+        if kind not in _SHOWN:
+            return
+        took = time.monotonic() - self._started.pop(step, time.monotonic())
+        line = f"  {_SHOWN[kind]} {step} ({took:.1f}s)"
+        if kind == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            line += f": {error.message.strip().splitlines()[0] if error else ''}"
+        print(line, file=sys.stderr, flush=True)
+
+
+@dg.logger(description="One line per finished step and per asset check, on stderr.")
+def step_lines(_init_context) -> logging.Logger:
+    logger = logging.Logger("eduhouse.progress", level=logging.DEBUG)
+    logger.addHandler(_StepLineHandler())
+    return logger

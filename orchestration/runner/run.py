@@ -1,0 +1,159 @@
+"""`eduhouse run`: materialize every asset for what is in the inbox, in as few runs as
+Dagster allows, and say what was landed, quarantined and built.
+
+Run 1 holds everything that is unpartitioned plus the daily partitions the inbox's new
+deliveries touch (one range, landed by single-run backfill). Monthly assets follow, one
+run per month touched. Runs go through the Dagster instance, so they show in the UI.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.dagster_home import get_instance
+from orchestration.lake import TIME_BASED_SOURCES, LakePaths
+from orchestration.runner.stages import plan_stages
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+@dataclass
+class RunOutcome:
+    label: str
+    run_id: str
+    success: bool
+    seconds: float
+    failed_steps: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    warned_checks: list[str] = field(default_factory=list)
+    checks_passed: int = 0
+
+
+def _pending_dates(lake: Path) -> list[str]:
+    """Local dates the not-yet-landed time-based deliveries contain."""
+    from orchestration.landing import pending_dates
+
+    dates: set[str] = set()
+    for source in TIME_BASED_SOURCES:
+        dates.update(pending_dates(lake, source))
+    return sorted(dates)
+
+
+def _execute(job: dg.JobDefinition, instance, label, keys, tags) -> RunOutcome:
+    print(f"▶ {label}: {len(keys)} assets", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    result = job.execute_in_process(
+        instance=instance,
+        asset_selection=keys,
+        tags={"eduhouse/trigger": "cli", **tags},
+        raise_on_error=False,
+        run_config={"loggers": {"step_lines": {}}},
+    )
+    outcome = RunOutcome(label, result.run_id, result.success, time.monotonic() - started)
+    outcome.failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    for evaluation in result.get_asset_check_evaluations():
+        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        if evaluation.passed:
+            outcome.checks_passed += 1
+        elif evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            outcome.failed_checks.append(name)
+        else:
+            outcome.warned_checks.append(name)
+    return outcome
+
+
+def run_everything(lake: Path, instance: dg.DagsterInstance | None = None) -> list[RunOutcome]:
+    """Materialize the whole graph for `lake`. Returns one outcome per Dagster run."""
+    os.environ["EDUHOUSE_LAKE"] = str(lake)
+    from orchestration.definitions import defs as load_defs
+    from orchestration.runner.progress import step_lines
+
+    instance = instance or get_instance()
+    defs = dg.Definitions.merge(load_defs(), dg.Definitions(loggers={"step_lines": step_lines}))
+    job = defs.resolve_implicit_global_asset_job_def()
+    stages = plan_stages(defs.resolve_asset_graph())
+
+    dates = _pending_dates(lake)
+    first_keys: list[dg.AssetKey] = []
+    daily_def = None
+    monthly = []
+    for stage in stages:
+        if stage.kind == "none":
+            first_keys += stage.asset_keys
+        elif stage.kind == "monthly":
+            monthly.append(stage)
+        else:
+            daily_def = stage.partitions_def
+            valid = set(stage.partitions_def.get_partition_keys()) if dates else set()
+            if dates and set(dates) <= valid:
+                first_keys += stage.asset_keys
+            elif dates:
+                print(f"! dates outside the partitions ({dates[0]}..{dates[-1]}); set EDUHOUSE_PARTITIONS_START", file=sys.stderr)
+
+    tags = {}
+    if dates and daily_def is not None:
+        tags = {RANGE_START: dates[0], RANGE_END: dates[-1]}
+        print(f"  new learning and access logs for {dates[0]} .. {dates[-1]} ({len(dates)} days)", file=sys.stderr)
+    outcomes = [_execute(job, instance, "ingest, model, check, report", first_keys, tags)]
+
+    months = sorted({d[:7] for d in dates})
+    for stage in monthly:
+        valid = set(stage.partitions_def.get_partition_keys())
+        for month in months:
+            key = f"{month}-01"
+            if key in valid:
+                outcomes.append(_execute(job, instance, f"{stage.name} {month}", stage.asset_keys, {"dagster/partition": key}))
+    return outcomes
+
+
+def summarize(lake: Path, outcomes: list[RunOutcome]) -> str:
+    """The closing lines: what was landed, quarantined and built, and where to look."""
+    import duckdb
+
+    paths = LakePaths(lake)
+    lines = ["", "Summary"]
+    con = duckdb.connect()
+    if any(paths.ledger.glob("*/*.parquet")):
+        rows = con.execute(
+            f"""select source, count(*) deliveries, sum(records_in), sum(landed), sum(quarantined),
+                   count(*) filter (where status = 'duplicate'), count(*) filter (where status = 'unreadable')
+                from read_parquet('{paths.ledger}/*/*.parquet', union_by_name=true)
+                group by source order by source"""
+        ).fetchall()
+        lines.append(f"  {'source':<11}{'deliveries':>11}{'records':>12}{'landed':>12}{'quarantined':>13}  duplicates/unreadable")
+        for source, deliveries, records, landed, quarantined, dup, bad in rows:
+            lines.append(
+                f"  {source:<11}{deliveries:>11,}{records or 0:>12,}{landed or 0:>12,}{quarantined or 0:>13,}  {dup}/{bad}"
+            )
+    marts = sorted(p.stem for p in paths.marts.glob("*.parquet"))
+    if marts:
+        lines.append(f"  public marts ({len(marts)}): {paths.marts}/  [{', '.join(marts)}]")
+    restricted = sorted(p.stem for p in paths.restricted.glob("*.parquet"))
+    if restricted:
+        lines.append(f"  restricted marts ({len(restricted)}): {paths.restricted}/")
+    pages = list(paths.reports.rglob("*.html")) if paths.reports.exists() else []
+    if pages:
+        lines.append(f"  reports: {len(pages):,} pages under {paths.reports}/")
+        for name in ("district_admin", "index"):
+            hits = sorted(p for p in pages if p.stem.startswith(name) or p.parent.name == name)
+            if hits:
+                lines.append(f"  open: {hits[0]}")
+                break
+    for outcome in outcomes:
+        state = "ok" if outcome.success and not outcome.failed_checks else "FAILED"
+        lines.append(
+            f"  run {outcome.run_id[:8]} {outcome.label}: {state} in {outcome.seconds:.0f}s, "
+            f"checks {outcome.checks_passed} passed, {len(outcome.warned_checks)} warned, {len(outcome.failed_checks)} failed"
+        )
+        for step in outcome.failed_steps:
+            lines.append(f"    failed step: {step}")
+        for check in outcome.failed_checks:
+            lines.append(f"    failed check (error): {check}")
+    return "\n".join(lines)
