@@ -1,4 +1,28 @@
+"""Operations: inbox sensor, downstream automation, alerts, publication, retention."""
+
 import dagster as dg
 
-# Filled in by this part: its assets, checks, sensors and schedules.
-defs = dg.Definitions()
+from orchestration.automation.jobs import (
+    downstream_job,
+    landing_daily_job,
+    landing_job,
+    monthly_publication_schedule,
+    publication_job,
+    retention_job,
+    retention_schedule,
+)
+from orchestration.automation.publication import monthly_publication
+from orchestration.automation.retention import retention
+from orchestration.automation.sensors import (
+    check_failure_alert,
+    downstream_automation,
+    inbox_sensor,
+    run_failure_alert,
+)
+
+defs = dg.Definitions(
+    assets=[monthly_publication, retention],
+    jobs=[landing_job, landing_daily_job, downstream_job, publication_job, retention_job],
+    schedules=[monthly_publication_schedule, retention_schedule],
+    sensors=[inbox_sensor, downstream_automation, run_failure_alert, check_failure_alert],
+)

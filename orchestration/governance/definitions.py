@@ -1,4 +1,7 @@
+"""governance: the audit report asset (the audit's models are dbt assets of transform)."""
+
 import dagster as dg
 
-# Filled in by this part: its assets, checks, sensors and schedules.
-defs = dg.Definitions()
+from orchestration.governance.assets import governance_audit
+
+defs = dg.Definitions(assets=[governance_audit])

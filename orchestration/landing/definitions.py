@@ -1,4 +1,7 @@
+"""The landing part of the code location: bronze assets and their conservation checks."""
+
 import dagster as dg
 
-# Filled in by this part: its assets, checks, sensors and schedules.
-defs = dg.Definitions()
+from orchestration.landing.assets import landing_assets, landing_checks
+
+defs = dg.Definitions(assets=landing_assets, asset_checks=landing_checks)

@@ -7,13 +7,13 @@ overwrites exactly its own files and never duplicates rows.
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from pathlib import Path
 
 import duckdb
 
-PARQUET = "FORMAT parquet, COMPRESSION zstd"
+# zstd level 1: a few percent larger than the default level, much faster to write.
+PARQUET = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
 
 
 def copy_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, target: Path) -> None:
@@ -29,41 +29,23 @@ def copy_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, target: Path) -
 
 
 def copy_partitioned(
-    con: duckdb.DuckDBPyConnection, select_sql: str, table_dir: Path, delivery_id: str
+    con: duckdb.DuckDBPyConnection, select_sql: str, table_dir: Path, delivery_id: str,
+    dates: list[str],
 ) -> list[str]:
     """Write rows to ``table_dir/local_date=D/<delivery_id>.parquet`` for each local date.
 
-    One COPY with PARTITION_BY into a temp folder, then each file is renamed into place;
-    files of this delivery for dates it no longer has are removed. Returns the dates.
+    One filtered COPY per date (a delivery holds a few dates; this is much cheaper than
+    ``PARTITION_BY``), each atomic; files of this delivery for dates it no longer has
+    are removed. Returns the dates written.
     """
     table_dir.mkdir(parents=True, exist_ok=True)
-    tmp = table_dir / f".tmp-{delivery_id}-{uuid.uuid4().hex}"
-    try:
-        con.execute(
-            f"COPY ({select_sql}) TO '{_q(tmp)}' ({PARQUET}, PARTITION_BY (local_date), "
-            f"WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part_{{i}}')"
-        )
-        written: list[str] = []
-        for part_dir in sorted(tmp.glob("local_date=*")):
-            files = sorted(part_dir.glob("*.parquet"))
-            if not files:
-                continue
-            local_date = part_dir.name.split("=", 1)[1]
-            dest_dir = table_dir / part_dir.name
-            dest_dir.mkdir(parents=True, exist_ok=True)
-            if len(files) > 1:  # merge thread outputs into the one per-delivery file
-                merged = part_dir / "merged.parquet.tmp"
-                paths = ", ".join(f"'{_q(f)}'" for f in files)
-                con.execute(f"COPY (SELECT * FROM read_parquet([{paths}])) TO '{_q(merged)}' ({PARQUET})")
-                files = [merged]
-            os.replace(files[0], dest_dir / f"{delivery_id}.parquet")
-            written.append(local_date)
-        for stale in table_dir.glob(f"local_date=*/{delivery_id}.parquet"):
-            if stale.parent.name.split("=", 1)[1] not in written:
-                stale.unlink()
-        return written
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    for d in dates:
+        copy_atomic(con, f"SELECT * FROM ({select_sql}) WHERE local_date = DATE '{d}'",
+                    table_dir / f"local_date={d}" / f"{delivery_id}.parquet")
+    for stale in table_dir.glob(f"local_date=*/{delivery_id}.parquet"):
+        if stale.parent.name.split("=", 1)[1] not in dates:
+            stale.unlink()
+    return dates
 
 
 def remove_delivery(table_dir: Path, delivery_id: str) -> None:

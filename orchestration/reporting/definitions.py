@@ -1,4 +1,7 @@
+"""reporting: the nine role reports and their index as Dagster assets."""
+
 import dagster as dg
 
-# Filled in by this part: its assets, checks, sensors and schedules.
-defs = dg.Definitions()
+from orchestration.reporting.assets import role_reports
+
+defs = dg.Definitions(assets=[role_reports])

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-SUPPRESSED_FLAG = "_suppressed"
+SUPPRESSED_FLAG = "is_suppressed"
 
 
 def primary_mask(counts: Iterable[float | None], min_cell: int) -> np.ndarray:
@@ -82,7 +82,7 @@ def suppress_frame(
     line_cols: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Return a copy of ``frame`` with ``value_cols`` set to None on suppressed rows and a
-    boolean ``_suppressed`` column.
+    boolean ``is_suppressed`` column.
 
     Rows are the cells of one column whose total is shown (``total_shown``); with
     ``line_cols`` the rows are split into independent lines (e.g. one per segment or

@@ -42,25 +42,32 @@ def format_rows(columns: dict[str, object]) -> tuple[str, pa.Array]:
     return ",".join(names), rows
 
 
-def write_lines(path: Path, header: str, rows: pa.Array, encoding: str = "utf-8") -> None:
-    """Write header + rows with LF line ends (a final newline included)."""
+def write_lines(path: Path, header: str, rows: pa.Array, encoding: str = "utf-8", *,
+                windows: bool = False) -> None:
+    """Write header + rows with a final newline; `windows` = UTF-8 BOM and CRLF line ends,
+    as spreadsheet exports on Windows do."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = "\n".join([header, *rows.to_pylist()]) + "\n" if encoding != "utf-8" else None
-    if body is not None:
-        path.write_bytes(body.encode(encoding))
+    if encoding != "utf-8":
+        path.write_bytes(("\n".join([header, *rows.to_pylist()]) + "\n").encode(encoding))
         return
+    end = "\r\n" if windows else "\n"
     with open(path, "wb") as fh:
-        fh.write((header + "\n").encode())
+        fh.write((("\ufeff" if windows else "") + header + end).encode())
         if len(rows):
-            fh.write(joined_bytes(rows))
+            fh.write(joined_view(rows, end))
 
 
-def joined_bytes(rows: pa.Array) -> bytes:
-    """The rows as one UTF-8 buffer, each followed by a newline, without a Python loop."""
-    with_nl = pc.binary_join_element_wise(rows, "\n", "")
+def joined_view(rows: pa.Array, end: str = "\n") -> memoryview:
+    """The rows as one UTF-8 buffer, each followed by a line end, without a Python loop
+    (a view on an Arrow buffer: no further copy)."""
+    with_nl = pc.binary_join_element_wise(rows, end, "")
     offsets = np.frombuffer(with_nl.buffers()[1], dtype=np.int32)
     first, last = offsets[with_nl.offset], offsets[with_nl.offset + len(with_nl)]
-    return memoryview(with_nl.buffers()[2])[first:last].tobytes()
+    return memoryview(with_nl.buffers()[2])[first:last]
+
+
+def joined_bytes(rows: pa.Array, end: str = "\n") -> bytes:
+    return joined_view(rows, end).tobytes()
 
 
 def write_csv(path: Path, columns: dict[str, object], encoding: str = "utf-8") -> int:

@@ -38,12 +38,14 @@ class ScaleSpec:
     schools: dict[str, int]
     classes_per_grade: dict[str, tuple[int, int]]
     class_size: tuple[int, int]
+    # subjects the exam office sets district exams in (None: all taught subjects)
+    exam_subjects: tuple[str, ...] | None = None
 
 
 SCALES: dict[str, ScaleSpec] = {
     # tiny: one junior and one senior school (grade 12 exists), ~200 students.
     "tiny": ScaleSpec(1, {"primary": 0, "junior": 1, "senior": 1},
-                      {"junior": (1, 1), "senior": (1, 1)}, (31, 36)),
+                      {"junior": (1, 1), "senior": (1, 1)}, (31, 36), ("chinese", "math", "english")),
     "small": ScaleSpec(1, {"primary": 4, "junior": 2, "senior": 2},
                        {"primary": (2, 2), "junior": (2, 4), "senior": (2, 3)}, (35, 45)),
     "district": ScaleSpec(1, {"primary": 70, "junior": 30, "senior": 20},

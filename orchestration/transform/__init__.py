@@ -1,1 +1,1 @@
-"""transform"""
+"""transform: dbt models as Dagster assets, marts exported to Parquet."""

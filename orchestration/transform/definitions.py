@@ -1,4 +1,20 @@
-import dagster as dg
+"""transform: the dbt project (staging → intermediate → marts) as Dagster assets."""
 
-# Filled in by this part: its assets, checks, sensors and schedules.
-defs = dg.Definitions()
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.transform.assets import build_dbt_assets, load_manifest
+from orchestration.transform.project import dbt_executable, eduhouse_dbt_project
+
+
+def build_defs() -> dg.Definitions:
+    manifest = load_manifest()
+    resources = {"dbt": DbtCliResource(project_dir=eduhouse_dbt_project, dbt_executable=dbt_executable())}
+    if manifest is None:
+        return dg.Definitions(resources=resources)
+    return dg.Definitions(assets=[build_dbt_assets(manifest)], resources=resources)
+
+
+defs = build_defs()

@@ -33,7 +33,7 @@ def test_two_hidden_cells_need_no_complement():
 def test_no_total_no_complement():
     frame = pd.DataFrame({"n": [30, 5, 12], "rate": [0.5, 0.2, 0.3]})
     out = suppress_frame(frame, "n", ["rate"], 10, total_shown=False)
-    assert out["_suppressed"].tolist() == [False, True, False]
+    assert out["is_suppressed"].tolist() == [False, True, False]
     assert out["rate"].tolist() == [0.5, None, 0.3]
 
 
@@ -46,12 +46,12 @@ def test_frame_suppression_hides_values_and_complements_per_line():
         }
     )
     out = suppress_frame(frame, "n", ["online"], 10, line_cols=["segment"])
-    assert out["_suppressed"].tolist() == [False, True, True, True, True]
+    assert out["is_suppressed"].tolist() == [False, True, True, True, True]
     assert out["online"].tolist()[0] == 50
     assert out["online"].tolist()[1:] == [None, None, None, None]
     # the hidden cells cannot be recovered: the shown junior total minus shown cells
     # leaves the sum of at least two hidden cells
-    junior_hidden = out[(out.segment == "junior") & out._suppressed]
+    junior_hidden = out[(out.segment == "junior") & out.is_suppressed]
     assert len(junior_hidden) >= 2
 
 

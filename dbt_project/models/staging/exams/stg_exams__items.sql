@@ -5,7 +5,7 @@ select
     item_id,
     max_score,
     coalesce(
-        list_filter(list_transform(knowledge_point_ids, k -> nullif(trim(k), '')), k -> k is not null),
+        list_filter(list_transform(knowledge_point_ids, lambda k: nullif(trim(k), '')), lambda k: k is not null),
         []::varchar[]
     ) as knowledge_point_ids,
     upper(nullif(trim(ability), '')) as ability,

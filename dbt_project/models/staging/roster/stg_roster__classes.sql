@@ -4,7 +4,7 @@ select
     coalesce(lower(nullif(trim(status), '')), 'active') as status,
     "dateLastModified" as date_last_modified,
     title as class_title,
-    list_transform(coalesce(grades, []), g -> {{ grade_code('g') }}) as grades,
+    list_transform(coalesce(grades, []), lambda g: {{ grade_code('g') }}) as grades,
     "courseSourcedId" as course_sourced_id,
     "classCode" as class_code,
     lower("classType") as class_type,

@@ -6,7 +6,7 @@ select
     "schoolYearSourcedId" as school_year_sourced_id,
     title as course_title,
     "courseCode" as course_code,
-    list_transform(coalesce(grades, []), g -> {{ grade_code('g') }}) as grades,
+    list_transform(coalesce(grades, []), lambda g: {{ grade_code('g') }}) as grades,
     "orgSourcedId" as org_sourced_id,
     coalesce(subjects, []) as subjects,
     coalesce("subjectCodes", []) as subject_codes,

@@ -16,7 +16,7 @@ select
     sms,
     phone,
     coalesce("agentSourcedIds", []) as agent_sourced_ids,
-    list_transform(coalesce(grades, []), g -> {{ grade_code('g') }}) as grades,
+    list_transform(coalesce(grades, []), lambda g: {{ grade_code('g') }}) as grades,
     _delivery,
     _landed_at
 from {{ latest_by_key(bronze_relation('roster', 'users'), '"sourcedId"') }}

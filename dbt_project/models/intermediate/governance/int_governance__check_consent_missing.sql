@@ -1,0 +1,71 @@
+-- Student-level uses that need consent (research always; an under-14's health or psych
+-- data unless own teachers teach or a guardian reads their own child) without a consent
+-- for that student, purpose and data category covering the event's time.
+with rules as (
+    select * from {{ ref('governance_consent_rules') }}
+),
+
+required_purposes as (
+    select list(purpose) as purposes from rules where rule = 'required_purpose'
+),
+
+under_14 as (
+    select list(category) as categories, max(cast(value as integer)) as age
+    from rules where rule = 'under_14_category'
+),
+
+exempt as (
+    select role, purpose from rules where rule = 'exempt'
+),
+
+uses as (
+    select
+        s.*,
+        i.birth_date,
+        list_intersect(s.classes_read, u.categories) as sensitive_categories,
+        list_contains(r.purposes, s.purpose) as purpose_needs_consent,
+        i.birth_date is not null and i.birth_date > s.local_date - to_years(u.age) as is_under_14,
+        x.role is not null as is_exempt
+    from {{ ref('int_governance__event_subjects') }} as s
+    cross join required_purposes as r
+    cross join under_14 as u
+    left join {{ ref('student_identity') }} as i on i.student_sourced_id = s.subject_id
+    left join exempt as x on x.role = s.role and x.purpose = s.purpose
+    where s.purpose is not null
+),
+
+needing as (
+    select
+        *,
+        coalesce(sensitive_categories[1], 'learning') as consent_category
+    from uses
+    where purpose_needs_consent
+       or (is_under_14 and len(sensitive_categories) > 0 and not is_exempt)
+),
+
+consented as (
+    select distinct n.event_id, n.subject_id
+    from needing as n
+    inner join {{ ref('stg_governance__consents') }} as c
+        on c.student_sourced_id = n.subject_id
+        and c.purpose = n.purpose
+        and c.data_category in (n.consent_category, 'all')
+        and coalesce(c.status, 'given') not in ('refused', 'denied')
+        and c.given_at <= n.event_time
+        and (c.withdrawn_at is null or c.withdrawn_at > n.event_time)
+)
+
+select
+    'consent_missing' as check_name,
+    n.principal_id,
+    n.grant_id,
+    list(distinct n.event_id) as event_ids,
+    count(distinct n.event_id) || ' use(s) for ' || string_agg(distinct n.purpose, ', ') || ' of '
+        || count(distinct n.subject_id) || ' student(s) without valid consent ('
+        || string_agg(distinct n.consent_category, ', ') || '), e.g. ' || min(n.subject_id) as evidence,
+    min(n.event_time) as first_seen,
+    max(n.event_time) as last_seen
+from needing as n
+left join consented as c on c.event_id = n.event_id and c.subject_id = n.subject_id
+where c.event_id is null
+group by n.principal_id, n.grant_id

@@ -1,0 +1,83 @@
+-- Access-log integrity: gaps in each client app's seq (events lost or removed), events
+-- missing required fields, and event ids delivered more than once.
+with lines as (
+    select *, coalesce(event_id, _delivery || ':' || _position) as line_id
+    from {{ ref('stg_access__events') }}
+),
+
+seqs as (
+    select client_app, seq, min(event_id) as event_id, min(event_time) as event_time,
+        lag(seq) over (partition by client_app order by seq) as previous_seq
+    from lines
+    where client_app is not null and seq is not null
+    group by client_app, seq
+),
+
+gaps as (
+    select
+        'log_sequence_gap' as check_name,
+        cast(null as varchar) as principal_id,
+        cast(null as varchar) as grant_id,
+        [event_id] as event_ids,
+        client_app || ': seq ' || previous_seq || ' -> ' || seq || ' (' || (seq - previous_seq - 1)
+            || ' event(s) missing)' as evidence,
+        event_time as first_seen,
+        event_time as last_seen
+    from seqs
+    where seq - previous_seq > 1
+),
+
+missing as (
+    select
+        'log_missing_fields' as check_name,
+        principal_id,
+        grant_id,
+        list(line_id order by line_id) as event_ids,
+        count(*) || ' event(s) missing ' || array_to_string(list_distinct(flatten(list(missing_fields))), ', ') as evidence,
+        min(event_time) as first_seen,
+        max(event_time) as last_seen
+    from (
+        select *, list_filter([
+            case when event_id is null then 'event_id' end,
+            case when seq is null then 'seq' end,
+            case when event_time is null then 'event_time' end,
+            case when principal_id is null then 'principal_id' end,
+            case when role is null then 'role' end,
+            case when client_app is null then 'client_app' end,
+            case when action is null then 'action' end,
+            case when resource is null then 'resource' end,
+            case when purpose is null then 'purpose' end,
+            case when decision is null then 'decision' end
+        ], lambda f: f is not null) as missing_fields
+        from lines
+        where occurrence = 1 or event_id is null
+    )
+    where len(missing_fields) > 0
+    group by principal_id, grant_id
+),
+
+duplicates as (
+    select
+        'log_duplicate_event' as check_name,
+        principal_id,
+        grant_id,
+        list(event_id order by event_id) as event_ids,
+        count(*) || ' event id(s) delivered more than once (' || sum(copies) || ' lines)' as evidence,
+        min(event_time) as first_seen,
+        max(event_time) as last_seen
+    from (
+        select event_id, count(*) as copies, arg_min(principal_id, occurrence) as principal_id,
+            arg_min(grant_id, occurrence) as grant_id, min(event_time) as event_time
+        from lines
+        where event_id is not null
+        group by event_id
+        having count(*) > 1
+    )
+    group by principal_id, grant_id
+)
+
+select * from gaps
+union all
+select * from missing
+union all
+select * from duplicates

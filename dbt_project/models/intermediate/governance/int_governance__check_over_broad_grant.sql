@@ -1,0 +1,12 @@
+-- Active grants that give more than the role's template (scope, resource, actions,
+-- purposes or sensitivity).
+select
+    'over_broad_grant' as check_name,
+    principal_id,
+    grant_id,
+    cast([] as varchar[]) as event_ids,
+    coalesce(role, '?') || ' grant on ' || coalesce(resource, '?') || ': ' || array_to_string(exceeds_reasons, '; ') as evidence,
+    valid_from as first_seen,
+    valid_from as last_seen
+from {{ ref('int_governance__grants') }}
+where is_active and exceeds_template

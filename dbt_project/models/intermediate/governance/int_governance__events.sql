@@ -1,0 +1,68 @@
+-- One row per access event (first occurrence of each event id), with the grant it cites
+-- and what that grant says about it. is_access: the event returned data (allowed or
+-- masked); denials are only counted for probing.
+with events as (
+    select * from {{ ref('stg_access__events') }}
+    where occurrence = 1 and event_id is not null
+),
+
+grants as (
+    select * from {{ ref('stg_governance__grants') }}
+),
+
+resources as (
+    select * from {{ ref('governance_resources') }}
+),
+
+classified as (
+    select model_name, column_name, classification from {{ ref('column_classification') }}
+),
+
+params as (
+    select * from {{ ref('int_governance__audit_params') }}
+),
+
+-- the classifications an event read: its resource's category plus its columns' classes
+event_classes as (
+    select e.event_id, list(distinct c.classification) as column_classes
+    from (select event_id, resource, unnest(columns) as column_name from events) as e
+    inner join classified as c on c.model_name = e.resource and c.column_name = e.column_name
+    group by e.event_id
+)
+
+select
+    e.event_id,
+    e.seq,
+    e.event_time,
+    e.local_date,
+    e.principal_id,
+    coalesce(e.role, g.role) as role,
+    e.client_app,
+    e.action,
+    e.resource,
+    e.columns,
+    e.purpose,
+    e.decision,
+    e.grant_id,
+    e.rows_returned,
+    e.subject_ids,
+    e.decision in ('allowed', 'masked') as is_access,
+    g.grant_id is not null as grant_found,
+    g.principal_id as grant_principal_id,
+    g.role as grant_role,
+    g.resource as grant_resource,
+    g.actions as grant_actions,
+    g.purposes as grant_purposes,
+    g.sensitive as grant_sensitive,
+    g.valid_from as grant_valid_from,
+    g.valid_to as grant_valid_to,
+    g.revoked_at as grant_revoked_at,
+    list_distinct(list_concat(coalesce(ec.column_classes, []), case when r.category is null then [] else [r.category] end)) as classes_read,
+    len(list_intersect(
+        list_concat(coalesce(ec.column_classes, []), case when r.category is null then [] else [r.category] end),
+        p.sensitive_classifications)) > 0 as reads_sensitive
+from events as e
+left join grants as g on g.grant_id = e.grant_id
+left join resources as r on r.resource = e.resource
+left join event_classes as ec on ec.event_id = e.event_id
+cross join params as p

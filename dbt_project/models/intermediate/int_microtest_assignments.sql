@@ -1,0 +1,21 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='local_date',
+    on_schema_change='append_new_columns'
+) }}
+-- Micro-tests assigned by teachers (`assign` statements): one row per micro-test, class
+-- (the statement's grouping) and local day. Incremental by local date.
+select
+    object_id as microtest_id,
+    grouping_class_sourced_id as class_sourced_id,
+    local_date,
+    any_value(month) as month,
+    min(actor_sourced_id) as teacher_sourced_id,
+    count(*) as assign_statements,
+    max(_loaded_at) as _loaded_at
+from {{ ref('stg_xapi__statements') }}
+where verb_id = {{ xapi_verb('assign') }}
+  and grouping_class_sourced_id is not null
+  and {{ dates_reloaded_since_last_run(ref('stg_xapi__statements')) }}
+group by object_id, grouping_class_sourced_id, local_date

@@ -1,0 +1,31 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='local_date',
+    on_schema_change='append_new_columns'
+) }}
+-- Students' work on micro-tests per local day: `answered` statements count against their
+-- parent micro-test (context parent), `completed` statements against their object.
+with events as (
+    select actor_sourced_id, parent_activity_id as microtest_id, local_date, month, 1 as answers, 0 as completions, _loaded_at
+    from {{ ref('stg_xapi__statements') }}
+    where verb_id = {{ xapi_verb('answered') }} and parent_activity_id is not null
+      and {{ dates_reloaded_since_last_run(ref('stg_xapi__statements')) }}
+    union all
+    select actor_sourced_id, object_id, local_date, month, 0, 1, _loaded_at
+    from {{ ref('stg_xapi__statements') }}
+    where verb_id = {{ xapi_verb('completed') }}
+      and {{ dates_reloaded_since_last_run(ref('stg_xapi__statements')) }}
+)
+
+select
+    actor_sourced_id as student_sourced_id,
+    microtest_id,
+    local_date,
+    any_value(month) as month,
+    sum(answers) as answers,
+    sum(completions) as completions,
+    max(_loaded_at) as _loaded_at
+from events
+where actor_sourced_id is not null
+group by actor_sourced_id, microtest_id, local_date

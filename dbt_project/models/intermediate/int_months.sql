@@ -1,0 +1,16 @@
+-- The reporting months: every local month from the first to the last day with platform
+-- activity (months in between with no activity are kept, so they show zeros).
+with bounds as (
+    select
+        date_trunc('month', min(local_date)) as first_month,
+        date_trunc('month', max(local_date)) as last_month
+    from {{ ref('stg_xapi__statements') }}
+)
+
+select
+    strftime(cast(m.month_start as date), '%Y-%m') as month,
+    cast(m.month_start as date) as month_start,
+    cast(last_day(m.month_start) as date) as month_end
+from bounds,
+    lateral (select unnest(generate_series(first_month, last_month, interval 1 month)) as month_start) as m
+where first_month is not null

@@ -1,0 +1,39 @@
+{{ config(post_hook=["{{ export_parquet() }}"]) }}
+-- One row per exam: who sat it and its score statistics. Only present students count in
+-- mean_score / sd_score (population sd); absent and exempt students are counted apart.
+with counts as (
+    select
+        exam_id,
+        count(*) filter (where status = 'present') as students_present,
+        count(*) filter (where status = 'absent') as students_absent,
+        count(*) filter (where status = 'exempt') as students_exempt,
+        avg(score) filter (where status = 'present') as mean_score,
+        stddev_pop(score) filter (where status = 'present') as sd_score
+    from {{ ref('int_student_exam_scores') }}
+    group by exam_id
+),
+
+exam_max as (
+    select exam_id, sum(max_score) as max_score
+    from {{ ref('stg_exams__items') }}
+    group by exam_id
+)
+
+select
+    e.exam_id,
+    e.exam_name as name,
+    e.kind,
+    e.subject,
+    e.grade,
+    e.academic_session,
+    e.exam_date,
+    e.org_sourced_id,
+    cast(m.max_score as double) as max_score,
+    cast(coalesce(c.students_present, 0) as bigint) as students_present,
+    cast(coalesce(c.students_absent, 0) as bigint) as students_absent,
+    cast(coalesce(c.students_exempt, 0) as bigint) as students_exempt,
+    cast(c.mean_score as double) as mean_score,
+    cast(c.sd_score as double) as sd_score
+from {{ ref('stg_exams__exams') }} as e
+left join counts as c on c.exam_id = e.exam_id
+left join exam_max as m on m.exam_id = e.exam_id

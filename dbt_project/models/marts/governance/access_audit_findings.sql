@@ -1,0 +1,41 @@
+{{ config(schema="restricted", post_hook=["{{ export_parquet(restricted=true) }}"]) }}
+-- One row per audit finding, from every access, grant, log and retention check in
+-- models/intermediate/governance (the publication checks over the public Parquet run
+-- after export, in orchestration/governance/publication.py, and join these in the report).
+{%- set checks = [
+    'unauthorised_access', 'out_of_scope_subject', 'expired_or_revoked_grant', 'stale_grant',
+    'sensitive_without_grant', 'purpose_not_granted', 'consent_missing', 'self_granted',
+    'bulk_export', 'unused_grant', 'over_broad_grant', 'repeated_denials', 'log_integrity',
+    'retention_overdue'] %}
+with findings as (
+{%- for c in checks %}
+    select check_name, principal_id, grant_id, event_ids, evidence, first_seen, last_seen
+    from {{ ref('int_governance__check_' ~ c) }}
+    {{ "union all" if not loop.last }}
+{%- endfor %}
+),
+
+catalogue as (
+    select * from {{ ref('governance_checks') }}
+)
+
+select
+    cast(substr(md5(f.check_name || '|' || coalesce(f.principal_id, '') || '|' || coalesce(f.grant_id, '') || '|'
+        || coalesce(f.evidence, '') || '|' || coalesce(array_to_string(f.event_ids[1:3], ','), '')), 1, 16) as varchar) as finding_id,
+    cast(f.check_name as varchar) as "check",
+    cast(c.severity as varchar) as severity,
+    cast(f.principal_id as varchar) as principal_id,
+    cast(f.grant_id as varchar) as grant_id,
+    cast(f.event_ids as varchar[]) as event_ids,
+    cast(len(f.event_ids) as bigint) as event_count,
+    cast(f.evidence as varchar) as evidence,
+    cast(f.first_seen as timestamptz) as first_seen,
+    cast(f.last_seen as timestamptz) as last_seen,
+    cast(c.title as varchar) as title,
+    cast(c.how_to_fix as varchar) as how_to_fix,
+    cast(p.audit_date as date) as audit_date
+from findings as f
+left join catalogue as c on c.check_name = f.check_name
+cross join {{ ref('int_governance__audit_params') }} as p
+order by case c.severity when 'critical' then 1 when 'high' then 2 when 'medium' then 3 else 4 end,
+    "check", principal_id, grant_id, finding_id

@@ -1,0 +1,22 @@
+{{ config(post_hook=["{{ export_parquet() }}"]) }}
+-- One row per exam x present student (pseudonymous student_key): score, z-score within
+-- the exam, district rank and percentile, computed by int_exam_student_results exactly as
+-- DOMAIN.md defines them.
+select
+    r.exam_id,
+    {{ pseudonymize('r.student_sourced_id') }} as student_key,
+    r.kind,
+    r.subject,
+    r.grade,
+    r.academic_session,
+    r.exam_date,
+    sc.school_sourced_id,
+    cast(r.score as double) as score,
+    cast(r.max_score as double) as max_score,
+    cast(r.score_rate as double) as score_rate,
+    cast(r.z_score as double) as z_score,
+    cast(r.district_rank as bigint) as district_rank,
+    cast(r.percentile as double) as percentile
+from {{ ref('int_exam_student_results') }} as r
+left join {{ ref('int_exam_student_schools') }} as sc
+    on sc.exam_id = r.exam_id and sc.student_sourced_id = r.student_sourced_id

@@ -1,0 +1,125 @@
+{{ config(post_hook=["{{ export_parquet() }}"]) }}
+-- One row per student x academic session (term) for every student present in an exam of
+-- the session or active on the platform within its dates: results (overall and per
+-- subject), engagement (within the session's start/end dates) and the latest fitness
+-- grade of the session (sensitive health data, classification sensitive_health).
+with results as (
+    select
+        r.student_sourced_id,
+        r.academic_session,
+        r.subject,
+        r.exam_id,
+        r.exam_date,
+        r.grade,
+        r.score_rate,
+        r.z_score,
+        sc.school_sourced_id
+    from {{ ref('int_exam_student_results') }} as r
+    left join {{ ref('int_exam_student_schools') }} as sc
+        on sc.exam_id = r.exam_id and sc.student_sourced_id = r.student_sourced_id
+),
+
+by_subject as (
+    select
+        student_sourced_id,
+        academic_session,
+        subject,
+        count(*) as exams,
+        avg(score_rate) as mean_score_rate,
+        avg(z_score) as mean_z_score
+    from results
+    group by student_sourced_id, academic_session, subject
+),
+
+overall as (
+    select
+        student_sourced_id,
+        academic_session,
+        count(*) as exams_taken,
+        avg(z_score) as mean_z_score,
+        arg_max(school_sourced_id, exam_date) as school_sourced_id,
+        arg_max(grade, exam_date) as grade
+    from results
+    group by student_sourced_id, academic_session
+),
+
+subject_lists as (
+    select
+        student_sourced_id,
+        academic_session,
+        list(
+            struct_pack(
+                subject := subject,
+                exams := cast(exams as bigint),
+                mean_score_rate := cast(mean_score_rate as double),
+                mean_z_score := cast(mean_z_score as double)
+            )
+            order by subject
+        ) as subject_results
+    from by_subject
+    group by student_sourced_id, academic_session
+),
+
+students as (
+    select student_sourced_id, academic_session from overall
+    union
+    select a.student_sourced_id, a.academic_session
+    from {{ ref('int_exam_student_term_activity') }} as a
+    inner join {{ ref('stg_roster__users') }} as u
+        on u.user_sourced_id = a.student_sourced_id and u.role = 'student'
+),
+
+roster_school as (
+    select r.student_sourced_id, min(r.org_sourced_id) as school_sourced_id
+    from (
+        select user_sourced_id as student_sourced_id, unnest(org_sourced_ids) as org_sourced_id
+        from {{ ref('stg_roster__users') }}
+        where role = 'student'
+    ) as r
+    inner join {{ ref('stg_roster__orgs') }} as o
+        on o.org_sourced_id = r.org_sourced_id and o.org_type = 'school'
+    group by r.student_sourced_id
+),
+
+roster_grade as (
+    select user_sourced_id as student_sourced_id, grades[1] as grade
+    from {{ ref('stg_roster__users') }}
+    where role = 'student'
+),
+
+fitness as (
+    select
+        f.student_sourced_id,
+        s.academic_session,
+        arg_max(f.fitness_grade, f.test_date) as fitness_grade
+    from {{ ref('stg_fitness__fitness_results') }} as f
+    inner join {{ ref('int_exam_sessions') }} as s
+        on f.test_date between s.start_date and s.end_date
+    group by f.student_sourced_id, s.academic_session
+)
+
+select
+    {{ pseudonymize('st.student_sourced_id') }} as student_key,
+    st.academic_session,
+    coalesce(o.school_sourced_id, rs.school_sourced_id) as school_sourced_id,
+    coalesce(o.grade, rg.grade) as grade,
+    cast(coalesce(o.exams_taken, 0) as bigint) as exams_taken,
+    cast(o.mean_z_score as double) as mean_z_score,
+    coalesce(sl.subject_results, []) as subject_results,
+    cast(coalesce(a.active_days, 0) as bigint) as active_days,
+    cast(coalesce(a.logins, 0) as bigint) as logins,
+    cast(coalesce(a.resources_viewed, 0) as bigint) as resources_viewed,
+    cast(coalesce(a.microtests_answered, 0) as bigint) as microtests_answered,
+    cast(coalesce(a.homework_submitted, 0) as bigint) as homework_submitted,
+    f.fitness_grade
+from students as st
+left join overall as o
+    on o.student_sourced_id = st.student_sourced_id and o.academic_session = st.academic_session
+left join subject_lists as sl
+    on sl.student_sourced_id = st.student_sourced_id and sl.academic_session = st.academic_session
+left join {{ ref('int_exam_student_term_activity') }} as a
+    on a.student_sourced_id = st.student_sourced_id and a.academic_session = st.academic_session
+left join fitness as f
+    on f.student_sourced_id = st.student_sourced_id and f.academic_session = st.academic_session
+left join roster_school as rs on rs.student_sourced_id = st.student_sourced_id
+left join roster_grade as rg on rg.student_sourced_id = st.student_sourced_id

@@ -1,0 +1,57 @@
+-- What it means: top_students must agree with itself and with student_exam: for each
+-- cohort row exams_in_top_n <= exams_taken <= cohort_exams, in_all is exactly
+-- exams_in_top_n = cohort_exams, in_all_but_one exactly exams_in_top_n >= cohort_exams - 1,
+-- and for the whole cohort (subject 'all') exams_taken / exams_in_top_n equal the counts
+-- recomputed from student_exam (district_rank <= top_n), with no student missing or extra.
+-- How to fix: rebuild top_students from the same exams as exam_summary; a mismatch with
+-- student_exam means the cohort's exam set (org, grade, session) or the top_n var differ.
+with recomputed as (
+    select
+        es.org_sourced_id,
+        es.grade,
+        es.academic_session,
+        se.student_key,
+        count(*) as exams_taken,
+        count(*) filter (where se.district_rank <= {{ exam_top_n() }}) as exams_in_top_n
+    from {{ ref('student_exam') }} as se
+    inner join {{ ref('exam_summary') }} as es on es.exam_id = se.exam_id
+    where es.org_sourced_id is not null and es.grade is not null and es.academic_session is not null
+    group by es.org_sourced_id, es.grade, es.academic_session, se.student_key
+),
+
+mart as (
+    select * from {{ ref('top_students') }} where subject = 'all'
+),
+
+self_inconsistent as (
+    select 'self' as problem, org_sourced_id, grade, academic_session, student_key
+    from {{ ref('top_students') }}
+    where exams_in_top_n > exams_taken
+       or exams_taken > cohort_exams
+       or exams_taken < 1
+       or in_all <> (exams_in_top_n = cohort_exams)
+       or in_all_but_one <> (exams_in_top_n >= cohort_exams - 1)
+       or top_n <> {{ exam_top_n() }}
+),
+
+mismatched as (
+    select
+        'vs_student_exam' as problem,
+        coalesce(m.org_sourced_id, r.org_sourced_id) as org_sourced_id,
+        coalesce(m.grade, r.grade) as grade,
+        coalesce(m.academic_session, r.academic_session) as academic_session,
+        coalesce(m.student_key, r.student_key) as student_key
+    from mart as m
+    full outer join recomputed as r
+        on r.org_sourced_id = m.org_sourced_id
+       and r.grade = m.grade
+       and r.academic_session = m.academic_session
+       and r.student_key = m.student_key
+    where m.student_key is null or r.student_key is null
+       or m.exams_taken <> r.exams_taken
+       or m.exams_in_top_n <> r.exams_in_top_n
+)
+
+select * from self_inconsistent
+union all
+select * from mismatched

@@ -1,0 +1,64 @@
+"""Asset jobs and schedules operations launches: landing, downstream, publication, retention."""
+
+
+from datetime import datetime, timedelta
+
+import dagster as dg
+
+from orchestration.automation import selections
+from orchestration.automation.publication import monthly_publication
+from orchestration.automation.retention import retention
+from orchestration.automation.retries import TRANSIENT_RETRY
+from orchestration.partitions import daily_partitions
+from orchestration.settings import get_settings
+
+LANDING_JOB = "landing_job"
+LANDING_DAILY_JOB = "landing_daily_job"
+DOWNSTREAM_JOB = "downstream_job"
+PUBLICATION_JOB = "monthly_publication_job"
+RETENTION_JOB = "retention_job"
+
+landing_job = dg.define_asset_job(
+    LANDING_JOB, selection=selections.landing_unpartitioned(), op_retry_policy=TRANSIENT_RETRY,
+    description="Lands new deliveries of the unpartitioned sources (roster, exams, ...).",
+)
+landing_daily_job = dg.define_asset_job(
+    LANDING_DAILY_JOB, selection=selections.landing_daily(), partitions_def=daily_partitions,
+    op_retry_policy=TRANSIENT_RETRY,
+    description="Lands one local day of the time-based sources (xapi, access).",
+)
+downstream_job = dg.define_asset_job(
+    DOWNSTREAM_JOB, selection=selections.downstream(), op_retry_policy=TRANSIENT_RETRY,
+    description="dbt models, checks, reports and the audit: everything unpartitioned after landing.",
+)
+publication_job = dg.define_asset_job(
+    PUBLICATION_JOB, selection=[monthly_publication], op_retry_policy=TRANSIENT_RETRY,
+)
+retention_job = dg.define_asset_job(RETENTION_JOB, selection=[retention])
+
+
+def previous_month(moment: datetime) -> str:
+    """The monthly partition key of the month before `moment` (YYYY-MM-01)."""
+    first = moment.replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m-01")
+
+
+@dg.schedule(
+    job=publication_job,
+    cron_schedule="0 7 1 * *",
+    execution_timezone=get_settings().timezone,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="On the 1st at 07:00 district time, publish the month just ended.",
+)
+def monthly_publication_schedule(context: dg.ScheduleEvaluationContext):
+    key = previous_month(context.scheduled_execution_time)
+    return dg.RunRequest(run_key=f"publication:{key}", partition_key=key)
+
+
+retention_schedule = dg.ScheduleDefinition(
+    job=retention_job,
+    cron_schedule="30 3 * * *",
+    execution_timezone=get_settings().timezone,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Daily at 03:30 district time: delete data past its retention.",
+)

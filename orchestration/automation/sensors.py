@@ -1,0 +1,234 @@
+"""Sensors that keep eduhouse running unattended.
+
+- `inbox_sensor` lands new deliveries as they arrive, and only those (cursor + ledger).
+- `downstream_automation` rematerializes the unpartitioned assets below landing when
+  something they depend on was updated (declarative automation, no schedule needed).
+- `run_failure_alert` and `check_failure_alert` write alerts (alerts.py).
+"""
+
+import hashlib
+import warnings
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.events import DagsterEventType
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from orchestration.automation import inbox, selections
+from orchestration.automation.alerts import make_alert, write_alert
+from orchestration.automation.config import OpsConfig
+from orchestration.automation.jobs import (
+    LANDING_DAILY_JOB,
+    LANDING_JOB,
+    landing_daily_job,
+    landing_job,
+)
+from orchestration.lake import TIME_BASED_SOURCES
+from orchestration.partitions import daily_partitions
+from orchestration.resources import LakeResource
+
+TRIGGER_TAG = "eduhouse/trigger"
+SOURCE_TAG = "eduhouse/source"
+DELIVERIES_TAG = "eduhouse/deliveries"
+IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
+             dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+
+
+def _batch_id(entries: list[inbox.Entry]) -> str:
+    text = "\n".join(f"{e.name}:{e.signature}" for e in sorted(entries, key=lambda e: e.name))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def range_tags(start: str, end: str) -> dict[str, str]:
+    return {ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end}
+
+
+def inbox_run_requests(lake_root: Path, found: dict[str, list[inbox.Entry]],
+                       known_keys: set[dg.AssetKey] | None = None,
+                       timezone: str | None = None) -> list[dg.RunRequest]:
+    """One `landing_job` run for all unpartitioned sources with new deliveries (Dagster
+    orders them: roster first, the sources checked against it after); one
+    `landing_daily_job` run per time-based source spanning its pending days.
+
+    Landing lands every new delivery of a source whole (a file once, whatever dates it
+    holds), so never two runs of one source at a time.
+    """
+    found = {s: e for s, e in found.items()
+             if known_keys is None or dg.AssetKey(["bronze", s]) in known_keys}
+    requests = []
+    plain = sorted(s for s in found if s not in TIME_BASED_SOURCES)
+    if plain:
+        entries = [e for s in plain for e in found[s]]
+        requests.append(dg.RunRequest(
+            run_key=f"landing:{','.join(plain)}:{_batch_id(entries)}", job_name=LANDING_JOB,
+            asset_selection=[dg.AssetKey(["bronze", s]) for s in plain],
+            tags={TRIGGER_TAG: "inbox_sensor", SOURCE_TAG: ",".join(plain),
+                  DELIVERIES_TAG: ",".join(e.delivery_id for e in entries)[:1000]},
+        ))
+    for source in sorted(s for s in found if s in TIME_BASED_SOURCES):
+        entries = found[source]
+        days = [d for d in inbox.pending_dates(lake_root, source, timezone) if daily_partitions.has_partition_key(d)]
+        if not days:
+            continue  # unreadable or out-of-range only: nothing to land per day
+        requests.append(dg.RunRequest(
+            run_key=f"{source}:{days[0]}..{days[-1]}:{_batch_id(entries)}", job_name=LANDING_DAILY_JOB,
+            asset_selection=[dg.AssetKey(["bronze", source])],
+            tags={TRIGGER_TAG: "inbox_sensor", SOURCE_TAG: source,
+                  DELIVERIES_TAG: ",".join(e.delivery_id for e in entries)[:1000],
+                  **range_tags(days[0], days[-1])},
+        ))
+    return requests
+
+
+def busy_sources(instance: dg.DagsterInstance) -> set[str]:
+    """Sources with a landing run queued or in flight (their new deliveries wait a tick).
+
+    While any unpartitioned source is landing, the daily sources wait too: xAPI and access
+    are checked against the roster, which may be the delivery being landed.
+    """
+    runs = instance.get_runs(dg.RunsFilter(statuses=IN_FLIGHT, tags={TRIGGER_TAG: "inbox_sensor"}))
+    busy = {source for run in runs for source in run.tags.get(SOURCE_TAG, "").split(",")}
+    if any(run.job_name == LANDING_JOB for run in runs):
+        busy |= set(TIME_BASED_SOURCES)
+    return {s for s in busy if s}
+
+
+@dg.sensor(
+    name="inbox_sensor",
+    jobs=[landing_job, landing_daily_job],
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Lands new inbox deliveries: one run per source with new deliveries.",
+)
+def inbox_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
+    config = OpsConfig.from_env()
+    cursor = inbox.load_cursor(context.cursor)
+    found, next_cursor = inbox.new_entries(lake.paths.root, cursor, config.inbox_settle_seconds)
+    waiting = busy_sources(context.instance)
+    if any(s not in TIME_BASED_SOURCES and s not in waiting for s in found):
+        waiting |= set(TIME_BASED_SOURCES)  # the roster may be among them: days land after
+    for source in waiting & set(found):
+        # Seen but not taken: keep the old cursor entries so they count as new next tick.
+        del found[source]
+        if source in cursor:
+            next_cursor[source] = cursor[source]
+        else:
+            next_cursor.pop(source, None)
+        context.log.info(f"inbox/{source}: new deliveries wait for the landing run in flight")
+    known = None
+    if context.repository_def is not None:
+        known = set(context.repository_def.asset_graph.get_all_asset_keys())
+    requests = inbox_run_requests(lake.paths.root, found, known, lake.timezone)
+    for source, entries in found.items():
+        context.log.info(f"new in inbox/{source}: {', '.join(e.name for e in entries)}")
+    return dg.SensorResult(run_requests=requests, cursor=inbox.dump_cursor(next_cursor))
+
+
+# Eager, but a daily-partitioned landing asset with days that never had data must not
+# block its unpartitioned dependents (eager() waits while any dependency is missing).
+DOWNSTREAM_CONDITION = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("eager (deps updated, none in progress)")
+
+with warnings.catch_warnings():  # default_condition and user-code evaluation are beta
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    downstream_automation = dg.AutomationConditionSensorDefinition(
+        "downstream_automation",
+        target=selections.downstream(),
+        default_condition=DOWNSTREAM_CONDITION,
+        use_user_code_server=True,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        run_tags={TRIGGER_TAG: "downstream_automation"},
+        description="Rebuilds dbt models, checks, reports and the audit after landing updates them.",
+    )
+
+
+def _run_assets(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[list[str], list[str]]:
+    """Asset keys and partitions the run planned but did not materialize."""
+    planned = instance.get_asset_partitions_for_run(
+        run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+    )
+    done = instance.get_asset_partitions_for_run(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+    failed = {key: parts - done.get(key, set()) for key, parts in planned.items()}
+    failed = {key: parts for key, parts in failed.items() if parts or key not in done}
+    keys = set(failed) or set(run.asset_selection or ())
+    partitions = {p for parts in failed.values() for p in parts if p}
+    if run.tags.get("dagster/partition"):
+        partitions.add(run.tags["dagster/partition"])
+    return sorted(k.to_user_string() for k in keys), sorted(partitions)
+
+
+def _run_error(context: dg.RunFailureSensorContext) -> str:
+    steps = context.get_step_failure_events()
+    errors = []
+    for event in steps:
+        error = getattr(event.event_specific_data, "error", None)
+        if error is not None:
+            errors.append(f"{event.step_key}: {error.cls_name}: {error.message.strip()}")
+    return "\n".join(errors) or (context.failure_event.message or "run failed")
+
+
+@dg.run_failure_sensor(
+    name="run_failure_alert",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Writes an alert (alerts.jsonl + webhook) for every failed run.",
+)
+def run_failure_alert(context: dg.RunFailureSensorContext, lake: LakeResource) -> None:
+    config = OpsConfig.from_env()
+    run = context.dagster_run
+    assets, partitions = _run_assets(context.instance, run)
+    alert = make_alert(
+        "run_failure", run_id=run.run_id, run_url=config.run_url(run.run_id), job=run.job_name,
+        assets=assets, partitions=partitions, error=_run_error(context),
+    )
+    write_alert(lake.paths.root, alert, config.alert_webhook_url)
+
+
+def failed_check_alerts(instance: dg.DagsterInstance, check_keys, after_id: int,
+                        config: OpsConfig) -> tuple[list[dict], int]:
+    """Alerts for checks whose latest execution, newer than `after_id`, failed at ERROR.
+
+    One query for all checks (the latest execution of each), so it works on the default
+    run-sharded SQLite storage, which cannot scan events across runs.
+    """
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(check_keys))
+    alerts = []
+    for key, record in sorted(latest.items(), key=lambda kv: kv[1].id):
+        if record.id <= after_id or record.status != AssetCheckExecutionRecordStatus.FAILED:
+            continue
+        evaluation = record.event.dagster_event.event_specific_data if record.event else None
+        if evaluation is None or evaluation.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        details = {k: getattr(v, "value", v) for k, v in (evaluation.metadata or {}).items()}
+        error = "; ".join(filter(None, [evaluation.description,
+                                        ", ".join(f"{k}={v}" for k, v in details.items())]))
+        alerts.append(make_alert(
+            "check_failure", run_id=record.run_id, run_url=config.run_url(record.run_id),
+            job=record.event.job_name, assets=[key.asset_key.to_user_string()],
+            partitions=[record.partition] if record.partition else [],
+            check=key.name, error=error or "check failed",
+        ))
+    high = max([after_id, *(r.id for r in latest.values())])
+    return alerts, high
+
+
+@dg.sensor(
+    name="check_failure_alert",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Writes an alert for every failed asset check of severity ERROR.",
+)
+def check_failure_alert(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SkipReason | None:
+    config = OpsConfig.from_env()
+    check_keys = context.repository_def.asset_graph.asset_check_keys if context.repository_def else []
+    alerts, high = failed_check_alerts(context.instance, check_keys, int(context.cursor or 0), config)
+    for alert in alerts:
+        write_alert(lake.paths.root, alert, config.alert_webhook_url)
+    context.update_cursor(str(high))
+    if not alerts:
+        return dg.SkipReason("no failed ERROR checks since the last tick")
+    return None

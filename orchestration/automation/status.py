@@ -1,0 +1,209 @@
+"""`eduhouse status`: is the pipeline healthy, and if not, where to look.
+
+Read-only. Per asset group: the last run that targeted it and its outcome, assets that
+are stale (an upstream asset was materialized after them) or never materialized, and
+failing checks. Then quarantine counts by source and reason over the last N days, the
+inbox backlog (deliveries not in the ledger yet) and recent alerts. Everything comes
+from the Dagster instance and the lake's Parquet; nothing opens the warehouse.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+from orchestration.automation import inbox
+from orchestration.automation.alerts import read_alerts
+from orchestration.automation.config import OpsConfig
+from orchestration.lake import SOURCES
+
+
+def _iso(ts: float | datetime | None) -> str | None:
+    if ts is None:
+        return None
+    if isinstance(ts, datetime):
+        return ts.astimezone(UTC).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def _runs_by_id(instance: dg.DagsterInstance, run_ids: set[str]) -> dict[str, dg.RunRecord]:
+    if not run_ids:
+        return {}
+    records = instance.get_run_records(dg.RunsFilter(run_ids=sorted(run_ids)))
+    return {r.dagster_run.run_id: r for r in records}
+
+
+def _run_summary(record: dg.RunRecord, config: OpsConfig) -> dict:
+    run = record.dagster_run
+    return {
+        "run_id": run.run_id,
+        "job": run.job_name,
+        "status": run.status.value,
+        "partition": run.tags.get("dagster/partition"),
+        "started_at": _iso(record.start_time or record.create_timestamp),
+        "ended_at": _iso(record.end_time),
+        "url": config.run_url(run.run_id),
+    }
+
+
+def group_status(instance: dg.DagsterInstance, asset_graph, config: OpsConfig) -> dict[str, dict]:
+    """Last run, stale/missing assets and failing checks for each asset group."""
+    keys = [k for k in asset_graph.get_all_asset_keys() if asset_graph.get(k).is_materializable]
+    records = {r.asset_entry.asset_key: r.asset_entry for r in instance.get_asset_records(keys)}
+    all_keys = list(asset_graph.get_all_asset_keys())
+    external = [k for k in all_keys if k not in records]
+    records.update({r.asset_entry.asset_key: r.asset_entry for r in instance.get_asset_records(external)})
+
+    def last_time(key):
+        entry = records.get(key)
+        event = entry.last_materialization if entry else None
+        return event.timestamp if event else None
+
+    runs = _runs_by_id(instance, {e.last_run_id for e in records.values() if e.last_run_id})
+    check_keys = list(asset_graph.asset_check_keys)
+    latest_checks = (
+        instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys) if check_keys else {}
+    )
+
+    groups: dict[str, dict] = defaultdict(lambda: {"assets": 0, "last_run": None, "stale": [],
+                                                    "missing": [], "failing_checks": []})
+    for key in sorted(keys):
+        node = asset_graph.get(key)
+        group = groups[node.group_name or "default"]
+        group["assets"] += 1
+        entry = records.get(key)
+        run = runs.get(entry.last_run_id) if entry and entry.last_run_id else None
+        if run is not None:
+            current = group["last_run"]
+            if current is None or run.create_timestamp > current[0].create_timestamp:
+                group["last_run"] = (run, _run_summary(run, config))
+        mine = last_time(key)
+        if mine is None:
+            group["missing"].append(key.to_user_string())
+        elif node.partitions_def is None:
+            newer = [p.to_user_string() for p in sorted(node.parent_keys)
+                     if (last_time(p) or 0) > mine]
+            if newer:
+                group["stale"].append({"asset": key.to_user_string(), "newer_upstream": newer})
+    for check_key, record in sorted(latest_checks.items(), key=lambda kv: kv[0].to_user_string()):
+        if record.status != AssetCheckExecutionRecordStatus.FAILED:
+            continue
+        evaluation = record.event.dagster_event.event_specific_data if record.event else None
+        node = asset_graph.get(check_key.asset_key) if asset_graph.has(check_key.asset_key) else None
+        groups[(node.group_name if node else None) or "default"]["failing_checks"].append({
+            "asset": check_key.asset_key.to_user_string(),
+            "check": check_key.name,
+            "severity": evaluation.severity.value if evaluation else None,
+            "partition": record.partition,
+            "run_id": record.run_id,
+            "at": _iso(record.create_timestamp),
+        })
+    return {name: {**g, "last_run": g["last_run"][1] if g["last_run"] else None}
+            for name, g in sorted(groups.items())}
+
+
+def job_status(instance: dg.DagsterInstance, config: OpsConfig, limit: int = 500) -> dict[str, dict]:
+    """The last run of each job among the most recent runs (works without the code)."""
+    out: dict[str, dict] = {}
+    for record in instance.get_run_records(limit=limit):
+        out.setdefault(record.dagster_run.job_name, _run_summary(record, config))
+    return dict(sorted(out.items()))
+
+
+def quarantine_counts(lake_root: Path, since: datetime) -> list[dict]:
+    """Quarantined records by source and reason since a moment (from the Parquet files)."""
+    files = sorted(str(p) for p in (Path(lake_root) / "quarantine").glob("*/*.parquet"))
+    if not files:
+        return []
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "SELECT source, reason, count(*) AS records, count(DISTINCT delivery_id) AS deliveries "
+            "FROM read_parquet(?, union_by_name = true) WHERE quarantined_at >= ? "
+            "GROUP BY ALL ORDER BY source, records DESC, reason",
+            [files, since],
+        ).fetchall()
+    finally:
+        con.close()
+    return [{"source": s, "reason": r, "records": n, "deliveries": d} for s, r, n, d in rows]
+
+
+def inbox_backlog(lake_root: Path) -> dict[str, int]:
+    """Deliveries waiting in the inbox that the ledger has not recorded yet."""
+    out = {}
+    for source in SOURCES:
+        done = inbox.ledgered(lake_root, source)
+        waiting = [e for e in inbox.scan(lake_root, source) if e.delivery_id not in done]
+        if waiting:
+            out[source] = len(waiting)
+    return out
+
+
+def gather_status(instance: dg.DagsterInstance, asset_graph, lake_root: Path, days: int = 7,
+                  now: datetime | None = None, config: OpsConfig | None = None,
+                  load_error: str | None = None) -> dict:
+    """The whole status; `asset_graph=None` (code failed to load) reports jobs only."""
+    config = config or OpsConfig.from_env()
+    now = now or datetime.now(UTC)
+    since = now - timedelta(days=days)
+    groups = group_status(instance, asset_graph, config) if asset_graph is not None else {}
+    jobs = job_status(instance, config)
+    alerts = read_alerts(lake_root, since)
+    failed_groups = [g for g, s in groups.items() if s["last_run"] and s["last_run"]["status"] == "FAILURE"]
+    if asset_graph is None:
+        failed_groups = [j for j, r in jobs.items() if r["status"] == "FAILURE"]
+    failing = [c for s in groups.values() for c in s["failing_checks"] if c["severity"] == "ERROR"]
+    return {
+        "generated_at": _iso(now),
+        "lake": str(lake_root),
+        "days": days,
+        "healthy": not failed_groups and not failing and load_error is None,
+        "definitions_error": load_error,
+        "groups": groups,
+        "jobs": jobs,
+        "quarantine": quarantine_counts(lake_root, since),
+        "inbox_backlog": inbox_backlog(lake_root),
+        "alerts": {"count": len(alerts), "recent": alerts[-10:]},
+    }
+
+
+def format_text(status: dict) -> str:
+    lines = [f"eduhouse status  {status['generated_at']}  lake={status['lake']}",
+             f"overall: {'OK' if status['healthy'] else 'ATTENTION'}", ""]
+    if status.get("definitions_error"):
+        lines += [f"! the code location does not load: {status['definitions_error']}", ""]
+    lines.append(f"{'group':<14} {'assets':>6}  {'last run':<34} {'stale':>5} {'missing':>7} {'failing checks':>14}")
+    for name, g in status["groups"].items():
+        run = g["last_run"]
+        run_text = f"{run['status']} {run['started_at'] or ''}" if run else "never run"
+        lines.append(f"{name:<14} {g['assets']:>6}  {run_text:<34} {len(g['stale']):>5} "
+                     f"{len(g['missing']):>7} {len(g['failing_checks']):>14}")
+    for name, g in status["groups"].items():
+        run = g["last_run"]
+        if run and run["status"] == "FAILURE":
+            lines.append(f"  ! {name}: last run failed: {run['url']}")
+        for item in g["stale"][:10]:
+            lines.append(f"  ~ {name}: {item['asset']} is older than {', '.join(item['newer_upstream'])}")
+        for check in g["failing_checks"]:
+            lines.append(f"  x {name}: check {check['asset']}:{check['check']} failed ({check['severity']})")
+    lines += ["", "last run per job:"]
+    for job, run in status["jobs"].items():
+        lines.append(f"  {job:<28} {run['status']:<9} {run['started_at'] or '':<26} {run['url']}")
+    lines += ["", f"quarantine, last {status['days']} days (source / reason / records / deliveries):"]
+    if not status["quarantine"]:
+        lines.append("  none")
+    for q in status["quarantine"]:
+        lines.append(f"  {q['source']:<11} {q['reason']:<22} {q['records']:>9} {q['deliveries']:>5}")
+    backlog = status["inbox_backlog"]
+    lines.append("inbox backlog: " + (", ".join(f"{s}={n}" for s, n in backlog.items()) or "none"))
+    lines.append(f"alerts, last {status['days']} days: {status['alerts']['count']}")
+    for alert in status["alerts"]["recent"][-5:]:
+        first = (alert.get("error") or "").splitlines()[:1]
+        lines.append(f"  {alert['at']} {alert['kind']} {','.join(alert['assets'])} "
+                     f"{alert.get('run_url') or ''} {first[0][:100] if first else ''}")
+    return "\n".join(lines)

@@ -1,0 +1,144 @@
+"""The governance audit report: findings by severity and check, trend by month, a
+section per check, and the full findings as CSV beside the HTML.
+
+Reads only Parquet (restricted/access_audit_findings.parquet, restricted/entitlements.parquet
+and the public marts for the publication checks), never the warehouse. Used by the
+Dagster asset ["reports", "governance_audit"] and by `eduhouse audit`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import jinja2
+import pandas as pd
+
+from orchestration.governance.policy import checks
+from orchestration.governance.publication import FINDING_COLUMNS, publication_findings
+from orchestration.lake import LakePaths
+from orchestration.settings import REPORTS_DIR
+
+SEVERITIES = ("critical", "high", "medium", "low")
+ROWS_PER_SECTION = 200  # the HTML shows the first rows of each check; the CSV has all
+
+
+@dataclass
+class AuditResult:
+    html: Path
+    csv: Path
+    summary: dict
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    if not path.exists():
+        return None
+    con = duckdb.connect()
+    try:
+        return con.execute(f"select * from read_parquet('{path}')").df()
+    finally:
+        con.close()
+
+
+def load_findings(lake_root: Path, min_cell: int = 10, strict: bool = False) -> tuple[pd.DataFrame, dict]:
+    """Access findings (dbt mart export) plus publication findings, and context facts."""
+    lake = LakePaths(Path(lake_root))
+    access = _read(lake.restricted / "access_audit_findings.parquet")
+    pub, downstream = publication_findings(lake.root, min_cell, strict)
+    frames = [f for f in (access, pub) if f is not None and len(f)]
+    findings = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FINDING_COLUMNS)
+    ent = _read(lake.restricted / "entitlements.parquet")
+    facts = {
+        "audit_date": (str(access["audit_date"].iloc[0])[:10] if access is not None and len(access)
+                       and "audit_date" in access else (str(ent["audit_date"].iloc[0])[:10] if ent is not None
+                                                        and len(ent) else None)),
+        "findings_export_present": access is not None,
+        "entitlements": 0 if ent is None else len(ent),
+        "principals": 0 if ent is None else int(ent["principal_id"].nunique()),
+        "grants_exceeding_template": 0 if ent is None else int(ent.loc[ent["exceeds_template"], "grant_id"].nunique()),
+        "suppressed_downstream": downstream,
+    }
+    return findings, facts
+
+
+def summarize(findings: pd.DataFrame, facts: dict) -> dict:
+    by_sev = findings.groupby("severity").size().to_dict() if len(findings) else {}
+    by_check = findings.groupby("check").size().to_dict() if len(findings) else {}
+    return {
+        "audit_date": facts.get("audit_date"),
+        "findings": len(findings),
+        "by_severity": {s: int(by_sev.get(s, 0)) for s in SEVERITIES},
+        "by_check": {c: int(by_check.get(c, 0)) for c in checks()},
+        "entitlements": facts.get("entitlements", 0),
+        "principals": facts.get("principals", 0),
+        "grants_exceeding_template": facts.get("grants_exceeding_template", 0),
+    }
+
+
+def _env() -> jinja2.Environment:
+    """The role reports' environment (base template, CSS, i18n) when it is there."""
+    try:
+        from orchestration.reporting.render import make_env
+        return make_env("en")
+    except ImportError:  # report toolkit absent: the standalone template below still renders
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(REPORTS_DIR / "templates")),
+                                 autoescape=True, trim_blocks=True, lstrip_blocks=True)
+        env.globals.update(t=lambda key, **kw: key, lang_tag="en", inline_css="")
+        return env
+
+
+def _trend(findings: pd.DataFrame) -> list[dict]:
+    if not len(findings):
+        return []
+    seen = pd.to_datetime(findings["first_seen"], utc=True, errors="coerce")
+    month = seen.dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m").fillna("unknown")
+    table = findings.assign(month=month).pivot_table(index="month", columns="severity", values="check",
+                                                     aggfunc="count", fill_value=0)
+    rows = []
+    peak = max(1, int(table.sum(axis=1).max()))
+    for m, r in table.sort_index().iterrows():
+        counts = {s: int(r.get(s, 0)) for s in SEVERITIES}
+        rows.append({"month": m, "counts": counts, "total": sum(counts.values()),
+                     "width": round(100 * sum(counts.values()) / peak)})
+    return rows
+
+
+def render_report(findings: pd.DataFrame, facts: dict, out_dir: Path) -> AuditResult:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = out_dir / "access_audit_findings.csv"
+    export = findings.reindex(columns=FINDING_COLUMNS).copy()
+    export["event_ids"] = [";".join(map(str, x)) if x is not None and len(x) else "" for x in export["event_ids"]]
+    tmp = csv_path.with_suffix(".csv.tmp")
+    export.to_csv(tmp, index=False)
+    tmp.replace(csv_path)
+    summary = summarize(findings, facts)
+    catalogue = checks()
+    sections = []
+    for name, meta in catalogue.items():
+        rows = findings[findings["check"] == name]
+        sections.append({
+            "check": name, "anchor": f"check-{name}", **meta, "count": len(rows),
+            "rows": [{**r, "event_ids": list(r["event_ids"])[:5] if r["event_ids"] is not None else [],
+                      "more_events": max(0, (len(r["event_ids"]) if r["event_ids"] is not None else 0) - 5)}
+                     for r in rows.head(ROWS_PER_SECTION).to_dict("records")],
+            "truncated": max(0, len(rows) - ROWS_PER_SECTION)})
+    env = _env()
+    html = env.get_template("governance/audit.html").render(
+        title="Governance audit", subtitle="Who may see which data, for what purpose, and did every access stay within that",
+        role="governance", root="../", generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        as_of=summary["audit_date"], summary=summary, severities=SEVERITIES, sections=sections,
+        trend=_trend(findings), facts=facts, csv_name=csv_path.name)
+    html_path = out_dir / "governance_audit.html"
+    tmp = html_path.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(html_path)
+    return AuditResult(html_path, csv_path, summary)
+
+
+def run_audit(lake_root: Path, min_cell: int = 10, strict: bool = False) -> AuditResult:
+    """Load findings from the Parquet exports, add publication checks, write the report."""
+    lake = LakePaths(Path(lake_root))
+    findings, facts = load_findings(lake.root, min_cell, strict)
+    return render_report(findings, facts, lake.reports / "governance")

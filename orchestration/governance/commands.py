@@ -1,0 +1,52 @@
+"""`eduhouse audit`: the governance audit of a lake: summary on stdout, HTML + CSV report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("audit", help="governance audit: findings summary and report",
+                              description=__doc__.splitlines()[0])
+    p.add_argument("--lake", default=None, help="lake root (default: EDUHOUSE_LAKE or ./lake)")
+    p.add_argument("--build", action="store_true",
+                   help="first run the audit's dbt models (and parents) and publish their Parquet")
+    p.add_argument("--audit-date", default=None, help="audit as of this local date (default: latest event)")
+    p.add_argument("--min-cell", type=int, default=None, help="small-cell threshold (default EDUHOUSE_MIN_CELL)")
+    p.add_argument("--strict-marts", action="store_true",
+                   help="treat every public aggregate mart as published as is (small-cell check on all)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from orchestration.governance.audit import run_audit
+    from orchestration.settings import get_settings
+
+    settings = get_settings(args.lake)
+    if args.build or args.audit_date:
+        from orchestration.governance.build import build_audit_models
+
+        built = build_audit_models(settings.lake, audit_date=args.audit_date, timezone=settings.timezone)
+        if built["returncode"] != 0:
+            print(built["log_tail"])
+            print("dbt build of the audit models failed")
+            return 2
+        print(f"dbt: audit models built in {built['seconds']} s")
+    result = run_audit(Path(settings.lake), min_cell=args.min_cell or settings.min_cell, strict=args.strict_marts)
+    s = result.summary
+    if args.json:
+        print(json.dumps(s, indent=2, ensure_ascii=False))
+    else:
+        print(f"governance audit as of {s['audit_date']}: {s['findings']} finding(s)")
+        print("  by severity: " + ", ".join(f"{k} {v}" for k, v in s["by_severity"].items()))
+        for check, n in s["by_check"].items():
+            if n:
+                print(f"  {check:28s} {n}")
+        print(f"  entitlements: {s['entitlements']} ({s['principals']} principals, "
+              f"{s['grants_exceeding_template']} grant(s) beyond template)")
+    print(f"report: {result.html}")
+    print(f"csv:    {result.csv}")
+    return 1 if s["by_severity"]["critical"] else 0

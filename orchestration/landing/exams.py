@@ -1,0 +1,73 @@
+"""Exam deliveries (one exam: exam.csv, items.csv, scores.csv) -> ``bronze/exams/*``.
+
+Scores are checked against the items of the same delivery (0..max_score, present rows
+only; outside is ``invalid_value``) and students against the landed roster. A missing file or required column makes
+the whole delivery unreadable: one exam is useless in part.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestration.landing.core import EngineOptions, LandContext, LandingSummary, land_source
+from orchestration.landing.csv_reader import Col, TableSpec, find_member, land_csv_file
+from orchestration.landing.references import load_roster_users
+from orchestration.landing.rules import Rule, show
+
+SOURCE = "exams"
+ABILITIES = ("A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3")
+
+
+def _exam_ref(t: dict[str, str]) -> Rule:
+    return Rule(f"{t['exam_id']} NOT IN (SELECT exam_id FROM _exam_ok)", "unknown_reference",
+                f"'exam_id ' || {show(t['exam_id'])} || ' is not the exam in exam.csv'")
+
+
+def _score_rules(t: dict[str, str]) -> list[Rule]:
+    item_max = (f"(SELECT max(max_score) FROM _items_ok i WHERE i.exam_id = {t['exam_id']} "
+                f"AND i.item_id = {t['item_id']})")
+    return [
+        _exam_ref(t),
+        Rule(f"NOT EXISTS (SELECT 1 FROM _items_ok i WHERE i.exam_id = {t['exam_id']} "
+             f"AND i.item_id = {t['item_id']})", "unknown_reference",
+             f"'item_id ' || {show(t['item_id'])} || ' is not in items.csv'"),
+        Rule(f"{t['student_sourcedId']} NOT IN (SELECT sourcedId FROM _roster_users)", "unknown_reference",
+             f"'student ' || {show(t['student_sourcedId'])} || ' is not a roster user'"),
+        Rule(f"{t['status']} = 'present' AND {t['score']} IS NULL", "missing_required",
+             "'a present row needs a score'"),
+        Rule(f"{t['status']} IN ('absent', 'exempt') AND {t['score']} IS NOT NULL", "invalid_value",
+             f"'an ' || {t['status']} || ' row carries a score'"),
+        Rule(f"{t['score']} < 0 OR {t['score']} > {item_max}", "invalid_value",
+             f"'score ' || {t['score']} || ' outside [0, ' || {item_max} || ']'"),
+    ]
+
+
+EXAM = TableSpec("exam.csv", "exams", (
+    Col("exam_id", required=True, header=True), Col("name"),
+    Col("kind", "enum", required=True, header=True, enum=("term", "entrance", "mock", "unit")),
+    Col("academic_session"), Col("grade"), Col("subject"),
+    Col("exam_date", "date", required=True, header=True), Col("org_sourcedId")),
+    key=("exam_id",), ok_table="_exam_ok")
+ITEMS = TableSpec("items.csv", "exam_items", (
+    Col("exam_id", required=True, header=True), Col("item_id", required=True, header=True),
+    Col("max_score", "double", required=True, header=True, lo=0),
+    Col("knowledge_point_ids", "list", sep=";"),
+    Col("ability", "enum", enum=ABILITIES, upper=True)),
+    key=("exam_id", "item_id"), rules=lambda t: [_exam_ref(t)], ok_table="_items_ok")
+SCORES = TableSpec("scores.csv", "exam_scores", (
+    Col("exam_id", required=True, header=True),
+    Col("student_sourcedId", required=True, header=True),
+    Col("item_id", required=True, header=True), Col("score", "double", header=True),
+    Col("status", "enum", required=True, header=True, enum=("present", "absent", "exempt"))),
+    key=("exam_id", "student_sourcedId", "item_id"), rules=_score_rules)
+
+
+def _handle(ctx: LandContext) -> None:
+    for spec in (EXAM, ITEMS, SCORES):
+        land_csv_file(ctx, spec, find_member(ctx.members, spec.file), whole_delivery=True)
+
+
+def land_exams(lake_root: Path, timezone: str = "Asia/Shanghai", *, rebuild=(),
+               options: EngineOptions | None = None) -> LandingSummary:
+    return land_source(lake_root, SOURCE, timezone, _handle, rebuild=rebuild, options=options,
+                       prepare=load_roster_users)

@@ -1,0 +1,92 @@
+"""A static data-docs page over every kept validation result.
+
+GX's own Data Docs need a file-backed GX project; ours are generated from the result
+Parquet instead (one Jinja2 page, ``<lake>/quality/docs/index.html``): the latest run of
+each check with every expectation, and a strip of past outcomes per check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import jinja2
+
+TEMPLATES = Path(__file__).parent / "templates"
+HISTORY = 30
+
+
+def docs_path(lake: Path) -> Path:
+    return Path(lake) / "quality" / "docs" / "index.html"
+
+
+def _status(passed: bool, severity: str) -> str:
+    return "ok" if passed else ("warn" if severity == "warn" else "error")
+
+
+def _readable(row: dict) -> dict:
+    """Split a custom SQL expectation's kwargs into its description and its query."""
+    try:
+        kwargs = json.loads(row.get("kwargs") or "{}")
+    except ValueError:
+        kwargs = {}
+    row["description"] = kwargs.pop("description", None)
+    row["sql"] = kwargs.pop("unexpected_rows_query", None)
+    row["args"] = json.dumps(kwargs, ensure_ascii=False) if kwargs else ""
+    return row
+
+
+def build_data_docs(lake: Path) -> Path:
+    """Render the page from ``<lake>/quality/results``; written to a temp name, then renamed."""
+    root = Path(lake) / "quality" / "results"
+    target = docs_path(lake)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    checks: list[dict] = []
+    total_runs = 0
+    files = sorted(str(p) for p in root.glob("*/*.parquet"))
+    if files:
+        con = duckdb.connect()
+        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        con.execute(f"CREATE VIEW r AS SELECT * FROM read_parquet([{listing}], union_by_name = true)")
+        runs = con.execute(
+            """SELECT dataset, run_id, run_ts, any_value(asset_key), any_value(layer), any_value(partition),
+                      any_value(check_passed), any_value(check_severity), any_value(seconds),
+                      any_value(suite_file), count(*), count(*) FILTER (WHERE NOT success)
+               FROM r GROUP BY dataset, run_id, run_ts ORDER BY dataset, run_ts"""
+        ).fetchall()
+        total_runs = len(runs)
+        by_dataset: dict[str, list] = {}
+        for row in runs:
+            by_dataset.setdefault(row[0], []).append(row)
+        for dataset, history in sorted(by_dataset.items()):
+            last = history[-1]
+            cur = con.execute(
+                "SELECT * FROM r WHERE dataset = ? AND run_id = ? AND run_ts = ? ORDER BY success, severity",
+                [dataset, last[1], last[2]],
+            )
+            names = [d[0] for d in cur.description]
+            expectations = [_readable(dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+            checks.append({
+                "dataset": dataset, "run_id": last[1], "run_ts": f"{last[2]:%Y-%m-%d %H:%M:%S}",
+                "asset_key": last[3], "layer": last[4], "partition": last[5],
+                "status": _status(last[6], last[7]), "seconds": last[8], "suite_file": last[9],
+                "total": last[10], "failed": last[11], "expectations": expectations,
+                "history": [
+                    {"status": _status(h[6], h[7]), "run_ts": f"{h[2]:%Y-%m-%d %H:%M}", "partition": h[5]}
+                    for h in history[-HISTORY:]
+                ],
+            })
+        con.close()
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    html = env.get_template("data_docs.html.j2").render(
+        checks=checks, total_runs=total_runs, results_root=str(root),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    tmp = target.with_name(f".index.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, target)
+    return target

@@ -1,0 +1,74 @@
+"""`eduhouse report`: render the role reports from a lake's marts, optionally as PDF."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from orchestration.reporting.scopes import ROLES
+
+STAFF_ROLES = tuple(r for r in ROLES if r not in ("student", "parent"))
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("report", help="render the nine role reports (HTML, optional PDF)",
+                              description=__doc__.splitlines()[0])
+    p.add_argument("--lake", default=None, help="lake root (default: EDUHOUSE_LAKE or ./lake)")
+    p.add_argument("--role", action="append", choices=ROLES, help="render only this role (repeatable)")
+    p.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
+    p.add_argument("--min-cell", type=int, default=None, help="small-cell threshold (default EDUHOUSE_MIN_CELL or 10)")
+    p.add_argument("--lang", default="zh", help="message catalogue: zh (default) or en")
+    p.add_argument("--pdf", nargs="?", const="__all_staff__", default=None, metavar="PAGE",
+                   help="print a PDF with headless Chromium: of PAGE (an .html path, or role/id), or without PAGE "
+                        "of every staff-role page rendered")
+    p.add_argument("--pdf-out", default=None, help="where to write the PDF of PAGE (default: beside the .html)")
+    p.add_argument("--no-render", action="store_true", help="only print the PDF of an already rendered PAGE")
+    p.add_argument("--sample", action="store_true", help="first write the hand-made sample marts into the lake (demo)")
+    p.set_defaults(func=run)
+
+
+def _page_path(lake: Path, page: str) -> Path:
+    path = Path(page)
+    if path.suffix == ".html" and path.exists():
+        return path
+    candidate = lake / "reports" / (page if page.endswith(".html") else f"{page}.html")
+    if not candidate.exists():
+        raise SystemExit(f"no rendered report at {candidate}")
+    return candidate
+
+
+def run(args: argparse.Namespace) -> int:
+    from orchestration.settings import get_settings
+
+    settings = get_settings(args.lake)
+    lake = settings.lake
+    if args.sample:
+        from orchestration.reporting.sample_lake import build_sample_lake
+
+        build_sample_lake(lake)
+    if not args.no_render:
+        from orchestration.reporting.render import render_reports
+
+        summary = render_reports(lake, roles=tuple(args.role or ROLES), min_cell=args.min_cell or settings.min_cell,
+                                 top_n=settings.top_n, workers=args.workers, lang=args.lang)
+        print(f"{len(summary.pages)} pages in {summary.seconds:.1f} s ({summary.pages_per_second:.1f} pages/s); "
+              f"index: {summary.index_path}")
+        if summary.missing_marts:
+            print(f"missing marts (sections left empty): {', '.join(summary.missing_marts)}")
+    if args.pdf:
+        from orchestration.reporting.browser import chromium_path, html_to_pdf
+
+        if chromium_path() is None:
+            print("chromium is not installed: no PDF (apt-get install chromium)")
+            return 1
+        if args.pdf == "__all_staff__":
+            pages = [p for role in (args.role or STAFF_ROLES) if role in STAFF_ROLES
+                     for p in sorted((lake / "reports" / role).glob("*.html")) if p.name != "index.html"]
+            for page in pages:
+                html_to_pdf(page, page.with_suffix(".pdf"))
+            print(f"{len(pages)} PDFs written beside their pages")
+        else:
+            page = _page_path(lake, args.pdf)
+            out = html_to_pdf(page, args.pdf_out or page.with_suffix(".pdf"))
+            print(f"PDF: {out}")
+    return 0

@@ -1,0 +1,292 @@
+"""Everything a render needs, prepared once per run: marts indexed by their scope keys,
+class membership, org names and the reference date.
+
+Built in the parent process before the worker pool forks, so workers share it
+copy-on-write and nothing is pickled per page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from orchestration.reporting.store import Indexed, MartStore
+
+
+def _as_of(store: MartStore) -> date | None:
+    """The date assignments are taken at: the latest exam or usage month in the data."""
+    candidates = []
+    exams = store.table("student_exam")
+    if len(exams):
+        candidates.append(pd.to_datetime(exams.exam_date).max().date())
+    usage = store.table("usage_monthly")
+    if len(usage):
+        last = pd.to_datetime(usage.month.astype(str).str[:7] + "-01").max()
+        candidates.append((last + pd.offsets.MonthEnd(0)).date())
+    return max(candidates) if candidates else None
+
+
+def _membership(store: MartStore, ident: pd.DataFrame) -> pd.DataFrame:
+    """class_sourced_id, student_key: from the restricted mart if present, else from the
+    landed roster enrollments (mapped to keys through student_identity), plus homerooms."""
+    frame = store.table("class_membership")
+    homerooms = ident[["homeroom_class_sourced_id", "student_key"]].dropna().rename(
+        columns={"homeroom_class_sourced_id": "class_sourced_id"})
+    if len(frame):
+        out = frame[["class_sourced_id", "student_key"]]
+    else:
+        folder = store.paths.bronze_table("roster", "enrollments")
+        files = sorted(folder.rglob("*.parquet")) if folder.exists() else []
+        if files:
+            con = duckdb.connect()
+            con.register("ident", ident[["student_key", "student_sourced_id"]])
+            out = con.execute(
+                """
+                with e as (
+                  select * from read_parquet(?, union_by_name=true, hive_partitioning=false)
+                  qualify row_number() over (partition by "sourcedId" order by "dateLastModified" desc nulls last) = 1)
+                select e."classSourcedId" as class_sourced_id, i.student_key
+                from e join ident i on i.student_sourced_id = e."userSourcedId"
+                where lower(e.role) = 'student' and coalesce(lower(e.status), 'active') <> 'tobedeleted'
+                """,
+                [[str(f) for f in files]],
+            ).df()
+        else:
+            out = homerooms.iloc[0:0]
+    return pd.concat([out, homerooms], ignore_index=True).drop_duplicates()
+
+
+@dataclass
+class ReportData:
+    store: MartStore
+    min_cell: int
+    top_n: int
+    psych_allowed: dict[str, bool]
+    as_of: date | None
+    orgs: pd.DataFrame
+    org_name: dict[str, str]
+    org_parent: dict[str, str]
+    ident: pd.DataFrame
+    ident_by_key: Indexed
+    ident_by_school: Indexed
+    members_by_class: Indexed
+    class_title: dict[str, str]
+    class_subject: dict[str, str]
+    class_school: dict[str, str]
+    class_grade: dict[str, str]
+    exams: pd.DataFrame
+    exam_name: dict[str, str]
+    student_exam: pd.DataFrame
+    exam_by_student: Indexed
+    exam_by_school: Indexed
+    exam_stats: pd.DataFrame
+    knowledge_by_student: Indexed
+    ability_by_student: Indexed
+    profile_by_student: Indexed
+    fitness_by_student: Indexed
+    psych_by_student: Indexed
+    top_students: pd.DataFrame
+    quality_map: pd.DataFrame
+    item_by_exam: Indexed
+    weak_by_class: Indexed
+    knowledge: pd.DataFrame
+    usage: pd.DataFrame
+    micro: pd.DataFrame
+    exam_info: dict = None  # exam_id -> (district students present, district mean score)
+    class_exam_by_class: Indexed = None  # class × exam aggregates of its members (bulk, once)
+    student_subject: dict = None  # (student_key, subject) -> (last exam_id, last z, change since previous)
+    pub_usage_by_org: Indexed = None  # usage publication rows, suppressed as published
+    pub_micro_by_org: Indexed = None
+
+    def school_district(self, school: str | None) -> str | None:
+        return self.org_parent.get(str(school)) if school else None
+
+    def schools_of_district(self, district: str | None) -> list[str]:
+        o = self.orgs
+        schools = o[o.type == "school"]
+        if district is None:
+            return sorted(schools.sourced_id.astype(str))
+        return sorted(schools[schools.parent_sourced_id.astype(str) == str(district)].sourced_id.astype(str))
+
+    def name(self, org_id: str | None) -> str:
+        return self.org_name.get(str(org_id), str(org_id)) if org_id else ""
+
+
+def _psych_grants() -> dict[str, bool]:
+    """Default-deny: psych shows only where the governance policy exists and says yes."""
+    from orchestration.reporting.scopes import ROLES
+
+    try:
+        from orchestration.governance.policy import allows  # type: ignore[import-not-found]
+    except Exception:  # noqa: BLE001 - missing or broken policy means deny
+        return dict.fromkeys(ROLES, False)
+    out = {}
+    for role in ROLES:
+        try:
+            out[role] = bool(allows(role, "student_psych", "report"))
+        except Exception:  # noqa: BLE001
+            out[role] = False
+    return out
+
+
+def _fitness(store: MartStore) -> pd.DataFrame:
+    """student_key, period, fitness_grade, total_score: the restricted fitness mart when
+    present, else the grade student_term_profile carries per term."""
+    fit = store.table("student_fitness")
+    if len(fit):
+        grade_col = next((c for c in ("fitness_grade", "grade_cn", "grade") if c in fit.columns), None)
+        date_col = next((c for c in ("test_date", "academic_session") if c in fit.columns), None)
+        return pd.DataFrame({
+            "student_key": fit.student_key,
+            "period": fit[date_col].astype(str).str[:10] if date_col else "",
+            "fitness_grade": fit[grade_col] if grade_col else None,
+            "total_score": fit["total_score"] if "total_score" in fit.columns else None,
+        })
+    prof = store.table("student_term_profile")
+    if "fitness_grade" in prof.columns:
+        prof = prof[prof.fitness_grade.notna()]
+        return pd.DataFrame({"student_key": prof.student_key, "period": prof.academic_session.astype(str),
+                             "fitness_grade": prof.fitness_grade, "total_score": None})
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in ("student_key", "period", "fitness_grade", "total_score")})
+
+
+BINS = (0.6, 0.7, 0.8, 0.9)
+
+
+def _class_exam(members: pd.DataFrame, student_exam: pd.DataFrame, class_subject: dict[str, str],
+                exam_stats: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Per class and exam of the class's subject (every subject for a homeroom): members
+    present, mean score, mean z, score-rate bands; suppressed under min_cell. One bulk
+    join and group-by for all classes, not one query per page."""
+    m = members.assign(class_subject=members.class_sourced_id.astype(str).map(class_subject))
+    x = m.merge(student_exam[["student_key", "exam_id", "subject", "score", "z_score", "pct_score"]], on="student_key")
+    x = x[x.class_subject.isna() | (x.class_subject == x.subject)]
+    band = np.searchsorted(np.array(BINS), x.pct_score.clip(0, 1).fillna(0).to_numpy(), side="right")
+    for i in range(len(BINS) + 1):
+        x[f"b{i}"] = (band == i).astype(int)
+    agg = x.groupby(["class_sourced_id", "exam_id"], as_index=False).agg(
+        students=("student_key", "nunique"), mean=("score", "mean"), mean_z=("z_score", "mean"),
+        **{f"b{i}": (f"b{i}", "sum") for i in range(len(BINS) + 1)})
+    agg = agg.merge(exam_stats[["exam_id", "exam_name", "exam_date", "subject", "district_mean", "district_students"]], on="exam_id")
+    agg["is_suppressed"] = (agg.students > 0) & (agg.students < min_cell)
+    agg["district_hidden"] = agg.district_students < min_cell
+    return agg.sort_values(["class_sourced_id", "exam_date", "exam_id"])
+
+
+def _student_subject(student_exam: pd.DataFrame) -> dict:
+    """(student, subject) -> (latest exam taken, its z, z change since the previous)."""
+    x = student_exam.sort_values(["student_key", "subject", "exam_date", "exam_id"])
+    g = x.groupby(["student_key", "subject"])
+    last = g.tail(1).set_index(["student_key", "subject"])
+    prev_z = g.z_score.shift(1)
+    x = x.assign(dz=x.z_score - prev_z)
+    dz = x.groupby(["student_key", "subject"]).dz.last()
+    return {k: (e, z, dz.get(k)) for k, e, z in zip(last.index, last.exam_id, last.z_score, strict=True)}
+
+
+def publication(usage: pd.DataFrame, micro: pd.DataFrame, org_parent: dict[str, str], min_cell: int):
+    """The monthly usage publication as published: school rows under min_cell on the
+    roster hidden, complementary within each district × month × segment × population
+    line, whose total (the district row) is shown. Computed once for every org."""
+    from orchestration.reporting.suppression import suppress_frame
+
+    def line(frame: pd.DataFrame) -> pd.Series:
+        org = frame.org_sourced_id.astype(str)
+        return np.where(frame.org_type == "school", org.map(org_parent).fillna("?"), org)
+
+    u = usage.assign(_line=line(usage)) if len(usage) else usage.assign(_line=pd.Series(dtype=object))
+    u = suppress_frame(u, "on_roster", ["online", "online_rate", "logins", "logins_per_online", "resource_viewers",
+                                        "resource_view_rate"], min_cell, line_cols=["_line", "month", "segment", "population"])
+    m = micro.assign(_line=line(micro)) if len(micro) else micro.assign(_line=pd.Series(dtype=object))
+    m = suppress_frame(m, "students_assigned", ["students_answering", "answer_rate", "answers"], min_cell,
+                       line_cols=["_line", "month", "segment"])
+    return u.drop(columns="_line"), m.drop(columns="_line")
+
+
+def _top_students(ts: pd.DataFrame, ident: pd.DataFrame) -> pd.DataFrame:
+    """The cohort-wide rows (subject 'all') of students top-N in at least K-1 exams,
+    with their school (from the mart, else from identity)."""
+    ts = ts.copy()
+    if ts["subject"].notna().any():
+        ts = ts[ts.subject.astype(str) == "all"]
+    if ts["in_all_but_one"].isna().all():
+        ts["in_all_but_one"] = ts.exams_in_top_n >= ts.cohort_exams - 1
+    ts = ts[ts.in_all_but_one.fillna(False).astype(bool)]
+    school = ts.student_key.map(ident.drop_duplicates("student_key").set_index("student_key").school_sourced_id)
+    ts["school_sourced_id"] = ts.school_sourced_id.where(ts.school_sourced_id.notna(), school)
+    ts["in_all"] = ts.in_all.fillna(False).astype(bool)
+    return ts
+
+
+def load_report_data(lake: str | Path, min_cell: int = 10, top_n: int = 200) -> ReportData:
+    store = MartStore(lake)
+    ident = store.table("student_identity").copy()
+    ident["full_name"] = ident.family_name.fillna("").astype(str) + ident.given_name.fillna("").astype(str)
+    orgs = store.orgs()
+    staff = store.table("staff_scope")
+    members = _membership(store, ident)
+
+    # class facts: titles from the membership mart when it has them; subject/school/grade
+    # from staff assignments, homerooms from identity.
+    class_title: dict[str, str] = {}
+    class_subject: dict[str, str] = {}
+    class_school: dict[str, str] = {}
+    class_grade: dict[str, str] = {}
+    for frame, id_col, title_col in ((store.table("class_term"), "class_sourced_id", "class_title"),
+                                     (store.table("class_membership"), "class_sourced_id", "class_title"),
+                                     (ident, "homeroom_class_sourced_id", "homeroom_title")):
+        if title_col in frame.columns and len(frame):
+            facts = frame[frame[title_col].notna()].drop_duplicates(id_col)
+            class_title.update(zip(facts[id_col].astype(str), facts[title_col].astype(str), strict=True))
+    for col, target in (("subject", class_subject), ("school_sourced_id", class_school), ("grade", class_grade)):
+        rows = staff[staff.class_sourced_id.notna() & staff[col].notna()].drop_duplicates("class_sourced_id")
+        target.update(zip(rows.class_sourced_id.astype(str), rows[col].astype(str), strict=True))
+    hr = ident[["homeroom_class_sourced_id", "school_sourced_id", "grade"]].dropna().drop_duplicates("homeroom_class_sourced_id")
+    for c, s, g in hr.itertuples(index=False):
+        class_school.setdefault(str(c), str(s))
+        class_grade.setdefault(str(c), str(g))
+
+    exams = store.table("exam_summary")
+    student_exam = store.table("student_exam").copy()
+    exam_name = dict(zip(exams.exam_id.astype(str), exams.name.astype(str), strict=True)) if len(exams) else {}
+    student_exam["exam_name"] = student_exam.exam_id.map(exam_name).fillna(student_exam.exam_id)
+    student_exam["exam_date"] = pd.to_datetime(student_exam.exam_date).dt.date
+    student_exam["pct_score"] = student_exam.score / student_exam.max_score
+    exam_stats = student_exam.groupby("exam_id", as_index=False).agg(
+        district_students=("student_key", "count"), district_mean=("score", "mean"), max_score=("max_score", "max"),
+        exam_date=("exam_date", "first"), subject=("subject", "first"), grade=("grade", "first"),
+        exam_name=("exam_name", "first"))
+
+    org_name = dict(zip(orgs.sourced_id.astype(str), orgs.name.astype(str), strict=True))
+    org_parent = {str(k): str(v) for k, v in zip(orgs.sourced_id, orgs.parent_sourced_id, strict=True) if v is not None and not pd.isna(v)}
+    knowledge = store.table("student_knowledge")
+    pub_u, pub_m = publication(store.table("usage_monthly"), store.table("microtest_monthly"), org_parent, min_cell)
+    return ReportData(
+        store=store, min_cell=min_cell, top_n=top_n, psych_allowed=_psych_grants(), as_of=_as_of(store),
+        orgs=orgs, org_name=org_name, org_parent=org_parent,
+        ident=ident, ident_by_key=Indexed(ident, "student_key"), ident_by_school=Indexed(ident, "school_sourced_id"),
+        members_by_class=Indexed(members, "class_sourced_id"),
+        class_title=class_title, class_subject=class_subject, class_school=class_school, class_grade=class_grade,
+        exams=exams, exam_name=exam_name, student_exam=student_exam,
+        exam_by_student=Indexed(student_exam, "student_key"), exam_by_school=Indexed(student_exam, "school_sourced_id"),
+        exam_stats=exam_stats,
+        knowledge_by_student=Indexed(knowledge, "student_key"),
+        ability_by_student=Indexed(store.table("student_ability"), "student_key"),
+        profile_by_student=Indexed(store.table("student_term_profile"), "student_key"),
+        fitness_by_student=Indexed(_fitness(store), "student_key"),
+        psych_by_student=Indexed(store.table("student_psych"), "student_key"),
+        top_students=_top_students(store.table("top_students"), ident), quality_map=store.table("quality_map"),
+        item_by_exam=Indexed(store.table("item_analysis"), "exam_id"),
+        weak_by_class=Indexed(store.table("class_weak_points"), "class_sourced_id"),
+        knowledge=knowledge, usage=store.table("usage_monthly"), micro=store.table("microtest_monthly"),
+        exam_info={str(e): (int(n), float(m)) for e, n, m in zip(exam_stats.exam_id, exam_stats.district_students,
+                                                               exam_stats.district_mean, strict=True)},
+        class_exam_by_class=Indexed(_class_exam(members, student_exam, class_subject, exam_stats, min_cell), "class_sourced_id"),
+        student_subject=_student_subject(student_exam),
+        pub_usage_by_org=Indexed(pub_u, "org_sourced_id"), pub_micro_by_org=Indexed(pub_m, "org_sourced_id"),
+    )

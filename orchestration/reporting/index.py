@@ -1,0 +1,64 @@
+"""Index pages to browse the reports: the top index (roles and organisations), one per
+role and one per organisation. Student and parent pages are listed by pseudonymous
+student_key only, never by name: names appear only inside pages whose scope allows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import jinja2
+
+from orchestration.reporting.data import ReportData
+from orchestration.reporting.scopes import ROLES, safe_id
+
+
+def _write(path: Path, html: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, generated: str) -> Path:
+    t = env.globals["t"]
+    tpl = env.get_template("index.html")
+    by_role: dict[str, list] = defaultdict(list)
+    by_org: dict[str, list] = defaultdict(list)
+    for p in pages:
+        by_role[p.role].append(p)
+        by_org[p.org_id].append(p)
+    named = {"student", "parent"}
+
+    def link(p, prefix: str) -> dict:
+        text = p.page_id if p.role in named else p.title
+        return {"href": prefix + p.relpath, "text": text, "extra": "" if p.role in named else p.page_id}
+
+    for role in ROLES:
+        items = sorted(by_role.get(role, []), key=lambda p: (p.org_id, p.page_id))
+        groups = []
+        for org in sorted({p.org_id for p in items}):
+            groups.append({"title": data.name(org) or org, "links": [link(p, "../") for p in items if p.org_id == org]})
+        _write(out / role / "index.html", tpl.render(title=t(f"role.{role}"), subtitle=t("index.role_subtitle", n=len(items)),
+                                                   groups=groups, root="../", generated_at=generated, missing=data.store.missing))
+    for org, items in by_org.items():
+        groups = []
+        for role in ROLES:
+            mine = sorted((p for p in items if p.role == role), key=lambda p: p.page_id)
+            if mine:
+                groups.append({"title": f"{t(f'role.{role}')}（{len(mine)}）", "links": [link(p, "../") for p in mine]})
+        _write(out / "orgs" / f"{safe_id(org)}.html", tpl.render(title=data.name(org) or org, subtitle=t("index.org_subtitle"),
+                                                               groups=groups, root="../", generated_at=generated,
+                                                               missing=data.store.missing))
+    role_links = [{"href": f"{role}/index.html", "text": t(f"role.{role}"), "extra": t("index.pages", n=len(by_role.get(role, [])))}
+                  for role in ROLES]
+    orgs = data.orgs
+    kind_order = {"city": 0, "district": 1, "school": 2}
+    org_ids = sorted(by_org, key=lambda o: (kind_order.get(str(dict(zip(orgs.sourced_id, orgs.type, strict=True)).get(o)), 3), data.name(o)))
+    org_links = [{"href": f"orgs/{safe_id(o)}.html", "text": data.name(o) or o, "extra": t("index.pages", n=len(by_org[o]))}
+                 for o in org_ids]
+    groups = [{"title": t("index.by_role"), "links": role_links}, {"title": t("index.by_org"), "links": org_links}]
+    index = out / "index.html"
+    _write(index, tpl.render(title=t("index.title"), subtitle=t("index.subtitle", n=len(pages)), intro=t("index.intro"),
+                             groups=groups, root="", generated_at=generated, missing=data.store.missing))
+    return index

@@ -1,0 +1,151 @@
+"""Who gets which report: scopes resolved from restricted ``staff_scope`` and
+``student_identity``. A scope is the filter every query of a page goes through, so a
+page can only hold what its scope selects (scope by construction).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+ROLES = ("student", "parent", "teacher", "head_teacher", "grade_leader", "principal",
+         "subject_researcher", "district_admin", "city_admin")
+_ROLE_ALIASES = {
+    "head_teacher": "head_teacher", "headteacher": "head_teacher", "homeroom_teacher": "head_teacher",
+    "teacher": "teacher", "subject_teacher": "teacher", "grade_leader": "grade_leader",
+    "principal": "principal", "subject_researcher": "subject_researcher", "researcher": "subject_researcher",
+    "district_admin": "district_admin", "city_admin": "city_admin",
+}
+
+
+def safe_id(value: str) -> str:
+    """A file-name-safe form of an id (same rule as ledger delivery ids)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", str(value))
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: str
+    page_id: str
+    org_id: str  # the organisation whose index lists the page
+    person_id: str | None = None
+    class_ids: tuple[str, ...] = ()
+    school_id: str | None = None
+    grade: str | None = None
+    subject: str | None = None
+    district_id: str | None = None
+    city_id: str | None = None
+    student_key: str | None = None
+
+    @property
+    def relpath(self) -> str:
+        return f"{self.role}/{safe_id(self.page_id)}.html"
+
+
+def _clean(value) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA or value == "":
+        return None
+    return str(value)
+
+
+def active_staff(staff: pd.DataFrame, as_of: date | None) -> pd.DataFrame:
+    """Rows in force on ``as_of`` (date-effective assignments); all rows when unknown."""
+    frame = staff.copy()
+    frame["role"] = frame["role"].astype(str).str.lower().map(_ROLE_ALIASES)
+    frame = frame[frame.role.notna()]
+    if as_of is None or frame.empty:
+        return frame
+    begin = pd.to_datetime(frame.begin_date, errors="coerce")
+    end = pd.to_datetime(frame.end_date, errors="coerce")
+    day = pd.Timestamp(as_of)
+    ok = (begin.isna() | (begin <= day)) & (end.isna() | (end >= day))
+    return frame[ok.to_numpy()]
+
+
+def resolve_scopes(
+    staff: pd.DataFrame,
+    identity: pd.DataFrame,
+    orgs: pd.DataFrame,
+    as_of: date | None,
+    roles: tuple[str, ...] = ROLES,
+) -> list[Scope]:
+    """Every report page to build, one Scope each."""
+    parent_of = dict(zip(orgs.sourced_id.astype(str), orgs.parent_sourced_id.map(_clean), strict=False))
+    kinds = dict(zip(orgs.sourced_id.astype(str), orgs.type.astype(str), strict=False))
+    districts = sorted(k for k, v in kinds.items() if v == "district")
+    cities = sorted(k for k, v in kinds.items() if v in ("local", "city", "state"))
+    has_district_col = "district_sourced_id" in staff.columns
+
+    def district_of(school: str | None) -> str | None:
+        d = parent_of.get(str(school)) if school else None
+        return d or (districts[0] if len(districts) == 1 else None)
+
+    scopes: list[Scope] = []
+    if "student" in roles or "parent" in roles:
+        ident = identity[["student_key", "school_sourced_id", "grade", "homeroom_class_sourced_id", "guardian_sourced_ids"]]
+        for key, school, grade, hr, guardians in ident.itertuples(index=False):
+            common = dict(org_id=str(school), school_id=_clean(school), grade=_clean(grade), student_key=str(key),
+                          class_ids=(str(hr),) if _clean(hr) else (), district_id=district_of(_clean(school)))
+            if "student" in roles:
+                scopes.append(Scope(role="student", page_id=str(key), **common))
+            has_guardian = guardians is not None and len(guardians) > 0
+            if "parent" in roles and has_guardian:
+                scopes.append(Scope(role="parent", page_id=str(key), person_id=";".join(map(str, guardians)), **common))
+    staff = active_staff(staff, as_of)
+    for role in ("teacher", "head_teacher", "grade_leader", "principal", "subject_researcher", "district_admin", "city_admin"):
+        if role not in roles:
+            continue
+        rows = staff[staff.role == role]
+        if role == "teacher":
+            # teaching classes only: a homeroom enrollment (no subject) is the head teacher's
+            rows = rows[rows.subject.notna()]
+            for person, g in rows.groupby("person_sourced_id"):
+                ids = [_clean(c) or _clean(sid) for c, sid in zip(g.class_sourced_id, g.scope_id, strict=True)]
+                classes = tuple(sorted({c for c in ids if c}))
+                school = _clean(g.school_sourced_id.iloc[0])
+                scopes.append(Scope(role=role, page_id=str(person), person_id=str(person), org_id=str(school),
+                                    class_ids=classes, school_id=school, district_id=district_of(school)))
+        elif role == "head_teacher":
+            for r in rows.itertuples(index=False):
+                hr = _clean(r.class_sourced_id) or _clean(r.scope_id)
+                school = _clean(r.school_sourced_id)
+                scopes.append(Scope(role=role, page_id=hr, person_id=str(r.person_sourced_id), org_id=str(school),
+                                    class_ids=(hr,), school_id=school, grade=_clean(r.grade), district_id=district_of(school)))
+        elif role == "grade_leader":
+            for r in rows.itertuples(index=False):
+                sid = (_clean(r.scope_id) or ":").split(":")
+                school, grade = _clean(r.school_sourced_id) or sid[0], _clean(r.grade) or sid[-1]
+                scopes.append(Scope(role=role, page_id=f"{school}_{grade}", person_id=str(r.person_sourced_id),
+                                    org_id=str(school), school_id=school, grade=grade, district_id=district_of(school)))
+        elif role == "principal":
+            for r in rows.itertuples(index=False):
+                school = _clean(r.school_sourced_id) or _clean(r.scope_id)
+                scopes.append(Scope(role=role, page_id=school, person_id=str(r.person_sourced_id), org_id=school,
+                                    school_id=school, district_id=district_of(school)))
+        elif role == "subject_researcher":
+            for r in rows.itertuples(index=False):
+                sid = _clean(r.scope_id) or ""
+                district = (_clean(r.district_sourced_id) if has_district_col else None) or sid.split(":")[0] or (
+                    districts[0] if len(districts) == 1 else None)
+                subject = _clean(r.subject)
+                scopes.append(Scope(role=role, page_id=f"{district}_{subject}", person_id=str(r.person_sourced_id),
+                                    org_id=str(district), subject=subject, district_id=district))
+        elif role == "district_admin":
+            for r in rows.itertuples(index=False):
+                district = (_clean(r.district_sourced_id) if has_district_col else None) or _clean(r.scope_id) or (
+                    districts[0] if districts else None)
+                scopes.append(Scope(role=role, page_id=str(district), person_id=str(r.person_sourced_id),
+                                    org_id=str(district), district_id=district))
+        elif role == "city_admin":
+            for r in rows.itertuples(index=False):
+                city = _clean(r.scope_id) or (cities[0] if cities else "city")
+                scopes.append(Scope(role=role, page_id=str(city), person_id=str(r.person_sourced_id),
+                                    org_id=str(city), city_id=city))
+    # one page per scope: several people holding the same scope share it
+    seen: dict[tuple[str, str], Scope] = {}
+    for s in scopes:
+        seen.setdefault((s.role, s.page_id), s)
+    return list(seen.values())

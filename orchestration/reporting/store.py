@@ -1,0 +1,179 @@
+"""Loads each mart once (DuckDB over Parquet → pandas) and indexes it for bulk slicing.
+
+Reports never query per student: every mart is read once, sorted by its scope key, and
+pages take contiguous slices by offset. A mart that is missing (pipeline not run yet)
+loads as an empty frame with the expected columns and is listed on the index page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from orchestration.lake import LakePaths
+
+# The columns each report reads (mart contracts in dbt_project/models/marts/**/*.yml).
+PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
+    "usage_monthly": ("month", "org_sourced_id", "org_type", "org_name", "segment", "population", "on_roster",
+                      "online", "online_rate", "logins", "logins_per_online", "resource_viewers", "resource_view_rate"),
+    "microtest_monthly": ("month", "org_sourced_id", "org_type", "org_name", "segment", "microtests_assigned",
+                          "students_assigned", "students_answering", "answer_rate", "answers"),
+    "exam_summary": ("exam_id", "name", "subject", "grade", "academic_session", "exam_date"),
+    "student_exam": ("exam_id", "student_key", "subject", "grade", "academic_session", "exam_date", "school_sourced_id",
+                     "score", "max_score", "z_score", "district_rank", "percentile"),
+    "top_students": ("grade", "academic_session", "subject", "cohort_exams", "student_key", "school_sourced_id", "exams_taken",
+                     "exams_in_top_n", "in_all", "in_all_but_one", "top_n"),
+    "class_term": ("class_sourced_id", "class_title"),
+    "student_knowledge": ("student_key", "kp_id", "subject", "kp_name", "items", "score_rate", "mastery_level"),
+    "student_ability": ("student_key", "subject", "ability", "items", "score_rate"),
+    "student_term_profile": ("student_key", "academic_session"),
+    "quality_map": ("school_sourced_id", "subject", "exam_id", "school_name", "exam_date", "students", "mean_score",
+                    "mean_z", "change_in_mean_z"),
+    "item_analysis": ("exam_id", "item_id", "difficulty", "discrimination"),
+    "class_weak_points": ("class_sourced_id", "subject", "kp_id", "score_rate"),
+}
+RESTRICTED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "student_identity": ("student_key", "student_sourced_id", "given_name", "family_name", "school_sourced_id",
+                         "school_name", "district_sourced_id", "grade", "homeroom_class_sourced_id", "homeroom_title",
+                         "guardian_sourced_ids"),
+    "staff_scope": ("person_sourced_id", "role", "scope_type", "scope_id", "school_sourced_id", "district_sourced_id",
+                    "grade", "subject",
+                    "class_sourced_id", "begin_date", "end_date"),
+    "student_fitness": ("student_key",),
+    "student_psych": ("student_key",),
+    "class_membership": ("class_sourced_id", "student_key"),
+    "org_hierarchy": ("school_sourced_id", "school_name", "district_sourced_id", "district_name", "city_sourced_id", "city_name"),
+}
+
+
+def _read(con: duckdb.DuckDBPyConnection, path: Path) -> pd.DataFrame:
+    return con.execute("select * from read_parquet(?)", [str(path)]).df()
+
+
+@dataclass
+class Indexed:
+    """A frame sorted by ``key`` with offsets, so ``get(k)`` is a slice, not a scan."""
+
+    frame: pd.DataFrame
+    key: str
+    _keys: np.ndarray = field(init=False, repr=False)
+    _starts: np.ndarray = field(init=False, repr=False)
+    _ends: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        f = self.frame.sort_values(self.key, kind="stable").reset_index(drop=True)
+        self.frame = f
+        values = f[self.key].astype(str).to_numpy() if len(f) else np.array([], dtype=object)
+        self._keys, self._starts = np.unique(values, return_index=True) if len(values) else (np.array([]), np.array([], dtype=int))
+        self._ends = np.append(self._starts[1:], len(f)).astype(int) if len(values) else np.array([], dtype=int)
+
+    def get(self, key: str) -> pd.DataFrame:
+        i = np.searchsorted(self._keys, key)
+        if i < len(self._keys) and self._keys[i] == key:
+            return self.frame.iloc[self._starts[i]: self._ends[i]]
+        return self.frame.iloc[0:0]
+
+    def cols(self, key: str, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """The key's rows as column arrays (views into arrays built once): the hot path
+        for per-student pages, with no DataFrame per page."""
+        arrays = self.__dict__.setdefault("_arrays", {})
+        i = np.searchsorted(self._keys, key)
+        found = i < len(self._keys) and self._keys[i] == key
+        lo, hi = (int(self._starts[i]), int(self._ends[i])) if found else (0, 0)
+        out = {}
+        for c in columns:
+            if c not in arrays:
+                arrays[c] = self.frame[c].to_numpy() if c in self.frame.columns else np.full(len(self.frame), None, dtype=object)
+            out[c] = arrays[c][lo:hi]
+        return out
+
+    def get_many(self, keys) -> pd.DataFrame:
+        """Rows of all ``keys`` in one vectorised take (no per-key slicing)."""
+        wanted = np.unique(np.asarray([str(k) for k in keys], dtype=object))
+        if not len(wanted) or not len(self._keys):
+            return self.frame.iloc[0:0]
+        pos = np.searchsorted(self._keys, wanted)
+        ok = pos < len(self._keys)
+        ok[ok] = self._keys[pos[ok]] == wanted[ok]
+        pos = pos[ok]
+        starts, ends = self._starts[pos], self._ends[pos]
+        lens = ends - starts
+        if not lens.sum():
+            return self.frame.iloc[0:0]
+        idx = np.repeat(starts - np.concatenate(([0], np.cumsum(lens)[:-1])), lens) + np.arange(lens.sum())
+        return self.frame.iloc[idx]
+
+
+class MartStore:
+    """Every mart the reports read, loaded once, plus the org hierarchy."""
+
+    def __init__(self, lake: str | Path):
+        self.paths = LakePaths(Path(lake))
+        self.missing: list[str] = []
+        self._con = duckdb.connect()
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name in self._cache:
+            return self._cache[name]
+        restricted = name in RESTRICTED_COLUMNS
+        folder = self.paths.restricted if restricted else self.paths.marts
+        columns = (RESTRICTED_COLUMNS if restricted else PUBLIC_COLUMNS).get(name, ())
+        path = folder / f"{name}.parquet"
+        if path.exists():
+            frame = _read(self._con, path)
+            for col in columns:
+                if col not in frame.columns:
+                    frame[col] = None
+        else:
+            if name not in ("class_membership", "class_term", "org_hierarchy"):
+                self.missing.append(name)
+            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        self._cache[name] = frame
+        return frame
+
+    def orgs(self) -> pd.DataFrame:
+        """sourced_id, name, type, parent_sourced_id: the school → district → city tree.
+
+        From the restricted ``org_hierarchy`` mart; else the landed roster orgs (no
+        personal data); else the orgs named in usage_monthly and student_identity."""
+        hier = self.table("org_hierarchy")
+        if len(hier):
+            parts = [
+                hier[["school_sourced_id", "school_name", "district_sourced_id"]].set_axis(
+                    ["sourced_id", "name", "parent_sourced_id"], axis=1).assign(type="school"),
+                hier[["district_sourced_id", "district_name", "city_sourced_id"]].set_axis(
+                    ["sourced_id", "name", "parent_sourced_id"], axis=1).assign(type="district"),
+                hier[["city_sourced_id", "city_name"]].set_axis(["sourced_id", "name"], axis=1).assign(
+                    type="city", parent_sourced_id=None),
+            ]
+            out = pd.concat(parts, ignore_index=True)
+            out = out[out.sourced_id.notna()].drop_duplicates("sourced_id")
+            return out[["sourced_id", "name", "type", "parent_sourced_id"]].reset_index(drop=True)
+        folder = self.paths.bronze_table("roster", "orgs")
+        files = sorted(folder.rglob("*.parquet")) if folder.exists() else []
+        if files:
+            frame = self._con.execute(
+                """
+                select "sourcedId" as sourced_id, name, case lower(type) when 'local' then 'city' else lower(type) end as type, "parentSourcedId" as parent_sourced_id
+                from read_parquet(?, union_by_name=true, hive_partitioning=false)
+                qualify row_number() over (partition by "sourcedId" order by "dateLastModified" desc nulls last) = 1
+                """,
+                [[str(f) for f in files]],
+            ).df()
+            return frame
+        usage = self.table("usage_monthly")
+        rows = usage[["org_sourced_id", "org_name", "org_type"]].drop_duplicates("org_sourced_id")
+        frame = rows.rename(columns={"org_sourced_id": "sourced_id", "org_name": "name", "org_type": "type"})
+        ident = self.table("student_identity")
+        extra = ident[["school_sourced_id", "school_name"]].drop_duplicates("school_sourced_id")
+        extra = extra[~extra.school_sourced_id.isin(frame.sourced_id)].rename(
+            columns={"school_sourced_id": "sourced_id", "school_name": "name"}).assign(type="school")
+        frame = pd.concat([frame, extra], ignore_index=True)
+        districts = frame[frame.type == "district"].sourced_id.tolist()
+        frame["parent_sourced_id"] = np.where(frame.type == "school", districts[0] if len(districts) == 1 else None, None)
+        return frame

@@ -1,0 +1,433 @@
+"""xAPI 1.0.3 learning logs of the platform, one gzip JSON-lines file per local day.
+
+Behaviour comes from the world's latent traits: platform users are a school-engagement
+share of each school; on a day each user is active with a weekday / exam-season rhythm
+scaled by a propensity that rises with ability; item answers follow a logistic model
+of ability. Statements are assembled column-wise from precomputed JSON fragments with
+Arrow string joins (no Python object per statement).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from orchestration.simulate.catalog import Catalog
+from orchestration.simulate.world import SEGMENT_GRADES, SEGMENT_SUBJECTS, SUBJECTS, World
+
+NS = "https://slp.example.edu.cn"
+HOME_PAGE = NS
+KP_EXT = f"{NS}/extensions/knowledge-points"
+VERBS = {
+    "login": "https://w3id.org/xapi/adl/verbs/logged-in",
+    "logout": "https://w3id.org/xapi/adl/verbs/logged-out",
+    "viewed": "http://id.tincanapi.com/verb/viewed",
+    "assign": "http://activitystrea.ms/schema/1.0/assign",
+    "answered": "http://adlnet.gov/expapi/verbs/answered",
+    "completed": "http://adlnet.gov/expapi/verbs/completed",
+    "submit": "http://activitystrea.ms/schema/1.0/submit",
+}
+KINDS = tuple(VERBS)
+RESOURCE_TYPES = (
+    "https://w3id.org/xapi/video/activity-type/video",
+    "http://id.tincanapi.com/activitytype/document",
+    f"{NS}/activitytypes/exercise-set",
+)
+PLATFORM = ('{"objectType":"Activity","id":"' + NS
+            + '","definition":{"type":"http://id.tincanapi.com/activitytype/lms"}}')
+RESOURCES_PER_GRADE_SUBJECT = 24
+HOUR = 3600.0
+DAY_MS = 86_400_000
+LOCAL_OFFSET_MS = 8 * 3_600_000  # Asia/Shanghai, no DST
+
+
+@dataclass
+class Fragments:
+    """JSON pieces reused by many statements, indexed by actor / class / resource."""
+
+    actors: pa.Array  # students then teachers
+    classes: pa.Array  # grouping entry per teaching class
+    # resources per (subject, grade): object JSON and knowledge-point list JSON
+    res_object: dict[tuple[str, int], pa.Array]
+    res_kps: dict[tuple[str, int], pa.Array]
+    actor_zulu: np.ndarray  # share of Z timestamps of the actor's school
+
+
+def build_fragments(world: World, catalog: Catalog, rng: np.random.Generator) -> Fragments:
+    ids = pa.array(np.concatenate([world.stu_ids, world.tch_ids]).tolist(), pa.string())
+    actors = pc.binary_join_element_wise(
+        '{"objectType":"Agent","account":{"homePage":"' + HOME_PAGE + '","name":"', ids, '"}}', "")
+    classes = pc.binary_join_element_wise(
+        '{"id":"' + NS + '/classes/', pa.array(world.tc_ids.tolist(), pa.string()),
+        '","objectType":"Activity"}', "")
+    res_object, res_kps = {}, {}
+    for key, leaves in catalog.leaves.items():
+        subj, g = key
+        objs, kps = [], []
+        for r in range(RESOURCES_PER_GRADE_SUBJECT):
+            rtype = RESOURCE_TYPES[r % 3]
+            rid = f"{NS}/resources/res-{subj}-{g:02d}-{r + 1:03d}"
+            head = '{"objectType":"Activity",' if r % 2 == 0 else "{"
+            objs.append(f'{head}"id":"{rid}","definition":{{"type":"{rtype}"}}}}')
+            picked = rng.choice(leaves, size=int(rng.integers(1, 3)), replace=False)
+            kps.append("[" + ",".join(f'"{k}"' for k in picked) + "]")
+        res_object[key] = pa.array(objs, pa.string())
+        res_kps[key] = pa.array(kps, pa.string())
+    zulu = world.school_zulu_share[np.concatenate([world.stu_school, world.tch_school])]
+    return Fragments(actors, classes, res_object, res_kps, zulu)
+
+
+def uuid4(rng: np.random.Generator, n: int) -> pa.Array:
+    """n random version-4 UUID strings, built from bytes with a hex lookup table."""
+    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    table = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), np.uint8).reshape(256, 2)
+    hexed = table[raw].reshape(n, 32)
+    out = np.full((n, 36), ord("-"), dtype=np.uint8)
+    for a, b, c in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
+        out[:, c:c + b - a] = hexed[:, a:b]
+    flat = pa.py_buffer(out.tobytes())
+    offsets = pa.py_buffer((np.arange(n + 1, dtype=np.int32) * 36).tobytes())
+    return pa.Array.from_buffers(pa.string(), n, [None, offsets, flat])
+
+
+def _strings(matrix: np.ndarray, lengths: np.ndarray) -> pa.Array:
+    """Arrow strings from the first `lengths[i]` bytes of each row of a uint8 matrix."""
+    keep = np.arange(matrix.shape[1])[None, :] < lengths[:, None]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    return pa.Array.from_buffers(pa.string(), len(lengths),
+                                 [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(matrix[keep].tobytes())])
+
+
+def format_ts(t_ms: np.ndarray, zulu: np.ndarray) -> pa.Array:
+    """ISO 8601 with milliseconds, either `Z` or `+08:00` per statement (digits by arithmetic)."""
+    shifted = np.where(zulu, t_ms, t_ms + LOCAL_OFFSET_MS)
+    day, ms = np.divmod(shifted, DAY_MS)
+    n = len(t_ms)
+    out = np.empty((n, 29), np.uint8)
+    uniq, inv = np.unique(day, return_inverse=True)
+    dates = np.frombuffer("".join(str(np.datetime64(int(d), "D")) for d in uniq).encode(), np.uint8)
+    out[:, :10] = dates.reshape(-1, 10)[inv]
+    out[:, 10] = ord("T")
+    out[:, 13] = out[:, 16] = ord(":")
+    out[:, 19] = ord(".")
+    zero = ord("0")
+    for col, unit, mod in ((11, 3_600_000, 24), (14, 60_000, 60), (17, 1000, 60)):
+        v = (ms // unit) % mod
+        out[:, col] = zero + v // 10
+        out[:, col + 1] = zero + v % 10
+    frac = ms % 1000
+    out[:, 20] = zero + frac // 100
+    out[:, 21] = zero + (frac // 10) % 10
+    out[:, 22] = zero + frac % 10
+    out[:, 23:29] = np.frombuffer(b"+08:00", np.uint8)
+    out[zulu, 23] = ord("Z")
+    return _strings(out, np.where(zulu, 24, 29))
+
+
+def _s(values) -> pa.Array:
+    if isinstance(values, pa.Array):
+        return values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
+    return pc.cast(pa.array(values), pa.string())
+
+
+def _tf(mask: np.ndarray) -> pa.Array:
+    return pc.if_else(pa.array(mask), "true", "false")
+
+
+@dataclass
+class DayEvents:
+    """Columns of one event kind before assembly."""
+
+    kind: str
+    actor: np.ndarray
+    t_ms: np.ndarray
+    obj: pa.Array | str  # a str is the same object JSON for every statement
+    result: pa.Array | None = None
+    context: pa.Array | None = None
+
+
+@dataclass
+class DayResult:
+    """The statements of one local day; `order` lists them by time.
+
+    Lines stay unsorted so the writer takes (copies) the strings only once, in final order.
+    """
+
+    lines: pa.Array
+    t_ms: np.ndarray
+    kind: np.ndarray  # index into KINDS
+    order: np.ndarray
+    facts: dict = field(default_factory=dict)
+
+
+def _assemble(ev: DayEvents, fr: Fragments, rng: np.random.Generator) -> pa.Array:
+    n = len(ev.actor)
+    zulu = rng.random(n) < fr.actor_zulu[ev.actor]
+    stored = ev.t_ms + rng.integers(300, 30_000, n)
+    parts = ['{"id":"', uuid4(rng, n), '","actor":', fr.actors.take(pa.array(ev.actor)),
+             ',"verb":{"id":"' + VERBS[ev.kind] + '"},"object":', ev.obj]
+    if ev.result is not None:
+        parts += [',"result":', ev.result]
+    if ev.context is not None:
+        parts += [',"context":', ev.context]
+    parts += [',"timestamp":"', format_ts(ev.t_ms, zulu), '","stored":"',
+              format_ts(stored, np.ones(n, bool)), '","version":"1.0.3"}']
+    return pc.binary_join_element_wise(*parts, "")
+
+
+class DaySimulator:
+    """Draws the platform's activity of one local day."""
+
+    def __init__(self, world: World, catalog: Catalog, fragments: Fragments):
+        self.w = world
+        self.cat = catalog
+        self.fr = fragments
+        self.n_stu = world.n_students
+        seg = world.school_segment[world.stu_school]
+        self.stu_subjects = {s: np.array([SUBJECTS.index(x) for x in SEGMENT_SUBJECTS[s]])
+                             for s in SEGMENT_GRADES}
+        self.stu_seg = seg
+        self.subject_index = np.array([SUBJECTS.index(s) for s in world.tc_subject.tolist()])
+        self.tc_grade = world.hr_grade[world.tc_homeroom]
+        self.tc_school = world.hr_school[world.tc_homeroom]
+        self.low_school = world.school_band == "low"
+
+    def simulate(self, day: date, season: np.ndarray, rng: np.random.Generator,
+                 schools: np.ndarray | None = None) -> DayResult:
+        """The day's statements of the people of `schools` (a mask; all schools when None)."""
+        w, fr = self.w, self.fr
+        if schools is None:
+            schools = np.ones(len(w.school_ids), bool)
+        midnight = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
+        midnight -= LOCAL_OFFSET_MS  # local midnight as a UTC instant
+        dow = day.weekday()
+        weekday = dow < 5
+        events: list[DayEvents] = []
+
+        def ms(local_seconds: np.ndarray) -> np.ndarray:
+            clipped = np.clip(local_seconds, 0, 86_399.999)
+            return midnight + (clipped * 1000).astype(np.int64)
+
+        # Teachers: log in during the school day, assign micro-tests and homework.
+        n_t = len(w.tch_ids)
+        t_act = w.tch_user & schools[w.tch_school] & (rng.random(n_t) < (0.65 if weekday else 0.15))
+        t_idx = np.flatnonzero(t_act)
+        t_login = (rng.uniform(7, 17, len(t_idx)) if weekday else rng.uniform(9, 21, len(t_idx))) * HOUR
+        t_actor = self.n_stu + t_idx
+        events.append(DayEvents("login", t_actor, ms(t_login), PLATFORM))
+        t_out = rng.random(len(t_idx)) < 0.8
+        events.append(DayEvents("logout", t_actor[t_out],
+                                ms(t_login[t_out] + rng.uniform(600, 5400, int(t_out.sum()))), PLATFORM))
+        login_of_teacher = np.full(n_t, np.nan)
+        login_of_teacher[t_idx] = t_login
+        self._views(events, t_actor, t_login, w.school_segment[w.tch_school[t_idx]],
+                    None, 2.0, rng, ms, teacher_subject=w.tch_subject[t_idx])
+
+        tc_active = t_act[w.tc_teacher]
+        assigned = np.flatnonzero(tc_active & (rng.random(len(w.tc_ids)) < (0.7 if weekday else 0.0)))
+        a_time = login_of_teacher[w.tc_teacher[assigned]] + rng.uniform(60, 900, len(assigned))
+        n_items = rng.integers(5, 11, len(assigned))
+        nobody = self.low_school[self.tc_school[assigned]] & (rng.random(len(assigned)) < 0.35)
+        stamp = day.strftime("%Y%m%d")
+        mt_iri = pc.binary_join_element_wise(  # one micro-test per class and day at most
+            f"{NS}/microtests/mt-{stamp}-", pc.utf8_lpad(_s(assigned + 1), 6, "0"), "")
+        mt_obj = pc.binary_join_element_wise(
+            '{"objectType":"Activity","id":"', mt_iri,
+            '","definition":{"type":"http://adlnet.gov/expapi/activities/assessment"}}', "")
+        grouping = self.fr.classes.take(pa.array(assigned))
+        events.append(DayEvents(
+            "assign", self.n_stu + w.tc_teacher[assigned], ms(a_time), mt_obj,
+            context=pc.binary_join_element_wise('{"contextActivities":{"grouping":[', grouping, "]}}", "")))
+
+        homework = np.flatnonzero(tc_active & (rng.random(len(w.tc_ids)) < (0.25 if weekday else 0.0)))
+
+        # Students: platform users, active today by rhythm x propensity x exam season.
+        base = 0.5 if weekday else (0.22 if dow == 5 else 0.3)
+        q = np.minimum(base * w.stu_propensity * season[w.stu_grade], 0.95)
+        s_idx = np.flatnonzero(w.stu_user & schools[w.stu_school] & (rng.random(self.n_stu) < q))
+        if weekday:
+            start = np.where(rng.random(len(s_idx)) < 0.8, rng.normal(19.3, 1.4, len(s_idx)),
+                             rng.uniform(12, 13.5, len(s_idx))) * HOUR
+        else:
+            start = rng.uniform(8, 22, len(s_idx)) * HOUR
+        start = np.clip(start, 6.5 * HOUR, 23.2 * HOUR)
+        session = np.full(self.n_stu, np.nan)
+        session[s_idx] = start
+        last = np.full(self.n_stu, np.nan)
+        last[s_idx] = start
+        events.append(DayEvents("login", s_idx, ms(start), PLATFORM))
+        extra = rng.random(len(s_idx)) < 0.25
+        e_start = np.maximum(start[extra] - rng.uniform(1800, 4 * HOUR, int(extra.sum())), 6 * HOUR)
+        events.append(DayEvents("login", s_idx[extra], ms(e_start), PLATFORM))
+        events.append(DayEvents("logout", s_idx[extra], ms(e_start + rng.uniform(120, 1200, len(e_start))),
+                                PLATFORM))
+        v_t = self._views(events, s_idx, start, self.stu_seg[s_idx], w.stu_grade[s_idx], 5.0, rng, ms)
+        if v_t is not None:
+            np.fmax.at(last, v_t[0], v_t[1])
+
+        facts = self._microtests(events, assigned, a_time, n_items, nobody, mt_iri, grouping, session,
+                                 last, rng, ms)
+        facts["assigned"] = len(assigned)
+        facts["active_students"] = len(s_idx)
+        facts["active_teachers"] = len(t_idx)
+
+        # Homework submissions by active students of the classes that got homework.
+        if len(homework):
+            pos, hw_stu = self._members_of(homework)
+            hw_cls = homework[pos]
+            ok = ~np.isnan(session[hw_stu]) & (rng.random(len(hw_stu)) < 0.6)
+            hw_cls, hw_stu = hw_cls[ok], hw_stu[ok]
+            t = session[hw_stu] + rng.uniform(300, 3000, len(hw_stu))
+            np.fmax.at(last, hw_stu, t)
+            hw_iri = pc.binary_join_element_wise(
+                '{"objectType":"Activity","id":"' + f"{NS}/homework/hw-{stamp}-",
+                pc.utf8_lpad(_s(hw_cls), 6, "0"),
+                '","definition":{"type":"' + NS + '/activitytypes/homework"}}', "")
+            ctx = pc.binary_join_element_wise('{"contextActivities":{"grouping":[',
+                                              self.fr.classes.take(pa.array(hw_cls)), "]}}", "")
+            events.append(DayEvents("submit", hw_stu, ms(t), hw_iri, context=ctx))
+
+        out = rng.random(len(s_idx)) < 0.75
+        lo = s_idx[out]
+        events.append(DayEvents("logout", lo, ms(last[lo] + rng.uniform(30, 900, len(lo))), PLATFORM))
+
+        lines, t_all, kinds = [], [], []
+        for ev in events:
+            if len(ev.actor) == 0:
+                continue
+            lines.append(_assemble(ev, fr, rng))
+            t_all.append(ev.t_ms)
+            kinds.append(np.full(len(ev.actor), KINDS.index(ev.kind), dtype=np.int8))
+        if not lines:
+            empty = np.array([], np.int64)
+            return DayResult(pa.array([], pa.string()), empty, np.array([], np.int8), empty, facts)
+        t_cat = np.concatenate(t_all)
+        order = np.argsort(t_cat, kind="stable")
+        return DayResult(pa.concat_arrays(lines), t_cat, np.concatenate(kinds), order, facts)
+
+    def _views(self, events, actors, start, segments, grades, rate, rng, ms, teacher_subject=None):
+        """Resource views with their knowledge points; returns (student, time) for students."""
+        n = rng.poisson(rate, len(actors))
+        if teacher_subject is None:
+            n = rng.poisson(rate * self.w.stu_propensity[actors])
+        rep = np.repeat(np.arange(len(actors)), n)
+        if len(rep) == 0:
+            return None
+        t = start[rep] + rng.uniform(30, 3600, len(rep))
+        objs, kps = [], []
+        order = []
+        seg = segments[rep]
+        if teacher_subject is not None:
+            subj = teacher_subject[rep]
+            lo = np.array([SEGMENT_GRADES[s][0] for s in seg.tolist()], dtype=np.int64)
+            grade = lo + rng.integers(0, 3, len(rep)) * (1 + (lo == 1))
+        else:
+            grade = grades[rep]
+            subj = np.empty(len(rep), dtype=object)
+            for s, idx in self.stu_subjects.items():
+                m = seg == s
+                subj[m] = np.array(SUBJECTS, dtype=object)[idx[rng.integers(0, len(idx), int(m.sum()))]]
+        res = rng.integers(0, RESOURCES_PER_GRADE_SUBJECT, len(rep))
+        for key in self.fr.res_object:
+            m = np.flatnonzero((subj == key[0]) & (grade == key[1]))
+            if len(m) == 0:
+                continue
+            take = pa.array(res[m])
+            objs.append(self.fr.res_object[key].take(take))
+            kps.append(self.fr.res_kps[key].take(take))
+            order.append(m)
+        idx = np.concatenate(order)
+        ctx = pc.binary_join_element_wise('{"extensions":{"' + KP_EXT + '":', pa.concat_arrays(kps), "}}", "")
+        events.append(DayEvents("viewed", actors[rep][idx], ms(t[idx]), pa.concat_arrays(objs), context=ctx))
+        return (actors[rep][idx], t[idx]) if teacher_subject is None else None
+
+    def _microtests(self, events, assigned, a_time, n_items, nobody, mt_iri, grouping, session, last,
+                    rng, ms) -> dict:
+        """Answers (per item) and completions by active students of the assigned classes."""
+        facts = {"assigned_unanswered": 0}
+        if len(assigned) == 0:
+            return facts
+        a_rep, stu = self._members_of(assigned)
+        ok = ~np.isnan(session[stu]) & ~nobody[a_rep] & (rng.random(len(stu)) < 0.8)
+        a_rep, stu = a_rep[ok], stu[ok]
+        answered_any = np.zeros(len(assigned), bool)
+        answered_any[a_rep] = True
+        facts["assigned_unanswered"] = int((~answered_any).sum())
+        if len(stu) == 0:
+            return facts
+        t0 = np.maximum(session[stu], a_time[a_rep] + 60) + rng.uniform(0, 600, len(stu))
+        reg = uuid4(rng, len(stu))
+        k = n_items[a_rep]
+        rep = np.repeat(np.arange(len(stu)), k)
+        item_no = np.arange(len(rep)) - np.repeat(np.cumsum(k) - k, k)
+        # per-attempt cumulative time: restart the running sum at each attempt
+        steps = rng.uniform(20, 90, len(rep))
+        cum = np.cumsum(steps)
+        base = np.repeat(cum[np.cumsum(k) - k] - steps[np.cumsum(k) - k], k)
+        t_item = t0[rep] + (cum - base)
+        cls = assigned[a_rep]
+        subj = self.subject_index[cls]
+        # item difficulty and max from a hash of (micro-test, item) so all students share it
+        item_key = (a_rep[rep] * 12 + item_no).astype(np.int64)
+        b_table = rng.normal(0, 1, len(assigned) * 12)
+        max_table = rng.choice([1, 1, 1, 2, 3], len(assigned) * 12)
+        kp_pick = rng.integers(0, 20, len(assigned) * 12)
+        theta = self.w.stu_ability[stu][rep] + self.w.stu_subject_offset[stu[rep], subj[rep]]
+        p = 1 / (1 + np.exp(-1.7 * (theta - b_table[item_key])))
+        mx = max_table[item_key]
+        raw = rng.binomial(mx, p)
+        item_iri = pc.binary_join_element_wise(mt_iri.take(pa.array(a_rep[rep])), "/items/",
+                                               _s(item_no + 1), "")
+        obj = pc.binary_join_element_wise(
+            '{"objectType":"Activity","id":"', item_iri,
+            '","definition":{"type":"http://adlnet.gov/expapi/activities/cmi.interaction",'
+            '"interactionType":"choice"}}', "")
+        result = pc.binary_join_element_wise('{"success":', _tf(raw == mx), ',"score":{"raw":', _s(raw),
+                                             ',"min":0,"max":', _s(mx), "}}", "")
+        tc_grade = self.tc_grade[cls[rep]]
+        kp = np.empty(len(rep), dtype=object)
+        for (sname, g), leaves in self.cat.leaves.items():
+            m = (subj[rep] == SUBJECTS.index(sname)) & (tc_grade == g)
+            if m.any():
+                kp[m] = leaves[kp_pick[item_key[m]] % len(leaves)]
+        parent = pc.binary_join_element_wise('{"id":"', mt_iri.take(pa.array(a_rep[rep])),
+                                             '","objectType":"Activity"}', "")
+        group_r = grouping.take(pa.array(a_rep[rep]))
+        ctx = pc.binary_join_element_wise(
+            '{"registration":"', reg.take(pa.array(rep)), '","contextActivities":{"parent":[', parent,
+            '],"grouping":[', group_r, ']},"extensions":{"' + KP_EXT + '":["',
+            pa.array(kp.tolist(), pa.string()), '"]}}', "")
+        events.append(DayEvents("answered", stu[rep], ms(t_item), obj, result, ctx))
+
+        # completion: sum over the attempt's items
+        ends = np.cumsum(k) - 1
+        total = np.add.reduceat(raw, np.cumsum(k) - k)
+        total_max = np.add.reduceat(mx, np.cumsum(k) - k)
+        t_done = t_item[ends] + rng.uniform(5, 30, len(stu))
+        np.fmax.at(last, stu, t_done)
+        scaled = np.round(total / total_max, 2)
+        c_obj = pc.binary_join_element_wise(
+            '{"objectType":"Activity","id":"', mt_iri.take(pa.array(a_rep)),
+            '","definition":{"type":"http://adlnet.gov/expapi/activities/assessment"}}', "")
+        c_res = pc.binary_join_element_wise(
+            '{"completion":true,"success":', _tf(scaled >= 0.6), ',"score":{"raw":', _s(total),
+            ',"min":0,"max":', _s(total_max), ',"scaled":', _s(scaled), "}}", "")
+        c_ctx = pc.binary_join_element_wise('{"registration":"', reg, '","contextActivities":{"grouping":[',
+                                            grouping.take(pa.array(a_rep)), "]}}", "")
+        events.append(DayEvents("completed", stu, ms(t_done), c_obj, c_res, c_ctx))
+        facts["attempts"] = len(stu)
+        return facts
+
+    def _members_of(self, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in `classes`, student) pairs."""
+        hr = self.w.tc_homeroom[classes]
+        sizes = self.w.hr_size[hr]
+        rep = np.repeat(np.arange(len(classes)), sizes)
+        within = np.arange(len(rep)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        return rep, self.w.hr_offset[hr][rep] + within

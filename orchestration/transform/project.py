@@ -1,0 +1,81 @@
+"""The dbt project as Dagster sees it: where it lives, its manifest, and the lake folders
+dbt needs before it runs.
+
+dbt is run from the venv (``dbt`` next to ``sys.executable``) with ``--profiles-dir
+dbt_project``; the profile reads the lake from ``EDUHOUSE_LAKE``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from orchestration.lake import LakePaths
+from orchestration.settings import DBT_PROJECT_DIR
+
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+# Files whose change makes the manifest stale.
+_SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "tests/**/*", "seeds/**/*")
+
+
+def dbt_executable() -> str:
+    """The venv's dbt, so Dagster never picks up another installation on PATH."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    newest = 0.0
+    for pattern in _SOURCE_GLOBS:
+        for path in project_dir.glob(pattern):
+            if path.is_file():
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def manifest_is_stale(project_dir: Path = DBT_PROJECT_DIR) -> bool:
+    manifest = project_dir / "target" / "manifest.json"
+    return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir)
+
+
+def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """Run ``dbt parse`` when target/manifest.json is missing or older than the project.
+
+    Parsing needs no data and no warehouse: it only reads the project files.
+    """
+    manifest = project_dir / "target" / "manifest.json"
+    if manifest_is_stale(project_dir):
+        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
+             "--profiles-dir", str(project_dir)],
+            check=True, env=env, cwd=project_dir, capture_output=True, text=True,
+        )
+        manifest.touch()
+    return manifest
+
+
+def prepare_lake(lake: LakePaths) -> None:
+    """Create the folders dbt writes into (DuckDB's COPY does not create folders)."""
+    for folder in (lake.warehouse.parent, lake.marts_staging, lake.restricted / ".staging"):
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def dbt_env(lake_root: str | Path, timezone: str, min_cell: int, top_n: int) -> dict[str, str]:
+    """Environment of one dbt invocation: the lake and conventions of the LakeResource."""
+    return {
+        "EDUHOUSE_LAKE": str(Path(lake_root).resolve()),
+        "EDUHOUSE_TZ": timezone,
+        "EDUHOUSE_MIN_CELL": str(min_cell),
+        "EDUHOUSE_TOP_N": str(top_n),
+        # When Dagster runs a subset, run only the tests whose parents all ran (dagster-dbt
+        # overrides this when it selects checks itself).
+        "DBT_INDIRECT_SELECTION": "cautious",
+    }
+
+
+eduhouse_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)

@@ -1,0 +1,72 @@
+"""How dbt nodes become Dagster assets: key ``[<models subfolder>, <model>]``, group =
+the subfolder, and each column's privacy classification as metadata (the governance
+audit and reviewers read it from the asset)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+LAYERS = ("staging", "intermediate", "marts")
+
+
+def model_layer(dbt_resource_props: Mapping[str, Any]) -> str | None:
+    """The models subfolder a node lives in (fqn = [project, layer, ..., name])."""
+    fqn = dbt_resource_props.get("fqn") or []
+    return fqn[1] if len(fqn) > 2 else None
+
+
+def column_classifications(dbt_resource_props: Mapping[str, Any]) -> dict[str, str]:
+    columns = dbt_resource_props.get("columns") or {}
+    out = {}
+    for name, column in columns.items():
+        meta = column.get("meta") or (column.get("config") or {}).get("meta") or {}
+        if "classification" in meta:
+            out[name] = str(meta["classification"])
+    return out
+
+
+class EduhouseDbtTranslator(DagsterDbtTranslator):
+    """Asset keys by layer; sources keep their ``meta.dagster.asset_key`` (bronze/<source>)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            settings=DagsterDbtTranslatorSettings(
+                enable_asset_checks=True,
+                # Every roster table maps to the one landing asset bronze/roster.
+                enable_duplicate_source_asset_keys=True,
+            )
+        )
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props.get("resource_type") in ("model", "seed", "snapshot"):
+            layer = model_layer(dbt_resource_props) or dbt_resource_props["resource_type"]
+            return dg.AssetKey([layer, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props.get("resource_type") in ("model", "seed", "snapshot"):
+            return model_layer(dbt_resource_props) or dbt_resource_props["resource_type"]
+        return super().get_group_name(dbt_resource_props)
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        metadata = dict(super().get_metadata(dbt_resource_props))
+        classifications = column_classifications(dbt_resource_props)
+        if classifications:
+            metadata["eduhouse/column_classifications"] = dg.MetadataValue.json(classifications)
+        export = export_area(dbt_resource_props)
+        if export:
+            metadata["eduhouse/export"] = dg.MetadataValue.text(f"{export}/{dbt_resource_props['name']}.parquet")
+        return metadata
+
+
+def export_area(dbt_resource_props: Mapping[str, Any]) -> str | None:
+    """'marts' or 'restricted' when the model's post-hook exports it to Parquet."""
+    hooks = (dbt_resource_props.get("config") or {}).get("post-hook") or []
+    sql = " ".join(h.get("sql", "") if isinstance(h, Mapping) else str(h) for h in hooks)
+    if "export_parquet" not in sql:
+        return None
+    return "restricted" if "restricted=true" in sql.replace(" ", "").lower() else "marts"

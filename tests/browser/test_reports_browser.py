@@ -1,0 +1,98 @@
+"""Open one report per role in real headless Chromium: not blank, no broken image, no
+page wider than the viewport. Skips when chromium is not installed (.ci/run installs
+Debian's chromium)."""
+
+import json
+import re
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from orchestration.reporting.browser import chromium_path, dump_dom, screenshot
+from orchestration.reporting.render import render_reports
+from orchestration.reporting.sample_lake import build_sample_lake
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_path() is None, reason="chromium is not on PATH (apt-get install chromium)"),
+]
+WIDTH, HEIGHT = 1280, 900
+PAGES = {
+    "student": "k0005", "parent": "k0005", "teacher": "tch-math-sch-1", "head_teacher": "sch-1-hr-07-1",
+    "grade_leader": "sch-1_07", "principal": "sch-1", "subject_researcher": "dist-1_math",
+    "district_admin": "dist-1", "city_admin": "city-1",
+}
+PROBE = """<script>
+window.addEventListener("load", function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var broken = imgs.filter(function (i) { return !i.complete || i.naturalWidth === 0; }).length;
+  var svgs = document.querySelectorAll("svg").length;
+  var out = document.createElement("pre");
+  out.id = "eduhouse-probe";
+  out.textContent = JSON.stringify({scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth, broken: broken, images: imgs.length, svgs: svgs,
+    text: document.body.innerText.length});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def png_ink(path: Path) -> tuple[tuple[int, int], float]:
+    """(size, share of non-zero bytes in the PNG's filtered scanlines). A page of one
+    colour filters to zeros, so the share is ~0; a page of text and charts is > 1 %.
+    Cheap enough to need no image library."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, size = 8, b"", (0, 0)
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos: pos + 8])
+        chunk = data[pos + 8: pos + 8 + length]
+        if kind == b"IHDR":
+            size = struct.unpack(">II", chunk[:8])
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + length
+    raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(size[1], -1)[:, 1:]
+    return size, float((raw != 0).mean())
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> Path:
+    lake = build_sample_lake(tmp_path_factory.mktemp("browser_lake"))
+    render_reports(lake, workers=1)
+    return lake / "reports"
+
+
+@pytest.mark.parametrize("role", list(PAGES))
+def test_report_renders_in_chromium(rendered, role, tmp_path):
+    page = rendered / role / f"{PAGES[role]}.html"
+    probe = page.with_name(f"probe_{page.name}")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    dom = dump_dom(probe, WIDTH, HEIGHT)
+    found = re.search(r'<pre id="eduhouse-probe">(.*?)</pre>', dom, re.S)
+    assert found, f"probe did not run: {dom[-500:]}"
+    facts = json.loads(found.group(1).replace("&quot;", '"'))
+    assert facts["broken"] == 0, facts
+    assert facts["scrollWidth"] <= facts["innerWidth"], f"page wider than the viewport: {facts}"
+    assert facts["svgs"] >= 1 and facts["text"] > 200, facts
+
+    png = screenshot(page, tmp_path / f"{role}.png", WIDTH, HEIGHT)
+    size, ink = png_ink(png)
+    assert size == (WIDTH, HEIGHT)
+    assert ink > 0.005, f"page is (nearly) blank: {ink:.4%} of the image differs from its neighbours"
+    if role == "district_admin":
+        docs = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "district_admin.png"
+        docs.parent.mkdir(parents=True, exist_ok=True)
+        docs.write_bytes(png.read_bytes())
+        assert docs.stat().st_size < 500_000
+
+
+def test_pdf_prints(rendered, tmp_path):
+    from orchestration.reporting.browser import html_to_pdf
+
+    pdf = html_to_pdf(rendered / "principal" / "sch-1.html", tmp_path / "principal.pdf")
+    head = pdf.read_bytes()[:5]
+    assert head == b"%PDF-" and pdf.stat().st_size > 5_000

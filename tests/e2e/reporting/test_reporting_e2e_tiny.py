@@ -1,0 +1,141 @@
+"""Reports on a simulated tiny district run through the whole pipeline (simulate →
+land → dbt marts), checked against independent DuckDB queries over the marts, plus a
+scope check for every role. Skips, saying why, when the pipeline cannot build marts yet."""
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.e2e
+MARTS = ("student_exam", "usage_monthly", "quality_map", "student_identity", "staff_scope")
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory) -> Path:
+    given = os.environ.get("EDUHOUSE_E2E_LAKE")
+    if given:  # reuse a lake the pipeline already built (faster when iterating)
+        root = Path(given)
+    else:
+        try:
+            from orchestration.runner.run import run_everything
+            from orchestration.simulate.run import simulate
+        except ImportError as exc:
+            pytest.skip(f"pipeline not importable yet: {exc}")
+        root = tmp_path_factory.mktemp("e2e_reports_lake")
+        simulate(root, scale="tiny", seed=42)
+        try:
+            run_everything(root)
+        except Exception as exc:  # noqa: BLE001 - other parts unfinished: skip, do not fail here
+            pytest.skip(f"pipeline run failed, no marts to report on: {exc!r}")
+    missing = [m for m in MARTS if not any((root / d / f"{m}.parquet").exists() for d in ("marts", "restricted"))]
+    if missing:
+        pytest.skip(f"marts not built: {', '.join(missing)}")
+    from orchestration.reporting.render import render_reports
+
+    summary = render_reports(root, workers=2)
+    assert summary.pages
+    return root
+
+
+def con(lake: Path) -> duckdb.DuckDBPyConnection:
+    c = duckdb.connect()
+    for folder in ("marts", "restricted"):
+        for f in (lake / folder).glob("*.parquet"):
+            c.execute(f"create view {f.stem} as select * from read_parquet('{f}')")
+    return c
+
+
+def read(lake: Path, rel: str) -> str:
+    return (lake / "reports" / rel).read_text(encoding="utf-8")
+
+
+def names(c) -> dict[str, str]:
+    return dict(c.execute("select student_key, family_name || given_name from student_identity").fetchall())
+
+
+def test_student_page_numbers(lake):
+    c = con(lake)
+    key, = c.execute("select student_key from student_exam group by 1 order by count(*) desc, 1 limit 1").fetchone()
+    html = read(lake, f"student/{key}.html")
+    for z, p in c.execute(f"select z_score, percentile from student_exam where student_key = '{key}'").fetchall():
+        assert f"{z:+.2f}" in html and f"{p * 100:.1f}%" in html
+    everyone = names(c)
+    assert everyone[key] in html
+    assert not [n for k, n in everyone.items() if k != key and len(n) > 1 and n in html and n not in everyone[key]]
+
+
+def test_parent_page_only_own_child(lake):
+    c = con(lake)
+    everyone = names(c)
+    pages = sorted((lake / "reports" / "parent").glob("*.html"))
+    pages = [p for p in pages if p.name != "index.html"][:5]
+    assert pages
+    for p in pages:
+        html = p.read_text(encoding="utf-8")
+        own = everyone[p.stem]
+        assert own in html
+        assert not [n for k, n in everyone.items() if k != p.stem and n != own and n in html]
+
+
+def test_staff_pages_hold_only_their_students(lake):
+    c = con(lake)
+    everyone = names(c)
+    ident = dict(c.execute("select student_key, homeroom_class_sourced_id from student_identity").fetchall())
+    for page in (lake / "reports" / "head_teacher").glob("*.html"):
+        if page.name == "index.html":
+            continue
+        html = page.read_text(encoding="utf-8")
+        inside = {everyone[k] for k, hr in ident.items() if hr == page.stem}
+        leaked = [n for n in set(everyone.values()) - inside if n in html and not any(n in m for m in inside)]
+        assert not leaked, (page.name, leaked[:3])
+    school_of = dict(c.execute("select student_key, school_sourced_id from student_identity").fetchall())
+    teachers = c.execute("select person_sourced_id, school_sourced_id from staff_scope where role = 'teacher'").fetchall()
+    for person, school in teachers[:10]:
+        path = lake / "reports" / "teacher" / f"{re.sub(r'[^A-Za-z0-9._-]', '_', person)}.html"
+        html = path.read_text(encoding="utf-8")
+        outside = {everyone[k] for k, s in school_of.items() if s != school}
+        inside = set(everyone.values()) - outside
+        assert not [n for n in outside if n in html and not any(n in m for m in inside)], person
+    for role in ("grade_leader", "principal", "subject_researcher", "district_admin", "city_admin"):
+        for page in (lake / "reports" / role).glob("*.html"):
+            html = page.read_text(encoding="utf-8")
+            assert not [n for n in everyone.values() if len(n) >= 2 and n in html], (role, page.name)
+
+
+def test_district_publication_matches_usage_monthly(lake):
+    c = con(lake)
+    district, = c.execute("select org_sourced_id from usage_monthly where org_type = 'district' limit 1").fetchone()
+    html = read(lake, f"district_admin/{district}.html")
+    rows = c.execute(f"""select month, segment, population, online, online_rate from usage_monthly
+                        where org_sourced_id = '{district}' and on_roster >= 10""").fetchall()
+    assert rows
+    for _, _, _, _online, rate in rows:
+        assert f"{rate * 100:.1f}%" in html
+    small = c.execute("select count(*) from usage_monthly where org_type = 'school' and on_roster between 1 and 9").fetchone()[0]
+    assert small == 0 or "—*" in html
+
+
+def test_principal_row_equals_published_row(lake):
+    c = con(lake)
+    school, name = c.execute("select org_sourced_id, org_name from usage_monthly where org_type = 'school' limit 1").fetchone()
+    district, = c.execute("select org_sourced_id from usage_monthly where org_type = 'district' limit 1").fetchone()
+    pr = read(lake, f"principal/{school}.html")
+    da = read(lake, f"district_admin/{district}.html")
+    rows = re.findall(rf'<tr>\s*<td class="txt" data-sort="{re.escape(name)}">.*?</tr>', pr, re.S)
+    assert rows and all(r in da for r in rows)
+
+
+def test_subject_researcher_item_analysis(lake):
+    c = con(lake)
+    pages = [p for p in (lake / "reports" / "subject_researcher").glob("*.html") if p.name != "index.html"]
+    assert pages
+    html = pages[0].read_text(encoding="utf-8")
+    district, subject = pages[0].stem.rsplit("_", 1)
+    rows = c.execute(f"""select difficulty, discrimination from item_analysis i join exam_summary e using (exam_id)
+                         where e.subject = '{subject}' and i.difficulty is not null""").fetchall()
+    assert rows
+    for dif, _disc in rows[:20]:
+        assert f"{dif:,.2f}" in html

@@ -1,0 +1,61 @@
+"""Backfill lands each day of a range as its own partition, then downstream once;
+declarative automation rebuilds downstream only after landing updated it."""
+
+import dagster as dg
+import pytest
+
+from orchestration.automation.backfill import run_backfill
+from orchestration.automation.sensors import downstream_automation
+
+XAPI = dg.AssetKey(["bronze", "xapi"])
+MART = dg.AssetKey(["marts", "fake_mart"])
+
+
+def test_backfill_three_days(instance, lake, ops):
+    defs = ops.automation_with(ops.fake_parts(lake), lake)
+    summary = run_backfill(defs, instance, "2021-10-01", "2021-10-03", log=lambda *_: None)
+
+    assert summary["success"]
+    assert summary["partitions"] == ["2021-10-01", "2021-10-02", "2021-10-03"]
+    assert instance.get_materialized_partitions(XAPI) == {"2021-10-01", "2021-10-02", "2021-10-03"}
+    days = sorted(p.name for p in (lake / "bronze" / "xapi" / "statements").iterdir())
+    assert days == ["local_date=2021-10-01", "local_date=2021-10-02", "local_date=2021-10-03"]
+    # The unpartitioned downstream asset ran once, after the days.
+    mats = instance.fetch_materializations(MART, limit=10).records
+    assert len(mats) == 1 and mats[0].run_id == summary["downstream"]["run_id"]
+
+
+def test_backfill_rejects_reversed_range(instance, lake, ops):
+    defs = ops.automation_with(ops.fake_parts(lake), lake)
+    with pytest.raises(ValueError, match="after"):
+        run_backfill(defs, instance, "2021-10-03", "2021-10-01")
+
+
+def _automation_tick(instance, defs, cursor):
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, repository_def=defs.get_repository_def()
+    )
+    data = downstream_automation.evaluate_tick(context)
+    return data.run_requests, data.cursor
+
+
+def test_downstream_follows_landing_and_nothing_else(instance, lake, ops):
+    defs = ops.automation_with(ops.fake_parts(lake), lake)
+    landing = defs.resolve_job_def("landing_daily_job")
+    # The sensor's first tick only sets its baseline (as when a deployment starts).
+    requests, cursor = _automation_tick(instance, defs, None)
+    assert requests == []
+    assert landing.execute_in_process(partition_key="2021-10-01", instance=instance).success
+
+    requests, cursor = _automation_tick(instance, defs, cursor)
+    assert [set(r.asset_selection) for r in requests] == [{MART}]
+    downstream = defs.resolve_job_def("downstream_job")
+    assert downstream.execute_in_process(instance=instance, asset_selection=[MART]).success
+
+    # Nothing changed upstream since: nothing is requested again.
+    requests, cursor = _automation_tick(instance, defs, cursor)
+    assert requests == []
+    # A new day lands: the mart is requested once more.
+    assert landing.execute_in_process(partition_key="2021-10-02", instance=instance).success
+    requests, cursor = _automation_tick(instance, defs, cursor)
+    assert [set(r.asset_selection) for r in requests] == [{MART}]

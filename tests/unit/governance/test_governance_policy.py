@@ -1,0 +1,50 @@
+"""The role policy: default-deny decisions, consent rules, and seeds in step with the YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestration.governance import policy
+from orchestration.settings import DBT_PROJECT_DIR
+
+
+def test_allows_is_default_deny():
+    assert policy.allows("head_teacher", "student_psych", "pastoral_care")
+    assert not policy.allows("teacher", "student_psych", "teaching")
+    assert not policy.allows("head_teacher", "student_psych", "research")
+    assert not policy.allows("janitor", "usage_monthly", "statistics")
+    assert not policy.allows("city_admin", "student_exam", "statistics")
+
+
+def test_every_role_has_a_template():
+    roles = policy.load_policy()["roles"]
+    assert set(roles) == set(policy.ROLES)
+    for name, t in roles.items():
+        assert t["scope_types"] and t["resources"] and t["purposes"], name
+        assert set(t["resources"]) <= set(policy.load_policy()["resources"]), name
+
+
+def test_consent_rules():
+    assert policy.needs_consent("subject_researcher", "research", "learning", under_14=False)
+    assert policy.needs_consent("head_teacher", "pastoral_care", "sensitive_psych", under_14=True)
+    assert not policy.needs_consent("teacher", "teaching", "sensitive_health", under_14=True)
+    assert not policy.needs_consent("parent", "guardianship", "sensitive_health", under_14=True)
+    assert not policy.needs_consent("head_teacher", "pastoral_care", "sensitive_psych", under_14=False)
+
+
+def test_committed_seeds_match_the_yaml():
+    """Edit role_policy.yaml, then run `python -m orchestration.governance.policy`."""
+    for name, rows in policy.seed_tables().items():
+        committed = (policy.SEEDS_DIR / f"{name}.csv").read_text(encoding="utf-8")
+        assert committed == policy.seed_csv(rows), f"{name}.csv is stale"
+
+
+def test_every_check_has_a_model_or_a_publication_check():
+    models = {p.stem.replace("int_governance__check_", "")
+              for p in (DBT_PROJECT_DIR / "models" / "intermediate" / "governance").glob("int_governance__check_*.sql")}
+    log_checks = {"log_sequence_gap", "log_missing_fields", "log_duplicate_event"}
+    publication = {"small_cell_published", "identifier_in_public_mart"}
+    for check, meta in policy.checks().items():
+        assert meta["severity"] in ("critical", "high", "medium", "low")
+        assert check in models or check in log_checks | publication, check
+    assert Path(policy.POLICY_PATH).exists()

@@ -1,0 +1,53 @@
+"""The audit report, the asset and the CLI wiring."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from orchestration.governance.audit import render_report, summarize
+from orchestration.governance.publication import FINDING_COLUMNS
+
+
+def _findings():
+    t = datetime(2021, 10, 5, tzinfo=UTC)
+    rows = [
+        ["f1", "unauthorised_access", "critical", "tch-1", None, ["e1", "e2"], 2, "no grant cited", t, t, "x", "fix"],
+        ["f2", "unused_grant", "low", "tch-2", "g-2", [], 0, "not used", t, t, "y", "fix"],
+    ]
+    return pd.DataFrame(rows, columns=FINDING_COLUMNS)
+
+
+def test_report_has_sections_trend_and_csv(tmp_path):
+    result = render_report(_findings(), {"audit_date": "2021-10-30", "findings_export_present": True,
+                                         "suppressed_downstream": []}, tmp_path)
+    html = result.html.read_text(encoding="utf-8")
+    for anchor in ("check-unauthorised_access", "check-unused_grant", "check-retention_overdue", "trend"):
+        assert f'id="{anchor}"' in html
+    assert 'href="access_audit_findings.csv"' in html and "2021-10" in html
+    csv = pd.read_csv(result.csv)
+    assert list(csv.columns) == FINDING_COLUMNS and csv.loc[0, "event_ids"] == "e1;e2"
+    assert result.summary["by_severity"] == {"critical": 1, "high": 0, "medium": 0, "low": 1}
+
+
+def test_summary_of_no_findings():
+    s = summarize(pd.DataFrame(columns=FINDING_COLUMNS), {})
+    assert s["findings"] == 0 and all(v == 0 for v in s["by_check"].values())
+
+
+def test_cli_registers_audit():
+    from orchestration.governance.commands import register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["audit", "--lake", "/tmp/x", "--strict-marts"])
+    assert args.strict_marts and callable(args.func)
+
+
+def test_asset_is_defined():
+    from orchestration.governance.definitions import defs
+
+    keys = {k.to_user_string() for a in defs.assets for k in a.keys}
+    assert "reports/governance_audit" in keys

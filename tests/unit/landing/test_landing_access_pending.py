@@ -1,0 +1,60 @@
+"""Access events (lenient landing) and ``pending_dates``."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from orchestration.landing.access import land_access
+from orchestration.landing.pending import pending_dates
+from orchestration.landing.xapi import land_xapi
+
+EVENT = {"event_id": "ev-1", "seq": 1, "event_time": "2021-09-30T16:30:00Z", "principal_id": "tch-1",
+         "role": "teacher", "client_app": "report-portal", "action": "read", "resource": "student_exam",
+         "columns": ["score"], "purpose": "teaching", "decision": "allowed", "grant_id": "g1",
+         "rows_returned": 30, "subject_ids": ["stu-1", "stu-2"]}
+
+
+def ev(**changes):
+    e = dict(EVENT)
+    for k, v in changes.items():
+        if v is None:
+            e.pop(k)
+        else:
+            e[k] = v
+    return e
+
+
+def test_access_keeps_what_the_audit_needs(lake, kit):
+    kit.write_lines(lake / "inbox/access/a.jsonl", [
+        ev(), ev(),                      # a duplicate event id is kept
+        ev(event_id="ev-2", grant_id=None, purpose=None),  # missing fields kept
+        ev(event_id="ev-3", event_time="yesterday"),        # 4
+        ev(event_id="ev-4", seq="seven"),                   # 5
+        ev(event_id="ev-5", subject_ids="stu-1"),           # 6
+        "{not json",                                        # 7
+        ev(event_id="ev-6", event_time=None),               # 8
+        ev(event_id="ev-7", seq="8"),                       # integer text is typable
+    ])
+    summary = land_access(lake)
+    assert [q[2:] for q in kit.quarantine(lake, "access")] == [
+        (4, "invalid_timestamp"), (5, "invalid_type"), (6, "invalid_type"), (7, "malformed_json"),
+        (8, "missing_required")]
+    got = kit.bronze(lake, "access", "events", "event_id, seq, grant_id, local_date::VARCHAR, subject_ids")
+    assert got == [("ev-1", 1, "g1", "2021-10-01", ["stu-1", "stu-2"]), ("ev-1", 1, "g1", "2021-10-01", ["stu-1", "stu-2"]),
+                   ("ev-2", 1, None, "2021-10-01", ["stu-1", "stu-2"]), ("ev-7", 8, "g1", "2021-10-01", ["stu-1", "stu-2"])]
+    assert summary.records_in == 9
+
+
+def test_pending_dates_reads_only_unlanded_deliveries(lake, kit):
+    kit.roster_users(lake)
+    kit.write_lines(lake / "inbox/xapi/2021-10-01.jsonl", [
+        kit.statement(1, timestamp="2021-09-30T16:30:00Z"), kit.statement(2, timestamp="2021-09-30T15:00:00Z")])
+    (lake / "inbox/xapi/2021-10-03.jsonl.gz").write_bytes(gzip.compress(
+        (json.dumps(kit.statement(3, timestamp="2021-10-03T01:00:00+08:00")) + "\n").encode()))
+    (lake / "inbox/xapi/broken.jsonl.gz").write_bytes(b"nope")
+    assert pending_dates(lake, "xapi") == ["2021-09-30", "2021-10-01", "2021-10-03"]
+    land_xapi(lake)
+    assert pending_dates(lake, "xapi") == []
+    kit.write_lines(lake / "inbox/access/x.jsonl", [ev(event_time="2021-10-07T23:59:00+08:00")])
+    assert pending_dates(lake, "access") == ["2021-10-07"]

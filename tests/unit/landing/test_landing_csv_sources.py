@@ -1,0 +1,132 @@
+"""Exams, catalog, fitness, psych and governance CSVs: value checks and where rejects go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestration.landing.catalog import land_catalog
+from orchestration.landing.exams import land_exams
+from orchestration.landing.governance import land_governance
+from orchestration.landing.surveys import land_fitness, land_psych
+
+
+def write(folder: Path, **files: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name.replace("__", ".")).write_text(text, encoding="utf-8")
+
+
+EXAM = "exam_id,name,kind,academic_session,grade,subject,exam_date,org_sourcedId\nex-1,期中,Term,2021a,07,math,2021-11-05,d-1\n"
+ITEMS = ("exam_id,item_id,max_score,knowledge_point_ids,ability\n"
+         "ex-1,i1,5,kp-1;kp-2,a1\nex-1,i2,10,kp-3,B2\nex-1,i3,x,kp-3,B2\nex-1,i4,3,,D9\n")
+SCORES = ("student_sourcedId,exam_id,item_id,score,status\n"   # columns in another order
+          "stu-1,ex-1,i1,4,present\n"
+          "stu-1,ex-1,i2,,ABSENT\n"
+          "stu-2,ex-1,i1,6,present\n"       # 4 above max_score
+          "stu-2,ex-1,i2,-1,present\n"      # 5 below zero
+          "stu-2,ex-1,i9,1,present\n"       # 6 unknown item
+          "stu-404,ex-1,i1,1,present\n"     # 7 unknown student
+          "stu-2,ex-1,i1,1,late\n"          # 8 bad status
+          "stu-2,ex-1,i1,,present\n"        # 9 present without score
+          "stu-2,ex-1,i2,3,exempt\n"        # 10 exempt with a score
+          "stu-1,ex-1,i1,2,present\n")      # 11 duplicate key
+
+
+def test_exam_scores_checked_against_items_and_roster(lake, kit):
+    kit.roster_users(lake)
+    write(lake / "inbox/exams/2021-11-05-ex-1", exam__csv=EXAM, items__csv=ITEMS, scores__csv=SCORES)
+    summary = land_exams(lake)
+    assert kit.quarantine(lake, "exams") == [
+        ("2021-11-05-ex-1", "items.csv", 4, "invalid_type"),
+        ("2021-11-05-ex-1", "items.csv", 5, "invalid_enum"),
+        ("2021-11-05-ex-1", "scores.csv", 4, "invalid_value"),
+        ("2021-11-05-ex-1", "scores.csv", 5, "invalid_value"),
+        ("2021-11-05-ex-1", "scores.csv", 6, "unknown_reference"),
+        ("2021-11-05-ex-1", "scores.csv", 7, "unknown_reference"),
+        ("2021-11-05-ex-1", "scores.csv", 8, "invalid_enum"),
+        ("2021-11-05-ex-1", "scores.csv", 9, "missing_required"),
+        ("2021-11-05-ex-1", "scores.csv", 10, "invalid_value"),
+        ("2021-11-05-ex-1", "scores.csv", 11, "duplicate_id"),
+    ]
+    assert kit.bronze(lake, "exams", "exam_scores", "student_sourcedId, item_id, score, status") == [
+        ("stu-1", "i1", 4.0, "present"), ("stu-1", "i2", None, "absent")]
+    assert kit.bronze(lake, "exams", "exam_items", "item_id, max_score, knowledge_point_ids, ability") == [
+        ("i1", 5.0, ["kp-1", "kp-2"], "A1"), ("i2", 10.0, ["kp-3"], "B2")]
+    assert kit.bronze(lake, "exams", "exams", "kind, exam_date::VARCHAR") == [("term", "2021-11-05")]
+    assert summary.records_in == summary.landed + summary.quarantined == 1 + 4 + 10
+
+
+def test_exam_without_scores_file_is_unreadable(lake, kit):
+    kit.roster_users(lake)
+    write(lake / "inbox/exams/e1", exam__csv=EXAM, items__csv=ITEMS)
+    summary = land_exams(lake)
+    assert summary.deliveries[0].status == "unreadable"
+    assert kit.quarantine(lake, "exams") == [("e1", "scores.csv", None, "missing_file")]
+    assert kit.bronze(lake, "exams", "exams") == []  # nothing of it lands
+
+
+def test_fitness_ranges_dates_grades(lake, kit):
+    kit.roster_users(lake)
+    head = "student_sourcedId,test_date,height_cm,weight_kg,vital_capacity_ml,run50m_s,sit_reach_cm,standing_jump_cm,total_score,grade\r\n"
+    body = ("stu-1,2021-10-02,151.5,45,2500,8.9,10,180,85,良好\r\n"
+            "stu-2,2021-10-02,3000,45,2500,8.9,10,180,85,良好\r\n"    # 3 height
+            "stu-2,2021-02-30,150,45,2500,8.9,10,180,85,良好\r\n"     # 4 date
+            "stu-2,2021-10-02,150,45,2500,30,10,180,85,良好\r\n"      # 5 run50m
+            "stu-2,2021-10-02,150,45,2500,9,10,180,85,优\r\n"         # 6 grade
+            "stu-2,2021-10-02,150,abc,2500,9,10,180,85,及格")         # 7 weight not a number
+    (lake / "inbox/fitness").mkdir(parents=True)
+    (lake / "inbox/fitness/2021-10-02-sch-1.csv").write_bytes(("\ufeff" + head + body).encode())
+    land_fitness(lake)
+    assert [q[2:] for q in kit.quarantine(lake, "fitness")] == [
+        (3, "invalid_value"), (4, "invalid_date"), (5, "invalid_value"), (6, "invalid_enum"), (7, "invalid_type")]
+    assert kit.bronze(lake, "fitness", "fitness_results", "student_sourcedId, height_cm, grade, _file") == [
+        ("stu-1", 151.5, "良好", "2021-10-02-sch-1.csv")]
+
+
+def test_fitness_not_utf8_is_unreadable(lake, kit):
+    kit.roster_users(lake)
+    (lake / "inbox/fitness").mkdir(parents=True)
+    (lake / "inbox/fitness/gbk.csv").write_bytes("student_sourcedId,test_date,grade\nstu-1,2021-10-02,优秀\n".encode("gbk"))
+    summary = land_fitness(lake)
+    assert summary.deliveries[0].status == "unreadable"
+    assert kit.quarantine(lake, "fitness") == [("gbk", "gbk.csv", None, "not_utf8")]
+
+
+def test_psych_risk_levels(lake, kit):
+    kit.roster_users(lake)
+    write(lake / "inbox/psych", **{"p1__csv": (
+        "student_sourcedId,screen_date,instrument,scale,score,risk_level\n"
+        "stu-1,2021-10-01,MHT,total,40,None\nstu-2,2021-10-01,MHT,total,70,medium\n"
+        "stu-404,2021-10-01,MHT,total,70,high\n")})
+    land_psych(lake)
+    assert [q[2:] for q in kit.quarantine(lake, "psych")] == [(3, "invalid_enum"), (4, "unknown_reference")]
+    assert kit.bronze(lake, "psych", "psych_screenings", "risk_level") == [("none",)]
+
+
+def test_governance_grants_and_consents(lake, kit):
+    kit.roster_users(lake)
+    grants = ("grant_id,principal_id,principal_type,role,scope_type,scope_ids,resource,columns,actions,"
+              "purposes,sensitive,granted_by,approved_by,valid_from,valid_to,revoked_at\n"
+              "g1,tch-1,User,teacher,class,c-1;c-2,student_exam,score;rank,read,teaching,false,adm,adm,2021-09-01,,\n"
+              "g2,tch-1,user,teacher,galaxy,c-1,student_exam,,read,teaching,false,adm,adm,2021-09-01,,\n"
+              "g3,tch-1,user,teacher,class,c-1,student_exam,,read,teaching,false,adm,adm,2021-09-01,,2021-13-01\n")
+    consents = ("consent_id,student_sourcedId,guardian_sourcedId,purpose,data_category,status,given_at,withdrawn_at\n"
+                "k1,stu-1,par-1,research,psych,given,2021-09-01T08:00:00+08:00,\nk2,stu-404,par-1,research,psych,given,,\n")
+    write(lake / "inbox/governance/g", grants__csv=grants, consents__csv=consents)
+    land_governance(lake, "Asia/Shanghai")
+    assert [q[1:] for q in kit.quarantine(lake, "governance")] == [
+        ("consents.csv", 3, "unknown_reference"), ("grants.csv", 3, "invalid_enum"),
+        ("grants.csv", 4, "invalid_timestamp")]
+    got = kit.bronze(lake, "governance", "grants",
+                     "principal_type, scope_ids, columns, valid_from AT TIME ZONE 'UTC', valid_from_raw")
+    # A bare date is local midnight (Asia/Shanghai): 16:00 UTC the day before.
+    assert got == [("user", ["c-1", "c-2"], ["score", "rank"],
+                    __import__("datetime").datetime(2021, 8, 31, 16, 0), "2021-09-01")]
+
+
+def test_catalog(lake, kit):
+    write(lake / "inbox/catalog/kp-2021", knowledge_points__csv=(
+        "kp_id,subject,grade,name,parent_kp_id\nkp-1,math,07,有理数,\nkp-2,math,07,绝对值,kp-1\n,math,07,x,\n"))
+    land_catalog(lake)
+    assert kit.bronze(lake, "catalog", "knowledge_points", "kp_id, parent_kp_id") == [("kp-1", None), ("kp-2", "kp-1")]
+    assert [q[2:] for q in kit.quarantine(lake, "catalog")] == [(4, "missing_required")]

@@ -1,0 +1,213 @@
+"""Every suite passes on a valid tiny lake and fails, for the right reason, on a broken one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestration.quality.suites import load_suites
+from orchestration.quality.validate import Window, run_suite
+
+PARAMS = {"partitions_start": "2021-01-01", "timezone": "Asia/Shanghai"}
+DAY = Window.of("2021-10-04")
+SUITES = {s.name: s for s in load_suites()}
+
+
+def run(name: str, lake: Path, window: Window | None = None):
+    suite = SUITES[name]
+    if window is None and suite.partitioned:
+        window = DAY
+    return run_suite(suite, lake, window=window, params=PARAMS)
+
+
+def failed(result) -> set[tuple[str, str | None, str]]:
+    """(expectation, column or description, severity) of every failure."""
+    out = set()
+    for o in result.failures:
+        label = o.column
+        if label is None and o.kwargs and '"description"' in o.kwargs:
+            import json
+
+            label = json.loads(o.kwargs)["description"]
+        out.add((o.expectation, label, o.severity))
+    return out
+
+
+def test_every_suite_file_is_covered_here():
+    covered = {case[0] for case in BREAKS}
+    assert set(SUITES) == covered, "add a failing case for each suite"
+
+
+@pytest.mark.parametrize("name", sorted(SUITES))
+def test_suite_passes_on_valid_data(good_lake, name):
+    result = run(name, good_lake)
+    assert result.passed, [(o.expectation, o.column, o.observed, o.sample, o.exception) for o in result.failures]
+
+
+X = "bronze/xapi/statements/local_date=2021-10-04/x-2021-10-04.parquet"
+A = "bronze/access/events/local_date=2021-10-04/a-2021-10-04.parquet"
+
+# (suite, table to break, SQL over its rows `t`, expected failure (expectation, column/description, severity))
+BREAKS = [
+    ("xapi_statements", X, "SELECT * REPLACE (CASE WHEN _position = 1 THEN 'not-a-uuid' ELSE statement_id END AS statement_id) FROM t",
+     ("unexpected_rows_expectation", "statement_id is a UUID", "error")),
+    ("xapi_statements", X, "SELECT * REPLACE (CAST(result_score_max + 1 AS DOUBLE) AS result_score_raw) FROM t",
+     ("unexpected_rows_expectation", "score.raw within [score.min, score.max]", "error")),
+    ("xapi_statements", X, "SELECT * REPLACE (ts + INTERVAL 3 DAY AS ts) FROM t",
+     ("unexpected_rows_expectation", "local_date is the district-local date of ts and lies in the checked partition", "error")),
+    ("xapi_statements", X, "SELECT * FROM t UNION ALL SELECT * FROM t",
+     ("unexpected_rows_expectation", "statement_id unique within its delivery", "error")),
+    ("access_events", A, "SELECT * FROM t UNION ALL SELECT * FROM t WHERE seq = 1",
+     ("unexpected_rows_expectation", "event_id unique within its delivery", "warn")),
+    ("xapi_statements", X, "SELECT * REPLACE ('http://example.org/verbs/danced' AS verb_id) FROM t",
+     ("expect_column_values_to_be_in_set", "verb_id", "warn")),
+    ("xapi_statements", X, "SELECT * REPLACE (CAST(actor_name AS VARCHAR) AS actor_name, CAST(_position AS INTEGER) AS _position) FROM t",
+     ("unexpected_rows_expectation", "column types match the contract", "error")),
+    ("access_events", A, "SELECT * REPLACE (CAST(-1 AS BIGINT) AS rows_returned) FROM t",
+     ("expect_column_values_to_be_between", "rows_returned", "error")),
+    ("access_events", A, "SELECT * REPLACE (event_time + INTERVAL 30 DAY AS event_time, local_date + 30 AS local_date) FROM t",
+     ("unexpected_rows_expectation", "local_date is the district-local date of event_time and lies in the checked partition", "error")),
+    ("access_events", A, "SELECT * REPLACE (NULL::VARCHAR AS principal_id) FROM t",
+     ("expect_column_values_to_not_be_null", "principal_id", "warn")),
+    ("roster_users", "bronze/roster/users/d1.parquet", "SELECT * REPLACE (['13']::VARCHAR[] AS grades) FROM t",
+     ("unexpected_rows_expectation", "grade codes are the two-digit 01..12", "error")),
+    ("roster_users", "bronze/roster/users/d1.parquet", "SELECT * REPLACE (NULL::VARCHAR AS sourcedId) FROM t",
+     ("expect_column_values_to_not_be_null", "sourcedId", "error")),
+    ("roster_users", "bronze/roster/users/d1.parquet", "SELECT * REPLACE ('aide' AS role) FROM t",
+     ("expect_column_values_to_be_in_set", "role", "warn")),
+    ("roster_enrollments", "bronze/roster/enrollments/d1.parquet",
+     "SELECT * FROM t UNION ALL SELECT * REPLACE ('enr-x' AS sourcedId, 'cls-9' AS classSourcedId) FROM t WHERE sourcedId = 'enr-0'",
+     None),  # needs a second homeroom: see test_student_in_two_homerooms_at_once
+    ("roster_enrollments", "bronze/roster/enrollments/d1.parquet", "SELECT * REPLACE (DATE '2023-01-01' AS beginDate) FROM t",
+     ("unexpected_rows_expectation", "beginDate on or before endDate", "error")),
+    ("roster_classes", "bronze/roster/classes/d1.parquet", "SELECT * REPLACE ('lab' AS classType) FROM t",
+     ("expect_column_values_to_be_in_set", "classType", "error")),
+    ("exam_items", "bronze/exams/exam_items/d1.parquet", "SELECT * REPLACE ('D4' AS ability) FROM t",
+     ("expect_column_values_to_be_in_set", "ability", "error")),
+    ("exam_items", "bronze/exams/exam_items/d1.parquet", "SELECT * REPLACE (CAST(0 AS DOUBLE) AS max_score) FROM t",
+     ("expect_column_values_to_be_between", "max_score", "error")),
+    ("exam_scores", "bronze/exams/exam_scores/d1.parquet", "SELECT * REPLACE (CAST(score + 8 AS DOUBLE) AS score) FROM t",
+     ("unexpected_rows_expectation", "score within 0..max_score of its item (same exam, same delivery)", "error")),
+    ("exam_scores", "bronze/exams/exam_scores/d1.parquet", "SELECT * REPLACE ('sick' AS status) FROM t",
+     ("expect_column_values_to_be_in_set", "status", "error")),
+    ("exam_scores", "bronze/exams/exam_scores/d1.parquet", "SELECT * REPLACE ('absent' AS status) FROM t",
+     ("unexpected_rows_expectation", "absent and exempt students carry no score", "warn")),
+    ("fitness_results", "bronze/fitness/fitness_results/d1.parquet", "SELECT * REPLACE (CAST(300 AS DOUBLE) AS height_cm) FROM t",
+     ("expect_column_values_to_be_between", "height_cm", "warn")),
+    ("fitness_results", "bronze/fitness/fitness_results/d1.parquet", "SELECT * REPLACE ('good' AS grade) FROM t",
+     ("expect_column_values_to_be_in_set", "grade", "error")),
+    ("fitness_results", "bronze/fitness/fitness_results/d1.parquet", "SELECT * REPLACE (DATE '2030-01-01' AS test_date) FROM t",
+     ("unexpected_rows_expectation", "test_date not after landing and not before the lake's first day", "error")),
+    ("psych_screenings", "bronze/psych/psych_screenings/d1.parquet", "SELECT * REPLACE ('severe' AS risk_level) FROM t",
+     ("expect_column_values_to_be_in_set", "risk_level", "error")),
+    ("governance_grants", "bronze/governance/grants/d1.parquet", "SELECT * REPLACE ('team' AS scope_type) FROM t",
+     ("expect_column_values_to_be_in_set", "scope_type", "error")),
+    ("governance_grants", "bronze/governance/grants/d1.parquet", "SELECT * REPLACE (true AS sensitive) FROM t",
+     ("unexpected_rows_expectation", "sensitive grants name an approver", "warn")),
+    ("usage_monthly", "marts/usage_monthly.parquet", "SELECT * REPLACE (CAST(1.4 AS DOUBLE) AS online_rate) FROM t",
+     ("expect_column_values_to_be_between", "online_rate", "error")),
+    ("usage_monthly", "marts/usage_monthly.parquet", "SELECT * REPLACE (CAST(on_roster + 5 AS BIGINT) AS online) FROM t",
+     ("unexpected_rows_expectation", "online and resource viewers never exceed the roster; logins at least the people online", "error")),
+    ("microtest_monthly", "marts/microtest_monthly.parquet", "SELECT * REPLACE (CAST(-0.1 AS DOUBLE) AS answer_rate) FROM t",
+     ("expect_column_values_to_be_between", "answer_rate", "error")),
+    ("student_exam", "marts/student_exam.parquet", "SELECT * REPLACE (CAST(z_score * 2 AS DOUBLE) AS z_score) FROM t",
+     ("unexpected_rows_expectation", "per exam, z-scores have mean 0 and population sd 1 (sd 0 when every score is equal)", "error")),
+    ("student_exam", "marts/student_exam.parquet", "SELECT * REPLACE (CAST(z_score + 0.5 AS DOUBLE) AS z_score) FROM t",
+     ("unexpected_rows_expectation", "per exam, z-scores have mean 0 and population sd 1 (sd 0 when every score is equal)", "error")),
+    ("exam_summary", "marts/exam_summary.parquet", "SELECT * REPLACE (CAST(6 AS BIGINT) AS students_present) FROM t",
+     ("unexpected_rows_expectation", "students_present equals the exam's rows in student_exam", "error")),
+    ("student_identity", "restricted/student_identity.parquet", "SELECT * FROM t UNION ALL SELECT * REPLACE ('cls-9' AS homeroom_class_sourced_id) FROM t WHERE student_key = 'k0'",
+     ("expect_column_values_to_be_unique", "student_key", "error")),
+    ("student_identity", "restricted/student_identity.parquet", "SELECT * FROM t WHERE student_key <> 'k0'",
+     ("unexpected_rows_expectation", "as many students as the roster's current student users", "error")),
+    ("student_identity", "restricted/student_identity.parquet", "SELECT * FROM t WHERE student_key <> 'k0'",
+     ("unexpected_rows_expectation", "every student enrolled in the roster has an identity row", "error")),
+]
+
+
+@pytest.mark.parametrize("name,rel,sql,expected", [b for b in BREAKS if b[3]], ids=lambda v: v if isinstance(v, str) and len(v) < 30 else None)
+def test_suite_fails_for_the_right_reason(good_lake, lakekit, name, rel, sql, expected):
+    lakekit.break_table(good_lake, rel, sql)
+    result = run(name, good_lake)
+    assert not result.passed
+    assert expected in failed(result), failed(result)
+    assert result.severity == ("warn" if all(o.severity == "warn" for o in result.failures) else "error")
+
+
+def test_student_in_two_homerooms_at_once(good_lake, lakekit):
+    lakekit.write_parquet(good_lake, "bronze/roster/classes/d2.parquet", """
+        SELECT 'cls-9' AS sourcedId, 'active' AS status, TIMESTAMPTZ '2021-09-01 00:00:00+00' AS dateLastModified,
+          'Homeroom 9' AS title, ['07']::VARCHAR[] AS grades, 'crs-1' AS courseSourcedId, NULL::VARCHAR AS classCode,
+          'homeroom' AS classType, NULL::VARCHAR AS location, 'sch-1' AS schoolSourcedId,
+          []::VARCHAR[] AS termSourcedIds, []::VARCHAR[] AS subjects, []::VARCHAR[] AS subjectCodes,
+          []::VARCHAR[] AS periods, 'd2' AS _delivery, 'classes.csv' AS _file, CAST(2 AS BIGINT) AS _position,
+          TIMESTAMPTZ '2021-10-06 01:00:00+00' AS _landed_at""")
+    rel = "bronze/roster/enrollments/d1.parquet"
+    # a second homeroom for stu-0 from October on, while the first runs to July: overlap
+    lakekit.break_table(good_lake, rel, "SELECT * FROM t UNION ALL SELECT * REPLACE ('enr-x' AS sourcedId, 'cls-9' AS classSourcedId, "
+                                "DATE '2021-10-01' AS beginDate) FROM t WHERE sourcedId = 'enr-0'")
+    result = run("roster_enrollments", good_lake)
+    desc = "no student in two homerooms at once (current versions, overlapping date ranges)"
+    assert ("unexpected_rows_expectation", desc, "error") in failed(result)
+    sample = next(o.sample for o in result.failures if desc in (o.kwargs or ""))
+    assert "stu-0" in sample and "cls-9" in sample
+    # moving out of the first homeroom the day before is not "at once"
+    lakekit.break_table(good_lake, rel, "SELECT * REPLACE (CASE WHEN sourcedId = 'enr-0' THEN DATE '2021-09-30' ELSE endDate END AS endDate) FROM t")
+    assert run("roster_enrollments", good_lake).passed
+
+
+def test_partitioned_suite_reads_only_the_checked_dates(good_lake, lakekit):
+    bad_day = "bronze/xapi/statements/local_date=2021-10-05/x-2021-10-05.parquet"
+    lakekit.write_parquet(good_lake, bad_day, lakekit.xapi_sql("2021-10-05"))
+    lakekit.break_table(good_lake, bad_day, "SELECT * REPLACE (CAST(9 AS DOUBLE) AS result_score_raw) FROM t")
+    assert run("xapi_statements", good_lake, Window.of("2021-10-04")).passed
+    result = run("xapi_statements", good_lake, Window.of("2021-10-05"))
+    assert ("unexpected_rows_expectation", "score.raw within [score.min, score.max]", "error") in failed(result)
+    assert not run("xapi_statements", good_lake, Window.of("2021-10-04", "2021-10-05")).passed
+
+
+def test_missing_partition_is_a_failed_dataset(good_lake):
+    result = run("xapi_statements", good_lake, Window.of("2021-11-01"))
+    assert [o.expectation for o in result.failures] == ["dataset_present"]
+    assert result.severity == "error"
+
+
+def test_missing_mart_is_a_failed_dataset(tmp_path):
+    result = run("usage_monthly", tmp_path)
+    assert [o.expectation for o in result.failures] == ["dataset_present"]
+
+
+def _two_schools_logging(lakekit, lake: Path, last_day_counts: dict[str, int]):
+    """Eight days of statements for sch-1 (stu-0..2) and sch-2 (stu-10..12), 60 a day each,
+    except the last day, which gets ``last_day_counts``."""
+    lakekit.write_parquet(lake, "bronze/roster/orgs/d2.parquet", """
+        SELECT 'sch-2' AS sourcedId, 'active' AS status, TIMESTAMPTZ '2021-09-01 00:00:00+00' AS dateLastModified,
+          'School 2' AS name, 'school' AS type, NULL::VARCHAR AS identifier, 'dist-1' AS parentSourcedId,
+          'd2' AS _delivery, 'orgs.csv' AS _file, CAST(2 AS BIGINT) AS _position,
+          TIMESTAMPTZ '2021-10-06 01:00:00+00' AS _landed_at""")
+    lakekit.write_parquet(lake, "bronze/roster/users/d2.parquet", """
+        SELECT * REPLACE ('stu-1' || sourcedId[5:] AS sourcedId, ['sch-2']::VARCHAR[] AS orgSourcedIds, 'd2' AS _delivery)
+        FROM read_parquet('""" + str(lake / "bronze/roster/users/d1.parquet") + "')")
+    for day in range(1, 9):
+        date = f"2021-10-{day:02d}"
+        folder = f"bronze/xapi/statements/local_date={date}"
+        for school, offset in (("sch-1", 0), ("sch-2", 10)):
+            n = last_day_counts[school] if day == 8 else 60
+            if n:
+                lakekit.write_parquet(lake, f"{folder}/{school}.parquet", lakekit.xapi_sql(date, n=n, actor_offset=offset))
+
+
+def test_school_whose_logs_collapse_overnight_is_flagged(good_lake, lakekit):
+    _two_schools_logging(lakekit, good_lake, {"sch-1": 60, "sch-2": 0})
+    result = run("usage_monthly", good_lake)
+    desc = "each school's statements on the latest local date within 0.2x..5x its trailing 7-day median"
+    assert ("unexpected_rows_expectation", desc, "warn") in failed(result)
+    assert result.severity == "warn"  # flagged, shown; publication goes on unless made `error`
+    sample = next(o.sample for o in result.failures if desc in (o.kwargs or ""))
+    assert '"school": "sch-2"' in sample and '"statements": 0' in sample and "sch-1" not in sample
+
+
+def test_district_wide_quiet_day_flags_no_school(good_lake, lakekit):
+    _two_schools_logging(lakekit, good_lake, {"sch-1": 3, "sch-2": 2})  # a holiday: everyone is quiet
+    assert run("usage_monthly", good_lake).passed

@@ -1,0 +1,136 @@
+"""The reporting building blocks: SVG charts, message catalogues, definitions, CLI."""
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import yaml
+
+from orchestration.reporting import svg
+from orchestration.reporting.i18n import I18N_DIR
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def parse(text: str) -> ET.Element:
+    root = ET.fromstring(text)
+    assert root.tag.endswith("svg") and root.get("viewBox")
+    return root
+
+
+def test_charts_are_well_formed_svg_and_tolerate_missing_values():
+    nan = float("nan")
+    parse(svg.bar_chart(["a", "b<c", "d"], [1.0, None, nan], "bars & more", unit="%", reference=0.5, reference_label="ref"))
+    parse(svg.histogram(["<60%", "≥90%"], [3, None], "hist"))
+    parse(svg.line_chart(["x1", "x2", "x3"], [("s", [1.0, None, 2.0]), ("t", [nan, nan, nan])], "lines"))
+    parse(svg.radar_chart(list("ABCDEFGHI"), [("s", [0.1, 0.5, None, 1, 0.2, 0.3, 0.4, 0.5, 0.6])], "radar"))
+    parse(svg.heat_map(["r1", "r2"], ["c1", "c2"], [[0.5, None], [nan, -0.2]], "heat", lo=-1, hi=1))
+    parse(svg.line_chart([], [], "empty"))
+    parse(svg.bar_chart([], [], "empty"))
+
+
+def test_bars_scale_to_their_values():
+    root = parse(svg.bar_chart(["a", "b"], [50, 100], "t", max_value=100))
+    widths = [float(r.get("width")) for r in root.iter("{http://www.w3.org/2000/svg}rect")]
+    assert widths[1] == 2 * widths[0]
+
+
+def test_radar_has_one_polygon_per_series_plus_rings():
+    root = parse(svg.radar_chart(list("ABC"), [("s", [1, 1, 1]), ("t", [0.5, 0.5, 0.5])], "r"))
+    polys = list(root.iter("{http://www.w3.org/2000/svg}polygon"))
+    assert len(polys) == 4 + 2
+
+
+def test_catalogues_have_the_same_keys_and_every_used_key():
+    zh = yaml.safe_load((I18N_DIR / "zh.yaml").read_text(encoding="utf-8"))
+    en = yaml.safe_load((I18N_DIR / "en.yaml").read_text(encoding="utf-8"))
+    assert set(zh) == set(en)
+    sources = [*(ROOT / "orchestration" / "reporting").glob("*.py"), *(ROOT / "reports" / "templates").glob("*.html")]
+    used = set()
+    for path in sources:
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[A-Za-z0-9_]+)["']""", path.read_text(encoding="utf-8")))
+    assert used and not (used - set(zh)), sorted(used - set(zh))
+    for key, text in zh.items():  # placeholders agree between languages
+        assert set(re.findall(r"{(\w+)}", str(text))) == set(re.findall(r"{(\w+)}", str(en[key]))), key
+
+
+def test_definitions_expose_one_asset_per_role_and_the_index():
+    import dagster as dg
+
+    from orchestration.reporting.definitions import defs
+    from orchestration.reporting.scopes import ROLES
+    from orchestration.resources import default_resources
+
+    merged = dg.Definitions.merge(defs, dg.Definitions(resources=default_resources()))
+    graph = merged.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {f"reports/{r}" for r in ROLES} | {"reports/index"} <= keys
+    node = graph.get(dg.AssetKey(["reports", "district_admin"]))
+    assert dg.AssetKey(["marts", "usage_monthly"]) in node.parent_keys
+    assert node.group_name == "reports"
+
+
+def test_cli_renders_sample_lake_in_english(tmp_path):
+    from orchestration.cli import main
+
+    assert main(["report", "--lake", str(tmp_path), "--sample", "--role", "city_admin", "--workers", "1", "--lang", "en"]) == 0
+    html = (tmp_path / "reports" / "city_admin" / "city-1.html").read_text(encoding="utf-8")
+    assert "districts compared" in html and "Student online rate" in html
+    assert (tmp_path / "reports" / "index.html").exists()
+
+
+def test_psych_shows_only_when_the_policy_allows(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from orchestration.reporting.data import load_report_data
+    from orchestration.reporting.render import render_reports
+    from orchestration.reporting.sample_lake import build_sample_lake
+
+    build_sample_lake(tmp_path)
+    policy = types.ModuleType("orchestration.governance.policy")
+    policy.allows = lambda role, resource, purpose: role == "head_teacher" and resource == "student_psych"
+    monkeypatch.setitem(sys.modules, "orchestration.governance.policy", policy)
+    data = load_report_data(tmp_path)
+    assert data.psych_allowed["head_teacher"] and not data.psych_allowed["parent"]
+    render_reports(tmp_path, roles=("head_teacher", "parent"), workers=1, data=data)
+    assert "心理健康筛查" in (tmp_path / "reports" / "head_teacher" / "sch-1-hr-07-1.html").read_text(encoding="utf-8")
+    assert "心理" not in (tmp_path / "reports" / "parent" / "k0001.html").read_text(encoding="utf-8")
+
+
+def test_asset_materializes_a_subset_with_metadata(tmp_path):
+    import dagster as dg
+
+    from orchestration.reporting.assets import role_reports
+    from orchestration.reporting.sample_lake import build_sample_lake
+    from orchestration.resources import LakeResource
+
+    build_sample_lake(tmp_path)
+    result = dg.materialize(
+        [role_reports],
+        resources={"lake": LakeResource(root=str(tmp_path))},
+        selection=[dg.AssetKey(["reports", "principal"]), dg.AssetKey(["reports", "index"])],
+    )
+    assert result.success
+    mats = {m.asset_key.to_user_string(): m for m in result.get_asset_materialization_events()}
+    assert set(mats) == {"reports/principal", "reports/index"}
+    meta = mats["reports/principal"].materialization.metadata
+    assert meta["pages"].value == 4
+    assert Path(mats["reports/index"].materialization.metadata["index"].value).exists()
+
+
+def test_indexed_slices_match_a_filter():
+    import numpy as np
+    import pandas as pd
+
+    from orchestration.reporting.store import Indexed
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"k": rng.choice(list("abcdefgh"), 200), "v": np.arange(200)})
+    ix = Indexed(frame, "k")
+    for keys in (["a"], ["c", "a", "zz"], [], ["zz"], list("hgfedcba")):
+        got = sorted(ix.get_many(keys).v.tolist())
+        assert got == sorted(frame[frame.k.isin(keys)].v.tolist())
+    cols = ix.cols("b", ("v",))
+    assert sorted(cols["v"].tolist()) == sorted(frame[frame.k == "b"].v.tolist())
+    assert len(ix.cols("zz", ("v", "missing"))["missing"]) == 0

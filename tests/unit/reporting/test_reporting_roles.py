@@ -1,0 +1,256 @@
+"""Each role's report on the sample lake: its numbers against independent DuckDB queries
+over the mart Parquet (not the report's own code), and its scope (no other scope's
+names or ids on the page)."""
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+MIN_CELL = 10
+
+
+def q(lake: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect()
+    for name in ("student_exam", "student_knowledge", "usage_monthly", "microtest_monthly", "quality_map", "item_analysis",
+                 "top_students", "exam_summary"):
+        con.execute(f"create view {name} as select * from read_parquet('{lake}/marts/{name}.parquet')")
+    for name in ("student_identity", "staff_scope", "student_fitness", "org_hierarchy"):
+        con.execute(f"create view {name} as select * from read_parquet('{lake}/restricted/{name}.parquet')")
+    con.execute(f"create view enrollments as select * from read_parquet('{lake}/bronze/roster/enrollments/*.parquet')")
+    return con.execute(sql).fetchall()
+
+
+def page(lake: Path, role: str, page_id: str) -> str:
+    return (lake / "reports" / role / f"{page_id}.html").read_text(encoding="utf-8")
+
+
+def all_names(lake: Path) -> dict[str, str]:
+    return dict(q(lake, "select student_key, family_name || given_name from student_identity"))
+
+
+def pct(v: float) -> str:
+    return f"{v * 100:.1f}%"
+
+
+def test_every_role_has_pages_and_an_index(sample_reports):
+    lake, summary = sample_reports
+    counts = {r: summary.count(r) for r in ("student", "parent", "teacher", "head_teacher", "grade_leader", "principal",
+                                            "subject_researcher", "district_admin", "city_admin")}
+    n_students = q(lake, "select count(*) from student_identity")[0][0]
+    assert counts["student"] == counts["parent"] == n_students
+    assert counts["teacher"] == q(lake, "select count(distinct person_sourced_id) from staff_scope where role = 'teacher'")[0][0]
+    assert counts["head_teacher"] == q(lake, "select count(*) from staff_scope where role = 'head_teacher'")[0][0]
+    assert counts["district_admin"] == 2 and counts["city_admin"] == 1
+    index = (lake / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "district_admin/index.html" in index and "orgs/" in index
+    for role, n in counts.items():
+        listing = (lake / "reports" / role / "index.html").read_text(encoding="utf-8")
+        assert listing.count(f'href="../{role}/') == n
+
+
+# ------------------------------------------------------------------ student and parent
+def test_student_numbers_match_student_exam(sample_reports):
+    lake, _ = sample_reports
+    key = "k0005"
+    html = page(lake, "student", key)
+    rows = q(lake, f"select score, z_score, percentile, district_rank from student_exam where student_key = '{key}'")
+    assert rows
+    for score, z, p, rank in rows:
+        assert f"{score:,.1f} 分" in html
+        assert f"{z:+.2f}" in html
+        assert pct(p) in html
+        assert re.search(rf">{rank} / \d+<", html)
+    weak = q(lake, f"""select kp_name from student_knowledge where student_key = '{key}' and mastery_level = 'weak'
+                       order by score_rate limit 3""")
+    for (name,) in weak:
+        assert "需要加强：" in html and name in html
+    assert "<svg" in html and "polygon" in html  # trend line and ability radar
+
+
+@pytest.mark.parametrize("role", ["student", "parent"])
+def test_student_and_parent_pages_hold_only_that_child(sample_reports, role):
+    lake, _ = sample_reports
+    names = all_names(lake)
+    for key in ("k0001", "k0030", "k0057"):
+        html = page(lake, role, key)
+        assert names[key] in html
+        others = [n for k, n in names.items() if k != key]
+        assert not [n for n in others if n in html]
+        assert not [k for k in names if k != key and k in html]
+
+
+def test_parent_page_plain_language_and_fitness(sample_reports):
+    lake, _ = sample_reports
+    key = "k0010"
+    html = page(lake, "parent", key)
+    (grade, score), = q(lake, f"select fitness_grade, total_score from student_fitness where student_key = '{key}'")
+    assert f"最近一次体质健康测试等级：{grade}" in html and f"{score:,.1f}" in html
+    (p,), = q(lake, f"select percentile from student_exam where student_key = '{key}' order by exam_date desc, subject desc limit 1")
+    assert f"高于全区约 {p * 100:.0f}%" in html
+
+
+def test_psych_is_in_no_report_by_default(sample_reports):
+    lake, _ = sample_reports
+    for path in (lake / "reports").rglob("*.html"):
+        assert "心理" not in path.read_text(encoding="utf-8"), path
+
+
+# ------------------------------------------------------------------ teacher
+def test_teacher_class_means_and_scope(sample_reports):
+    lake, _ = sample_reports
+    teacher = "tch-math-sch-1"
+    html = page(lake, "teacher", teacher)
+    classes = [c for (c,) in q(lake, f"select class_sourced_id from staff_scope where role='teacher' and person_sourced_id='{teacher}'")]
+    assert len(classes) == 2
+    means = q(lake, f"""
+        select e."classSourcedId", x.exam_id, avg(x.score), count(*)
+        from enrollments e join student_identity i on i.student_sourced_id = e."userSourcedId"
+        join student_exam x on x.student_key = i.student_key and x.subject = 'math'
+        where e."classSourcedId" in ({",".join(f"'{c}'" for c in classes)})
+        group by all""")
+    assert means
+    for _, _, mean, n in means:
+        assert (f"{mean:,.1f} 分" in html) == (n >= MIN_CELL)
+    inside = {n for (n,) in q(lake, f"""
+        select i.family_name || i.given_name from enrollments e join student_identity i on i.student_sourced_id = e."userSourcedId"
+        where e."classSourcedId" in ({",".join(f"'{c}'" for c in classes)})""")}
+    outside = set(all_names(lake).values()) - inside
+    assert not [n for n in outside if n in html]
+    # students needing attention: latest math z <= -1, by an independent query
+    low = {n for (n,) in q(lake, f"""
+        with m as (select x.*, i.family_name || i.given_name as name,
+                          max(x.exam_date) over () as last_date
+                   from student_exam x join student_identity i using (student_key)
+                   join enrollments e on e."userSourcedId" = i.student_sourced_id
+                   where e."classSourcedId" in ({",".join(f"'{c}'" for c in classes)}) and x.subject = 'math')
+        select name from m where exam_date = last_date and z_score <= -1""")}
+    attention = "".join(part.split("</section>")[0] for part in html.split("需要关注的学生</h2>")[1:])
+    for name in low:
+        assert name in attention
+
+
+def test_teacher_small_class_is_suppressed(sample_reports):
+    lake, _ = sample_reports
+    (teacher,), = q(lake, "select person_sourced_id from staff_scope where role='teacher' and school_sourced_id='sch-3' and subject='math'")
+    html = page(lake, "teacher", teacher)
+    assert "—*" in html
+    means = q(lake, "select avg(score) from student_exam where school_sourced_id='sch-3' group by exam_id")
+    for (m,) in means:
+        # the class is the whole exam here, so the district mean must be hidden too
+        assert f"{m:,.1f} 分</td>" not in html
+
+
+# ------------------------------------------------------------------ head teacher
+def test_head_teacher_homeroom_subjects_fitness_and_scope(sample_reports):
+    lake, _ = sample_reports
+    hr = "sch-1-hr-07-2"
+    html = page(lake, "head_teacher", hr)
+    rows = q(lake, f"""
+        with m as (select x.* from student_exam x join student_identity i using (student_key)
+                   where i.homeroom_class_sourced_id = '{hr}'),
+             l as (select * from m where exam_date = (select max(exam_date) from m m2 where m2.subject = m.subject))
+        select subject, avg(score), count(*) from l group by subject""")
+    for _, mean, n in rows:
+        assert n >= MIN_CELL and f"{mean:,.1f} 分" in html
+    fit = q(lake, f"""select fitness_grade, count(*) from student_fitness f join student_identity i using (student_key)
+                      where i.homeroom_class_sourced_id = '{hr}' group by 1""")
+    for grade, n in fit:
+        assert f"<td class=\"txt\" data-sort=\"{grade}\">{grade}</td><td data-sort=\"{float(n)}\">{n} 人</td>" in html
+    names = dict(q(lake, "select family_name || given_name, homeroom_class_sourced_id from student_identity"))
+    assert all(n in html for n, c in names.items() if c == hr)
+    assert not [n for n, c in names.items() if c != hr and n in html]
+
+
+# ------------------------------------------------------------------ grade leader
+def test_grade_leader_class_comparison(sample_reports):
+    lake, _ = sample_reports
+    html = page(lake, "grade_leader", "sch-1_07")
+    rows = q(lake, """
+        with m as (select x.*, i.homeroom_class_sourced_id as hr from student_exam x join student_identity i using (student_key)
+                   where i.school_sourced_id = 'sch-1' and i.grade = '07'),
+             l as (select * from m where exam_date = (select max(exam_date) from m m2 where m2.subject = m.subject))
+        select hr, subject, avg(score), avg(z_score), count(*) from l group by all""")
+    assert len(rows) == 4
+    for _, _, mean, z, n in rows:
+        assert n >= MIN_CELL
+        assert f"{mean:,.1f} 分" in html and f"{z:+.2f}" in html
+    assert not [n for n in all_names(lake).values() if n in html]
+    assert "第二中学" not in html and "北山中学" not in html
+
+
+# ------------------------------------------------------------------ principal
+def test_principal_usage_row_as_published_and_scope(sample_reports):
+    lake, _ = sample_reports
+    html = page(lake, "principal", "sch-1")
+    rows = q(lake, "select month, population, online, online_rate from usage_monthly where org_sourced_id = 'sch-1'")
+    for _, pop, _online, rate in rows:
+        if pop == "student":  # 25 students: published; 7 teachers: suppressed
+            assert pct(rate) in html
+    assert "—*" in html
+    qm = q(lake, "select mean_z from quality_map where school_sourced_id = 'sch-1'")
+    for (z,) in qm:
+        assert f"{z:+.2f}" in html
+    for other in ("第二中学", "实验高级中学", "北山中学"):
+        assert other not in html
+    assert not [n for n in all_names(lake).values() if n in html]
+
+
+def test_principal_row_equals_district_publication(sample_reports):
+    lake, _ = sample_reports
+    da = page(lake, "district_admin", "dist-1")
+    pr = page(lake, "principal", "sch-2")
+    row = re.search(r"<tr>\s*<td class=\"txt\" data-sort=\"第二中学\">第二中学</td>.*?</tr>", pr, re.S).group(0)
+    assert row in da
+
+
+# ------------------------------------------------------------------ subject researcher
+def test_subject_researcher_quality_kp_items_and_scope(sample_reports):
+    lake, _ = sample_reports
+    html = page(lake, "subject_researcher", "dist-1_math")
+    kps = q(lake, """select kp_name, avg(score_rate), count(distinct student_key) from student_knowledge k
+                     join student_identity i using (student_key)
+                     where i.district_sourced_id = 'dist-1' and k.subject = 'math' group by 1""")
+    for name, rate, n in kps:
+        assert name in html
+        assert (pct(rate) in html) == (n >= MIN_CELL)
+    items = q(lake, """select difficulty, discrimination from item_analysis where exam_id in
+                       (select exam_id from exam_summary where subject = 'math' and org_sourced_id = 'dist-1')""")
+    assert items
+    for dif, disc in items:
+        assert f"{dif:,.2f}" in html and f"{disc:,.2f}" in html
+    assert "语文" not in html.split("<main>")[1]
+    assert "北山中学" not in html
+    assert not [n for n in all_names(lake).values() if n in html]
+
+
+# ------------------------------------------------------------------ district admin
+def test_district_publication_suppression_and_lagging(sample_reports):
+    lake, _ = sample_reports
+    html = page(lake, "district_admin", "dist-1")
+    # sch-1 students (25) published; sch-2 students (15) published; sch-3 (6) hidden
+    for school, shown in (("sch-1", True), ("sch-2", True)):
+        for (rate,) in q(lake, f"select online_rate from usage_monthly where org_sourced_id='{school}' and population='student'"):
+            assert (pct(rate) in html) == shown
+    (rate,), = q(lake, "select answer_rate from microtest_monthly where org_sourced_id='sch-2' and month='2021-11'")
+    assert rate == 0 and "0.0%" in html  # a zero shows as 0, it does not vanish
+    lag = html.split("<h2>预警学校</h2>")[1]
+    assert "第二中学" in lag and "第一中学" not in lag
+    assert "北山中学" not in html
+    assert not [n for n in all_names(lake).values() if n in html]
+    (top_all,), = q(lake, """select count(*) filter (where in_all) from top_students
+                            where subject = 'all' and school_sourced_id = 'sch-3'""")
+    assert f"{top_all} 人" in html.split("<h2>尖端生人数</h2>")[1]
+
+
+# ------------------------------------------------------------------ city admin
+def test_city_admin_districts_compared(sample_reports):
+    lake, _ = sample_reports
+    html = page(lake, "city_admin", "city-1")
+    rows = q(lake, "select org_name, month, online, online_rate from usage_monthly where org_type='district' and population='student'")
+    for name, _, _online, rate in rows:
+        assert name in html and pct(rate) in html
+    for school in ("第一中学", "第二中学", "北山中学"):
+        assert school not in html
+    assert not [n for n in all_names(lake).values() if n in html]
