@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMAND_PARTS = ("simulate", "runner", "automation", "reporting", "governance")
@@ -33,5 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     return int(args.func(args) or 0)
 
 
+def console_main() -> None:
+    """Console entry point. Exits without interpreter teardown: DuckDB 2.0's bindings
+    print spurious 'leaked instance' lines at shutdown, which would bury the summary."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

@@ -91,7 +91,7 @@ def _csv_sql(path: Path, columns: list[str]) -> str:
     return f"read_csv({', '.join(args)})"
 
 
-def _typed(col: Col, raw: str, timezone: str) -> str:
+def _typed(col: Col, raw: str) -> str:
     """SQL giving the typed bronze value from the trimmed, empty-as-NULL text ``raw``."""
     if col.default is not None:
         raw = f"coalesce({raw}, {sql_str(col.default)})"
@@ -224,7 +224,7 @@ def land_csv_file(ctx: LandContext, spec: TableSpec, path: Path | None, *,
     for c in spec.columns:
         h = by_lower.get(c.name.lower())
         raws[c.name] = f"nullif(trim(r.{_ident(h)}), '')" if h is not None else "NULL::VARCHAR"
-        typed[c.name] = _typed(c, raws[c.name], ctx.timezone)
+        typed[c.name] = _typed(c, raws[c.name])
     rules: list[Rule] = []
     for c in spec.columns:
         rules += _column_rules(c, raws[c.name], typed[c.name])

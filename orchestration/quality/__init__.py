@@ -18,7 +18,8 @@ Where things are
 How data reaches GX
     SQL-backed, no sampling. Each validation opens an in-memory DuckDB, creates views over
     exactly the Parquet files it needs (the checked daily partitions of xapi/access; the
-    last 8 days for the volume guard; whole small marts), and hands GX a SQLAlchemy
+    deliveries the run landed for the other bronze sources, from landing's
+    ``delivery_ids`` metadata; the last 8 days for the volume guard; whole marts), and hands GX a SQLAlchemy
     engine over that connection (``duckdb_engine``). GX compiles expectations to
     aggregate SQL (metrics bundled per query) that DuckDB runs straight off Parquet with
     column projection; only failing samples (10 rows) come back to Python. Custom checks
@@ -31,6 +32,9 @@ Speed
     column-projected aggregates. The one-off cost is importing GX (~3 s CPU, done lazily in
     the first check, never when the code location loads). Partitioned bronze is validated
     one day (or one backfilled range) at a time, so a district month (tens of millions of
-    statements) is never rescanned by a daily run; a day of ~1 M statements is a handful
-    of parallel DuckDB scans of ~10 columns. Marts are small (aggregates).
+    statements) is never rescanned by a daily run: measured 3.7 s CPU for a 3 M-statement
+    day (~1.2 s per million, fixed part ~0.5 s). Costly GX forms are replaced by cheaper SQL
+    where volume is high (per-delivery uniqueness as one GROUP BY, UUIDs by cast, not
+    regex; the big ``statement_json`` column is never scanned). Bronze deliveries already
+    validated are not validated again by later runs.
 """

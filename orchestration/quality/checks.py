@@ -48,11 +48,25 @@ def checked_window(context, suite: Suite, lake: Path) -> Window | None:
     return Window.of(latest) if latest else None
 
 
-def validate_suite(suite: Suite, lake: Path, run_id: str, window: Window | None) -> dg.AssetCheckResult:
+def landed_deliveries(context, asset_key: dg.AssetKey) -> set[str] | None:
+    """The delivery ids the asset's materialization in this run landed (landing's
+    ``delivery_ids`` metadata); None when this run did not materialize it or said nothing."""
+    if context is None:
+        return None
+    event = context.instance.get_latest_materialization_event(asset_key)
+    if event is None or event.run_id != context.run.run_id or event.asset_materialization is None:
+        return None
+    ids = event.asset_materialization.metadata.get("delivery_ids")
+    return set(ids.value) if ids is not None and isinstance(ids.value, list) else None
+
+
+def validate_suite(
+    suite: Suite, lake: Path, run_id: str, window: Window | None, deliveries: set[str] | None = None
+) -> dg.AssetCheckResult:
     """Run a suite, keep its results, refresh the data docs, and map to a check result."""
     settings = get_settings()
     params = {"partitions_start": settings.partitions_start, "timezone": settings.timezone}
-    run = run_suite(suite, lake, window=window, params=params)
+    run = run_suite(suite, lake, window=window, params=params, deliveries=deliveries)
     results_file = write_suite_run(lake, run, run_id)
     docs = build_data_docs(lake)
     return to_check_result(
@@ -75,7 +89,8 @@ def _suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, lake: LakeResource) -> dg.AssetCheckResult:
         root = Path(lake.root)
-        return validate_suite(suite, root, context.run.run_id, checked_window(context, suite, root))
+        deliveries = landed_deliveries(context, dg.AssetKey(list(suite.asset)))
+        return validate_suite(suite, root, context.run.run_id, checked_window(context, suite, root), deliveries)
 
     return _check
 

@@ -14,7 +14,8 @@ Shape (see any file under ``expectations/`` for a real one)::
     views:                           # DuckDB views over lake Parquet (paths lake-relative)
       statements: {parquet: bronze/xapi/statements, partitioned_by: local_date}
       recent: {parquet: bronze/xapi/statements, partitioned_by: local_date, last_days: 8}
-      roster_users: {parquet: bronze/roster/users, optional: true}
+      roster_users: {parquet: bronze/roster/users, optional: true}   # empty view when absent
+      users: {parquet: bronze/roster/users, per_delivery: true}   # only the deliveries the run landed
       per_school: {sql: "SELECT ... FROM recent ..."}   # views over views
     dataset: statements              # the view GX validates (its ``{batch}``)
     columns: {statement_id: VARCHAR, ts: TIMESTAMPTZ}   # type contract, one expectation
@@ -53,6 +54,7 @@ class ViewSpec:
     partitioned_by: str | None = None
     last_days: int | None = None
     optional: bool = False
+    per_delivery: bool = False
     columns: dict[str, str] = field(default_factory=dict)
 
 
@@ -121,6 +123,7 @@ def load_suite(path: Path) -> Suite:
             partitioned_by=spec.get("partitioned_by"),
             last_days=spec.get("last_days"),
             optional=bool(spec.get("optional", False)),
+            per_delivery=bool(spec.get("per_delivery", False)),
             columns={k: normalize_type(v) for k, v in (spec.get("columns") or {}).items()},
         )
         for view_name, spec in (raw.get("views") or {}).items()

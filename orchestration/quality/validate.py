@@ -109,8 +109,15 @@ def partition_dirs(root: Path, column: str) -> dict[date, Path]:
     return out
 
 
-def view_files(lake: Path, view: ViewSpec, window: Window | None) -> list[Path]:
-    """The Parquet files a view reads: only the partitions it needs."""
+def view_files(
+    lake: Path, view: ViewSpec, window: Window | None, deliveries: set[str] | None = None
+) -> list[Path]:
+    """The Parquet files a view reads: only the partitions (and deliveries) it needs.
+
+    Bronze files are named ``<delivery_id>.parquet``; a ``per_delivery`` view given the
+    deliveries a run landed reads only those, so a nightly roster bulk is validated once,
+    not again with every delivery kept before it.
+    """
     root = Path(lake) / view.parquet
     if root.suffix == ".parquet":
         return [root] if root.exists() else []
@@ -124,7 +131,10 @@ def view_files(lake: Path, view: ViewSpec, window: Window | None) -> list[Path]:
         else:
             chosen = sorted(dirs)
         return sorted(f for d in chosen for f in dirs[d].glob("*.parquet"))
-    return sorted(root.rglob("*.parquet"))
+    files = sorted(root.rglob("*.parquet"))
+    if view.per_delivery and deliveries is not None:
+        files = [f for f in files if f.stem in deliveries]
+    return files
 
 
 def _empty_view_sql(view: ViewSpec) -> str:
@@ -132,14 +142,17 @@ def _empty_view_sql(view: ViewSpec) -> str:
     return f"SELECT {cols} WHERE false"
 
 
-def build_views(con: duckdb.DuckDBPyConnection, lake: Path, suite: Suite, window: Window | None, params: dict):
+def build_views(
+    con: duckdb.DuckDBPyConnection, lake: Path, suite: Suite, window: Window | None, params: dict,
+    deliveries: set[str] | None = None,
+):
     """Create the suite's views; returns (files read, names of required views with no data)."""
     files_read, missing = 0, []
     for view in suite.views:
         if view.sql:
             con.execute(f"CREATE VIEW {view.name} AS {Template(view.sql).safe_substitute(params)}")
             continue
-        files = view_files(lake, view, window)
+        files = view_files(lake, view, window, deliveries)
         files_read += len(files)
         if files:
             listing = "[" + ", ".join(_sql_str(str(f)) for f in files) + "]"
@@ -239,8 +252,13 @@ def run_suite(
     *,
     window: Window | None = None,
     params: dict | None = None,
+    deliveries: set[str] | None = None,
 ) -> SuiteRun:
-    """Validate ``suite`` against the lake; a missing dataset is one failed outcome."""
+    """Validate ``suite`` against the lake; a missing dataset is one failed outcome.
+
+    ``deliveries``: the delivery ids a run landed; ``per_delivery`` views read only them
+    (None: every delivery).
+    """
     started = time.monotonic()
     params = {
         **(params or {}),
@@ -250,9 +268,16 @@ def run_suite(
     partition = window.label() if window else None
     base = duckdb.connect(":memory:")
     try:
-        files_read, missing = build_views(base, lake, suite, window, params)
+        files_read, missing = build_views(base, lake, suite, window, params, deliveries)
+        dataset_view = next(v for v in suite.views if v.name == suite.dataset)
+        if suite.dataset in missing and dataset_view.per_delivery and deliveries is not None:
+            outcome = Outcome(  # validated when they landed; history keeps that result
+                "new_deliveries_validated", None, _dumps({"deliveries": sorted(deliveries)}), "warn", True,
+                observed="this run landed no new delivery of this dataset; nothing to validate",
+            )
+            return SuiteRun(suite, [outcome], partition, time.monotonic() - started, files_read, [])
         if suite.dataset in missing:
-            where = next(v.parquet for v in suite.views if v.name == suite.dataset)
+            where = dataset_view.parquet
             outcome = Outcome(
                 "dataset_present", None, _dumps({"parquet": where}), suite.severity, False,
                 observed=f"no Parquet under {where}" + (f" for {partition}" if partition else ""),

@@ -117,8 +117,17 @@ class ReportData:
         return self.org_name.get(str(org_id), str(org_id)) if org_id else ""
 
 
+# The purpose each role's report serves (governance role_policy.yaml's purposes).
+REPORT_PURPOSE = {
+    "student": "learning", "parent": "guardianship", "teacher": "teaching", "head_teacher": "pastoral_care",
+    "grade_leader": "management", "principal": "management", "subject_researcher": "research",
+    "district_admin": "statistics", "city_admin": "statistics",
+}
+
+
 def _psych_grants() -> dict[str, bool]:
-    """Default-deny: psych shows only where the governance policy exists and says yes."""
+    """Default-deny: psych shows only where the governance policy exists and says yes
+    for the role and its report's purpose."""
     from orchestration.reporting.scopes import ROLES
 
     try:
@@ -128,7 +137,7 @@ def _psych_grants() -> dict[str, bool]:
     out = {}
     for role in ROLES:
         try:
-            out[role] = bool(allows(role, "student_psych", "report"))
+            out[role] = bool(allows(role, "student_psych", REPORT_PURPOSE[role]))
         except Exception:  # noqa: BLE001
             out[role] = False
     return out

@@ -33,7 +33,7 @@ class _StepLineHandler(logging.Handler):
             self._started[step] = time.monotonic()
             return  # the finishing line says enough; a start line per step is noise
         if kind == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data.evaluation
+            evaluation = event.event_specific_data
             mark = "✓" if evaluation.passed else ("✗" if evaluation.severity.value == "ERROR" else "!")
             print(f"    {mark} check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}", file=sys.stderr)
             return

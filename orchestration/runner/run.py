@@ -36,14 +36,11 @@ class RunOutcome:
     checks_passed: int = 0
 
 
-def _pending_dates(lake: Path) -> list[str]:
-    """Local dates the not-yet-landed time-based deliveries contain."""
+def _pending_dates(lake: Path) -> dict[str, list[str]]:
+    """Per time-based source, the local dates its not-yet-landed deliveries contain."""
     from orchestration.landing import pending_dates
 
-    dates: set[str] = set()
-    for source in TIME_BASED_SOURCES:
-        dates.update(pending_dates(lake, source))
-    return sorted(dates)
+    return {source: sorted(pending_dates(lake, source)) for source in TIME_BASED_SOURCES}
 
 
 def _execute(job: dg.JobDefinition, instance, label, keys, tags) -> RunOutcome:
@@ -80,7 +77,8 @@ def run_everything(lake: Path, instance: dg.DagsterInstance | None = None) -> li
     job = defs.resolve_implicit_global_asset_job_def()
     stages = plan_stages(defs.resolve_asset_graph())
 
-    dates = _pending_dates(lake)
+    pending = _pending_dates(lake)
+    dates = sorted(set().union(*pending.values()))
     first_keys: list[dg.AssetKey] = []
     daily_def = None
     monthly = []
@@ -103,7 +101,10 @@ def run_everything(lake: Path, instance: dg.DagsterInstance | None = None) -> li
         print(f"  new learning and access logs for {dates[0]} .. {dates[-1]} ({len(dates)} days)", file=sys.stderr)
     outcomes = [_execute(job, instance, "ingest, model, check, report", first_keys, tags)]
 
-    months = sorted({d[:7] for d in dates})
+    # The monthly publication is about platform usage: the months the learning logs touch.
+    months = sorted({d[:7] for d in pending.get("xapi", [])})
+    if not outcomes[0].success:
+        months = []
     for stage in monthly:
         valid = set(stage.partitions_def.get_partition_keys())
         for month in months:

@@ -276,8 +276,13 @@ def _clean_events(grants: pd.DataFrame, members: pd.DataFrame, research: np.ndar
     purpose[(roles[g] == "district_admin") & (rng.random(m) < 0.5)] = "statistics"
     staff = ~np.isin(roles[g], ["student", "parent", "downstream_app"])
     action = np.where(staff & (rng.random(m) < 0.1), "export", "read")
+    day = np.floor(rng.random(m) * (last_day[g] + 1)).astype(int)
+    # each grant's first use falls in the last 90 days (the unused-grant review window)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])[counts > 0]
+    recent = np.minimum(last_day[g[first]] + 1, 90)
+    day[first] = last_day[g[first]] - np.floor(rng.random(len(first)) * recent).astype(int)
     ev = pd.DataFrame({
-        "grant": g, "day": np.floor(rng.random(m) * (last_day[g] + 1)).astype(int),
+        "grant": g, "day": day,
         "secs": rng.integers(7 * 3600, 22 * 3600, m), "principal_id": grants["principal_id"].to_numpy()[g],
         "role": roles[g], "action": action, "resource": resource, "purpose": purpose,
         "decision": "allowed", "grant_id": grants["grant_id"].to_numpy()[g],

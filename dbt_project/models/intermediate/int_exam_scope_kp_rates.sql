@@ -3,36 +3,30 @@
 -- answers) and score_rate = sum score / sum max. weak_rank ranks the kps of a scope,
 -- session and subject from the lowest score rate (1 = weakest), only among kps with at
 -- least var weak_point_min_items items (others get NULL): the weak points (薄弱点).
-with responses as (
-    select
-        exam_id,
-        student_sourced_id,
-        item_id,
-        academic_session,
-        subject,
-        unnest(knowledge_point_ids) as kp_id,
-        coalesce(score, 0) as score,
-        max_score
-    from {{ ref('int_item_responses') }}
-    where status = 'present' and max_score > 0
-),
-
-per_item as (
+-- Answers are summed per scope x item first and only then spread over the item's
+-- knowledge points, so the big join never carries the kp lists.
+with per_item as (
     select
         s.scope_type,
         s.scope_id,
         r.academic_session,
         r.subject,
-        r.kp_id,
         r.exam_id,
         r.item_id,
         count(*) as responses,
-        sum(r.score) as score,
+        sum(coalesce(r.score, 0)) as score,
         sum(r.max_score) as max_score
-    from responses as r
+    from {{ ref('int_item_responses') }} as r
     inner join {{ ref('int_exam_student_scopes') }} as s
         on s.exam_id = r.exam_id and s.student_sourced_id = r.student_sourced_id
-    group by s.scope_type, s.scope_id, r.academic_session, r.subject, r.kp_id, r.exam_id, r.item_id
+    where r.status = 'present' and r.max_score > 0
+    group by s.scope_type, s.scope_id, r.academic_session, r.subject, r.exam_id, r.item_id
+),
+
+per_kp as (
+    select p.*, unnest(i.knowledge_point_ids) as kp_id
+    from per_item as p
+    inner join {{ ref('stg_exams__items') }} as i on i.exam_id = p.exam_id and i.item_id = p.item_id
 ),
 
 rates as (
@@ -45,7 +39,7 @@ rates as (
         count(*) as items,
         sum(responses) as responses,
         sum(score) / sum(max_score) as score_rate
-    from per_item
+    from per_kp
     group by scope_type, scope_id, academic_session, subject, kp_id
 )
 

@@ -156,3 +156,29 @@ def test_stale_source_is_a_failed_freshness_check(ledger, tmp_path):
     assert not by_asset["roster"].passed and by_asset["roster"].severity == dg.AssetCheckSeverity.ERROR
     assert by_asset["fitness"].passed
     assert any((lake / "quality" / "results" / "freshness_roster").glob("*.parquet"))
+
+
+def test_bronze_check_validates_the_deliveries_the_run_landed(good_lake, lakekit):
+    """Landing reports `delivery_ids`; an old bad delivery is not re-judged by later runs."""
+    lakekit.break_table(good_lake, FITNESS_FILE, "SELECT * REPLACE ('good' AS grade) FROM t")  # d1: bad
+    lakekit.write_parquet(good_lake, "bronze/fitness/fitness_results/d2.parquet",
+                          lakekit.GOOD[FITNESS_FILE].replace("'d1' AS _delivery", "'d2' AS _delivery"))
+
+    def landing(ids):
+        @dg.asset(key=FITNESS)
+        def fitness():
+            return dg.MaterializeResult(metadata={"delivery_ids": dg.MetadataValue.json(ids)})
+
+        return fitness
+
+    resources = {"lake": LakeResource(root=str(good_lake))}
+    check = _suite_check(SUITES["fitness_results"])
+    only_new = dg.materialize([landing(["d2"]), check], resources=resources).get_asset_check_evaluations()[0]
+    assert only_new.passed and only_new.metadata["files_read"].value == 1
+    nothing_new = dg.materialize([landing([]), check], resources=resources).get_asset_check_evaluations()[0]
+    [(expectation, observed)] = duckdb.execute(
+        "SELECT expectation, observed FROM read_parquet(?)", [nothing_new.metadata["results_file"].value]
+    ).fetchall()
+    assert nothing_new.passed and expectation == "new_deliveries_validated" and "no new delivery" in observed
+    both = dg.materialize([landing(["d1", "d2"]), check], resources=resources, raise_on_error=False)
+    assert not both.get_asset_check_evaluations()[0].passed

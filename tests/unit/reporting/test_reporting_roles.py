@@ -91,10 +91,26 @@ def test_parent_page_plain_language_and_fitness(sample_reports):
     assert f"高于全区约 {p * 100:.0f}%" in html
 
 
-def test_psych_is_in_no_report_by_default(sample_reports):
+def test_psych_only_where_the_governance_policy_allows(sample_reports):
+    """Default deny: without orchestration.governance.policy no report shows psych."""
+    from orchestration.reporting.data import _psych_grants
+
     lake, _ = sample_reports
-    for path in (lake / "reports").rglob("*.html"):
-        assert "心理" not in path.read_text(encoding="utf-8"), path
+    grants = _psych_grants()
+    for role, allowed in grants.items():
+        for path in (lake / "reports" / role).glob("*.html"):
+            if path.name == "index.html":
+                continue
+            assert ("心理" in path.read_text(encoding="utf-8")) == (allowed and role != "teacher"), (role, path.name)
+
+
+def test_psych_default_deny_without_policy(monkeypatch):
+    import sys
+
+    from orchestration.reporting.data import _psych_grants
+
+    monkeypatch.setitem(sys.modules, "orchestration.governance.policy", None)  # import fails
+    assert not any(_psych_grants().values())
 
 
 # ------------------------------------------------------------------ teacher

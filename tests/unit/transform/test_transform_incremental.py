@@ -7,10 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import bronze_fixture as bf  # noqa: E402
 from dbt_runner import run_core  # noqa: E402
+
+# Three dbt runs: slow-ish, so with the end-to-end tests.
+pytestmark = pytest.mark.e2e
 
 
 def test_new_day_is_processed_alone(tmp_path):

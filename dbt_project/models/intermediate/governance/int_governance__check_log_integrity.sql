@@ -1,7 +1,8 @@
 -- Access-log integrity: gaps in each client app's seq (events lost or removed), events
 -- missing required fields, and event ids delivered more than once.
 with lines as (
-    select *, coalesce(event_id, _delivery || ':' || _position) as line_id
+    select event_id, seq, event_time, principal_id, role, client_app, action, resource, purpose, decision,
+        grant_id, occurrence, coalesce(event_id, _delivery || ':' || _position) as line_id
     from {{ ref('stg_access__events') }}
 ),
 
@@ -50,7 +51,9 @@ missing as (
             case when decision is null then 'decision' end
         ], lambda f: f is not null) as missing_fields
         from lines
-        where occurrence = 1 or event_id is null
+        where (occurrence = 1 or event_id is null)
+          and (event_id is null or seq is null or event_time is null or principal_id is null or role is null
+               or client_app is null or action is null or resource is null or purpose is null or decision is null)
     )
     where len(missing_fields) > 0
     group by principal_id, grant_id

@@ -22,12 +22,28 @@ params as (
     select * from {{ ref('int_governance__audit_params') }}
 ),
 
--- the classifications an event read: its resource's category plus its columns' classes
-event_classes as (
-    select e.event_id, list(distinct c.classification) as column_classes
-    from (select event_id, resource, unnest(columns) as column_name from events) as e
-    inner join classified as c on c.model_name = e.resource and c.column_name = e.column_name
-    group by e.event_id
+-- the classifications an event read: its resource's category plus its columns'
+-- classes, worked out once per distinct (resource, columns) request shape
+shapes as (
+    select distinct resource, columns from events
+),
+
+shape_classes as (
+    select s.resource, s.columns, list(distinct c.classification) as column_classes
+    from (select resource, columns, unnest(columns) as column_name from shapes) as s
+    inner join classified as c on c.model_name = s.resource and c.column_name = s.column_name
+    group by s.resource, s.columns
+),
+
+shape_reads as (
+    select
+        s.resource,
+        s.columns,
+        list_distinct(list_concat(coalesce(sc.column_classes, []),
+            case when r.category is null then [] else [r.category] end)) as classes_read
+    from shapes as s
+    left join shape_classes as sc on sc.resource is not distinct from s.resource and sc.columns = s.columns
+    left join resources as r on r.resource = s.resource
 )
 
 select
@@ -57,12 +73,9 @@ select
     g.valid_from as grant_valid_from,
     g.valid_to as grant_valid_to,
     g.revoked_at as grant_revoked_at,
-    list_distinct(list_concat(coalesce(ec.column_classes, []), case when r.category is null then [] else [r.category] end)) as classes_read,
-    len(list_intersect(
-        list_concat(coalesce(ec.column_classes, []), case when r.category is null then [] else [r.category] end),
-        p.sensitive_classifications)) > 0 as reads_sensitive
+    sr.classes_read,
+    len(list_intersect(sr.classes_read, p.sensitive_classifications)) > 0 as reads_sensitive
 from events as e
 left join grants as g on g.grant_id = e.grant_id
-left join resources as r on r.resource = e.resource
-left join event_classes as ec on ec.event_id = e.event_id
+left join shape_reads as sr on sr.resource is not distinct from e.resource and sr.columns = e.columns
 cross join params as p
