@@ -16,6 +16,7 @@ from orchestration.automation.retention import retention
 from orchestration.automation.sensors import (
     check_failure_alert,
     downstream_automation,
+    downstream_catchup,
     inbox_sensor,
     run_failure_alert,
 )
@@ -24,5 +25,6 @@ defs = dg.Definitions(
     assets=[monthly_publication, retention],
     jobs=[landing_job, landing_daily_job, downstream_job, publication_job, retention_job],
     schedules=[monthly_publication_schedule, retention_schedule],
-    sensors=[inbox_sensor, downstream_automation, run_failure_alert, check_failure_alert],
+    sensors=[inbox_sensor, downstream_automation, downstream_catchup, run_failure_alert,
+             check_failure_alert],
 )

@@ -8,7 +8,6 @@ import dagster as dg
 from orchestration.automation import selections
 from orchestration.automation.publication import monthly_publication
 from orchestration.automation.retention import retention
-from orchestration.automation.retries import TRANSIENT_RETRY
 from orchestration.partitions import daily_partitions
 from orchestration.settings import get_settings
 
@@ -18,21 +17,24 @@ DOWNSTREAM_JOB = "downstream_job"
 PUBLICATION_JOB = "monthly_publication_job"
 RETENTION_JOB = "retention_job"
 
+# No job-wide op retry policy: a dbt build or a landing that fails on data fails the
+# same way again (a retried `dbt build` costs the whole build twice more). Transient
+# failures are retried where they happen (TRANSIENT_RETRY on the assets that do I/O
+# to the outside) and by run_retries when a run worker dies (dagster.yaml).
 landing_job = dg.define_asset_job(
-    LANDING_JOB, selection=selections.landing_unpartitioned(), op_retry_policy=TRANSIENT_RETRY,
+    LANDING_JOB, selection=selections.landing_unpartitioned(),
     description="Lands new deliveries of the unpartitioned sources (roster, exams, ...).",
 )
 landing_daily_job = dg.define_asset_job(
     LANDING_DAILY_JOB, selection=selections.landing_daily(), partitions_def=daily_partitions,
-    op_retry_policy=TRANSIENT_RETRY,
     description="Lands one local day of the time-based sources (xapi, access).",
 )
 downstream_job = dg.define_asset_job(
-    DOWNSTREAM_JOB, selection=selections.downstream(), op_retry_policy=TRANSIENT_RETRY,
+    DOWNSTREAM_JOB, selection=selections.downstream(),
     description="dbt models, checks, reports and the audit: everything unpartitioned after landing.",
 )
 publication_job = dg.define_asset_job(
-    PUBLICATION_JOB, selection=[monthly_publication], op_retry_policy=TRANSIENT_RETRY,
+    PUBLICATION_JOB, selection=[monthly_publication],
 )
 retention_job = dg.define_asset_job(RETENTION_JOB, selection=[retention])
 

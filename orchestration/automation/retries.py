@@ -1,7 +1,9 @@
 """Retry policy for transient failures (a locked file, a slow disk, a flaky webhook).
 
-Parts attach it to their assets: `@dg.asset(retry_policy=TRANSIENT_RETRY)`; jobs built
-here use it as their default op retry policy. Three tries in all: after 10 s, then 20 s.
+Attach it to assets whose failures can be transient (file locks, network, a webhook):
+`@dg.asset(retry_policy=TRANSIENT_RETRY)`. Not to a dbt build or a data validation:
+those fail the same way again. For a permanent error inside such an asset raise
+`dg.Failure(..., allow_retries=False)`. Three tries in all: after 10 s, then 20 s.
 """
 
 import dagster as dg

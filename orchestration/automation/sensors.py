@@ -125,13 +125,16 @@ def inbox_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.
     return dg.SensorResult(run_requests=requests, cursor=inbox.dump_cursor(next_cursor))
 
 
-# Eager, but a daily-partitioned landing asset with days that never had data must not
-# block its unpartitioned dependents (eager() waits while any dependency is missing).
+# Like eager(), with two differences. A daily-partitioned landing asset with days that
+# never had data must not block its unpartitioned dependents (eager() waits while any
+# dependency is missing). And the trigger resets only when this sensor requests the
+# asset: with since_last_handled(), a dependency landed while the asset was being
+# rebuilt (both seen in one tick) would be missed until the next delivery.
 DOWNSTREAM_CONDITION = (
-    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    dg.AutomationCondition.any_deps_updated().since(dg.AutomationCondition.newly_requested())
     & ~dg.AutomationCondition.any_deps_in_progress()
     & ~dg.AutomationCondition.in_progress()
-).with_label("eager (deps updated, none in progress)")
+).with_label("deps updated since last requested, none in progress")
 
 with warnings.catch_warnings():  # default_condition and user-code evaluation are beta
     warnings.simplefilter("ignore", dg.BetaWarning)
@@ -232,3 +235,60 @@ def check_failure_alert(context: dg.SensorEvaluationContext, lake: LakeResource)
     if not alerts:
         return dg.SkipReason("no failed ERROR checks since the last tick")
     return None
+
+
+def lagging_assets(instance: dg.DagsterInstance, asset_graph, keys) -> list[dg.AssetKey]:
+    """Assets older than an upstream materialization that no run has tried since.
+
+    The declarative condition can miss a dependency update that lands in the tick right
+    after the asset was requested (Dagster resets on the request); this catches it.
+    An asset whose last attempt started after the update (it failed) is left alone, so
+    a broken model is not retried in a loop: it waits for new data or a person.
+    """
+    keys = list(keys)
+    parents = {k: set(asset_graph.get(k).parent_keys) for k in keys}
+    wanted = set(keys) | {p for ps in parents.values() for p in ps}
+    entries = {r.asset_entry.asset_key: r.asset_entry for r in instance.get_asset_records(list(wanted))}
+
+    def mat_time(key):
+        entry = entries.get(key)
+        return entry.last_materialization.timestamp if entry and entry.last_materialization else None
+
+    run_ids = {e.last_run_id for k, e in entries.items() if k in set(keys) and e.last_run_id}
+    starts = {r.dagster_run.run_id: (r.start_time or r.create_timestamp.timestamp())
+              for r in instance.get_run_records(dg.RunsFilter(run_ids=sorted(run_ids)))} if run_ids else {}
+    out = []
+    for key in keys:
+        mine = mat_time(key)
+        newest_parent = max((t for p in parents[key] if (t := mat_time(p)) is not None), default=None)
+        if mine is None or newest_parent is None or newest_parent <= mine:
+            continue
+        entry = entries.get(key)
+        attempted = starts.get(entry.last_run_id) if entry and entry.last_run_id else None
+        if attempted is not None and attempted >= newest_parent:
+            continue
+        out.append(key)
+    return sorted(out, key=lambda k: k.to_user_string())
+
+
+@dg.sensor(
+    name="downstream_catchup",
+    minimum_interval_seconds=600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    target=selections.downstream(),
+    description="Every 10 min, when nothing runs: rebuilds downstream assets older than their inputs.",
+)
+def downstream_catchup(context: dg.SensorEvaluationContext):
+    if context.repository_def is None:
+        return dg.SkipReason("no repository")
+    if context.instance.get_runs(dg.RunsFilter(statuses=IN_FLIGHT), limit=1):
+        return dg.SkipReason("runs in flight")
+    graph = context.repository_def.asset_graph
+    keys = selections.downstream().resolve(graph)
+    lagging = lagging_assets(context.instance, graph, keys)
+    if not lagging:
+        return dg.SkipReason("downstream assets are up to date")
+    stamp = max(r.storage_id for r in context.instance.get_asset_records(lagging)
+                if r.asset_entry.last_materialization_record)
+    return dg.RunRequest(run_key=f"catchup:{stamp}:{len(lagging)}", asset_selection=lagging,
+                         tags={TRIGGER_TAG: "downstream_catchup"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import time
 from pathlib import Path
@@ -22,7 +23,8 @@ def build_audit_models(lake_root: Path, *, audit_date: str | None = None, timezo
                        target_path: Path | None = None, timeout: int = 900,
                        select: tuple[str, ...] = AUDIT_SELECTION) -> dict:
     """`dbt build` of the audit's models and parents over the lake's bronze; returns
-    {seconds, returncode, published, log_tail}. Tests of models outside the selection are
+    {seconds, cpu_seconds (dbt's user+system CPU: comparable on a busy machine),
+    returncode, published, log_tail}. Tests of models outside the selection are
     not run (cautious indirect selection)."""
     from orchestration.transform.project import dbt_executable
     from orchestration.transform.publish import publish_all
@@ -39,8 +41,11 @@ def build_audit_models(lake_root: Path, *, audit_date: str | None = None, timezo
     if audit_date:
         cmd += ["--vars", json.dumps({"audit_date": audit_date})]
     started = time.time()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout)
     seconds = time.time() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     published = publish_all(lake, since=started - 1) if proc.returncode == 0 else []
-    return {"seconds": round(seconds, 2), "returncode": proc.returncode,
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "returncode": proc.returncode,
             "published": [p.name for p in published], "log_tail": proc.stdout[-3000:]}

@@ -194,10 +194,11 @@ def _student_sections(t: Translator, d: ReportData, key: str, plain: bool) -> tu
     ksec = Section(t("section.knowledge"), anchor="knowledge")
     if not m:
         ksec.paragraphs.append(t("msg.no_data"))
-    by_rate = sorted(range(m), key=lambda i: (subjects[i], np.nan_to_num(rates[i], nan=9.0)))
+    rl = rates.tolist()  # plain floats: this loop runs for every knowledge point of every student
+    by_rate = sorted(range(m), key=lambda i: (subjects[i], 9.0 if rl[i] != rl[i] else rl[i]))
     for subj in sorted(set(subjects)):
         idx = [i for i in by_rate if subjects[i] == subj]
-        ksec.charts.append(svg.bar_chart([names[i] for i in idx], [None if np.isnan(rates[i]) else round(rates[i] * 100, 1) for i in idx],
+        ksec.charts.append(svg.bar_chart([names[i] for i in idx], [None if rl[i] != rl[i] else round(rl[i] * 100, 1) for i in idx],
                                          t("chart.kp_rates", subject=subject_label(t, subj)), unit=t("unit.score_rate_pct"),
                                          max_value=100, highlight=[levels[i] == "weak" for i in idx]))
     if m:

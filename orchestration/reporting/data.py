@@ -218,10 +218,10 @@ def publication(usage: pd.DataFrame, micro: pd.DataFrame, org_parent: dict[str, 
 
 
 def _top_students(ts: pd.DataFrame, ident: pd.DataFrame) -> pd.DataFrame:
-    """The cohort-wide rows (subject 'all') of students top-N in at least K-1 exams,
-    with their school (from the mart, else from identity)."""
+    """Students top-N in at least K-1 exams of their cohort (grade x session; a legacy
+    mart's per-subject rows are dropped), with their school (from the mart, else identity)."""
     ts = ts.copy()
-    if ts["subject"].notna().any():
+    if "subject" in ts.columns and ts["subject"].notna().any():
         ts = ts[ts.subject.astype(str) == "all"]
     if ts["in_all_but_one"].isna().all():
         ts["in_all_but_one"] = ts.exams_in_top_n >= ts.cohort_exams - 1

@@ -58,6 +58,10 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
     org_links = [{"href": f"orgs/{safe_id(o)}.html", "text": data.name(o) or o, "extra": t("index.pages", n=len(by_org[o]))}
                  for o in org_ids]
     groups = [{"title": t("index.by_role"), "links": role_links}, {"title": t("index.by_org"), "links": org_links}]
+    audit = out / "governance" / "governance_audit.html"
+    if audit.exists():  # written by the governance part (eduhouse audit)
+        groups.append({"title": t("index.governance"), "links": [{"href": "governance/governance_audit.html",
+                                                                  "text": t("index.governance_audit"), "extra": ""}]})
     index = out / "index.html"
     _write(index, tpl.render(title=t("index.title"), subtitle=t("index.subtitle", n=len(pages)), intro=t("index.intro"),
                              groups=groups, root="", generated_at=generated, missing=data.store.missing))

@@ -204,8 +204,7 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
     ts["top_n"] = top_n
     ts = ts.merge(ident[["student_key", "school_sourced_id", "district_sourced_id"]], on="student_key")
     ts["org_sourced_id"] = ts.pop("district_sourced_id")
-    ts["subject"] = "all"
-    top_students = ts[["org_sourced_id", "grade", "academic_session", "subject", "student_key", "school_sourced_id", "cohort_exams",
+    top_students = ts[["org_sourced_id", "grade", "academic_session", "student_key", "school_sourced_id", "cohort_exams",
                        "exams_taken", "exams_in_top_n", "in_all", "in_all_but_one", "top_n"]]
 
     profile = ident[["student_key"]].copy()

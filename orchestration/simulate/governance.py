@@ -306,6 +306,7 @@ class _Injector:
         self.extra_grants: list[dict] = []
         self.extra_consents: list[dict] = []
         self.extra_events: list[dict] = []
+        self.truth_retention: list[int] = []  # tags of over-retention events (one finding)
         # cases per check: dirt_rate per 40 grants (about one per 10 principals), at least one
         self.n = max(1, int(round(dirt_rate * len(grants) / 40)))
         self.used_principals: set[str] = set()
@@ -477,8 +478,6 @@ class _Injector:
                              day=self.days - 1 - keep - 20)
         self.truth_retention.append(tag)
 
-    truth_retention: list
-
 
 def _event_ids(rng: np.random.Generator, n: int) -> np.ndarray:
     """UUID-shaped random ids without a Python loop."""
@@ -546,7 +545,6 @@ def write_governance(lake: Path, *, seed: int, start: date, days: int, scale: st
     consents, research = _consents(roster, start, rng)
     events = _clean_events(grants, members, research, start, days, rng)
     inj = _Injector(grants, consents, events, roster, research, start, days, rng, dirt_rate)
-    inj.truth_retention = []
     if dirt_rate > 0:
         inj.run()
     # assemble: extra grants / consents / events

@@ -24,7 +24,7 @@ from orchestration.lake import LakePaths
 from orchestration.settings import DBT_PROJECT_DIR, DEV_PSEUDONYM_SECRET
 
 TOP_N = 10  # small enough that the tiny district's cohorts have ties and misses at the boundary
-EXAM_MARTS = ("exam_summary", "student_exam", "top_students", "quality_map", "item_analysis",
+EXAM_MARTS = ("exam_summary", "student_exam", "top_students", "top_students_by_subject", "quality_map", "item_analysis",
               "student_knowledge", "student_ability")
 # Only what the tested marts read (xAPI, fitness and psych feed other marts).
 SOURCES_IN_ORDER = ("roster", "catalog", "exams")

@@ -59,3 +59,31 @@ def test_downstream_follows_landing_and_nothing_else(instance, lake, ops):
     assert landing.execute_in_process(partition_key="2021-10-02", instance=instance).success
     requests, cursor = _automation_tick(instance, defs, cursor)
     assert [set(r.asset_selection) for r in requests] == [{MART}]
+    assert downstream.execute_in_process(instance=instance, asset_selection=[MART]).success
+    assert _automation_tick(instance, defs, cursor)[0] == []
+
+
+def test_catchup_rebuilds_what_automation_missed(instance, lake, ops):
+    from orchestration.automation.sensors import downstream_catchup
+
+    defs = ops.automation_with(ops.fake_parts(lake), lake)
+    repo = defs.get_repository_def()
+    landing = defs.resolve_job_def("landing_daily_job")
+    downstream = defs.resolve_job_def("downstream_job")
+
+    def catchup():
+        data = downstream_catchup.evaluate_tick(dg.build_sensor_context(instance=instance, repository_def=repo))
+        return [set(r.asset_selection) for r in data.run_requests]
+
+    assert landing.execute_in_process(partition_key="2021-10-01", instance=instance).success
+    assert downstream.execute_in_process(instance=instance, asset_selection=[MART]).success
+    assert catchup() == []  # up to date
+    # A day lands right after the mart was rebuilt (the window declarative automation
+    # can miss): the catch-up sensor requests the mart.
+    assert landing.execute_in_process(partition_key="2021-10-02", instance=instance).success
+    assert catchup() == [{MART}]
+    # The rebuild fails: not retried in a loop; it waits for new data.
+    (lake / "warehouse" / "eduhouse.duckdb").write_text("not a database")
+    assert not downstream.execute_in_process(instance=instance, asset_selection=[MART],
+                                             raise_on_error=False).success
+    assert catchup() == []

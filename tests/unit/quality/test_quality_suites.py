@@ -115,6 +115,8 @@ BREAKS = [
      ("unexpected_rows_expectation", "per exam, z-scores have mean 0 and population sd 1 (sd 0 when every score is equal)", "error")),
     ("student_exam", "marts/student_exam.parquet", "SELECT * REPLACE (CAST(z_score + 0.5 AS DOUBLE) AS z_score) FROM t",
      ("unexpected_rows_expectation", "per exam, z-scores have mean 0 and population sd 1 (sd 0 when every score is equal)", "error")),
+    ("student_exam", "marts/student_exam.parquet", "SELECT * FROM t UNION ALL SELECT * FROM t WHERE student_key = 'k1'",
+     ("unexpected_rows_expectation", "one row per exam and student", "error")),
     ("exam_summary", "marts/exam_summary.parquet", "SELECT * REPLACE (CAST(6 AS BIGINT) AS students_present) FROM t",
      ("unexpected_rows_expectation", "students_present equals the exam's rows in student_exam", "error")),
     ("student_identity", "restricted/student_identity.parquet", "SELECT * FROM t UNION ALL SELECT * REPLACE ('cls-9' AS homeroom_class_sourced_id) FROM t WHERE student_key = 'k0'",

@@ -256,7 +256,7 @@ def test_district_publication_suppression_and_lagging(sample_reports):
     assert "北山中学" not in html
     assert not [n for n in all_names(lake).values() if n in html]
     (top_all,), = q(lake, """select count(*) filter (where in_all) from top_students
-                            where subject = 'all' and school_sourced_id = 'sch-3'""")
+                            where school_sourced_id = 'sch-3'""")
     assert f"{top_all} 人" in html.split("<h2>尖端生人数</h2>")[1]
 
 

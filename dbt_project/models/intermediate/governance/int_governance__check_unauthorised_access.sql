@@ -18,5 +18,5 @@ from {{ ref('int_governance__events') }}
 where is_access and principal_id is not null
   and (grant_id is null or not grant_found or grant_principal_id <> principal_id
        or grant_resource is distinct from resource
-       or (action is not null and not list_contains(grant_actions, action)))
+       or (action is not null and not coalesce(action_granted, false)))
 group by principal_id, grant_id

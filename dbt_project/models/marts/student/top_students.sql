@@ -1,27 +1,23 @@
 {{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- Consistently top students (尖端生), DOMAIN.md to the letter: a cohort is one grade in one
--- academic session of one district (the exams' organising org: "top N of the district");
--- its exams are all that grade's exams of that session (K = cohort_exams). subject = 'all'
--- is that cohort; each subject's rows repeat it over that subject's exams alone (the
--- seed's "top 200 in all 4 sittings" of one subject). For every student present in at
--- least one cohort exam: exams_taken (present), exams_in_top_n (district_rank <= top_n,
--- so a tie at the boundary keeps everyone tied), in_all (top N in all K) and
--- in_all_but_one (top N in at least K - 1).
+-- academic session; its exams are that grade's exams of that session (K = cohort_exams),
+-- as set by the student's district (org_sourced_id, the exams' organising org: "top N of
+-- the district", so ranks are within it). One row per grade x academic_session x
+-- student_key for every student present in at least one cohort exam: exams_taken
+-- (present), exams_in_top_n (district_rank <= top_n, so a tie at the boundary keeps
+-- everyone tied), in_all (top N in all K) and in_all_but_one (top N in at least K - 1).
+-- A student who sat exams of two districts in one grade x session (a move) belongs to the
+-- district of their latest exam there. Per-subject cohorts: top_students_by_subject.
 with cohort_exams as (
-    select exam_id, org_sourced_id, grade, academic_session, 'all' as subject
+    select exam_id, org_sourced_id, grade, academic_session, exam_date
     from {{ ref('stg_exams__exams') }}
     where grade is not null and academic_session is not null and org_sourced_id is not null
-    union all
-    select exam_id, org_sourced_id, grade, academic_session, subject
-    from {{ ref('stg_exams__exams') }}
-    where grade is not null and academic_session is not null and org_sourced_id is not null
-      and subject is not null
 ),
 
 cohorts as (
-    select org_sourced_id, grade, academic_session, subject, count(*) as cohort_exams
+    select org_sourced_id, grade, academic_session, count(*) as cohort_exams
     from cohort_exams
-    group by org_sourced_id, grade, academic_session, subject
+    group by org_sourced_id, grade, academic_session
 ),
 
 results as (
@@ -29,11 +25,10 @@ results as (
         ce.org_sourced_id,
         ce.grade,
         ce.academic_session,
-        ce.subject,
+        ce.exam_date,
         r.student_sourced_id,
         r.exam_id,
         r.district_rank,
-        r.exam_date,
         sc.school_sourced_id
     from cohort_exams as ce
     inner join {{ ref('int_exam_student_results') }} as r on r.exam_id = ce.exam_id
@@ -41,26 +36,34 @@ results as (
         on sc.exam_id = r.exam_id and sc.student_sourced_id = r.student_sourced_id
 ),
 
-per_student as (
+per_district as (
     select
         org_sourced_id,
         grade,
         academic_session,
-        subject,
         student_sourced_id,
         count(distinct exam_id) as exams_taken,
         count(distinct exam_id) filter (where district_rank <= {{ exam_top_n() }}) as exams_in_top_n,
-        arg_max(school_sourced_id, exam_date) as school_sourced_id
+        arg_max(school_sourced_id, exam_date) as school_sourced_id,
+        max(exam_date) as last_exam_date
     from results
-    group by org_sourced_id, grade, academic_session, subject, student_sourced_id
+    group by org_sourced_id, grade, academic_session, student_sourced_id
+),
+
+per_student as (
+    select *
+    from per_district
+    qualify row_number() over (
+        partition by grade, academic_session, student_sourced_id
+        order by last_exam_date desc nulls last, exams_taken desc, org_sourced_id desc
+    ) = 1
 )
 
 select
-    p.org_sourced_id,
     p.grade,
     p.academic_session,
-    p.subject,
     {{ pseudonymize('p.student_sourced_id') }} as student_key,
+    p.org_sourced_id,
     p.school_sourced_id,
     cast(c.cohort_exams as bigint) as cohort_exams,
     cast(p.exams_taken as bigint) as exams_taken,
@@ -73,4 +76,3 @@ inner join cohorts as c
     on c.org_sourced_id = p.org_sourced_id
    and c.grade = p.grade
    and c.academic_session = p.academic_session
-   and c.subject = p.subject
