@@ -10,6 +10,7 @@
     <lake>/quality/                          validation results and data docs
     <lake>/reports/                          rendered role reports and the audit
     <lake>/alerts/alerts.jsonl               operational alerts
+    <lake>/logs/                             tool output of `eduhouse run` (dbt's log)
     <lake>/simulator/                        simulator ground truth (never in inbox)
 """
 

@@ -8,6 +8,7 @@ run per month touched. Runs go through the Dagster instance, so they show in the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -30,6 +31,7 @@ class RunOutcome:
     run_id: str
     success: bool
     seconds: float
+    log_path: Path | None = None
     failed_steps: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
@@ -43,17 +45,21 @@ def _pending_dates(lake: Path) -> dict[str, list[str]]:
     return {source: sorted(pending_dates(lake, source)) for source in TIME_BASED_SOURCES}
 
 
-def _execute(job: dg.JobDefinition, instance, label, keys, tags) -> RunOutcome:
+def _execute(job: dg.JobDefinition, instance, label, keys, tags, log_path: Path) -> RunOutcome:
     print(f"▶ {label}: {len(keys)} assets", file=sys.stderr, flush=True)
     started = time.monotonic()
-    result = job.execute_in_process(
-        instance=instance,
-        asset_selection=keys,
-        tags={"eduhouse/trigger": "cli", **tags},
-        raise_on_error=False,
-        run_config={"loggers": {"step_lines": {}}},
-    )
-    outcome = RunOutcome(label, result.run_id, result.success, time.monotonic() - started)
+    # Tools inside the run (dbt above all) write their own logs to stdout: keep them in
+    # a file so the terminal shows one line per step and the summary.
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=keys,
+            tags={"eduhouse/trigger": "cli", **tags},
+            raise_on_error=False,
+            run_config={"loggers": {"step_lines": {}}},
+        )
+    outcome = RunOutcome(label, result.run_id, result.success, time.monotonic() - started, log_path)
     outcome.failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     for evaluation in result.get_asset_check_evaluations():
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
@@ -99,7 +105,8 @@ def run_everything(lake: Path, instance: dg.DagsterInstance | None = None) -> li
     if dates and daily_def is not None:
         tags = {RANGE_START: dates[0], RANGE_END: dates[-1]}
         print(f"  new learning and access logs for {dates[0]} .. {dates[-1]} ({len(dates)} days)", file=sys.stderr)
-    outcomes = [_execute(job, instance, "ingest, model, check, report", first_keys, tags)]
+    log_path = LakePaths(lake).root / "logs" / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    outcomes = [_execute(job, instance, "ingest, model, check, report", first_keys, tags, log_path)]
 
     # The monthly publication is about platform usage: the months the learning logs touch.
     months = sorted({d[:7] for d in pending.get("xapi", [])})
@@ -110,7 +117,9 @@ def run_everything(lake: Path, instance: dg.DagsterInstance | None = None) -> li
         for month in months:
             key = f"{month}-01"
             if key in valid:
-                outcomes.append(_execute(job, instance, f"{stage.name} {month}", stage.asset_keys, {"dagster/partition": key}))
+                outcomes.append(
+                    _execute(job, instance, f"{stage.name} {month}", stage.asset_keys, {"dagster/partition": key}, log_path)
+                )
     return outcomes
 
 
@@ -153,6 +162,8 @@ def summarize(lake: Path, outcomes: list[RunOutcome]) -> str:
             f"  run {outcome.run_id[:8]} {outcome.label}: {state} in {outcome.seconds:.0f}s, "
             f"checks {outcome.checks_passed} passed, {len(outcome.warned_checks)} warned, {len(outcome.failed_checks)} failed"
         )
+        if outcome.failed_steps or outcome.failed_checks:
+            lines.append(f"    tool output: {outcome.log_path}")
         for step in outcome.failed_steps:
             lines.append(f"    failed step: {step}")
         for check in outcome.failed_checks:
