@@ -9,6 +9,12 @@ from datetime import date
 
 
 def _load_defs(lake: str | None):
+    import warnings
+
+    import dagster as dg
+
+    warnings.simplefilter("ignore", dg.BetaWarning)  # parts' beta parameters: not the user's concern
+    warnings.simplefilter("ignore", dg.PreviewWarning)
     if lake:
         os.environ["EDUHOUSE_LAKE"] = os.path.abspath(lake)
     from orchestration.definitions import defs

@@ -58,6 +58,7 @@ def monthly_publication_schedule(context: dg.ScheduleEvaluationContext):
 
 
 retention_schedule = dg.ScheduleDefinition(
+    name="retention_schedule",
     job=retention_job,
     cron_schedule="30 3 * * *",
     execution_timezone=get_settings().timezone,

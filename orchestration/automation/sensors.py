@@ -177,6 +177,9 @@ def _run_error(context: dg.RunFailureSensorContext) -> str:
 
 @dg.run_failure_sensor(
     name="run_failure_alert",
+    # Also runs executed in-process by `eduhouse run` / `eduhouse backfill`: they carry no
+    # code-location origin, so only this flag matches them (there is one location).
+    monitor_all_code_locations=True,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Writes an alert (alerts.jsonl + webhook) for every failed run.",
 )
@@ -288,7 +291,11 @@ def downstream_catchup(context: dg.SensorEvaluationContext):
     lagging = lagging_assets(context.instance, graph, keys)
     if not lagging:
         return dg.SkipReason("downstream assets are up to date")
-    stamp = max(r.storage_id for r in context.instance.get_asset_records(lagging)
+    stamp = max(r.asset_entry.last_materialization_record.storage_id
+                for r in context.instance.get_asset_records(lagging)
                 if r.asset_entry.last_materialization_record)
-    return dg.RunRequest(run_key=f"catchup:{stamp}:{len(lagging)}", asset_selection=lagging,
+    # Their dependents too, in the same run: one rebuild, not one layer per tick.
+    selection = sorted((dg.AssetSelection.keys(*lagging).downstream() & selections.downstream()).resolve(graph),
+                       key=lambda k: k.to_user_string())
+    return dg.RunRequest(run_key=f"catchup:{stamp}:{len(selection)}", asset_selection=selection,
                          tags={TRIGGER_TAG: "downstream_catchup"})

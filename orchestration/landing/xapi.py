@@ -1,13 +1,19 @@
 """xAPI 1.0.3 statements (``inbox/xapi/*.jsonl[.gz]``) -> ``bronze/xapi/statements``.
 
-Each delivery is read once as text lines; one ``json_extract`` per line pulls every
-property the rules and bronze need (one JSON parse), the rules run as SQL, and the
-result is split into bronze (per local date) and quarantine. The whole original
-statement is kept in ``statement_json`` so nothing the spec allows is lost.
+Each delivery is read once as text lines and every line is parsed ONCE by
+``json_transform`` into a typed struct of the properties bronze and the rules need (the
+fast path). A line whose struct passes every rule lands from it; the few that do not
+(rejects, or shapes the struct cannot judge, e.g. a number where a string belongs) are
+re-judged by the detailed rule set (``validated_sql``: one ``json_extract`` per line,
+JSON types read off the text), which gives the reason and detail, or lands them. So the
+verdicts are those of the detailed rules, at the cost of one parse for clean lines.
+The whole original statement is kept in ``statement_json`` so nothing the spec allows is
+lost.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from orchestration.landing import quarantine
@@ -81,7 +87,8 @@ def _typed_columns() -> str:
             f"END AS t_{f}")
         # A JSON string without a backslash has no inner quote: trimming the quotes unquotes it.
         cols.append(
-            f"CASE WHEN NOT starts_with({v}, '\"') THEN {v} WHEN contains({v}, '\\') THEN {v} ->> '$' "
+            f"CASE WHEN {v} = 'null' THEN NULL WHEN NOT starts_with({v}, '\"') THEN {v} "
+            f"WHEN contains({v}, '\\') THEN {v} ->> '$' "
             f"ELSE trim({v}, '\"') END AS s_{f}")
     return ",\n  ".join(cols)
 
@@ -163,14 +170,15 @@ def _kp_sql() -> str:
             "ELSE []::VARCHAR[] END")
 
 
-def validated_sql(path: Path, timezone: str) -> str:
-    """One SELECT judging every line: extracted columns, ``reason``, ``detail``, struct ``s``."""
+def validated_sql(lines: str, timezone: str) -> str:
+    """The detailed verdict on every line of ``lines`` (a relation ``(pos, line)``):
+    extracted columns, ``reason``, ``detail``, struct ``s`` of bronze values (valid only)."""
     rules = _rules()
     paths = ", ".join(sql_str(p) for p in FIELDS.values())
     ts = "ts_value"
     return f"""
 WITH raw AS (
-  SELECT ordinality AS pos, line FROM {lines_sql(path)}
+  SELECT pos, line FROM ({lines})
 ), e0 AS (
   SELECT pos, line, json_valid(line) AS is_json FROM raw
   WHERE line IS NOT NULL AND (left(line, 1) = '{{' OR trim(line) <> '')
@@ -221,38 +229,177 @@ FROM judged
 """
 
 
+# The typed struct ``json_transform`` makes of a line: strings as VARCHAR (a regex below
+# rejects any number/boolean/object it coerced to text), values whose JSON type matters
+# and cannot be told from coerced text (scores, booleans) or that have several shapes
+# (contextActivities, extensions) as JSON text.
+SCHEMA = {
+    "id": "VARCHAR",
+    "actor": {"objectType": "VARCHAR", "account": {"homePage": "VARCHAR", "name": "VARCHAR"},
+              "mbox": "VARCHAR", "mbox_sha1sum": "VARCHAR", "openid": "VARCHAR"},
+    "verb": {"id": "VARCHAR"},
+    "object": {"objectType": "VARCHAR", "id": "VARCHAR", "definition": {"type": "VARCHAR"}},
+    "timestamp": "VARCHAR",
+    "result": {"score": {"raw": "JSON", "min": "JSON", "max": "JSON", "scaled": "JSON"},
+               "success": "JSON", "completion": "JSON", "duration": "VARCHAR"},
+    "context": {"registration": "VARCHAR", "contextActivities": {"parent": "JSON", "grouping": "JSON"},
+                "extensions": "JSON"},
+    "stored": "VARCHAR",
+    "version": "VARCHAR",
+}
+
+# Bronze columns in contract order (the struct ``s`` of ``validated_sql`` has the same).
+COLUMNS = ("statement_id", "actor_name", "actor_home_page", "verb_id", "object_id", "object_type",
+           "object_definition_type", "result_success", "result_completion", "result_score_raw",
+           "result_score_min", "result_score_max", "result_score_scaled", "result_duration",
+           "context_registration", "context_parent_ids", "context_grouping_ids",
+           "knowledge_point_ids", "ts", "ts_raw", "stored_raw", "version", "local_date")
+
+# Roster ids a non-string JSON actor name could be coerced into ('7', 'true', '{...}'):
+# a statement naming one goes to the detailed rules, which see the JSON type.
+_LITERAL_LIKE = r"^(true|false)$|^[-0-9\[{]"
+
+
+def _json_ids(x: str) -> str:
+    """contextActivities parent/grouping (JSON text): one object or an array of them."""
+    return (f"CASE left({x}, 1) WHEN '[' THEN list_filter(json_extract_string({x}, '$[*].id'), "
+            f"lambda i: i IS NOT NULL) WHEN '{{' THEN [{x} ->> 'id'] ELSE []::VARCHAR[] END")
+
+
+def _json_kp(x: str) -> str:
+    val = f"regexp_extract({x}, {sql_str(_KP_RE)}, 1)"
+    return (f"CASE WHEN left({x}, 1) = '{{' AND contains({x}, {sql_str(KP_SUFFIX)}) THEN "
+            f"(CASE WHEN left({val}, 1) = '[' THEN list_filter(json_extract_string({val}, '$[*]'), "
+            f"lambda k: k IS NOT NULL) WHEN {val} <> '' THEN [{val} ->> '$'] ELSE []::VARCHAR[] END) "
+            "ELSE []::VARCHAR[] END")
+
+
+def _fast_clean() -> str:
+    """TRUE only when the typed struct shows the line passes every rule (else the
+    detailed rules judge it); NULLs count as 'not shown clean'."""
+    iri = lambda e: f"regexp_full_match({e}, {sql_str(IRI_RE)})"  # noqa: E731
+    uuid = lambda e: f"regexp_full_match({e}, {sql_str(UUID_RE)})"  # noqa: E731
+    nums = ("raw", "min", "max", "scaled")
+    conds = [
+        "j IS NOT NULL",
+        uuid("j.id"),
+        "coalesce(j.actor.objectType = 'Agent', true)",
+        "j.actor.mbox IS NULL AND j.actor.mbox_sha1sum IS NULL AND j.actor.openid IS NULL",
+        iri("j.actor.account.homePage"),
+        "trim(j.actor.account.name) <> ''",
+        iri("j.verb.id"),
+        f"CASE coalesce(j.object.objectType, 'Activity') WHEN 'Activity' THEN {iri('j.object.id')} "
+        f"WHEN 'StatementRef' THEN {uuid('j.object.id')} "
+        f"ELSE j.object.objectType IN {OBJECT_TYPES} END",
+        f"regexp_full_match(j.timestamp, {sql_str(TS_RE)})",
+        "ts IS NOT NULL",
+        f"(j.context.registration IS NULL OR {uuid('j.context.registration')})",
+        # A result / score that is not an object comes out as a struct of NULLs.
+        "(j.result IS NULL OR j.result.score IS NOT NULL OR j.result.success IS NOT NULL "
+        "OR j.result.completion IS NOT NULL OR j.result.duration IS NOT NULL)",
+        "(j.result.score IS NULL OR " + " OR ".join(f"j.result.score.{n} IS NOT NULL" for n in nums) + ")",
+        *(f"(j.result.score.{n} IS NULL OR {n} IS NOT NULL)" for n in nums),
+        "coalesce(j.result.success IN ('true', 'false'), true)",
+        "coalesce(j.result.completion IN ('true', 'false'), true)",
+        "NOT coalesce(min > max, false)",
+        "NOT coalesce(raw < min OR raw > max, false)",
+        "NOT coalesce(scaled < -1 OR scaled > 1, false)",
+        "j.actor.account.name IN (SELECT sourcedId FROM _roster_fast)",
+    ]
+    return "coalesce(" + "\n    AND ".join(f"({c})" for c in conds) + ", false)"
+
+
+def fast_sql(path: Path, timezone: str) -> str:
+    """Every non-blank line with ``clean`` and, for clean lines, its bronze values."""
+    schema = sql_str(json.dumps(SCHEMA, separators=(",", ":")))
+    num = lambda n: f"TRY_CAST(j.result.score.{n}::VARCHAR AS DOUBLE) AS {n}"  # noqa: E731
+    return f"""
+WITH raw AS (
+  SELECT ordinality AS pos, line FROM {lines_sql(path)}
+  WHERE line IS NOT NULL AND (left(line, 1) = '{{' OR trim(line) <> '')
+), p AS (
+  SELECT pos, line, CASE WHEN json_valid(line) THEN json_transform(line, {schema}) END AS j FROM raw
+), t AS (
+  SELECT pos, line, j, {num('raw')}, {num('min')}, {num('max')}, {num('scaled')},
+    TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS ts
+  FROM p
+), c AS (
+  SELECT *, {_fast_clean()} AS clean FROM t
+)
+SELECT pos, line, clean,
+  CASE WHEN clean THEN lower(j.id) END AS statement_id,
+  j.actor.account.name AS actor_name,
+  j.actor.account.homePage AS actor_home_page,
+  j.verb.id AS verb_id,
+  j.object.id AS object_id,
+  coalesce(j.object.objectType, 'Activity') AS object_type,
+  j.object.definition.type AS object_definition_type,
+  j.result.success::VARCHAR = 'true' AS result_success,
+  j.result.completion::VARCHAR = 'true' AS result_completion,
+  raw AS result_score_raw, min AS result_score_min, max AS result_score_max,
+  scaled AS result_score_scaled,
+  j.result.duration AS result_duration,
+  j.context.registration AS context_registration,
+  CASE WHEN clean THEN {_json_ids('j.context.contextActivities.parent::VARCHAR')} END AS context_parent_ids,
+  CASE WHEN clean THEN {_json_ids('j.context.contextActivities.grouping::VARCHAR')} END AS context_grouping_ids,
+  CASE WHEN clean THEN {_json_kp('j.context.extensions::VARCHAR')} END AS knowledge_point_ids,
+  ts, j.timestamp AS ts_raw, j.stored AS stored_raw, j.version AS version,
+  (ts AT TIME ZONE {sql_str(timezone)})::DATE AS local_date
+FROM c
+"""
+
+
 def _handle(ctx: LandContext) -> None:
     con = ctx.con
     (name, path), = ctx.members.items()
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _xapi AS {validated_sql(path, ctx.timezone)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _xapi AS {fast_sql(path, ctx.timezone)}")
     except READ_ERRORS as exc:
         raise as_unreadable(exc, name) from exc
     ctx.records_in = con.execute("SELECT count(*) FROM _xapi").fetchall()[0][0]
-    # An id seen earlier in the delivery: later copies of otherwise valid statements go.
-    # A narrow window over the valid rows only, then an update of the few repeats.
+    # Lines the fast path could not pass: the detailed rules say why (or land them).
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _xapi_dup AS SELECT pos, id FROM (SELECT pos, s.statement_id AS id, "
-        "row_number() OVER (PARTITION BY s.statement_id ORDER BY pos) AS n FROM _xapi "
-        "WHERE reason IS NULL AND s.statement_id IN (SELECT s.statement_id FROM _xapi WHERE reason IS NULL "
-        "GROUP BY 1 HAVING count(*) > 1)) WHERE n > 1"
+        "CREATE OR REPLACE TEMP TABLE _xapi_slow AS "
+        + validated_sql("SELECT pos, line FROM _xapi WHERE NOT clean", ctx.timezone)
     )
+    cols = ", ".join(COLUMNS)
     con.execute(
-        "UPDATE _xapi SET reason = 'duplicate_id', s = NULL, "
-        "detail = 'id \"' || d.id || '\" appears earlier in this delivery' "
-        "FROM _xapi_dup d WHERE _xapi.pos = d.pos"
+        f"CREATE OR REPLACE TEMP VIEW _xapi_valid AS SELECT pos, line, {cols} FROM _xapi WHERE clean "
+        f"UNION ALL SELECT pos, line, s.* FROM _xapi_slow WHERE reason IS NULL"
+    )
+    # An id seen earlier in the delivery: later copies of otherwise valid statements go.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _xapi_dup AS SELECT pos, id FROM (SELECT pos, statement_id AS id, "
+        "row_number() OVER (PARTITION BY statement_id ORDER BY pos) AS n FROM _xapi_valid "
+        "WHERE statement_id IN (SELECT statement_id FROM _xapi_valid GROUP BY 1 HAVING count(*) > 1)) "
+        "WHERE n > 1"
     )
     ctx.write_table(
         "statements",
-        f"SELECT s.*, line AS statement_json, {ctx.lineage_sql(sql_str(name), 'pos')} "
-        "FROM _xapi WHERE reason IS NULL",
+        f"SELECT {cols}, line AS statement_json, {ctx.lineage_sql(sql_str(name), 'pos')} "
+        "FROM _xapi_valid WHERE pos NOT IN (SELECT pos FROM _xapi_dup)",
     )
-    quarantine.add(con, f"SELECT {sql_str(name)}, pos, line, reason, detail FROM _xapi WHERE reason IS NOT NULL")
-    con.execute("DROP TABLE _xapi; DROP TABLE _xapi_dup")
+    quarantine.add(
+        con,
+        f"SELECT {sql_str(name)}, pos, line, reason, detail FROM ("
+        "SELECT pos, line, reason, detail FROM _xapi_slow WHERE reason IS NOT NULL "
+        "UNION ALL SELECT v.pos, v.line, 'duplicate_id', 'id \"' || d.id || '\" appears earlier in this delivery' "
+        "FROM _xapi_valid v JOIN _xapi_dup d USING (pos))",
+    )
+    con.execute("DROP VIEW _xapi_valid; DROP TABLE _xapi; DROP TABLE _xapi_slow; DROP TABLE _xapi_dup")
+
+
+def _prepare(con, lake_root: Path) -> None:
+    """Roster users, and those a coerced non-string actor name cannot be mistaken for."""
+    load_roster_users(con, lake_root)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _roster_fast AS SELECT sourcedId FROM _roster_users "
+        f"WHERE NOT regexp_matches(sourcedId, {sql_str(_LITERAL_LIKE)})"
+    )
 
 
 def land_xapi(lake_root: Path, timezone: str = "Asia/Shanghai", *, rebuild=(),
               options: EngineOptions | None = None) -> LandingSummary:
     """Land every new xAPI delivery (and re-land the ``rebuild`` delivery ids)."""
     return land_source(lake_root, SOURCE, timezone, _handle, rebuild=rebuild, options=options,
-                       prepare=load_roster_users)
+                       prepare=_prepare)

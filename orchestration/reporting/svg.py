@@ -153,6 +153,9 @@ def line_chart(
     hi = max(values) if y_max is None else y_max
     if hi == lo:
         hi, lo = hi + 1, lo - 1
+    tick = _nice_max((hi - lo) / 4)  # round ticks: 0.5, 1, 2, 2.5, 5, 10, …
+    lo = math.floor(lo / tick) * tick if y_min is None else lo
+    hi = math.ceil(hi / tick) * tick if y_max is None else hi
     left, plot_w, plot_h, top_pad = 46, 440, 160, 24
     legend_h = 18 * math.ceil(len(series) / 3)
     width, height = left + plot_w + 20, top_pad + plot_h + 40 + legend_h
@@ -167,8 +170,9 @@ def line_chart(
 
     parts = _open(width, height, title)
     parts.append(f'<text x="4" y="14" font-size="11" fill="#4a5568" {FONT}>{escape(unit)}</text>')
-    for frac in (0, 0.25, 0.5, 0.75, 1):
-        v = lo + (hi - lo) * frac
+    ticks = max(1, int(round((hi - lo) / tick))) if y_min is None and y_max is None else 4
+    for k in range(ticks + 1):
+        v = lo + (hi - lo) * k / ticks
         y = py(v)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#e2e8f0"/>')
         parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10" {FONT}>{_fmt_tick(v)}</text>')

@@ -351,7 +351,7 @@ class _Injector:
     def new_event(self, base: pd.Series, **changes) -> str:
         row = {k: base[k] for k in ("principal_id", "role", "action", "resource", "purpose", "decision",
                                      "grant_id", "rows_returned", "subject")}
-        row.update(day=int(self.rng.integers(1, self.days)), secs=int(self.rng.integers(8 * 3600, 20 * 3600)),
+        row.update(day=int(self.rng.integers(min(1, self.days - 1), self.days)), secs=int(self.rng.integers(8 * 3600, 20 * 3600)),
                    grant=-1)
         row.update(changes)
         row["event_id"] = None  # assigned with the others
@@ -425,8 +425,8 @@ class _Injector:
                         & ~s.isin({e.get("_victim") for e in self.extra_consents})]
         victim = unconsented.iloc[int(self.rng.integers(0, len(unconsented)))]
         base = self.clean_event_of(g["grant_id"])
-        day = int(self.rng.integers(2, self.days))
-        if self.rng.random() < 0.5:  # consent given, then withdrawn before the access
+        day = int(self.rng.integers(min(2, self.days - 1), self.days))
+        if day >= 2 and self.rng.random() < 0.5:  # consent given, then withdrawn before the access
             self.extra_consents.append({
                 "student_sourcedId": victim, "guardian_sourcedId": None, "purpose": "research",
                 "data_category": "learning", "status": "withdrawn",

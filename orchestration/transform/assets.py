@@ -10,7 +10,6 @@ import contextlib
 import json
 import logging
 import os
-import time
 from collections.abc import Iterator, Mapping
 
 import dagster as dg
@@ -24,7 +23,7 @@ from orchestration.transform.project import (
     ensure_manifest,
     prepare_lake,
 )
-from orchestration.transform.publish import exports_by_asset_key, publish_all, publish_export
+from orchestration.transform.publish import exports_by_asset_key, publish_export
 from orchestration.transform.translator import EduhouseDbtTranslator
 
 log = logging.getLogger(__name__)
@@ -69,20 +68,32 @@ def build_dbt_assets(manifest: dict) -> dg.AssetsDefinition:
         pool=DBT_POOL,
     )
     def eduhouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource):
-        """dbt build of the selected models and their tests; marts exported to Parquet."""
+        """dbt build of the selected models and their tests; marts exported to Parquet.
+
+        An export is published (renamed into place) only when its model was built in this
+        run and none of its error-severity tests failed, so readers never see a mart that
+        failed its checks, nor a half-written file.
+        """
         paths = lake.paths
         prepare_lake(paths)
-        started = time.time()
-        env = dbt_env(lake.root, lake.timezone, lake.min_cell, lake.top_n)
-        with _environ(env):
-            invocation = dbt.cli(["build"], context=context)
+        built: set[dg.AssetKey] = set()
+        failed: set[dg.AssetKey] = set()
+        with _environ(dbt_env(lake.root, lake.timezone, lake.min_cell, lake.top_n)):
+            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
             for event in invocation.stream():
                 yield event
                 key = _event_asset_key(context, event)
-                if key in exports:
-                    publish_export(paths, *exports[key])
-        # dbt has exited successfully: every staged export is complete.
-        publish_all(paths, since=started)
+                if isinstance(event, dg.AssetCheckResult):
+                    if not event.passed and event.severity == dg.AssetCheckSeverity.ERROR:
+                        failed.add(event.asset_key)
+                elif key is not None:
+                    built.add(key)
+        for key in sorted(built - failed, key=lambda k: k.to_user_string()):
+            if key in exports:
+                publish_export(paths, *exports[key])
+        error = invocation.get_error()
+        if error is not None:
+            raise error
 
     return eduhouse_dbt_models
 

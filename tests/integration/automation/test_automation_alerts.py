@@ -86,3 +86,25 @@ def test_failed_error_check_writes_alert(instance, lake, ops):
                                        resources=lake_res)
     check_failure_alert.evaluate_tick(context2)
     assert len(read_alerts(lake)) == 1
+
+
+def test_failure_sensor_ticks_see_in_process_runs(instance, lake, ops):
+    """The sensor as the daemon runs it sees runs the CLI executed in-process."""
+    defs = ops.automation_with(dg.Definitions(), lake)
+    repo = defs.get_repository_def()
+    lake_res = {"lake": LakeResource(root=str(lake))}
+
+    def tick(cursor):
+        context = dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=repo,
+                                          resources=lake_res)
+        run_failure_alert.evaluate_tick(context)
+        return context.cursor
+
+    cursor = tick(None)  # the first tick only sets the starting point
+    result = defs.resolve_job_def("monthly_publication_job").execute_in_process(
+        partition_key="2021-11-01", instance=instance, raise_on_error=False)
+    assert not result.success
+    cursor = tick(cursor)
+    assert [a["run_id"] for a in read_alerts(lake)] == [result.run_id]
+    tick(cursor)
+    assert len(read_alerts(lake)) == 1  # once

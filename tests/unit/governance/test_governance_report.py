@@ -51,3 +51,16 @@ def test_asset_is_defined():
 
     keys = {k.to_user_string() for a in defs.assets for k in a.keys}
     assert "reports/governance_audit" in keys
+
+
+def test_asset_materializes_on_an_empty_lake(tmp_path):
+    import dagster as dg
+
+    from orchestration.governance.assets import governance_audit
+    from orchestration.resources import LakeResource
+
+    result = dg.materialize([governance_audit], resources={"lake": LakeResource(root=str(tmp_path))})
+    assert result.success
+    meta = result.asset_materializations_for_node("reports__governance_audit")[0].metadata
+    assert meta["findings"].value == 0
+    assert (tmp_path / "reports" / "governance" / "governance_audit.html").exists()
