@@ -2,7 +2,8 @@
 
 - `inbox_sensor` lands new deliveries as they arrive, and only those (cursor + ledger).
 - `downstream_automation` rematerializes the unpartitioned assets below landing when
-  something they depend on was updated (declarative automation, no schedule needed).
+  something they depend on was updated (declarative automation, no schedule needed);
+  `downstream_catchup` rebuilds what that misses, every 10 minutes when idle.
 - `run_failure_alert` and `check_failure_alert` write alerts (alerts.py).
 """
 

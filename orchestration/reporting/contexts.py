@@ -105,6 +105,8 @@ def _psych_section(t: Translator, d: ReportData, role: str, keys: list[str], own
         sec.paragraphs.append(t("psych.own", level=t(f"psych.{last.get('risk_level', 'none')}")))
     else:
         counts = rows.groupby("risk_level").student_key.nunique()
+        order = [lv for lv in ("none", "watch", "high") if lv in counts.index]
+        counts = counts.reindex(order + [lv for lv in counts.index if lv not in order])
         n = rows.student_key.nunique()
         sec.tables.append(Table([t("col.risk_level"), t("col.students")],
                                 [[cell(t(f"psych.{k}")), cell(v, "int", t("unit.people"), suppressed=n < d.min_cell)]
