@@ -38,7 +38,9 @@
   {%- if not execute -%}{{ return({'files': [], 'watermark': none}) }}{%- endif -%}
   {%- set all_files = bronze_files(source_name, table_name) -%}
   {%- set snapshot = ledger_snapshot(source_name) -%}
-  {%- if not is_incremental() or snapshot is none -%}
+  {%- set loaded_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if is_incremental() else [] -%}
+  {%- if not is_incremental() or snapshot is none or '_ledger_watermark' not in loaded_columns -%}
+    {#- first build, no ledger, or a table from before the watermark column: read all -#}
     {{ return({'files': all_files, 'watermark': snapshot}) }}
   {%- endif -%}
   {%- set dates = touched_local_dates(source_name, 'select max(_ledger_watermark) from ' ~ this) -%}

@@ -157,17 +157,17 @@ def _ids_sql(f: str) -> str:
             f"lambda x: x IS NOT NULL) WHEN 'O' THEN [s_{f} ->> 'id'] ELSE []::VARCHAR[] END")
 
 
-# The value of any extension key ending in /extensions/knowledge-points (an array of ids,
-# or one id), cut out of the extensions' text with a regex instead of a parse into a map.
-_KP_RE = r'/extensions/knowledge-points"\s*:\s*(\[[^\]]*\]|"[^"]*")'
+def _kp_value(ext: str) -> str:
+    """The JSON value of the first ``context.extensions`` key ending in
+    ``/extensions/knowledge-points`` (``ext``: the extensions' JSON text), else NULL."""
+    return (f"CASE WHEN left({ext}, 1) = '{{' AND contains({ext}, {sql_str(KP_SUFFIX)}) THEN {ext} -> "
+            f"list_filter(json_keys({ext}), lambda k: suffix(k, {sql_str(KP_SUFFIX)}))[1] END")
 
 
-def _kp_sql() -> str:
-    val = f"regexp_extract(s_extensions, {sql_str(_KP_RE)}, 1)"
-    return (f"CASE WHEN t_extensions = 'O' AND contains(s_extensions, {sql_str(KP_SUFFIX)}) THEN "
-            f"(CASE WHEN left({val}, 1) = '[' THEN list_filter(json_extract_string({val}, '$[*]'), "
-            f"lambda x: x IS NOT NULL) WHEN {val} <> '' THEN [{val} ->> '$'] ELSE []::VARCHAR[] END) "
-            "ELSE []::VARCHAR[] END")
+def _kp_ids(val: str) -> str:
+    """Knowledge-point ids from that value: an array of ids (nulls dropped) or one id."""
+    return (f"CASE left({val}, 1) WHEN '[' THEN list_filter(from_json({val}, '[\"VARCHAR\"]'), "
+            f"lambda k: k IS NOT NULL) WHEN '\"' THEN [{val} ->> '$'] ELSE []::VARCHAR[] END")
 
 
 def validated_sql(lines: str, timezone: str) -> str:
@@ -218,7 +218,7 @@ SELECT pos, line, {reason_sql('_rule', rules)} AS reason, {detail_sql('_rule', r
     context_registration := s_registration,
     context_parent_ids := {_ids_sql('parent')},
     context_grouping_ids := {_ids_sql('grouping')},
-    knowledge_point_ids := {_kp_sql()},
+    knowledge_point_ids := {_kp_ids(_kp_value('s_extensions'))},
     ts := {ts},
     ts_raw := s_timestamp,
     stored_raw := s_stored,
@@ -266,14 +266,6 @@ def _json_ids(x: str) -> str:
             f"lambda i: i IS NOT NULL) WHEN '{{' THEN [{x} ->> 'id'] ELSE []::VARCHAR[] END")
 
 
-def _json_kp(x: str) -> str:
-    val = f"regexp_extract({x}, {sql_str(_KP_RE)}, 1)"
-    return (f"CASE WHEN left({x}, 1) = '{{' AND contains({x}, {sql_str(KP_SUFFIX)}) THEN "
-            f"(CASE WHEN left({val}, 1) = '[' THEN list_filter(json_extract_string({val}, '$[*]'), "
-            f"lambda k: k IS NOT NULL) WHEN {val} <> '' THEN [{val} ->> '$'] ELSE []::VARCHAR[] END) "
-            "ELSE []::VARCHAR[] END")
-
-
 def _fast_clean() -> str:
     """TRUE only when the typed struct shows the line passes every rule (else the
     detailed rules judge it); NULLs count as 'not shown clean'."""
@@ -309,19 +301,18 @@ def _fast_clean() -> str:
     return "coalesce(" + "\n    AND ".join(f"({c})" for c in conds) + ", false)"
 
 
-def fast_sql(path: Path, timezone: str) -> str:
-    """Every non-blank line with ``clean`` and, for clean lines, its bronze values."""
+def fast_sql(lines: str, timezone: str) -> str:
+    """Every line of ``lines`` (a relation ``(pos, line)`` of non-blank lines) with
+    ``clean`` and, for clean lines, its bronze values."""
     schema = sql_str(json.dumps(SCHEMA, separators=(",", ":")))
     num = lambda n: f"TRY_CAST(j.result.score.{n}::VARCHAR AS DOUBLE) AS {n}"  # noqa: E731
     return f"""
-WITH raw AS (
-  SELECT ordinality AS pos, line FROM {lines_sql(path)}
-  WHERE line IS NOT NULL AND (left(line, 1) = '{{' OR trim(line) <> '')
-), p AS (
-  SELECT pos, line, CASE WHEN json_valid(line) THEN json_transform(line, {schema}) END AS j FROM raw
+WITH p AS (
+  SELECT pos, line, CASE WHEN json_valid(line) THEN json_transform(line, {schema}) END AS j FROM {lines}
 ), t AS (
   SELECT pos, line, j, {num('raw')}, {num('min')}, {num('max')}, {num('scaled')},
-    TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS ts
+    TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS ts,
+    {_kp_value('j.context.extensions')} AS kp
   FROM p
 ), c AS (
   SELECT *, {_fast_clean()} AS clean FROM t
@@ -342,7 +333,7 @@ SELECT pos, line, clean,
   j.context.registration AS context_registration,
   CASE WHEN clean THEN {_json_ids('j.context.contextActivities.parent::VARCHAR')} END AS context_parent_ids,
   CASE WHEN clean THEN {_json_ids('j.context.contextActivities.grouping::VARCHAR')} END AS context_grouping_ids,
-  CASE WHEN clean THEN {_json_kp('j.context.extensions::VARCHAR')} END AS knowledge_point_ids,
+  CASE WHEN clean THEN {_kp_ids('kp')} END AS knowledge_point_ids,
   ts, j.timestamp AS ts_raw, j.stored AS stored_raw, j.version AS version,
   (ts AT TIME ZONE {sql_str(timezone)})::DATE AS local_date
 FROM c
@@ -352,10 +343,16 @@ FROM c
 def _handle(ctx: LandContext) -> None:
     con = ctx.con
     (name, path), = ctx.members.items()
+    # Reading (gunzip) is serial; the lines are kept so parsing and judging run on all threads.
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _xapi AS {fast_sql(path, ctx.timezone)}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _xapi_lines AS SELECT ordinality AS pos, line FROM {lines_sql(path)} "
+            "WHERE line IS NOT NULL AND (left(line, 1) = '{' OR trim(line) <> '')"
+        )
     except READ_ERRORS as exc:
         raise as_unreadable(exc, name) from exc
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _xapi AS {fast_sql('_xapi_lines', ctx.timezone)}")
+    con.execute("DROP TABLE _xapi_lines")
     ctx.records_in = con.execute("SELECT count(*) FROM _xapi").fetchall()[0][0]
     # Lines the fast path could not pass: the detailed rules say why (or land them).
     con.execute(
