@@ -21,22 +21,30 @@ RETENTION_JOB = "retention_job"
 # same way again (a retried `dbt build` costs the whole build twice more). Transient
 # failures are retried where they happen (TRANSIENT_RETRY on the assets that do I/O
 # to the outside) and by run_retries when a run worker dies (dagster.yaml).
+#
+# In-process executor: a launched run with the default multiprocess executor starts one
+# Python process per step, each loading the whole code location (dbt manifest
+# included): measured ~20 s of overhead on a 4-step daily landing run whose steps take
+# 8-14 s. In-process it is under 1 s. The pool is enforced in-process too.
+EXECUTOR = dg.in_process_executor
+
 landing_job = dg.define_asset_job(
-    LANDING_JOB, selection=selections.landing_unpartitioned(),
+    LANDING_JOB, selection=selections.landing_unpartitioned(), executor_def=EXECUTOR,
     description="Lands new deliveries of the unpartitioned sources (roster, exams, ...).",
 )
 landing_daily_job = dg.define_asset_job(
     LANDING_DAILY_JOB, selection=selections.landing_daily(), partitions_def=daily_partitions,
-    description="Lands one local day of the time-based sources (xapi, access).",
+    executor_def=EXECUTOR,
+    description="Lands a range of local days of a time-based source (xapi, access).",
 )
 downstream_job = dg.define_asset_job(
-    DOWNSTREAM_JOB, selection=selections.downstream(),
+    DOWNSTREAM_JOB, selection=selections.downstream(), executor_def=EXECUTOR,
     description="dbt models, checks, reports and the audit: everything unpartitioned after landing.",
 )
 publication_job = dg.define_asset_job(
-    PUBLICATION_JOB, selection=[monthly_publication],
+    PUBLICATION_JOB, selection=[monthly_publication], executor_def=EXECUTOR,
 )
-retention_job = dg.define_asset_job(RETENTION_JOB, selection=[retention])
+retention_job = dg.define_asset_job(RETENTION_JOB, selection=[retention], executor_def=EXECUTOR)
 
 
 def previous_month(moment: datetime) -> str:

@@ -13,7 +13,11 @@ from pathlib import Path
 import duckdb
 
 # zstd level 1: a few percent larger than the default level, much faster to write.
-PARQUET = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
+# A 100 kB cap on a string column's dictionary page: columns of few distinct values
+# (codes, IRIs, names) still get a dictionary, while near-unique text (ids, timestamps,
+# xAPI ``statement_json``) gives up at once instead of building a 1 MB dictionary first
+# (~20 % less CPU writing xAPI bronze, ~3 % larger files).
+PARQUET = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, STRING_DICTIONARY_PAGE_SIZE_LIMIT 100000"
 
 
 def copy_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, target: Path) -> None:

@@ -15,6 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "render the reports and the governance audit. Exits non-zero if anything failed.",
     )
     parser.add_argument("--lake", default="lake", type=Path, help="the lake root (default ./lake)")
+    parser.add_argument("--full", action="store_true", help="rebuild every asset, not only what new deliveries change")
     parser.set_defaults(func=_run)
 
 
@@ -25,7 +26,7 @@ def _run(args: argparse.Namespace) -> int:
     if not (lake / "inbox").is_dir():
         print(f"eduhouse run: no inbox at {lake}/inbox (run `eduhouse simulate --lake {args.lake}` first)", file=sys.stderr)
         return 2
-    outcomes = run_everything(lake)
+    outcomes = run_everything(lake, full=args.full)
     print(summarize(lake, outcomes))
     failed = any(not o.success or o.failed_checks for o in outcomes)
     return 1 if failed else 0

@@ -1,9 +1,10 @@
 """`eduhouse run`: materialize every asset for what is in the inbox, in as few runs as
 Dagster allows, and say what was landed, quarantined and built.
 
-Run 1 holds everything that is unpartitioned plus the daily partitions the inbox's new
+Run 1 holds the unpartitioned assets plus the daily partitions the inbox's new
 deliveries touch (one range, landed by single-run backfill). Monthly assets follow, one
-run per month touched. Runs go through the Dagster instance, so they show in the UI.
+run per month touched. Only what new deliveries change is rebuilt (`--full` rebuilds
+all). Runs go through the Dagster instance, so they show in the UI.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.dagster_home import get_instance
-from orchestration.lake import TIME_BASED_SOURCES, LakePaths
+from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
 from orchestration.runner.stages import plan_stages
 
 RANGE_START = "dagster/asset_partition_range_start"
@@ -72,8 +73,29 @@ def _execute(job: dg.JobDefinition, instance, label, keys, tags, log_path: Path)
     return outcome
 
 
-def run_everything(lake: Path, instance: dg.DagsterInstance | None = None) -> list[RunOutcome]:
-    """Materialize the whole graph for `lake`. Returns one outcome per Dagster run."""
+def _changed_sources(lake: Path) -> list[str]:
+    """Sources with deliveries in the inbox that the ledger has not seen."""
+    from orchestration.landing.core import pending
+
+    return [source for source in SOURCES if pending(lake, source)]
+
+
+def _selection(defs: dg.Definitions, instance, lake: Path, full: bool) -> set[dg.AssetKey]:
+    """What this run must build: everything downstream of a source with new deliveries,
+    plus anything never materialized (a first run, a new model). Nothing else changed."""
+    graph = defs.resolve_asset_graph()
+    everything = set(graph.materializable_asset_keys)
+    if full:
+        return everything
+    changed = [dg.AssetKey(["bronze", source]) for source in _changed_sources(lake)]
+    selected = set(dg.AssetSelection.assets(*changed).downstream().resolve(graph)) if changed else set()
+    never = {key for key in everything if instance.get_latest_materialization_event(key) is None}
+    return (selected | never) & everything
+
+
+def run_everything(lake: Path, instance: dg.DagsterInstance | None = None, full: bool = False) -> list[RunOutcome]:
+    """Materialize what the inbox's new deliveries change (everything with `full`).
+    Returns one outcome per Dagster run; none when nothing is new."""
     os.environ["EDUHOUSE_LAKE"] = str(lake)
     from orchestration.definitions import defs as load_defs
     from orchestration.runner.progress import step_lines
@@ -82,6 +104,7 @@ def run_everything(lake: Path, instance: dg.DagsterInstance | None = None) -> li
     defs = dg.Definitions.merge(load_defs(), dg.Definitions(loggers={"step_lines": step_lines}))
     job = defs.resolve_implicit_global_asset_job_def()
     stages = plan_stages(defs.resolve_asset_graph())
+    selected = _selection(defs, instance, lake, full)
 
     pending = _pending_dates(lake)
     dates = sorted(set().union(*pending.values()))
@@ -89,18 +112,21 @@ def run_everything(lake: Path, instance: dg.DagsterInstance | None = None) -> li
     daily_def = None
     monthly = []
     for stage in stages:
+        keys = [key for key in stage.asset_keys if key in selected]
         if stage.kind == "none":
-            first_keys += stage.asset_keys
+            first_keys += keys
         elif stage.kind == "monthly":
             monthly.append(stage)
-        else:
+        elif dates:
             daily_def = stage.partitions_def
-            valid = set(stage.partitions_def.get_partition_keys()) if dates else set()
-            if dates and set(dates) <= valid:
-                first_keys += stage.asset_keys
-            elif dates:
+            if set(dates) <= set(stage.partitions_def.get_partition_keys()):
+                first_keys += keys
+            else:
                 print(f"! dates outside the partitions ({dates[0]}..{dates[-1]}); set EDUHOUSE_PARTITIONS_START", file=sys.stderr)
 
+    if not first_keys:
+        print("  nothing new in the inbox: every asset is up to date", file=sys.stderr)
+        return []
     tags = {}
     if dates and daily_def is not None:
         tags = {RANGE_START: dates[0], RANGE_END: dates[-1]}
@@ -110,8 +136,8 @@ def run_everything(lake: Path, instance: dg.DagsterInstance | None = None) -> li
 
     # The monthly publication is about platform usage: the months the learning logs touch.
     months = sorted({d[:7] for d in pending.get("xapi", [])})
-    if not outcomes[0].success:
-        months = []
+    if not outcomes[0].success or outcomes[0].failed_checks:
+        months = []  # blocking checks only hold back assets in their own run
     for stage in monthly:
         valid = set(stage.partitions_def.get_partition_keys())
         for month in months:
