@@ -29,5 +29,10 @@ def ensure_dagster_home() -> Path:
 
 
 def get_instance() -> dg.DagsterInstance:
+    """The instance, with the warehouse pool's limit set before any run can claim it."""
+    from orchestration.automation.pools import ensure_pools
+
     ensure_dagster_home()
-    return dg.DagsterInstance.get()
+    instance = dg.DagsterInstance.get()
+    ensure_pools(instance)
+    return instance

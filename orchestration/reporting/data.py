@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -32,33 +31,11 @@ def _as_of(store: MartStore) -> date | None:
 
 
 def _membership(store: MartStore, ident: pd.DataFrame) -> pd.DataFrame:
-    """class_sourced_id, student_key: from the restricted mart if present, else from the
-    landed roster enrollments (mapped to keys through student_identity), plus homerooms."""
+    """class_sourced_id, student_key: the restricted class_membership mart plus homerooms."""
     frame = store.table("class_membership")
     homerooms = ident[["homeroom_class_sourced_id", "student_key"]].dropna().rename(
         columns={"homeroom_class_sourced_id": "class_sourced_id"})
-    if len(frame):
-        out = frame[["class_sourced_id", "student_key"]]
-    else:
-        folder = store.paths.bronze_table("roster", "enrollments")
-        files = sorted(folder.rglob("*.parquet")) if folder.exists() else []
-        if files:
-            con = duckdb.connect()
-            con.register("ident", ident[["student_key", "student_sourced_id"]])
-            out = con.execute(
-                """
-                with e as (
-                  select * from read_parquet(?, union_by_name=true, hive_partitioning=false)
-                  qualify row_number() over (partition by "sourcedId" order by "dateLastModified" desc nulls last) = 1)
-                select e."classSourcedId" as class_sourced_id, i.student_key
-                from e join ident i on i.student_sourced_id = e."userSourcedId"
-                where lower(e.role) = 'student' and coalesce(lower(e.status), 'active') <> 'tobedeleted'
-                """,
-                [[str(f) for f in files]],
-            ).df()
-        else:
-            out = homerooms.iloc[0:0]
-    return pd.concat([out, homerooms], ignore_index=True).drop_duplicates()
+    return pd.concat([frame[["class_sourced_id", "student_key"]], homerooms], ignore_index=True).drop_duplicates()
 
 
 @dataclass

@@ -56,7 +56,7 @@ def _copies(copies: int) -> dict:
 
 
 def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
-    """Write the sample marts (public and restricted) and bronze orgs under ``lake``."""
+    """Write the sample marts (public and restricted) under ``lake``."""
     lake = Path(lake)
     schools = _copies(copies)
     rng = np.random.default_rng(seed)
@@ -263,13 +263,6 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
                                          ["优秀", "良好", "及格"], "不及格")
     psych = ident[["student_key"]].assign(screen_date=date(2021, 10, 25), instrument="MHT", scale="total", score=50.0, risk_level="none")
 
-    orgs = pd.DataFrame(
-        [(CITY, "示范市", "local", None)] + [(d, nm, "district", CITY) for d, nm in DISTRICTS.items()]
-        + [(s, v[0], "school", v[1]) for s, v in schools.items()],
-        columns=["sourcedId", "name", "type", "parentSourcedId"],
-    ).assign(status="active", dateLastModified=pd.Timestamp("2021-09-01", tz="UTC"))
-    orgs["segment"] = orgs.sourcedId.map({k: v[2] for k, v in schools.items()})
-
     public = dict(usage_monthly=usage_df, microtest_monthly=micro_df, exam_summary=exam_summary, student_exam=student_exam,
                   top_students=top_students, student_knowledge=student_knowledge, student_ability=student_ability,
                   student_term_profile=profile, quality_map=quality_map, item_analysis=item_analysis,
@@ -278,19 +271,12 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
     class_term = class_term.assign(academic_session=SESSION)
     hier = pd.DataFrame([(s_, v[0], v[1], DISTRICTS[v[1]], CITY, "示范市") for s_, v in schools.items()],
                         columns=["school_sourced_id", "school_name", "district_sourced_id", "district_name", "city_sourced_id", "city_name"])
-    sids = dict(zip(ident.student_key, ident.student_sourced_id, strict=True))
-    enrollments = pd.DataFrame({
-        "sourcedId": [f"enr-{i}" for i in range(len(membership))], "status": "active",
-        "dateLastModified": pd.Timestamp("2021-09-01", tz="UTC"), "classSourcedId": membership.class_sourced_id,
-        "schoolSourcedId": membership.school_sourced_id, "userSourcedId": membership.student_key.map(sids),
-        "role": "student", "primary": False})
+    class_membership = membership[["class_sourced_id", "student_key", "school_sourced_id"]]
     public["class_term"] = class_term
     restricted = dict(student_identity=ident, staff_scope=staff_df, student_fitness=fitness, student_psych=psych,
-                      org_hierarchy=hier)
+                      org_hierarchy=hier, class_membership=class_membership)
     for name, frame in public.items():
         _write(frame, lake / "marts" / f"{name}.parquet")
     for name, frame in restricted.items():
         _write(frame, lake / "restricted" / f"{name}.parquet")
-    _write(orgs, lake / "bronze" / "roster" / "orgs" / "sample.parquet")
-    _write(enrollments, lake / "bronze" / "roster" / "enrollments" / "sample.parquet")
     return lake

@@ -130,7 +130,7 @@ class MartStore:
                 if col not in frame.columns:
                     frame[col] = None
         else:
-            if name not in ("class_membership", "class_term", "org_hierarchy"):
+            if name not in ("class_term", "org_hierarchy"):
                 self.missing.append(name)
             frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
         self._cache[name] = frame
@@ -139,8 +139,8 @@ class MartStore:
     def orgs(self) -> pd.DataFrame:
         """sourced_id, name, type, parent_sourced_id: the school → district → city tree.
 
-        From the restricted ``org_hierarchy`` mart; else the landed roster orgs (no
-        personal data); else the orgs named in usage_monthly and student_identity."""
+        From the restricted ``org_hierarchy`` mart; else the orgs named in usage_monthly
+        and student_identity."""
         hier = self.table("org_hierarchy")
         if len(hier):
             parts = [
@@ -154,18 +154,6 @@ class MartStore:
             out = pd.concat(parts, ignore_index=True)
             out = out[out.sourced_id.notna()].drop_duplicates("sourced_id")
             return out[["sourced_id", "name", "type", "parent_sourced_id"]].reset_index(drop=True)
-        folder = self.paths.bronze_table("roster", "orgs")
-        files = sorted(folder.rglob("*.parquet")) if folder.exists() else []
-        if files:
-            frame = self._con.execute(
-                """
-                select "sourcedId" as sourced_id, name, case lower(type) when 'local' then 'city' else lower(type) end as type, "parentSourcedId" as parent_sourced_id
-                from read_parquet(?, union_by_name=true, hive_partitioning=false)
-                qualify row_number() over (partition by "sourcedId" order by "dateLastModified" desc nulls last) = 1
-                """,
-                [[str(f) for f in files]],
-            ).df()
-            return frame
         usage = self.table("usage_monthly")
         rows = usage[["org_sourced_id", "org_name", "org_type"]].drop_duplicates("org_sourced_id")
         frame = rows.rename(columns={"org_sourced_id": "sourced_id", "org_name": "name", "org_type": "type"})

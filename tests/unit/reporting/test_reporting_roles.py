@@ -18,7 +18,11 @@ def q(lake: Path, sql: str) -> list[tuple]:
         con.execute(f"create view {name} as select * from read_parquet('{lake}/marts/{name}.parquet')")
     for name in ("student_identity", "staff_scope", "student_fitness", "org_hierarchy"):
         con.execute(f"create view {name} as select * from read_parquet('{lake}/restricted/{name}.parquet')")
-    con.execute(f"create view enrollments as select * from read_parquet('{lake}/bronze/roster/enrollments/*.parquet')")
+    # class rosters in OneRoster terms, rebuilt from the restricted mart the sample writes
+    con.execute(f"""create view enrollments as
+        select i.student_sourced_id as "userSourcedId", m.class_sourced_id as "classSourcedId", 'student' as role
+        from read_parquet('{lake}/restricted/class_membership.parquet') m
+        join student_identity i using (student_key)""")
     return con.execute(sql).fetchall()
 
 
