@@ -1,14 +1,14 @@
 """xAPI 1.0.3 statements (``inbox/xapi/*.jsonl[.gz]``) -> ``bronze/xapi/statements``.
 
-Each delivery is read once as text lines and every line is parsed ONCE by
-``json_transform`` into a typed struct of the properties bronze and the rules need (the
-fast path). A line whose struct passes every rule lands from it; the few that do not
-(rejects, or shapes the struct cannot judge, e.g. a number where a string belongs) are
-re-judged by the detailed rule set (``validated_sql``: one ``json_extract`` per line,
-JSON types read off the text), which gives the reason and detail, or lands them. So the
-verdicts are those of the detailed rules, at the cost of one parse for clean lines.
-The whole original statement is kept in ``statement_json`` so nothing the spec allows is
-lost.
+Each delivery is read once as text lines; every line is checked by ``json_valid`` and
+turned ONCE by ``json_transform`` into a typed struct of the properties bronze and the
+rules need (the fast path: no per-path extraction, no re-serialized values). A line whose
+struct passes every rule lands from it; the few that do not (rejects, or shapes the
+struct cannot judge, e.g. a number where a string belongs) are re-judged by the detailed
+rule set (``validated_sql``: one ``json_extract`` of every path, JSON types read off the
+text), which gives the reason and detail, or lands them. So the verdicts are those of the
+detailed rules. The whole original line is kept in ``statement_json`` so nothing the
+spec allows is lost.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from orchestration.landing.writer import sql_str
 SOURCE = "xapi"
 KP_SUFFIX = "/extensions/knowledge-points"
 
-# Properties extracted in one parse, by a short name used in the rules below.
+# Properties the detailed rules extract (one json_extract), by a short name used below.
 FIELDS = {
     "id": "$.id", "actor": "$.actor", "actor_type": "$.actor.objectType",
     "account": "$.actor.account", "home": "$.actor.account.homePage", "name": "$.actor.account.name",
@@ -151,15 +151,17 @@ def _rules() -> list[Rule]:
     ]
 
 
-def _ids_sql(f: str) -> str:
-    """contextActivities parent/grouping may be one object or an array of them."""
-    return (f"CASE t_{f} WHEN 'A' THEN list_filter(json_extract_string(s_{f}, '$[*].id'), "
-            f"lambda x: x IS NOT NULL) WHEN 'O' THEN [s_{f} ->> 'id'] ELSE []::VARCHAR[] END")
+def _json_ids(x: str) -> str:
+    """contextActivities parent/grouping (JSON text): one object or an array of them."""
+    return (f"CASE left({x}, 1) WHEN '[' THEN list_filter(json_extract_string({x}, '$[*].id'), "
+            f"lambda i: i IS NOT NULL) WHEN '{{' THEN [{x} ->> 'id'] ELSE []::VARCHAR[] END")
 
 
 def _kp_value(ext: str) -> str:
     """The JSON value of the first ``context.extensions`` key ending in
-    ``/extensions/knowledge-points`` (``ext``: the extensions' JSON text), else NULL."""
+    ``/extensions/knowledge-points`` (``ext``: the extensions' JSON text), else NULL.
+    ``json_keys`` lists the keys without a parse into a map; only lines that hold the
+    suffix at all pay for it."""
     return (f"CASE WHEN left({ext}, 1) = '{{' AND contains({ext}, {sql_str(KP_SUFFIX)}) THEN {ext} -> "
             f"list_filter(json_keys({ext}), lambda k: suffix(k, {sql_str(KP_SUFFIX)}))[1] END")
 
@@ -216,8 +218,8 @@ SELECT pos, line, {reason_sql('_rule', rules)} AS reason, {detail_sql('_rule', r
     result_score_scaled := {_num('scaled')},
     result_duration := s_duration,
     context_registration := s_registration,
-    context_parent_ids := {_ids_sql('parent')},
-    context_grouping_ids := {_ids_sql('grouping')},
+    context_parent_ids := {_json_ids('s_parent')},
+    context_grouping_ids := {_json_ids('s_grouping')},
     knowledge_point_ids := {_kp_ids(_kp_value('s_extensions'))},
     ts := {ts},
     ts_raw := s_timestamp,
@@ -258,12 +260,6 @@ COLUMNS = ("statement_id", "actor_name", "actor_home_page", "verb_id", "object_i
 # Roster ids a non-string JSON actor name could be coerced into ('7', 'true', '{...}'):
 # a statement naming one goes to the detailed rules, which see the JSON type.
 _LITERAL_LIKE = r"^(true|false)$|^[-0-9\[{]"
-
-
-def _json_ids(x: str) -> str:
-    """contextActivities parent/grouping (JSON text): one object or an array of them."""
-    return (f"CASE left({x}, 1) WHEN '[' THEN list_filter(json_extract_string({x}, '$[*].id'), "
-            f"lambda i: i IS NOT NULL) WHEN '{{' THEN [{x} ->> 'id'] ELSE []::VARCHAR[] END")
 
 
 def _fast_clean() -> str:

@@ -5,8 +5,10 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -35,7 +37,7 @@ def webserver(dagster_home, lake, ops):
     port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "EDUHOUSE_LAKE": str(lake)}
     proc = subprocess.Popen(
-        ["dagster-webserver", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
         cwd=ops.repo_root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         text=True, start_new_session=True,
     )
