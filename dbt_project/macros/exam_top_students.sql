@@ -1,0 +1,84 @@
+{#- Consistently top students over a cohort of exams (DOMAIN.md): the cohort is one grade
+    in one academic session of the student's district, optionally narrowed by
+    `extra_keys` (e.g. ['subject']). One row per cohort x student present in at least one
+    of its exams; a tie at the top-N boundary keeps everyone tied; a student with exams of
+    two districts in one cohort belongs to the district of their latest exam there. -#}
+{% macro top_students_over(extra_keys=[]) %}
+{%- set keys = extra_keys | join(', ') ~ (', ' if extra_keys else '') %}
+{%- set trailing = (', ' ~ extra_keys | join(', ')) if extra_keys else '' %}
+with cohort_exams as (
+    select exam_id, org_sourced_id, grade, academic_session, {{ keys }}exam_date
+    from {{ ref('stg_exams__exams') }}
+    where grade is not null and academic_session is not null and org_sourced_id is not null
+    {%- for k in extra_keys %} and {{ k }} is not null{% endfor %}
+),
+
+cohorts as (
+    select org_sourced_id, grade, academic_session, {{ keys }}count(*) as cohort_exams
+    from cohort_exams
+    group by org_sourced_id, grade, academic_session{{ trailing }}
+),
+
+results as (
+    select
+        ce.org_sourced_id,
+        ce.grade,
+        ce.academic_session,
+        ce.exam_date,
+        {%- for k in extra_keys %}
+        ce.{{ k }},{% endfor %}
+        r.student_sourced_id,
+        r.exam_id,
+        r.district_rank,
+        sc.school_sourced_id
+    from cohort_exams as ce
+    inner join {{ ref('int_exam_student_results') }} as r on r.exam_id = ce.exam_id
+    left join {{ ref('int_exam_student_schools') }} as sc
+        on sc.exam_id = r.exam_id and sc.student_sourced_id = r.student_sourced_id
+),
+
+per_district as (
+    select
+        org_sourced_id,
+        grade,
+        academic_session,
+        {{ keys }}student_sourced_id,
+        count(distinct exam_id) as exams_taken,
+        count(distinct exam_id) filter (where district_rank <= {{ exam_top_n() }}) as exams_in_top_n,
+        arg_max(school_sourced_id, exam_date) as school_sourced_id,
+        max(exam_date) as last_exam_date
+    from results
+    group by org_sourced_id, grade, academic_session, {{ keys }}student_sourced_id
+),
+
+per_student as (
+    select *
+    from per_district
+    qualify row_number() over (
+        partition by grade, academic_session, {{ keys }}student_sourced_id
+        order by last_exam_date desc nulls last, exams_taken desc, org_sourced_id desc
+    ) = 1
+)
+
+select
+    p.grade,
+    p.academic_session,
+    {%- for k in extra_keys %}
+    p.{{ k }},{% endfor %}
+    {{ pseudonymize('p.student_sourced_id') }} as student_key,
+    p.org_sourced_id,
+    p.school_sourced_id,
+    cast(c.cohort_exams as bigint) as cohort_exams,
+    cast(p.exams_taken as bigint) as exams_taken,
+    cast(p.exams_in_top_n as bigint) as exams_in_top_n,
+    p.exams_in_top_n = c.cohort_exams as in_all,
+    p.exams_in_top_n >= c.cohort_exams - 1 as in_all_but_one,
+    cast({{ exam_top_n() }} as integer) as top_n
+from per_student as p
+inner join cohorts as c
+    on c.org_sourced_id = p.org_sourced_id
+   and c.grade = p.grade
+   and c.academic_session = p.academic_session
+   {%- for k in extra_keys %}
+   and c.{{ k }} = p.{{ k }}{% endfor %}
+{% endmacro %}
