@@ -277,9 +277,11 @@ def run_suite(
             )
             return SuiteRun(suite, [outcome], partition, time.monotonic() - started, files_read, [])
         if suite.dataset in missing:
+            # No data is not bad data: nothing downstream is built on it. Whether a source
+            # is overdue is the freshness check's call, so this only warns.
             where = dataset_view.parquet
             outcome = Outcome(
-                "dataset_present", None, _dumps({"parquet": where}), suite.severity, False,
+                "dataset_present", None, _dumps({"parquet": where}), "warn", False,
                 observed=f"no Parquet under {where}" + (f" for {partition}" if partition else ""),
             )
             return SuiteRun(suite, [outcome], partition, time.monotonic() - started, files_read, missing)

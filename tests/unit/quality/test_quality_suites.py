@@ -169,10 +169,12 @@ def test_partitioned_suite_reads_only_the_checked_dates(good_lake, lakekit):
     assert not run("xapi_statements", good_lake, Window.of("2021-10-04", "2021-10-05")).passed
 
 
-def test_missing_partition_is_a_failed_dataset(good_lake):
+def test_missing_partition_warns_and_blocks_nothing(good_lake):
+    # No data is not bad data (a source that delivered nothing for these days); whether
+    # it is overdue is the freshness check's call.
     result = run("xapi_statements", good_lake, Window.of("2021-11-01"))
     assert [o.expectation for o in result.failures] == ["dataset_present"]
-    assert result.severity == "error"
+    assert result.severity == "warn"
 
 
 def test_missing_mart_is_a_failed_dataset(tmp_path):
