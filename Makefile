@@ -25,6 +25,7 @@ install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 demo: install
 	$(BIN)/eduhouse simulate --lake $(LAKE) --scale $(SCALE)
 	$(BIN)/eduhouse run --lake $(LAKE)
+	@echo "Runs, assets and checks in the Dagster UI: make ui  (http://127.0.0.1:3000)"
 
 test: install
 	$(BIN)/pytest

@@ -176,12 +176,13 @@ def summarize(lake: Path, outcomes: list[RunOutcome]) -> str:
         lines.append(f"  restricted marts ({len(restricted)}): {paths.restricted}/")
     pages = list(paths.reports.rglob("*.html")) if paths.reports.exists() else []
     if pages:
-        lines.append(f"  reports: {len(pages):,} pages under {paths.reports}/")
-        for name in ("district_admin", "index"):
-            hits = sorted(p for p in pages if p.stem.startswith(name) or p.parent.name == name)
-            if hits:
-                lines.append(f"  open: {hits[0]}")
-                break
+        lines.append(f"  reports: {len(pages):,} pages under {paths.reports}/ (start at {paths.reports / 'index.html'})")
+        district = sorted(p for p in (paths.reports / "district_admin").glob("*.html") if p.name != "index.html")
+        if district:
+            lines.append(f"  district administrator's report: {district[0]}")
+        audit = sorted((paths.reports / "governance").glob("*.html"))
+        if audit:
+            lines.append(f"  governance audit: {audit[0]}")
     for outcome in outcomes:
         state = "ok" if outcome.success and not outcome.failed_checks else "FAILED"
         lines.append(

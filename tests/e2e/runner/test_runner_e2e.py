@@ -41,4 +41,4 @@ def test_every_record_is_landed_or_quarantined(pipeline):
 def test_summary_names_marts_and_the_district_report(pipeline):
     text = summarize(pipeline.lake, pipeline.outcomes)
     assert "usage_monthly" in text and "student_exam" in text
-    assert "district_admin" in text and "FAILED" not in text
+    assert "district administrator's report" in text and "FAILED" not in text
