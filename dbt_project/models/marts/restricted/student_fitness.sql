@@ -4,22 +4,7 @@
 -- student_identity) can be filtered. Restricted: minors' health data, exported only to
 -- <lake>/restricted/student_fitness.parquet; public marts carry at most the latest grade.
 with homerooms as (
-    select
-        f.student_sourced_id,
-        f.test_date,
-        e.class_sourced_id,
-        e.school_sourced_id,
-        e.grade
-    from {{ ref('stg_fitness__fitness_results') }} as f
-    inner join {{ ref('int_enrollments_effective') }} as e
-        on e.person_sourced_id = f.student_sourced_id
-       and e.role = 'student'
-       and e.class_type = 'homeroom'
-    qualify row_number() over (
-        partition by f.student_sourced_id, f.test_date
-        order by (coalesce(f.test_date, date '0001-01-01') between e.effective_from and e.effective_to) desc,
-                 e.effective_from desc, e.class_sourced_id
-    ) = 1
+    {{ homeroom_on_date(ref('stg_fitness__fitness_results'), 'test_date') }}
 )
 
 select
