@@ -1,4 +1,9 @@
-"""Partition definitions shared by landing, transforms, reports and automation."""
+"""Partition definitions shared by landing, transforms, reports and automation.
+
+Three partitionings, each a unit someone asks to rebuild: a district-local day (time-based
+sources and the event models), a month (usage marts, the publication) and an exam (exam
+marts, keyed by exam_id; exams are registered as they land).
+"""
 
 from __future__ import annotations
 
@@ -15,3 +20,15 @@ daily_partitions = dg.DailyPartitionsDefinition(
 monthly_partitions = dg.MonthlyPartitionsDefinition(
     start_date=_settings.partitions_start[:8] + "01", timezone=_settings.timezone, end_offset=1
 )
+# One partition per exam_id, added when an exam delivery lands
+# (orchestration/landing/exam_partitions.py).
+EXAM_PARTITIONS_NAME = "exam"
+exam_partitions = dg.DynamicPartitionsDefinition(name=EXAM_PARTITIONS_NAME)
+
+# Run tag: replace the run's partitions from all upstream data (a backfill, a repair)
+# instead of catching up on what is new. Landing re-lands deliveries; dbt gets `rebuild`.
+REBUILD_TAG = "eduhouse/rebuild"
+
+
+def is_rebuild(tags: dict[str, str]) -> bool:
+    return str(tags.get(REBUILD_TAG, "")).lower() == "true"

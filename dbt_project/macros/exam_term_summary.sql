@@ -1,57 +1,36 @@
 {#- The body shared by class_term, school_term and district_term: per scope x academic
-    session x subject, the present students' results (each student's mean over the
-    subject's exams of the session), the score-rate distribution, the weakest knowledge
-    points and engagement within the session's dates. Returns a relation with scope_id,
-    class_type, school_sourced_id, academic_session, subject, grade and the measures. -#}
+    session x subject, the results part (int_exam_scope_term_results: results, score-rate
+    distribution, weakest knowledge points) joined with the engagement part
+    (int_exam_scope_term_engagement), so a new day rebuilds only the engagement. Returns
+    a relation with scope_id, class_type, school_sourced_id, academic_session, subject,
+    grade and the measures. -#}
 {% macro exam_term_summary(scope_type) -%}
 (
-with students as (
-    select *
-    from {{ ref('int_exam_scope_student_terms') }}
-    where scope_type = '{{ scope_type }}'
-),
-
-weak as (
-    select
-        scope_id,
-        academic_session,
-        subject,
-        list(
-            struct_pack(kp_id := kp_id, kp_name := kp_name, items := cast(items as bigint), score_rate := cast(score_rate as double))
-            order by weak_rank
-        ) as weak_points
-    from {{ ref('int_exam_scope_kp_rates') }}
-    where scope_type = '{{ scope_type }}' and weak_rank <= {{ var('weak_point_count', 3) | int }}
-    group by scope_id, academic_session, subject
-),
-
-summary as (
-    select
-        s.scope_id,
-        s.class_type,
-        max(s.school_sourced_id) as school_sourced_id,
-        s.academic_session,
-        s.subject,
-        case when count(distinct s.grade) = 1 then max(s.grade) end as grade,
-        cast(count(*) as bigint) as students,
-        cast(avg(s.score_rate) as double) as mean_score_rate,
-        cast(avg(s.z_score) as double) as mean_z_score,
-        {{ exam_score_bands('s.score_rate') }},
-        cast(avg(coalesce(a.active_days, 0)) as double) as mean_active_days,
-        cast(avg(case when coalesce(a.active_days, 0) > 0 then 1.0 else 0.0 end) as double) as online_share
-    from students as s
-    left join {{ ref('int_exam_student_term_activity') }} as a
-        on a.student_sourced_id = s.student_sourced_id and a.academic_session = s.academic_session
-    group by s.scope_id, s.class_type, s.academic_session, s.subject
-)
-
 select
-    summary.*,
-    coalesce(weak.weak_points, []) as weak_points
-from summary
-left join weak
-    on weak.scope_id = summary.scope_id
-   and weak.academic_session = summary.academic_session
-   and weak.subject = summary.subject
+    r.scope_id,
+    r.class_type,
+    r.school_sourced_id,
+    r.academic_session,
+    r.subject,
+    r.grade,
+    r.students,
+    r.mean_score_rate,
+    r.mean_z_score,
+    r.band_lt60,
+    r.band_60_70,
+    r.band_70_80,
+    r.band_80_90,
+    r.band_ge90,
+    coalesce(e.mean_active_days, 0.0) as mean_active_days,
+    coalesce(e.online_share, 0.0) as online_share,
+    r.weak_points
+from {{ ref('int_exam_scope_term_results') }} as r
+left join {{ ref('int_exam_scope_term_engagement') }} as e
+    on e.scope_type = r.scope_type
+   and e.scope_id = r.scope_id
+   and e.class_type is not distinct from r.class_type
+   and e.academic_session = r.academic_session
+   and e.subject = r.subject
+where r.scope_type = '{{ scope_type }}'
 )
 {%- endmacro %}

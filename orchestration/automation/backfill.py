@@ -1,32 +1,41 @@
-"""Backfill a range of days: land the daily partitions, then rebuild downstream once.
+"""Backfill a range of days (and the months they cover), or some exams.
 
-The landing assets take a partition range in one run (single-run backfill policy: each
-delivery file is read once whatever days it holds), so the range is one landing run.
-With `rebuild`, deliveries already landed for those days are landed again from the
-immutable inbox (landing's `eduhouse/rebuild` tag; idempotent).
+Days: the daily landing assets take the range in one run (single-run backfill policy:
+each delivery file is read once whatever days it holds); with `rebuild` the deliveries
+already landed for those days are landed again from the immutable inbox (landing's
+`eduhouse/rebuild` tag; idempotent). Then everything the days feed, in the stage order of
+`eduhouse run` (orchestration/runner/stages.py): the daily dbt models over the range, the
+unpartitioned models between, the monthly models over the months the range covers, the
+unpartitioned rest once, the monthly publication of those months. Exams: the exam models
+of those exam partitions, then what they feed.
 
-Runs execute in this process against the Dagster instance at $DAGSTER_HOME, so they show
-in the UI's run list (tagged `eduhouse/backfill=<id>`) and the failure sensor sees them.
-The dbt models are unpartitioned and incremental: one downstream run after all the days
-picks up everything they added.
+A backfill replaces what it covers: every partitioned dbt run carries
+`eduhouse/rebuild=true` (dbt var `rebuild`), so the partitions are recomputed from all
+upstream data rather than caught up. Runs execute in this process against the Dagster
+instance at $DAGSTER_HOME, so they show in the UI (tagged `eduhouse/backfill=<id>`) and
+the failure sensor sees them.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from orchestration.automation.jobs import DOWNSTREAM_JOB, LANDING_DAILY_JOB
+from orchestration.automation.jobs import LANDING_DAILY_JOB
 from orchestration.automation.pools import ensure_pools
-from orchestration.partitions import daily_partitions
-from orchestration.settings import REPO_ROOT
+from orchestration.lake import TIME_BASED_SOURCES
+from orchestration.partitions import EXAM_PARTITIONS_NAME, REBUILD_TAG, daily_partitions
+from orchestration.runner.execute import execute, range_tags
+from orchestration.runner.scope import Scope, partition_runs
+from orchestration.runner.stages import plan_stages
+from orchestration.settings import REPO_ROOT, get_settings
 
 BACKFILL_TAG = "eduhouse/backfill"
-REBUILD_TAG = "eduhouse/rebuild"  # understood by the landing assets
 INSTANCE_YAML = REPO_ROOT / "orchestration" / "instance" / "dagster.yaml"
+__all__ = ["BACKFILL_TAG", "INSTANCE_YAML", "REBUILD_TAG", "partition_keys", "run_backfill"]
 
 
 def partition_keys(start: date | str, end: date | str) -> list[str]:
@@ -43,30 +52,80 @@ def _has_assets(job: dg.JobDefinition) -> bool:
     return bool(job.asset_layer.executable_asset_keys)
 
 
-def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start, end,
-                 downstream: bool = True, rebuild: bool = False, log=print) -> dict:
-    """Execute the landing partitions [start, end] in one run, then the downstream job once."""
+def _lake_root(defs: dg.Definitions) -> Path:
+    lake = (defs.resources or {}).get("lake")
+    return Path(lake.root) if lake is not None and hasattr(lake, "root") else get_settings().lake
+
+
+def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None, end=None,
+                 downstream: bool = True, rebuild: bool = False, log=print,
+                 exams: list[str] | None = None, select: dg.AssetSelection | None = None) -> dict:
+    """Land the days [start, end] in one run (if given), then rebuild what they and the
+    given `exams` feed, stage by stage (only the assets in `select`, if given). `rebuild`
+    re-lands the days' deliveries."""
     ensure_pools(instance)
+    if (start is None) != (end is None):
+        raise ValueError("give both --from and --to")
+    keys = partition_keys(start, end) if start is not None else []
+    exams = list(exams or [])
+    if not keys and not exams:
+        raise ValueError("nothing to backfill: give --from/--to and/or --exam")
+    unknown = sorted(set(exams) - set(instance.get_dynamic_partitions(EXAM_PARTITIONS_NAME)))
+    if unknown:
+        raise ValueError(f"not registered exam partitions (has the exam landed?): {', '.join(unknown)}")
     backfill_id = uuid.uuid4().hex[:8]
     tags = {BACKFILL_TAG: backfill_id}
-    keys = partition_keys(start, end)
-    landing = defs.resolve_job_def(LANDING_DAILY_JOB)
-    if not _has_assets(landing):
-        raise RuntimeError("no daily-partitioned landing assets are defined (group 'landing')")
-    landing_tags = {**tags, ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
-    if rebuild:
-        landing_tags[REBUILD_TAG] = "true"
-    result = landing.execute_in_process(instance=instance, tags=landing_tags, raise_on_error=False)
-    summary = {"backfill_id": backfill_id, "partitions": keys, "downstream": None,
-               "landing": {"run_id": result.run_id, "success": result.success}}
-    log(f"landing {keys[0]}..{keys[-1]} ({len(keys)} days): "
-        f"{'ok' if result.success else 'FAILED'} (run {result.run_id})")
-    job = defs.resolve_job_def(DOWNSTREAM_JOB)
-    if downstream and result.success and _has_assets(job):
-        down = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
-        summary["downstream"] = {"run_id": down.run_id, "success": down.success}
-        log(f"downstream: {'ok' if down.success else 'FAILED'} (run {down.run_id})")
-    elif not result.success:
-        log("downstream skipped: landing failed")
-    summary["success"] = result.success and (summary["downstream"] or {}).get("success", True)
+    summary: dict = {"backfill_id": backfill_id, "partitions": keys, "exams": exams, "landing": None,
+                     "downstream": None, "runs": []}
+    graph = defs.resolve_asset_graph()
+    stages = plan_stages(graph)
+    roots: set[dg.AssetKey] = set()
+
+    if keys:
+        landing = defs.resolve_job_def(LANDING_DAILY_JOB)
+        if not _has_assets(landing):
+            raise RuntimeError("no daily-partitioned landing assets are defined (group 'landing')")
+        landing_tags = {**tags, **range_tags(keys[0], keys[-1])}
+        if rebuild:
+            landing_tags[REBUILD_TAG] = "true"
+        result = landing.execute_in_process(instance=instance, tags=landing_tags, raise_on_error=False)
+        summary["landing"] = {"run_id": result.run_id, "success": result.success}
+        log(f"landing {keys[0]}..{keys[-1]} ({len(keys)} days): "
+            f"{'ok' if result.success else 'FAILED'} (run {result.run_id})")
+        if not result.success:
+            log("downstream skipped: landing failed")
+            summary["success"] = False
+            return summary
+        roots |= set(landing.asset_layer.executable_asset_keys)
+    for stage in stages:
+        if exams and stage.kind == "exam":
+            roots |= set(stage.asset_keys)
+    if downstream:
+        _run_downstream(defs, instance, stages, roots, keys, exams, tags, summary, log, select)
+    runs = summary["runs"]
+    summary["success"] = (summary["landing"] or {}).get("success", True) and all(r["success"] for r in runs)
     return summary
+
+
+def _run_downstream(defs, instance, stages, roots, keys, exams, tags, summary, log, select) -> None:
+    """Every stage's assets below `roots` (the exam assets themselves included)."""
+    graph = defs.resolve_asset_graph()
+    below = set(dg.AssetSelection.assets(*roots).downstream().resolve(graph))
+    if select is not None:
+        below &= set(select.resolve(graph))
+    job = defs.resolve_implicit_global_asset_job_def()
+    scope = Scope(_lake_root(defs), new_dates={s: keys for s in TIME_BASED_SOURCES} if keys else {},
+                  new_exams=exams, rebuild=True)
+    for stage in (s for s in stages if not s.landing):
+        chosen = [k for k in stage.asset_keys if k in below]
+        if not chosen:
+            continue
+        for run in partition_runs(stage, scope, instance):
+            if summary["runs"] and not summary["runs"][-1]["success"]:
+                log(f"{run.label}: skipped, an earlier run failed")
+                continue
+            outcome = execute(job, instance, run.label, chosen, {**tags, **run.tags})
+            entry = {"label": run.label, "run_id": outcome.run_id, "success": outcome.success}
+            summary["runs"].append(entry)
+            summary["downstream"] = {"run_id": outcome.run_id, "success": outcome.success}
+            log(f"{run.label}: {'ok' if outcome.success else 'FAILED'} (run {outcome.run_id})")

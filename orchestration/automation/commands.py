@@ -48,10 +48,17 @@ def backfill_command(args: argparse.Namespace) -> int:
     from orchestration.automation.backfill import run_backfill
     from orchestration.dagster_home import get_instance
 
+    if (args.start is None) != (args.end is None) or (args.start is None and not args.exam):
+        print("eduhouse backfill: give --from DATE --to DATE, and/or --exam EXAM_ID")
+        return 2
     definitions = _load_defs(args.lake)
     with get_instance() as instance:
-        summary = run_backfill(definitions, instance, args.start, args.end,
-                               downstream=not args.no_downstream, rebuild=args.rebuild)
+        try:
+            summary = run_backfill(definitions, instance, args.start, args.end,
+                                   downstream=not args.no_downstream, rebuild=args.rebuild, exams=args.exam)
+        except ValueError as exc:  # a range or exam the partitions do not hold
+            print(f"eduhouse backfill: {exc}")
+            return 2
     if args.json:
         print(json.dumps(summary, indent=2))
     return 0 if summary["success"] else 1
@@ -64,9 +71,15 @@ def register(subparsers) -> None:
     status.add_argument("--lake", default=None, help="lake root (default $EDUHOUSE_LAKE or ./lake)")
     status.set_defaults(func=status_command)
 
-    backfill = subparsers.add_parser("backfill", help="land a range of days, then rebuild downstream once")
-    backfill.add_argument("--from", dest="start", type=date.fromisoformat, required=True, metavar="DATE")
-    backfill.add_argument("--to", dest="end", type=date.fromisoformat, required=True, metavar="DATE")
+    backfill = subparsers.add_parser(
+        "backfill", help="rebuild a range of days (and their months) or some exams, and what they feed",
+        description="Lands the days DATE..DATE in one run, then rebuilds (dbt var `rebuild`) the daily "
+        "models of those days, the monthly models of the months they cover and everything downstream; "
+        "--exam rebuilds exam partitions and what they feed.")
+    backfill.add_argument("--from", dest="start", type=date.fromisoformat, metavar="DATE")
+    backfill.add_argument("--to", dest="end", type=date.fromisoformat, metavar="DATE")
+    backfill.add_argument("--exam", action="append", default=[], metavar="EXAM_ID",
+                          help="an exam partition to rebuild (repeatable)")
     backfill.add_argument("--lake", default=None, help="lake root (default $EDUHOUSE_LAKE or ./lake)")
     backfill.add_argument("--rebuild", action="store_true",
                           help="land already-landed deliveries holding these days again")

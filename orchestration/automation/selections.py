@@ -1,9 +1,10 @@
 """Asset selections by role in the pipeline, resolved against whatever the parts define.
 
 Automation must not hard-code other parts' asset keys: landing is the `landing` group,
-and "downstream" is every unpartitioned asset that depends on it (dbt models, checks'
-targets, reports, the audit). Partitioned assets cannot share a job with unpartitioned
-ones, hence the partitioning filter.
+"downstream" is every unpartitioned asset that depends on it (dbt models, checks'
+targets, reports, the audit) and "partitioned downstream" the partitioned ones (the
+daily, monthly and exam dbt models). Partitioned assets cannot share a job with
+unpartitioned ones, hence the partitioning filter.
 """
 
 from typing import AbstractSet  # noqa: UP035
@@ -12,6 +13,8 @@ import dagster as dg
 from dagster import AssetSelection
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._record import record
+
+from orchestration.automation.conditions import PARTITION_KINDS, tagged
 
 LANDING_GROUP = "landing"
 PUBLICATION_KEY = dg.AssetKey(["reports", "monthly_publication"])
@@ -53,3 +56,20 @@ def downstream() -> dg.AssetSelection:
     return PartitioningSelection(child=below, partitioned=False) - dg.AssetSelection.keys(
         PUBLICATION_KEY, RETENTION_KEY
     )
+
+
+def partitioned_downstream() -> dg.AssetSelection:
+    """The partitioned assets below landing that declarative automation keeps current:
+    those tagged with their partitioning (``eduhouse/partition``; they carry their own
+    condition), without their checks (those run in their asset's runs)."""
+    below = dg.AssetSelection.groups(LANDING_GROUP).downstream(include_self=False)
+    marked = tagged(PARTITION_KINDS[0])
+    for kind in PARTITION_KINDS[1:]:
+        marked = marked | tagged(kind)
+    return (PartitioningSelection(child=below & marked, partitioned=True)
+            - dg.AssetSelection.keys(PUBLICATION_KEY, RETENTION_KEY)).without_checks()
+
+
+def automated() -> dg.AssetSelection:
+    """What `downstream_automation` evaluates: both of the above."""
+    return downstream() | partitioned_downstream()

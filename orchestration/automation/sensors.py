@@ -1,8 +1,9 @@
 """Sensors that keep eduhouse running unattended.
 
 - `inbox_sensor` lands new deliveries as they arrive, and only those (cursor + ledger).
-- `downstream_automation` rematerializes the unpartitioned assets below landing when
-  something they depend on was updated (declarative automation, no schedule needed);
+- `downstream_automation` rematerializes the assets below landing when something they
+  depend on was updated (declarative automation, no schedule needed): unpartitioned ones
+  by its default condition, the partitioned dbt models per partition by their own;
   `downstream_catchup` rebuilds what that misses, every 10 minutes when idle.
 - `run_failure_alert` and `check_failure_alert` write alerts (alerts.py).
 """
@@ -16,7 +17,7 @@ from dagster._core.events import DagsterEventType
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from orchestration.automation import inbox, selections
+from orchestration.automation import conditions, inbox, selections
 from orchestration.automation.alerts import make_alert, write_alert
 from orchestration.automation.config import OpsConfig
 from orchestration.automation.jobs import (
@@ -126,28 +127,27 @@ def inbox_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.
     return dg.SensorResult(run_requests=requests, cursor=inbox.dump_cursor(next_cursor))
 
 
-# Like eager(), with two differences. A daily-partitioned landing asset with days that
+# Like eager(), with three differences. A daily-partitioned landing asset with days that
 # never had data must not block its unpartitioned dependents (eager() waits while any
-# dependency is missing). And the trigger resets only when this sensor requests the
-# asset: with since_last_handled(), a dependency landed while the asset was being
-# rebuilt (both seen in one tick) would be missed until the next delivery.
-DOWNSTREAM_CONDITION = (
-    dg.AutomationCondition.any_deps_updated().since(dg.AutomationCondition.newly_requested())
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("deps updated since last requested, none in progress")
+# dependency is missing). The trigger resets only when this sensor requests the asset:
+# with since_last_handled(), a dependency landed while the asset was being rebuilt (both
+# seen in one tick) would be missed until the next delivery. And a dependency of another
+# partitioning (a separate run, started in any order) must have finished first
+# (conditions.py, which also holds the partitioned dbt assets' own conditions).
+DOWNSTREAM_CONDITION = conditions.unpartitioned_condition()
 
 with warnings.catch_warnings():  # default_condition and user-code evaluation are beta
     warnings.simplefilter("ignore", dg.BetaWarning)
     downstream_automation = dg.AutomationConditionSensorDefinition(
         "downstream_automation",
-        target=selections.downstream(),
+        target=selections.automated(),
         default_condition=DOWNSTREAM_CONDITION,
         use_user_code_server=True,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
         run_tags={TRIGGER_TAG: "downstream_automation"},
-        description="Rebuilds dbt models, checks, reports and the audit after landing updates them.",
+        description="Rebuilds dbt models (days, months, exams), checks, reports and the audit after "
+                    "landing updates them.",
     )
 
 

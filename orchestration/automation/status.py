@@ -1,8 +1,9 @@
 """`eduhouse status`: is the pipeline healthy, and if not, where to look.
 
 Read-only. Per asset group: the last run that targeted it and its outcome, assets that
-are stale (an upstream asset was materialized after them) or never materialized, and
-failing checks. Then quarantine counts by source and reason over the last N days, the
+are stale (an upstream asset was materialized after them; for a partitioned asset, a
+partitioned one: a day landed that its daily models have not seen) or never
+materialized, and failing checks. Then quarantine counts by source and reason over the last N days, the
 inbox backlog (deliveries not in the ledger yet) and recent alerts. Everything comes
 from the Dagster instance and the lake's Parquet; nothing opens the warehouse.
 """
@@ -51,6 +52,10 @@ def _run_summary(record: dg.RunRecord, config: OpsConfig) -> dict:
     }
 
 
+def _partitioned(asset_graph, key) -> bool:
+    return asset_graph.has(key) and asset_graph.get(key).partitions_def is not None
+
+
 def group_status(instance: dg.DagsterInstance, asset_graph, config: OpsConfig) -> dict[str, dict]:
     """Last run, stale/missing assets and failing checks for each asset group."""
     keys = [k for k in asset_graph.get_all_asset_keys() if asset_graph.get(k).is_materializable]
@@ -85,11 +90,14 @@ def group_status(instance: dg.DagsterInstance, asset_graph, config: OpsConfig) -
         mine = last_time(key)
         if mine is None:
             group["missing"].append(key.to_user_string())
-        elif node.partitions_def is None:
-            newer = [p.to_user_string() for p in sorted(node.parent_keys)
-                     if (last_time(p) or 0) > mine]
-            if newer:
-                group["stale"].append({"asset": key.to_user_string(), "newer_upstream": newer})
+            continue
+        # A partitioned asset follows its partitioned inputs (a landed day, the day's
+        # models); an unpartitioned input's update does not make every partition stale.
+        parents = [p for p in sorted(node.parent_keys)
+                   if node.partitions_def is None or _partitioned(asset_graph, p)]
+        newer = [p.to_user_string() for p in parents if (last_time(p) or 0) > mine]
+        if newer:
+            group["stale"].append({"asset": key.to_user_string(), "newer_upstream": newer})
     for check_key, record in sorted(latest_checks.items(), key=lambda kv: kv[0].to_user_string()):
         if record.status != AssetCheckExecutionRecordStatus.FAILED:
             continue

@@ -20,6 +20,7 @@ import duckdb
 from orchestration.lake import SOURCES
 from orchestration.landing import conservation, ledger
 from orchestration.landing.core import PARTITIONED, SOURCE_TABLES, LandingSummary
+from orchestration.landing.exam_partitions import register_exam_partitions
 from orchestration.landing.sources import LANDERS, NEEDS_ROSTER
 from orchestration.partitions import daily_partitions
 from orchestration.resources import LakeResource
@@ -107,6 +108,8 @@ def _build_asset(source: str) -> dg.AssetsDefinition:
             dates = _dates(rng.start, rng.end)
         rebuild_ids = _rebuild_ids(root, source, dates) if rebuild else []
         summary = lander(root, lake.timezone, rebuild=rebuild_ids)
+        if source == "exams":  # exam marts are partitioned by exam: register new ones
+            register_exam_partitions(context.instance, root)
         for d in summary.deliveries:
             context.log.info(f"{source}/{d.delivery_id}: {d.status} in={d.records_in} "
                              f"landed={d.landed} quarantined={d.quarantined}")

@@ -11,11 +11,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
         help="materialize every asset for what is in DIR/inbox/",
-        description="Land every new delivery, build the dbt marts, run the quality checks, "
-        "render the reports and the governance audit. Exits non-zero if anything failed.",
+        description="Land every new delivery, build the dbt models (the days, exams and months the "
+        "new deliveries touched), run the quality checks, render the reports and the governance audit, "
+        "one Dagster run per partitioning in dependency order. Exits non-zero if anything failed.",
     )
     parser.add_argument("--lake", default="lake", type=Path, help="the lake root (default ./lake)")
-    parser.add_argument("--full", action="store_true", help="rebuild every asset, not only what new deliveries change")
+    parser.add_argument("--full", action="store_true",
+                        help="rebuild every asset and every partition (days, months, exams: dbt `rebuild`), "
+                        "not only what new deliveries change")
     parser.set_defaults(func=_run)
 
 

@@ -1,42 +1,34 @@
 """`eduhouse run`: materialize every asset for what is in the inbox, in as few runs as
 Dagster allows, and say what was landed, quarantined and built.
 
-Run 1 holds the unpartitioned assets plus the daily partitions the inbox's new
-deliveries touch (one range, landed by single-run backfill). Monthly assets follow, one
-run per month touched. Only what new deliveries change is rebuilt (`--full` rebuilds
-all). Runs go through the Dagster instance, so they show in the UI.
+A run holds one partitioning (stages.py): landing first (the new deliveries; the daily
+sources over the range of local days they hold), then, in dependency order, the
+unpartitioned models the partitioned ones read, the daily models over the days landing
+touched (one run over min..max, read from the ledger), the exam models of the exams that
+landed, the monthly models of the months touched, the unpartitioned rest (marts, checks,
+reports, audit) and the monthly publication. Only what new deliveries change is rebuilt;
+`--full` rebuilds everything (every partition, with `rebuild`). Runs go through the
+Dagster instance, so they show in the UI. A failed run stops the stages after it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
 from orchestration.dagster_home import get_instance
 from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
-from orchestration.runner.stages import plan_stages
+from orchestration.partitions import EXAM_PARTITIONS_NAME
+from orchestration.runner.execute import RANGE_END, RANGE_START, RunOutcome, execute, range_tags
+from orchestration.runner.scope import Scope, ledger_dates, ledger_ids, partition_runs
+from orchestration.runner.stages import Stage, partitioning_kind, plan_stages
 
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
-
-
-@dataclass
-class RunOutcome:
-    label: str
-    run_id: str
-    success: bool
-    seconds: float
-    log_path: Path | None = None
-    failed_steps: list[str] = field(default_factory=list)
-    failed_checks: list[str] = field(default_factory=list)
-    warned_checks: list[str] = field(default_factory=list)
-    checks_passed: int = 0
+__all__ = ["RANGE_END", "RANGE_START", "RunOutcome", "run_everything", "summarize"]
+STEP_LINES = {"loggers": {"step_lines": {}}}
 
 
 def _pending_dates(lake: Path) -> dict[str, list[str]]:
@@ -44,33 +36,6 @@ def _pending_dates(lake: Path) -> dict[str, list[str]]:
     from orchestration.landing import pending_dates
 
     return {source: sorted(pending_dates(lake, source)) for source in TIME_BASED_SOURCES}
-
-
-def _execute(job: dg.JobDefinition, instance, label, keys, tags, log_path: Path) -> RunOutcome:
-    print(f"▶ {label}: {len(keys)} assets", file=sys.stderr, flush=True)
-    started = time.monotonic()
-    # Tools inside the run (dbt above all) write their own logs to stdout: keep them in
-    # a file so the terminal shows one line per step and the summary.
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        result = job.execute_in_process(
-            instance=instance,
-            asset_selection=keys,
-            tags={"eduhouse/trigger": "cli", **tags},
-            raise_on_error=False,
-            run_config={"loggers": {"step_lines": {}}},
-        )
-    outcome = RunOutcome(label, result.run_id, result.success, time.monotonic() - started, log_path)
-    outcome.failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    for evaluation in result.get_asset_check_evaluations():
-        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-        if evaluation.passed:
-            outcome.checks_passed += 1
-        elif evaluation.severity == dg.AssetCheckSeverity.ERROR:
-            outcome.failed_checks.append(name)
-        else:
-            outcome.warned_checks.append(name)
-    return outcome
 
 
 def _changed_sources(lake: Path) -> list[str]:
@@ -90,7 +55,47 @@ def _selection(defs: dg.Definitions, instance, lake: Path, full: bool) -> set[dg
     changed = [dg.AssetKey(["bronze", source]) for source in _changed_sources(lake)]
     selected = set(dg.AssetSelection.assets(*changed).downstream().resolve(graph)) if changed else set()
     never = {key for key in everything if instance.get_latest_materialization_event(key) is None}
+    # A partitioned asset with no partition to run on yet (no exam landed, no day) waits.
+    kinds = {partitioning_kind(graph.get(k).partitions_def) for k in never}
+    idle = {kind for kind in kinds - {"none"} if not _has_partitions(kind, instance, lake)}
+    never = {k for k in never if partitioning_kind(graph.get(k).partitions_def) not in idle}
     return (selected | never) & everything
+
+
+def _has_partitions(kind: str, instance, lake: Path) -> bool:
+    if kind == "exam":
+        return bool(instance.get_dynamic_partitions(EXAM_PARTITIONS_NAME))
+    return bool(ledger_dates(lake))
+
+
+def _time_sources(graph, keys) -> set[str]:
+    """The time-based sources whose landing assets `keys` read (their days matter)."""
+    upstream = dg.AssetSelection.assets(*keys).upstream().resolve(graph)
+    return {s for s in TIME_BASED_SOURCES if dg.AssetKey(["bronze", s]) in upstream}
+
+
+def _landing_run(stages: list[Stage], selected: set, lake: Path) -> tuple[list[dg.AssetKey], dict]:
+    """The landing run: new deliveries of every source; the daily sources over the range
+    of local days their new deliveries hold (one run lands each file once)."""
+    keys: list[dg.AssetKey] = []
+    tags: dict[str, str] = {}
+    for stage in (s for s in stages if s.landing):
+        chosen = [k for k in stage.asset_keys if k in selected]
+        if stage.kind == "none" or not chosen:
+            keys += chosen
+            continue
+        pending = _pending_dates(lake)
+        dates = sorted(set().union(*pending.values()))
+        valid = [d for d in dates if stage.partitions_def.has_partition_key(d)]
+        if len(valid) < len(dates):
+            print(f"! dates outside the partitions ({dates[0]}..{dates[-1]}); set EDUHOUSE_PARTITIONS_START",
+                  file=sys.stderr)
+        if valid:
+            keys += chosen
+            tags = range_tags(valid[0], valid[-1])
+            print(f"  new learning and access logs for {valid[0]} .. {valid[-1]} ({len(valid)} days)",
+                  file=sys.stderr)
+    return keys, tags
 
 
 def run_everything(lake: Path, instance: dg.DagsterInstance | None = None, full: bool = False) -> list[RunOutcome]:
@@ -103,49 +108,34 @@ def run_everything(lake: Path, instance: dg.DagsterInstance | None = None, full:
     instance = instance or get_instance()
     defs = dg.Definitions.merge(load_defs(), dg.Definitions(loggers={"step_lines": step_lines}))
     job = defs.resolve_implicit_global_asset_job_def()
-    stages = plan_stages(defs.resolve_asset_graph())
+    graph = defs.resolve_asset_graph()
+    stages = plan_stages(graph)
     selected = _selection(defs, instance, lake, full)
-
-    pending = _pending_dates(lake)
-    dates = sorted(set().union(*pending.values()))
-    first_keys: list[dg.AssetKey] = []
-    daily_def = None
-    monthly = []
-    for stage in stages:
-        keys = [key for key in stage.asset_keys if key in selected]
-        if stage.kind == "none":
-            first_keys += keys
-        elif stage.kind == "monthly":
-            monthly.append(stage)
-        elif dates:
-            daily_def = stage.partitions_def
-            if set(dates) <= set(stage.partitions_def.get_partition_keys()):
-                first_keys += keys
-            else:
-                print(f"! dates outside the partitions ({dates[0]}..{dates[-1]}); set EDUHOUSE_PARTITIONS_START", file=sys.stderr)
-
-    if not first_keys:
+    if not selected:
         print("  nothing new in the inbox: every asset is up to date", file=sys.stderr)
         return []
-    tags = {}
-    if dates and daily_def is not None:
-        tags = {RANGE_START: dates[0], RANGE_END: dates[-1]}
-        print(f"  new learning and access logs for {dates[0]} .. {dates[-1]} ({len(dates)} days)", file=sys.stderr)
-    log_path = LakePaths(lake).root / "logs" / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
-    outcomes = [_execute(job, instance, "ingest, model, check, report", first_keys, tags, log_path)]
 
-    # The monthly publication is about platform usage: the months the learning logs touch.
-    months = sorted({d[:7] for d in pending.get("xapi", [])})
-    if not outcomes[0].success or outcomes[0].failed_checks:
-        months = []  # blocking checks only hold back assets in their own run
-    for stage in monthly:
-        valid = set(stage.partitions_def.get_partition_keys())
-        for month in months:
-            key = f"{month}-01"
-            if key in valid:
-                outcomes.append(
-                    _execute(job, instance, f"{stage.name} {month}", stage.asset_keys, {"dagster/partition": key}, log_path)
-                )
+    log_path = LakePaths(lake).root / "logs" / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    base_tags = {"eduhouse/trigger": "cli"}
+    outcomes: list[RunOutcome] = []
+    before = ledger_ids(lake)
+    keys, tags = _landing_run(stages, selected, lake)
+    if keys:
+        outcomes.append(execute(job, instance, "land new deliveries", keys, {**base_tags, **tags}, log_path, STEP_LINES))
+    scope = Scope.after_landing(lake, before, full=full)
+    for stage in (s for s in stages if not s.landing):
+        keys = [k for k in stage.asset_keys if k in selected]
+        if not keys:
+            continue
+        runs = partition_runs(stage, scope, instance, _time_sources(graph, keys))
+        if not runs:
+            print(f"  {stage.name}: no partitions to run on", file=sys.stderr)
+        for run in runs:
+            if outcomes and not outcomes[-1].ok:
+                # Blocking checks only hold back assets in their own run: stop here.
+                print(f"  {run.label}: skipped, an earlier run failed", file=sys.stderr)
+                continue
+            outcomes.append(execute(job, instance, run.label, keys, {**base_tags, **run.tags}, log_path, STEP_LINES))
     return outcomes
 
 

@@ -1,20 +1,29 @@
 """Every dbt model as a Dagster asset, every dbt test as an asset check.
 
-One ``dbt build`` per run (subset to the selected assets by dagster-dbt), in the
-``duckdb_warehouse`` pool because only one process may open the warehouse. The models
-are unpartitioned in Dagster: incremental models decide inside dbt which local dates a
-run rebuilds (ledger-driven), so a new day costs a day's work whatever triggers it.
+Four ``@dbt_assets`` over the one manifest, chosen by the models' dbt tags:
+``partition_daily`` (daily, district-local dates), ``partition_monthly`` (monthly),
+``partition_exam`` (one partition per exam, registered when exams land) and the rest,
+unpartitioned. Dependencies between them come from the manifest. Each is one
+``dbt build`` per run (subset to the selected assets by dagster-dbt), in the
+``duckdb_warehouse`` pool because only one process may open the warehouse. A partitioned
+run passes its partitions to dbt as JSON in ``EDUHOUSE_DBT_PARTITIONS``
+(``partition_dates`` / ``partition_months`` / ``partition_exams``, plus ``rebuild`` under
+the run tag ``eduhouse/rebuild=true``); the time partitions run a whole range in one run
+(single-run backfill policy), and so do ranges of exams.
 """
 
 import contextlib
 import json
 import logging
 import os
+import shutil
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.partitions import daily_partitions, exam_partitions, is_rebuild, monthly_partitions
 from orchestration.resources import LakeResource
 from orchestration.transform.project import (
     MANIFEST_PATH,
@@ -24,10 +33,23 @@ from orchestration.transform.project import (
     prepare_lake,
 )
 from orchestration.transform.publish import exports_by_asset_key, publish_export
+from orchestration.transform.selection import dbt_selection, extra_tests, partition_kinds, routed_tests
 from orchestration.transform.translator import EduhouseDbtTranslator
 
 log = logging.getLogger(__name__)
 DBT_POOL = "duckdb_warehouse"
+# Partitioning → (partitions definition, dbt selection). The unpartitioned assets are the rest.
+PARTITIONINGS: dict[str, dg.PartitionsDefinition] = {
+    "daily": daily_partitions,
+    "monthly": monthly_partitions,
+    "exam": exam_partitions,
+}
+# The partitions a run asks dbt for (dbt_project/macros/partitions.sql reads it at execution).
+PARTITIONS_ENV = "EDUHOUSE_DBT_PARTITIONS"
+PARTIAL_PARSE = "partial_parse.msgpack"
+KEPT_TARGETS = 10  # invocation target folders kept under dbt_project/target
+OP_NAMES = {None: "eduhouse_dbt_models", "daily": "eduhouse_dbt_daily", "monthly": "eduhouse_dbt_monthly",
+            "exam": "eduhouse_dbt_exam"}
 
 
 @contextlib.contextmanager
@@ -58,16 +80,47 @@ def load_manifest() -> dict | None:
     return json.loads(MANIFEST_PATH.read_text())
 
 
-def build_dbt_assets(manifest: dict) -> dg.AssetsDefinition:
+def partition_vars(kind: str | None, context: dg.AssetExecutionContext) -> dict:
+    """The partition request of a run for dbt: the partitions it was asked for
+    (inclusive), and `rebuild`; {} for the unpartitioned assets."""
+    if kind is None:
+        return {}
+    if kind == "exam":
+        out: dict = {"partition_exams": list(context.partition_keys)}
+    else:
+        rng = context.partition_key_range
+        if kind == "daily":
+            out = {"partition_dates": {"start": rng.start[:10], "end": rng.end[:10]}}
+        else:
+            out = {"partition_months": {"start": rng.start[:7], "end": rng.end[:7]}}
+    if is_rebuild(context.run.tags):
+        out["rebuild"] = True
+    return out
+
+
+def build_dbt_assets(manifest: dict) -> list[dg.AssetsDefinition]:
+    """The unpartitioned dbt assets, then one definition per partitioning in use."""
+    kinds = partition_kinds(manifest)
+    routed = routed_tests(manifest)
+    return [_build(manifest, kind, routed.get(kind, {})) for kind in (None, *PARTITIONINGS)
+            if kind is None or kind in kinds]
+
+
+def _build(manifest: dict, kind: str | None, routed: dict[str, frozenset[dg.AssetKey]]) -> dg.AssetsDefinition:
     exports = exports_by_asset_key(manifest)
+    partitions_def = PARTITIONINGS.get(kind) if kind else None
 
     @dbt_assets(
         manifest=manifest,
         project=eduhouse_dbt_project,
         dagster_dbt_translator=EduhouseDbtTranslator(),
+        name=OP_NAMES[kind],
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def is not None else None,
         pool=DBT_POOL,
+        **dbt_selection(manifest, kind),
     )
-    def eduhouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource):
+    def _dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource):
         """dbt build of the selected models and their tests; marts exported to Parquet.
 
         An export is published (renamed into place) only when its model was built in this
@@ -76,10 +129,22 @@ def build_dbt_assets(manifest: dict) -> dg.AssetsDefinition:
         """
         paths = lake.paths
         prepare_lake(paths)
+        # Unit tests check the SQL, not the data: they run in `make test`, not every run.
+        args = ["build", "--exclude-resource-type", "unit_test"]
+        extra = extra_tests(routed, set(context.selected_asset_keys))
+        if extra:  # tests across partitionings that run when this run builds their last parent
+            args += ["--select", " ".join(extra)]
+        # The partition request goes in the environment, not --vars: changed vars make dbt
+        # re-parse the whole project (seconds per run); an unpartitioned run clears it.
+        request = partition_vars(kind, context)
+        if request:
+            context.log.info(f"dbt partitions: {json.dumps(request)}")
+        env = {**dbt_env(lake.root, lake.timezone, lake.min_cell, lake.top_n),
+               PARTITIONS_ENV: json.dumps(request) if request else ""}
         built: set[dg.AssetKey] = set()
         failed: set[dg.AssetKey] = set()
-        with _environ(dbt_env(lake.root, lake.timezone, lake.min_cell, lake.top_n)):
-            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+        with _environ(env):
+            invocation = dbt.cli(args, context=context, raise_on_error=False)
             for event in invocation.stream():
                 yield event
                 key = _event_asset_key(context, event)
@@ -92,10 +157,40 @@ def build_dbt_assets(manifest: dict) -> dg.AssetsDefinition:
             if key in exports:
                 publish_export(paths, *exports[key])
         error = invocation.get_error()
+        prune_targets(MANIFEST_PATH.parent)
         if error is not None:
             raise error
+        keep_partial_parse(invocation.target_path)
 
-    return eduhouse_dbt_models
+    return _dbt_models
+
+
+def prune_targets(target_root: Path, keep: int = KEPT_TARGETS) -> None:
+    """dagster-dbt gives every invocation its own target folder (~20 MB: manifest, compiled
+    SQL, run results); keep the newest few for debugging, not one per run forever."""
+    folders = sorted((p for p in target_root.glob("eduhouse_dbt_*") if p.is_dir()),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def keep_partial_parse(target_path: Path) -> None:
+    """Make this invocation's parse the one the next invocation starts from.
+
+    dagster-dbt copies ``dbt_project/target/partial_parse.msgpack`` into each run's own
+    target folder; dbt discards it when the profile differs (the lake path is in it), so
+    one left by ``dbt parse`` elsewhere costs every run a full parse (5-8 s on 2 cores).
+    """
+    fresh = Path(target_path) / PARTIAL_PARSE
+    if not fresh.exists():
+        return
+    shared = MANIFEST_PATH.parent / PARTIAL_PARSE
+    tmp = shared.with_name(f".{PARTIAL_PARSE}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(fresh, tmp)
+        os.replace(tmp, shared)
+    except OSError as exc:  # an optimisation only
+        log.warning("could not keep dbt's partial parse: %s", exc)
 
 
 def _event_asset_key(context: dg.AssetExecutionContext, event: object) -> dg.AssetKey | None:

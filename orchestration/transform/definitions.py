@@ -14,7 +14,7 @@ def build_defs() -> dg.Definitions:
     resources = {"dbt": DbtCliResource(project_dir=eduhouse_dbt_project, dbt_executable=dbt_executable())}
     if manifest is None:
         return dg.Definitions(resources=resources)
-    return dg.Definitions(assets=[build_dbt_assets(manifest)], resources=resources)
+    return dg.Definitions(assets=build_dbt_assets(manifest), resources=resources)
 
 
 defs = build_defs()

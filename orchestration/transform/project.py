@@ -72,9 +72,11 @@ def dbt_env(lake_root: str | Path, timezone: str, min_cell: int, top_n: int) -> 
         "EDUHOUSE_TZ": timezone,
         "EDUHOUSE_MIN_CELL": str(min_cell),
         "EDUHOUSE_TOP_N": str(top_n),
-        # When Dagster runs a subset, run only the tests whose parents all ran (dagster-dbt
-        # overrides this when it selects checks itself).
-        "DBT_INDIRECT_SELECTION": "cautious",
+        # Run a test once its parents all ran or are upstream of what ran: a relationship
+        # test between a partitioned model and an upstream unpartitioned one runs with the
+        # partitioned model, never before a parent is built (dagster-dbt overrides this when
+        # it selects checks itself).
+        "DBT_INDIRECT_SELECTION": "buildable",
     }
 
 

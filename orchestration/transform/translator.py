@@ -1,6 +1,11 @@
 """How dbt nodes become Dagster assets: key ``[<models subfolder>, <model>]``, group =
 the subfolder, and each column's privacy classification as metadata (the governance
-audit and reviewers read it from the asset)."""
+audit and reviewers read it from the asset).
+
+Partitioning comes from the model's dbt tag (``partition_daily``, ``partition_monthly``,
+``partition_exam``; interfaces.md): the asset gets the tag ``eduhouse/partition`` and the
+automation condition of its partitioning, and a dependency between a time partitioning and
+the exam partitioning maps to all partitions (a day says nothing about which exam)."""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+from orchestration.automation.conditions import PARTITION_KINDS, PARTITION_TAG, condition_for
+from orchestration.lake import TIME_BASED_SOURCES
 
 LAYERS = ("staging", "intermediate", "marts")
 
@@ -27,6 +35,20 @@ def column_classifications(dbt_resource_props: Mapping[str, Any]) -> dict[str, s
         if "classification" in meta:
             out[name] = str(meta["classification"])
     return out
+
+
+def partition_kind(dbt_resource_props: Mapping[str, Any]) -> str | None:
+    """'daily' | 'monthly' | 'exam' from a model's ``partition_<kind>`` tag; a dbt source
+    of a time-based landing source is 'daily'; None = unpartitioned."""
+    if dbt_resource_props.get("resource_type") == "source":
+        meta = (dbt_resource_props.get("meta") or {}).get("dagster") or {}
+        key = meta.get("asset_key") or []
+        return "daily" if len(key) == 2 and key[0] == "bronze" and key[1] in TIME_BASED_SOURCES else None
+    tags = set(dbt_resource_props.get("tags") or []) | set((dbt_resource_props.get("config") or {}).get("tags") or [])
+    kinds = [kind for kind in PARTITION_KINDS if f"partition_{kind}" in tags]
+    if len(kinds) > 1:
+        raise ValueError(f"dbt model {dbt_resource_props.get('name')} has several partition tags: {kinds}")
+    return kinds[0] if kinds else None
 
 
 class EduhouseDbtTranslator(DagsterDbtTranslator):
@@ -51,6 +73,26 @@ class EduhouseDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props.get("resource_type") in ("model", "seed", "snapshot"):
             return model_layer(dbt_resource_props) or dbt_resource_props["resource_type"]
         return super().get_group_name(dbt_resource_props)
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        tags = dict(super().get_tags(dbt_resource_props))
+        kind = partition_kind(dbt_resource_props)
+        if kind and dbt_resource_props.get("resource_type") != "source":
+            tags[PARTITION_TAG] = kind
+        return tags
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+        if dbt_resource_props.get("resource_type") == "source":
+            return None
+        return condition_for(partition_kind(dbt_resource_props))
+
+    def get_partition_mapping(
+        self, dbt_resource_props: Mapping[str, Any], dbt_parent_resource_props: Mapping[str, Any]
+    ) -> dg.PartitionMapping | None:
+        child, parent = partition_kind(dbt_resource_props), partition_kind(dbt_parent_resource_props)
+        if child and parent and child != parent and "exam" in (child, parent):
+            return dg.AllPartitionMapping()
+        return None  # Dagster's default: identity, time window, or all from/to unpartitioned
 
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
         metadata = dict(super().get_metadata(dbt_resource_props))

@@ -1,12 +1,14 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='local_date',
-    on_schema_change='append_new_columns'
+    unique_key=['person_sourced_id', 'local_date'],
+    on_schema_change='append_new_columns',
+    tags=['partition_daily'],
+    pre_hook="{{ replace_partitions('local_date', 'daily') }}"
 ) }}
 -- Platform activity per person per local day: logins, resource views, micro-test items
--- answered, micro-tests completed, homework submitted. Incremental: only the local dates
--- that stg_xapi__statements reloaded since this model last ran are recomputed.
+-- answered, micro-tests completed, homework submitted. Incremental: only the person-days
+-- with a statement stg_xapi__statements (re)loaded since this model last ran are recomputed.
 select
     actor_sourced_id as person_sourced_id,
     local_date,
@@ -22,5 +24,5 @@ select
     max(_loaded_at) as _loaded_at
 from {{ ref('stg_xapi__statements') }}
 where actor_sourced_id is not null
-  and {{ dates_reloaded_since_last_run(ref('stg_xapi__statements')) }}
+  and {{ groups_reloaded_since_last_run(ref('stg_xapi__statements'), ['actor_sourced_id', 'local_date']) }}
 group by actor_sourced_id, local_date

@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='exam_id',
+    on_schema_change='append_new_columns',
+    tags=['partition_exam'],
+    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}"
+) }}
+{%- set exams = partition_exams() %}
 -- The classes each examined student sat the exam in: their homeroom (行政班, across all
 -- subjects) and any scheduled teaching class (教学班) of the exam's subject, as enrolled
 -- on the exam date (part A's date-effective enrollments). One row per
@@ -5,6 +14,7 @@
 with exam_students as (
     select exam_id, student_sourced_id, subject, coalesce(exam_date, date '0001-01-01') as exam_date
     from {{ ref('int_student_exam_scores') }}
+    where {{ partition_scope('exam_id', exams) }}
 )
 
 select distinct

@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='exam_id',
+    on_schema_change='append_new_columns',
+    tags=['partition_exam'],
+    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}"
+) }}
+{%- set exams = partition_exams() %}
 -- Present students of each exam with the exam statistics of DOMAIN.md, to the letter:
 --   z_score       = (score - mean) / population sd within the exam, 0 when the sd is 0
 --   district_rank = standard competition rank by score descending (1, 2, 2, 4)
@@ -6,7 +15,7 @@
 with present as (
     select *
     from {{ ref('int_student_exam_scores') }}
-    where status = 'present'
+    where status = 'present' and {{ partition_scope('exam_id', exams) }}
 ),
 
 stats as (

@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='exam_id',
+    on_schema_change='append_new_columns',
+    tags=['partition_exam'],
+    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}"
+) }}
+{%- set exams = partition_exams() %}
 -- The school (and homeroom) of each examined student on the exam date: the homeroom's
 -- school, else the school of any class they sat the exam in, else the first school org
 -- on their roster record. One row per exam x student.
@@ -9,6 +18,7 @@ with by_class as (
         max(class_sourced_id) filter (where class_type = 'homeroom') as homeroom_class_sourced_id,
         max(school_sourced_id) as any_school
     from {{ ref('int_exam_student_classes') }}
+    where {{ partition_scope('exam_id', exams) }}
     group by exam_id, student_sourced_id
 ),
 
@@ -34,3 +44,4 @@ select
 from {{ ref('int_student_exam_scores') }} as s
 left join by_class as c on c.exam_id = s.exam_id and c.student_sourced_id = s.student_sourced_id
 left join roster_school as r on r.student_sourced_id = s.student_sourced_id
+where {{ partition_scope('s.exam_id', exams) }}

@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='exam_id',
+    on_schema_change='append_new_columns',
+    tags=['partition_exam'],
+    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}"
+) }}
+{%- set exams = partition_exams() %}
 -- One row per exam x student x item: the score joined to the item (max score, knowledge
 -- points, ability) and to the exam. Absent/exempt rows stay (score NULL) so status is
 -- visible; every statistic downstream filters status = 'present'.
@@ -17,3 +26,4 @@ select
 from {{ ref('stg_exams__scores') }} as s
 inner join {{ ref('stg_exams__exams') }} as e on e.exam_id = s.exam_id
 left join {{ ref('stg_exams__items') }} as i on i.exam_id = s.exam_id and i.item_id = s.item_id
+where {{ partition_scope('s.exam_id', exams) }}

@@ -1,11 +1,14 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='local_date',
-    on_schema_change='append_new_columns'
+    unique_key=['microtest_id', 'class_sourced_id', 'local_date'],
+    on_schema_change='append_new_columns',
+    tags=['partition_daily'],
+    pre_hook="{{ replace_partitions('local_date', 'daily') }}"
 ) }}
 -- Micro-tests assigned by teachers (`assign` statements): one row per micro-test, class
--- (the statement's grouping) and local day. Incremental by local date.
+-- (the statement's grouping) and local day. Incremental by that grain: a group with a
+-- (re)loaded statement is recomputed whole.
 select
     object_id as microtest_id,
     grouping_class_sourced_id as class_sourced_id,
@@ -17,5 +20,5 @@ select
 from {{ ref('stg_xapi__statements') }}
 where verb_id = {{ xapi_verb('assign') }}
   and grouping_class_sourced_id is not null
-  and {{ dates_reloaded_since_last_run(ref('stg_xapi__statements')) }}
+  and {{ groups_reloaded_since_last_run(ref('stg_xapi__statements'), ['object_id', 'grouping_class_sourced_id', 'local_date']) }}
 group by object_id, grouping_class_sourced_id, local_date

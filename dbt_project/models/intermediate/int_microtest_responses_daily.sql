@@ -1,21 +1,24 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='local_date',
-    on_schema_change='append_new_columns'
+    unique_key=['student_sourced_id', 'local_date'],
+    on_schema_change='append_new_columns',
+    tags=['partition_daily'],
+    pre_hook="{{ replace_partitions('local_date', 'daily') }}"
 ) }}
 -- Students' work on micro-tests per local day: `answered` statements count against their
 -- parent micro-test (context parent), `completed` statements against their object.
+-- Incremental by student-day: a student-day with a (re)loaded statement is recomputed whole.
 with events as (
     select actor_sourced_id, parent_activity_id as microtest_id, local_date, month, 1 as answers, 0 as completions, _loaded_at
     from {{ ref('stg_xapi__statements') }}
     where verb_id = {{ xapi_verb('answered') }} and parent_activity_id is not null
-      and {{ dates_reloaded_since_last_run(ref('stg_xapi__statements')) }}
+      and {{ groups_reloaded_since_last_run(ref('stg_xapi__statements'), ['actor_sourced_id', 'local_date']) }}
     union all
     select actor_sourced_id, object_id, local_date, month, 0, 1, _loaded_at
     from {{ ref('stg_xapi__statements') }}
     where verb_id = {{ xapi_verb('completed') }}
-      and {{ dates_reloaded_since_last_run(ref('stg_xapi__statements')) }}
+      and {{ groups_reloaded_since_last_run(ref('stg_xapi__statements'), ['actor_sourced_id', 'local_date']) }}
 )
 
 select

@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='month',
+    on_schema_change='append_new_columns',
+    tags=['partition_monthly'],
+    pre_hook="{{ replace_partitions('month', 'monthly', always=true) }}"
+) }}
+{%- set months = partition_months() %}
 -- Who was on the roster in each reporting month: a person with an enrollment overlapping
 -- the month, by population (student/teacher), segment of the class grade and school.
 -- One row per month x person x population x segment x school, however many classes.
@@ -12,4 +21,4 @@ select distinct
 from {{ ref('int_enrollments_effective') }} as e
 inner join {{ ref('int_months') }} as m
     on e.effective_from <= m.month_end and e.effective_to >= m.month_start
-where e.segment is not null
+where e.segment is not null and {{ partition_scope('m.month', months) }}

@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='exam_id',
+    on_schema_change='append_new_columns',
+    tags=['partition_exam'],
+    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}"
+) }}
+{%- set exams = partition_exams() %}
 -- One row per exam x student: the student's status in the exam and the total score.
 -- A student counts as present when any of their rows is present (then exempt, else
 -- absent); the total is the sum of present item scores and max_score is the exam's
@@ -14,12 +23,14 @@ with per_student as (
         sum(score) filter (where status = 'present') as item_score_sum,
         count(*) filter (where status = 'present') as items_scored
     from {{ ref('stg_exams__scores') }}
+    where {{ partition_scope('exam_id', exams) }}
     group by exam_id, student_sourced_id
 ),
 
 exam_max as (
     select exam_id, sum(max_score) as max_score, count(*) as items
     from {{ ref('stg_exams__items') }}
+    where {{ partition_scope('exam_id', exams) }}
     group by exam_id
 )
 

@@ -52,7 +52,7 @@ def lake(tmp_path_factory) -> Path:
         shutil.move(str(path), inbox / path.name)
     _land(lake)
     result = build_core(lake, target)
-    assert "incremental xapi.statements: " in result.stdout
+    assert "incremental xapi.statements (catch_up): " in result.stdout
     return lake
 
 

@@ -49,7 +49,9 @@ def execute(instance, name, asset_selection=None, tags=None, defs=None):
 
     started = time.time()
     if defs is not None:  # in-process: definitions loaded once (no per-run code load)
-        result = defs.resolve_job_def(name).execute_in_process(
+        # Automation's requests name no job: the implicit asset job runs any selection.
+        job = defs.resolve_job_def(name) if name else defs.resolve_implicit_global_asset_job_def()
+        result = job.execute_in_process(
             instance=instance, tags=tags or {}, asset_selection=asset_selection, raise_on_error=False)
         run_id, ok = result.run_id, result.success
     else:  # like a launched run: multiprocess executor, code reloaded per step process
@@ -60,6 +62,20 @@ def execute(instance, name, asset_selection=None, tags=None, defs=None):
     timing["call_s"] = round(time.time() - started, 3)
     timing["success"] = ok
     return timing
+
+
+def _ranges(subset) -> list[tuple[list, dict]]:
+    """A backfill-sized request as single runs: assets grouped by partition key range."""
+    from orchestration.runner.execute import range_tags
+
+    groups: dict = {}
+    for key, partitions in subset.partitions_subsets_by_asset_key.items():
+        for key_range in partitions.get_partition_key_ranges(partitions.partitions_def):
+            groups.setdefault((key_range.start, key_range.end), []).append(key)
+    out = [(keys, range_tags(*rng)) for rng, keys in groups.items()]
+    if subset.non_partitioned_asset_keys:
+        out.append((sorted(subset.non_partitioned_asset_keys), {}))
+    return out
 
 
 def main() -> int:
@@ -113,20 +129,31 @@ def main() -> int:
                 for request in tick.run_requests:
                     phase["runs"].append(execute(instance, request.job_name, request.asset_selection,
                                                  dict(request.tags), in_process))
-            t = time.time()
-            auto = downstream_automation.evaluate_tick(dg.build_sensor_context(
-                instance=instance, cursor=auto_cursor, repository_def=repo))
-            phase["automation_tick_s"] = round(time.time() - t, 2)
-            auto_cursor = auto.cursor
-            requests = list(auto.run_requests)
-            if not requests:  # the window automation can miss: the catch-up sensor's job
-                catch = downstream_catchup.evaluate_tick(
-                    dg.build_sensor_context(instance=instance, repository_def=repo))
-                requests = list(catch.run_requests)
-                phase["catchup"] = bool(requests)
-            for request in requests:
-                phase["runs"].append(execute(instance, "downstream_job", request.asset_selection,
-                                             dict(request.tags), in_process))
+            # Declarative automation: each tick requests what has all its inputs built
+            # (days, then exams and months, then the unpartitioned rest); tick until quiet.
+            phase["automation_ticks"] = []
+            for _ in range(8):
+                t = time.time()
+                auto = downstream_automation.evaluate_tick(dg.build_sensor_context(
+                    instance=instance, cursor=auto_cursor, repository_def=repo))
+                phase["automation_ticks"].append(round(time.time() - t, 2))
+                auto_cursor = auto.cursor
+                requests = list(auto.run_requests)
+                if not requests:  # the window automation can miss: the catch-up sensor's job
+                    catch = downstream_catchup.evaluate_tick(
+                        dg.build_sensor_context(instance=instance, repository_def=repo))
+                    requests = list(catch.run_requests)
+                    phase["catchup"] = phase.get("catchup", False) or bool(requests)
+                if not requests:
+                    break
+                for request in requests:
+                    if request.asset_graph_subset is not None:  # several partitions: one run per range
+                        for keys, range_tags in _ranges(request.asset_graph_subset):
+                            phase["runs"].append(execute(instance, None, keys, {**dict(request.tags), **range_tags},
+                                                         in_process))
+                        continue
+                    phase["runs"].append(execute(instance, request.job_name, request.asset_selection,
+                                                 dict(request.tags), in_process))
             phase["wall_s"] = round(sum(r["wall_s"] or 0 for r in phase["runs"]), 2)
             phase["steps_s"] = round(sum(r["steps_s"] or 0 for r in phase["runs"]), 2)
             phase["overhead_s"] = round(sum(r["overhead_s"] or 0 for r in phase["runs"]), 2)

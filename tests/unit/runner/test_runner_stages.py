@@ -51,3 +51,65 @@ def test_unknown_partitioning_is_refused_not_skipped():
 
     with pytest.raises(ValueError, match="weekly_thing"):
         plan_stages(_graph(roster, weekly_thing))
+
+
+# The dbt graph's shape: roster-based models feed the daily and exam models; the daily
+# ones feed an unpartitioned model that the monthly ones read; reports read the months.
+exam = dg.DynamicPartitionsDefinition(name="exam")
+
+
+@dg.asset(group_name="landing")
+def exams():
+    return None
+
+
+@dg.asset(deps=[roster])
+def enrollments():
+    return None
+
+
+@dg.asset(deps=[xapi, enrollments], partitions_def=daily, backfill_policy=dg.BackfillPolicy.single_run())
+def activity_daily():
+    return None
+
+
+@dg.asset(deps=[exams, enrollments], partitions_def=exam, backfill_policy=dg.BackfillPolicy.single_run())
+def student_exam():
+    return None
+
+
+@dg.asset(deps=[activity_daily])
+def months():
+    return None
+
+
+@dg.asset(deps=[activity_daily, months], partitions_def=monthly, backfill_policy=dg.BackfillPolicy.single_run())
+def usage_monthly():
+    return None
+
+
+@dg.asset(deps=[usage_monthly, student_exam])
+def report():
+    return None
+
+
+@dg.asset(deps=[usage_monthly], partitions_def=monthly)
+def monthly_publication():
+    return None
+
+
+def test_partitioned_models_run_between_what_they_read_and_what_reads_them():
+    stages = plan_stages(_graph(roster, xapi, exams, enrollments, activity_daily, student_exam, months,
+                                usage_monthly, report, monthly_publication))
+    assert [(s.kind, s.single_run, [k.to_user_string() for k in s.asset_keys]) for s in stages] == [
+        ("none", True, ["exams", "roster"]),
+        ("daily", True, ["xapi"]),
+        ("none", True, ["enrollments"]),
+        ("daily", True, ["activity_daily"]),
+        ("exam", True, ["student_exam"]),
+        ("none", True, ["months"]),
+        ("monthly", True, ["usage_monthly"]),
+        ("none", True, ["report"]),
+        ("monthly", False, ["monthly_publication"]),  # one month per run, last
+    ]
+    assert [s.landing for s in stages[:3]] == [True, True, False]

@@ -3,6 +3,7 @@ never disturb dbt_project/target (Dagster's manifest) or each other."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -15,15 +16,20 @@ from orchestration.transform.project import dbt_executable, prepare_lake
 CORE_SELECTION = ["+usage_monthly", "+microtest_monthly", "+student_identity", "+staff_scope", "+org_hierarchy"]
 
 
-def run_dbt(lake: Path, args: list[str], target: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+def run_dbt(lake: Path, args: list[str], target: Path, timeout: int = 300,
+            partitions: dict | None = None) -> subprocess.CompletedProcess:
+    """``partitions``: the partition request Dagster would pass (EDUHOUSE_DBT_PARTITIONS)."""
     prepare_lake(LakePaths(lake))
     env = {
         **os.environ,
+        "EDUHOUSE_DBT_PARTITIONS": json.dumps(partitions or {}),
         "EDUHOUSE_LAKE": str(lake),
         "EDUHOUSE_TZ": "Asia/Shanghai",
         "DBT_TARGET_PATH": str(target),
         "DBT_LOG_PATH": str(target),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # As Dagster runs dbt: a test runs only when every model it reads was selected.
+        "DBT_INDIRECT_SELECTION": "cautious",
     }
     env.pop("EDUHOUSE_PSEUDONYM_SECRET", None)
     result = subprocess.run(
@@ -40,6 +46,6 @@ def build_core(lake: Path, target: Path, extra: list[str] | None = None) -> subp
     return run_dbt(lake, ["build", "--select", *CORE_SELECTION, "--indirect-selection", "cautious", *(extra or [])], target)
 
 
-def run_core(lake: Path, target: Path) -> subprocess.CompletedProcess:
+def run_core(lake: Path, target: Path, partitions: dict | None = None) -> subprocess.CompletedProcess:
     """dbt run (models only, no tests) of part A's models: for tests about what runs."""
-    return run_dbt(lake, ["run", "--select", *CORE_SELECTION], target)
+    return run_dbt(lake, ["run", "--select", *CORE_SELECTION], target, partitions=partitions)

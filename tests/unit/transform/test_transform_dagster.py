@@ -1,5 +1,6 @@
-"""The dbt project as Dagster assets: keys, groups, lineage from landing, checks, and a
-real materialization that publishes mart exports into place."""
+"""The dbt project as Dagster assets: keys, groups, lineage from landing, checks, the
+three partitioned sets beside the unpartitioned one, and a real materialization that
+publishes mart exports into place."""
 
 from __future__ import annotations
 
@@ -13,16 +14,30 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import bronze_fixture  # noqa: E402
 
+from orchestration.partitions import daily_partitions, monthly_partitions  # noqa: E402
 from orchestration.resources import LakeResource  # noqa: E402
 from orchestration.transform import definitions as transform_defs  # noqa: E402
-from orchestration.transform.assets import DBT_POOL  # noqa: E402
+from orchestration.transform.assets import DBT_POOL, OP_NAMES  # noqa: E402
+
+# The partitioned sets; the dbt project tags its models partition_<kind> (interfaces.md).
+EXPECTED = {
+    "eduhouse_dbt_daily": ("intermediate/int_activity_daily", daily_partitions),
+    "eduhouse_dbt_monthly": ("marts/usage_monthly", monthly_partitions),
+    "eduhouse_dbt_exam": ("marts/student_exam", None),
+}
 
 
 @pytest.fixture(scope="module")
-def dbt_assets_def() -> dg.AssetsDefinition:
-    assets = list(transform_defs.defs.assets or [])
-    assert len(assets) == 1, "the dbt manifest did not load (dbt parse failed?)"
-    return assets[0]
+def dbt_defs() -> dict[str, dg.AssetsDefinition]:
+    assets = {a.op.name: a for a in transform_defs.defs.assets or []}
+    assert assets, "the dbt manifest did not load (dbt parse failed?)"
+    return assets
+
+
+@pytest.fixture(scope="module")
+def dbt_assets_def(dbt_defs) -> dg.AssetsDefinition:
+    """The unpartitioned dbt assets."""
+    return dbt_defs[OP_NAMES[None]]
 
 
 @pytest.fixture(scope="module")
@@ -32,16 +47,84 @@ def graph():
     ).resolve_asset_graph()
 
 
-def test_models_are_assets_by_layer(dbt_assets_def):
-    keys = {key.to_user_string() for key in dbt_assets_def.keys}
+def test_models_are_assets_by_layer(dbt_defs, dbt_assets_def):
+    keys = {key.to_user_string() for a in dbt_defs.values() for key in a.keys}
     for expected in ("staging/stg_xapi__statements", "staging/stg_roster__enrollments",
                      "intermediate/int_enrollments_effective", "intermediate/int_activity_daily",
                      "marts/usage_monthly", "marts/microtest_monthly", "marts/student_identity", "marts/staff_scope"):
         assert expected in keys
-    groups = {dbt_assets_def.group_names_by_key[dg.AssetKey(["marts", "usage_monthly"])],
-              dbt_assets_def.group_names_by_key[dg.AssetKey(["staging", "stg_roster__orgs"])]}
+    groups = {a.group_names_by_key[k] for a in dbt_defs.values() for k in a.keys
+              if k in (dg.AssetKey(["marts", "usage_monthly"]), dg.AssetKey(["staging", "stg_roster__orgs"]))}
     assert groups == {"marts", "staging"}
-    assert dbt_assets_def.op.pool == DBT_POOL
+    assert {a.op.pool for a in dbt_defs.values()} == {DBT_POOL}
+
+
+def test_partitioned_sets_by_tag(dbt_defs, dbt_assets_def):
+    assert set(dbt_defs) == {OP_NAMES[None], *EXPECTED}, "a partition tag set is missing from the dbt project"
+    assert dbt_assets_def.partitions_def is None
+    for name, (member, partitions_def) in EXPECTED.items():
+        assets = dbt_defs[name]
+        kind = name.rsplit("_", 1)[1]
+        if partitions_def is None:
+            assert isinstance(assets.partitions_def, dg.DynamicPartitionsDefinition)
+            assert assets.partitions_def.name == "exam"
+        else:
+            assert assets.partitions_def == partitions_def
+        assert assets.backfill_policy == dg.BackfillPolicy.single_run()
+        assert dg.AssetKey(member.split("/")) in assets.keys
+        for spec in assets.specs:
+            assert spec.tags.get("eduhouse/partition") == kind and f"partition_{kind}" in spec.tags
+            assert spec.automation_condition is not None
+    assert all("eduhouse/partition" not in s.tags for s in dbt_assets_def.specs)
+    monthly = {k.to_user_string() for k in dbt_defs["eduhouse_dbt_monthly"].keys}
+    assert {"marts/usage_monthly", "marts/microtest_monthly"} <= monthly
+
+
+def test_split_keeps_every_test_as_one_check(dbt_defs):
+    """Each dbt test attached to a model is a check of exactly one of the four sets, as in
+    one definition over the whole manifest (none lost to the split)."""
+    from dagster_dbt import dbt_assets
+
+    from orchestration.transform.assets import load_manifest
+    from orchestration.transform.translator import EduhouseDbtTranslator
+
+    @dbt_assets(manifest=load_manifest(), dagster_dbt_translator=EduhouseDbtTranslator())
+    def whole(context):
+        return None
+
+    split = [c.key for a in dbt_defs.values() for c in a.check_specs]
+    assert len(split) == len(set(split))
+    assert set(split) == {c.key for c in whole.check_specs}
+    assert sum(len(a.keys) for a in dbt_defs.values()) == len(whole.keys)
+
+
+def test_dependencies_across_partitionings():
+    from orchestration.landing.definitions import defs as landing_defs
+
+    graph = dg.Definitions.merge(
+        landing_defs, transform_defs.defs, dg.Definitions(resources={"lake": LakeResource(root="/tmp/unused")})
+    ).resolve_asset_graph()
+    usage = dg.AssetKey(["marts", "usage_monthly"])
+    daily = dg.AssetKey(["intermediate", "int_activity_daily"])
+    assert daily in graph.get(usage).parent_keys
+    assert isinstance(graph.get_partition_mapping(usage, daily), dg.TimeWindowPartitionMapping)
+    stg = dg.AssetKey(["staging", "stg_xapi__statements"])
+    mapping = graph.get_partition_mapping(stg, dg.AssetKey(["bronze", "xapi"]))
+    assert mapping.get_upstream_mapped_partitions_result_for_partitions(
+        daily_partitions.subset_with_partition_keys(["2021-10-05"]), daily_partitions, daily_partitions
+    ).partitions_subset.get_partition_keys() == ["2021-10-05"]  # the same day
+
+
+def test_time_and_exam_partitions_map_to_all():
+    from orchestration.transform.translator import EduhouseDbtTranslator
+
+    translator = EduhouseDbtTranslator()
+    exam = {"resource_type": "model", "name": "e", "tags": ["partition_exam"]}
+    day = {"resource_type": "model", "name": "d", "tags": ["partition_daily"]}
+    xapi = {"resource_type": "source", "meta": {"dagster": {"asset_key": ["bronze", "xapi"]}}}
+    assert isinstance(translator.get_partition_mapping(exam, day), dg.AllPartitionMapping)
+    assert isinstance(translator.get_partition_mapping(exam, xapi), dg.AllPartitionMapping)
+    assert translator.get_partition_mapping(day, xapi) is None  # Dagster's default: the same day
 
 
 def test_landing_feeds_staging(graph):
@@ -49,14 +132,14 @@ def test_landing_feeds_staging(graph):
     assert dg.AssetKey(["bronze", "xapi"]) in graph.get(dg.AssetKey(["staging", "stg_xapi__statements"])).parent_keys
 
 
-def test_dbt_tests_are_asset_checks(dbt_assets_def):
-    checks = {(c.asset_key.to_user_string(), c.name) for c in dbt_assets_def.check_specs}
+def test_dbt_tests_are_asset_checks(dbt_defs):
+    checks = {(c.asset_key.to_user_string(), c.name) for a in dbt_defs.values() for c in a.check_specs}
     assert any(key == "marts/usage_monthly" and "not_null" in name for key, name in checks)
     assert any(name == "assert_usage_rates_within_bounds" for _, name in checks)
 
 
-def test_public_marts_carry_column_classifications(dbt_assets_def):
-    spec = next(s for s in dbt_assets_def.specs if s.key == dg.AssetKey(["marts", "usage_monthly"]))
+def test_public_marts_carry_column_classifications(dbt_defs):
+    spec = next(s for a in dbt_defs.values() for s in a.specs if s.key == dg.AssetKey(["marts", "usage_monthly"]))
     classes = spec.metadata["eduhouse/column_classifications"].data
     assert classes["on_roster"] == "aggregate" and classes["month"] == "attribute"
     assert spec.metadata["eduhouse/export"].text == "marts/usage_monthly.parquet"

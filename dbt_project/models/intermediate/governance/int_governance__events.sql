@@ -39,8 +39,8 @@ shape_reads as (
     select
         s.resource,
         s.columns,
-        list_distinct(list_concat(coalesce(sc.column_classes, []),
-            case when r.category is null then [] else [r.category] end)) as classes_read
+        list_sort(list_distinct(list_concat(coalesce(sc.column_classes, []),
+            case when r.category is null then [] else [r.category] end))) as classes_read
     from shapes as s
     left join shape_classes as sc on sc.resource is not distinct from s.resource and sc.columns = s.columns
     left join resources as r on r.resource = s.resource

@@ -1,4 +1,13 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='exam_id',
+    on_schema_change='append_new_columns',
+    tags=['partition_exam'],
+    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}",
+    post_hook=["{{ export_parquet() }}"]
+) }}
+{%- set exams = partition_exams() %}
 -- One row per exam: who sat it and its score statistics. Only present students count in
 -- mean_score / sd_score (population sd); absent and exempt students are counted apart.
 with counts as (
@@ -10,6 +19,7 @@ with counts as (
         avg(score) filter (where status = 'present') as mean_score,
         stddev_pop(score) filter (where status = 'present') as sd_score
     from {{ ref('int_student_exam_scores') }}
+    where {{ partition_scope('exam_id', exams) }}
     group by exam_id
 ),
 
@@ -37,3 +47,4 @@ select
 from {{ ref('stg_exams__exams') }} as e
 left join counts as c on c.exam_id = e.exam_id
 left join exam_max as m on m.exam_id = e.exam_id
+where {{ partition_scope('e.exam_id', exams) }}

@@ -1,4 +1,13 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='exam_id',
+    on_schema_change='append_new_columns',
+    tags=['partition_exam'],
+    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}",
+    post_hook=["{{ export_parquet() }}"]
+) }}
+{%- set exams = partition_exams() %}
 -- Classical item analysis per exam item over present students. difficulty = mean item
 -- score / max score (the p-value: higher = easier). discrimination = upper-lower 27%
 -- index: the mean item score rate of the top 27% of students by exam total minus that of
@@ -11,6 +20,7 @@ with totals as (
         row_number() over (partition by exam_id order by score asc, student_sourced_id desc) as rank_asc,
         ceil(0.27 * count(*) over (partition by exam_id)) as group_size
     from {{ ref('int_exam_student_results') }}
+    where {{ partition_scope('exam_id', exams) }}
 ),
 
 responses as (
@@ -22,7 +32,7 @@ responses as (
         t.rank_asc <= t.group_size as in_lower
     from {{ ref('int_item_responses') }} as i
     inner join totals as t on t.exam_id = i.exam_id and t.student_sourced_id = i.student_sourced_id
-    where i.status = 'present' and i.max_score > 0
+    where i.status = 'present' and i.max_score > 0 and {{ partition_scope('i.exam_id', exams) }}
 ),
 
 per_item as (
@@ -47,3 +57,4 @@ select
     cast(p.discrimination as double) as discrimination
 from {{ ref('stg_exams__items') }} as it
 left join per_item as p on p.exam_id = it.exam_id and p.item_id = it.item_id
+where {{ partition_scope('it.exam_id', exams) }}

@@ -1,10 +1,22 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='month',
+    on_schema_change='append_new_columns',
+    tags=['partition_monthly'],
+    pre_hook="{{ replace_partitions('month', 'monthly', always=true) }}",
+    post_hook=["{{ export_parquet() }}"]
+) }}
+{%- set months = partition_months() %}
 -- Monthly platform usage (seed 000's publication) per org (school, district, city) x
 -- segment x population. Rows come from the roster (who was enrolled in the month), with
 -- activity left-joined, so a school where nobody logged in shows 0 and 0 %, not nothing.
 -- District and city rows count distinct people across their schools (never sums of rates).
+-- Monthly-partitioned in Dagster: a run recomputes the requested months whole (all on a
+-- full build or without partition_months).
 with roster as (
     select * from {{ ref('int_roster_monthly') }}
+    where {{ partition_scope('month', months) }}
 ),
 
 org_people as (
@@ -21,6 +33,7 @@ org_people as (
 activity as (
     select person_sourced_id, month, sum(logins) as logins, sum(resources_viewed) as resources_viewed
     from {{ ref('int_activity_daily') }}
+    where {{ partition_scope('month', months) }}
     group by person_sourced_id, month
 ),
 

@@ -1,4 +1,13 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='exam_id',
+    on_schema_change='append_new_columns',
+    tags=['partition_exam'],
+    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}",
+    post_hook=["{{ export_parquet() }}"]
+) }}
+{%- set exams = partition_exams() %}
 -- One row per exam x present student (pseudonymous student_key): score, z-score within
 -- the exam, district rank and percentile, computed by int_exam_student_results exactly as
 -- DOMAIN.md defines them.
@@ -20,3 +29,4 @@ select
 from {{ ref('int_exam_student_results') }} as r
 left join {{ ref('int_exam_student_schools') }} as sc
     on sc.exam_id = r.exam_id and sc.student_sourced_id = r.student_sourced_id
+where {{ partition_scope('r.exam_id', exams) }}

@@ -3,61 +3,8 @@
 -- the session or active on the platform within its dates: results (overall and per
 -- subject), engagement (within the session's start/end dates) and the latest fitness
 -- grade of the session (sensitive health data, classification sensitive_health).
-with results as (
-    select
-        r.student_sourced_id,
-        r.academic_session,
-        r.subject,
-        r.exam_id,
-        r.exam_date,
-        r.grade,
-        r.score_rate,
-        r.z_score,
-        sc.school_sourced_id
-    from {{ ref('int_exam_student_results') }} as r
-    left join {{ ref('int_exam_student_schools') }} as sc
-        on sc.exam_id = r.exam_id and sc.student_sourced_id = r.student_sourced_id
-),
-
-by_subject as (
-    select
-        student_sourced_id,
-        academic_session,
-        subject,
-        count(*) as exams,
-        avg(score_rate) as mean_score_rate,
-        avg(z_score) as mean_z_score
-    from results
-    group by student_sourced_id, academic_session, subject
-),
-
-overall as (
-    select
-        student_sourced_id,
-        academic_session,
-        count(*) as exams_taken,
-        avg(z_score) as mean_z_score,
-        arg_max(school_sourced_id, exam_date) as school_sourced_id,
-        arg_max(grade, exam_date) as grade
-    from results
-    group by student_sourced_id, academic_session
-),
-
-subject_lists as (
-    select
-        student_sourced_id,
-        academic_session,
-        list(
-            struct_pack(
-                subject := subject,
-                exams := cast(exams as bigint),
-                mean_score_rate := cast(mean_score_rate as double),
-                mean_z_score := cast(mean_z_score as double)
-            )
-            order by subject
-        ) as subject_results
-    from by_subject
-    group by student_sourced_id, academic_session
+with overall as (
+    select * from {{ ref('int_student_term_results') }}
 ),
 
 students as (
@@ -105,7 +52,7 @@ select
     coalesce(o.grade, rg.grade) as grade,
     cast(coalesce(o.exams_taken, 0) as bigint) as exams_taken,
     cast(o.mean_z_score as double) as mean_z_score,
-    coalesce(sl.subject_results, []) as subject_results,
+    coalesce(o.subject_results, []) as subject_results,
     cast(coalesce(a.active_days, 0) as bigint) as active_days,
     cast(coalesce(a.logins, 0) as bigint) as logins,
     cast(coalesce(a.resources_viewed, 0) as bigint) as resources_viewed,
@@ -115,8 +62,6 @@ select
 from students as st
 left join overall as o
     on o.student_sourced_id = st.student_sourced_id and o.academic_session = st.academic_session
-left join subject_lists as sl
-    on sl.student_sourced_id = st.student_sourced_id and sl.academic_session = st.academic_session
 left join {{ ref('int_exam_student_term_activity') }} as a
     on a.student_sourced_id = st.student_sourced_id and a.academic_session = st.academic_session
 left join fitness as f

@@ -1,5 +1,16 @@
--- One row per exam x student x item (latest delivery wins). status is lower-cased;
--- a score only counts for present rows (absent/exempt rows carry none).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='exam_id',
+    on_schema_change='append_new_columns',
+    tags=['partition_exam'],
+    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}"
+) }}
+{%- set exams = partition_exams() %}
+-- One row per exam x student x item (latest delivery wins). status is lower-cased; a score
+-- only counts for present rows (absent/exempt rows carry none). Exam-partitioned in
+-- Dagster: a run rebuilds the requested exams whole from every delivery (all exams on a
+-- full build or without partition_exams).
 select
     exam_id,
     "student_sourcedId" as student_sourced_id,
@@ -8,5 +19,5 @@ select
     lower(trim(status)) as status,
     _delivery,
     _landed_at
-from {{ latest_by_key(bronze_relation('exams', 'exam_scores'), 'exam_id, "student_sourcedId", item_id', modified_col='"_landed_at"') }}
+from {{ latest_by_key('(select * from ' ~ bronze_relation('exams', 'exam_scores') ~ ' as b where ' ~ partition_scope('exam_id', exams) ~ ')', 'exam_id, "student_sourcedId", item_id', modified_col='"_landed_at"') }}
 where exam_id is not null and "student_sourcedId" is not null

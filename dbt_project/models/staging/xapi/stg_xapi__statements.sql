@@ -1,12 +1,16 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='local_date',
-    on_schema_change='append_new_columns'
+    unique_key='statement_id',
+    on_schema_change='append_new_columns',
+    tags=['partition_daily'],
+    pre_hook="{{ replace_partitions('local_date', 'daily') }}"
 ) }}
 -- xAPI statements as typed events: one row per statement id (a statement delivered twice
--- counts once), with the district-local timestamp, date and month. Incremental by local
--- date: only the dates touched by new deliveries are re-read (macro incremental_bronze_files).
+-- counts once: the latest landed wins), with the district-local timestamp, date and month.
+-- Incremental (macro incremental_bronze_files): a run reads only the bronze files it has
+-- not read yet, so a new day costs that day's deliveries; with partition_dates + rebuild
+-- it replaces those dates from every file.
 {%- set batch = incremental_bronze_files('xapi', 'statements') %}
 
 with deduplicated as (
@@ -51,6 +55,12 @@ select
     version as xapi_version,
     _delivery,
     _landed_at,
-    current_timestamp as _loaded_at,
-    cast({{ "'" ~ batch['watermark'] ~ "'" if batch['watermark'] else 'null' }} as timestamptz) as _ledger_watermark
-from deduplicated
+    current_timestamp as _loaded_at
+from deduplicated as d
+{%- if batch['mode'] == 'catch_up' %}
+-- A statement id already loaded from a delivery landed at the same time or later stays.
+where not exists (
+    select 1 from {{ this }} as t
+    where t.statement_id = lower(d.statement_id) and t._landed_at >= d._landed_at
+)
+{%- endif %}

@@ -1,0 +1,94 @@
+"""When declarative automation rebuilds an asset below landing, by partitioning.
+
+Dagster runs one partitioning per run: when a tick requests, say, a day of the event
+models and the unpartitioned models after them, they go out as separate runs that may
+start in any order. Dagster's `will_be_requested` already counts only dependencies that
+ride in the same run; in addition every condition here waits while a dependency is
+requested *in another run* this tick (`RequestedInAnotherRun`) or in progress, so a
+model reads its inputs after they were rebuilt, not before (and is not rebuilt twice).
+
+- unpartitioned (the sensor's default): any dependency updated since last requested.
+- daily (dbt models tagged ``partition_daily``): day D when a daily dependency's day D was
+  updated (landing of that day, an event model of that day). Updates of unpartitioned
+  dependencies (a new roster) do not request every day since 2021: backfill if needed.
+- monthly: month M when a daily dependency's day in M or a monthly dependency's M was
+  updated (unpartitioned inputs alone, likewise, do not request every month).
+- exam: a newly registered exam, or any dependency updated (every exam catches up:
+  cheap, the dbt models load only what is new for them).
+
+Partitioned dbt assets carry the tag ``eduhouse/partition`` = ``daily|monthly|exam``
+(orchestration/transform/translator.py); selections here use it, never other parts' keys.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster._core.definitions.assets.graph.asset_graph import executable_in_same_run
+
+from orchestration.lake import TIME_BASED_SOURCES
+
+AC = dg.AutomationCondition
+PARTITION_TAG = "eduhouse/partition"
+PARTITION_KINDS = ("daily", "monthly", "exam")
+# Landing's daily assets (interfaces.md: bronze/xapi and bronze/access, local dates).
+DAILY_LANDING = dg.AssetSelection.keys(*(dg.AssetKey(["bronze", s]) for s in TIME_BASED_SOURCES))
+
+
+def tagged(kind: str) -> dg.AssetSelection:
+    return dg.AssetSelection.tag(PARTITION_TAG, kind)
+
+
+class RequestedInAnotherRun(dg.AutomationCondition):
+    """True for a dependency requested this tick that cannot share the run of the asset
+    being evaluated (another partitioning): that run may start first."""
+
+    @property
+    def name(self) -> str:
+        return "requested_in_another_run"
+
+    @property
+    def description(self) -> str:
+        return "Requested this tick in a run of another partitioning"
+
+    def evaluate(self, context):  # context: AutomationContext
+        requested = context.request_subsets_by_key.get(context.key)
+        if requested is None or not isinstance(context.key, dg.AssetKey) or executable_in_same_run(
+            asset_graph=context.asset_graph, child_key=context.root_context.key, parent_key=context.key
+        ):
+            return dg.AutomationResult(context=context, true_subset=context.get_empty_subset())
+        return dg.AutomationResult(context=context, true_subset=requested)
+
+
+def _guarded(trigger: dg.AutomationCondition, label: str) -> dg.AutomationCondition:
+    """`trigger` held until requested, once no dependency is in progress or about to run
+    in another run."""
+    return (
+        trigger.since(AC.newly_requested())
+        & ~AC.any_deps_in_progress()
+        & ~AC.any_deps_match(RequestedInAnotherRun()).with_label("any deps requested in another run")
+        & ~AC.in_progress()
+    ).with_label(label)
+
+
+def unpartitioned_condition() -> dg.AutomationCondition:
+    return _guarded(AC.any_deps_updated(), "deps updated since last requested, none in progress")
+
+
+def daily_condition() -> dg.AutomationCondition:
+    return _guarded(AC.any_deps_updated().allow(tagged("daily") | DAILY_LANDING),
+                    "the day's daily inputs updated, none in progress")
+
+
+def monthly_condition() -> dg.AutomationCondition:
+    return _guarded(AC.any_deps_updated().allow(tagged("monthly") | tagged("daily") | DAILY_LANDING),
+                    "a day or input of the month updated, none in progress")
+
+
+def exam_condition() -> dg.AutomationCondition:
+    return _guarded(AC.newly_missing() | AC.any_deps_updated(), "new exam or inputs updated, none in progress")
+
+
+def condition_for(kind: str | None) -> dg.AutomationCondition | None:
+    """The condition of a partitioned dbt asset; None (the sensor's default) otherwise."""
+    return {"daily": daily_condition, "monthly": monthly_condition, "exam": exam_condition}.get(
+        kind or "", lambda: None)()

@@ -1,0 +1,140 @@
+"""Partitions on the shared tiny district after `eduhouse run`: the exams that landed are
+partitions and each exam model was built per exam; a backfill of three days rebuilds
+three daily partitions of the daily dbt models (not only landing); a new day that lands
+through the inbox sensor reaches its daily models, then (next tick) what reads them, in
+runs that do not read each other. Runs after test_runner_e2e.py (it adds a day and rebuilds days, idempotently)."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from datetime import date
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster._core.events import DagsterEventType
+
+from orchestration.partitions import REBUILD_TAG
+
+pytestmark = pytest.mark.e2e
+DAILY_TAG = "eduhouse/partition"
+
+
+@pytest.fixture
+def defs(pipeline, monkeypatch):
+    monkeypatch.setenv("EDUHOUSE_LAKE", str(pipeline.lake))
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    from orchestration.definitions import defs as load_defs
+
+    return load_defs()
+
+
+def _keys(defs, kind: str) -> set[dg.AssetKey]:
+    graph = defs.resolve_asset_graph()
+    return {k for k in graph.materializable_asset_keys if graph.get(k).tags.get(DAILY_TAG) == kind}
+
+
+def _materialized(instance, run_id) -> dict[dg.AssetKey, set[str]]:
+    out: dict[dg.AssetKey, set[str]] = {}
+    for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+        event = record.dagster_event
+        out.setdefault(event.asset_key, set()).add(event.partition)
+    return out
+
+
+def test_landed_exams_are_partitions_built_one_by_one(pipeline, defs):
+    bronze = pipeline.lake / "bronze" / "exams" / "exams"
+    in_bronze = {r[0] for r in duckdb.execute(f"select distinct exam_id from '{bronze}/*.parquet'").fetchall()}
+    registered = set(pipeline.instance.get_dynamic_partitions("exam"))
+    assert in_bronze and in_bronze <= registered
+    exam_models = _keys(defs, "exam")
+    assert dg.AssetKey(["marts", "student_exam"]) in exam_models
+    for key in exam_models:
+        assert pipeline.instance.get_materialized_partitions(key) == registered, key.to_user_string()
+    labels = [o.label for o in pipeline.outcomes]
+    assert any(label.startswith("daily models") for label in labels)
+    assert any(label.startswith("exam models") for label in labels)
+    assert any(label.startswith("monthly models") for label in labels)
+
+
+def test_backfill_rebuilds_three_days_of_the_daily_models(pipeline, defs):
+    from orchestration.automation.backfill import run_backfill
+
+    daily = _keys(defs, "daily")
+    stg = dg.AssetKey(["staging", "stg_xapi__statements"])
+    assert stg in daily
+    summary = run_backfill(defs, pipeline.instance, "2021-10-02", "2021-10-04", log=lambda *_: None,
+                           select=dg.AssetSelection.assets(*daily))
+    assert summary["success"], summary
+    days = {"2021-10-02", "2021-10-03", "2021-10-04"}
+    landing = _materialized(pipeline.instance, summary["landing"]["run_id"])
+    assert days <= landing[dg.AssetKey(["bronze", "xapi"])]
+    [run] = summary["runs"]  # the daily models only (select), one run over the range
+    built = _materialized(pipeline.instance, run["run_id"])
+    assert set(built) == daily and all(parts == days for parts in built.values())
+    record = pipeline.instance.get_run_by_id(run["run_id"])
+    assert record.tags[REBUILD_TAG] == "true"
+    messages = [r.user_message for r in pipeline.instance.all_logs(run["run_id"]) if r.user_message]
+    assert any(m.startswith("dbt partitions: ") and '"rebuild": true' in m
+               and '"partition_dates": {"start": "2021-10-02", "end": "2021-10-04"}' in m for m in messages)
+
+
+def test_a_new_day_flows_through_automation_in_order(pipeline, defs, tmp_path, monkeypatch):
+    from orchestration.automation.sensors import downstream_automation, inbox_sensor
+    from orchestration.simulate.run import simulate
+
+    monkeypatch.setenv("EDUHOUSE_INBOX_SETTLE_SECONDS", "0")
+    repo = defs.get_repository_def()
+    instance = pipeline.instance
+    cursor = {}
+
+    def tick(sensor):
+        context = dg.build_sensor_context(instance=instance, cursor=cursor.get(sensor.name), repository_def=repo,
+                                          resources={"lake": defs.resources["lake"]})
+        data = sensor.evaluate_tick(context)
+        cursor[sensor.name] = data.cursor
+        return data.run_requests
+
+    def execute(request):
+        job = defs.resolve_job_def(request.job_name) if request.job_name else defs.resolve_implicit_global_asset_job_def()
+        assert job.execute_in_process(instance=instance, asset_selection=list(request.asset_selection),
+                                      partition_key=request.partition_key, tags=request.tags).success
+
+    tick(inbox_sensor)
+    tick(downstream_automation)  # baseline
+    simulate(tmp_path, scale="tiny", seed=42, start=date(2021, 10, 8), days=1, dirt_rate=0,
+             progress=lambda *a, **k: None, governance=False)
+    shutil.copy(tmp_path / "inbox" / "xapi" / "2021-10-08.jsonl.gz", pipeline.lake / "inbox" / "xapi")
+    [landing] = tick(inbox_sensor)
+    assert landing.job_name == "landing_daily_job"
+    execute(landing)
+
+    daily = _keys(defs, "daily")
+    requests = tick(downstream_automation)
+    by_partition = {r.partition_key: set(r.asset_selection) for r in requests}
+    assert by_partition.get("2021-10-08") == daily, by_partition  # the day's models, that day only
+    assert set(by_partition) <= {"2021-10-08", None}
+    execute(next(r for r in requests if r.partition_key == "2021-10-08"))
+
+    requests = tick(downstream_automation)
+    requested = {k for r in requests for k in r.asset_selection}
+    assert dg.AssetKey(["intermediate", "int_student_activity_daily"]) in requested  # reads the daily models
+    assert not requested & daily  # the day is done
+    # Runs of one tick start in any order: none reads what another of them writes.
+    graph = defs.resolve_asset_graph()
+    for request in requests:
+        others = requested - set(request.asset_selection)
+        for key in request.asset_selection:
+            assert not set(graph.get(key).parent_keys) & others, key.to_user_string()
+    assert {r.partition_key for r in requests} <= {"2021-10-01", None}  # October: the month of the day
+
+
+def test_status_reads_partitioned_assets(pipeline, defs):
+    from orchestration.automation.status import format_text, gather_status
+
+    status = gather_status(pipeline.instance, defs.resolve_asset_graph(), pipeline.lake)
+    models = {g: s for g, s in status["groups"].items() if g in ("staging", "intermediate", "marts")}
+    assert models and all(not s["missing"] for s in models.values()), models
+    assert all(s["last_run"]["status"] == "SUCCESS" for s in models.values())
+    assert "overall:" in format_text(status)
