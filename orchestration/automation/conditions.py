@@ -7,7 +7,8 @@ ride in the same run; in addition every condition here waits while a dependency 
 requested *in another run* this tick (`RequestedInAnotherRun`) or in progress, so a
 model reads its inputs after they were rebuilt, not before (and is not rebuilt twice).
 
-- unpartitioned (the sensor's default): any dependency updated since last requested.
+- unpartitioned (the sensor's default): any dependency updated since last requested;
+  dbt seeds (no dependencies): when missing.
 - daily (dbt models tagged ``partition_daily``): day D when a daily dependency's day D was
   updated (landing of that day, an event model of that day). Updates of unpartitioned
   dependencies (a new roster) do not request every day since 2021: backfill if needed.
@@ -59,19 +60,57 @@ class RequestedInAnotherRun(dg.AutomationCondition):
         return dg.AutomationResult(context=context, true_subset=requested)
 
 
+class NeverBuilt(dg.AutomationCondition):
+    """True for an asset no partition of which was ever materialized (a fresh lake).
+
+    Dagster's `missing` on a partitioned dependency of an unpartitioned asset means *any*
+    partition is missing, which is always so for sparse days; this asks whether there is
+    anything to read at all."""
+
+    @property
+    def name(self) -> str:
+        return "never_built"
+
+    @property
+    def description(self) -> str:
+        return "No partition ever materialized"
+
+    async def evaluate(self, context):  # context: AutomationContext
+        if not isinstance(context.key, dg.AssetKey):
+            return dg.AutomationResult(context=context, true_subset=context.get_empty_subset())
+        built = await context.asset_graph_view.compute_materialized_asset_subset(context.key)
+        requested = context.request_subsets_by_key.get(context.key)
+        if built.is_empty and (requested is None or requested.is_empty):
+            return dg.AutomationResult(context=context, true_subset=context.candidate_subset)
+        return dg.AutomationResult(context=context, true_subset=context.get_empty_subset())
+
+
+def partitioned_inputs() -> dg.AssetSelection:
+    return tagged("daily") | tagged("monthly") | tagged("exam") | DAILY_LANDING
+
+
 def _guarded(trigger: dg.AutomationCondition, label: str) -> dg.AutomationCondition:
     """`trigger` held until requested, once no dependency is in progress or about to run
-    in another run."""
+    in another run, and every dependency exists (on a fresh lake a model waits for the
+    tables it reads): unpartitioned ones built, partitioned ones built for at least one
+    partition (they are sparse by nature: most days have no data)."""
     return (
         trigger.since(AC.newly_requested())
         & ~AC.any_deps_in_progress()
         & ~AC.any_deps_match(RequestedInAnotherRun()).with_label("any deps requested in another run")
+        & ~AC.any_deps_missing().ignore(partitioned_inputs()).with_label("any unpartitioned deps missing")
+        & ~AC.any_deps_match(NeverBuilt()).allow(partitioned_inputs()).with_label("any partitioned deps never built")
         & ~AC.in_progress()
     ).with_label(label)
 
 
 def unpartitioned_condition() -> dg.AutomationCondition:
     return _guarded(AC.any_deps_updated(), "deps updated since last requested, none in progress")
+
+
+def seed_condition() -> dg.AutomationCondition:
+    """dbt seeds depend on nothing, so no update ever requests them: build when missing."""
+    return AC.on_missing()
 
 
 def daily_condition() -> dg.AutomationCondition:

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.landing import ledger, quarantine
+from orchestration.landing.ahead import Preload, Preloaded, ReadAhead
 from orchestration.landing.deliveries import Delivery, discover
 from orchestration.landing.writer import copy_atomic, copy_partitioned, remove_delivery, sql_str
 
@@ -49,7 +50,9 @@ class Unreadable(Exception):  # noqa: N818 - a verdict, not a bug
 
 @dataclass
 class EngineOptions:
-    """DuckDB knobs for landing (the machine is shared: keep threads low)."""
+    """DuckDB knobs for landing (the machine is shared: keep threads low). ``threads`` is
+    how many threads landing keeps busy in all: with read-ahead (``ahead``) one of them
+    judges the next delivery in the background and DuckDB gets the others."""
 
     threads: int = 2
     memory_limit: str = "2GB"
@@ -123,8 +126,12 @@ class LandContext:
     """What a handler needs to land one delivery: a connection, its files, writers."""
 
     def __init__(self, con, lake_root: Path, source: str, delivery: Delivery, timezone: str,
-                 landed_at: datetime, members: dict[str, Path]):
+                 landed_at: datetime, members: dict[str, Path],
+                 preloaded: Callable[[], Preloaded | None] = lambda: None):
         self.con = con
+        # What the source's preload prepared for this delivery (waits for it; re-raises
+        # its error), or None.
+        self.preloaded = preloaded
         self.lake_root = Path(lake_root)
         self.source = source
         self.delivery = delivery
@@ -195,8 +202,12 @@ def land_source(
     rebuild: Iterable[str] = (),
     options: EngineOptions | None = None,
     prepare: Callable[[duckdb.DuckDBPyConnection, Path], None] | None = None,
+    preload: Preload | None = None,
 ) -> LandingSummary:
-    """Land every not-yet-ledgered delivery of ``source`` (and re-land ``rebuild`` ids)."""
+    """Land every not-yet-ledgered delivery of ``source`` (and re-land ``rebuild`` ids).
+
+    With ``preload`` (see ``ahead``), the next delivery is read and judged while one is
+    finished; deliveries already known to be duplicates are not prepared."""
     lake_root = Path(lake_root)
     rebuild = set(rebuild)
     rows = ledger.read_ledger(lake_root, source)
@@ -206,23 +217,51 @@ def land_source(
     todo = [d for d in discover(lake_root, source) if d.delivery_id not in done or d.delivery_id in rebuild]
     if not todo:
         return summary
+    options = options or EngineOptions()
     con = connect(timezone, options)
+    if options.threads < 2:
+        preload = None  # no thread to spare for reading ahead
+    elif preload is not None:
+        con.execute(f"SET threads={int(options.threads) - 1}")
+    ahead = None
+    hashes: dict[str, tuple[str, int]] = {}
+
+    def content(d: Delivery) -> tuple[str, int]:
+        if d.delivery_id not in hashes:
+            hashes[d.delivery_id] = d.content_sha256()
+        return hashes[d.delivery_id]
+
     try:
         if prepare is not None:
             prepare(con, lake_root)
-        for delivery in todo:
+        ahead = ReadAhead(con, timezone, preload) if preload is not None else None
+        for i, delivery in enumerate(todo):
+            if ahead is not None:
+                # This delivery and the next are read (the next one is judged in the
+                # background while this one is finished), unless one is a resend of a
+                # landed delivery or of the one landing now.
+                for d in todo[i:i + 2]:
+                    first = known_hashes.get(content(d)[0])
+                    if first in (None, d.delivery_id) and (d is delivery or content(d) != content(delivery)):
+                        ahead.read(d)
             summary.deliveries.append(
-                _land_one(con, lake_root, source, timezone, delivery, handler, known_hashes)
+                _land_one(con, lake_root, source, timezone, delivery, handler, known_hashes, content(delivery),
+                          ahead.result_for(delivery.delivery_id) if ahead is not None else lambda: None)
             )
+            if ahead is not None:
+                ahead.release(delivery.delivery_id)
     finally:
+        if ahead is not None:
+            ahead.close()
         con.close()
     return summary
 
 
 def _land_one(con, lake_root, source, timezone, delivery: Delivery, handler: Handler,
-              known_hashes: dict[str, str]) -> DeliveryResult:
+              known_hashes: dict[str, str], content: tuple[str, int],
+              preloaded: Callable[[], Preloaded | None]) -> DeliveryResult:
     started = datetime.now(UTC)
-    sha, size = delivery.content_sha256()
+    sha, size = content
     first = known_hashes.get(sha)
     if first is not None and first != delivery.delivery_id:
         result = DeliveryResult(delivery.delivery_id, "duplicate", duplicate_of=first,
@@ -233,7 +272,7 @@ def _land_one(con, lake_root, source, timezone, delivery: Delivery, handler: Han
     quarantine.create(con)
     try:
         with delivery.members() as members:
-            ctx = LandContext(con, lake_root, source, delivery, timezone, started, members)
+            ctx = LandContext(con, lake_root, source, delivery, timezone, started, members, preloaded)
             handler(ctx)
             result = ctx.result
             result.records_in = ctx.records_in

@@ -7,8 +7,13 @@ struct passes every rule lands from it; the few that do not (rejects, or shapes 
 struct cannot judge, e.g. a number where a string belongs) are re-judged by the detailed
 rule set (``validated_sql``: one ``json_extract`` of every path, JSON types read off the
 text), which gives the reason and detail, or lands them. So the verdicts are those of the
-detailed rules. The whole original line is kept in ``statement_json`` so nothing the
-spec allows is lost.
+detailed rules.
+
+Bronze does not copy the original line: the inbox is kept
+as delivered and the lineage ``(_delivery, _file, _position)`` addresses the exact line,
+so nothing the spec allows is lost; quarantine keeps the text of every rejected line.
+Deliveries are pipelined (``ahead``): the next file is judged on a second thread while
+one is written.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 from pathlib import Path
 
 from orchestration.landing import quarantine
+from orchestration.landing.ahead import Preload, Preloaded
 from orchestration.landing.core import EngineOptions, LandContext, LandingSummary, land_source
 from orchestration.landing.references import load_roster_users
 from orchestration.landing.rules import (
@@ -160,10 +166,12 @@ def _json_ids(x: str) -> str:
 def _kp_value(ext: str) -> str:
     """The JSON value of the first ``context.extensions`` key ending in
     ``/extensions/knowledge-points`` (``ext``: the extensions' JSON text), else NULL.
-    ``json_keys`` lists the keys without a parse into a map; only lines that hold the
-    suffix at all pay for it."""
-    return (f"CASE WHEN left({ext}, 1) = '{{' AND contains({ext}, {sql_str(KP_SUFFIX)}) THEN {ext} -> "
-            f"list_filter(json_keys({ext}), lambda k: suffix(k, {sql_str(KP_SUFFIX)}))[1] END")
+    ``json_keys`` and the ``$.*`` values list an object's members in the same order
+    (duplicates included), so the first matching key's index picks its value; only lines
+    that hold the suffix at all pay for it."""
+    return (f"CASE WHEN left({ext}, 1) = '{{' AND contains({ext}, {sql_str(KP_SUFFIX)}) THEN "
+            f"json_extract({ext}, '$.*')[list_position(list_transform(json_keys({ext}), "
+            f"lambda k: suffix(k, {sql_str(KP_SUFFIX)})), true)] END")
 
 
 def _kp_ids(val: str) -> str:
@@ -257,6 +265,7 @@ COLUMNS = ("statement_id", "actor_name", "actor_home_page", "verb_id", "object_i
            "context_registration", "context_parent_ids", "context_grouping_ids",
            "knowledge_point_ids", "ts", "ts_raw", "stored_raw", "version", "local_date")
 
+
 # Roster ids a non-string JSON actor name could be coerced into ('7', 'true', '{...}'):
 # a statement naming one goes to the detailed rules, which see the JSON type.
 _LITERAL_LIKE = r"^(true|false)$|^[-0-9\[{]"
@@ -298,22 +307,25 @@ def _fast_clean() -> str:
 
 
 def fast_sql(lines: str, timezone: str) -> str:
-    """Every line of ``lines`` (a relation ``(pos, line)`` of non-blank lines) with
-    ``clean`` and, for clean lines, its bronze values."""
+    """Every line of ``lines`` (a relation ``(pos, line)`` of non-blank lines) as ``pos``,
+    ``clean`` and, for clean lines, its bronze values, the three lists still as JSON text
+    (``_LISTS`` turns them into lists as they are written: cheaper than keeping list
+    columns in a table). The line text is not carried on: the few lines that need it
+    (rejects, duplicates) are looked up by ``pos``."""
     schema = sql_str(json.dumps(SCHEMA, separators=(",", ":")))
     num = lambda n: f"TRY_CAST(j.result.score.{n}::VARCHAR AS DOUBLE) AS {n}"  # noqa: E731
     return f"""
 WITH p AS (
-  SELECT pos, line, CASE WHEN json_valid(line) THEN json_transform(line, {schema}) END AS j FROM {lines}
+  SELECT pos, CASE WHEN json_valid(line) THEN json_transform(line, {schema}) END AS j FROM {lines}
 ), t AS (
-  SELECT pos, line, j, {num('raw')}, {num('min')}, {num('max')}, {num('scaled')},
+  SELECT pos, j, {num('raw')}, {num('min')}, {num('max')}, {num('scaled')},
     TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS ts,
     {_kp_value('j.context.extensions')} AS kp
   FROM p
 ), c AS (
   SELECT *, {_fast_clean()} AS clean FROM t
 )
-SELECT pos, line, clean,
+SELECT pos, clean,
   CASE WHEN clean THEN lower(j.id) END AS statement_id,
   j.actor.account.name AS actor_name,
   j.actor.account.homePage AS actor_home_page,
@@ -327,72 +339,118 @@ SELECT pos, line, clean,
   scaled AS result_score_scaled,
   j.result.duration AS result_duration,
   j.context.registration AS context_registration,
-  CASE WHEN clean THEN {_json_ids('j.context.contextActivities.parent::VARCHAR')} END AS context_parent_ids,
-  CASE WHEN clean THEN {_json_ids('j.context.contextActivities.grouping::VARCHAR')} END AS context_grouping_ids,
-  CASE WHEN clean THEN {_kp_ids('kp')} END AS knowledge_point_ids,
+  j.context.contextActivities.parent::VARCHAR AS parent_json,
+  j.context.contextActivities.grouping::VARCHAR AS grouping_json,
+  kp AS kp_json,
   ts, j.timestamp AS ts_raw, j.stored AS stored_raw, j.version AS version,
   (ts AT TIME ZONE {sql_str(timezone)})::DATE AS local_date
 FROM c
 """
 
 
-def _handle(ctx: LandContext) -> None:
-    con = ctx.con
-    (name, path), = ctx.members.items()
-    # Reading (gunzip) is serial; the lines are kept so parsing and judging run on all threads.
+# Bronze columns of a clean ``fast_sql`` row, in ``COLUMNS`` order.
+_LISTS = {
+    "context_parent_ids": _json_ids("parent_json"),
+    "context_grouping_ids": _json_ids("grouping_json"),
+    "knowledge_point_ids": _kp_ids("kp_json"),
+}
+FAST_COLUMNS = ", ".join(f"{_LISTS[c]} AS {c}" if c in _LISTS else c for c in COLUMNS)
+
+
+def _read(con, name: str, path: Path, key: str, temp: str = "") -> Preloaded:
+    """The file's non-blank lines as ``_xapi_lines_<key>(pos, line)``: read once (gunzip
+    is serial; the judging of the previous file runs meanwhile), judged from the table,
+    and kept so rejects and duplicates are quarantined with their text. ``temp`` ('TEMP')
+    keeps the table private to ``con``."""
+    lines = f"_xapi_lines_{key}"
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _xapi_lines AS SELECT ordinality AS pos, line FROM {lines_sql(path)} "
+            f"CREATE OR REPLACE {temp} TABLE {lines} AS SELECT ordinality AS pos, line FROM {lines_sql(path)} "
             "WHERE line IS NOT NULL AND (left(line, 1) = '{' OR trim(line) <> '')"
         )
     except READ_ERRORS as exc:
+        con.execute(f"DROP TABLE IF EXISTS {lines}")
         raise as_unreadable(exc, name) from exc
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _xapi AS {fast_sql('_xapi_lines', ctx.timezone)}")
-    con.execute("DROP TABLE _xapi_lines")
-    ctx.records_in = con.execute("SELECT count(*) FROM _xapi").fetchall()[0][0]
+    return Preloaded((lines,), lines)
+
+
+def _judge(con, read: Preloaded, timezone: str, temp: str = "") -> Preloaded:
+    """``fast_sql`` over the lines as ``_xapi_<key>``; value (lines table, judged table)."""
+    lines = read.value
+    judged = lines.replace("_xapi_lines_", "_xapi_", 1)
+    con.execute(f"CREATE OR REPLACE {temp} TABLE {judged} AS {fast_sql(lines, timezone)}")
+    return Preloaded((judged,), (lines, judged))
+
+
+def _preload(timezone: str) -> Preload:
+    """Read single-file deliveries ahead and judge them in the background (``ahead``);
+    a zip or folder is extracted and read by the handler itself."""
+    def read(con, delivery, key: str) -> Preloaded | None:
+        return _read(con, delivery.path.name, delivery.path, key) if delivery.kind == "file" else None
+    return Preload(read, lambda con, read: _judge(con, read, timezone))
+
+
+def _handle(ctx: LandContext) -> None:
+    con = ctx.con
+    (name, path), = ctx.members.items()
+    preloaded = ctx.preloaded()  # read and judged ahead (its tables dropped by ``ahead``)
+    inline = preloaded is None  # or read and judged here, into temp tables
+    if inline:
+        preloaded = _judge(con, _read(con, name, path, "inline", "TEMP"), ctx.timezone, "TEMP")
+    lines, judged = preloaded.value
+    ctx.records_in = con.execute(f"SELECT count(*) FROM {judged}").fetchall()[0][0]
     # Lines the fast path could not pass: the detailed rules say why (or land them).
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _xapi_slow AS "
-        + validated_sql("SELECT pos, line FROM _xapi WHERE NOT clean", ctx.timezone)
+        + validated_sql(f"SELECT pos, line FROM {lines} WHERE pos IN (SELECT pos FROM {judged} WHERE NOT clean)",
+                        ctx.timezone)
     )
     cols = ", ".join(COLUMNS)
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _xapi_valid AS SELECT pos, line, {cols} FROM _xapi WHERE clean "
-        f"UNION ALL SELECT pos, line, s.* FROM _xapi_slow WHERE reason IS NULL"
+        f"CREATE OR REPLACE TEMP VIEW _xapi_valid AS SELECT pos, {FAST_COLUMNS} FROM {judged} WHERE clean "
+        f"UNION ALL SELECT pos, s.* FROM _xapi_slow WHERE reason IS NULL"
     )
     # An id seen earlier in the delivery: later copies of otherwise valid statements go.
     con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _xapi_ids AS SELECT pos, statement_id FROM {judged} WHERE clean "
+        "UNION ALL SELECT pos, s.statement_id FROM _xapi_slow WHERE reason IS NULL"
+    )
+    con.execute(
         "CREATE OR REPLACE TEMP TABLE _xapi_dup AS SELECT pos, id FROM (SELECT pos, statement_id AS id, "
-        "row_number() OVER (PARTITION BY statement_id ORDER BY pos) AS n FROM _xapi_valid "
-        "WHERE statement_id IN (SELECT statement_id FROM _xapi_valid GROUP BY 1 HAVING count(*) > 1)) "
+        "row_number() OVER (PARTITION BY statement_id ORDER BY pos) AS n FROM _xapi_ids "
+        "WHERE statement_id IN (SELECT statement_id FROM _xapi_ids GROUP BY 1 HAVING count(*) > 1)) "
         "WHERE n > 1"
     )
     ctx.write_table(
         "statements",
-        f"SELECT {cols}, line AS statement_json, {ctx.lineage_sql(sql_str(name), 'pos')} "
+        f"SELECT {cols}, {ctx.lineage_sql(sql_str(name), 'pos')} "
         "FROM _xapi_valid WHERE pos NOT IN (SELECT pos FROM _xapi_dup)",
     )
     quarantine.add(
         con,
         f"SELECT {sql_str(name)}, pos, line, reason, detail FROM ("
         "SELECT pos, line, reason, detail FROM _xapi_slow WHERE reason IS NOT NULL "
-        "UNION ALL SELECT v.pos, v.line, 'duplicate_id', 'id \"' || d.id || '\" appears earlier in this delivery' "
-        "FROM _xapi_valid v JOIN _xapi_dup d USING (pos))",
+        "UNION ALL SELECT d.pos, l.line, 'duplicate_id', 'id \"' || d.id || '\" appears earlier in this delivery' "
+        f"FROM _xapi_dup d JOIN {lines} l USING (pos))",
     )
-    con.execute("DROP VIEW _xapi_valid; DROP TABLE _xapi; DROP TABLE _xapi_slow; DROP TABLE _xapi_dup")
+    con.execute("DROP VIEW _xapi_valid; DROP VIEW _xapi_ids; DROP TABLE _xapi_slow; DROP TABLE _xapi_dup")
+    if inline:
+        con.execute(f"DROP TABLE {lines}; DROP TABLE {judged}")
 
 
 def _prepare(con, lake_root: Path) -> None:
-    """Roster users, and those a coerced non-string actor name cannot be mistaken for."""
+    """Roster users, and those a coerced non-string actor name cannot be mistaken for
+    (a plain table: the read-ahead connection judges against it too)."""
     load_roster_users(con, lake_root)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _roster_fast AS SELECT sourcedId FROM _roster_users "
+        "CREATE OR REPLACE TABLE _roster_fast AS SELECT sourcedId FROM _roster_users "
         f"WHERE NOT regexp_matches(sourcedId, {sql_str(_LITERAL_LIKE)})"
     )
 
 
 def land_xapi(lake_root: Path, timezone: str = "Asia/Shanghai", *, rebuild=(),
               options: EngineOptions | None = None) -> LandingSummary:
-    """Land every new xAPI delivery (and re-land the ``rebuild`` delivery ids)."""
+    """Land every new xAPI delivery (and re-land the ``rebuild`` delivery ids), reading and
+    judging the next delivery while one is written."""
     return land_source(lake_root, SOURCE, timezone, _handle, rebuild=rebuild, options=options,
-                       prepare=_prepare)
+                       prepare=_prepare, preload=_preload(timezone))

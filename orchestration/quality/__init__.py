@@ -35,6 +35,6 @@ Speed
     statements) is never rescanned by a daily run: measured 3.7 s CPU for a 3 M-statement
     day (~1.2 s per million, fixed part ~0.5 s). Costly GX forms are replaced by cheaper SQL
     where volume is high (per-delivery uniqueness as one GROUP BY, UUIDs by cast, not
-    regex; the big ``statement_json`` column is never scanned). Bronze deliveries already
+    regex; only the columns a rule needs are read). Bronze deliveries already
     validated are not validated again by later runs.
 """

@@ -64,7 +64,8 @@ def _specs() -> list[dg.AssetSpec]:
 def role_reports(context: dg.AssetExecutionContext, lake: LakeResource):
     """Render the selected roles' pages (and the index) from the marts' Parquet."""
     selected = {key.path[-1] for key in context.selected_asset_keys}
-    roles = tuple(r for r in ROLES if r in selected) or ROLES
+    # Only the selected roles: automation may ask for some roles, or for the index alone.
+    roles = tuple(r for r in ROLES if r in selected)
     summary = render_reports(lake.root, roles=roles, min_cell=lake.min_cell, top_n=lake.top_n, workers=2)
     context.log.info(f"rendered {len(summary.pages)} pages in {summary.seconds:.1f} s ({summary.pages_per_second:.1f} pages/s)")
     for role in roles:

@@ -33,7 +33,14 @@ from orchestration.transform.project import (
     prepare_lake,
 )
 from orchestration.transform.publish import exports_by_asset_key, publish_export
-from orchestration.transform.selection import dbt_selection, extra_tests, partition_kinds, routed_tests
+from orchestration.transform.selection import (
+    dbt_selection,
+    extra_tests,
+    partition_kinds,
+    routed_tests,
+    tests_on_unbuilt,
+    tests_reading_partitioned,
+)
 from orchestration.transform.translator import EduhouseDbtTranslator
 
 log = logging.getLogger(__name__)
@@ -109,6 +116,7 @@ def build_dbt_assets(manifest: dict) -> list[dg.AssetsDefinition]:
 def _build(manifest: dict, kind: str | None, routed: dict[str, frozenset[dg.AssetKey]]) -> dg.AssetsDefinition:
     exports = exports_by_asset_key(manifest)
     partitions_def = PARTITIONINGS.get(kind) if kind else None
+    reading_partitioned = tests_reading_partitioned(manifest) if kind is None else {}
 
     @dbt_assets(
         manifest=manifest,
@@ -134,6 +142,9 @@ def _build(manifest: dict, kind: str | None, routed: dict[str, frozenset[dg.Asse
         extra = extra_tests(routed, set(context.selected_asset_keys))
         if extra:  # tests across partitionings that run when this run builds their last parent
             args += ["--select", " ".join(extra)]
+        unbuilt = tests_on_unbuilt(context.instance, reading_partitioned)
+        if unbuilt:
+            args += ["--exclude", " ".join(unbuilt)]
         # The partition request goes in the environment, not --vars: changed vars make dbt
         # re-parse the whole project (seconds per run); an unpartitioned run clears it.
         request = partition_vars(kind, context)

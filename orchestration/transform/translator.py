@@ -15,7 +15,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-from orchestration.automation.conditions import PARTITION_KINDS, PARTITION_TAG, condition_for
+from orchestration.automation.conditions import PARTITION_KINDS, PARTITION_TAG, condition_for, seed_condition
 from orchestration.lake import TIME_BASED_SOURCES
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -84,6 +84,8 @@ class EduhouseDbtTranslator(DagsterDbtTranslator):
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
         if dbt_resource_props.get("resource_type") == "source":
             return None
+        if dbt_resource_props.get("resource_type") == "seed":
+            return seed_condition()
         return condition_for(partition_kind(dbt_resource_props))
 
     def get_partition_mapping(

@@ -64,14 +64,17 @@ def execute(instance, name, asset_selection=None, tags=None, defs=None):
     return timing
 
 
-def _ranges(subset) -> list[tuple[list, dict]]:
+def _ranges(subset, asset_graph, instance) -> list[tuple[list, dict]]:
     """A backfill-sized request as single runs: assets grouped by partition key range."""
+    from dagster._core.definitions.partitions.context import partition_loading_context
+
     from orchestration.runner.execute import range_tags
 
     groups: dict = {}
-    for key, partitions in subset.partitions_subsets_by_asset_key.items():
-        for key_range in partitions.get_partition_key_ranges(partitions.partitions_def):
-            groups.setdefault((key_range.start, key_range.end), []).append(key)
+    with partition_loading_context(dynamic_partitions_store=instance):  # exam ids live in the instance
+        for key, partitions in subset.partitions_subsets_by_asset_key.items():
+            for key_range in partitions.get_partition_key_ranges(asset_graph.get(key).partitions_def):
+                groups.setdefault((key_range.start, key_range.end), []).append(key)
     out = [(keys, range_tags(*rng)) for rng, keys in groups.items()]
     if subset.non_partitioned_asset_keys:
         out.append((sorted(subset.non_partitioned_asset_keys), {}))
@@ -106,6 +109,7 @@ def main() -> int:
     t0 = time.time()
     defs = load()
     repo = defs.get_repository_def()
+    asset_graph = defs.resolve_asset_graph()
     code_load_s = round(time.time() - t0, 2)
     in_process = None if args.multiprocess else defs
     report = {"scale": args.scale, "days": args.days, "code_load_s": code_load_s, "phases": {}}
@@ -148,7 +152,7 @@ def main() -> int:
                     break
                 for request in requests:
                     if request.asset_graph_subset is not None:  # several partitions: one run per range
-                        for keys, range_tags in _ranges(request.asset_graph_subset):
+                        for keys, range_tags in _ranges(request.asset_graph_subset, asset_graph, instance):
                             phase["runs"].append(execute(instance, None, keys, {**dict(request.tags), **range_tags},
                                                          in_process))
                         continue

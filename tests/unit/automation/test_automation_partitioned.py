@@ -57,9 +57,19 @@ def report():
     return None
 
 
-@dg.asset(key=["marts", "exam_mart"], group_name="marts", deps=[exams], partitions_def=exam_partitions,
+@dg.asset(key=["staging", "exam_catalog"], group_name="staging", deps=[exams])
+def exam_catalog():
+    return None
+
+
+@dg.asset(key=["marts", "exam_mart"], group_name="marts", deps=[exams, exam_catalog], partitions_def=exam_partitions,
           **_tagged("exam"))
 def exam_mart():
+    return None
+
+
+@dg.asset(key=["marts", "ranking"], group_name="marts", deps=[exam_mart, exam_catalog])
+def ranking():
     return None
 
 
@@ -76,7 +86,7 @@ def defs(tmp_path):
     from orchestration.automation.definitions import defs as automation_defs
     from orchestration.resources import LakeResource
 
-    return dg.Definitions.merge(dg.Definitions(assets=[xapi, exams, stg, months, usage, report, exam_mart]),
+    return dg.Definitions.merge(dg.Definitions(assets=[xapi, exams, stg, months, usage, report, exam_catalog, exam_mart, ranking]),
                                 automation_defs, dg.Definitions(resources={"lake": LakeResource(root=str(tmp_path))}))
 
 
@@ -126,8 +136,16 @@ def test_a_landed_day_reaches_its_month_in_dependency_order(instance, defs):
 def test_a_new_exam_is_built_alone(instance, defs):
     ticks = Ticks(instance, defs)
     assert ticks.tick() == []
+    # On a fresh lake every model waits for the tables it reads: the exam for the
+    # catalogue, the ranking (unpartitioned) for the exam's first partition.
     instance.add_dynamic_partitions("exam", ["ex-1"])
+    assert ticks.tick() == []
+    ticks.execute([exams.key], None)
+    assert ticks.tick() == [(frozenset({"staging/exam_catalog"}), None)]
+    ticks.run_requested()
     assert ticks.tick() == [(frozenset({"marts/exam_mart"}), "ex-1")]
+    ticks.run_requested()
+    assert ticks.tick() == [(frozenset({"marts/ranking"}), None)]
     ticks.run_requested()
     assert ticks.tick() == []
     instance.add_dynamic_partitions("exam", ["ex-2"])
@@ -139,7 +157,8 @@ def test_partitioned_models_are_automated_without_their_checks(defs):
 
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in selections.automated().resolve(graph)}
-    assert keys == {"staging/stg", "intermediate/months", "marts/usage", "reports/report", "marts/exam_mart"}
+    assert keys == {"staging/stg", "intermediate/months", "marts/usage", "reports/report", "marts/exam_mart",
+                    "staging/exam_catalog", "marts/ranking"}
     # The conditions (evaluated in user code) have the snapshot the UI shows.
     for condition in [conditions.condition_for(k) for k in conditions.PARTITION_KINDS] + [
             conditions.unpartitioned_condition()]:

@@ -34,7 +34,7 @@ def xapi_sql(day: str, n: int = 6, actor_offset: int = 0) -> str:
       []::VARCHAR[] AS knowledge_point_ids,
       TIMESTAMPTZ '{day} 02:00:00+00' + i * INTERVAL 1 MINUTE AS ts, '{day}T02:00:00Z' AS ts_raw,
       NULL::VARCHAR AS stored_raw, '1.0.3' AS version, DATE '{day}' AS local_date,
-      '{{}}' AS statement_json, 'x-{day}' AS _delivery, 'x.jsonl' AS _file, CAST(i + 1 AS BIGINT) AS _position,
+      'x-{day}' AS _delivery, 'x.jsonl' AS _file, CAST(i + 1 AS BIGINT) AS _position,
       TIMESTAMPTZ '{day} 23:00:00+00' AS _landed_at
     FROM range({n}) t(i)"""
 

@@ -8,7 +8,6 @@ at S2 is ever online, and st1's first login, 2021-09-30T16:30:00Z, is October lo
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -127,7 +126,7 @@ XAPI_SCHEMA = (
     "result_score_raw DOUBLE, result_score_min DOUBLE, result_score_max DOUBLE, result_score_scaled DOUBLE, "
     "result_duration VARCHAR, context_registration VARCHAR, context_parent_ids VARCHAR[], context_grouping_ids VARCHAR[], "
     "knowledge_point_ids VARCHAR[], ts TIMESTAMPTZ, ts_raw VARCHAR, stored_raw VARCHAR, version VARCHAR, "
-    "local_date DATE, statement_json VARCHAR"
+    "local_date DATE"
 )
 
 # (id, actor, verb, object, parent ids, grouping ids, ts (UTC), local date)
@@ -149,11 +148,9 @@ def write_xapi(con, lake: Path, statements: list[tuple], delivery: str, landed: 
     """One xAPI delivery: bronze files per local date and its ledger row."""
     by_date: dict[str, list[tuple]] = {}
     for position, (sid, actor, verb, obj, parents, groupings, ts, day) in enumerate(statements, start=1):
-        statement = {"id": sid, "actor": {"account": {"homePage": NS, "name": actor}}, "verb": {"id": verb},
-                     "object": {"id": obj}, "timestamp": ts}
         row = (sid, actor, NS, verb, obj, "Activity", None, None, None, None, None, None, None, None, None,
                parents, groupings, [], datetime.fromisoformat(ts.replace("Z", "+00:00")), ts, None, "1.0.3", day,
-               json.dumps(statement), *_lineage(delivery, f"{delivery}.jsonl", position, landed))
+               *_lineage(delivery, f"{delivery}.jsonl", position, landed))
         by_date.setdefault(day, []).append(row)
     for day, rows in by_date.items():
         _write(con, lake / "bronze" / "xapi" / "statements" / f"local_date={day}" / f"{delivery}.parquet", XAPI_SCHEMA, rows)

@@ -1,0 +1,111 @@
+"""xAPI read-ahead: the next delivery is read and judged while one is finished.
+
+The pipelined run must give exactly what landing one delivery after the other gives
+(bronze rows, quarantine rows, ledger rows), skip work for resends, and stop cleanly when
+a delivery fails.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import zipfile
+
+import duckdb
+import pytest
+
+from orchestration.landing import xapi
+from orchestration.landing.core import EngineOptions
+
+TZ = "Asia/Shanghai"
+
+
+def _inbox(lake, kit) -> None:
+    inbox = lake / "inbox/xapi"
+    s = kit.statement
+    kit.write_lines(inbox / "2021-10-01.jsonl", [s(1), s(2), "{bad", s(1), s(3, timestamp="2021-09-30T15:00:00Z")])
+    (inbox / "2021-10-01_resend.jsonl").write_bytes((inbox / "2021-10-01.jsonl").read_bytes())
+    (inbox / "2021-10-02.jsonl.gz").write_bytes(gzip.compress(
+        "\n".join(json.dumps(s(n, actor={"objectType": "Agent", "account": {"homePage": kit.HOME, "name": "x"}})
+                             if n == 12 else s(n)) for n in range(10, 20)).encode(), mtime=0))
+    blob = gzip.compress("\n".join(json.dumps(s(n)) for n in range(30, 80)).encode(), mtime=0)
+    (inbox / "2021-10-03.jsonl.gz").write_bytes(blob[: len(blob) // 2])  # truncated
+    with zipfile.ZipFile(inbox / "2021-10-04.zip", "w") as zf:  # read inline, not ahead
+        zf.writestr("2021-10-04.jsonl", "\n".join(json.dumps(s(n)) for n in range(40, 45)))
+    kit.write_lines(inbox / "2021-10-05.jsonl", [s(50), s(51, id="nope")])
+
+
+def _outcome(lake) -> tuple:
+    con = duckdb.connect()
+    bronze = con.execute(
+        f"SELECT * EXCLUDE (_landed_at) FROM read_parquet('{lake}/bronze/xapi/statements/*/*.parquet', "
+        "hive_partitioning=false) ORDER BY _delivery, _position").fetchall()
+    quarantine = con.execute(
+        f"SELECT * EXCLUDE (quarantined_at) REPLACE (replace(detail, '{lake}', '') AS detail) "
+        f"FROM read_parquet('{lake}/quarantine/xapi/*.parquet') "
+        "ORDER BY delivery_id, position").fetchall()
+    ledger = con.execute(
+        f"SELECT * EXCLUDE (started_at, finished_at) REPLACE (replace(reason, '{lake}', '') AS reason) "
+        f"FROM read_parquet('{lake}/ledger/xapi/*.parquet') "
+        "ORDER BY delivery_id").fetchall()
+    return bronze, quarantine, ledger
+
+
+def test_read_ahead_lands_exactly_what_one_at_a_time_lands(tmp_path, kit):
+    outcomes = []
+    for threads in (1, 2):  # one thread: no read-ahead
+        lake = tmp_path / f"lake{threads}"
+        kit.roster_users(lake)
+        _inbox(lake, kit)
+        summary = xapi.land_xapi(lake, TZ, options=EngineOptions(threads=threads))
+        assert {d.delivery_id: d.status for d in summary.deliveries} == {
+            "2021-10-01": "landed", "2021-10-01_resend": "duplicate", "2021-10-02": "landed",
+            "2021-10-03": "unreadable", "2021-10-04": "landed", "2021-10-05": "landed"}
+        assert summary.records_in == summary.landed + summary.quarantined == 5 + 10 + 1 + 5 + 2
+        outcomes.append(_outcome(lake))
+    assert outcomes[0] == outcomes[1]
+    bronze, quarantine, _ = outcomes[1]
+    assert len(bronze) == 18
+    assert [(q[1], q[3], q[5]) for q in quarantine] == [
+        ("2021-10-01", 3, "malformed_json"), ("2021-10-01", 4, "duplicate_id"),
+        ("2021-10-02", 3, "unknown_reference"), ("2021-10-03", None, "truncated_gzip"),
+        ("2021-10-05", 2, "invalid_uuid")]
+
+
+def test_read_ahead_skips_resends_and_zips_and_drops_its_tables(lake, kit, monkeypatch):
+    kit.roster_users(lake)
+    _inbox(lake, kit)
+    read, tables = [], []
+    real_read = xapi._read
+
+    def spy(con, name, path, key, temp=""):
+        read.append(name)
+        got = real_read(con, name, path, key, temp)
+        tables.extend(got.tables)
+        return got
+
+    monkeypatch.setattr(xapi, "_read", spy)
+    xapi.land_xapi(lake, TZ, options=EngineOptions(threads=2))
+    # every delivery read once; the resend never; the zip read by its handler (inline)
+    assert sorted(read) == ["2021-10-01.jsonl", "2021-10-02.jsonl.gz", "2021-10-03.jsonl.gz",
+                            "2021-10-04.jsonl", "2021-10-05.jsonl"]
+    assert any(t.endswith("_inline") for t in tables) and len(set(tables)) == len(tables)
+
+
+def test_a_failing_delivery_stops_the_background_work(lake, kit, monkeypatch):
+    kit.roster_users(lake)
+    _inbox(lake, kit)
+    real_handle = xapi._handle
+
+    def handle(ctx):
+        if ctx.delivery_id == "2021-10-02":
+            raise RuntimeError("bug while landing")
+        real_handle(ctx)
+
+    monkeypatch.setattr(xapi, "_handle", handle)
+    before = threading.active_count()
+    with pytest.raises(RuntimeError, match="bug while landing"):
+        xapi.land_xapi(lake, TZ, options=EngineOptions(threads=2))
+    assert threading.active_count() == before
+    assert set(kit.ledger(lake, "xapi")) == {"2021-10-01", "2021-10-01_resend"}
