@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['person_sourced_id', 'local_date'],
-    on_schema_change='append_new_columns',
-    tags=['partition_daily'],
-    pre_hook="{{ replace_partitions('local_date', 'daily') }}"
-) }}
+{{ partitioned_by_day(['person_sourced_id', 'local_date']) }}
 -- Platform activity per person per local day: logins, resource views, micro-test items
 -- answered, micro-tests completed, homework submitted. Incremental: only the person-days
 -- with a statement stg_xapi__statements (re)loaded since this model last ran are recomputed.

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='exam_id',
-    on_schema_change='append_new_columns',
-    tags=['partition_exam'],
-    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}"
-) }}
+{{ partitioned_by_exam() }}
 {%- set exams = partition_exams() %}
 -- The classes each examined student sat the exam in: their homeroom (行政班, across all
 -- subjects) and any scheduled teaching class (教学班) of the exam's subject, as enrolled

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='exam_id',
-    on_schema_change='append_new_columns',
-    tags=['partition_exam'],
-    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}"
-) }}
+{{ partitioned_by_exam() }}
 {%- set exams = partition_exams() %}
 -- Present students of each exam with the exam statistics of DOMAIN.md, to the letter:
 --   z_score       = (score - mean) / population sd within the exam, 0 when the sd is 0

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='exam_id',
-    on_schema_change='append_new_columns',
-    tags=['partition_exam'],
-    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}"
-) }}
+{{ partitioned_by_exam() }}
 {%- set exams = partition_exams() %}
 -- The school (and homeroom) of each examined student on the exam date: the homeroom's
 -- school, else the school of any class they sat the exam in, else the first school org

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['microtest_id', 'class_sourced_id', 'local_date'],
-    on_schema_change='append_new_columns',
-    tags=['partition_daily'],
-    pre_hook="{{ replace_partitions('local_date', 'daily') }}"
-) }}
+{{ partitioned_by_day(['microtest_id', 'class_sourced_id', 'local_date']) }}
 -- Micro-tests assigned by teachers (`assign` statements): one row per micro-test, class
 -- (the statement's grouping) and local day. Incremental by that grain: a group with a
 -- (re)loaded statement is recomputed whole.

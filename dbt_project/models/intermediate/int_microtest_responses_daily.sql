@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['student_sourced_id', 'local_date'],
-    on_schema_change='append_new_columns',
-    tags=['partition_daily'],
-    pre_hook="{{ replace_partitions('local_date', 'daily') }}"
-) }}
+{{ partitioned_by_day(['student_sourced_id', 'local_date']) }}
 -- Students' work on micro-tests per local day: `answered` statements count against their
 -- parent micro-test (context parent), `completed` statements against their object.
 -- Incremental by student-day: a student-day with a (re)loaded statement is recomputed whole.

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='month',
-    on_schema_change='append_new_columns',
-    tags=['partition_monthly'],
-    pre_hook="{{ replace_partitions('month', 'monthly', always=true) }}"
-) }}
+{{ partitioned_by_month() }}
 {%- set months = partition_months() %}
 -- The reporting months: every local month from the first to the last day with platform
 -- activity (months in between with no activity are kept, so they show zeros). A monthly

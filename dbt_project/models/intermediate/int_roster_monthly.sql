@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='month',
-    on_schema_change='append_new_columns',
-    tags=['partition_monthly'],
-    pre_hook="{{ replace_partitions('month', 'monthly', always=true) }}"
-) }}
+{{ partitioned_by_month() }}
 {%- set months = partition_months() %}
 -- Who was on the roster in each reporting month: a person with an enrollment overlapping
 -- the month, by population (student/teacher), segment of the class grade and school.

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='exam_id',
-    on_schema_change='append_new_columns',
-    tags=['partition_exam'],
-    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}"
-) }}
+{{ partitioned_by_exam() }}
 {%- set exams = partition_exams() %}
 -- One row per exam x student: the student's status in the exam and the total score.
 -- A student counts as present when any of their rows is present (then exempt, else

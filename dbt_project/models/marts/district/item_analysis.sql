@@ -1,12 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='exam_id',
-    on_schema_change='append_new_columns',
-    tags=['partition_exam'],
-    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}",
-    post_hook=["{{ export_parquet() }}"]
-) }}
+{{ partitioned_by_exam(export=true) }}
 {%- set exams = partition_exams() %}
 -- Classical item analysis per exam item over present students. difficulty = mean item
 -- score / max score (the p-value: higher = easier). discrimination = upper-lower 27%

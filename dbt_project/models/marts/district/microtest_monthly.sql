@@ -1,12 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='month',
-    on_schema_change='append_new_columns',
-    tags=['partition_monthly'],
-    pre_hook="{{ replace_partitions('month', 'monthly', always=true) }}",
-    post_hook=["{{ export_parquet() }}"]
-) }}
+{{ partitioned_by_month(export=true) }}
 {%- set months = partition_months() %}
 -- Micro-test answer rate (微测作答率) per month x org (school, district, city) x segment.
 -- A micro-test is assigned to a class by an `assign` statement; its students are those

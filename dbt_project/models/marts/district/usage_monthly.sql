@@ -1,12 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='month',
-    on_schema_change='append_new_columns',
-    tags=['partition_monthly'],
-    pre_hook="{{ replace_partitions('month', 'monthly', always=true) }}",
-    post_hook=["{{ export_parquet() }}"]
-) }}
+{{ partitioned_by_month(export=true) }}
 {%- set months = partition_months() %}
 -- Monthly platform usage (seed 000's publication) per org (school, district, city) x
 -- segment x population. Rows come from the roster (who was enrolled in the month), with

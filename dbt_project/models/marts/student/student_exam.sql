@@ -1,12 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='exam_id',
-    on_schema_change='append_new_columns',
-    tags=['partition_exam'],
-    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}",
-    post_hook=["{{ export_parquet() }}"]
-) }}
+{{ partitioned_by_exam(export=true) }}
 {%- set exams = partition_exams() %}
 -- One row per exam x present student (pseudonymous student_key): score, z-score within
 -- the exam, district rank and percentile, computed by int_exam_student_results exactly as

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='exam_id',
-    on_schema_change='append_new_columns',
-    tags=['partition_exam'],
-    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}"
-) }}
+{{ partitioned_by_exam() }}
 {%- set exams = partition_exams() %}
 -- One row per exam x student x item (latest delivery wins). status is lower-cased; a score
 -- only counts for present rows (absent/exempt rows carry none). Exam-partitioned in

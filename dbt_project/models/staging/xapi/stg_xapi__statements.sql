@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='statement_id',
-    on_schema_change='append_new_columns',
-    tags=['partition_daily'],
-    pre_hook="{{ replace_partitions('local_date', 'daily') }}"
-) }}
+{{ partitioned_by_day('statement_id') }}
 -- xAPI statements as typed events: one row per statement id (a statement delivered twice
 -- counts once: the latest landed wins), with the district-local timestamp, date and month.
 -- Incremental (macro incremental_bronze_files): a run reads only the bronze files it has
