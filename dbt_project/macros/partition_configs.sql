@@ -2,25 +2,22 @@
     Each model replaces the partitions a run asks for (macros/partitions.sql); its tag
     puts it in the matching Dagster asset definition. -#}
 {% macro partitioned_by_exam(export=false) -%}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='exam_id',
-    on_schema_change='append_new_columns',
-    tags=['partition_exam'],
-    pre_hook="{{ replace_partitions('exam_id', 'exam', always=true) }}",
-    post_hook=(["{{ export_parquet() }}"] if export else [])
-) }}
+{{ partitioned_whole('exam_id', 'exam', 'partition_exam', export) }}
 {%- endmacro %}
 
 {% macro partitioned_by_month(export=false) -%}
+{{ partitioned_whole('month', 'monthly', 'partition_monthly', export) }}
+{%- endmacro %}
+
+{#- Monthly and exam models recompute a requested partition whole: delete it first. -#}
+{% macro partitioned_whole(key, kind, tag, export) -%}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='month',
+    unique_key=key,
     on_schema_change='append_new_columns',
-    tags=['partition_monthly'],
-    pre_hook="{{ replace_partitions('month', 'monthly', always=true) }}",
+    tags=[tag],
+    pre_hook="{{ replace_partitions('" ~ key ~ "', '" ~ kind ~ "', always=true) }}",
     post_hook=(["{{ export_parquet() }}"] if export else [])
 ) }}
 {%- endmacro %}
