@@ -12,6 +12,12 @@
     <lake>/alerts/alerts.jsonl               operational alerts
     <lake>/logs/                             tool output of `eduhouse run` (dbt's log)
     <lake>/simulator/                        simulator ground truth (never in inbox)
+    <lake>/ops/                              the deployment's own state, never published:
+      dagster/                                 the Dagster instance (runs, partitions, slots)
+      dbt/target, dbt/logs                     dbt's run artifacts and log for this lake
+      secrets/pseudonym.key                    the per-lake pseudonym key (mode 0600)
+      run.lock                                 held by the one `eduhouse run` of this lake
+      work.json                                the plan of a run not yet finished
 """
 
 from __future__ import annotations
@@ -81,3 +87,36 @@ class LakePaths:
     @property
     def simulator(self) -> Path:
         return self.root / "simulator"
+
+    # -- the deployment's own state (issue 11: one lake is one deployment) ------------
+    @property
+    def ops(self) -> Path:
+        return self.root / "ops"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.ops / "dagster"
+
+    @property
+    def dbt_target(self) -> Path:
+        return self.ops / "dbt" / "target"
+
+    @property
+    def dbt_logs(self) -> Path:
+        return self.ops / "dbt" / "logs"
+
+    @property
+    def secrets(self) -> Path:
+        return self.ops / "secrets"
+
+    @property
+    def pseudonym_key(self) -> Path:
+        return self.secrets / "pseudonym.key"
+
+    @property
+    def run_lock(self) -> Path:
+        return self.ops / "run.lock"
+
+    @property
+    def pending_work(self) -> Path:
+        return self.ops / "work.json"
