@@ -272,7 +272,7 @@ core. The bare copy cannot use it (one gzip stream, one pipeline); the pipelined
 keeps both threads busy. When other work holds one core the ratio drops towards the
 per-CPU-second one: measured 0.62× at a 1-minute load of 2.7–3.6 (22:06 UTC, same code).
 
-## Before / after (issue 2)
+## Before / after (the landing rework)
 
 | run | landing / copy, wall | per CPU s | landing peak RSS |
 | --- | ---: | ---: | ---: |

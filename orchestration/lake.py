@@ -1,6 +1,6 @@
 """Where everything lives in the lake. The one place that knows the folder layout.
 
-    <lake>/inbox/<source>/...                deliveries, immutable (SOURCES.md)
+    <lake>/inbox/<source>/...                deliveries, immutable (docs/inputs.md)
     <lake>/ledger/<source>/<delivery>.parquet one row per delivery landed
     <lake>/bronze/<source>/<table>/...       validated records, Parquet (zstd)
     <lake>/quarantine/<source>/<delivery>.parquet  rejected records with reasons
@@ -88,7 +88,7 @@ class LakePaths:
     def simulator(self) -> Path:
         return self.root / "simulator"
 
-    # -- the deployment's own state (issue 11: one lake is one deployment) ------------
+    # -- the deployment's own state (one lake is one deployment: docs/architecture.md) ------------
     @property
     def ops(self) -> Path:
         return self.root / "ops"

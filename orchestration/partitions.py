@@ -13,7 +13,7 @@ from orchestration.settings import get_settings
 
 _settings = get_settings()
 
-# Days and months are the district's, not UTC's (SOURCES.md: 16:30Z is the next day).
+# Days and months are the district's, not UTC's (docs/inputs.md, Time: 16:30Z is the next day).
 daily_partitions = dg.DailyPartitionsDefinition(
     start_date=_settings.partitions_start, timezone=_settings.timezone, end_offset=1
 )

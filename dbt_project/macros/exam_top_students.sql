@@ -1,4 +1,4 @@
-{#- Consistently top students over a cohort of exams (DOMAIN.md): the cohort is one grade
+{#- Consistently top students over a cohort of exams (docs/domain.md): the cohort is one grade
     in one academic session of the student's district, optionally narrowed by
     `extra_keys` (e.g. ['subject']). One row per cohort x student present in at least one
     of its exams; a tie at the top-N boundary keeps everyone tied; a student with exams of

@@ -1,4 +1,4 @@
-{#- The platform's xAPI profile (SOURCES.md): event name -> verb IRI. Statements with
+{#- The platform's xAPI profile (docs/inputs.md, xAPI): event name -> verb IRI. Statements with
     other verbs are valid, kept in staging, and ignored by the marts. -#}
 {% macro xapi_verb(event) -%}
 {%- set verbs = {

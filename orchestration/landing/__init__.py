@@ -1,4 +1,4 @@
-"""Landing: inbox deliveries -> ledger -> bronze Parquet / quarantine (issue 2 §3).
+"""Landing: inbox deliveries -> ledger -> bronze Parquet / quarantine (docs/inputs.md, docs/architecture.md).
 
 Plain-Python entry points per source are in ``orchestration.landing.sources.LANDERS``
 (``land_<source>(lake_root, timezone, ...) -> LandingSummary``); ``pending_dates`` tells

@@ -3,7 +3,7 @@ without running the pipeline (and before the marts exist).
 
 Two districts of one city; four schools; one school small enough (6 students) that its
 aggregates must be suppressed. Columns follow the mart contracts in
-``dbt_project/models/marts/**/*.yml``; exam statistics follow DOMAIN.md's exact rules.
+``dbt_project/models/marts/**/*.yml``; exam statistics follow the exact rules of docs/domain.md (Exam statistics).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _exam_stats(scores: pd.DataFrame) -> pd.DataFrame:
-    """z-score (population sd), competition rank, percent_rank: DOMAIN.md's rules."""
+    """z-score (population sd), competition rank, percent_rank: the rules of docs/domain.md."""
     g = scores.groupby("exam_id")["score"]
     mean, sd = g.transform("mean"), g.transform(lambda s: s.std(ddof=0))
     scores = scores.assign(z_score=np.where(sd > 0, (scores.score - mean) / sd.where(sd > 0, 1), 0.0))

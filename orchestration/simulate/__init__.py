@@ -1,1 +1,1 @@
-"""The district simulator: realistic, seeded deliveries in the SOURCES.md formats (`eduhouse simulate`)."""
+"""The district simulator: realistic, seeded deliveries in the delivery formats of docs/inputs.md (`eduhouse simulate`)."""

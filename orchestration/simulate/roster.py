@@ -1,7 +1,7 @@
 """OneRoster 1.1 CSV bulk export of the world, as a school information system sends it.
 
 One folder `inbox/roster/<YYYY-MM-DD>-bulk/` with the manifest, the 1.1 files and the
-`x_staff_assignments.csv` extension (SOURCES.md). Real-export habits are kept: minimal
+`x_staff_assignments.csv` extension (docs/inputs.md). Real-export habits are kept: minimal
 quoting, multi-values quoted and comma-separated, some `status` left empty in bulk.
 """
 

@@ -1,6 +1,6 @@
 {{ partitioned_by_exam() }}
 {%- set exams = partition_exams() %}
--- Present students of each exam with the exam statistics of DOMAIN.md, to the letter:
+-- Present students of each exam with the exam statistics of docs/domain.md, to the letter:
 --   z_score       = (score - mean) / population sd within the exam, 0 when the sd is 0
 --   district_rank = standard competition rank by score descending (1, 2, 2, 4)
 --   percentile    = DuckDB percent_rank() by score ascending (0..1)

@@ -2,7 +2,7 @@
 
 Session-scoped (simulate -> land -> dbt run is the slow part). The reference results are
 computed independently with pandas from the bronze exam Parquet (never from the marts),
-following DOMAIN.md: present students only, population sd, competition rank, DuckDB
+following docs/domain.md: present students only, population sd, competition rank, DuckDB
 percent_rank. Skips with a reason when the simulator, landing or dbt is not available.
 """
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _expected(reference, top_n: int, by_subject: bool) -> pd.DataFrame:
-    """DOMAIN.md's cohort (grade x session, the district's exams), or per subject; a student
+    """The cohort of docs/domain.md (grade x session, the district's exams), or per subject; a student
     with exams of two districts in one cohort keeps the district of their latest exam."""
     exams = reference["exams"].rename(columns={"org_sourcedId": "org"})
     cohort = ["grade", "academic_session"] + (["subject"] if by_subject else [])

@@ -1,4 +1,4 @@
-"""The deliveries have the exact SOURCES.md shapes and the world has the promised structure."""
+"""The deliveries have the exact shapes of the delivery contract (docs/inputs.md) and the world has the promised structure."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 {%- set exams = partition_exams() %}
 -- One row per exam x present student (pseudonymous student_key): score, z-score within
 -- the exam, district rank and percentile, computed by int_exam_student_results exactly as
--- DOMAIN.md defines them.
+-- docs/domain.md (Exam statistics) defines them.
 select
     r.exam_id,
     {{ pseudonymize('r.student_sourced_id') }} as student_key,
