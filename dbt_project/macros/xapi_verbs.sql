@@ -9,8 +9,36 @@
     'answered': 'http://adlnet.gov/expapi/verbs/answered',
     'completed': 'http://adlnet.gov/expapi/verbs/completed',
     'submit': 'http://activitystrea.ms/schema/1.0/submit',
+    'registered': 'http://adlnet.gov/expapi/verbs/registered',
+    'attended': 'http://adlnet.gov/expapi/verbs/attended',
+    'voided': 'http://adlnet.gov/expapi/verbs/voided',
 } -%}
 '{{ verbs[event] }}'
+{%- endmacro %}
+
+{#- A statement of one event of the platform's profile, as a SQL predicate over a staging
+    row. `assign` and `completed` are shared: homework and check-ins are told apart by the
+    object's definition.type, and an assign or completed of anything else is the
+    micro-test's (xAPI makes `definition` optional, so a bare micro-test still counts).
+    The platform's own namespace is free, so its types and verbs match by their path. -#}
+{% macro xapi_event(event) -%}
+{%- set homework = "coalesce(object_definition_type, '') like '%/activitytypes/homework'" -%}
+{%- set checkin = "coalesce(object_definition_type, '') like '%/activitytypes/check-in'" -%}
+{%- if event == 'microtest_assigned' -%}
+(verb_id = {{ xapi_verb('assign') }} and not {{ homework }} and not {{ checkin }})
+{%- elif event == 'homework_published' -%}
+(verb_id = {{ xapi_verb('assign') }} and {{ homework }})
+{%- elif event == 'checkin_published' -%}
+(verb_id = {{ xapi_verb('assign') }} and {{ checkin }})
+{%- elif event == 'microtest_completed' -%}
+(verb_id = {{ xapi_verb('completed') }} and not {{ checkin }})
+{%- elif event == 'checkin_done' -%}
+(verb_id = {{ xapi_verb('completed') }} and {{ checkin }})
+{%- elif event == 'evaluated' -%}
+(verb_id like '%/verbs/evaluated')
+{%- else -%}
+(verb_id = {{ xapi_verb(event) }})
+{%- endif -%}
 {%- endmacro %}
 
 {#- Organisation level of a OneRoster org type: OneRoster calls a city 'local'. -#}

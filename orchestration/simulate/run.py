@@ -67,7 +67,7 @@ def simulate(lake: Path, *, scale: str = "small", seed: int = 42, start: date = 
     plan = exam_plan(world, calendar)
     fragments = build_fragments(world, catalog, np.random.default_rng([seed, 7]))
     t_x = time.perf_counter()
-    xapi = write_xapi(DaySimulator(world, catalog, fragments), inbox, calendar,
+    xapi = write_xapi(DaySimulator(world, catalog, fragments, start), inbox, calendar,
                       season_factors(plan, calendar), seed, dirt_rate, log, progress)
     xapi["seconds"] = round(time.perf_counter() - t_x, 2)
     progress(f"xapi: {xapi['lines_written']:,} statements in {xapi['files']} daily files "

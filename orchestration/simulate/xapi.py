@@ -18,6 +18,14 @@ import pyarrow.compute as pc
 
 from orchestration.simulate.catalog import Catalog
 from orchestration.simulate.world import SEGMENT_GRADES, SEGMENT_SUBJECTS, SUBJECTS, World
+from orchestration.simulate.xapi_platform import (
+    HOMEWORK_TYPE,
+    PLATFORM_VERBS,
+    SchoolTrends,
+    activity_object,
+    iso_duration,
+    platform_events,
+)
 
 NS = "https://slp.example.edu.cn"
 HOME_PAGE = NS
@@ -30,7 +38,10 @@ VERBS = {
     "answered": "http://adlnet.gov/expapi/verbs/answered",
     "completed": "http://adlnet.gov/expapi/verbs/completed",
     "submit": "http://activitystrea.ms/schema/1.0/submit",
+    **PLATFORM_VERBS,
 }
+# Event kinds (the names above): `assign` and `completed` are the micro-test's; homework and
+# check-ins share those verbs and differ by the object's definition.type.
 KINDS = tuple(VERBS)
 RESOURCE_TYPES = (
     "https://w3id.org/xapi/video/activity-type/video",
@@ -150,6 +161,7 @@ class DayEvents:
     obj: pa.Array | str  # a str is the same object JSON for every statement
     result: pa.Array | None = None
     context: pa.Array | None = None
+    ids: pa.Array | None = None  # statement ids drawn beforehand (statements voided later)
 
 
 @dataclass
@@ -170,7 +182,7 @@ def _assemble(ev: DayEvents, fr: Fragments, rng: np.random.Generator) -> pa.Arra
     n = len(ev.actor)
     zulu = rng.random(n) < fr.actor_zulu[ev.actor]
     stored = ev.t_ms + rng.integers(300, 30_000, n)
-    parts = ['{"id":"', uuid4(rng, n), '","actor":', fr.actors.take(pa.array(ev.actor)),
+    parts = ['{"id":"', ev.ids if ev.ids is not None else uuid4(rng, n), '","actor":', fr.actors.take(pa.array(ev.actor)),
              ',"verb":{"id":"' + VERBS[ev.kind] + '"},"object":', ev.obj]
     if ev.result is not None:
         parts += [',"result":', ev.result]
@@ -184,8 +196,11 @@ def _assemble(ev: DayEvents, fr: Fragments, rng: np.random.Generator) -> pa.Arra
 class DaySimulator:
     """Draws the platform's activity of one local day."""
 
-    def __init__(self, world: World, catalog: Catalog, fragments: Fragments):
+    def __init__(self, world: World, catalog: Catalog, fragments: Fragments, start: date | None = None):
         self.w = world
+        self.trends = SchoolTrends.build(world, start)
+        # Who has registered on the platform so far (students then teachers); days run in order.
+        self.registered = np.zeros(world.n_students + len(world.tch_ids), bool)
         self.cat = catalog
         self.fr = fragments
         self.n_stu = world.n_students
@@ -226,8 +241,9 @@ class DaySimulator:
                                 ms(t_login[t_out] + rng.uniform(600, 5400, int(t_out.sum()))), PLATFORM))
         login_of_teacher = np.full(n_t, np.nan)
         login_of_teacher[t_idx] = t_login
-        self._views(events, t_actor, t_login, w.school_segment[w.tch_school[t_idx]],
-                    None, 2.0, rng, ms, teacher_subject=w.tch_subject[t_idx])
+        viewers = self.trends.tch_viewer[t_idx]
+        self._views(events, t_actor[viewers], t_login[viewers], w.school_segment[w.tch_school[t_idx[viewers]]],
+                    None, 2.0, rng, ms, teacher_subject=w.tch_subject[t_idx[viewers]])
 
         tc_active = t_act[w.tc_teacher]
         assigned = np.flatnonzero(tc_active & (rng.random(len(w.tc_ids)) < (0.7 if weekday else 0.0)))
@@ -249,8 +265,10 @@ class DaySimulator:
 
         # Students: platform users, active today by rhythm x propensity x exam season.
         base = 0.5 if weekday else (0.22 if dow == 5 else 0.3)
-        q = np.minimum(base * w.stu_propensity * season[w.stu_grade], 0.95)
-        s_idx = np.flatnonzero(w.stu_user & schools[w.stu_school] & (rng.random(self.n_stu) < q))
+        q = np.minimum(base * w.stu_propensity * season[w.stu_grade]
+                       * self.trends.student_factor(day, w.stu_school), 0.95)
+        users = self.trends.student_users(day, w.stu_user)
+        s_idx = np.flatnonzero(users & schools[w.stu_school] & (rng.random(self.n_stu) < q))
         if weekday:
             start = np.where(rng.random(len(s_idx)) < 0.8, rng.normal(19.3, 1.4, len(s_idx)),
                              rng.uniform(12, 13.5, len(s_idx))) * HOUR
@@ -267,7 +285,9 @@ class DaySimulator:
         events.append(DayEvents("login", s_idx[extra], ms(e_start), PLATFORM))
         events.append(DayEvents("logout", s_idx[extra], ms(e_start + rng.uniform(120, 1200, len(e_start))),
                                 PLATFORM))
-        v_t = self._views(events, s_idx, start, self.stu_seg[s_idx], w.stu_grade[s_idx], 5.0, rng, ms)
+        viewers = self.trends.stu_viewer[s_idx]
+        v_t = self._views(events, s_idx[viewers], start[viewers], self.stu_seg[s_idx[viewers]],
+                          w.stu_grade[s_idx[viewers]], 5.0, rng, ms)
         if v_t is not None:
             np.fmax.at(last, v_t[0], v_t[1])
 
@@ -285,14 +305,15 @@ class DaySimulator:
             hw_cls, hw_stu = hw_cls[ok], hw_stu[ok]
             t = session[hw_stu] + rng.uniform(300, 3000, len(hw_stu))
             np.fmax.at(last, hw_stu, t)
-            hw_iri = pc.binary_join_element_wise(
-                '{"objectType":"Activity","id":"' + f"{NS}/homework/hw-{stamp}-",
-                pc.utf8_lpad(_s(hw_cls), 6, "0"),
-                '","definition":{"type":"' + NS + '/activitytypes/homework"}}', "")
+            hw_iri = activity_object("homework/hw", stamp, hw_cls, HOMEWORK_TYPE)
             ctx = pc.binary_join_element_wise('{"contextActivities":{"grouping":[',
                                               self.fr.classes.take(pa.array(hw_cls)), "]}}", "")
             events.append(DayEvents("submit", hw_stu, ms(t), hw_iri, context=ctx))
 
+        first_seen = start.copy()
+        first_seen[extra] = np.minimum(first_seen[extra], e_start)
+        self._platform_use(events, day, stamp, weekday, tc_active, homework, login_of_teacher, session, last,
+                           s_idx, first_seen, t_idx, t_login, schools, rng, ms)
         out = rng.random(len(s_idx)) < 0.75
         lo = s_idx[out]
         events.append(DayEvents("logout", lo, ms(last[lo] + rng.uniform(30, 900, len(lo))), PLATFORM))
@@ -310,6 +331,14 @@ class DaySimulator:
         t_cat = np.concatenate(t_all)
         order = np.argsort(t_cat, kind="stable")
         return DayResult(pa.concat_arrays(lines), t_cat, np.concatenate(kinds), order, facts)
+
+    def _platform_use(self, events, day, stamp, weekday, tc_active, homework, login_of_teacher, session, last,
+                      s_idx, first_seen, t_idx, t_login, schools, rng, ms) -> None:
+        def add(kind, actor, t_ms, obj, result=None, context=None, ids=None):
+            events.append(DayEvents(kind, actor, t_ms, obj, result, context, ids))
+
+        platform_events(self, add, lambda n: uuid4(rng, n), day, stamp, weekday, tc_active, homework,
+                        login_of_teacher, session, last, s_idx, first_seen, t_idx, t_login, schools, rng, ms)
 
     def _views(self, events, actors, start, segments, grades, rate, rng, ms, teacher_subject=None):
         """Resource views with their knowledge points; returns (student, time) for students."""
@@ -344,7 +373,9 @@ class DaySimulator:
             order.append(m)
         idx = np.concatenate(order)
         ctx = pc.binary_join_element_wise('{"extensions":{"' + KP_EXT + '":', pa.concat_arrays(kps), "}}", "")
-        events.append(DayEvents("viewed", actors[rep][idx], ms(t[idx]), pa.concat_arrays(objs), context=ctx))
+        watched = pc.binary_join_element_wise('{"duration":"', iso_duration(rng.uniform(20, 900, len(idx))),
+                                              '"}', "")
+        events.append(DayEvents("viewed", actors[rep][idx], ms(t[idx]), pa.concat_arrays(objs), watched, ctx))
         return (actors[rep][idx], t[idx]) if teacher_subject is None else None
 
     def _microtests(self, events, assigned, a_time, n_items, nobody, mt_iri, grouping, session, last,
@@ -417,7 +448,8 @@ class DaySimulator:
             '","definition":{"type":"http://adlnet.gov/expapi/activities/assessment"}}', "")
         c_res = pc.binary_join_element_wise(
             '{"completion":true,"success":', _tf(scaled >= 0.6), ',"score":{"raw":', _s(total),
-            ',"min":0,"max":', _s(total_max), ',"scaled":', _s(scaled), "}}", "")
+            ',"min":0,"max":', _s(total_max), ',"scaled":', _s(scaled), '},"duration":"',
+            iso_duration(t_done - t0), '"}', "")
         c_ctx = pc.binary_join_element_wise('{"registration":"', reg, '","contextActivities":{"grouping":[',
                                             grouping.take(pa.array(a_rep)), "]}}", "")
         events.append(DayEvents("completed", stu, ms(t_done), c_obj, c_res, c_ctx))

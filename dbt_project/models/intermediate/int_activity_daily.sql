@@ -10,9 +10,9 @@ select
     count(*) filter (where verb_id = {{ xapi_verb('viewed') }}) as resources_viewed,
     count(*) filter (where verb_id = {{ xapi_verb('answered') }}) as items_answered,
     count(distinct parent_activity_id) filter (where verb_id = {{ xapi_verb('answered') }}) as microtests_answered,
-    count(*) filter (where verb_id = {{ xapi_verb('completed') }}) as microtests_completed,
+    count(*) filter (where {{ xapi_event('microtest_completed') }}) as microtests_completed,
     count(*) filter (where verb_id = {{ xapi_verb('submit') }}) as homework_submitted,
-    count(*) filter (where verb_id = {{ xapi_verb('assign') }}) as microtests_assigned,
+    count(*) filter (where {{ xapi_event('microtest_assigned') }}) as microtests_assigned,
     count(*) as statements,
     max(_loaded_at) as _loaded_at
 from {{ ref('stg_xapi__statements') }}

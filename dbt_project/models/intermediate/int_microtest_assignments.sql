@@ -1,5 +1,5 @@
 {{ partitioned_by_day(['microtest_id', 'class_sourced_id', 'local_date']) }}
--- Micro-tests assigned by teachers (`assign` statements): one row per micro-test, class
+-- Micro-tests assigned by teachers (`assign` statements of a micro-test, not homework or check-ins): one row per micro-test, class
 -- (the statement's grouping) and local day. Incremental by that grain: a group with a
 -- (re)loaded statement is recomputed whole.
 select
@@ -11,7 +11,7 @@ select
     count(*) as assign_statements,
     max(_loaded_at) as _loaded_at
 from {{ ref('stg_xapi__statements') }}
-where verb_id = {{ xapi_verb('assign') }}
+where {{ xapi_event('microtest_assigned') }}
   and grouping_class_sourced_id is not null
   and {{ groups_reloaded_since_last_run(ref('stg_xapi__statements'), ['object_id', 'grouping_class_sourced_id', 'local_date']) }}
 group by object_id, grouping_class_sourced_id, local_date

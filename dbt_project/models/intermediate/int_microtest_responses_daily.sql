@@ -10,7 +10,7 @@ with events as (
     union all
     select actor_sourced_id, object_id, local_date, month, 0, 1, _loaded_at
     from {{ ref('stg_xapi__statements') }}
-    where verb_id = {{ xapi_verb('completed') }}
+    where {{ xapi_event('microtest_completed') }}
       and {{ groups_reloaded_since_last_run(ref('stg_xapi__statements'), ['actor_sourced_id', 'local_date']) }}
 )
 

@@ -122,9 +122,12 @@ def microtest_monthly(lake: Path) -> pd.DataFrame:
         start = pd.Timestamp(month + "-01")
         end = start + pd.offsets.MonthEnd(0)
         m = st[st["month"] == month]
-        assigns = m[m["verb_id"] == VERBS["assign"]]
+        # Homework and check-ins share the micro-test's verbs; their definition.type tells them apart.
+        kind = m["object_definition_type"].fillna("")
+        not_micro = kind.str.endswith("/activitytypes/homework") | kind.str.endswith("/activitytypes/check-in")
+        assigns = m[(m["verb_id"] == VERBS["assign"]) & ~not_micro]
         answered = m[m["verb_id"] == VERBS["answered"]]
-        completed = m[m["verb_id"] == VERBS["completed"]]
+        completed = m[(m["verb_id"] == VERBS["completed"]) & ~not_micro]
         students_in = enr[(enr["population"] == "student") & (enr["begin"] <= end) & (enr["end"] >= start)]
         members = students_in.groupby("classSourcedId")["userSourcedId"].apply(set).to_dict()
         per_org: dict[tuple, dict] = {}

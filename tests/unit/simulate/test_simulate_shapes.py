@@ -109,7 +109,14 @@ def test_xapi_lines_are_statements(clean_lake):
             ids.add(st["id"])
             assert st["actor"]["account"]["homePage"] == "https://slp.example.edu.cn"
             assert st["actor"]["account"]["name"] in users
-            assert st["verb"]["id"].startswith("http") and st["object"]["id"].startswith("https://")
+            assert st["verb"]["id"].startswith("http")
+            kind = st["object"].get("objectType", "Activity")
+            if kind == "Agent":  # a student evaluation names the student evaluated
+                assert st["object"]["account"]["name"] in users and st["result"]["response"]
+            elif kind == "StatementRef":  # a voiding names the statement it withdraws
+                assert UUID.match(st["object"]["id"])
+            else:
+                assert st["object"]["id"].startswith("https://")
             assert TS.match(st["timestamp"])
             offsets[st["timestamp"][-1]] += 1
             local = datetime.fromisoformat(st["timestamp"].replace("Z", "+00:00")).astimezone(CST)
@@ -125,9 +132,14 @@ def test_xapi_lines_are_statements(clean_lake):
             if verb == "viewed":
                 assert st["object"]["definition"]["type"]
                 assert st["context"]["extensions"]["https://slp.example.edu.cn/extensions/knowledge-points"]
-            if verb == "completed":
+            if verb == "completed" and st["object"]["definition"]["type"].endswith("/activitytypes/check-in"):
+                assert st["result"]["completion"] is True
+            elif verb == "completed":
                 assert -1 <= st["result"]["score"]["scaled"] <= 1
-    assert set(verbs) == {"logged-in", "logged-out", "viewed", "assign", "answered", "completed", "submit"}
+                assert re.fullmatch(r"PT(\d+H)?(\d+M)?(\d+S)?", st["result"]["duration"])
+    assert {"logged-in", "logged-out", "viewed", "assign", "answered", "completed", "submit", "registered",
+            "evaluated"} <= set(verbs) <= {"logged-in", "logged-out", "viewed", "assign", "answered", "completed",
+                                            "submit", "registered", "evaluated", "attended", "voided"}
     assert offsets["Z"] and offsets["0"]  # both `Z` and `+08:00`
     assert sum(verbs.values()) == summary["xapi"]["lines_written"] == summary["xapi"]["expected_landed"]
 
