@@ -5,7 +5,9 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 LAKE ?= $(CURDIR)/lake
 SCALE ?= small
-export DAGSTER_HOME := $(CURDIR)/.dagster_home
+# A lake is a deployment: its Dagster instance lives in $(LAKE)/ops/dagster (the CLI finds
+# it there by itself; `make ui` points the UI at it). Never one instance for every lake.
+LAKE_HOME = $(abspath $(LAKE))/ops/dagster
 export PATH := $(BIN):$(PATH)
 
 .PHONY: install demo test test-fast lint ui bench clean
@@ -16,11 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: orchestration/instance/dagster.yaml
-	mkdir -p $(DAGSTER_HOME)
-	cp $< $@
-
-install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
+install: $(VENV)/.installed
 
 demo: install
 	$(BIN)/eduhouse simulate --lake $(LAKE) --scale $(SCALE)
@@ -37,10 +35,11 @@ lint: install
 	$(BIN)/ruff check .
 
 ui: install
-	EDUHOUSE_LAKE=$(LAKE) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	mkdir -p $(LAKE_HOME) && test -f $(LAKE_HOME)/dagster.yaml || cp orchestration/instance/dagster.yaml $(LAKE_HOME)/
+	DAGSTER_HOME=$(LAKE_HOME) EDUHOUSE_LAKE=$(abspath $(LAKE)) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: install
 	$(BIN)/python bench/landing.py
 
 clean:
-	rm -rf $(LAKE)/* $(DAGSTER_HOME) dbt_project/target
+	rm -rf $(LAKE)/* .dagster_home dbt_project/target

@@ -11,27 +11,34 @@ import importlib
 import os
 import sys
 
+from orchestration.errors import UserError
+
 COMMAND_PARTS = ("simulate", "runner", "automation", "reporting", "governance")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Argument mistakes in one line (exit 2), not a usage block: `--help` shows usage."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="eduhouse", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="eduhouse", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
     for part in COMMAND_PARTS:
-        try:
-            module = importlib.import_module(f"orchestration.{part}.commands")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"orchestration.{part}.commands":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"orchestration.{part}.commands").register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"eduhouse {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 def console_main() -> None:

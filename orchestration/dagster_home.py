@@ -1,8 +1,10 @@
-"""The Dagster instance home for CLI commands: $DAGSTER_HOME, else `<repo>/.dagster_home`.
+"""The Dagster instance of a lake: `<lake>/ops/dagster`, unless $DAGSTER_HOME is set.
 
-Run history survives between commands because every command uses the same home, and
-its dagster.yaml (the concurrency pool that serialises warehouse writes) is the
-committed one in `orchestration/instance/`.
+A lake is a deployment: its run history, dynamic partitions (exams), concurrency slots
+and sensor state belong to it, so two lakes used one after the other or at the same
+time never see each other's runs. Setting DAGSTER_HOME explicitly (a shared server
+instance, `make ui`) overrides that. The instance's dagster.yaml is the committed one in
+`orchestration/instance/` (the warehouse pool, run monitoring, retention).
 """
 
 from __future__ import annotations
@@ -13,26 +15,50 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.settings import REPO_ROOT
+from orchestration.lake import LakePaths
 
 INSTANCE_YAML = Path(__file__).parent / "instance" / "dagster.yaml"
+WAREHOUSE_POOL = "duckdb_warehouse"
+POOL_LIMITS = {WAREHOUSE_POOL: 1}
 
 
-def ensure_dagster_home() -> Path:
-    home = Path(os.environ.get("DAGSTER_HOME") or REPO_ROOT / ".dagster_home").resolve()
+def dagster_home_for(lake: Path) -> Path:
+    """$DAGSTER_HOME when set explicitly, else the lake's own instance folder."""
+    explicit = os.environ.get("DAGSTER_HOME")
+    return Path(explicit).resolve() if explicit else LakePaths(Path(lake).resolve()).dagster_home
+
+
+def ensure_dagster_home(lake: Path) -> Path:
+    home = dagster_home_for(lake)
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
     if not target.exists():
         shutil.copyfile(INSTANCE_YAML, target)
-    os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
-def get_instance() -> dg.DagsterInstance:
-    """The instance, with the warehouse pool's limit set before any run can claim it."""
-    from orchestration.automation.pools import ensure_pools
+def get_instance(lake: Path) -> dg.DagsterInstance:
+    """The lake's instance, with the warehouse pool's limit set before any run claims it.
 
-    ensure_dagster_home()
-    instance = dg.DagsterInstance.get()
+    Built from its folder, not from the process environment, so one process can serve
+    several lakes one after the other (tests, a notebook) without mixing them up."""
+    instance = dg.DagsterInstance.from_config(str(ensure_dagster_home(lake)))
     ensure_pools(instance)
     return instance
+
+
+def ensure_pools(instance: dg.DagsterInstance) -> None:
+    """Give each pool its limit unless someone already set one explicitly.
+
+    dagster.yaml's `pools.default_limit: 1` gives a new pool one slot when a step first
+    claims it, but two processes claiming a brand-new pool at the same instant can both
+    initialise it (SQLite storage has no cross-process lock there). Setting the limit
+    once, before any run, closes that window. DuckDB allows one writer: one slot."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return
+    current = {p.name: p for p in storage.get_pool_limits()}
+    for pool, limit in POOL_LIMITS.items():
+        existing = current.get(pool)
+        if existing is None or existing.from_default:
+            storage.set_concurrency_slots(pool, limit)

@@ -12,12 +12,13 @@ of those exam partitions, then what they feed.
 A backfill replaces what it covers: every partitioned dbt run carries
 `eduhouse/rebuild=true` (dbt var `rebuild`), so the partitions are recomputed from all
 upstream data rather than caught up. Runs execute in this process against the Dagster
-instance at $DAGSTER_HOME, so they show in the UI (tagged `eduhouse/backfill=<id>`) and
+instance of the lake, so they show in the UI (tagged `eduhouse/backfill=<id>`) and
 the failure sensor sees them.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import date
 from pathlib import Path
@@ -25,10 +26,11 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.automation.jobs import LANDING_DAILY_JOB
-from orchestration.automation.pools import ensure_pools
+from orchestration.dagster_home import ensure_pools
 from orchestration.lake import TIME_BASED_SOURCES
 from orchestration.partitions import EXAM_PARTITIONS_NAME, REBUILD_TAG, daily_partitions
-from orchestration.runner.execute import execute, range_tags
+from orchestration.runner.execute import LABEL_TAG, execute, range_tags
+from orchestration.runner.recovery import PID_TAG
 from orchestration.runner.scope import Scope, partition_runs
 from orchestration.runner.stages import plan_stages
 from orchestration.settings import REPO_ROOT, get_settings
@@ -88,6 +90,7 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
         landing_tags = {**tags, **range_tags(keys[0], keys[-1])}
         if rebuild:
             landing_tags[REBUILD_TAG] = "true"
+        landing_tags.update({PID_TAG: str(os.getpid()), LABEL_TAG: "backfill landing"})
         result = landing.execute_in_process(instance=instance, tags=landing_tags, raise_on_error=False)
         summary["landing"] = {"run_id": result.run_id, "success": result.success}
         log(f"landing {keys[0]}..{keys[-1]} ({len(keys)} days): "

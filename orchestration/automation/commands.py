@@ -7,58 +7,61 @@ import json
 import os
 from datetime import date
 
+from orchestration.errors import UserError, existing_lake
 
-def _load_defs(lake: str | None):
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _load_defs(lake):
     import warnings
 
     import dagster as dg
 
     warnings.simplefilter("ignore", dg.BetaWarning)  # parts' beta parameters: not the user's concern
     warnings.simplefilter("ignore", dg.PreviewWarning)
-    if lake:
-        os.environ["EDUHOUSE_LAKE"] = os.path.abspath(lake)
+    os.environ["EDUHOUSE_LAKE"] = str(lake)
     from orchestration.definitions import defs
 
     return defs()
-
-
-def _lake_root(lake: str | None):
-    from orchestration.settings import get_settings
-
-    return get_settings(lake).lake
 
 
 def status_command(args: argparse.Namespace) -> int:
     from orchestration.automation.status import format_text, gather_status
     from orchestration.dagster_home import get_instance
 
+    lake = existing_lake(args.lake)
     asset_graph, error = None, None
     try:
-        asset_graph = _load_defs(args.lake).resolve_asset_graph()
+        asset_graph = _load_defs(lake).resolve_asset_graph()
     except Exception as exc:  # noqa: BLE001 - status must still report runs when the code is broken
         lines = str(exc).strip().splitlines()
         error = f"{type(exc).__name__}: {lines[-1] if lines else ''}"
-    with get_instance() as instance:
-        status = gather_status(instance, asset_graph, _lake_root(args.lake), args.days, load_error=error)
+    with get_instance(lake) as instance:
+        status = gather_status(instance, asset_graph, lake, args.days, load_error=error)
     print(json.dumps(status, indent=2, default=str) if args.json else format_text(status))
-    return 0
+    return 0 if status["healthy"] else 1
 
 
 def backfill_command(args: argparse.Namespace) -> int:
     from orchestration.automation.backfill import run_backfill
     from orchestration.dagster_home import get_instance
+    from orchestration.runner.recovery import lake_lock
 
     if (args.start is None) != (args.end is None) or (args.start is None and not args.exam):
-        print("eduhouse backfill: give --from DATE --to DATE, and/or --exam EXAM_ID")
-        return 2
-    definitions = _load_defs(args.lake)
-    with get_instance() as instance:
+        raise UserError("give --from DATE --to DATE, and/or --exam EXAM_ID")
+    lake = existing_lake(args.lake)
+    definitions = _load_defs(lake)
+    with lake_lock(lake, wait=args.wait, what="eduhouse backfill"), get_instance(lake) as instance:
         try:
             summary = run_backfill(definitions, instance, args.start, args.end,
                                    downstream=not args.no_downstream, rebuild=args.rebuild, exams=args.exam)
         except ValueError as exc:  # a range or exam the partitions do not hold
-            print(f"eduhouse backfill: {exc}")
-            return 2
+            raise UserError(str(exc)) from None
     if args.json:
         print(json.dumps(summary, indent=2))
     return 0 if summary["success"] else 1
@@ -76,8 +79,8 @@ def register(subparsers) -> None:
         description="Lands the days DATE..DATE in one run, then rebuilds (dbt var `rebuild`) the daily "
         "models of those days, the monthly models of the months they cover and everything downstream; "
         "--exam rebuilds exam partitions and what they feed.")
-    backfill.add_argument("--from", dest="start", type=date.fromisoformat, metavar="DATE")
-    backfill.add_argument("--to", dest="end", type=date.fromisoformat, metavar="DATE")
+    backfill.add_argument("--from", dest="start", type=_date, metavar="DATE")
+    backfill.add_argument("--to", dest="end", type=_date, metavar="DATE")
     backfill.add_argument("--exam", action="append", default=[], metavar="EXAM_ID",
                           help="an exam partition to rebuild (repeatable)")
     backfill.add_argument("--lake", default=None, help="lake root (default $EDUHOUSE_LAKE or ./lake)")
@@ -85,4 +88,5 @@ def register(subparsers) -> None:
                           help="land already-landed deliveries holding these days again")
     backfill.add_argument("--no-downstream", action="store_true", help="land the days only")
     backfill.add_argument("--json", action="store_true", help="print the run ids as JSON")
+    backfill.add_argument("--wait", action="store_true", help="wait for a run working on the lake to finish")
     backfill.set_defaults(func=backfill_command)

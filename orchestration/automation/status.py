@@ -22,6 +22,7 @@ from orchestration.automation import inbox
 from orchestration.automation.alerts import read_alerts
 from orchestration.automation.config import OpsConfig
 from orchestration.lake import SOURCES
+from orchestration.runner.recovery import PID_TAG, WorkJournal, cli_runs_in_flight, lake_in_use
 
 
 def _iso(ts: float | datetime | None) -> str | None:
@@ -152,6 +153,19 @@ def inbox_backlog(lake_root: Path) -> dict[str, int]:
     return out
 
 
+def interrupted(instance: dg.DagsterInstance, lake_root: Path, config: OpsConfig) -> dict:
+    """Runs of `eduhouse run` that died (still "started", nobody holds the lake lock) and
+    the plan they left; the next `eduhouse run` finishes both."""
+    running = lake_in_use(lake_root)
+    stuck = [] if running else [r.run_id for r in cli_runs_in_flight(instance)]
+    records = instance.get_run_records(dg.RunsFilter(run_ids=stuck)) if stuck else []
+    dead = [{**_run_summary(r, config), "pid": r.dagster_run.tags.get(PID_TAG)} for r in records]
+    journal = None if running else WorkJournal.load(lake_root)
+    return {"run_in_progress": running, "dead_runs": dead,
+            "unfinished_plan": None if journal is None else
+            {"started_at": journal.started_at, "pid": journal.pid, "assets": len(journal.keys)}}
+
+
 def gather_status(instance: dg.DagsterInstance, asset_graph, lake_root: Path, days: int = 7,
                   now: datetime | None = None, config: OpsConfig | None = None,
                   load_error: str | None = None) -> dict:
@@ -166,11 +180,14 @@ def gather_status(instance: dg.DagsterInstance, asset_graph, lake_root: Path, da
     if asset_graph is None:
         failed_groups = [j for j, r in jobs.items() if r["status"] == "FAILURE"]
     failing = [c for s in groups.values() for c in s["failing_checks"] if c["severity"] == "ERROR"]
+    broken = interrupted(instance, Path(lake_root), config)
     return {
         "generated_at": _iso(now),
         "lake": str(lake_root),
         "days": days,
-        "healthy": not failed_groups and not failing and load_error is None,
+        "healthy": (not failed_groups and not failing and load_error is None
+                    and not broken["dead_runs"] and broken["unfinished_plan"] is None),
+        "interrupted": broken,
         "definitions_error": load_error,
         "groups": groups,
         "jobs": jobs,
@@ -185,6 +202,18 @@ def format_text(status: dict) -> str:
              f"overall: {'OK' if status['healthy'] else 'ATTENTION'}", ""]
     if status.get("definitions_error"):
         lines += [f"! the code location does not load: {status['definitions_error']}", ""]
+    broken = status.get("interrupted") or {}
+    if broken.get("run_in_progress"):
+        lines += ["… an eduhouse run is working on this lake now", ""]
+    for run in broken.get("dead_runs") or []:
+        lines.append(f"! run {run['run_id'][:8]} ({run['job']}) died with its process (pid {run['pid']}) "
+                     f"while {run['status']}: {run['url']}")
+    plan = broken.get("unfinished_plan")
+    if plan:
+        lines.append(f"! the run started {plan['started_at']} (pid {plan['pid']}) did not finish "
+                     f"{plan['assets']} assets: `eduhouse run` finishes them")
+    if broken.get("dead_runs") or plan:
+        lines.append("")
     lines.append(f"{'group':<14} {'assets':>6}  {'last run':<34} {'stale':>5} {'missing':>7} {'failing checks':>14}")
     for name, g in status["groups"].items():
         run = g["last_run"]

@@ -36,8 +36,9 @@ def build_audit_models(lake_root: Path, *, audit_date: str | None = None, timezo
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     cmd = [dbt_executable(), "build", "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR),
            "--indirect-selection", "cautious", "--select", *select]
-    if target_path:
-        cmd += ["--target-path", str(target_path)]
+    # dbt's artifacts and log belong to the lake (never dbt_project/target, shared by lakes).
+    target = Path(target_path) if target_path else lake.dbt_target / "audit"
+    cmd += ["--target-path", str(target), "--log-path", str(target)]
     if audit_date:
         cmd += ["--vars", json.dumps({"audit_date": audit_date})]
     started = time.time()

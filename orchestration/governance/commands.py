@@ -22,10 +22,11 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from orchestration.errors import existing_lake
     from orchestration.governance.audit import run_audit
     from orchestration.settings import get_settings
 
-    settings = get_settings(args.lake)
+    settings = get_settings(existing_lake(args.lake))
     if args.build or args.audit_date:
         from orchestration.governance.build import build_audit_models
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.faults import fault_point
 from orchestration.landing import ledger, quarantine
 from orchestration.landing.ahead import Preload, Preloaded, ReadAhead
 from orchestration.landing.deliveries import Delivery, discover
@@ -293,6 +294,9 @@ def _land_one(con, lake_root, source, timezone, delivery: Delivery, handler: Han
     result.reasons = quarantine.by_reason(con)
     quarantine.write(con, lake_root, source, delivery.delivery_id,
                      f"TIMESTAMPTZ '{started.isoformat()}'")
+    # The ledger row is written last: a crash before it leaves the delivery pending, and
+    # landing it again overwrites exactly its own bronze and quarantine files.
+    fault_point(f"landing:{source}:{delivery.delivery_id}")
     _write_ledger(lake_root, source, delivery, sha, size, result, started)
     known_hashes[sha] = delivery.delivery_id
     log.info("%s/%s: %s in=%d landed=%d quarantined=%d", source, delivery.delivery_id,

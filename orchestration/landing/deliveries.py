@@ -1,15 +1,14 @@
 """Finding deliveries in the inbox: names, ids, content hashes, member files.
 
 A delivery is one entry under ``inbox/<source>/``: a file (``.jsonl``, ``.jsonl.gz``,
-``.csv``), a folder of CSV files, or a ``.zip`` of one. Its id is its name made path-safe
-without the format suffixes (interfaces.md), and its identity for de-duplication is the
-sha256 of its content, so the same bytes under another name land once.
+``.csv``), a folder of CSV files, or a ``.zip`` of one. Its id is its whole name, escaped
+to be path-safe and injective (``delivery_id_for``), and its identity for de-duplication
+is the sha256 of its content, so the same bytes under another name land once.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 import tempfile
 import zipfile
@@ -18,21 +17,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-_SUFFIXES = (".jsonl", ".gz", ".zip", ".csv")
 _IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
 def delivery_id_for(name: str) -> str:
-    """``2021-10-01.jsonl.gz`` -> ``2021-10-01``; unsafe characters become ``_``."""
-    stem = name
-    changed = True
-    while changed:
-        changed = False
-        for suffix in _SUFFIXES:
-            if stem.lower().endswith(suffix) and len(stem) > len(suffix):
-                stem = stem[: -len(suffix)]
-                changed = True
-    return re.sub(r"[^A-Za-z0-9._-]", "_", stem)
+    """The delivery's id: its entry name, whole and injective.
+
+    ``2021-10-01.jsonl.gz`` -> ``2021-10-01.jsonl.gz``; ``day 6.jsonl`` -> ``day~206.jsonl``.
+    The format suffix and the letter case are kept and every byte outside
+    ``[A-Za-z0-9._-]`` becomes ``~XX`` (``~`` itself included), so two entries of one
+    inbox folder never share an id: ``X.jsonl`` and ``X.jsonl.gz``, ``day 6`` and
+    ``day_6``, ``X.jsonl`` and ``X.JSONL`` are different deliveries, each with its own
+    ledger row and bronze files. The id is also safe as a file name and in a glob.
+    """
+    return "".join(ch if ch in _SAFE else "".join(f"~{b:02X}" for b in ch.encode()) for ch in name)
 
 
 def _ignored(path: Path) -> bool:

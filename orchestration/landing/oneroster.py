@@ -16,7 +16,10 @@ from orchestration.landing.rules import Rule
 SOURCE = "roster"
 
 STATUS = Col("status", "enum", enum=("active", "tobedeleted", "inactive"), default="active")
-DLM = Col("dateLastModified", "ts")
+# OneRoster 1.1 puts dateLastModified in every file (empty allowed in bulk): a header
+# without it (say `dataLastModified`) would land every row undated, losing to older
+# versions, so the file is a contract problem (missing_column) instead.
+DLM = Col("dateLastModified", "ts", header=True)
 
 
 def _base(*cols: Col) -> tuple[Col, ...]:

@@ -8,6 +8,7 @@ whole-delivery quarantine reason.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -39,6 +40,9 @@ def as_unreadable(exc: duckdb.Error, file: str | None) -> Unreadable:
     """Map a DuckDB read error to a quarantine reason code."""
     msg = str(exc)
     first = msg.splitlines()[0] if msg else type(exc).__name__
+    # Keep the file's name, drop the folders: a quarantine row says what is wrong with
+    # the delivery, the same in every lake, and does not publish the server's layout.
+    first = re.sub(r"/\S*/", "", first)
     low = msg.lower()
     if "gzip" in low:
         return Unreadable("truncated_gzip", first, file)

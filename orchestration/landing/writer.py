@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.faults import fault_point
+
 # zstd level 1: a few percent larger than the default level, much faster to write.
 # A 100 kB cap on a string column's dictionary page: columns of few distinct values
 # (codes, IRIs, names) still get a dictionary, while near-unique text (ids, timestamps)
@@ -26,6 +28,7 @@ def copy_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, target: Path) -
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         con.execute(f"COPY ({select_sql}) TO '{_q(tmp)}' ({PARQUET})")
+        fault_point(f"parquet:{target.name}")
         os.replace(tmp, target)
     finally:
         if tmp.exists():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from orchestration.errors import UserError, existing_lake, lake_from
+from orchestration.reporting.i18n import languages
 from orchestration.reporting.scopes import ROLES
 
 STAFF_ROLES = tuple(r for r in ROLES if r not in ("student", "parent"))
@@ -17,7 +19,7 @@ def register(subparsers) -> None:
     p.add_argument("--role", action="append", choices=ROLES, help="render only this role (repeatable)")
     p.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
     p.add_argument("--min-cell", type=int, default=None, help="small-cell threshold (default EDUHOUSE_MIN_CELL or 10)")
-    p.add_argument("--lang", default="zh", help="message catalogue: zh (default) or en")
+    p.add_argument("--lang", default="zh", choices=languages(), help="message catalogue: zh (default) or en")
     p.add_argument("--pdf", nargs="?", const="__all_staff__", default=None, metavar="PAGE",
                    help="print a PDF with headless Chromium: of PAGE (an .html path, or role/id), or without PAGE "
                         "of every staff-role page rendered")
@@ -33,15 +35,16 @@ def _page_path(lake: Path, page: str) -> Path:
         return path
     candidate = lake / "reports" / (page if page.endswith(".html") else f"{page}.html")
     if not candidate.exists():
-        raise SystemExit(f"no rendered report at {candidate}")
+        raise UserError(f"no rendered report at {candidate}")
     return candidate
 
 
 def run(args: argparse.Namespace) -> int:
     from orchestration.settings import get_settings
 
-    settings = get_settings(args.lake)
-    lake = settings.lake
+    # The sample marts make a lake of their own; anything else reads an existing one.
+    lake = lake_from(args.lake) if args.sample else existing_lake(args.lake)
+    settings = get_settings(lake)
     if args.sample:
         from orchestration.reporting.sample_lake import build_sample_lake
 

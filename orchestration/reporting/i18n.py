@@ -13,6 +13,11 @@ from orchestration.settings import REPORTS_DIR
 I18N_DIR = REPORTS_DIR / "i18n"
 
 
+def languages() -> tuple[str, ...]:
+    """The editions there is a catalogue for (zh, en)."""
+    return tuple(sorted(p.stem for p in I18N_DIR.glob("*.yaml")))
+
+
 @lru_cache(maxsize=4)
 def load_catalogue(lang: str = "zh", folder: str | None = None) -> dict[str, str]:
     path = Path(folder or I18N_DIR) / f"{lang}.yaml"

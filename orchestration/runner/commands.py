@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
+
+from orchestration.errors import UserError, lake_from
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,21 +15,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "new deliveries touched), run the quality checks, render the reports and the governance audit, "
         "one Dagster run per partitioning in dependency order. Exits non-zero if anything failed.",
     )
-    parser.add_argument("--lake", default="lake", type=Path, help="the lake root (default ./lake)")
+    parser.add_argument("--lake", default=None, help="the lake root (default $EDUHOUSE_LAKE or ./lake)")
     parser.add_argument("--full", action="store_true",
                         help="rebuild every asset and every partition (days, months, exams: dbt `rebuild`), "
                         "not only what new deliveries change")
+    parser.add_argument("--wait", action="store_true",
+                        help="if another run is working on the lake, wait for it instead of exiting")
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from orchestration.runner.run import run_everything, summarize
 
-    lake = args.lake.resolve()
+    lake = lake_from(args.lake)
     if not (lake / "inbox").is_dir():
-        print(f"eduhouse run: no inbox at {lake}/inbox (run `eduhouse simulate --lake {args.lake}` first)", file=sys.stderr)
-        return 2
-    outcomes = run_everything(lake, full=args.full)
+        raise UserError(f"no inbox at {lake}/inbox (put deliveries there, or `eduhouse simulate --lake {lake}`)")
+    outcomes = run_everything(lake, full=args.full, wait=args.wait)
     print(summarize(lake, outcomes))
     failed = any(not o.success or o.failed_checks for o in outcomes)
     return 1 if failed else 0

@@ -7,6 +7,7 @@ so they show in the UI and the failure sensor sees them.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -15,6 +16,9 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from orchestration.runner.recovery import PID_TAG
+
+LABEL_TAG = "eduhouse/label"
 RANGE_START = ASSET_PARTITION_RANGE_START_TAG
 RANGE_END = ASSET_PARTITION_RANGE_END_TAG
 
@@ -45,6 +49,8 @@ def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, label: str, key
     """One run of `keys` with `tags` (partition tags included); tool output to `log_path`."""
     print(f"▶ {label}: {len(keys)} assets", file=sys.stderr, flush=True)
     started = time.monotonic()
+    # Who runs it: a later `eduhouse run` tells a dead run (its process gone) from a live one.
+    tags = {**tags, PID_TAG: str(os.getpid()), LABEL_TAG: label}
     # Tools inside the run (dbt above all) write their own logs to stdout: keep them in
     # a file so the terminal shows one line per step and the summary.
     if log_path is not None:

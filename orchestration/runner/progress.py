@@ -8,6 +8,8 @@ import time
 
 import dagster as dg
 
+from orchestration.faults import fault_point
+
 _SHOWN = {
     "STEP_START": "…",
     "STEP_SUCCESS": "✓",
@@ -30,6 +32,7 @@ class _StepLineHandler(logging.Handler):
         kind = event.event_type_value
         step = event.step_key or ""
         if kind == "STEP_START":
+            fault_point(f"step:{step}")
             self._started[step] = time.monotonic()
             return  # the finishing line says enough; a start line per step is noise
         if kind == "ASSET_CHECK_EVALUATION":

@@ -8,7 +8,9 @@ touched (one run over min..max, read from the ledger), the exam models of the ex
 landed, the monthly models of the months touched, the unpartitioned rest (marts, checks,
 reports, audit) and the monthly publication. Only what new deliveries change is rebuilt;
 `--full` rebuilds everything (every partition, with `rebuild`). Runs go through the
-Dagster instance, so they show in the UI. A failed run stops the stages after it.
+Dagster instance of the lake, so they show in the UI. A failed run stops the stages
+after it. A run holds the lake's lock, journals its plan first and finishes what a run
+that died left undone (recovery.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from orchestration.dagster_home import get_instance
 from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
 from orchestration.partitions import EXAM_PARTITIONS_NAME
 from orchestration.runner.execute import RANGE_END, RANGE_START, RunOutcome, execute, range_tags
-from orchestration.runner.scope import Scope, ledger_dates, ledger_ids, partition_runs
+from orchestration.runner.recovery import (
+    WorkJournal,
+    lake_lock,
+    release_dead_runs,
+    remove_orphan_temp_files,
+    wait_for_tools,
+)
+from orchestration.runner.scope import Scope, ledger_ids, partition_runs
 from orchestration.runner.stages import Stage, partitioning_kind, plan_stages
 
 __all__ = ["RANGE_END", "RANGE_START", "RunOutcome", "run_everything", "summarize"]
@@ -54,18 +63,16 @@ def _selection(defs: dg.Definitions, instance, lake: Path, full: bool) -> set[dg
         return everything
     changed = [dg.AssetKey(["bronze", source]) for source in _changed_sources(lake)]
     selected = set(dg.AssetSelection.assets(*changed).downstream().resolve(graph)) if changed else set()
-    never = {key for key in everything if instance.get_latest_materialization_event(key) is None}
-    # A partitioned asset with no partition to run on yet (no exam landed, no day) waits.
-    kinds = {partitioning_kind(graph.get(k).partitions_def) for k in never}
-    idle = {kind for kind in kinds - {"none"} if not _has_partitions(kind, instance, lake)}
-    never = {k for k in never if partitioning_kind(graph.get(k).partitions_def) not in idle}
+    never = _never_built(instance, everything)
+    # Exam models with no exam landed wait (an exam id is their only partition); daily
+    # and monthly ones with no day yet are built empty on their first partition.
+    if not instance.get_dynamic_partitions(EXAM_PARTITIONS_NAME):
+        never = {k for k in never if partitioning_kind(graph.get(k).partitions_def) != "exam"}
     return (selected | never) & everything
 
 
-def _has_partitions(kind: str, instance, lake: Path) -> bool:
-    if kind == "exam":
-        return bool(instance.get_dynamic_partitions(EXAM_PARTITIONS_NAME))
-    return bool(ledger_dates(lake))
+def _never_built(instance, keys) -> set[dg.AssetKey]:
+    return {key for key in keys if instance.get_latest_materialization_event(key) is None}
 
 
 def _time_sources(graph, keys) -> set[str]:
@@ -98,36 +105,68 @@ def _landing_run(stages: list[Stage], selected: set, lake: Path) -> tuple[list[d
     return keys, tags
 
 
-def run_everything(lake: Path, instance: dg.DagsterInstance | None = None, full: bool = False) -> list[RunOutcome]:
-    """Materialize what the inbox's new deliveries change (everything with `full`).
-    Returns one outcome per Dagster run; none when nothing is new."""
+def run_everything(lake: Path, instance: dg.DagsterInstance | None = None, full: bool = False,
+                   wait: bool = False) -> list[RunOutcome]:
+    """Materialize what the inbox's new deliveries change (everything with `full`), and
+    whatever a run that died left undone. Returns one outcome per Dagster run; none when
+    nothing is new. Holds the lake's lock throughout (`wait`: queue behind another run)."""
+    lake = Path(lake).resolve()
+    with lake_lock(lake, wait=wait):
+        return _run_locked(lake, instance, full)
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> list[RunOutcome]:
     os.environ["EDUHOUSE_LAKE"] = str(lake)
     from orchestration.definitions import defs as load_defs
     from orchestration.runner.progress import step_lines
 
-    instance = instance or get_instance()
+    instance = instance or get_instance(lake)
+    release_dead_runs(instance, log=_say)
+    wait_for_tools(lake, log=_say)
+    if remove_orphan_temp_files(lake):
+        _say("  removed half-written files a killed run left")
+    leftover = WorkJournal.load(lake)
+    inbox = LakePaths(lake).inbox
+    if leftover is None and not any(inbox.glob("*/*")):
+        # Nothing delivered, nothing unfinished: building empty marts would only hide that.
+        _say(f"  the inbox is empty: nothing to land (deliveries go under {inbox}/<source>/)")
+        return []
+    if leftover is not None:
+        _say(f"  finishing what the run started {leftover.started_at} (pid {leftover.pid}) left undone")
+        full = full or leftover.full
     defs = dg.Definitions.merge(load_defs(), dg.Definitions(loggers={"step_lines": step_lines}))
     job = defs.resolve_implicit_global_asset_job_def()
     graph = defs.resolve_asset_graph()
     stages = plan_stages(graph)
     selected = _selection(defs, instance, lake, full)
+    if leftover is not None:
+        everything = set(graph.materializable_asset_keys)
+        selected |= {dg.AssetKey.from_user_string(k) for k in leftover.keys} & everything
     if not selected:
-        print("  nothing new in the inbox: every asset is up to date", file=sys.stderr)
+        _say("  nothing new in the inbox: every asset is up to date")
         return []
+    journal = WorkJournal.new({k.to_user_string() for k in selected}, ledger_ids(lake), full).merged(leftover)
+    journal.save(lake)
 
     log_path = LakePaths(lake).root / "logs" / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
     base_tags = {"eduhouse/trigger": "cli"}
     outcomes: list[RunOutcome] = []
-    before = ledger_ids(lake)
     keys, tags = _landing_run(stages, selected, lake)
     if keys:
         outcomes.append(execute(job, instance, "land new deliveries", keys, {**base_tags, **tags}, log_path, STEP_LINES))
-    scope = Scope.after_landing(lake, before, full=full)
+    # The ledger as it was before this plan began (a dead run's plan included): what it
+    # landed counts as new, so its days, months and exams are built now.
+    scope = Scope.after_landing(lake, journal.ledger_before, full=full)
     for stage in (s for s in stages if not s.landing):
         keys = [k for k in stage.asset_keys if k in selected]
         if not keys:
             continue
-        runs = partition_runs(stage, scope, instance, _time_sources(graph, keys))
+        runs = partition_runs(stage, scope, instance, _time_sources(graph, keys),
+                              never_built=bool(_never_built(instance, keys)))
         if not runs:
             print(f"  {stage.name}: no partitions to run on", file=sys.stderr)
         for run in runs:
@@ -136,6 +175,8 @@ def run_everything(lake: Path, instance: dg.DagsterInstance | None = None, full:
                 print(f"  {run.label}: skipped, an earlier run failed", file=sys.stderr)
                 continue
             outcomes.append(execute(job, instance, run.label, keys, {**base_tags, **run.tags}, log_path, STEP_LINES))
+    if all(o.ok for o in outcomes):
+        WorkJournal.clear(lake)
     return outcomes
 
 

@@ -116,9 +116,14 @@ def exam_blocks(registered: list[str], wanted: set[str]) -> list[tuple[str, str,
 
 
 def partition_runs(stage: Stage, scope: Scope, instance: dg.DagsterInstance,
-                   sources: Iterable[str] = TIME_BASED_SOURCES) -> list[PartitionRun]:
+                   sources: Iterable[str] = TIME_BASED_SOURCES, never_built: bool = False) -> list[PartitionRun]:
     """The runs of one stage; [] when it has nothing to run on. Time partitions follow the
-    days of the time-based `sources` the stage reads."""
+    days of the time-based `sources` the stage reads.
+
+    `never_built`: the stage's tables do not exist yet. A district that delivers no xAPI
+    and no access log has no days, yet its unpartitioned models read the daily and monthly
+    ones: the stage then runs once on its first partition, which creates its tables,
+    empty and typed, so every mart that can be built is."""
     if stage.kind == "none":
         return [PartitionRun(stage.name, {})]
     rebuild = {REBUILD_TAG: "true"} if scope.rebuild else {}
@@ -131,6 +136,9 @@ def partition_runs(stage: Stage, scope: Scope, instance: dg.DagsterInstance,
     dates = scope.dates(set(sources))
     keys = dates if stage.kind == "daily" else sorted({d[:7] + "-01" for d in dates})
     keys = _valid(pdef, keys)
+    if not keys and never_built:
+        first = pdef.get_first_partition_key()
+        return [PartitionRun(f"{stage.name}: no data yet, empty tables", {PARTITION_TAG: first})]
     if not keys:
         return []
     if not stage.single_run:

@@ -23,6 +23,8 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.dagster_home import WAREHOUSE_POOL
+from orchestration.faults import fault_point
 from orchestration.partitions import daily_partitions, exam_partitions, is_rebuild, monthly_partitions
 from orchestration.resources import LakeResource
 from orchestration.transform.project import (
@@ -44,7 +46,7 @@ from orchestration.transform.selection import (
 from orchestration.transform.translator import EduhouseDbtTranslator
 
 log = logging.getLogger(__name__)
-DBT_POOL = "duckdb_warehouse"
+DBT_POOL = WAREHOUSE_POOL  # DuckDB allows one writer: every dbt step takes its one slot
 # Partitioning → (partitions definition, dbt selection). The unpartitioned assets are the rest.
 PARTITIONINGS: dict[str, dg.PartitionsDefinition] = {
     "daily": daily_partitions,
@@ -54,7 +56,7 @@ PARTITIONINGS: dict[str, dg.PartitionsDefinition] = {
 # The partitions a run asks dbt for (dbt_project/macros/partitions.sql reads it at execution).
 PARTITIONS_ENV = "EDUHOUSE_DBT_PARTITIONS"
 PARTIAL_PARSE = "partial_parse.msgpack"
-KEPT_TARGETS = 10  # invocation target folders kept under dbt_project/target
+KEPT_TARGETS = 10  # invocation target folders kept under <lake>/ops/dbt/target
 OP_NAMES = {None: "eduhouse_dbt_models", "daily": "eduhouse_dbt_daily", "monthly": "eduhouse_dbt_monthly",
             "exam": "eduhouse_dbt_exam"}
 
@@ -150,8 +152,12 @@ def _build(manifest: dict, kind: str | None, routed: dict[str, frozenset[dg.Asse
         request = partition_vars(kind, context)
         if request:
             context.log.info(f"dbt partitions: {json.dumps(request)}")
+        # dbt's artifacts and logs (compiled SQL, run results, dbt.log) belong to the lake
+        # they were made for: dagster-dbt puts each invocation's folder under DBT_TARGET_PATH.
+        paths.dbt_target.mkdir(parents=True, exist_ok=True)
         env = {**dbt_env(lake.root, lake.timezone, lake.min_cell, lake.top_n),
-               PARTITIONS_ENV: json.dumps(request) if request else ""}
+               PARTITIONS_ENV: json.dumps(request) if request else "",
+               "DBT_TARGET_PATH": str(paths.dbt_target)}
         built: set[dg.AssetKey] = set()
         failed: set[dg.AssetKey] = set()
         with _environ(env):
@@ -159,6 +165,8 @@ def _build(manifest: dict, kind: str | None, routed: dict[str, frozenset[dg.Asse
             for event in invocation.stream():
                 yield event
                 key = _event_asset_key(context, event)
+                if key is not None:
+                    fault_point(f"dbt:{key.to_user_string()}")  # crash tests: dbt still running
                 if isinstance(event, dg.AssetCheckResult):
                     if not event.passed and event.severity == dg.AssetCheckSeverity.ERROR:
                         failed.add(event.asset_key)
@@ -168,10 +176,10 @@ def _build(manifest: dict, kind: str | None, routed: dict[str, frozenset[dg.Asse
             if key in exports:
                 publish_export(paths, *exports[key])
         error = invocation.get_error()
-        prune_targets(MANIFEST_PATH.parent)
+        prune_targets(paths.dbt_target)
         if error is not None:
             raise error
-        keep_partial_parse(invocation.target_path)
+        keep_partial_parse(invocation.target_path, paths.dbt_target)
 
     return _dbt_models
 
@@ -185,17 +193,18 @@ def prune_targets(target_root: Path, keep: int = KEPT_TARGETS) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def keep_partial_parse(target_path: Path) -> None:
+def keep_partial_parse(target_path: Path, lake_target: Path) -> None:
     """Make this invocation's parse the one the next invocation starts from.
 
-    dagster-dbt copies ``dbt_project/target/partial_parse.msgpack`` into each run's own
-    target folder; dbt discards it when the profile differs (the lake path is in it), so
-    one left by ``dbt parse`` elsewhere costs every run a full parse (5-8 s on 2 cores).
+    dagster-dbt copies ``<DBT_TARGET_PATH>/partial_parse.msgpack`` (here the lake's
+    ``ops/dbt/target``) into each run's own target folder; dbt discards it when the
+    profile differs (the lake path is in it), so keeping one per lake saves every run a
+    full parse (5-8 s on 2 cores).
     """
     fresh = Path(target_path) / PARTIAL_PARSE
     if not fresh.exists():
         return
-    shared = MANIFEST_PATH.parent / PARTIAL_PARSE
+    shared = lake_target / PARTIAL_PARSE
     tmp = shared.with_name(f".{PARTIAL_PARSE}.{os.getpid()}.tmp")
     try:
         shutil.copyfile(fresh, tmp)

@@ -31,10 +31,7 @@ SOURCES_IN_ORDER = ("roster", "catalog", "exams")
 
 
 def _import(module: str, what: str):
-    try:
-        return getattr(importlib.import_module(module), what)
-    except (ModuleNotFoundError, AttributeError) as exc:
-        pytest.skip(f"{module}.{what} not available yet: {exc}")
+    return getattr(importlib.import_module(module), what)
 
 
 def _dbt(lake: Path, target: Path, *args: str) -> subprocess.CompletedProcess:

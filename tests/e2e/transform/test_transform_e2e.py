@@ -21,11 +21,8 @@ from dbt_runner import build_core  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
-try:
-    from orchestration.landing.sources import LANDERS
-    from orchestration.simulate.run import simulate
-except ImportError as error:  # pragma: no cover - depends on the other parts
-    pytest.skip(f"simulator or landing not importable yet: {error}", allow_module_level=True)
+from orchestration.landing.sources import LANDERS  # noqa: E402
+from orchestration.simulate.run import simulate  # noqa: E402
 
 START = date(2021, 9, 27)
 DAYS = 8

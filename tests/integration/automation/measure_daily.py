@@ -102,8 +102,8 @@ def main() -> int:
 
     import dagster as dg
 
-    from orchestration.automation.pools import ensure_pools
     from orchestration.automation.sensors import downstream_automation, downstream_catchup, inbox_sensor
+    from orchestration.dagster_home import ensure_pools
     from orchestration.definitions import defs as load
 
     t0 = time.time()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.automation.pools import ensure_pools
+from orchestration.dagster_home import ensure_pools
 
 WORKER = Path(__file__).with_name("pool_worker.py")
 

@@ -75,7 +75,7 @@ def test_materialize_roster_then_xapi_partition(lake: Path):
     checks_run = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
                   for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
     assert checks_run == {"conservation": True}
-    assert (lake / "bronze/xapi/statements/local_date=2021-10-01/2021-10-02.parquet").exists()
+    assert (lake / "bronze/xapi/statements/local_date=2021-10-01/2021-10-02.jsonl.parquet").exists()
 
 
 def test_rebuild_relands_requested_dates_and_check_catches_loss(lake: Path):
@@ -86,7 +86,7 @@ def test_rebuild_relands_requested_dates_and_check_catches_loss(lake: Path):
     check = [c for c in landing_checks if any(k.asset_key == xapi.key for k in c.check_keys)]
     assert dg.materialize([assets[dg.AssetKey(["bronze", "roster"])]], resources=resources).success
     assert dg.materialize([xapi], resources=resources, partition_key="2021-10-02").success
-    lost = lake / "bronze/xapi/statements/local_date=2021-10-02/2021-10-02.parquet"
+    lost = lake / "bronze/xapi/statements/local_date=2021-10-02/2021-10-02.jsonl.parquet"
     lost.unlink()
     only_check = dg.AssetSelection.checks_for_assets(xapi.key)
     failing = dg.materialize([xapi, *check], resources=resources, raise_on_error=False,

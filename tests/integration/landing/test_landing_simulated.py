@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from orchestration.lake import SOURCES
 from orchestration.landing import conservation
@@ -15,10 +14,8 @@ from orchestration.landing.sources import LANDERS
 
 
 def test_simulated_dirt_lands_where_expected(lake: Path):
-    try:
-        from orchestration.simulate.run import simulate
-    except ImportError as exc:  # the simulator is another part; skip until it exists
-        pytest.skip(f"simulator not importable: {exc}")
+    from orchestration.simulate.run import simulate
+
     simulate(lake, scale="tiny", days=3, progress=lambda *a, **k: None)
     for source in SOURCES:
         LANDERS[source](lake, "Asia/Shanghai")

@@ -192,5 +192,7 @@ def test_backfill_command_takes_days_or_exams(capsys):
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["backfill", "--exam", "ex-1", "--exam", "ex-2"])
     assert args.func is backfill_command and args.exam == ["ex-1", "ex-2"] and args.start is None
-    assert backfill_command(parser.parse_args(["backfill", "--from", "2021-10-01"])) == 2
-    assert "--exam" in capsys.readouterr().out
+    from orchestration.errors import UserError
+
+    with pytest.raises(UserError, match="--exam"):
+        backfill_command(parser.parse_args(["backfill", "--from", "2021-10-01"]))

@@ -50,7 +50,7 @@ def test_inbox_cursor_sees_each_delivery_once(tmp_path):
     _touch(tmp_path / "inbox" / "roster" / "copying.csv.part")
     found, cursor = inbox.new_entries(tmp_path, {}, settle_seconds=10)
     assert {s: [e.delivery_id for e in es] for s, es in found.items()} == {
-        "roster": ["r1"], "xapi": ["2021-10-01"]}
+        "roster": ["r1"], "xapi": ["2021-10-01.jsonl.gz"]}
     assert inbox.new_entries(tmp_path, cursor, 10)[0] == {}
     # A delivery rewritten under the same name is new again.
     _touch(tmp_path / "inbox" / "roster" / "r1" / "users.csv", age_seconds=1800, text="xy")

@@ -14,9 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-pytest.importorskip("orchestration.landing.sources", reason="landing part not available")
-world_mod = pytest.importorskip("orchestration.simulate.world", reason="simulator part not available")
-
+import orchestration.simulate.world as world_mod  # noqa: E402
 from orchestration.governance.build import build_audit_models  # noqa: E402
 from orchestration.simulate.governance import load_roster  # noqa: E402
 

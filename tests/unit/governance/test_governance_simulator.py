@@ -11,8 +11,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-world_mod = pytest.importorskip("orchestration.simulate.world", reason="simulator part not available")
-
+import orchestration.simulate.world as world_mod  # noqa: E402
 from orchestration.governance.evaluation import SIMULATED_CHECKS  # noqa: E402
 from orchestration.simulate.governance import write_governance  # noqa: E402
 

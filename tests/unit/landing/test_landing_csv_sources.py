@@ -89,7 +89,7 @@ def test_fitness_not_utf8_is_unreadable(lake, kit):
     (lake / "inbox/fitness/gbk.csv").write_bytes("student_sourcedId,test_date,grade\nstu-1,2021-10-02,优秀\n".encode("gbk"))
     summary = land_fitness(lake)
     assert summary.deliveries[0].status == "unreadable"
-    assert kit.quarantine(lake, "fitness") == [("gbk", "gbk.csv", None, "not_utf8")]
+    assert kit.quarantine(lake, "fitness") == [("gbk.csv", "gbk.csv", None, "not_utf8")]
 
 
 def test_psych_risk_levels(lake, kit):

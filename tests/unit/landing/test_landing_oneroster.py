@@ -68,7 +68,7 @@ def test_zip_delivery_lands_like_the_folder(lake, kit, tmp_path):
         for p in sorted(src.iterdir()):
             zf.write(p, f"oneroster/{p.name}")
     summary = land_roster(lake)
-    assert [(d.delivery_id, d.status) for d in summary.deliveries] == [("2021-09-30_bulk", "landed")]
+    assert [(d.delivery_id, d.status) for d in summary.deliveries] == [("2021-09-30~20bulk.zip", "landed")]
     assert summary.tables["users"] == 3
     # The same export as a folder is the same content: a duplicate.
     write_roster(lake / "inbox/roster/z-folder")
@@ -76,19 +76,31 @@ def test_zip_delivery_lands_like_the_folder(lake, kit, tmp_path):
     assert [(d.delivery_id, d.status) for d in again.deliveries] == [("z-folder", "duplicate")]
 
 
+def test_a_misspelt_date_last_modified_header_quarantines_the_file(lake, kit):
+    """`dataLastModified` is not OneRoster: landing the rows undated would let them lose
+    to any older version, so the file is a contract problem with a precise reason."""
+    users = "sourcedId,status,dataLastModified,role\nstu-1,,2021-10-01T00:00:00Z,student\n"
+    write_roster(lake / "inbox/roster/r1", users__csv=users)
+    land_roster(lake)
+    [(delivery, file, position, reason)] = [q for q in kit.quarantine(lake, "roster") if q[1] == "users.csv"]
+    assert (file, position, reason) == ("users.csv", None, "missing_column")
+    detail = kit.rows(f"SELECT detail FROM '{lake}/quarantine/roster/r1.parquet' WHERE file = 'users.csv'")
+    assert "dateLastModified" in detail[0][0]
+
+
 def test_bad_values_are_quarantined_with_reasons(lake, kit):
-    users = ("sourcedId,status,role,enabledUser,orgSourcedIds,grades\n"
-             "stu-1,,student,true,s-1,07\n"
-             ",,student,true,s-1,07\n"            # 3 missing sourcedId
-             "stu-3,,hacker,true,s-1,07\n"        # 4 bad role
-             "stu-4,,student,maybe,s-1,07\n"      # 5 bad boolean
-             "stu-1,,student,true,s-1,07\n"       # 6 duplicate sourcedId
-             "stu-6,,student\n"                   # 7 too few fields
-             "stu-7,deleted,student,true,s-1,07\n"  # 8 bad status
-             "stu-8,,student,true,s-1,07,extra\n")  # 9 too many fields
-    enroll = ("sourcedId,classSourcedId,userSourcedId,role,beginDate,endDate\n"
-              "e-1,c-1,stu-1,student,2021-02-30,\n"
-              "e-2,c-1,stu-1,student,2021-09-01,2021-08-01\n")
+    users = ("sourcedId,status,role,enabledUser,orgSourcedIds,grades,dateLastModified\n"
+             "stu-1,,student,true,s-1,07,\n"
+             ",,student,true,s-1,07,\n"            # 3 missing sourcedId
+             "stu-3,,hacker,true,s-1,07,\n"        # 4 bad role
+             "stu-4,,student,maybe,s-1,07,\n"      # 5 bad boolean
+             "stu-1,,student,true,s-1,07,\n"       # 6 duplicate sourcedId
+             "stu-6,,student\n"                    # 7 too few fields
+             "stu-7,deleted,student,true,s-1,07,\n"  # 8 bad status
+             "stu-8,,student,true,s-1,07,,extra\n")  # 9 too many fields
+    enroll = ("sourcedId,classSourcedId,userSourcedId,role,beginDate,endDate,dateLastModified\n"
+              "e-1,c-1,stu-1,student,2021-02-30,,\n"
+              "e-2,c-1,stu-1,student,2021-09-01,2021-08-01,\n")
     write_roster(lake / "inbox/roster/r1", users__csv=users, enrollments__csv=enroll)
     land_roster(lake)
     assert kit.quarantine(lake, "roster") == [
@@ -122,9 +134,9 @@ def test_no_manifest_or_broken_zip_is_unreadable(lake, kit):
     (lake / "inbox/roster/b-broken.zip").write_bytes(b"PK\x03\x04 not really a zip")
     summary = land_roster(lake)
     assert {d.delivery_id: d.status for d in summary.deliveries} == {
-        "a-no-manifest": "unreadable", "b-broken": "unreadable"}
+        "a-no-manifest": "unreadable", "b-broken.zip": "unreadable"}
     assert kit.quarantine(lake, "roster") == [
-        ("a-no-manifest", "manifest.csv", None, "missing_file"), ("b-broken", None, None, "unreadable_file")]
+        ("a-no-manifest", "manifest.csv", None, "missing_file"), ("b-broken.zip", None, None, "unreadable_file")]
 
 
 def test_non_utf8_file_in_a_roster(lake, kit):

@@ -58,7 +58,7 @@ def test_each_rule_quarantines_with_its_reason(lake, kit, name, change, reason):
     bad = change if isinstance(change, str) else kit.statement(2, **change)
     kit.write_lines(lake / "inbox/xapi/d1.jsonl", [kit.statement(1), bad, kit.statement(3)])
     summary = land_xapi(lake)
-    assert kit.quarantine(lake, "xapi") == [("d1", "d1.jsonl", 2, reason)]
+    assert kit.quarantine(lake, "xapi") == [("d1.jsonl", "d1.jsonl", 2, reason)]
     assert kit.bronze(lake, "xapi", "statements", "_position") == [(1,), (3,)]
     assert (summary.records_in, summary.landed, summary.quarantined) == (3, 2, 1)
 
@@ -86,7 +86,7 @@ def test_allowed_properties_are_kept_and_extracted(lake, kit):
     # (immutable) inbox.
     ((delivery, file, position),) = kit.bronze(lake, "xapi", "statements", "_delivery, _file, _position")
     assert (lake / "inbox/xapi" / file).read_text().splitlines()[position - 1] == json.dumps(s)
-    assert (delivery, position) == ("d1", 2)
+    assert (delivery, position) == ("d1.jsonl", 2)
 
 
 def test_time_zone_boundary_and_late_arrival(lake, kit):
@@ -101,9 +101,10 @@ def test_time_zone_boundary_and_late_arrival(lake, kit):
     assert summary.rows_by_date == {"2021-09-30": 1, "2021-10-01": 2, "2021-10-05": 1}
     files = sorted(p.relative_to(lake / "bronze/xapi/statements").as_posix()
                    for p in (lake / "bronze/xapi/statements").rglob("*.parquet"))
-    assert files == ["local_date=2021-09-30/2021-10-05.parquet", "local_date=2021-10-01/2021-10-05.parquet",
-                     "local_date=2021-10-05/2021-10-05.parquet"]
-    assert kit.ledger(lake, "xapi")["2021-10-05"]["local_dates"] == ["2021-09-30", "2021-10-01", "2021-10-05"]
+    assert files == ["local_date=2021-09-30/2021-10-05.jsonl.parquet",
+                     "local_date=2021-10-01/2021-10-05.jsonl.parquet",
+                     "local_date=2021-10-05/2021-10-05.jsonl.parquet"]
+    assert kit.ledger(lake, "xapi")["2021-10-05.jsonl"]["local_dates"] == ["2021-09-30", "2021-10-01", "2021-10-05"]
 
 
 def test_duplicate_ids_within_a_delivery_keep_the_first(lake, kit):
@@ -112,8 +113,8 @@ def test_duplicate_ids_within_a_delivery_keep_the_first(lake, kit):
     upper = dict(s, id=s["id"].upper())
     kit.write_lines(lake / "inbox/xapi/d1.jsonl", [s, kit.statement(2), s, upper])
     land_xapi(lake)
-    assert kit.quarantine(lake, "xapi") == [("d1", "d1.jsonl", 3, "duplicate_id"),
-                                            ("d1", "d1.jsonl", 4, "duplicate_id")]
+    assert kit.quarantine(lake, "xapi") == [("d1.jsonl", "d1.jsonl", 3, "duplicate_id"),
+                                            ("d1.jsonl", "d1.jsonl", 4, "duplicate_id")]
     assert kit.bronze(lake, "xapi", "statements", "_position") == [(1,), (2,)]
 
 
@@ -126,7 +127,7 @@ def test_blank_lines_crlf_and_gzip(lake, kit):
     summary = land_xapi(lake)
     assert summary.records_in == 2
     assert kit.bronze(lake, "xapi", "statements", "_position, _delivery, _file") == [
-        (1, "d1", "d1.jsonl.gz"), (4, "d1", "d1.jsonl.gz")]
+        (1, "d1.jsonl.gz", "d1.jsonl.gz"), (4, "d1.jsonl.gz", "d1.jsonl.gz")]
 
 
 def test_unreadable_deliveries_are_quarantined_whole_and_the_run_goes_on(lake, kit):
@@ -140,15 +141,16 @@ def test_unreadable_deliveries_are_quarantined_whole_and_the_run_goes_on(lake, k
     kit.write_lines(inbox / "d-good.jsonl", [kit.statement(1)])
     summary = land_xapi(lake)
     assert {d.delivery_id: d.status for d in summary.deliveries} == {
-        "a-truncated": "unreadable", "b-latin1": "unreadable", "c-not-gzip": "unreadable", "d-good": "landed"}
+        "a-truncated.jsonl.gz": "unreadable", "b-latin1.jsonl": "unreadable",
+        "c-not-gzip.jsonl.gz": "unreadable", "d-good.jsonl": "landed"}
     assert kit.quarantine(lake, "xapi") == [
-        ("a-truncated", "a-truncated.jsonl.gz", None, "truncated_gzip"),
-        ("b-latin1", "b-latin1.jsonl", None, "not_utf8"),
-        ("c-not-gzip", "c-not-gzip.jsonl.gz", None, "truncated_gzip"),
+        ("a-truncated.jsonl.gz", "a-truncated.jsonl.gz", None, "truncated_gzip"),
+        ("b-latin1.jsonl", "b-latin1.jsonl", None, "not_utf8"),
+        ("c-not-gzip.jsonl.gz", "c-not-gzip.jsonl.gz", None, "truncated_gzip"),
     ]
     led = kit.ledger(lake, "xapi")
-    assert led["a-truncated"]["status"] == "unreadable" and led["a-truncated"]["landed"] == 0
-    assert kit.bronze(lake, "xapi", "statements", "_delivery") == [("d-good",)]
+    assert led["a-truncated.jsonl.gz"]["status"] == "unreadable" and led["a-truncated.jsonl.gz"]["landed"] == 0
+    assert kit.bronze(lake, "xapi", "statements", "_delivery") == [("d-good.jsonl",)]
 
 
 def test_same_bytes_twice_land_once(lake, kit):
@@ -158,7 +160,7 @@ def test_same_bytes_twice_land_once(lake, kit):
     (lake / "inbox/xapi/2021-10-01-resend.jsonl").write_bytes(first.read_bytes())
     summary = land_xapi(lake)
     assert [(d.delivery_id, d.status, d.duplicate_of) for d in summary.deliveries] == [
-        ("2021-10-01-resend", "duplicate", "2021-10-01")]
+        ("2021-10-01-resend.jsonl", "duplicate", "2021-10-01.jsonl")]
     assert len(kit.bronze(lake, "xapi", "statements", "statement_id")) == 2
     assert land_xapi(lake).deliveries == []  # nothing new: nothing happens
 

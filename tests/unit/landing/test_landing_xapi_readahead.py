@@ -60,17 +60,17 @@ def test_read_ahead_lands_exactly_what_one_at_a_time_lands(tmp_path, kit):
         _inbox(lake, kit)
         summary = xapi.land_xapi(lake, TZ, options=EngineOptions(threads=threads))
         assert {d.delivery_id: d.status for d in summary.deliveries} == {
-            "2021-10-01": "landed", "2021-10-01_resend": "duplicate", "2021-10-02": "landed",
-            "2021-10-03": "unreadable", "2021-10-04": "landed", "2021-10-05": "landed"}
+            "2021-10-01.jsonl": "landed", "2021-10-01_resend.jsonl": "duplicate", "2021-10-02.jsonl.gz": "landed",
+            "2021-10-03.jsonl.gz": "unreadable", "2021-10-04.zip": "landed", "2021-10-05.jsonl": "landed"}
         assert summary.records_in == summary.landed + summary.quarantined == 5 + 10 + 1 + 5 + 2
         outcomes.append(_outcome(lake))
     assert outcomes[0] == outcomes[1]
     bronze, quarantine, _ = outcomes[1]
     assert len(bronze) == 18
     assert [(q[1], q[3], q[5]) for q in quarantine] == [
-        ("2021-10-01", 3, "malformed_json"), ("2021-10-01", 4, "duplicate_id"),
-        ("2021-10-02", 3, "unknown_reference"), ("2021-10-03", None, "truncated_gzip"),
-        ("2021-10-05", 2, "invalid_uuid")]
+        ("2021-10-01.jsonl", 3, "malformed_json"), ("2021-10-01.jsonl", 4, "duplicate_id"),
+        ("2021-10-02.jsonl.gz", 3, "unknown_reference"), ("2021-10-03.jsonl.gz", None, "truncated_gzip"),
+        ("2021-10-05.jsonl", 2, "invalid_uuid")]
 
 
 def test_read_ahead_skips_resends_and_zips_and_drops_its_tables(lake, kit, monkeypatch):
@@ -99,7 +99,7 @@ def test_a_failing_delivery_stops_the_background_work(lake, kit, monkeypatch):
     real_handle = xapi._handle
 
     def handle(ctx):
-        if ctx.delivery_id == "2021-10-02":
+        if ctx.delivery_id == "2021-10-02.jsonl.gz":
             raise RuntimeError("bug while landing")
         real_handle(ctx)
 
@@ -108,4 +108,4 @@ def test_a_failing_delivery_stops_the_background_work(lake, kit, monkeypatch):
     with pytest.raises(RuntimeError, match="bug while landing"):
         xapi.land_xapi(lake, TZ, options=EngineOptions(threads=2))
     assert threading.active_count() == before
-    assert set(kit.ledger(lake, "xapi")) == {"2021-10-01", "2021-10-01_resend"}
+    assert set(kit.ledger(lake, "xapi")) == {"2021-10-01.jsonl", "2021-10-01_resend.jsonl"}

@@ -87,6 +87,8 @@ BREAKS = [
      ("expect_column_values_to_be_in_set", "ability", "error")),
     ("exam_items", "bronze/exams/exam_items/d1.parquet", "SELECT * REPLACE (CAST(0 AS DOUBLE) AS max_score) FROM t",
      ("expect_column_values_to_be_between", "max_score", "error")),
+    ("exam_items", "bronze/exams/exam_items/d1.parquet", "SELECT * REPLACE (CAST(5000 AS DOUBLE) AS max_score) FROM t",
+     ("expect_column_values_to_be_between", "max_score", "warn")),
     ("exam_scores", "bronze/exams/exam_scores/d1.parquet", "SELECT * REPLACE (CAST(score + 8 AS DOUBLE) AS score) FROM t",
      ("unexpected_rows_expectation", "score within 0..max_score of its item (same exam, same delivery)", "error")),
     ("exam_scores", "bronze/exams/exam_scores/d1.parquet", "SELECT * REPLACE ('sick' AS status) FROM t",
@@ -135,6 +137,14 @@ def test_suite_fails_for_the_right_reason(good_lake, lakekit, name, rel, sql, ex
     assert not result.passed
     assert expected in failed(result), failed(result)
     assert result.severity == ("warn" if all(o.severity == "warn" for o in result.failures) else "error")
+
+
+def test_a_gaokao_total_is_real_data(good_lake, lakekit):
+    """750 points is the gaokao's total: a real paper, never a failed check."""
+    lakekit.break_table(good_lake, "bronze/exams/exam_items/d1.parquet",
+                        "SELECT * REPLACE (CAST(750 AS DOUBLE) AS max_score) FROM t")
+    result = run("exam_items", good_lake)
+    assert result.passed and not result.failures, failed(result)
 
 
 def test_student_in_two_homerooms_at_once(good_lake, lakekit):

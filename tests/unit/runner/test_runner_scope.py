@@ -70,3 +70,17 @@ def test_exams_new_or_all_registered(lake):
     [run] = partition_runs(stage, Scope(lake), instance)  # nothing new: every exam
     assert (run.tags[RANGE_START], run.tags[RANGE_END]) == ("ex-a", "ex-c")
     assert exam_blocks(["a", "b", "c", "d"], {"a", "c", "d"}) == [("a", "a", 1), ("c", "d", 2)]
+
+
+def test_a_district_without_learning_logs_gets_empty_daily_and_monthly_tables(tmp_path):
+    """No xAPI and no access log: no days. Tables never built run once on the first
+    partition (empty and typed, so the models reading them build); built ones wait."""
+    scope = Scope.after_landing(tmp_path, {})
+    instance = dg.DagsterInstance.ephemeral()
+    daily, monthly = _stage("daily", daily_partitions), _stage("monthly", monthly_partitions)
+    assert partition_runs(daily, scope, instance, {"xapi"}) == []
+    [shell] = partition_runs(daily, scope, instance, {"xapi"}, never_built=True)
+    assert shell.tags == {"dagster/partition": daily_partitions.get_first_partition_key()}
+    [shell] = partition_runs(monthly, scope, instance, {"xapi"}, never_built=True)
+    assert shell.tags == {"dagster/partition": monthly_partitions.get_first_partition_key()}
+    assert "no data yet" in shell.label

@@ -1,18 +1,25 @@
 {{ partitioned_by_day('statement_id') }}
--- xAPI statements as typed events: one row per statement id (a statement delivered twice
--- counts once: the latest landed wins), with the district-local timestamp, date and month.
+-- xAPI statements as typed events: one row per statement id, with the district-local
+-- timestamp, date and month. A statement delivered twice counts once; of two versions the
+-- one with the later record time wins (`stored`, else `timestamp`: the record's own time,
+-- never the landing order or the file name), then the later landed.
 -- Incremental (macro incremental_bronze_files): a run reads only the bronze files it has
 -- not read yet, so a new day costs that day's deliveries; with partition_dates + rebuild
 -- it replaces those dates from every file.
 {%- set batch = incremental_bronze_files('xapi', 'statements') %}
 
-with deduplicated as (
-    select *
+with versions as (
+    select *, coalesce(try_cast(stored_raw as timestamptz), ts) as record_time
     from {{ bronze_relation('xapi', 'statements', files=batch['files']) }} as s
     where statement_id is not null and ts is not null
+),
+
+deduplicated as (
+    select *
+    from versions
     qualify row_number() over (
         partition by lower(statement_id)
-        order by _landed_at desc nulls last, _delivery desc, _position desc
+        order by record_time desc, _landed_at desc nulls last, _delivery desc, _position desc
     ) = 1
 )
 
@@ -46,14 +53,18 @@ select
     {{ local_date('ts') }} as local_date,
     {{ month_of(local_date('ts')) }} as month,
     version as xapi_version,
+    record_time,
     _delivery,
     _landed_at,
     current_timestamp as _loaded_at
 from deduplicated as d
 {%- if batch['mode'] == 'catch_up' %}
--- A statement id already loaded from a delivery landed at the same time or later stays.
+-- A version already loaded stays when it is newer by record time, or as new and landed
+-- at the same time or later (delete+insert on statement_id replaces it otherwise).
 where not exists (
     select 1 from {{ this }} as t
-    where t.statement_id = lower(d.statement_id) and t._landed_at >= d._landed_at
+    where t.statement_id = lower(d.statement_id)
+      and (t.record_time > d.record_time
+           or (t.record_time = d.record_time and t._landed_at >= d._landed_at))
 )
 {%- endif %}

@@ -1,0 +1,30 @@
+"""Mistakes a user can fix, and how the command line reports them.
+
+A command raises :class:`UserError` for a wrong argument or a lake that is not there;
+``eduhouse`` prints its message as one line on stderr and exits 2. Anything else is a
+bug or an outage and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class UserError(Exception):
+    """A wrong argument, a missing lake, a lake in use: one line, exit 2."""
+
+
+def lake_from(arg: str | Path | None) -> Path:
+    """The lake a command works on: `--lake`, else $EDUHOUSE_LAKE, else ./lake."""
+    return Path(arg or os.environ.get("EDUHOUSE_LAKE") or "lake").resolve()
+
+
+def existing_lake(arg: str | Path | None) -> Path:
+    """The lake, which must exist: reading a lake that is not there is a mistake, never an
+    empty "all is well"."""
+    lake = lake_from(arg)
+    if not lake.is_dir():
+        raise UserError(f"no lake at {lake} (make one with `eduhouse simulate --lake {lake}`, "
+                        "or point --lake / EDUHOUSE_LAKE at an existing one)")
+    return lake

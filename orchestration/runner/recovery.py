@@ -1,0 +1,200 @@
+"""What makes `eduhouse run` safe to kill: the lake lock, the work journal, dead runs.
+
+- **The lake lock** (`<lake>/ops/run.lock`, `flock`): one `eduhouse run` or backfill per
+  lake at a time. The kernel drops the lock when its holder dies, however it dies, so a
+  killed run never wedges the next one.
+- **The work journal** (`<lake>/ops/work.json`): before its first stage a run writes down
+  what it must build (the asset keys, the ledger as it was before landing, `--full`),
+  atomically. It is removed only when every stage succeeded. A run that dies leaves it,
+  and the next run merges it into its own plan, so deliveries a dead run landed still
+  reach the marts, checks, reports and audit although the inbox has nothing new.
+- **Dead runs**: a run executed by the CLI carries the tag `eduhouse/pid`. Under the lock
+  no other CLI run of this lake is alive, so one still STARTED/STARTING/QUEUED is dead:
+  it is marked failed and the pool slots it holds are freed (else the next dbt step
+  would wait for the warehouse slot forever). Runs launched by the daemon (`make ui`)
+  carry no such tag; Dagster's run monitoring fails those (instance dagster.yaml).
+- **Tools left running**: dbt started by a killed run may still write the warehouse; the
+  next run waits for it (DuckDB allows one writer) before its own dbt starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.errors import UserError
+from orchestration.lake import LakePaths
+
+PID_TAG = "eduhouse/pid"
+IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+             dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+
+
+def _holder(lock_path: Path) -> str:
+    """Who holds the lock, as it wrote itself down: "pid N, <command>"."""
+    try:
+        pid, _, what = lock_path.read_text().strip().partition(" ")
+        os.kill(int(pid), 0)
+        return f"pid {pid}, {what}"
+    except (OSError, ValueError):
+        return "pid unknown"
+
+
+@contextlib.contextmanager
+def lake_lock(lake: Path, wait: bool = False, what: str = "eduhouse run") -> Iterator[None]:
+    """Hold the lake's run lock; without `wait`, a lake in use is a UserError (exit 2)."""
+    path = LakePaths(lake).run_lock
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise UserError(f"another eduhouse run ({_holder(path)}) is working on {lake}; "
+                            "wait for it to finish, or pass --wait to queue behind it") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {what}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def lake_in_use(lake: Path) -> bool:
+    """True while some process holds the lake's run lock (read-only probe, for status)."""
+    path = LakePaths(lake).run_lock
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class WorkJournal:
+    """The plan of a run not yet finished (see the module docstring)."""
+
+    keys: set[str] = field(default_factory=set)  # asset keys, user strings
+    ledger_before: dict[str, set[str]] = field(default_factory=dict)
+    full: bool = False
+    started_at: str = ""
+    pid: int = 0
+
+    @classmethod
+    def load(cls, lake: Path) -> WorkJournal | None:
+        path = LakePaths(lake).pending_work
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        return cls(set(data["keys"]), {s: set(ids) for s, ids in data["ledger_before"].items()},
+                   bool(data["full"]), data.get("started_at", ""), int(data.get("pid", 0)))
+
+    def merged(self, leftover: WorkJournal | None) -> WorkJournal:
+        """This plan plus what a dead run left: its keys, and its (older) ledger, so the
+        deliveries it landed count as new for this run's partitions."""
+        if leftover is None:
+            return self
+        return WorkJournal(self.keys | leftover.keys, leftover.ledger_before, self.full or leftover.full,
+                           self.started_at, self.pid)
+
+    def save(self, lake: Path) -> None:
+        path = LakePaths(lake).pending_work
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        body = {"keys": sorted(self.keys), "ledger_before": {s: sorted(i) for s, i in self.ledger_before.items()},
+                "full": self.full, "started_at": self.started_at, "pid": self.pid}
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(body, fh, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    @staticmethod
+    def clear(lake: Path) -> None:
+        LakePaths(lake).pending_work.unlink(missing_ok=True)
+
+    @staticmethod
+    def new(keys: set[str], ledger_before: dict[str, set[str]], full: bool) -> WorkJournal:
+        return WorkJournal(keys, ledger_before, full, datetime.now(UTC).isoformat(timespec="seconds"), os.getpid())
+
+
+def cli_runs_in_flight(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
+    """Runs started by `eduhouse` (tagged with their pid) that never finished."""
+    return [r for r in instance.get_runs(dg.RunsFilter(statuses=IN_FLIGHT)) if PID_TAG in r.tags]
+
+
+def release_dead_runs(instance: dg.DagsterInstance, log=print) -> list[str]:
+    """Under the lake lock: mark the CLI runs left in flight failed and free their slots."""
+    dead = [r for r in cli_runs_in_flight(instance) if r.tags.get(PID_TAG) != str(os.getpid())]
+    for run in dead:
+        instance.report_run_failed(run, message=f"the process running it (pid {run.tags[PID_TAG]}) died; "
+                                                "marked failed by the next eduhouse run")
+        with contextlib.suppress(NotImplementedError):
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        log(f"  run {run.run_id[:8]} ({run.tags.get('eduhouse/label', run.job_name)}) died with its process: "
+            "marked failed, its warehouse slot freed")
+    return [r.run_id for r in dead]
+
+
+def tools_still_working(lake: Path) -> list[int]:
+    """dbt processes working on this lake (found by their environment in /proc): a run
+    killed while dbt wrote the warehouse leaves its dbt running on its own for a while."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    marker = f"EDUHOUSE_LAKE={Path(lake).resolve()}".encode()
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:  # gone, or another user's
+            continue
+        if marker in environ and b"DAGSTER_DBT_CLI=true" in environ:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def wait_for_tools(lake: Path, log=print, timeout: float = 1800, poll: float = 1.0) -> None:
+    """Before a run touches the warehouse: let a dbt left behind by a killed run finish
+    (DuckDB allows one writer; its work is redone by this run anyway)."""
+    deadline = time.monotonic() + timeout
+    pids = tools_still_working(lake)
+    if pids:
+        log(f"  waiting for dbt (pid {', '.join(map(str, pids))}) left working on this lake by a run that died")
+    while pids:
+        if time.monotonic() > deadline:
+            raise UserError(f"dbt (pid {', '.join(map(str, pids))}) has worked on {lake} for over "
+                            f"{timeout / 60:.0f} minutes without its run; stop it, then run again")
+        time.sleep(poll)
+        pids = tools_still_working(lake)
+
+
+def remove_orphan_temp_files(lake: Path) -> int:
+    """Half-written files a killed writer left (`.<name>.<hex>.tmp`): never read, removed."""
+    paths = LakePaths(lake)
+    removed = 0
+    cutoff = time.time() - 1  # under the lock nobody writes; the margin is only for clocks
+    for folder in (paths.root / "bronze", paths.root / "quarantine", paths.root / "ledger", paths.marts,
+                   paths.restricted, paths.ops):
+        if not folder.exists():
+            continue
+        for tmp in folder.rglob(".*.tmp"):
+            if tmp.is_file() and tmp.stat().st_mtime < cutoff:
+                tmp.unlink(missing_ok=True)
+                removed += 1
+    return removed

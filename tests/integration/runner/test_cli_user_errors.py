@@ -1,0 +1,89 @@
+"""The command line as a user meets it: mistakes give one line on stderr and exit 2,
+never a traceback; the lake comes from --lake or EDUHOUSE_LAKE; a lake another run holds
+is refused (or waited for with --wait)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestration.runner.recovery import lake_lock
+
+EDUHOUSE = [sys.executable, "-m", "orchestration.cli"]
+
+
+def _eduhouse(*args: str, lake_env: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "EDUHOUSE_LAKE")}
+    if lake_env is not None:
+        env["EDUHOUSE_LAKE"] = str(lake_env)
+    return subprocess.run([*EDUHOUSE, *args], env=env, capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def _one_line_exit_2(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2, (result.returncode, result.stdout[-1000:], result.stderr[-2000:])
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [["status"], ["audit"], ["report", "--role", "district_admin"]])
+def test_reading_a_lake_that_is_not_there_is_an_error(tmp_path, command):
+    missing = tmp_path / "no-such-lake"
+    line = _one_line_exit_2(_eduhouse(*command, "--lake", str(missing)))
+    assert str(missing) in line and "no lake" in line
+    assert not missing.exists(), "a read-only command must not create the lake"
+
+
+def test_the_lake_comes_from_the_environment(tmp_path):
+    missing = tmp_path / "from-env"
+    line = _one_line_exit_2(_eduhouse("status", lake_env=missing))
+    assert str(missing) in line
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["report", "--lang", "fr"], "--lang"),
+        (["simulate", "--days", "-1"], "--days"),
+        (["simulate", "--dirt-rate", "5"], "--dirt-rate"),
+        (["simulate", "--start", "2021-13-40"], "--start"),
+        (["run", "--no-such-flag"], "unrecognized"),
+    ],
+)
+def test_wrong_arguments_give_one_line(tmp_path, args, words):
+    line = _one_line_exit_2(_eduhouse(*args, "--lake", str(tmp_path / "lake")))
+    assert words in line
+
+
+def test_run_without_an_inbox_says_so(tmp_path):
+    line = _one_line_exit_2(_eduhouse("run", "--lake", str(tmp_path)))
+    assert "no inbox" in line
+
+
+def test_run_on_an_empty_inbox_says_the_inbox_is_empty(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    result = _eduhouse("run", "--lake", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "the inbox is empty" in result.stderr
+    assert (tmp_path / "ops" / "dagster").is_dir(), "the lake's instance lives in the lake"
+
+
+def test_a_second_run_on_a_locked_lake_is_refused_or_waits(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    with lake_lock(tmp_path, wait=False, what="a test holding the lake"):
+        line = _one_line_exit_2(_eduhouse("run", "--lake", str(tmp_path)))
+        assert "another eduhouse run" in line and str(os.getpid()) in line and "--wait" in line
+        env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "EDUHOUSE_LAKE")}
+        waiting = subprocess.Popen([*EDUHOUSE, "run", "--wait", "--lake", str(tmp_path)], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert waiting.poll() is None, "--wait must queue behind the run holding the lake"
+    out, err = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0, err[-2000:]
+    assert "the inbox is empty" in err
