@@ -30,6 +30,9 @@ class Settings:
     # First day of the daily partitions: no delivery may carry an earlier local date.
     partitions_start: str = "2021-01-01"
     alert_webhook_url: str | None = None
+    # The most a delivery may expand to (a zip's members, a folder's files): a 1.5 MB zip
+    # that inflates to 1.5 GB is quarantined (too_large) instead of filling the disk.
+    max_delivery_bytes: int = 4 << 30
 
     @classmethod
     def from_env(cls, lake: str | Path | None = None) -> Settings:
@@ -42,6 +45,7 @@ class Settings:
             top_n=int(env.get("EDUHOUSE_TOP_N", "200")),
             partitions_start=env.get("EDUHOUSE_PARTITIONS_START", "2021-01-01"),
             alert_webhook_url=env.get("EDUHOUSE_ALERT_WEBHOOK_URL") or None,
+            max_delivery_bytes=int(env.get("EDUHOUSE_MAX_DELIVERY_BYTES", str(4 << 30))),
         )
 
 

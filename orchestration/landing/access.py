@@ -94,7 +94,7 @@ FROM j
 
 def _handle(ctx: LandContext) -> None:
     con = ctx.con
-    (name, path), = ctx.members.items()
+    name, path = ctx.single_member()
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _access AS {validated_sql(path, ctx.timezone)}")
     except READ_ERRORS as exc:

@@ -21,7 +21,7 @@ import duckdb
 from orchestration.faults import fault_point
 from orchestration.landing import ledger, quarantine
 from orchestration.landing.ahead import Preload, Preloaded, ReadAhead
-from orchestration.landing.deliveries import Delivery, discover
+from orchestration.landing.deliveries import Delivery, Unreadable, discover
 from orchestration.landing.writer import copy_atomic, copy_partitioned, remove_delivery, sql_str
 
 log = logging.getLogger(__name__)
@@ -39,14 +39,6 @@ SOURCE_TABLES: dict[str, tuple[str, ...]] = {
     "access": ("events",),
 }
 PARTITIONED = ("xapi", "access")
-
-
-class Unreadable(Exception):  # noqa: N818 - a verdict, not a bug
-    """The delivery as a whole cannot be read; it is quarantined in one row."""
-
-    def __init__(self, reason: str, detail: str, file: str | None = None):
-        super().__init__(f"{reason}: {detail}")
-        self.reason, self.detail, self.file = reason, detail, file
 
 
 @dataclass
@@ -71,10 +63,13 @@ class DeliveryResult:
     rows_by_date: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
     duplicate_of: str | None = None
+    # Dates whose data this delivery changes without adding rows there (a voided
+    # statement's day): listed in the ledger so those days and months are rebuilt.
+    touched_dates: set[str] = field(default_factory=set)
 
     @property
     def local_dates(self) -> list[str]:
-        return sorted(self.rows_by_date)
+        return sorted(set(self.rows_by_date) | self.touched_dates)
 
 
 @dataclass
@@ -143,6 +138,16 @@ class LandContext:
         self.landed_at_sql = f"TIMESTAMPTZ '{landed_at.isoformat()}'"
         self.records_in = 0
         self.result = DeliveryResult(delivery.delivery_id, "landed")
+
+    def single_member(self) -> tuple[str, Path]:
+        """The one file of a single-file source's delivery (xAPI, access, fitness, psych);
+        a folder or zip of several files, or of none, is not that shape."""
+        if len(self.members) != 1:
+            names = ", ".join(sorted(self.members)[:5]) or "nothing"
+            raise Unreadable("unexpected_shape",
+                             f"a {self.source} delivery is one file; this one holds {len(self.members)}: {names}")
+        (name, path), = self.members.items()
+        return name, path
 
     def lineage_sql(self, file_sql: str, position_sql: str) -> str:
         """The four lineage columns, as a SELECT list fragment."""

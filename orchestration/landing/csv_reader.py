@@ -209,14 +209,15 @@ def land_csv_file(ctx: LandContext, spec: TableSpec, path: Path | None, *,
     except READ_ERRORS as exc:
         u = as_unreadable(exc, spec.file)
         return reject(u.reason, u.detail)
-    # Physical lines that are data rows, in order, pair up with the accepted rows.
+    _group_records(con)
+    # Records that are data rows, in order, pair up with the accepted rows.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _csv_bad AS SELECT DISTINCT line AS pos FROM _csv_rej"
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _csv_good AS SELECT pos, line, "
-        "row_number() OVER (ORDER BY pos) AS _n FROM _csv_lines "
-        "WHERE pos > (SELECT min(pos) FROM _csv_lines) AND pos NOT IN (SELECT pos FROM _csv_bad)"
+        "row_number() OVER (ORDER BY pos) AS _n FROM _csv_records "
+        "WHERE pos > (SELECT min(pos) FROM _csv_records) AND pos NOT IN (SELECT pos FROM _csv_bad)"
     )
 
     raws: dict[str, str] = {}
@@ -279,15 +280,40 @@ FROM k r
                         "FROM _csv_judged WHERE reason IS NOT NULL")
     quarantine.add(con, f"SELECT {sql_str(spec.file)}, b.pos, l.line, 'wrong_column_count', "
                         "'row has a different number of fields than the header' "
-                        "FROM _csv_bad b LEFT JOIN _csv_lines l USING (pos)")
+                        "FROM _csv_bad b LEFT JOIN _csv_records l USING (pos)")
     return out
+
+
+def _group_records(con) -> None:
+    """``_csv_records(pos, line)``: the file's records, each at the physical line it
+    starts on. A quoted field may span lines: a line that follows an odd number of
+    quotes continues the record before it, so positions after it stay right and a
+    quarantined record holds its whole text. Files without such a field (nearly all)
+    pass through as they are."""
+    quotes = "length(line) - length(replace(line, '\"', ''))"
+    spans = con.execute(f"SELECT bool_or(({quotes}) % 2 = 1) FROM _csv_lines").fetchall()[0][0]
+    if not spans:
+        con.execute("CREATE OR REPLACE TEMP VIEW _csv_records AS SELECT pos, line FROM _csv_lines")
+        return
+    con.execute(f"""
+CREATE OR REPLACE TEMP TABLE _csv_joined AS
+WITH q AS (
+  SELECT pos, line, coalesce(sum({quotes}) OVER (ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING
+                                                  AND 1 PRECEDING), 0) % 2 = 1 AS continues
+  FROM _csv_lines
+), r AS (
+  SELECT pos, line, sum(CASE WHEN continues THEN 0 ELSE 1 END) OVER (ORDER BY pos) AS record FROM q
+)
+SELECT min(pos) AS pos, string_agg(line, chr(10) ORDER BY pos) AS line FROM r GROUP BY record
+""")
+    con.execute("CREATE OR REPLACE TEMP VIEW _csv_records AS SELECT pos, line FROM _csv_joined")
 
 
 def single_file_handler(spec: TableSpec):
     """Handler for sources delivered as one CSV file (fitness, psych)."""
 
     def handle(ctx: LandContext) -> None:
-        (name, path), = ctx.members.items()
+        name, path = ctx.single_member()
         land_csv_file(ctx, replace(spec, file=name), path, whole_delivery=True)
 
     return handle

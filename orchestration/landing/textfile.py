@@ -8,6 +8,7 @@ whole-delivery quarantine reason.
 
 from __future__ import annotations
 
+import gzip
 import re
 from pathlib import Path
 
@@ -17,18 +18,38 @@ from orchestration.landing.core import Unreadable
 from orchestration.landing.writer import sql_str
 
 
+# A record line longer than MAX_LINE_BYTES is quarantined alone (line_too_long) and the
+# rest of its file lands; the reader accepts lines up to READ_LINE_BYTES so that it can.
+MAX_LINE_BYTES = 2 << 20
+READ_LINE_BYTES = 16 << 20
+
+
+def _line_end(path: Path) -> str:
+    """The ``new_line`` option for the file: ``\\r\\n`` accepts LF, CRLF and a mix, but
+    splits a CR-only file (old Mac exports) one character late; those get ``\\r``.
+    Sniffed from the first 64 kB (decompressed for .gz)."""
+    try:
+        opener = gzip.open if path.name.lower().endswith(".gz") else open
+        with opener(path, "rb") as fh:
+            head = fh.read(64 << 10)
+    except (OSError, EOFError):
+        head = b""  # unreadable: DuckDB's read says why
+    return "\\r" if b"\r" in head and b"\n" not in head else "\\r\\n"
+
+
 def lines_sql(path: Path) -> str:
     """A FROM-able relation ``(line VARCHAR, ordinality BIGINT)`` over the file's lines.
 
-    ``new_line='\\r\\n'`` makes DuckDB accept both LF and CRLF line ends (and a mix)
-    without counting an extra line; blank lines come through as NULL. The single-threaded
+    ``new_line`` (``_line_end``) accepts LF, CRLF, a mix, or CR alone, without counting
+    an extra line; blank lines come through as NULL. The single-threaded
     reader (``parallel=false``): gzip is decompressed serially anyway, and the parallel
     one refuses some files with this dialect ("does not support a full read").
     """
     return (
         f"read_csv({sql_str(str(path))}, columns={{'line': 'VARCHAR'}}, delim='\\x01', quote='', "
-        "escape='', header=false, auto_detect=false, strict_mode=false, new_line='\\r\\n', "
-        "compression='auto', parallel=false) WITH ORDINALITY"
+        f"escape='', header=false, auto_detect=false, strict_mode=false, new_line='{_line_end(path)}', "
+        f"compression='auto', parallel=false, max_line_size={READ_LINE_BYTES}, "
+        f"buffer_size={2 * READ_LINE_BYTES}) WITH ORDINALITY"
     )
 
 

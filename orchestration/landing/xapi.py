@@ -35,10 +35,11 @@ from orchestration.landing.rules import (
     rule_index_sql,
     show,
 )
-from orchestration.landing.textfile import READ_ERRORS, as_unreadable, lines_sql
+from orchestration.landing.textfile import MAX_LINE_BYTES, READ_ERRORS, as_unreadable, lines_sql
 from orchestration.landing.writer import sql_str
 
 SOURCE = "xapi"
+VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
 KP_SUFFIX = "/extensions/knowledge-points"
 
 # Properties the detailed rules extract (one json_extract), by a short name used below.
@@ -55,7 +56,14 @@ FIELDS = {
     "registration": "$.context.registration", "parent": "$.context.contextActivities.parent",
     "grouping": "$.context.contextActivities.grouping", "extensions": "$.context.extensions",
     "stored": "$.stored", "version": "$.version",
+    "display": "$.verb.display", "def_name": "$.object.definition.name",
+    "def_desc": "$.object.definition.description",
 }
+# Language Maps (verb.display, object.definition.name / description): an object of
+# language tag to string. Their labels are never used, so a wrong one is judged, not kept.
+LANGUAGE_MAPS = {"display": "verb.display", "def_name": "object.definition.name",
+                 "def_desc": "object.definition.description"}
+VERSION_RE = r"1\.0(\.[0-9]+)?"
 OBJECT_TYPES = ("Activity", "Agent", "Group", "SubStatement", "StatementRef")
 
 
@@ -99,12 +107,20 @@ def _typed_columns() -> str:
     return ",\n  ".join(cols)
 
 
+def _not_language_map(json_text: str) -> str:
+    """SQL: TRUE when the JSON text (an object's) has a member that is not a string."""
+    return (f"NOT coalesce(list_bool_and(list_transform(json_extract({json_text}, '$.*'), "
+            "lambda x: json_type(x) = 'VARCHAR')), true)")
+
+
 def _rules() -> list[Rule]:
     iri = lambda e: f"regexp_full_match({e}, {sql_str(IRI_RE)})"  # noqa: E731
     uuid = lambda e: f"regexp_full_match({e}, {sql_str(UUID_RE)})"  # noqa: E731
     obj_type = "coalesce(s_object_type, 'Activity')"
     raw, mn, mx, sc = (_num(p) for p in ("raw", "min", "max", "scaled"))
     return [
+        Rule(f"strlen(line) > {MAX_LINE_BYTES}", "line_too_long",
+             f"'line of ' || strlen(line) || ' bytes; at most {MAX_LINE_BYTES:,} are accepted'"),
         Rule("NOT is_json", "malformed_json", "'line is not valid JSON'"),
         Rule("top_type <> 'OBJECT'", "not_an_object", "'JSON ' || top_type || ', not an object'"),
         Rule(_absent("id"), "missing_required", "'id is missing'"),
@@ -125,6 +141,8 @@ def _rules() -> list[Rule]:
         Rule(_absent("verb_id"), "missing_required", "'verb.id is missing'"),
         Rule(f"t_verb_id <> 'S' OR NOT {iri('s_verb_id')}", "invalid_iri",
              f"'verb.id ' || {show('s_verb_id')} || ' is not an IRI'"),
+        Rule(f"{_present('display')} AND CASE WHEN t_display = 'O' THEN {_not_language_map('s_display')} ELSE true END",
+             "invalid_type", "'verb.display is not a Language Map (an object of language tag to string)'"),
         Rule(_absent("object"), "missing_required", "'object is missing'"),
         Rule("t_object <> 'O'", "invalid_type", "'object is not an object'"),
         Rule(f"{_present('object_type')} AND (t_object_type <> 'S' OR s_object_type NOT IN {OBJECT_TYPES})",
@@ -136,6 +154,10 @@ def _rules() -> list[Rule]:
              "invalid_iri", f"'object.id ' || {show('s_object_id')} || ' is not an IRI'"),
         Rule(f"{obj_type} = 'StatementRef' AND (t_object_id <> 'S' OR NOT {uuid('s_object_id')})",
              "invalid_uuid", f"'StatementRef object.id ' || {show('s_object_id')} || ' is not a UUID'"),
+        *(Rule(f"{_present(f)} AND CASE WHEN t_{f} = 'O' THEN {_not_language_map('s_' + f)} ELSE true END",
+               "invalid_type",
+               f"'{label} is not a Language Map (an object of language tag to string)'")
+          for f, label in LANGUAGE_MAPS.items() if f != "display"),
         Rule(_absent("timestamp"), "missing_required", "'timestamp is missing'"),
         Rule(f"t_timestamp <> 'S' OR NOT regexp_full_match(s_timestamp, {sql_str(TS_RE)}) "
              "OR ts_value IS NULL", "invalid_timestamp",
@@ -153,6 +175,8 @@ def _rules() -> list[Rule]:
              f"'score.raw ' || {raw} || ' outside [' || coalesce({mn}::VARCHAR, '') || ', ' "
              f"|| coalesce({mx}::VARCHAR, '') || ']'"),
         Rule(f"{sc} < -1 OR {sc} > 1", "score_out_of_range", f"'score.scaled ' || {sc} || ' outside [-1, 1]'"),
+        Rule(f"{_present('version')} AND (t_version <> 'S' OR NOT regexp_full_match(s_version, {sql_str(VERSION_RE)}))",
+             "invalid_value", f"'version ' || {show('s_version')} || ' is not 1.0.x'"),
         Rule("NOT known_actor", "unknown_reference", f"'actor ' || {show('s_name')} || ' is not a roster user'"),
     ]
 
@@ -247,15 +271,16 @@ SCHEMA = {
     "id": "VARCHAR",
     "actor": {"objectType": "VARCHAR", "account": {"homePage": "VARCHAR", "name": "VARCHAR"},
               "mbox": "VARCHAR", "mbox_sha1sum": "VARCHAR", "openid": "VARCHAR"},
-    "verb": {"id": "VARCHAR"},
-    "object": {"objectType": "VARCHAR", "id": "VARCHAR", "definition": {"type": "VARCHAR"}},
+    "verb": {"id": "VARCHAR", "display": "JSON"},
+    "object": {"objectType": "VARCHAR", "id": "VARCHAR",
+               "definition": {"type": "VARCHAR", "name": "JSON", "description": "JSON"}},
     "timestamp": "VARCHAR",
     "result": {"score": {"raw": "JSON", "min": "JSON", "max": "JSON", "scaled": "JSON"},
                "success": "JSON", "completion": "JSON", "duration": "VARCHAR"},
     "context": {"registration": "VARCHAR", "contextActivities": {"parent": "JSON", "grouping": "JSON"},
                 "extensions": "JSON"},
     "stored": "VARCHAR",
-    "version": "VARCHAR",
+    "version": "JSON",  # a number 1.0 must not pass as the string "1.0"
 }
 
 # Bronze columns in contract order (the struct ``s`` of ``validated_sql`` has the same).
@@ -301,6 +326,10 @@ def _fast_clean() -> str:
         "NOT coalesce(min > max, false)",
         "NOT coalesce(raw < min OR raw > max, false)",
         "NOT coalesce(scaled < -1 OR scaled > 1, false)",
+        *(f"(coalesce(json_type({m}), 'NULL') = 'NULL' OR (json_type({m}) = 'OBJECT' AND NOT {_not_language_map(m)}))"
+          for m in ("j.verb.display", "j.object.definition.name", "j.object.definition.description")),
+        f"(coalesce(json_type(j.version), 'NULL') = 'NULL' OR (json_type(j.version) = 'VARCHAR' "
+        f"AND regexp_full_match(j.version ->> '$', {sql_str(VERSION_RE)})))",
         "j.actor.account.name IN (SELECT sourcedId FROM _roster_fast)",
     ]
     return "coalesce(" + "\n    AND ".join(f"({c})" for c in conds) + ", false)"
@@ -316,7 +345,8 @@ def fast_sql(lines: str, timezone: str) -> str:
     num = lambda n: f"TRY_CAST(j.result.score.{n}::VARCHAR AS DOUBLE) AS {n}"  # noqa: E731
     return f"""
 WITH p AS (
-  SELECT pos, CASE WHEN json_valid(line) THEN json_transform(line, {schema}) END AS j FROM {lines}
+  SELECT pos, CASE WHEN strlen(line) <= {MAX_LINE_BYTES} AND json_valid(line)
+                   THEN json_transform(line, {schema}) END AS j FROM {lines}
 ), t AS (
   SELECT pos, j, {num('raw')}, {num('min')}, {num('max')}, {num('scaled')},
     TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS ts,
@@ -342,7 +372,7 @@ SELECT pos, clean,
   j.context.contextActivities.parent::VARCHAR AS parent_json,
   j.context.contextActivities.grouping::VARCHAR AS grouping_json,
   kp AS kp_json,
-  ts, j.timestamp AS ts_raw, j.stored AS stored_raw, j.version AS version,
+  ts, j.timestamp AS ts_raw, j.stored AS stored_raw, j.version ->> '$' AS version,
   (ts AT TIME ZONE {sql_str(timezone)})::DATE AS local_date
 FROM c
 """
@@ -392,7 +422,7 @@ def _preload(timezone: str) -> Preload:
 
 def _handle(ctx: LandContext) -> None:
     con = ctx.con
-    (name, path), = ctx.members.items()
+    name, path = ctx.single_member()
     preloaded = ctx.preloaded()  # read and judged ahead (its tables dropped by ``ahead``)
     inline = preloaded is None  # or read and judged here, into temp tables
     if inline:
@@ -433,9 +463,27 @@ def _handle(ctx: LandContext) -> None:
         "UNION ALL SELECT d.pos, l.line, 'duplicate_id', 'id \"' || d.id || '\" appears earlier in this delivery' "
         f"FROM _xapi_dup d JOIN {lines} l USING (pos))",
     )
+    ctx.result.touched_dates |= _voided_dates(con, ctx.lake_root, ctx.delivery_id)
     con.execute("DROP VIEW _xapi_valid; DROP VIEW _xapi_ids; DROP TABLE _xapi_slow; DROP TABLE _xapi_dup")
     if inline:
         con.execute(f"DROP TABLE {lines}; DROP TABLE {judged}")
+
+
+def _voided_dates(con, lake_root: Path, delivery_id: str) -> set[str]:
+    """The local dates of the statements this delivery's `voided` statements name, found in
+    bronze (earlier deliveries included): the ledger lists them with the delivery's own
+    dates, so a run rebuilds those days and their months and the voided statements leave
+    the marts. Costs a scan of bronze statement ids, only for a delivery that voids."""
+    targets = [r[0] for r in con.execute(
+        f"SELECT DISTINCT lower(object_id) FROM _xapi_valid WHERE verb_id = {sql_str(VOIDED_VERB)} "
+        "AND object_type = 'StatementRef'").fetchall()]
+    bronze = Path(lake_root) / "bronze" / SOURCE / "statements"
+    if not targets or not any(bronze.glob("local_date=*/*.parquet")):
+        return set()
+    rows = con.execute(
+        f"SELECT DISTINCT strftime(local_date, '%Y-%m-%d') FROM read_parquet({sql_str(str(bronze / '*' / '*.parquet'))}, "
+        "hive_partitioning=false, union_by_name=true) WHERE statement_id IN (SELECT unnest(?))", [targets]).fetchall()
+    return {r[0] for r in rows}
 
 
 def _prepare(con, lake_root: Path) -> None:

@@ -8,7 +8,9 @@ select
     local_date,
     any_value(month) as month,
     min(actor_sourced_id) as teacher_sourced_id,
-    count(*) as assign_statements,
+    -- Voided assignments count nowhere; a group left with none keeps a row of 0 (readers
+    -- take assign_statements > 0), so a recomputation replaces it.
+    count(*) filter (where not is_voided) as assign_statements,
     max(_loaded_at) as _loaded_at
 from {{ ref('stg_xapi__statements') }}
 where {{ xapi_event('microtest_assigned') }}

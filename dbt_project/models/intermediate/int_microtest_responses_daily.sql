@@ -2,13 +2,15 @@
 -- Students' work on micro-tests per local day: `answered` statements count against their
 -- parent micro-test (context parent), `completed` statements against their object.
 -- Incremental by student-day: a student-day with a (re)loaded statement is recomputed whole.
+-- Voided statements count 0 (their rows stay, so a recomputation replaces the old counts).
 with events as (
-    select actor_sourced_id, parent_activity_id as microtest_id, local_date, month, 1 as answers, 0 as completions, _loaded_at
+    select actor_sourced_id, parent_activity_id as microtest_id, local_date, month,
+        case when is_voided then 0 else 1 end as answers, 0 as completions, _loaded_at
     from {{ ref('stg_xapi__statements') }}
     where verb_id = {{ xapi_verb('answered') }} and parent_activity_id is not null
       and {{ groups_reloaded_since_last_run(ref('stg_xapi__statements'), ['actor_sourced_id', 'local_date']) }}
     union all
-    select actor_sourced_id, object_id, local_date, month, 0, 1, _loaded_at
+    select actor_sourced_id, object_id, local_date, month, 0, case when is_voided then 0 else 1 end, _loaded_at
     from {{ ref('stg_xapi__statements') }}
     where {{ xapi_event('microtest_completed') }}
       and {{ groups_reloaded_since_last_run(ref('stg_xapi__statements'), ['actor_sourced_id', 'local_date']) }}

@@ -14,7 +14,7 @@ from orchestration.resources import LakeResource
 
 HOME = "https://slp.example.edu.cn"
 MANIFEST = "propertyName,value\nfile.users,bulk\nfile.orgs,absent\n"
-USERS = "sourcedId,status,role,orgSourcedIds\nstu-1,,student,s-1\nstu-2,,student,s-1\n"
+USERS = "sourcedId,status,dateLastModified,role,orgSourcedIds\nstu-1,,,student,s-1\nstu-2,,,student,s-1\n"
 
 
 def stmt(n: int, ts: str, name: str = "stu-1") -> str:

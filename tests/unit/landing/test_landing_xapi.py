@@ -12,6 +12,7 @@ from orchestration.landing.xapi import land_xapi
 H = "https://slp.example.edu.cn"
 
 # (name, statement changes or raw line, expected reason)
+VERB = "http://adlnet.gov/expapi/verbs/answered"
 BAD = [
     ("malformed", '{"id": "x", "actor": ', "malformed_json"),
     ("array", "[1, 2, 3]", "not_an_object"),
@@ -47,9 +48,29 @@ BAD = [
     ("raw_string", {"result": {"score": {"raw": "3"}}}, "invalid_type"),
     ("success_string", {"result": {"success": "yes"}}, "invalid_type"),
     ("registration_bad", {"context": {"registration": "nope"}}, "invalid_uuid"),
+    ("display_string", {"verb": {"id": VERB, "display": "answered"}}, "invalid_type"),
+    ("display_number_value", {"verb": {"id": VERB, "display": {"en-US": 5}}}, "invalid_type"),
+    ("name_string", {"object": {"id": f"{H}/x", "definition": {"name": "Quiz 1"}}}, "invalid_type"),
+    ("description_list", {"object": {"id": f"{H}/x", "definition": {"description": ["a"]}}}, "invalid_type"),
+    ("version_2", {"version": "2.0.0"}, "invalid_value"),
+    ("version_number", {"version": 1.0}, "invalid_value"),
     ("unknown_actor", {"actor": {"objectType": "Agent", "account": {"homePage": H, "name": "stu-404"}}},
      "unknown_reference"),
 ]
+
+
+def test_language_maps_and_versions_of_the_spec_land(lake, kit):
+    kit.roster_users(lake)
+    good = [
+        kit.statement(1, verb={"id": VERB, "display": {"en-US": "answered", "zh-CN": "作答"}}, version="1.0.3"),
+        kit.statement(2, object={"id": f"{H}/x", "definition": {"name": {"zh-CN": "小测"}, "description": {}}},
+                      version="1.0"),
+        kit.statement(3, verb={"id": VERB, "display": None}),  # null is an absent property
+    ]
+    kit.write_lines(lake / "inbox/xapi/d1.jsonl", good)
+    summary = land_xapi(lake)
+    assert (summary.landed, summary.quarantined) == (3, 0), kit.quarantine(lake, "xapi")
+    assert {("1.0",), ("1.0.3",)} <= set(kit.bronze(lake, "xapi", "statements", "version"))
 
 
 @pytest.mark.parametrize("name,change,reason", BAD, ids=[b[0] for b in BAD])

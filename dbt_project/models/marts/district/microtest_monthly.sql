@@ -28,7 +28,7 @@ assigned as (
         c.school_sourced_id, c.district_sourced_id, c.city_sourced_id
     from {{ ref('int_microtest_assignments') }} as a
     inner join {{ ref('int_classes') }} as c on c.class_sourced_id = a.class_sourced_id
-    where c.segment is not null and {{ partition_scope('a.month', months) }}
+    where c.segment is not null and a.assign_statements > 0 and {{ partition_scope('a.month', months) }}
 ),
 
 months as (select * from {{ ref('int_months') }} where {{ partition_scope('month', months) }}),

@@ -11,5 +11,5 @@ select
     "schoolYear" as school_year,
     _delivery,
     _landed_at
-from {{ latest_by_key(bronze_relation('roster', 'academic_sessions'), '"sourcedId"') }}
+from {{ oneroster_current('academic_sessions', 'academicSessions') }}
 where {{ is_not_deleted() }}

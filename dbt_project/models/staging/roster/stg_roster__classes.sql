@@ -16,5 +16,5 @@ select
     coalesce(periods, []) as periods,
     _delivery,
     _landed_at
-from {{ latest_by_key(bronze_relation('roster', 'classes'), '"sourcedId"') }}
+from {{ oneroster_current('classes', 'classes') }}
 where {{ is_not_deleted() }}

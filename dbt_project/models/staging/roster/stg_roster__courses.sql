@@ -12,5 +12,5 @@ select
     coalesce("subjectCodes", []) as subject_codes,
     _delivery,
     _landed_at
-from {{ latest_by_key(bronze_relation('roster', 'courses'), '"sourcedId"') }}
+from {{ oneroster_current('courses', 'courses') }}
 where {{ is_not_deleted() }}

@@ -8,5 +8,5 @@ select
     _extra as other_demographics_json,
     _delivery,
     _landed_at
-from {{ latest_by_key(bronze_relation('roster', 'demographics'), '"sourcedId"') }}
+from {{ oneroster_current('demographics', 'demographics') }}
 where {{ is_not_deleted() }}

@@ -12,5 +12,5 @@ select
     "endDate" as end_date,
     _delivery,
     _landed_at
-from {{ latest_by_key(bronze_relation('roster', 'enrollments'), '"sourcedId"') }}
+from {{ oneroster_current('enrollments', 'enrollments') }}
 where {{ is_not_deleted() }}

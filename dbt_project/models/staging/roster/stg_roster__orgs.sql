@@ -9,5 +9,5 @@ select
     nullif(trim("parentSourcedId"), '') as parent_sourced_id,
     _delivery,
     _landed_at
-from {{ latest_by_key(bronze_relation('roster', 'orgs'), '"sourcedId"') }}
+from {{ oneroster_current('orgs', 'orgs') }}
 where {{ is_not_deleted() }}

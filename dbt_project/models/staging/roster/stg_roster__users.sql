@@ -19,5 +19,5 @@ select
     list_transform(coalesce(grades, []), lambda g: {{ grade_code('g') }}) as grades,
     _delivery,
     _landed_at
-from {{ latest_by_key(bronze_relation('roster', 'users'), '"sourcedId"') }}
+from {{ oneroster_current('users', 'users') }}
 where {{ is_not_deleted() }}

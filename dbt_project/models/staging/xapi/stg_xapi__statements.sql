@@ -3,6 +3,10 @@
 -- timestamp, date and month. A statement delivered twice counts once; of two versions the
 -- one with the later record time wins (`stored`, else `timestamp`: the record's own time,
 -- never the landing order or the file name), then the later landed.
+-- A voided statement (the target of a `voided` statement's StatementRef) stays, flagged
+-- is_voided, and leaves every mart (models count only live statements): when the voiding
+-- arrives later, its target is emitted again, flagged and with a new _loaded_at, so the
+-- daily models recompute its group. A voiding statement cannot itself be voided (xAPI).
 -- Incremental (macro incremental_bronze_files): a run reads only the bronze files it has
 -- not read yet, so a new day costs that day's deliveries; with partition_dates + rebuild
 -- it replaces those dates from every file.
@@ -21,7 +25,20 @@ deduplicated as (
         partition by lower(statement_id)
         order by record_time desc, _landed_at desc nulls last, _delivery desc, _position desc
     ) = 1
-)
+),
+
+-- Statement ids voided by a voiding statement of this batch, or of earlier runs.
+voided_ids as (
+    select distinct lower(object_id) as statement_id from deduplicated
+    where verb_id = {{ xapi_verb('voided') }} and object_type = 'StatementRef'
+    {%- if is_incremental() %}
+    union
+    select lower(object_id) from {{ this }}
+    where verb_id = {{ xapi_verb('voided') }} and object_type = 'StatementRef'
+    {%- endif %}
+),
+
+batch as (
 
 select
     lower(statement_id) as statement_id,
@@ -56,7 +73,9 @@ select
     record_time,
     _delivery,
     _landed_at,
-    current_timestamp as _loaded_at
+    current_timestamp as _loaded_at,
+    lower(statement_id) in (select statement_id from voided_ids)
+        and verb_id <> {{ xapi_verb('voided') }} as is_voided
 from deduplicated as d
 {%- if batch['mode'] == 'catch_up' %}
 -- A version already loaded stays when it is newer by record time, or as new and landed
@@ -67,4 +86,17 @@ where not exists (
       and (t.record_time > d.record_time
            or (t.record_time = d.record_time and t._landed_at >= d._landed_at))
 )
+{%- endif %}
+)
+
+select * from batch
+{%- if is_incremental() %}
+union all by name
+-- Loaded earlier, voided by this batch: emitted again, flagged, to be recomputed downstream.
+select * replace (true as is_voided, current_timestamp as _loaded_at)
+from {{ this }}
+where not is_voided
+  and verb_id <> {{ xapi_verb('voided') }}
+  and statement_id in (select statement_id from voided_ids)
+  and statement_id not in (select statement_id from batch)
 {%- endif %}
