@@ -13,7 +13,7 @@ from pathlib import Path
 from orchestration.landing import quarantine
 from orchestration.landing.core import EngineOptions, LandContext, LandingSummary, land_source
 from orchestration.landing.rules import TS_RE, Rule, detail_sql, reason_sql, rule_index_sql, show
-from orchestration.landing.textfile import READ_ERRORS, as_unreadable, lines_sql
+from orchestration.landing.textfile import MAX_LINE_BYTES, READ_ERRORS, as_unreadable, lines_sql
 from orchestration.landing.writer import sql_str
 
 SOURCE = "access"
@@ -38,6 +38,8 @@ def _present(f: str) -> str:
 def _rules() -> list[Rule]:
     ts = _s("event_time")
     rules = [
+        Rule(f"strlen(line) > {MAX_LINE_BYTES}", "line_too_long",
+             f"'line of ' || strlen(line) || ' bytes; at most {MAX_LINE_BYTES:,} are accepted'"),
         Rule("NOT is_json", "malformed_json", "'line is not valid JSON'"),
         Rule("top_type <> 'OBJECT'", "not_an_object", "'JSON ' || lower(top_type) || ', not an object'"),
         Rule(f"NOT {_present('event_time')}", "missing_required", "'event_time is missing'"),

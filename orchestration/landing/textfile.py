@@ -17,7 +17,6 @@ import duckdb
 from orchestration.landing.core import Unreadable
 from orchestration.landing.writer import sql_str
 
-
 # A record line longer than MAX_LINE_BYTES is quarantined alone (line_too_long) and the
 # rest of its file lands; the reader accepts lines up to READ_LINE_BYTES so that it can.
 MAX_LINE_BYTES = 2 << 20

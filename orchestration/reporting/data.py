@@ -121,8 +121,8 @@ def _psych_grants() -> dict[str, bool]:
 
 
 def _fitness(store: MartStore) -> pd.DataFrame:
-    """student_key, period, fitness_grade, total_score: the restricted fitness mart when
-    present, else the grade student_term_profile carries per term."""
+    """student_key, period, fitness_grade, total_score: from the restricted fitness mart
+    only (no public mart holds health data)."""
     fit = store.table("student_fitness")
     if len(fit):
         grade_col = next((c for c in ("fitness_grade", "grade_cn", "grade") if c in fit.columns), None)
@@ -133,11 +133,6 @@ def _fitness(store: MartStore) -> pd.DataFrame:
             "fitness_grade": fit[grade_col] if grade_col else None,
             "total_score": fit["total_score"] if "total_score" in fit.columns else None,
         })
-    prof = store.table("student_term_profile")
-    if "fitness_grade" in prof.columns:
-        prof = prof[prof.fitness_grade.notna()]
-        return pd.DataFrame({"student_key": prof.student_key, "period": prof.academic_session.astype(str),
-                             "fitness_grade": prof.fitness_grade, "total_score": None})
     return pd.DataFrame({c: pd.Series(dtype=object) for c in ("student_key", "period", "fitness_grade", "total_score")})
 
 

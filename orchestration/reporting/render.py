@@ -80,6 +80,9 @@ def _init_worker(lang: str) -> None:
     _TEMPLATES = {role: _ENV.get_template(f"{role}.html") for role in ROLES}
 
 
+NAMED_BY_KEY = ("student", "parent")
+
+
 def render_page(scope: Scope) -> PageResult:
     """Build one scope's context, render it and write the file."""
     assert _DATA is not None and _OUT is not None and _ENV is not None
@@ -92,7 +95,10 @@ def render_page(scope: Scope) -> PageResult:
     path = _OUT / scope.relpath
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
-    return PageResult(scope.role, scope.page_id, scope.relpath, scope.org_id, ctx["title"])
+    # A student's or parent's page is named by its pseudonymous key; a title with the
+    # child's name in pages.json and the index would map every key back to a name.
+    title = t(f"role.{scope.role}") if scope.role in NAMED_BY_KEY else ctx["title"]
+    return PageResult(scope.role, scope.page_id, scope.relpath, scope.org_id, title)
 
 
 def _render_chunk(scopes: list[Scope]) -> tuple[list[PageResult], float]:

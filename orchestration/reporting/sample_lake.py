@@ -215,7 +215,6 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
     profile["resources_viewed"] = (idx * 5) % 30
     profile["microtests_answered"] = (idx * 3) % 9
     profile["homework_submitted"] = (idx * 2) % 12
-    profile["fitness_grade"] = None
 
     # class weak points: class × knowledge point score rate from its members
     ck = membership[membership.class_type == "scheduled"].merge(student_knowledge, on=["student_key", "subject"])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import time
@@ -92,6 +93,9 @@ class WorkJournal:
     full: bool = False
     started_at: str = ""
     pid: int = 0
+    # Runs of the plan that succeeded (stage_marker): the run finishing a dead one's plan
+    # starts where it died instead of redoing every stage before.
+    done: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, lake: Path) -> WorkJournal | None:
@@ -100,7 +104,8 @@ class WorkJournal:
             return None
         data = json.loads(path.read_text())
         return cls(set(data["keys"]), {s: set(ids) for s, ids in data["ledger_before"].items()},
-                   bool(data["full"]), data.get("started_at", ""), int(data.get("pid", 0)))
+                   bool(data["full"]), data.get("started_at", ""), int(data.get("pid", 0)),
+                   set(data.get("done", [])))
 
     def merged(self, leftover: WorkJournal | None) -> WorkJournal:
         """This plan plus what a dead run left: its keys, and its (older) ledger, so the
@@ -108,14 +113,15 @@ class WorkJournal:
         if leftover is None:
             return self
         return WorkJournal(self.keys | leftover.keys, leftover.ledger_before, self.full or leftover.full,
-                           self.started_at, self.pid)
+                           self.started_at, self.pid, self.done | leftover.done)
 
     def save(self, lake: Path) -> None:
         path = LakePaths(lake).pending_work
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         body = {"keys": sorted(self.keys), "ledger_before": {s: sorted(i) for s, i in self.ledger_before.items()},
-                "full": self.full, "started_at": self.started_at, "pid": self.pid}
+                "full": self.full, "started_at": self.started_at, "pid": self.pid,
+                "done": sorted(self.done)}
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(body, fh, indent=1)
             fh.flush()
@@ -129,6 +135,12 @@ class WorkJournal:
     @staticmethod
     def new(keys: set[str], ledger_before: dict[str, set[str]], full: bool) -> WorkJournal:
         return WorkJournal(keys, ledger_before, full, datetime.now(UTC).isoformat(timespec="seconds"), os.getpid())
+
+
+def stage_marker(label: str, keys) -> str:
+    """A run of the plan: its label (stage and partitions) and what it materializes."""
+    digest = hashlib.sha256("\n".join(sorted(k.to_user_string() for k in keys)).encode()).hexdigest()[:16]
+    return f"{label}|{digest}"
 
 
 def cli_runs_in_flight(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:

@@ -31,6 +31,7 @@ from orchestration.runner.recovery import (
     lake_lock,
     release_dead_runs,
     remove_orphan_temp_files,
+    stage_marker,
     wait_for_tools,
 )
 from orchestration.runner.scope import Scope, ledger_ids, partition_runs
@@ -158,6 +159,9 @@ def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> 
     keys, tags = _landing_run(stages, selected, lake)
     if keys:
         outcomes.append(execute(job, instance, "land new deliveries", keys, {**base_tags, **tags}, log_path, STEP_LINES))
+        # New data: every stage after landing runs again, whatever a dead run finished.
+        journal.done.clear()
+        journal.save(lake)
     # The ledger as it was before this plan began (a dead run's plan included): what it
     # landed counts as new, so its days, months and exams are built now.
     scope = Scope.after_landing(lake, journal.ledger_before, full=full)
@@ -174,7 +178,15 @@ def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> 
                 # Blocking checks only hold back assets in their own run: stop here.
                 print(f"  {run.label}: skipped, an earlier run failed", file=sys.stderr)
                 continue
-            outcomes.append(execute(job, instance, run.label, keys, {**base_tags, **run.tags}, log_path, STEP_LINES))
+            marker = stage_marker(run.label, keys)
+            if marker in journal.done:
+                _say(f"  {run.label}: done before the run that started it died")
+                continue
+            outcome = execute(job, instance, run.label, keys, {**base_tags, **run.tags}, log_path, STEP_LINES)
+            outcomes.append(outcome)
+            if outcome.ok:
+                journal.done.add(marker)
+                journal.save(lake)
     if all(o.ok for o in outcomes):
         WorkJournal.clear(lake)
     return outcomes

@@ -143,3 +143,16 @@ def test_subject_researcher_item_analysis(lake):
     assert rows
     for dif, _disc in rows[:20]:
         assert f"{dif:,.2f}" in html
+
+
+def test_the_page_manifest_names_no_student(lake):
+    """pages.json lists every page by key; a title with the child's name would map each
+    pseudonymous key back to a name."""
+    import json
+
+    everyone = names(con(lake))
+    text = (lake / "reports" / "pages.json").read_text(encoding="utf-8")
+    entries = json.loads(text)
+    assert any(p["role"] == "student" for p in entries)
+    leaked = sorted(n for n in set(everyone.values()) if n in text)
+    assert not leaked, leaked[:5]

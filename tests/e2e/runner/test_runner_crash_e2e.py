@@ -115,6 +115,8 @@ def test_a_killed_run_is_finished_by_the_next(pipeline, crashed_lake):
     # 4. The next run finishes everything; the one after has nothing to do.
     finished = _eduhouse(lake, "run")
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    # It resumed where the last one died: the stages that run finished are not redone.
+    assert "done before the run that started it died" in finished.stderr
     status = _eduhouse(lake, "status")
     assert status.returncode == 0, status.stdout
     again = _eduhouse(lake, "run")

@@ -58,3 +58,11 @@ def test_pending_dates_reads_only_unlanded_deliveries(lake, kit):
     assert pending_dates(lake, "xapi") == []
     kit.write_lines(lake / "inbox/access/x.jsonl", [ev(event_time="2021-10-07T23:59:00+08:00")])
     assert pending_dates(lake, "access") == ["2021-10-07"]
+
+
+def test_an_overlong_access_line_is_quarantined_alone(lake, kit):
+    kit.write_lines(lake / "inbox/access/a.jsonl", [
+        ev(), ev(event_id="ev-2", subject_ids=[f"stu-{i:07d}" for i in range(200_000)]), ev(event_id="ev-3")])
+    summary = land_access(lake)
+    assert [q[2:] for q in kit.quarantine(lake, "access")] == [(2, "line_too_long")]
+    assert (summary.records_in, summary.landed, summary.quarantined) == (3, 2, 1)

@@ -1,8 +1,9 @@
 {{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- One row per student x academic session (term) for every student present in an exam of
 -- the session or active on the platform within its dates: results (overall and per
--- subject), engagement (within the session's start/end dates) and the latest fitness
--- grade of the session (sensitive health data, classification sensitive_health).
+-- subject) and engagement (within the session's start/end dates). A public mart holds no
+-- health data: fitness grades are in the restricted student_fitness only (a failing
+-- test, assert_public_marts_hold_no_sensitive_columns, keeps it so).
 with overall as (
     select * from {{ ref('int_student_term_results') }}
 ),
@@ -32,17 +33,6 @@ roster_grade as (
     select user_sourced_id as student_sourced_id, grades[1] as grade
     from {{ ref('stg_roster__users') }}
     where role = 'student'
-),
-
-fitness as (
-    select
-        f.student_sourced_id,
-        s.academic_session,
-        arg_max(f.fitness_grade, f.test_date) as fitness_grade
-    from {{ ref('stg_fitness__fitness_results') }} as f
-    inner join {{ ref('int_exam_sessions') }} as s
-        on f.test_date between s.start_date and s.end_date
-    group by f.student_sourced_id, s.academic_session
 )
 
 select
@@ -57,14 +47,11 @@ select
     cast(coalesce(a.logins, 0) as bigint) as logins,
     cast(coalesce(a.resources_viewed, 0) as bigint) as resources_viewed,
     cast(coalesce(a.microtests_answered, 0) as bigint) as microtests_answered,
-    cast(coalesce(a.homework_submitted, 0) as bigint) as homework_submitted,
-    f.fitness_grade
+    cast(coalesce(a.homework_submitted, 0) as bigint) as homework_submitted
 from students as st
 left join overall as o
     on o.student_sourced_id = st.student_sourced_id and o.academic_session = st.academic_session
 left join {{ ref('int_exam_student_term_activity') }} as a
     on a.student_sourced_id = st.student_sourced_id and a.academic_session = st.academic_session
-left join fitness as f
-    on f.student_sourced_id = st.student_sourced_id and f.academic_session = st.academic_session
 left join roster_school as rs on rs.student_sourced_id = st.student_sourced_id
 left join roster_grade as rg on rg.student_sourced_id = st.student_sourced_id

@@ -1,0 +1,33 @@
+"""A district that delivers rosters, exams and surveys but no learning logs (no xAPI, no
+access log) builds every mart it can: the daily and monthly models exist, empty and
+typed, and every run succeeds. A district without fitness and psych data is the same."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import duckdb
+import pytest
+
+from orchestration.runner.run import run_everything
+from orchestration.simulate.run import simulate
+
+pytestmark = pytest.mark.e2e
+
+
+def test_no_learning_logs_no_surveys_still_builds_every_mart(tmp_path):
+    lake = tmp_path / "lake"
+    simulate(lake, scale="tiny", seed=3, start=date(2021, 10, 1), days=2, progress=lambda *_: None)
+    for source in ("xapi", "access", "fitness", "psych"):
+        shutil.rmtree(lake / "inbox" / source)
+    outcomes = run_everything(lake)
+    broken = [(o.label, o.failed_steps) for o in outcomes if not o.success]
+    assert outcomes and not broken, broken
+    con = duckdb.connect()
+    # Exam marts have rows; the activity marts exist and are empty, with their columns.
+    assert con.execute(f"select count(*) from '{lake}/marts/student_exam.parquet'").fetchone()[0] > 0
+    assert con.execute(f"select count(*) from '{lake}/marts/usage_monthly.parquet'").fetchone()[0] == 0
+    columns = [r[0] for r in con.execute(f"describe from '{lake}/marts/usage_monthly.parquet'").fetchall()]
+    assert {"month", "online", "on_roster"} <= set(columns)
+    assert (lake / "reports" / "index.html").exists()
