@@ -82,13 +82,17 @@ def _time_sources(graph, keys) -> set[str]:
     return {s for s in TIME_BASED_SOURCES if dg.AssetKey(["bronze", s]) in upstream}
 
 
-def _landing_run(stages: list[Stage], selected: set, lake: Path) -> tuple[list[dg.AssetKey], dict]:
+def _landing_run(stages: list[Stage], selected: set, lake: Path, instance, full: bool) -> tuple[list[dg.AssetKey], dict]:
     """The landing run: new deliveries of every source; the daily sources over the range
-    of local days their new deliveries hold (one run lands each file once)."""
+    of local days their new deliveries hold (one run lands each file once). A source with
+    nothing pending is not landed again (a resumed plan names every source), unless it
+    was never materialized or `full`."""
     keys: list[dg.AssetKey] = []
     tags: dict[str, str] = {}
+    pending = set(_changed_sources(lake))
     for stage in (s for s in stages if s.landing):
-        chosen = [k for k in stage.asset_keys if k in selected]
+        chosen = [k for k in stage.asset_keys if k in selected
+                  and (full or k.path[-1] in pending or _never_built(instance, [k]))]
         if stage.kind == "none" or not chosen:
             keys += chosen
             continue
@@ -156,12 +160,14 @@ def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> 
     log_path = LakePaths(lake).root / "logs" / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
     base_tags = {"eduhouse/trigger": "cli"}
     outcomes: list[RunOutcome] = []
-    keys, tags = _landing_run(stages, selected, lake)
+    keys, tags = _landing_run(stages, selected, lake, instance, full)
     if keys:
+        landed_before = ledger_ids(lake)
         outcomes.append(execute(job, instance, "land new deliveries", keys, {**base_tags, **tags}, log_path, STEP_LINES))
-        # New data: every stage after landing runs again, whatever a dead run finished.
-        journal.done.clear()
-        journal.save(lake)
+        if ledger_ids(lake) != landed_before:
+            # New data: every stage after landing runs again, whatever a dead run finished.
+            journal.done.clear()
+            journal.save(lake)
     # The ledger as it was before this plan began (a dead run's plan included): what it
     # landed counts as new, so its days, months and exams are built now.
     scope = Scope.after_landing(lake, journal.ledger_before, full=full)
