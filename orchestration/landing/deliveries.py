@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from orchestration.settings import get_settings
@@ -61,7 +62,7 @@ class Delivery:
     delivery_id: str
     path: Path
 
-    @property
+    @cached_property  # hashing and extracting both ask: walk the folder once
     def unsafe_link(self) -> str | None:
         """Why the entry may not be read: a symbolic link that leads out of the inbox
         (itself, or anything inside a folder delivery). Never followed: the lake lands
