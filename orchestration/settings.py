@@ -15,16 +15,11 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 REPORTS_DIR = REPO_ROOT / "reports"
 
-# Used only when EDUHOUSE_PSEUDONYM_SECRET is unset (demo, tests). A real deployment
-# sets its own secret; student keys are stable only while the secret is.
-DEV_PSEUDONYM_SECRET = "eduhouse-dev-secret-not-for-production"
-
 
 @dataclass(frozen=True)
 class Settings:
     lake: Path
     timezone: str = "Asia/Shanghai"
-    pseudonym_secret: str = DEV_PSEUDONYM_SECRET
     min_cell: int = 10
     top_n: int = 200
     # First day of the daily partitions: no delivery may carry an earlier local date.
@@ -40,7 +35,6 @@ class Settings:
         return cls(
             lake=Path(lake or env.get("EDUHOUSE_LAKE", "lake")).resolve(),
             timezone=env.get("EDUHOUSE_TZ", "Asia/Shanghai"),
-            pseudonym_secret=env.get("EDUHOUSE_PSEUDONYM_SECRET", DEV_PSEUDONYM_SECRET),
             min_cell=int(env.get("EDUHOUSE_MIN_CELL", "10")),
             top_n=int(env.get("EDUHOUSE_TOP_N", "200")),
             partitions_start=env.get("EDUHOUSE_PARTITIONS_START", "2021-01-01"),

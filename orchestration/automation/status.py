@@ -21,7 +21,8 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from orchestration.automation import inbox
 from orchestration.automation.alerts import read_alerts
 from orchestration.automation.config import OpsConfig
-from orchestration.lake import SOURCES
+from orchestration.lake import SOURCES, LakePaths
+from orchestration.privacy.pseudonym import PseudonymKeyError, load_key, pseudonym
 from orchestration.runner.recovery import PID_TAG, WorkJournal, cli_runs_in_flight, lake_in_use
 
 
@@ -166,6 +167,27 @@ def interrupted(instance: dg.DagsterInstance, lake_root: Path, config: OpsConfig
             {"started_at": journal.started_at, "pid": journal.pid, "assets": len(journal.keys)}}
 
 
+def pseudonym_key_problem(lake_root: Path) -> str | None:
+    """Why the published student keys do not match the lake's key (a rotated, replaced or
+    lost key file: marts built before and after would hold different keys), else None."""
+    identity = LakePaths(Path(lake_root)).restricted / "student_identity.parquet"
+    if not identity.exists():
+        return None
+    with duckdb.connect() as con:
+        row = con.execute("select student_sourced_id, student_key from read_parquet(?) "
+                          "where student_key is not null limit 1", [str(identity)]).fetchone()
+    if row is None:
+        return None
+    try:
+        key = load_key(lake_root, create=False)
+    except PseudonymKeyError as exc:
+        return str(exc)
+    if pseudonym(key, row[0]) != row[1]:
+        return ("the marts were built under another pseudonym key: rebuild every partition "
+                "(docs/privacy.md, rotating the key)")
+    return None
+
+
 def gather_status(instance: dg.DagsterInstance, asset_graph, lake_root: Path, days: int = 7,
                   now: datetime | None = None, config: OpsConfig | None = None,
                   load_error: str | None = None) -> dict:
@@ -181,12 +203,14 @@ def gather_status(instance: dg.DagsterInstance, asset_graph, lake_root: Path, da
         failed_groups = [j for j, r in jobs.items() if r["status"] == "FAILURE"]
     failing = [c for s in groups.values() for c in s["failing_checks"] if c["severity"] == "ERROR"]
     broken = interrupted(instance, Path(lake_root), config)
+    key_problem = pseudonym_key_problem(Path(lake_root))
     return {
         "generated_at": _iso(now),
         "lake": str(lake_root),
         "days": days,
         "healthy": (not failed_groups and not failing and load_error is None
-                    and not broken["dead_runs"] and broken["unfinished_plan"] is None),
+                    and not broken["dead_runs"] and broken["unfinished_plan"] is None and key_problem is None),
+        "pseudonym_key_problem": key_problem,
         "interrupted": broken,
         "definitions_error": load_error,
         "groups": groups,
@@ -202,6 +226,8 @@ def format_text(status: dict) -> str:
              f"overall: {'OK' if status['healthy'] else 'ATTENTION'}", ""]
     if status.get("definitions_error"):
         lines += [f"! the code location does not load: {status['definitions_error']}", ""]
+    if status.get("pseudonym_key_problem"):
+        lines += [f"! {status['pseudonym_key_problem']}", ""]
     broken = status.get("interrupted") or {}
     if broken.get("run_in_progress"):
         lines += ["… an eduhouse run is working on this lake now", ""]

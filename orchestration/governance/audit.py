@@ -19,6 +19,7 @@ import pandas as pd
 from orchestration.governance.policy import checks
 from orchestration.governance.publication import FINDING_COLUMNS, publication_findings
 from orchestration.lake import LakePaths
+from orchestration.privacy.csv_safe import write_csv
 from orchestration.settings import REPORTS_DIR
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -105,22 +106,6 @@ def _trend(findings: pd.DataFrame) -> list[dict]:
     return rows
 
 
-# A cell a spreadsheet would run as a formula (CSV injection, OWASP): an access event's
-# resource or purpose is written by whoever calls the platform, so `=HYPERLINK(...)` may
-# arrive verbatim.
-_FORMULA_START = r"^[=+\-@\t\r]"
-
-
-def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with every text cell that starts like a formula prefixed by `'`, which
-    spreadsheets show as text; the value itself stays readable."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object:
-            text = out[column]
-            risky = text.astype("string").str.match(_FORMULA_START).fillna(False).astype(bool)
-            out[column] = text.where(~risky, "'" + text.astype("string"))
-    return out
 
 
 def render_report(findings: pd.DataFrame, facts: dict, out_dir: Path) -> AuditResult:
@@ -128,9 +113,7 @@ def render_report(findings: pd.DataFrame, facts: dict, out_dir: Path) -> AuditRe
     csv_path = out_dir / "access_audit_findings.csv"
     export = findings.reindex(columns=FINDING_COLUMNS).copy()
     export["event_ids"] = [";".join(map(str, x)) if x is not None and len(x) else "" for x in export["event_ids"]]
-    tmp = csv_path.with_suffix(".csv.tmp")
-    csv_safe(export).to_csv(tmp, index=False)
-    tmp.replace(csv_path)
+    write_csv(export, csv_path)  # formula-looking cells neutralised (CSV injection)
     summary = summarize(findings, facts)
     catalogue = checks()
     sections = []

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from orchestration.privacy.csv_safe import safe_cell
 from orchestration.settings import DBT_PROJECT_DIR
 
 POLICY_PATH = Path(__file__).with_name("role_policy.yaml")
@@ -94,7 +95,7 @@ def seed_csv(rows: list[dict]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
     return buf.getvalue()
 
 

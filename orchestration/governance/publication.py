@@ -6,7 +6,8 @@ access_audit_findings mart:
 
 - identifier_in_public_mart: a column classified direct_identifier (column_classification
   export) or named like one in a public mart, or a `student_key` that equals an unkeyed
-  hash (sha256 / sha1 / md5) of, or is, a student's sourcedId.
+  hash (sha256 / sha1 / md5) of, or is, a student's sourcedId, or a hash or HMAC under a
+  secret that was ever public (the constant dev secret of older versions).
 - small_cell_published: in a published aggregate that carries the suppression flag
   (`_suppressed` or `is_suppressed`), a group of 1..min_cell-1 people shown, or a hidden
   cell recoverable as total minus the other cells of its line. A public mart without
@@ -25,13 +26,20 @@ import pandas as pd
 
 from orchestration.governance.policy import checks
 from orchestration.lake import LakePaths
+from orchestration.privacy.pseudonym import hmac_pads
+
+# Secrets that were once in the code: a key made with one of them is as good as unkeyed.
+PUBLIC_SECRETS = ("eduhouse-dev-secret-not-for-production",)
 
 IDENTIFIER_NAMES = {"given_name", "family_name", "middle_name", "birth_date", "phone", "email", "sms",
                     "student_sourced_id", "user_sourced_id", "guardian_sourced_ids", "username",
                     "identifier", "user_identifier", "national_id"}
-CELL_SIZE_NAMES = ("students", "n_students", "on_roster", "student_count", "cell_size", "students_present",
+CELL_SIZE_NAMES = ("students", "n_students", "on_roster", "students_assigned", "student_count", "cell_size",
+                   "students_present",
                    "people", "n")
-SUPPRESSION_FLAGS = ("_suppressed", "is_suppressed")
+SUPPRESSION_FLAGS = ("suppressed", "_suppressed", "is_suppressed")
+# Classifications no public mart may hold (docs/privacy.md).
+PROTECTED_CLASSES = ("direct_identifier", "sensitive_health", "sensitive_psych")
 TOTAL_MARKERS = ("all", "total", "*", "合计", "全部")
 FINDING_COLUMNS = ["finding_id", "check", "severity", "principal_id", "grant_id", "event_ids", "event_count",
                    "evidence", "first_seen", "last_seen", "title", "how_to_fix"]
@@ -72,21 +80,42 @@ def _student_ids(con, lake: LakePaths) -> str | None:
     return None
 
 
+def _public_secret_hashes() -> tuple[str, list]:
+    """SQL lines (for the `weak` CTE) hashing every id under each public secret: the old
+    sha256(secret || ':' || id) and the HMAC, with the secret passed as parameters."""
+    lines, params = [], []
+    for i, secret in enumerate(PUBLIC_SECRETS):
+        ipad, opad = hmac_pads(secret.encode())
+        lines.append(f"union all select sha256(? || ':' || sid), 'sha256 under public secret #{i + 1}' from ids")
+        lines.append(f"union all select sha256(?::blob || unhex(sha256(?::blob || encode(sid)))), "
+                     f"'HMAC under public secret #{i + 1}' from ids")
+        params += [secret, opad, ipad]
+    return "\n".join(lines), params
+
+
 def identifier_findings(con, lake: LakePaths) -> list[dict]:
     out = []
     cls = _classification(con, lake)
-    direct = set(zip(cls.loc[cls["classification"] == "direct_identifier", "model_name"],
-                     cls.loc[cls["classification"] == "direct_identifier", "column_name"], strict=True))
+    classified = cls[cls["classification"].isin(PROTECTED_CLASSES)]
+    direct = {(m, c): k for m, c, k in zip(classified["model_name"], classified["column_name"],
+                                           classified["classification"], strict=True)}
+    # A column name classified protected in some model and never anything else (fitness_grade,
+    # risk_level) is protected wherever it appears; shared names (score) are judged per model.
+    other = set(cls.loc[~cls["classification"].isin(PROTECTED_CLASSES), "column_name"])
+    by_name = {c: k for c, k in zip(classified["column_name"], classified["classification"], strict=True)
+               if c not in other}
     students = _student_ids(con, lake)
     for path in public_marts(lake):
         name = path.stem
         seen = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         columns = [r[0] for r in con.execute(f"describe select * from read_parquet({_q(path)})").fetchall()]
         for col in columns:
-            if (name, col) in direct or col.lower() in IDENTIFIER_NAMES:
-                why = "classified direct_identifier" if (name, col) in direct else "an identifier by name"
+            if (name, col) in direct or col in by_name or col.lower() in IDENTIFIER_NAMES:
+                why = (f"classified {direct[(name, col)]}" if (name, col) in direct
+                       else f"classified {by_name[col]} elsewhere" if col in by_name else "an identifier by name")
                 out.append(_finding("identifier_in_public_mart", f"public mart {name}: column {col} is {why}", seen))
         if "student_key" in columns and students:
+            weak_keyed, params = _public_secret_hashes()
             hit = con.execute(f"""
                 with keys as (select distinct cast(student_key as varchar) as k from read_parquet({_q(path)})),
                 ids as (select sid from {students} where sid is not null),
@@ -95,9 +124,10 @@ def identifier_findings(con, lake: LakePaths) -> list[dict]:
                     union all select sha256(sid), 'sha256(sourcedId)' from ids
                     union all select md5(sid), 'md5(sourcedId)' from ids
                     union all select sha1(sid), 'sha1(sourcedId)' from ids
+                    {weak_keyed}
                 )
                 select w.how, count(*) from keys join weak as w on w.k = keys.k group by w.how order by 2 desc
-            """).fetchall()
+            """, params).fetchall()
             for how, n in hit:
                 out.append(_finding("identifier_in_public_mart",
                                     f"public mart {name}: {n} student_key value(s) equal {how} (weak pseudonym)", seen))
@@ -111,6 +141,35 @@ def _cells(df: pd.DataFrame, size_col: str, flag: str | None, min_cell: int) -> 
     size = pd.to_numeric(df[size_col], errors="coerce")
     small = (size > 0) & (size < min_cell) & ~hidden
     return df.assign(_size=size, _hidden=hidden, _small=small), dims
+
+
+def _hierarchy_recoverable(con, lake: LakePaths, path: Path, flag: str, dims: list[str]) -> int:
+    """Lines of an org-level table (a district row and its schools' rows, a city row and its
+    districts' and directly attached schools') holding exactly one hidden row, within the
+    same values of the other dimensions (month, segment, population): that row is the
+    total minus the rest, or the sum of its parts."""
+    hierarchy = lake.restricted / "org_hierarchy.parquet"
+    if not hierarchy.exists():
+        return 0
+    same = " || '|' || ".join(f"coalesce(cast(m.{d} as varchar), '')" for d in dims) or "''"
+    return con.execute(f"""
+        with m as (select * from read_parquet({_q(path)})),
+        h as (select * from read_parquet({_q(hierarchy)})),
+        d as (select distinct district_sourced_id, city_sourced_id from h where district_sourced_id is not null),
+        members as (
+            select {same} as line, coalesce(h.district_sourced_id, h.city_sourced_id) as parent, m.{flag} as hidden
+            from m join h on h.school_sourced_id = m.org_sourced_id where m.org_type = 'school'
+            union all
+            select {same}, d.city_sourced_id, m.{flag} from m join d on d.district_sourced_id = m.org_sourced_id
+            where m.org_type = 'district'
+            union all
+            select {same}, m.org_sourced_id, m.{flag} from m where m.org_type in ('district', 'city')
+        )
+        select count(*) from (
+            select line, parent from members where parent is not null
+            group by line, parent having count(*) filter (where hidden) = 1
+        )
+    """).fetchone()[0]
 
 
 def small_cell_findings(con, lake: LakePaths, min_cell: int, strict: bool = False) -> tuple[list[dict], list[str]]:
@@ -147,6 +206,9 @@ def small_cell_findings(con, lake: LakePaths, min_cell: int, strict: bool = Fals
             totals = set(key[is_total & ~cells["_hidden"]])
             hidden_per_line = cells[~is_total & cells["_hidden"]].groupby(key[~is_total & cells["_hidden"]]).size()
             recoverable += int(((hidden_per_line == 1) & hidden_per_line.index.isin(totals)).sum())
+        if {"org_type", "org_sourced_id"} <= set(columns) and flag is not None:
+            recoverable += _hierarchy_recoverable(con, lake, path, flag,
+                                                  [d for d in dims if d not in ("org_type", "org_sourced_id", "org_name")])
         if recoverable:
             out.append(_finding("small_cell_published",
                                 f"{name}: {recoverable} suppressed cell(s) recoverable as total minus the other cells",

@@ -58,6 +58,13 @@ def run(args: argparse.Namespace) -> int:
               f"index: {summary.index_path}")
         if summary.missing_marts:
             print(f"missing marts (sections left empty): {', '.join(summary.missing_marts)}")
+        from orchestration.reporting.publication import published_months, render_publication
+
+        months = published_months(lake)
+        for month in months:
+            render_publication(lake, month, args.min_cell or settings.min_cell, lang=args.lang)
+        if months:
+            print(f"{len(months)} monthly publication(s): {lake / 'reports' / 'publication' / 'index.html'}")
     if args.pdf:
         from orchestration.reporting.browser import chromium_path, html_to_pdf
 

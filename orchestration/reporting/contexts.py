@@ -14,6 +14,7 @@ from orchestration.reporting.data import ReportData
 from orchestration.reporting.i18n import Translator
 from orchestration.reporting.scopes import Scope
 from orchestration.reporting.suppression import suppress_frame, suppress_matrix
+from orchestration.reporting.usage_table import usage_table
 
 ABILITIES = ("A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3")
 SCORE_BINS = (0.0, 0.6, 0.7, 0.8, 0.9, 1.0001)
@@ -337,9 +338,11 @@ def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | 
     if "kp_name" not in weak or weak.kp_name.isna().all():
         names = d.knowledge.drop_duplicates("kp_id").set_index("kp_id").kp_name
         weak = weak.assign(kp_name=weak.kp_id.map(names).fillna(weak.kp_id))
-    weak = weak.nsmallest(5, "score_rate")
+    # The mart hides a small class's rates and ranks (class_weak_points.suppressed): then the
+    # chart names knowledge points in catalogue order, with no value and no ranking.
+    hidden = len(keys) < d.min_cell or ("suppressed" in weak and bool(weak["suppressed"].eq(True).any()))
+    weak = weak.sort_values("kp_id").head(5) if hidden else weak.nsmallest(5, "score_rate")
     wsec = Section(t("section.class_weak", cls=title), period=_sessions(weak))
-    hidden = len(keys) < d.min_cell
     wsec.charts.append(svg.bar_chart(weak.kp_name.astype(str).tolist(),
                                      [None if hidden else round(v * 100, 1) for v in weak.score_rate],
                                      t("chart.class_weak"), unit=t("unit.score_rate_pct"), max_value=100))
@@ -585,38 +588,8 @@ def grade_leader_context(t: Translator, d: ReportData, s: Scope) -> dict:
 
 
 def _publication(t: Translator, d: ReportData, orgs: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """These orgs' rows of the monthly publication, suppressed as published (data.publication)."""
+    """These orgs' rows of the monthly publication, suppressed as the marts publish them."""
     return d.pub_usage_by_org.get_many(orgs), d.pub_micro_by_org.get_many(orgs)
-
-
-def _usage_table(t: Translator, d: ReportData, u: pd.DataFrame, m: pd.DataFrame, month: str) -> Table:
-    u = u[u.month.astype(str) == month]
-    m = m[m.month.astype(str) == month]
-    rows, classes = [], []
-    orgs = u[["org_sourced_id", "org_name", "segment", "org_type"]].drop_duplicates().sort_values(["org_type", "segment", "org_name"], ascending=[False, True, True])
-    for o in orgs.itertuples():
-        def pick(pop, o=o):
-            r = u[(u.org_sourced_id == o.org_sourced_id) & (u.segment == o.segment) & (u.population == pop)]
-            return r.iloc[0] if len(r) else None
-        tr, sr = pick("teacher"), pick("student")
-        mr = m[(m.org_sourced_id == o.org_sourced_id) & (m.segment == o.segment)]
-        mr = mr.iloc[0] if len(mr) else None
-
-        def c(r, col, kind, unit=""):
-            if r is None:
-                return cell(None)
-            return cell(r[col], kind, unit, bool(r.get("is_suppressed", False)))
-        rows.append([cell(o.org_name), cell(t(f"segment.{o.segment}")),
-                     c(tr, "on_roster", "int"), c(tr, "online", "int"), c(tr, "online_rate", "pct"),
-                     c(sr, "on_roster", "int"), c(sr, "online", "int"), c(sr, "online_rate", "pct"),
-                     c(sr, "logins_per_online", "num1"), c(mr, "answer_rate", "pct"), c(mr, "answers", "int"),
-                     c(tr, "resource_view_rate", "pct"), c(sr, "resource_view_rate", "pct")])
-        classes.append("total" if o.org_type != "school" else "")
-    return Table([t("col.org"), t("col.segment"), t("col.teachers_roster"), t("col.teachers_online"), t("col.teacher_online_rate"),
-                  t("col.students_roster"), t("col.students_online"), t("col.student_online_rate"), t("col.logins_per_capita"),
-                  t("col.micro_answer_rate"), t("col.micro_answers"), t("col.teacher_view_rate"), t("col.student_view_rate")],
-                 rows, caption=t("caption.usage", month=month), footnote=t("note.usage") + " " + _suppress_note(t, d),
-                 row_classes=classes)
 
 
 def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
@@ -626,13 +599,14 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
     sections = []
     usec = Section(t("section.school_usage"), note=t("note.as_published"))
     for month in sorted(u.month.astype(str).unique(), reverse=True):
-        usec.tables.append(_usage_table(t, d, u, m, month))
+        usec.tables.append(usage_table(t, d.min_cell, u, m, month))
     if not usec.tables:
         usec.paragraphs.append(t("msg.no_data"))
     sections.append(usec)
     qm = d.quality_map[d.quality_map.school_sourced_id.astype(str) == school].merge(
         d.exam_stats[["exam_id", "district_mean", "district_students", "exam_name"]], on="exam_id", how="left").sort_values(["subject", "exam_date"])
     qm = suppress_frame(qm, "students", ["mean_score", "mean_z", "change_in_mean_z"], d.min_cell, total_shown=False)
+    qm["is_suppressed"] = qm.is_suppressed | qm.suppressed.eq(True)  # as the mart published it
     rsec = Section(t("section.school_vs_district"), period=_period_exams(t, qm))
     if qm.empty:
         rsec.paragraphs.append(t("msg.no_data"))
@@ -644,7 +618,8 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
         rsec.tables.append(Table([t("col.subject"), t("col.exam"), t("col.date"), t("col.students_present"), t("col.school_mean"),
                                   t("col.district_mean"), t("col.mean_z"), t("col.change_z")],
                                  [[cell(subject_label(t, r.subject)), cell(r.exam_name), cell(_date(r.exam_date)),
-                                   cell(r.students, "int", t("unit.people")), cell(r.mean_score, "num1", t("unit.points"), r.is_suppressed),
+                                   cell(r.students, "int", t("unit.people"), r.is_suppressed),
+                                   cell(r.mean_score, "num1", t("unit.points"), r.is_suppressed),
                                    cell(r.district_mean, "num1", t("unit.points"), not r.district_students >= d.min_cell),
                                    cell(r.mean_z, "z", suppressed=r.is_suppressed),
                                    cell(r.change_in_mean_z, "z", suppressed=r.is_suppressed)] for r in qm.itertuples()],
@@ -739,12 +714,14 @@ def subject_researcher_context(t: Translator, d: ReportData, s: Scope) -> dict:
         if items.empty:
             isec.paragraphs.append(t("msg.no_data"))
         else:
-            isec.charts.append(svg.bar_chart(items.item_id.astype(str).tolist(), items.discrimination.round(2).tolist(),
+            hid = items.suppressed.eq(True).tolist()  # an item too few students answered
+            isec.charts.append(svg.bar_chart(items.item_id.astype(str).tolist(),
+                                             [None if h or pd.isna(v) else round(float(v), 2) for v, h in zip(items.discrimination, hid, strict=True)],
                                              t("chart.discrimination"), unit=t("unit.index"), max_value=1.0,
                                              highlight=(items.discrimination < 0.2).tolist(), reference=0.2, reference_label="0.2"))
             isec.tables.append(Table([t("col.item"), t("col.difficulty"), t("col.discrimination"), t("col.flag")],
-                                     [[cell(r.item_id), cell(r.difficulty, "num"), cell(r.discrimination, "num"),
-                                       cell(_item_flag(t, r.difficulty, r.discrimination))] for r in items.itertuples()],
+                                     [[cell(r.item_id), cell(r.difficulty, "num", suppressed=h), cell(r.discrimination, "num", suppressed=h),
+                                       cell(_item_flag(t, r.difficulty, r.discrimination))] for r, h in zip(items.itertuples(), hid, strict=True)],
                                      footnote=t("note.items")))
         facts.setdefault("items", {})[eid] = items
         sections.append(isec)
@@ -788,7 +765,7 @@ def district_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
     months = sorted(u_all.month.astype(str).unique(), reverse=True)
     usec = Section(t("section.usage_publication"), period=t("period.months", start=months[-1], end=months[0]) if months else "")
     for month in months:
-        usec.tables.append(_usage_table(t, d, u_all, m_all, month))
+        usec.tables.append(usage_table(t, d.min_cell, u_all, m_all, month))
     if months:
         latest = u_all[(u_all.month.astype(str) == months[0]) & (u_all.population == "student")]
         sch = latest[latest.org_type == "school"].sort_values("online_rate", ascending=False, na_position="last")
@@ -874,9 +851,11 @@ def city_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
     months = sorted(u.month.astype(str).unique(), reverse=True)
     usec = Section(t("section.districts_usage"), period=t("period.months", start=months[-1], end=months[0]) if months else "")
     for month in months:
-        usec.tables.append(_usage_table(t, d, u.assign(is_suppressed=False), m.assign(is_suppressed=False), month))
+        usec.tables.append(usage_table(t, d.min_cell, u, m, month))
     if months:
-        st = u[u.population == "student"].groupby(["month", "org_name"])[["online", "on_roster"]].sum().reset_index()
+        # A district whose segment row is suppressed has no published total rate: none is drawn.
+        st = u[u.population == "student"].groupby(["month", "org_name"])[["online", "on_roster"]].agg(
+            lambda x: x.sum(min_count=len(x))).reset_index()
         st["rate"] = st.online / st.on_roster * 100
         mlist = sorted(st.month.astype(str).unique())
         series = [(name, [dict(zip(g.month.astype(str), g.rate, strict=True)).get(x) for x in mlist]) for name, g in st.groupby("org_name")]

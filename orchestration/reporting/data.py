@@ -170,23 +170,12 @@ def _student_subject(student_exam: pd.DataFrame) -> dict:
     return {k: (e, z, dz.get(k)) for k, e, z in zip(last.index, last.exam_id, last.z_score, strict=True)}
 
 
-def publication(usage: pd.DataFrame, micro: pd.DataFrame, org_parent: dict[str, str], min_cell: int):
-    """The monthly usage publication as published: school rows under min_cell on the
-    roster hidden, complementary within each district × month × segment × population
-    line, whose total (the district row) is shown. Computed once for every org."""
-    from orchestration.reporting.suppression import suppress_frame
-
-    def line(frame: pd.DataFrame) -> pd.Series:
-        org = frame.org_sourced_id.astype(str)
-        return np.where(frame.org_type == "school", org.map(org_parent).fillna("?"), org)
-
-    u = usage.assign(_line=line(usage)) if len(usage) else usage.assign(_line=pd.Series(dtype=object))
-    u = suppress_frame(u, "on_roster", ["online", "online_rate", "logins", "logins_per_online", "resource_viewers",
-                                        "resource_view_rate"], min_cell, line_cols=["_line", "month", "segment", "population"])
-    m = micro.assign(_line=line(micro)) if len(micro) else micro.assign(_line=pd.Series(dtype=object))
-    m = suppress_frame(m, "students_assigned", ["students_answering", "answer_rate", "answers"], min_cell,
-                       line_cols=["_line", "month", "segment"])
-    return u.drop(columns="_line"), m.drop(columns="_line")
+def publication(usage: pd.DataFrame, micro: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The monthly usage publication as the marts publish it: small cells were suppressed
+    in dbt (macro suppress_small_cells), so a hidden row has null figures and its
+    `suppressed` flag, shown here as `is_suppressed` for the table cells."""
+    return (usage.assign(is_suppressed=usage.suppressed.eq(True)),
+            micro.assign(is_suppressed=micro.suppressed.eq(True)))
 
 
 def _top_students(ts: pd.DataFrame, ident: pd.DataFrame) -> pd.DataFrame:
@@ -246,7 +235,7 @@ def load_report_data(lake: str | Path, min_cell: int = 10, top_n: int = 200) -> 
     org_name = dict(zip(orgs.sourced_id.astype(str), orgs.name.astype(str), strict=True))
     org_parent = {str(k): str(v) for k, v in zip(orgs.sourced_id, orgs.parent_sourced_id, strict=True) if v is not None and not pd.isna(v)}
     knowledge = store.table("student_knowledge")
-    pub_u, pub_m = publication(store.table("usage_monthly"), store.table("microtest_monthly"), org_parent, min_cell)
+    pub_u, pub_m = publication(store.table("usage_monthly"), store.table("microtest_monthly"))
     return ReportData(
         store=store, min_cell=min_cell, top_n=top_n, psych_allowed=_psych_grants(), as_of=_as_of(store),
         orgs=orgs, org_name=org_name, org_parent=org_parent,
@@ -264,7 +253,7 @@ def load_report_data(lake: str | Path, min_cell: int = 10, top_n: int = 200) -> 
         top_students=_top_students(store.table("top_students"), ident), quality_map=store.table("quality_map"),
         item_by_exam=Indexed(store.table("item_analysis"), "exam_id"),
         weak_by_class=Indexed(store.table("class_weak_points"), "class_sourced_id"),
-        knowledge=knowledge, usage=store.table("usage_monthly"), micro=store.table("microtest_monthly"),
+        knowledge=knowledge, usage=pub_u, micro=pub_m,
         exam_info={str(e): (int(n), float(m)) for e, n, m in zip(exam_stats.exam_id, exam_stats.district_students,
                                                                exam_stats.district_mean, strict=True)},
         class_exam_by_class=Indexed(_class_exam(members, student_exam, class_subject, exam_stats, min_cell), "class_sourced_id"),

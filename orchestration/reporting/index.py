@@ -58,6 +58,13 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
     org_links = [{"href": f"orgs/{safe_id(o)}.html", "text": data.name(o) or o, "extra": t("index.pages", n=len(by_org[o]))}
                  for o in org_ids]
     groups = [{"title": t("index.by_role"), "links": role_links}, {"title": t("index.by_org"), "links": org_links}]
+    # The monthly publications (their own asset, written per month) are listed on their
+    # index page, which is (re)written here too so the link always resolves.
+    from orchestration.reporting.publication import write_publication_index
+
+    write_publication_index(out, env)
+    groups.append({"title": t("index.publications"), "links": [{"href": "publication/index.html",
+                                                                "text": t("publication.index"), "extra": ""}]})
     audit = out / "governance" / "governance_audit.html"
     if audit.exists():  # written by the governance part (eduhouse audit)
         groups.append({"title": t("index.governance"), "links": [{"href": "governance/governance_audit.html",

@@ -31,6 +31,40 @@ FAMILY = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
 
 
+def _suppressed_as_the_marts(frame: pd.DataFrame, line: list[str], size: str, measures: list[str],
+                             parent: dict[str, str], min_cell: int = 10) -> pd.DataFrame:
+    """Apply the marts' small-cell rule to a hand-made usage or micro-test table by running
+    the dbt macro itself (``dbt_project/macros/suppression.sql``, rendered with Jinja and
+    run in DuckDB), so the sample lake has no suppression rule of its own. School rows
+    are parts of their district's line; district rows are its totals."""
+    import duckdb
+    import jinja2
+
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    macros = jinja2.Environment().from_string((DBT_PROJECT_DIR / "macros" / "suppression.sql").read_text(),
+                                              globals={"var": lambda name: min_cell}).module
+    prefix = frame[line].astype(str).agg("|".join, axis=1)
+    org = frame.org_sourced_id.astype(str)
+    is_school = frame.org_type == "school"
+    cells = pd.DataFrame({
+        "cell_id": prefix + "|" + frame.org_type + ":" + org,
+        "line_id": np.where(is_school, prefix + "|" + org.map(parent).fillna("?"), None),
+        "total_of": np.where(is_school, None, prefix + "|" + org),
+        "size": frame[size].astype("int64"),
+    })
+    con = duckdb.connect()
+    con.register("cells_frame", cells)
+    flags = con.execute(f"with cells as (select * from cells_frame), {macros.suppress_small_cells('cells')} "
+                        "select cell_id, suppressed from suppression").df()
+    con.close()
+    hidden = cells.cell_id.map(dict(zip(flags.cell_id, flags.suppressed, strict=True))).astype(bool)
+    out = frame.copy()
+    out[measures] = out[measures].astype(float).where(~hidden)
+    out["suppressed"] = hidden.to_numpy()
+    return out
+
+
 def _write(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(path, index=False)
@@ -255,6 +289,12 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
     magg["org_name"] = magg.org_sourced_id.map(DISTRICTS)
     micro_df = pd.concat([micro_df, magg], ignore_index=True)
     micro_df["answer_rate"] = micro_df.students_answering / micro_df.students_assigned
+    usage_df = _suppressed_as_the_marts(
+        usage_df, ["month", "population", "segment"], "on_roster",
+        ["on_roster", "online", "online_rate", "logins", "logins_per_online", "resource_viewers", "resource_view_rate"],
+        sch_dist)
+    micro_df = _suppressed_as_the_marts(micro_df, ["month", "segment"], "students_assigned",
+                                        ["students_assigned", "students_answering", "answer_rate", "answers"], sch_dist)
 
     fitness = ident[["student_key"]].assign(test_date=date(2021, 10, 20))
     fitness["total_score"] = 60 + (np.arange(len(fitness)) * 13) % 40

@@ -19,9 +19,9 @@ from orchestration.lake import LakePaths
 # The columns each report reads (mart contracts in dbt_project/models/marts/**/*.yml).
 PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "usage_monthly": ("month", "org_sourced_id", "org_type", "org_name", "segment", "population", "on_roster",
-                      "online", "online_rate", "logins", "logins_per_online", "resource_viewers", "resource_view_rate"),
+                      "online", "online_rate", "logins", "logins_per_online", "resource_viewers", "resource_view_rate", "suppressed"),
     "microtest_monthly": ("month", "org_sourced_id", "org_type", "org_name", "segment", "microtests_assigned",
-                          "students_assigned", "students_answering", "answer_rate", "answers"),
+                          "students_assigned", "students_answering", "answer_rate", "answers", "suppressed"),
     "exam_summary": ("exam_id", "name", "subject", "grade", "academic_session", "exam_date"),
     "student_exam": ("exam_id", "student_key", "subject", "grade", "academic_session", "exam_date", "school_sourced_id",
                      "score", "max_score", "z_score", "district_rank", "percentile"),
@@ -32,9 +32,9 @@ PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "student_ability": ("student_key", "subject", "ability", "items", "score_rate"),
     "student_term_profile": ("student_key", "academic_session"),
     "quality_map": ("school_sourced_id", "subject", "exam_id", "school_name", "exam_date", "students", "mean_score",
-                    "mean_z", "change_in_mean_z"),
-    "item_analysis": ("exam_id", "item_id", "difficulty", "discrimination"),
-    "class_weak_points": ("class_sourced_id", "subject", "kp_id", "score_rate"),
+                    "mean_z", "change_in_mean_z", "suppressed"),
+    "item_analysis": ("exam_id", "item_id", "difficulty", "discrimination", "suppressed"),
+    "class_weak_points": ("class_sourced_id", "subject", "kp_id", "score_rate", "suppressed"),
 }
 RESTRICTED_COLUMNS: dict[str, tuple[str, ...]] = {
     "student_identity": ("student_key", "student_sourced_id", "given_name", "family_name", "school_sourced_id",

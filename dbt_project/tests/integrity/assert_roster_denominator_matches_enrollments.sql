@@ -28,7 +28,7 @@ expected as (
 
 actual as (
     select month, org_sourced_id as school_sourced_id, segment, on_roster
-    from {{ ref('usage_monthly') }}
+    from {{ ref('int_usage_monthly') }}
     where org_type = 'school' and population = 'student'
 )
 

@@ -3,7 +3,7 @@
 -- (A sum of rates or a double count would break this.) Returns offending rollups.
 with schools as (
     select u.*, h.district_sourced_id, h.city_sourced_id
-    from {{ ref('usage_monthly') }} as u
+    from {{ ref('int_usage_monthly') }} as u
     inner join {{ ref('int_org_hierarchy') }} as h on h.school_sourced_id = u.org_sourced_id
     where u.org_type = 'school'
 ),
@@ -21,7 +21,7 @@ bounds as (
 )
 
 select r.*, b.sum_roster, b.max_roster, b.sum_online, b.max_online
-from {{ ref('usage_monthly') }} as r
+from {{ ref('int_usage_monthly') }} as r
 inner join bounds as b using (month, org_sourced_id, segment, population)
 where r.org_type in ('district', 'city')
   and (r.on_roster not between b.max_roster and b.sum_roster

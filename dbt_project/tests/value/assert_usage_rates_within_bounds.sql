@@ -7,5 +7,5 @@ where online_rate not between 0 and 1
    or online > on_roster
    or resource_viewers > on_roster
    or logins < online
-   or on_roster <= 0
+   or (on_roster <= 0 and not suppressed)
    or logins_per_online < 0

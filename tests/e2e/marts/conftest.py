@@ -8,7 +8,6 @@ percent_rank. Skips with a reason when the simulator, landing or dbt is not avai
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 import subprocess
@@ -21,7 +20,8 @@ import pandas as pd
 import pytest
 
 from orchestration.lake import LakePaths
-from orchestration.settings import DBT_PROJECT_DIR, DEV_PSEUDONYM_SECRET
+from orchestration.privacy.pseudonym import load_key, pseudonym
+from orchestration.settings import DBT_PROJECT_DIR
 
 TOP_N = 10  # small enough that the tiny district's cohorts have ties and misses at the boundary
 EXAM_MARTS = ("exam_summary", "student_exam", "top_students", "top_students_by_subject", "quality_map", "item_analysis",
@@ -39,7 +39,8 @@ def _dbt(lake: Path, target: Path, *args: str) -> subprocess.CompletedProcess:
     target/manifest.json belongs to Dagster) and this lake."""
     exe = Path(sys.executable).with_name("dbt")
     env = {**os.environ, "EDUHOUSE_LAKE": str(lake), "EDUHOUSE_TOP_N": str(TOP_N),
-           "EDUHOUSE_PSEUDONYM_SECRET": DEV_PSEUDONYM_SECRET, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env.pop("EDUHOUSE_PSEUDONYM_SECRET", None)  # the lake's own key file, made on first use
     return subprocess.run(
         [str(exe) if exe.exists() else "dbt", *args, "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target / "target"),
@@ -101,14 +102,12 @@ def top_n() -> int:
     return TOP_N
 
 
-def _student_key(sourced_id: str) -> str:
-    """The pseudonym as DOMAIN/interfaces define it, recomputed without dbt."""
-    return hashlib.sha256(f"{DEV_PSEUDONYM_SECRET}:{sourced_id}".encode()).hexdigest()
-
-
 @pytest.fixture(scope="session")
-def student_key():
-    return _student_key
+def student_key(exams_lake):
+    """The pseudonym as docs/privacy.md defines it (HMAC-SHA256 under the lake's key file),
+    recomputed with Python's hmac, not with dbt's SQL."""
+    key = load_key(exams_lake, create=False)
+    return lambda sourced_id: pseudonym(key, sourced_id)
 
 
 def _latest(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
@@ -122,7 +121,7 @@ def _bronze(lake: Path, table: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def reference(exams_lake: Path) -> dict[str, pd.DataFrame]:
+def reference(exams_lake: Path, student_key) -> dict[str, pd.DataFrame]:
     """Exam results recomputed from bronze with pandas, independently of every dbt model."""
     exams = _latest(_bronze(exams_lake, "exams"), ["exam_id"])
     exams = exams.assign(subject=exams["subject"].str.strip().str.lower())
@@ -145,7 +144,7 @@ def reference(exams_lake: Path) -> dict[str, pd.DataFrame]:
     res["rank"] = g.rank(method="min", ascending=False).astype(int)
     below = g.rank(method="min", ascending=True) - 1
     res["pct"] = np.where(res["n"] > 1, below / (res["n"] - 1).clip(lower=1), 0.0)
-    res["student_key"] = res["student_sourcedId"].map(_student_key)
+    res["student_key"] = res["student_sourcedId"].map(student_key)
     max_score = items.groupby("exam_id")["max_score"].sum().rename("max_score")
     res = res.merge(max_score, on="exam_id", how="left")
 

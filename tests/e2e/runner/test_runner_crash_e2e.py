@@ -13,6 +13,7 @@ row (EXCEPT ALL both ways).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -79,9 +80,16 @@ def _differences(a: str, b: str) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def crashed_lake(tmp_path_factory) -> Path:
+def crashed_lake(tmp_path_factory, pipeline) -> Path:
     lake = tmp_path_factory.mktemp("crash") / "lake"
     simulate(lake, scale="tiny", seed=42, start=date(2021, 10, 1), days=7, progress=lambda *_: None)
+    # Compared row for row with the pipeline lake: the same pseudonym key, or every
+    # student_key would differ (each lake draws its own).
+    secrets = lake / "ops" / "secrets"
+    secrets.mkdir(parents=True, exist_ok=True)
+    os.chmod(secrets, 0o700)
+    shutil.copy(pipeline.lake / "ops" / "secrets" / "pseudonym.key", secrets / "pseudonym.key")
+    os.chmod(secrets / "pseudonym.key", 0o600)
     return lake
 
 

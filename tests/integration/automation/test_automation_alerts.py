@@ -32,7 +32,7 @@ def test_failed_run_writes_alert_and_status_reports_it(instance, lake, dagster_h
     [alert] = read_alerts(lake)
     assert alert["kind"] == "run_failure" and alert["assets"] == [PUBLICATION]
     assert alert["partitions"] == ["2021-10-01"]
-    assert "usage_monthly.parquet is missing" in alert["error"]
+    assert "mart usage_monthly is not published yet" in alert["error"]
     assert alert["run_url"] == f"http://127.0.0.1:3000/runs/{result.run_id}"
 
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "EDUHOUSE_LAKE": str(lake)}

@@ -104,6 +104,8 @@ def test_new_day_by_partitions_equals_full_build(tmp_path):
     full.mkdir()
     for folder in ("bronze", "ledger"):
         shutil.copytree(lake / folder, full / folder)
+    # the same pseudonym key (each lake draws its own), or every student_key would differ
+    shutil.copytree(lake / "ops" / "secrets", full / "ops" / "secrets")
     run_dbt(full, ["build"], tmp_path / "full_target", timeout=600)
 
     incremental, rebuilt = _tables(lake / "warehouse" / "eduhouse.duckdb"), _tables(full / "warehouse" / "eduhouse.duckdb")

@@ -17,7 +17,6 @@ from orchestration.automation.alerts import make_alert, read_alerts, write_alert
 from orchestration.automation.backfill import INSTANCE_YAML, partition_keys
 from orchestration.automation.config import OpsConfig
 from orchestration.automation.jobs import previous_month
-from orchestration.automation.publication import render_publication
 from orchestration.automation.retention import apply_retention
 from orchestration.automation.status import format_text, quarantine_counts
 
@@ -130,23 +129,6 @@ def test_alert_line_and_webhook(tmp_path):
     assert received == [alert]
     assert read_alerts(tmp_path) == [alert, alert]
     assert read_alerts(tmp_path, since=datetime(2100, 1, 1, tzinfo=UTC)) == []
-
-
-def test_publication_renders_the_month(tmp_path):
-    marts = tmp_path / "marts"
-    marts.mkdir()
-    with duckdb.connect() as con:
-        con.execute(f"""COPY (SELECT * FROM (VALUES (DATE '2021-10-01', '初中', 193, 0.1161),
-                         (DATE '2021-09-01', '初中', 150, 0.09)) t(month, segment, teachers_online, rate))
-                        TO '{marts}/usage_monthly.parquet' (FORMAT parquet)""")
-        con.execute(f"""COPY (SELECT '2021-10' AS month, 'S1' AS school, 0 AS answers)
-                        TO '{marts}/microtest_monthly.parquet' (FORMAT parquet)""")
-    page = render_publication(marts, tmp_path / "reports" / "publication", "2021-10").read_text()
-    assert "193" in page and "0.1161" in page and "150" not in page
-    assert "<td class=\"\">0</td>" in page  # a zero shows as 0, not blank
-    (marts / "microtest_monthly.parquet").unlink()
-    with pytest.raises(dg.Failure, match="microtest_monthly"):
-        render_publication(marts, tmp_path / "out", "2021-10")
 
 
 def test_previous_month_and_partition_range():

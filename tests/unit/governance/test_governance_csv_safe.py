@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 
-from orchestration.governance.audit import csv_safe
+from orchestration.privacy.csv_safe import csv_safe, safe_cell
 
 
 def test_formula_cells_are_written_as_text():
@@ -20,3 +20,12 @@ def test_formula_cells_are_written_as_text():
     assert starts == ["'", "s", "'", "'", "'", "'", ""]
     assert back["resource"][0] == "'" + frame["resource"][0]  # the value stays readable
     assert list(back["count"]) == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_every_csv_writer_neutralises_formulas():
+    """The governance seeds (csv module) use the same rule as the audit (pandas)."""
+    from orchestration.governance.policy import seed_csv
+
+    text = seed_csv([{"name": "=1+1", "value": "ok"}, {"name": "@x", "value": "-y"}])
+    assert text.splitlines()[1:] == ["'=1+1,ok", "'@x,'-y"]
+    assert safe_cell(-3) == -3 and safe_cell("\rA") == "'\rA"

@@ -108,13 +108,13 @@ GOOD: dict[str, str] = {
       SELECT '2021-10' AS month, 'sch-1' AS org_sourced_id, 'school' AS org_type, 'School 1' AS org_name,
         seg AS segment, pop AS population, CAST(10 AS BIGINT) AS on_roster, CAST(4 AS BIGINT) AS online,
         CAST(0.4 AS DOUBLE) AS online_rate, CAST(9 AS BIGINT) AS logins, CAST(2.25 AS DOUBLE) AS logins_per_online,
-        CAST(3 AS BIGINT) AS resource_viewers, CAST(0.3 AS DOUBLE) AS resource_view_rate
+        CAST(3 AS BIGINT) AS resource_viewers, CAST(0.3 AS DOUBLE) AS resource_view_rate, false AS suppressed
       FROM (VALUES ('junior', 'student'), ('junior', 'teacher')) v(seg, pop)""",
     "marts/microtest_monthly.parquet": """
       SELECT '2021-10' AS month, 'sch-1' AS org_sourced_id, 'school' AS org_type, 'School 1' AS org_name,
         seg AS segment, CAST(2 AS BIGINT) AS microtests_assigned, CAST(10 AS BIGINT) AS students_assigned,
         CAST(ans AS BIGINT) AS students_answering, CAST(ans / 10 AS DOUBLE) AS answer_rate,
-        CAST(ans * 3 AS BIGINT) AS answers
+        CAST(ans * 3 AS BIGINT) AS answers, false AS suppressed
       FROM (VALUES ('junior', 4), ('senior', 0)) v(seg, ans)""",
     "marts/student_exam.parquet": """
       WITH s AS (SELECT 'ex-' || (i % 2) AS exam_id, 'k' || i AS student_key, CAST(40 + i * 7 % 50 AS DOUBLE) AS score

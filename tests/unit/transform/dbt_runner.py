@@ -17,8 +17,10 @@ CORE_SELECTION = ["+usage_monthly", "+microtest_monthly", "+student_identity", "
 
 
 def run_dbt(lake: Path, args: list[str], target: Path, timeout: int = 300,
-            partitions: dict | None = None) -> subprocess.CompletedProcess:
-    """``partitions``: the partition request Dagster would pass (EDUHOUSE_DBT_PARTITIONS)."""
+            partitions: dict | None = None, min_cell: int | None = None) -> subprocess.CompletedProcess:
+    """``partitions``: the partition request Dagster would pass (EDUHOUSE_DBT_PARTITIONS).
+    ``min_cell``: the small-cell size (EDUHOUSE_MIN_CELL); 1 shows every group, for tests
+    of the counting on a handful of hand-made people."""
     prepare_lake(LakePaths(lake))
     env = {
         **os.environ,
@@ -32,6 +34,8 @@ def run_dbt(lake: Path, args: list[str], target: Path, timeout: int = 300,
         "DBT_INDIRECT_SELECTION": "cautious",
     }
     env.pop("EDUHOUSE_PSEUDONYM_SECRET", None)
+    if min_cell is not None:
+        env["EDUHOUSE_MIN_CELL"] = str(min_cell)
     result = subprocess.run(
         [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
         env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, timeout=timeout,
@@ -41,11 +45,14 @@ def run_dbt(lake: Path, args: list[str], target: Path, timeout: int = 300,
     return result
 
 
-def build_core(lake: Path, target: Path, extra: list[str] | None = None) -> subprocess.CompletedProcess:
+def build_core(lake: Path, target: Path, extra: list[str] | None = None,
+               min_cell: int | None = None) -> subprocess.CompletedProcess:
     """dbt build of part A's models and the tests whose parents are all among them."""
-    return run_dbt(lake, ["build", "--select", *CORE_SELECTION, "--indirect-selection", "cautious", *(extra or [])], target)
+    return run_dbt(lake, ["build", "--select", *CORE_SELECTION, "--indirect-selection", "cautious", *(extra or [])], target,
+                   min_cell=min_cell)
 
 
-def run_core(lake: Path, target: Path, partitions: dict | None = None) -> subprocess.CompletedProcess:
+def run_core(lake: Path, target: Path, partitions: dict | None = None,
+             min_cell: int | None = None) -> subprocess.CompletedProcess:
     """dbt run (models only, no tests) of part A's models: for tests about what runs."""
-    return run_dbt(lake, ["run", "--select", *CORE_SELECTION], target, partitions=partitions)
+    return run_dbt(lake, ["run", "--select", *CORE_SELECTION], target, partitions=partitions, min_cell=min_cell)

@@ -104,9 +104,11 @@ def test_dependencies_across_partitionings():
     graph = dg.Definitions.merge(
         landing_defs, transform_defs.defs, dg.Definitions(resources={"lake": LakeResource(root="/tmp/unused")})
     ).resolve_asset_graph()
-    usage = dg.AssetKey(["marts", "usage_monthly"])
+    # The unsuppressed monthly figures read the daily table; the public mart reads them.
+    usage = dg.AssetKey(["intermediate", "int_usage_monthly"])
     daily = dg.AssetKey(["intermediate", "int_activity_daily"])
     assert daily in graph.get(usage).parent_keys
+    assert usage in graph.get(dg.AssetKey(["marts", "usage_monthly"])).parent_keys
     assert isinstance(graph.get_partition_mapping(usage, daily), dg.TimeWindowPartitionMapping)
     stg = dg.AssetKey(["staging", "stg_xapi__statements"])
     mapping = graph.get_partition_mapping(stg, dg.AssetKey(["bronze", "xapi"]))

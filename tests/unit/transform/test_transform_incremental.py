@@ -22,7 +22,7 @@ def test_new_day_is_processed_alone(tmp_path):
     lake = tmp_path / "lake"
     bf.build_fixture_lake(lake)
     target = tmp_path / "target"
-    run_core(lake, target)
+    run_core(lake, target, min_cell=1)
 
     landed = datetime(2021, 11, 3, tzinfo=UTC)
     new_day = [
@@ -33,7 +33,7 @@ def test_new_day_is_processed_alone(tmp_path):
     con = duckdb.connect()
     con.execute("set timezone = 'UTC'")
     bf.write_xapi(con, lake, new_day, "xapi_2021-11-03", landed, landed)
-    result = run_core(lake, target)
+    result = run_core(lake, target, min_cell=1)
     # The new delivery touched 2 dates: its 2 files are read, and of the older ones only
     # the fixture's re-sent file whose statements all lost to the other copy (it has no
     # row in the model, so it is read again and loads nothing).
@@ -47,19 +47,19 @@ def test_new_day_is_processed_alone(tmp_path):
 
     # A run with nothing new reads only the files whose statements all lost to a later
     # copy: that re-sent one, and now the original of the statement the new day repeated.
-    result = run_core(lake, target)
+    result = run_core(lake, target, min_cell=1)
     assert "incremental xapi.statements (catch_up): 2 file(s) to read" in result.stdout
 
     # Rebuilding October's partitions re-reads every October file and changes nothing.
     before = _table(con, lake, "usage_monthly")
     result = run_core(lake, target, {"partition_dates": {"start": "2021-10-01", "end": "2021-10-31"},
-                                     "partition_months": {"start": "2021-10", "end": "2021-10"}, "rebuild": True})
+                                     "partition_months": {"start": "2021-10", "end": "2021-10"}, "rebuild": True}, min_cell=1)
     october_files = len(list((lake / "bronze" / "xapi" / "statements").glob("local_date=2021-10-*/*.parquet")))
     assert f"incremental xapi.statements (replace): {october_files} file(s) to read" in result.stdout
     assert _table(con, lake, "usage_monthly") == before
 
     # A partition run only looks at its own dates: November's file is not read again.
-    result = run_core(lake, target, {"partition_dates": {"start": "2021-11-02", "end": "2021-11-02"}})
+    result = run_core(lake, target, {"partition_dates": {"start": "2021-11-02", "end": "2021-11-02"}}, min_cell=1)
     assert "incremental xapi.statements (catch_up): 0 file(s) to read" in result.stdout
 
 

@@ -20,6 +20,7 @@ select
     t.band_ge90,
     t.weak_points,
     t.mean_active_days,
-    t.online_share
+    t.online_share,
+    t.suppressed
 from {{ exam_term_summary('class') }} as t
 left join {{ ref('stg_roster__classes') }} as c on c.class_sourced_id = t.scope_id

@@ -18,6 +18,7 @@ select
     t.band_ge90,
     t.weak_points,
     t.mean_active_days,
-    t.online_share
+    t.online_share,
+    t.suppressed
 from {{ exam_term_summary('district') }} as t
 left join {{ ref('stg_roster__orgs') }} as o on o.org_sourced_id = t.scope_id

@@ -31,11 +31,15 @@ select
     e.exam_date,
     e.org_sourced_id,
     cast(m.max_score as double) as max_score,
-    cast(coalesce(c.students_present, 0) as bigint) as students_present,
-    cast(coalesce(c.students_absent, 0) as bigint) as students_absent,
-    cast(coalesce(c.students_exempt, 0) as bigint) as students_exempt,
-    cast(c.mean_score as double) as mean_score,
-    cast(c.sd_score as double) as sd_score
+    -- an exam sat by 1 .. min_cell - 1 students is suppressed whole (its totals are the
+    -- totals of quality_map's lines, which never need them hidden for complement)
+    {%- set small = is_small_cell('c.students_present') %}
+    cast({{ unless_suppressed('coalesce(c.students_present, 0)', small) }} as bigint) as students_present,
+    cast({{ unless_suppressed('coalesce(c.students_absent, 0)', small) }} as bigint) as students_absent,
+    cast({{ unless_suppressed('coalesce(c.students_exempt, 0)', small) }} as bigint) as students_exempt,
+    cast({{ unless_suppressed('c.mean_score', small) }} as double) as mean_score,
+    cast({{ unless_suppressed('c.sd_score', small) }} as double) as sd_score,
+    cast(coalesce({{ small }}, false) as boolean) as suppressed
 from {{ ref('stg_exams__exams') }} as e
 left join counts as c on c.exam_id = e.exam_id
 left join exam_max as m on m.exam_id = e.exam_id

@@ -44,9 +44,12 @@ select
     cast(it.max_score as double) as max_score,
     it.ability,
     it.knowledge_point_ids,
-    cast(coalesce(p.students, 0) as bigint) as students,
-    cast(p.difficulty as double) as difficulty,
-    cast(p.discrimination as double) as discrimination
+    -- an item answered by 1 .. min_cell - 1 students is suppressed (no line: one exam's items
+    -- are not parts of a published total)
+    cast({{ unless_suppressed('coalesce(p.students, 0)', is_small_cell('p.students')) }} as bigint) as students,
+    cast({{ unless_suppressed('p.difficulty', is_small_cell('p.students')) }} as double) as difficulty,
+    cast({{ unless_suppressed('p.discrimination', is_small_cell('p.students')) }} as double) as discrimination,
+    cast(coalesce({{ is_small_cell('p.students') }}, false) as boolean) as suppressed
 from {{ ref('stg_exams__items') }} as it
 left join per_item as p on p.exam_id = it.exam_id and p.item_id = it.item_id
 where {{ partition_scope('it.exam_id', exams) }}
