@@ -7,16 +7,16 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.lake import LakePaths
-from orchestration.settings import Settings, get_settings
+from orchestration.settings import DEFAULT_MIN_CELL, DEFAULT_TIMEZONE, DEFAULT_TOP_N, Settings, get_settings
 
 
 class LakeResource(dg.ConfigurableResource):
     """The lake root and the district's conventions, handed to every asset."""
 
     root: str
-    timezone: str = "Asia/Shanghai"
-    min_cell: int = 10
-    top_n: int = 200
+    timezone: str = DEFAULT_TIMEZONE
+    min_cell: int = DEFAULT_MIN_CELL
+    top_n: int = DEFAULT_TOP_N
 
     @property
     def paths(self) -> LakePaths:

@@ -16,12 +16,19 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 REPORTS_DIR = REPO_ROOT / "reports"
 
 
+# The one place each default lives: functions that take these as parameters default to
+# the constants, never to their own literals (dbt's vars read the same environment).
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # the district's calendar: days and months are local
+DEFAULT_MIN_CELL = 10  # the smallest group a published aggregate may show (docs/privacy.md)
+DEFAULT_TOP_N = 200  # "top students": within the top N of the district in an exam
+
+
 @dataclass(frozen=True)
 class Settings:
     lake: Path
-    timezone: str = "Asia/Shanghai"
-    min_cell: int = 10
-    top_n: int = 200
+    timezone: str = DEFAULT_TIMEZONE
+    min_cell: int = DEFAULT_MIN_CELL
+    top_n: int = DEFAULT_TOP_N
     # First day of the daily partitions: no delivery may carry an earlier local date.
     partitions_start: str = "2021-01-01"
     alert_webhook_url: str | None = None
@@ -34,9 +41,9 @@ class Settings:
         env = os.environ
         return cls(
             lake=Path(lake or env.get("EDUHOUSE_LAKE", "lake")).resolve(),
-            timezone=env.get("EDUHOUSE_TZ", "Asia/Shanghai"),
-            min_cell=int(env.get("EDUHOUSE_MIN_CELL", "10")),
-            top_n=int(env.get("EDUHOUSE_TOP_N", "200")),
+            timezone=env.get("EDUHOUSE_TZ", DEFAULT_TIMEZONE),
+            min_cell=int(env.get("EDUHOUSE_MIN_CELL", str(DEFAULT_MIN_CELL))),
+            top_n=int(env.get("EDUHOUSE_TOP_N", str(DEFAULT_TOP_N))),
             partitions_start=env.get("EDUHOUSE_PARTITIONS_START", "2021-01-01"),
             alert_webhook_url=env.get("EDUHOUSE_ALERT_WEBHOOK_URL") or None,
             max_delivery_bytes=int(env.get("EDUHOUSE_MAX_DELIVERY_BYTES", str(4 << 30))),

@@ -6,15 +6,15 @@ file-system signatures; the ledger (one file per landed delivery) says what is d
 
 from __future__ import annotations
 
-import importlib
 import json
-import re
 import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from orchestration.lake import SOURCES
+from orchestration.landing import deliveries
+from orchestration.landing.pending import pending_dates as landing_pending_dates
 
 _SUFFIXES = (".jsonl", ".gz", ".zip", ".csv")
 _IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
@@ -25,14 +25,8 @@ def _ignored(name: str) -> bool:
 
 
 def delivery_id_for(name: str) -> str:
-    """The landing package's delivery id (interfaces.md), with a local fallback."""
-    try:
-        return importlib.import_module("orchestration.landing.deliveries").delivery_id_for(name)
-    except (ModuleNotFoundError, AttributeError):
-        stem = name
-        while stem.lower().endswith(_SUFFIXES) and "." in stem:
-            stem = stem.rsplit(".", 1)[0]
-        return re.sub(r"[^A-Za-z0-9._-]", "_", stem)
+    """The landing package's delivery id of a file name (docs/interfaces.md)."""
+    return deliveries.delivery_id_for(name)
 
 
 @dataclass(frozen=True)
@@ -121,26 +115,10 @@ def new_entries(lake_root: Path, cursor: dict[str, dict[str, str]], settle_secon
     return found, next_cursor
 
 
-def _landing_pending_dates():
-    """`pending_dates(lake_root, source)` from the landing package, wherever it lives."""
-    for module in ("orchestration.landing.pending", "orchestration.landing.core",
-                   "orchestration.landing.definitions", "orchestration.landing.assets",
-                   "orchestration.landing.ledger"):
-        try:
-            fn = getattr(importlib.import_module(module), "pending_dates", None)
-        except ModuleNotFoundError:
-            continue
-        if fn is not None:
-            return fn
-    return None
-
-
 def pending_dates(lake_root: Path, source: str, timezone: str | None = None) -> list[str]:
     """Local dates (YYYY-MM-DD) that unlanded deliveries of a time-based source carry."""
-    fn = _landing_pending_dates()
-    if fn is None:
-        raise RuntimeError("orchestration.landing has no pending_dates(lake_root, source) yet")
-    values = fn(Path(lake_root), source, timezone) if timezone else fn(Path(lake_root), source)
+    values = (landing_pending_dates(Path(lake_root), source, timezone) if timezone
+              else landing_pending_dates(Path(lake_root), source))
     out = set()
     for value in values or ():
         out.add(value.isoformat() if isinstance(value, date) else str(value)[:10])

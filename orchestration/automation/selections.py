@@ -14,7 +14,7 @@ from dagster import AssetSelection
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._record import record
 
-from orchestration.automation.conditions import PARTITION_KINDS, tagged
+from orchestration.conditions import PARTITION_KINDS, tagged
 
 LANDING_GROUP = "landing"
 PUBLICATION_KEY = dg.AssetKey(["reports", "monthly_publication"])

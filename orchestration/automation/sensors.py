@@ -17,7 +17,8 @@ from dagster._core.events import DagsterEventType
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from orchestration.automation import conditions, inbox, selections
+from orchestration import conditions
+from orchestration.automation import inbox, selections
 from orchestration.automation.alerts import make_alert, write_alert
 from orchestration.automation.config import OpsConfig
 from orchestration.automation.jobs import (

@@ -25,7 +25,7 @@ AUDIT_MARTS = ("access_audit_findings", "entitlements", "column_classification")
     kinds={"html"},
 )
 def governance_audit(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    result = run_audit(lake.paths.root, min_cell=lake.min_cell)
+    result = run_audit(lake.paths.root, min_cell=lake.min_cell, timezone=lake.timezone)
     s = result.summary
     context.log.info(f"governance audit: {s['findings']} finding(s) {s['by_severity']}")
     return dg.MaterializeResult(metadata={

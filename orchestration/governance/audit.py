@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import jinja2
 import pandas as pd
 
 from orchestration.governance.policy import checks
 from orchestration.governance.publication import FINDING_COLUMNS, publication_findings
 from orchestration.lake import LakePaths
+from orchestration.pages.env import make_env
 from orchestration.privacy.csv_safe import write_csv
-from orchestration.settings import REPORTS_DIR
+from orchestration.settings import DEFAULT_MIN_CELL, DEFAULT_TIMEZONE
 
 SEVERITIES = ("critical", "high", "medium", "low")
 ROWS_PER_SECTION = 200  # the HTML shows the first rows of each check; the CSV has all
@@ -43,7 +43,7 @@ def _read(path: Path) -> pd.DataFrame | None:
         con.close()
 
 
-def load_findings(lake_root: Path, min_cell: int = 10, strict: bool = False) -> tuple[pd.DataFrame, dict]:
+def load_findings(lake_root: Path, min_cell: int = DEFAULT_MIN_CELL, strict: bool = False) -> tuple[pd.DataFrame, dict]:
     """Access findings (dbt mart export) plus publication findings, and context facts."""
     lake = LakePaths(Path(lake_root))
     access = _read(lake.restricted / "access_audit_findings.parquet")
@@ -78,23 +78,12 @@ def summarize(findings: pd.DataFrame, facts: dict) -> dict:
     }
 
 
-def _env() -> jinja2.Environment:
-    """The role reports' environment (base template, CSS, i18n) when it is there."""
-    try:
-        from orchestration.reporting.render import make_env
-        return make_env("en")
-    except ImportError:  # report toolkit absent: the standalone template below still renders
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(REPORTS_DIR / "templates")),
-                                 autoescape=True, trim_blocks=True, lstrip_blocks=True)
-        env.globals.update(t=lambda key, **kw: key, lang_tag="en", inline_css="")
-        return env
-
-
-def _trend(findings: pd.DataFrame) -> list[dict]:
+def _trend(findings: pd.DataFrame, timezone: str) -> list[dict]:
+    """Findings per month of the district's calendar (first seen), by severity."""
     if not len(findings):
         return []
     seen = pd.to_datetime(findings["first_seen"], utc=True, errors="coerce")
-    month = seen.dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m").fillna("unknown")
+    month = seen.dt.tz_convert(timezone).dt.strftime("%Y-%m").fillna("unknown")
     table = findings.assign(month=month).pivot_table(index="month", columns="severity", values="check",
                                                      aggfunc="count", fill_value=0)
     rows = []
@@ -106,9 +95,8 @@ def _trend(findings: pd.DataFrame) -> list[dict]:
     return rows
 
 
-
-
-def render_report(findings: pd.DataFrame, facts: dict, out_dir: Path) -> AuditResult:
+def render_report(findings: pd.DataFrame, facts: dict, out_dir: Path,
+                  timezone: str = DEFAULT_TIMEZONE) -> AuditResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / "access_audit_findings.csv"
     export = findings.reindex(columns=FINDING_COLUMNS).copy()
@@ -125,12 +113,12 @@ def render_report(findings: pd.DataFrame, facts: dict, out_dir: Path) -> AuditRe
                       "more_events": max(0, (len(r["event_ids"]) if r["event_ids"] is not None else 0) - 5)}
                      for r in rows.head(ROWS_PER_SECTION).to_dict("records")],
             "truncated": max(0, len(rows) - ROWS_PER_SECTION)})
-    env = _env()
+    env = make_env("en")
     html = env.get_template("governance/audit.html").render(
         title="Governance audit", subtitle="Who may see which data, for what purpose, and did every access stay within that",
         role="governance", root="../", generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         as_of=summary["audit_date"], summary=summary, severities=SEVERITIES, sections=sections,
-        trend=_trend(findings), facts=facts, csv_name=csv_path.name)
+        trend=_trend(findings, timezone), facts=facts, csv_name=csv_path.name)
     html_path = out_dir / "governance_audit.html"
     tmp = html_path.with_suffix(".html.tmp")
     tmp.write_text(html, encoding="utf-8")
@@ -138,8 +126,9 @@ def render_report(findings: pd.DataFrame, facts: dict, out_dir: Path) -> AuditRe
     return AuditResult(html_path, csv_path, summary)
 
 
-def run_audit(lake_root: Path, min_cell: int = 10, strict: bool = False) -> AuditResult:
+def run_audit(lake_root: Path, min_cell: int = DEFAULT_MIN_CELL, strict: bool = False,
+              timezone: str = DEFAULT_TIMEZONE) -> AuditResult:
     """Load findings from the Parquet exports, add publication checks, write the report."""
     lake = LakePaths(Path(lake_root))
     findings, facts = load_findings(lake.root, min_cell, strict)
-    return render_report(findings, facts, lake.reports / "governance")
+    return render_report(findings, facts, lake.reports / "governance", timezone)

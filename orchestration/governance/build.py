@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from orchestration.lake import LakePaths
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_TIMEZONE
 
 AUDIT_SELECTION = ("+access_audit_findings", "+entitlements", "column_classification")
 # the audit's own models only (parents already built): what a re-audit costs
@@ -19,7 +19,7 @@ AUDIT_ONLY = ("path:models/staging/governance", "path:models/staging/access", "p
               "path:models/marts/governance", "path:seeds/governance")
 
 
-def build_audit_models(lake_root: Path, *, audit_date: str | None = None, timezone: str = "Asia/Shanghai",
+def build_audit_models(lake_root: Path, *, audit_date: str | None = None, timezone: str = DEFAULT_TIMEZONE,
                        target_path: Path | None = None, timeout: int = 900,
                        select: tuple[str, ...] = AUDIT_SELECTION) -> dict:
     """`dbt build` of the audit's models and parents over the lake's bronze; returns

@@ -36,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
             print("dbt build of the audit models failed")
             return 2
         print(f"dbt: audit models built in {built['seconds']} s")
-    result = run_audit(Path(settings.lake), min_cell=args.min_cell or settings.min_cell, strict=args.strict_marts)
+    result = run_audit(Path(settings.lake), min_cell=args.min_cell or settings.min_cell, strict=args.strict_marts,
+                       timezone=settings.timezone)
     s = result.summary
     if args.json:
         print(json.dumps(s, indent=2, ensure_ascii=False))

@@ -27,6 +27,7 @@ import pandas as pd
 from orchestration.governance.policy import checks
 from orchestration.lake import LakePaths
 from orchestration.privacy.pseudonym import hmac_pads
+from orchestration.settings import DEFAULT_MIN_CELL
 
 # Secrets that were once in the code: a key made with one of them is as good as unkeyed.
 PUBLIC_SECRETS = ("eduhouse-dev-secret-not-for-production",)
@@ -216,7 +217,7 @@ def small_cell_findings(con, lake: LakePaths, min_cell: int, strict: bool = Fals
     return out, downstream
 
 
-def publication_findings(lake_root: Path, min_cell: int = 10, strict: bool = False) -> tuple[pd.DataFrame, list[str]]:
+def publication_findings(lake_root: Path, min_cell: int = DEFAULT_MIN_CELL, strict: bool = False) -> tuple[pd.DataFrame, list[str]]:
     """All publication findings as a DataFrame (access_audit_findings columns)."""
     lake = LakePaths(Path(lake_root))
     con = duckdb.connect()

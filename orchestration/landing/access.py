@@ -15,6 +15,7 @@ from orchestration.landing.core import EngineOptions, LandContext, LandingSummar
 from orchestration.landing.rules import TS_RE, Rule, detail_sql, reason_sql, rule_index_sql, show
 from orchestration.landing.textfile import MAX_LINE_BYTES, READ_ERRORS, as_unreadable, lines_sql
 from orchestration.landing.writer import sql_str
+from orchestration.settings import DEFAULT_TIMEZONE
 
 SOURCE = "access"
 FIELDS = ["event_id", "seq", "event_time", "principal_id", "role", "client_app", "action",
@@ -109,6 +110,6 @@ def _handle(ctx: LandContext) -> None:
     con.execute("DROP TABLE _access")
 
 
-def land_access(lake_root: Path, timezone: str = "Asia/Shanghai", *, rebuild=(),
+def land_access(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
                 options: EngineOptions | None = None) -> LandingSummary:
     return land_source(lake_root, SOURCE, timezone, _handle, rebuild=rebuild, options=options)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from orchestration.landing.core import EngineOptions, LandContext, LandingSummary, land_source
 from orchestration.landing.csv_reader import Col, TableSpec, find_member, land_csv_file
+from orchestration.settings import DEFAULT_TIMEZONE
 
 SOURCE = "catalog"
 KNOWLEDGE_POINTS = TableSpec("knowledge_points.csv", "knowledge_points", (
@@ -18,6 +19,6 @@ def _handle(ctx: LandContext) -> None:
     land_csv_file(ctx, spec, find_member(ctx.members, spec.file), whole_delivery=True)
 
 
-def land_catalog(lake_root: Path, timezone: str = "Asia/Shanghai", *, rebuild=(),
+def land_catalog(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
                  options: EngineOptions | None = None) -> LandingSummary:
     return land_source(lake_root, SOURCE, timezone, _handle, rebuild=rebuild, options=options)

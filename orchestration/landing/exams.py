@@ -13,6 +13,7 @@ from orchestration.landing.core import EngineOptions, LandContext, LandingSummar
 from orchestration.landing.csv_reader import Col, TableSpec, find_member, land_csv_file
 from orchestration.landing.references import load_roster_users
 from orchestration.landing.rules import Rule, show
+from orchestration.settings import DEFAULT_TIMEZONE
 
 SOURCE = "exams"
 ABILITIES = ("A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3")
@@ -67,7 +68,7 @@ def _handle(ctx: LandContext) -> None:
         land_csv_file(ctx, spec, find_member(ctx.members, spec.file), whole_delivery=True)
 
 
-def land_exams(lake_root: Path, timezone: str = "Asia/Shanghai", *, rebuild=(),
+def land_exams(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
                options: EngineOptions | None = None) -> LandingSummary:
     return land_source(lake_root, SOURCE, timezone, _handle, rebuild=rebuild, options=options,
                        prepare=load_roster_users)

@@ -12,6 +12,7 @@ from pathlib import Path
 from orchestration.landing.core import EngineOptions, LandContext, LandingSummary, Unreadable, land_source
 from orchestration.landing.csv_reader import Col, TableSpec, find_member, land_csv_file
 from orchestration.landing.rules import Rule
+from orchestration.settings import DEFAULT_TIMEZONE
 
 SOURCE = "roster"
 
@@ -120,7 +121,7 @@ def _handle(ctx: LandContext) -> None:
             land_csv_file(ctx, spec, path)
 
 
-def land_roster(lake_root: Path, timezone: str = "Asia/Shanghai", *, rebuild=(),
+def land_roster(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
                 options: EngineOptions | None = None) -> LandingSummary:
     """Land every new roster delivery (folder or zip)."""
     return land_source(lake_root, SOURCE, timezone, _handle, rebuild=rebuild, options=options)

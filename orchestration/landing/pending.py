@@ -15,13 +15,14 @@ import duckdb
 from orchestration.landing.core import pending
 from orchestration.landing.textfile import READ_ERRORS, lines_sql
 from orchestration.landing.writer import sql_str
+from orchestration.settings import DEFAULT_TIMEZONE
 
 log = logging.getLogger(__name__)
 
 TIME_KEYS = {"xapi": "timestamp", "access": "event_time"}
 
 
-def pending_dates(lake_root: Path, source: str, timezone: str = "Asia/Shanghai") -> list[str]:
+def pending_dates(lake_root: Path, source: str, timezone: str = DEFAULT_TIMEZONE) -> list[str]:
     """Sorted ``YYYY-MM-DD`` local dates found in the source's unledgered deliveries."""
     key = TIME_KEYS[source]
     deliveries = [d for d in pending(Path(lake_root), source) if d.kind == "file"]

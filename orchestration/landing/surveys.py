@@ -12,6 +12,7 @@ from orchestration.landing.core import EngineOptions, LandingSummary, land_sourc
 from orchestration.landing.csv_reader import Col, TableSpec, single_file_handler
 from orchestration.landing.references import load_roster_users
 from orchestration.landing.rules import Rule, show
+from orchestration.settings import DEFAULT_TIMEZONE
 
 FITNESS_GRADES = ("优秀", "良好", "及格", "不及格")
 
@@ -39,13 +40,13 @@ PSYCH = TableSpec("psych.csv", "psych_screenings", (
     key=("student_sourcedId", "screen_date", "instrument", "scale"), rules=_student_ref)
 
 
-def land_fitness(lake_root: Path, timezone: str = "Asia/Shanghai", *, rebuild=(),
+def land_fitness(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
                  options: EngineOptions | None = None) -> LandingSummary:
     return land_source(lake_root, "fitness", timezone, single_file_handler(FITNESS), rebuild=rebuild,
                        options=options, prepare=load_roster_users)
 
 
-def land_psych(lake_root: Path, timezone: str = "Asia/Shanghai", *, rebuild=(),
+def land_psych(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
                options: EngineOptions | None = None) -> LandingSummary:
     return land_source(lake_root, "psych", timezone, single_file_handler(PSYCH), rebuild=rebuild,
                        options=options, prepare=load_roster_users)

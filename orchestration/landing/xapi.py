@@ -37,6 +37,7 @@ from orchestration.landing.rules import (
 )
 from orchestration.landing.textfile import MAX_LINE_BYTES, READ_ERRORS, as_unreadable, lines_sql
 from orchestration.landing.writer import sql_str
+from orchestration.settings import DEFAULT_TIMEZONE
 
 SOURCE = "xapi"
 VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
@@ -496,7 +497,7 @@ def _prepare(con, lake_root: Path) -> None:
     )
 
 
-def land_xapi(lake_root: Path, timezone: str = "Asia/Shanghai", *, rebuild=(),
+def land_xapi(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
               options: EngineOptions | None = None) -> LandingSummary:
     """Land every new xAPI delivery (and re-land the ``rebuild`` delivery ids), reading and
     judging the next delivery while one is written."""

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from orchestration.errors import UserError, existing_lake, lake_from
-from orchestration.reporting.i18n import languages
+from orchestration.pages.i18n import languages
 from orchestration.reporting.scopes import ROLES
 
 STAFF_ROLES = tuple(r for r in ROLES if r not in ("student", "parent"))

@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from orchestration.pages.i18n import Translator
 from orchestration.reporting import svg
 from orchestration.reporting.components import Cell, Section, Table, cell
 from orchestration.reporting.data import ReportData
-from orchestration.reporting.i18n import Translator
 from orchestration.reporting.scopes import Scope
 from orchestration.reporting.suppression import suppress_frame, suppress_matrix
 from orchestration.reporting.usage_table import usage_table

@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from orchestration.governance.policy import allows
 from orchestration.reporting.store import Indexed, MartStore
+from orchestration.settings import DEFAULT_MIN_CELL, DEFAULT_TOP_N
 
 
 def _as_of(store: MartStore) -> date | None:
@@ -103,21 +105,11 @@ REPORT_PURPOSE = {
 
 
 def _psych_grants() -> dict[str, bool]:
-    """Default-deny: psych shows only where the governance policy exists and says yes
-    for the role and its report's purpose."""
+    """Default-deny: psych shows only where the governance policy says yes for the role
+    and its report's purpose. A policy that does not load is an error, not a silent deny."""
     from orchestration.reporting.scopes import ROLES
 
-    try:
-        from orchestration.governance.policy import allows  # type: ignore[import-not-found]
-    except Exception:  # noqa: BLE001 - missing or broken policy means deny
-        return dict.fromkeys(ROLES, False)
-    out = {}
-    for role in ROLES:
-        try:
-            out[role] = bool(allows(role, "student_psych", REPORT_PURPOSE[role]))
-        except Exception:  # noqa: BLE001
-            out[role] = False
-    return out
+    return {role: bool(allows(role, "student_psych", REPORT_PURPOSE[role])) for role in ROLES}
 
 
 def _fitness(store: MartStore) -> pd.DataFrame:
@@ -193,7 +185,7 @@ def _top_students(ts: pd.DataFrame, ident: pd.DataFrame) -> pd.DataFrame:
     return ts
 
 
-def load_report_data(lake: str | Path, min_cell: int = 10, top_n: int = 200) -> ReportData:
+def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: int = DEFAULT_TOP_N) -> ReportData:
     store = MartStore(lake)
     ident = store.table("student_identity").copy()
     ident["full_name"] = ident.family_name.fillna("").astype(str) + ident.given_name.fillna("").astype(str)

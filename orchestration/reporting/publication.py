@@ -18,9 +18,9 @@ import pandas as pd
 
 from orchestration.errors import UserError
 from orchestration.lake import LakePaths
+from orchestration.pages.i18n import Translator
 from orchestration.reporting.components import Section, Table, cell
 from orchestration.reporting.data import publication
-from orchestration.reporting.i18n import Translator
 from orchestration.reporting.usage_table import usage_table
 
 MARTS = ("usage_monthly", "microtest_monthly")
@@ -70,7 +70,7 @@ def publication_context(t: Translator, usage: pd.DataFrame, micro: pd.DataFrame,
 
 def render_publication(lake: str | Path, month: str, min_cell: int, lang: str = "zh") -> Path:
     """Write one month's publication page (temp file, then rename) and the months' index."""
-    from orchestration.reporting.render import make_env
+    from orchestration.pages.env import make_env
 
     paths = LakePaths(Path(lake))
     frames = {}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
-import re
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -18,43 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
-import markupsafe
 
+from orchestration.pages.env import make_env
 from orchestration.reporting.contexts import build_context
 from orchestration.reporting.data import ReportData, load_report_data
-from orchestration.reporting.i18n import Translator
 from orchestration.reporting.scopes import ROLES, Scope, resolve_scopes
-from orchestration.settings import REPORTS_DIR
+from orchestration.settings import DEFAULT_MIN_CELL, DEFAULT_TOP_N
 
-TEMPLATES_DIR = REPORTS_DIR / "templates"
-STATIC_DIR = REPORTS_DIR / "static"
-CHUNK = 200
-
-
-_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
-
-
-def _chart_title(svg_text: str) -> markupsafe.Markup:
-    """The chart's own <title> (already escaped), shown as its visible caption."""
-    m = _TITLE.search(svg_text)
-    return markupsafe.Markup(m.group(1) if m else "")
-
-
-def make_env(lang: str = "zh") -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    t = Translator(lang)
-    env.filters["chart_title"] = _chart_title
-    env.globals.update(
-        t=t,
-        lang_tag="zh-CN" if lang == "zh" else lang,
-        inline_css=(STATIC_DIR / "report.css").read_text(encoding="utf-8"),
-    )
-    return env
+CHUNK = 200  # scopes per task handed to a render worker
 
 
 @dataclass
@@ -152,8 +122,8 @@ class RenderSummary:
 def render_reports(
     lake: str | Path,
     roles: Iterable[str] = ROLES,
-    min_cell: int = 10,
-    top_n: int = 200,
+    min_cell: int = DEFAULT_MIN_CELL,
+    top_n: int = DEFAULT_TOP_N,
     workers: int = 2,
     lang: str = "zh",
     data: ReportData | None = None,

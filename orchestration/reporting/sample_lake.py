@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from orchestration.settings import DEFAULT_MIN_CELL
+
 ABILITIES = ("A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3")
 SESSION = "as-2021-autumn"
 CITY = "city-1"
@@ -32,7 +34,7 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
 
 
 def _suppressed_as_the_marts(frame: pd.DataFrame, line: list[str], size: str, measures: list[str],
-                             parent: dict[str, str], min_cell: int = 10) -> pd.DataFrame:
+                             parent: dict[str, str], min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Apply the marts' small-cell rule to a hand-made usage or micro-test table by running
     the dbt macro itself (``dbt_project/macros/suppression.sql``, rendered with Jinja and
     run in DuckDB), so the sample lake has no suppression rule of its own. School rows

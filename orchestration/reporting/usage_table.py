@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from orchestration.pages.i18n import Translator
 from orchestration.reporting.components import Table, cell
-from orchestration.reporting.i18n import Translator
 
 
 def usage_table(t: Translator, min_cell: int, u: pd.DataFrame, m: pd.DataFrame, month: str) -> Table:

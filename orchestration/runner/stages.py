@@ -14,13 +14,13 @@ publication: no single-run backfill policy) come last.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 import dagster as dg
 
+from orchestration.ordering import order_in_rounds
+
 # Within a round: what the partitioned models read first, the months after the days.
-KIND_ORDER = ("none", "daily", "exam", "monthly")
 STAGE_NAMES = {
     "none": "models, checks, reports and audit",
     "daily": "daily models",
@@ -52,47 +52,6 @@ def partitioning_kind(partitions_def: dg.PartitionsDefinition | None) -> str:
     if isinstance(partitions_def, dg.DynamicPartitionsDefinition) and partitions_def.name == "exam":
         return "exam"
     return "other"
-
-
-def order_in_rounds(keys: Iterable[Hashable], parents_of: Callable[[Hashable], Iterable[Hashable]],
-                    kind_of: Callable[[Hashable], str],
-                    last: Callable[[Hashable], bool] = lambda _k: False) -> list[tuple[str, list]]:
-    """Greedy rounds (see the module docstring): [(kind, keys)] in execution order.
-
-    Parents outside `keys` count as built. Keys for which `last` is true run only when
-    nothing else can (after everything they do not feed)."""
-    remaining = set(keys)
-    done: set = set()
-    out: list[tuple[str, list]] = []
-
-    def closure(kind: str, deferred: bool) -> set:
-        batch: set = set()
-        grew = True
-        while grew:
-            grew = False
-            for key in remaining - batch:
-                if kind_of(key) != kind or last(key) != deferred:
-                    continue
-                if all(p in done or p in batch or p not in remaining for p in parents_of(key)):
-                    batch.add(key)
-                    grew = True
-        return batch
-
-    while remaining:
-        progressed = False
-        for deferred in (False, True):
-            for kind in KIND_ORDER:
-                batch = closure(kind, deferred)
-                if batch:
-                    out.append((kind, sorted(batch, key=str)))
-                    done |= batch
-                    remaining -= batch
-                    progressed = True
-            if progressed:
-                break
-        if not progressed:
-            raise ValueError(f"cannot order these assets into runs: {sorted(map(str, remaining))}")
-    return out
 
 
 def plan_stages(asset_graph, landing_group: str = "landing") -> list[Stage]:

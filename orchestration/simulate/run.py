@@ -6,7 +6,6 @@ give the same bytes (every random stream is seeded from the seed and a fixed pur
 
 from __future__ import annotations
 
-import importlib
 import time
 from datetime import date
 from pathlib import Path
@@ -17,25 +16,13 @@ from orchestration.lake import LakePaths
 from orchestration.simulate.catalog import build_catalog, write_catalog
 from orchestration.simulate.dirt import DirtLog
 from orchestration.simulate.exams import exam_plan, season_factors, write_exams
+from orchestration.simulate.governance import write_governance
 from orchestration.simulate.roster import write_roster
 from orchestration.simulate.surveys import write_fitness, write_psych
 from orchestration.simulate.truth import write_truth
 from orchestration.simulate.world import build_world, window_days
 from orchestration.simulate.xapi import DaySimulator, build_fragments
 from orchestration.simulate.xapi_files import write_xapi
-
-GOVERNANCE_MODULE = "orchestration.simulate.governance"
-
-
-def _governance(lake: Path, **kwargs) -> dict | None:
-    """The governance helper's grants, consents and access logs, when that module exists."""
-    try:
-        module = importlib.import_module(GOVERNANCE_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != GOVERNANCE_MODULE:
-            raise
-        return None
-    return module.write_governance(lake, **kwargs)
 
 
 def simulate(lake: Path, *, scale: str = "small", seed: int = 42, start: date = date(2021, 10, 1),
@@ -90,7 +77,7 @@ def simulate(lake: Path, *, scale: str = "small", seed: int = 42, start: date = 
         },
         "roster": roster, "catalog": cat, "xapi": xapi, "exams": exams, "fitness": fitness, "psych": psych,
     }
-    gov = (_governance(lake, seed=seed, start=start, days=days, scale=scale, dirt_rate=dirt_rate)
+    gov = (write_governance(lake, seed=seed, start=start, days=days, scale=scale, dirt_rate=dirt_rate)
            if governance else None)
     if gov is not None:
         summary["governance"] = gov

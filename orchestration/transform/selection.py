@@ -21,7 +21,7 @@ from typing import Any
 import dagster as dg
 import networkx as nx
 
-from orchestration.runner.stages import order_in_rounds
+from orchestration.ordering import order_in_rounds
 from orchestration.transform.translator import EduhouseDbtTranslator, partition_kind
 
 KINDS = ("daily", "monthly", "exam")

@@ -15,7 +15,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-from orchestration.automation.conditions import PARTITION_KINDS, PARTITION_TAG, condition_for, seed_condition
+from orchestration.conditions import PARTITION_KINDS, PARTITION_TAG, condition_for, seed_condition
 from orchestration.lake import TIME_BASED_SOURCES
 
 LAYERS = ("staging", "intermediate", "marts")

@@ -97,9 +97,7 @@ def automation_with(parts: dg.Definitions, lake: Path) -> dg.Definitions:
 
 
 def real_landing_ready() -> str | None:
-    """None if the real landing part defines the daily xapi asset and pending_dates."""
-    from orchestration.automation import inbox
-
+    """None if the real landing part defines the daily xapi asset."""
     try:
         from orchestration.landing.definitions import defs as landing_defs
     except Exception as exc:  # noqa: BLE001 - any import failure means "not ready"
@@ -107,8 +105,6 @@ def real_landing_ready() -> str | None:
     keys = {key for a in landing_defs.assets or [] for key in getattr(a, "keys", ())}
     if dg.AssetKey(["bronze", "xapi"]) not in keys:
         return "landing does not define ['bronze', 'xapi'] yet"
-    if inbox._landing_pending_dates() is None:
-        return "landing has no pending_dates(lake_root, source) yet"
     return None
 
 

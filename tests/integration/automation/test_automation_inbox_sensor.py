@@ -44,8 +44,7 @@ def test_new_delivery_is_requested_once(instance, lake, monkeypatch, ops):
 
 def test_daily_source_requests_pending_days(instance, lake, monkeypatch, ops):
     monkeypatch.setenv("EDUHOUSE_INBOX_SETTLE_SECONDS", "0")
-    monkeypatch.setattr(inbox, "_landing_pending_dates",
-                        lambda: lambda root, source, tz=None: ["2021-10-02", "2021-10-01"])
+    monkeypatch.setattr(inbox, "landing_pending_dates", lambda root, source, tz=None: ["2021-10-02", "2021-10-01"])
     defs = ops.automation_with(ops.fake_parts(lake), lake)
     ops.put_delivery(lake, "xapi", "2021-10-01.jsonl.gz")
 
@@ -77,7 +76,7 @@ def test_days_wait_for_the_roster_run(instance, lake, monkeypatch, ops):
     from orchestration.automation.sensors import SOURCE_TAG, TRIGGER_TAG
 
     monkeypatch.setenv("EDUHOUSE_INBOX_SETTLE_SECONDS", "0")
-    monkeypatch.setattr(inbox, "_landing_pending_dates", lambda: lambda root, source, tz=None: ["2021-10-01"])
+    monkeypatch.setattr(inbox, "landing_pending_dates", lambda root, source, tz=None: ["2021-10-01"])
     defs = ops.automation_with(ops.fake_parts(lake), lake)
     ops.put_delivery(lake, "roster", "r1.zip")
     ops.put_delivery(lake, "xapi", "2021-10-01.jsonl.gz")

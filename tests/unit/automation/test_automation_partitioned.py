@@ -12,7 +12,7 @@ import warnings
 import dagster as dg
 import pytest
 
-from orchestration.automation import conditions
+from orchestration import conditions
 from orchestration.automation.backfill import INSTANCE_YAML
 from orchestration.automation.sensors import downstream_automation
 from orchestration.partitions import daily_partitions, exam_partitions, monthly_partitions

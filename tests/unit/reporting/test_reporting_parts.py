@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from orchestration.pages.i18n import I18N_DIR
 from orchestration.reporting import svg
-from orchestration.reporting.i18n import I18N_DIR
 
 ROOT = Path(__file__).resolve().parents[3]
 

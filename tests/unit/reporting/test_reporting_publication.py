@@ -8,7 +8,7 @@ import re
 import duckdb
 import pytest
 
-from orchestration.reporting.i18n import load_catalogue
+from orchestration.pages.i18n import load_catalogue
 from orchestration.reporting.publication import MissingMart, published_months, render_publication
 
 MONTH = "2021-10"

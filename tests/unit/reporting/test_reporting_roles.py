@@ -108,13 +108,14 @@ def test_psych_only_where_the_governance_policy_allows(sample_reports):
             assert ("心理" in path.read_text(encoding="utf-8")) == (allowed and role != "teacher"), (role, path.name)
 
 
-def test_psych_default_deny_without_policy(monkeypatch):
-    import sys
+def test_psych_only_where_the_policy_allows(monkeypatch):
+    """The role policy decides (default deny): of the nine roles only the head teacher's
+    template holds student_psych for its purpose; a policy that grants nothing shows none."""
+    from orchestration.reporting import data
 
-    from orchestration.reporting.data import _psych_grants
-
-    monkeypatch.setitem(sys.modules, "orchestration.governance.policy", None)  # import fails
-    assert not any(_psych_grants().values())
+    assert data._psych_grants() == {role: role == "head_teacher" for role in data.REPORT_PURPOSE}
+    monkeypatch.setattr(data, "allows", lambda role, resource, purpose: False)
+    assert not any(data._psych_grants().values())
 
 
 # ------------------------------------------------------------------ teacher
