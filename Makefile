@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 LAKE ?= $(CURDIR)/lake
 SCALE ?= small
+# Test workers: the suite is mostly single-threaded Python, dbt and Dagster start-up, so
+# one worker per core nearly halves it (tests/conftest.py keeps shared fixtures together).
+TEST_WORKERS ?= 2
 # A lake is a deployment: its Dagster instance lives in $(LAKE)/ops/dagster (the CLI finds
 # it there by itself; `make ui` points the UI at it). Never one instance for every lake.
 LAKE_HOME = $(abspath $(LAKE))/ops/dagster
@@ -26,10 +29,10 @@ demo: install
 	@echo "Runs, assets and checks in the Dagster UI: make ui  (http://127.0.0.1:3000)"
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: install
-	$(BIN)/pytest -m "not e2e and not browser"
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not e2e and not browser"
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,4 +1,4 @@
-"""The `eduhouse` command line: simulate | run | status | backfill | report | audit.
+"""The `eduhouse` command line: simulate | run | status | backfill | report | audit | serve | token.
 
 Each part adds its own subcommands through `<part>/commands.py: register(subparsers)`;
 this module only assembles them, so a command lives beside the code it drives.
@@ -13,7 +13,7 @@ import sys
 
 from orchestration.errors import UserError
 
-COMMAND_PARTS = ("simulate", "runner", "automation", "reporting", "governance")
+COMMAND_PARTS = ("simulate", "runner", "automation", "reporting", "governance", "serve")
 
 
 class OneLineParser(argparse.ArgumentParser):

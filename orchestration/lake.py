@@ -18,6 +18,8 @@
       secrets/pseudonym.key                    the per-lake pseudonym key (mode 0600)
       run.lock                                 held by the one `eduhouse run` of this lake
       work.json                                the plan of a run not yet finished
+      serve/tokens.json                        salted hashes of the API's bearer tokens (0600)
+      serve/serve.lock                         held by the one `eduhouse serve` of this lake
 """
 
 from __future__ import annotations
@@ -120,3 +122,16 @@ class LakePaths:
     @property
     def pending_work(self) -> Path:
         return self.ops / "work.json"
+
+    # -- the governed API (`eduhouse serve`, docs/serve.md) ------------------------------------------
+    @property
+    def serve_state(self) -> Path:
+        return self.ops / "serve"
+
+    @property
+    def tokens(self) -> Path:
+        return self.serve_state / "tokens.json"
+
+    @property
+    def serve_lock(self) -> Path:
+        return self.serve_state / "serve.lock"

@@ -19,8 +19,7 @@ from orchestration.settings import DBT_PROJECT_DIR
 
 POLICY_PATH = Path(__file__).with_name("role_policy.yaml")
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds" / "governance"
-ROLES = ("student", "parent", "teacher", "head_teacher", "grade_leader", "principal",
-         "subject_researcher", "district_admin", "city_admin", "downstream_app")
+REPORT_RESOURCE = "role_report"
 
 
 @lru_cache(maxsize=4)
@@ -28,6 +27,12 @@ def load_policy(path: str | Path = POLICY_PATH) -> dict:
     """The parsed policy; cached because reports ask for every section they render."""
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
+
+
+# Roles are declared once, in the policy: every role with a template, and the report
+# roles (those whose template opens a report page), in the policy's order.
+ROLES = tuple(load_policy()["roles"])
+REPORT_ROLES = tuple(r for r, t in load_policy()["roles"].items() if REPORT_RESOURCE in t["resources"])
 
 
 def allows(role: str, resource: str, purpose: str) -> bool:

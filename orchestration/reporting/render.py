@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import os
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -135,6 +136,9 @@ def render_reports(
     data = data or load_report_data(lake, min_cell=min_cell, top_n=top_n)
     out = Path(lake) / "reports"
     out.mkdir(parents=True, exist_ok=True)
+    # Pages carry names: readable by the service's user only, delivered through
+    # `eduhouse serve` (docs/serve.md), never a folder to share as is.
+    os.chmod(out, 0o700)
     _DATA, _OUT = data, out
     _GENERATED = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     staff = data.store.table("staff_scope")

@@ -11,8 +11,10 @@ from datetime import date
 
 import pandas as pd
 
-ROLES = ("student", "parent", "teacher", "head_teacher", "grade_leader", "principal",
-         "subject_researcher", "district_admin", "city_admin")
+from orchestration.governance.policy import REPORT_ROLES
+
+# The nine report roles come from the role policy (roles whose template opens a report page).
+ROLES = REPORT_ROLES
 _ROLE_ALIASES = {
     "head_teacher": "head_teacher", "headteacher": "head_teacher", "homeroom_teacher": "head_teacher",
     "teacher": "teacher", "subject_teacher": "teacher", "grade_leader": "grade_leader",

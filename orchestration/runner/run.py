@@ -24,6 +24,7 @@ import dagster as dg
 
 from orchestration.dagster_home import get_instance
 from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
+from orchestration.landing.access_segments import seal_open_segments
 from orchestration.partitions import EXAM_PARTITIONS_NAME
 from orchestration.runner.execute import RANGE_END, RANGE_START, RunOutcome, execute, range_tags
 from orchestration.runner.recovery import (
@@ -134,6 +135,9 @@ def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> 
     wait_for_tools(lake, log=_say)
     if remove_orphan_temp_files(lake):
         _say("  removed half-written files a killed run left")
+    sealed = seal_open_segments(lake)
+    if sealed:
+        _say(f"  sealed {len(sealed)} open access-log segment(s) of `eduhouse serve` for landing")
     leftover = WorkJournal.load(lake)
     inbox = LakePaths(lake).inbox
     if leftover is None and not any(inbox.glob("*/*")):
@@ -232,6 +236,9 @@ def summarize(lake: Path, outcomes: list[RunOutcome]) -> str:
         audit = sorted((paths.reports / "governance").glob("*.html"))
         if audit:
             lines.append(f"  governance audit: {audit[0]}")
+    if restricted:
+        lines.append(f"  API: eduhouse serve --lake {lake}  (tokens: eduhouse token issue --lake {lake} --principal ID;"
+                     " a simulated district: add --as-of its last day; docs/serve.md)")
     for outcome in outcomes:
         state = "ok" if outcome.success and not outcome.failed_checks else "FAILED"
         lines.append(

@@ -192,7 +192,10 @@ def _grant_rows(roster: Roster, start: date, rng: np.random.Generator) -> tuple[
     sc = pd.DataFrame(scopes)
     sc["scope"] = np.arange(len(sc))
     sizes = np.array([len(x) for x in scope_students])
-    sc["resource"] = [[r for r in APP_RESOURCES.get(role, roles[role]["resources"]) if r not in RESOURCE_COLUMNS or n > 0]
+    # Report-page grants (role_report, read by `eduhouse serve` only) are not simulated: the
+    # simulated access logs come from other systems, which never open eduhouse's pages.
+    sc["resource"] = [[r for r in APP_RESOURCES.get(role, roles[role]["resources"])
+                       if r != "role_report" and (r not in RESOURCE_COLUMNS or n > 0)]
                       for role, n in zip(sc["role"], sizes, strict=True)]
     grants = sc.explode("resource").dropna(subset=["resource"]).reset_index(drop=True)
     grants["actions"] = [roles[r]["actions"] for r in grants["role"]]

@@ -7,6 +7,7 @@ dbt_project``; the profile reads the lake from ``EDUHOUSE_LAKE``.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -48,14 +49,22 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     Parsing needs no data and no warehouse: it only reads the project files.
     """
     manifest = project_dir / "target" / "manifest.json"
-    if manifest_is_stale(project_dir):
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
-             "--profiles-dir", str(project_dir)],
-            check=True, env=env, cwd=project_dir, capture_output=True, text=True,
-        )
-        manifest.touch()
+    if not manifest_is_stale(project_dir):
+        return manifest
+    # Two processes loading the code location at once (the UI and a CLI run, or two test
+    # workers) would both parse into the same target folder; the second waits and then
+    # finds the manifest fresh.
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if manifest_is_stale(project_dir):
+            env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+            subprocess.run(
+                [dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
+                 "--profiles-dir", str(project_dir)],
+                check=True, env=env, cwd=project_dir, capture_output=True, text=True,
+            )
+            manifest.touch()
     return manifest
 
 

@@ -1,0 +1,403 @@
+"""The governed API: Starlette on uvicorn (see docs/serve.md for why), every read of a
+mart or a report through the policy (:mod:`enforce`) and into the access log.
+
+Handlers are plain functions: Starlette runs them in its thread pool, and DuckDB
+releases the GIL while it scans, so concurrent requests overlap. Each request gets its
+own DuckDB cursor on the policy state's current generation and reads the published
+Parquet files (``marts/``, ``restricted/``), never the warehouse.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from orchestration.governance.policy import load_policy
+from orchestration.lake import LakePaths
+from orchestration.privacy.csv_safe import safe_cell
+from orchestration.serve.access_log import AccessLog
+from orchestration.serve.catalog import Mart, load_catalog
+from orchestration.serve.enforce import Decision, Denied, decide, principal_role
+from orchestration.serve.metrics import Metrics
+from orchestration.serve.reports import ReportPages
+from orchestration.serve.state import PolicyState
+from orchestration.serve.tokens import TokenRecord, TokenStore, now_utc
+
+SERVER_APP = "eduhouse-serve"
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 10000
+RESERVED = {"columns", "limit", "cursor", "purpose"}
+MEDIA = {"json": "application/json", "csv": "text/csv", "parquet": "application/vnd.apache.parquet",
+         "arrow": "application/vnd.apache.arrow.stream"}
+_SAFE_TEXT = re.compile(r"[^\w .:;,/@+-]")
+
+
+@dataclass
+class Caller:
+    token: TokenRecord
+    purpose: str
+
+    @property
+    def principal_id(self) -> str:
+        return self.token.principal_id
+
+    @property
+    def client_app(self) -> str:
+        return self.token.app or SERVER_APP
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def _printable(value: str, limit: int = 200) -> str:
+    """A name from the request as it may be logged or echoed: short, no control text."""
+    return _SAFE_TEXT.sub("?", value)[:limit]
+
+
+class Service:
+    """Everything a request needs, shared by the handlers."""
+
+    def __init__(self, lake: Path, timezone: str, as_of: date | None = None):
+        self.lake = Path(lake)
+        self.as_of = as_of
+        self.paths = LakePaths(self.lake)
+        self.tz = ZoneInfo(timezone)
+        self.tokens = TokenStore(self.lake)
+        self.state = PolicyState(self.lake)
+        self.catalog: dict[str, Mart] = load_catalog(self.lake)
+        self.log = AccessLog(self.lake, timezone)
+        self.metrics = Metrics()
+        self.reports = ReportPages(self.paths.reports)
+
+    # -- authentication -----------------------------------------------------------------------
+    def authenticate(self, request: Request) -> Caller:
+        header = request.headers.get("authorization", "")
+        if not header.lower().startswith("bearer "):
+            raise ApiError(401, "token_missing", "send Authorization: Bearer <token>")
+        record, state = self.tokens.verify(header[7:].strip(), now_utc())
+        if record is None:
+            raise ApiError(401, "token_unknown", "the token is not valid")
+        if state != "valid":
+            raise ApiError(401, f"token_{state}", f"the token is {state}")
+        purpose = request.headers.get("x-purpose") or request.query_params.get("purpose") or ""
+        return Caller(record, purpose)
+
+    def check_purpose(self, caller: Caller) -> None:
+        if not caller.purpose:
+            raise ApiError(400, "purpose_missing", "declare a purpose (X-Purpose header or purpose parameter)")
+        if caller.purpose not in load_policy()["purposes"]:
+            raise ApiError(403, "purpose_unknown", f"purpose {_printable(caller.purpose)!r} is not in the role policy")
+
+    def record(self, caller: Caller | None, request: Request, resource: str, decision: str, *,
+               role: str | None = None, grant_id: str | None = None, columns=(), rows: int = 0,
+               subjects=()) -> None:
+        """The access event of this request: written and fsynced before the response."""
+        principal = caller.principal_id if caller else "unauthenticated"
+        purpose = (caller.purpose if caller else None) or request.headers.get("x-purpose") \
+            or request.query_params.get("purpose") or "none"
+        if role is None:
+            cur = self.state.cursor()
+            role = principal_role(cur, principal) if (cur is not None and caller) else "none"
+        self.log.record(principal_id=principal, role=role, client_app=caller.client_app if caller else SERVER_APP,
+                        resource=_printable(resource), columns=list(columns), purpose=_printable(purpose, 60),
+                        decision=decision, grant_id=grant_id, rows_returned=rows, subject_ids=list(subjects),
+                        now=self.now())
+        self.metrics.decision(decision)
+
+    def now(self) -> datetime:
+        """The instant the policy judges and the access log records. Real time, except in
+        replay mode (``--as-of``: a simulated world's day at the current time of day), where
+        grants, roster scopes and event times all move to that day together."""
+        real = datetime.now(self.tz)
+        return real if self.as_of is None else datetime.combine(self.as_of, real.timetz())
+
+    def today(self) -> date:
+        return self.now().date()
+
+
+# -- handlers ---------------------------------------------------------------------------------------
+
+def healthz(request: Request) -> Response:
+    svc: Service = request.app.state.svc
+    return JSONResponse({"status": "ok", "marts": len(svc.catalog), "policy_ready": svc.state.cursor() is not None,
+                         "events_written": svc.log.written})
+
+
+def metrics(request: Request) -> Response:
+    return PlainTextResponse(request.app.state.svc.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+def list_marts(request: Request) -> Response:
+    """The catalogue the caller may read. Metadata only: a refusal is recorded like any
+    denial, a listing is not an access to data (the audit would see a read without data)."""
+    svc: Service = request.app.state.svc
+    caller = None
+    try:
+        caller = svc.authenticate(request)
+        svc.check_purpose(caller)
+        cur = _state(svc)
+    except ApiError as err:
+        svc.record(caller, request, "catalog", "denied")
+        return _error(err.status, err.code, err.message)
+    now, today = svc.now(), svc.today()
+    readable = []
+    for _name, mart in sorted(svc.catalog.items()):
+        try:
+            decision = decide(cur, mart, caller.principal_id, caller.purpose, list(mart.column_names), {}, now, today,
+                              str(svc.paths.marts / "exam_summary.parquet"))
+        except Denied:
+            continue
+        entry = mart.describe()
+        entry["columns"] = [c for c in entry["columns"] if c["name"] in decision.columns]
+        entry["grant_id"] = decision.grant_id
+        readable.append(entry)
+    return JSONResponse({"marts": readable})
+
+
+def _state(svc: Service):
+    cur = svc.state.cursor()
+    if cur is None:
+        raise ApiError(503, "not_published", "the lake has no published policy marts yet (run `eduhouse run`): "
+                                             + ", ".join(svc.state.missing))
+    return cur
+
+
+def _cursor_offset(value: str | None) -> int:
+    if not value:
+        return 0
+    try:
+        offset = int(json.loads(base64.urlsafe_b64decode(value.encode() + b"==").decode())["o"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise ApiError(400, "bad_cursor", "the cursor is not one this server gave") from None
+    if offset < 0:
+        raise ApiError(400, "bad_cursor", "the cursor is not one this server gave")
+    return offset
+
+
+def _next_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def _format(request: Request) -> str:
+    accept = request.headers.get("accept", "")
+    for key, media in MEDIA.items():
+        if media in accept:
+            return key
+    return "json"
+
+
+def read_mart(request: Request) -> Response:
+    svc: Service = request.app.state.svc
+    name = request.path_params["name"]
+    caller = None
+    try:
+        caller = svc.authenticate(request)
+        svc.check_purpose(caller)
+        mart = svc.catalog.get(name)
+        if mart is None:
+            raise ApiError(404, "unknown_mart", "no such mart (GET /v1/marts lists the ones you may read)")
+        params = request.query_params
+        requested = [c for c in (params.get("columns") or "").split(",") if c] or list(mart.column_names)
+        filters = {k: v for k, v in params.multi_items() if k not in RESERVED}
+        unknown = [c for c in [*requested, *filters] if c not in mart.column_names]
+        if unknown:
+            raise ApiError(400, "unknown_column", f"{mart.name} has no column {_printable(unknown[0], 60)!r}")
+        if len(set(filters)) != len(filters):
+            raise ApiError(400, "repeated_filter", "give each filter column once")
+        try:
+            limit = int(params.get("limit") or DEFAULT_LIMIT)
+        except ValueError:
+            raise ApiError(400, "bad_limit", "limit must be a whole number") from None
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ApiError(400, "bad_limit", f"limit must be between 1 and {MAX_LIMIT}")
+        offset = _cursor_offset(params.get("cursor"))
+        cur = _state(svc)
+        decision = decide(cur, mart, caller.principal_id, caller.purpose, requested, filters, svc.now(),
+                          svc.today(), str(svc.paths.marts / "exam_summary.parquet"))
+        table = _query(cur, mart, decision, filters, limit + 1, offset)
+    except Denied as denied:
+        svc.record(caller, request, name, "denied", role=denied.role, grant_id=denied.grant_id)
+        return _error(denied.status, denied.code, denied.message)
+    except ApiError as err:
+        svc.record(caller, request, name, "denied")
+        return _error(err.status, err.code, err.message)
+    more = table.num_rows > limit
+    table = table.slice(0, limit)
+    subjects = _subjects(cur, table) if "__student_key" in table.column_names else []
+    if "__student_key" in table.column_names:
+        table = table.drop_columns(["__student_key"])
+    svc.record(caller, request, name, decision.decision, role=decision.role, grant_id=decision.grant_id,
+               columns=decision.columns, rows=table.num_rows, subjects=subjects)
+    headers = {"X-Decision": decision.decision, "X-Grant-Id": decision.grant_id}
+    if more:
+        headers["X-Next-Cursor"] = _next_cursor(offset + limit)
+    return _render(table, _format(request), headers, _next_cursor(offset + limit) if more else None)
+
+
+def _query(cur, mart: Mart, decision: Decision, filters: dict[str, str], limit: int, offset: int) -> pa.Table:
+    select = ", ".join(f'm."{c}"' for c in decision.columns)
+    if "student_key" in mart.column_names:
+        select += ", m.student_key as __student_key"
+    where, params = list(decision.where), list(decision.params)
+    for column, value in filters.items():
+        where.append(f'cast(m."{column}" as varchar) = ?')
+        params.append(value)
+    order = ", ".join(f'm."{c}"' for c in (mart.grain or mart.column_names[:1]))
+    sql = (f"select {select} from read_parquet(?) as m"
+           + (f" where {' and '.join(where)}" if where else "")
+           + f" order by {order} limit {int(limit)} offset {int(offset)}")
+    if not mart.path.exists():
+        raise ApiError(503, "not_published", f"{mart.name} has not been published yet")
+    return cur.sql(sql, params=[str(mart.path), *params]).to_arrow_table()
+
+
+def _subjects(cur, table: pa.Table) -> list[str]:
+    keys = [k for k in table.column("__student_key").to_pylist() if k is not None]
+    if not keys:
+        return []
+    rows = cur.execute("select distinct student_sourced_id from student_identity where list_contains(?, student_key) "
+                       "order by 1", [sorted(set(keys))]).fetchall()
+    return [r[0] for r in rows]
+
+
+def _render(table: pa.Table, fmt: str, headers: dict, next_cursor: str | None) -> Response:
+    if fmt == "parquet":
+        sink = io.BytesIO()
+        pq.write_table(table, sink)
+        return Response(sink.getvalue(), media_type=MEDIA["parquet"], headers=headers)
+    if fmt == "arrow":
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        return Response(sink.getvalue().to_pybytes(), media_type=MEDIA["arrow"], headers=headers)
+    rows = table.to_pylist()
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(table.column_names)
+        for row in rows:
+            writer.writerow([safe_cell(_plain(v)) for v in row.values()])
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+    body = {"rows": rows, "count": len(rows), "next_cursor": next_cursor}
+    return Response(json.dumps(body, ensure_ascii=False, default=_plain), media_type=MEDIA["json"], headers=headers)
+
+
+def _plain(value):
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def list_reports(request: Request) -> Response:
+    svc: Service = request.app.state.svc
+    caller = None
+    try:
+        caller = svc.authenticate(request)
+        svc.check_purpose(caller)
+        cur = _state(svc)
+        pages = svc.reports.readable(cur, caller.principal_id, caller.purpose, svc.now(), svc.today())
+    except ApiError as err:
+        svc.record(caller, request, "role_report", "denied")
+        return _error(err.status, err.code, err.message)
+    return JSONResponse({"reports": [{"role": p.role, "scope_id": p.page_id, "title": p.title,
+                                      "href": f"/v1/reports/{p.role}/{p.page_id}"} for p in pages]})
+
+
+def read_report(request: Request) -> Response:
+    svc: Service = request.app.state.svc
+    role, scope_id = request.path_params["role"], request.path_params["scope_id"]
+    caller = None
+    try:
+        caller = svc.authenticate(request)
+        svc.check_purpose(caller)
+        cur = _state(svc)
+        opened = svc.reports.open(cur, caller.principal_id, caller.purpose, role, scope_id, svc.now(),
+                                  svc.today())
+    except Denied as denied:
+        svc.record(caller, request, "role_report", "denied", role=denied.role, grant_id=denied.grant_id)
+        return _error(denied.status, denied.code, denied.message)
+    except ApiError as err:
+        svc.record(caller, request, "role_report", "denied")
+        return _error(err.status, err.code, err.message)
+    svc.record(caller, request, "role_report", "allowed", role=role, grant_id=opened.grant_id,
+               rows=1, subjects=opened.subjects)
+    return HTMLResponse(opened.html, headers={"X-Grant-Id": opened.grant_id})
+
+
+# -- the application --------------------------------------------------------------------------------
+
+class _Timed:
+    """ASGI middleware: request counts and latencies by route and status; API errors as JSON."""
+
+    def __init__(self, app, metrics: Metrics):
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def timed_send(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, timed_send)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            self.metrics.request(path, status["code"], time.perf_counter() - started)
+
+
+async def _not_found(request: Request, exc) -> Response:
+    """Unknown routes answer in the API's error shape too (no data, so no access event)."""
+    status = getattr(exc, "status_code", 404)
+    return _error(status, "not_found" if status == 404 else "bad_request", "no such endpoint")
+
+
+def create_app(lake: Path, timezone: str, as_of: date | None = None) -> Starlette:
+    svc = Service(lake, timezone, as_of)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        svc.log.close()
+
+    app = Starlette(routes=[
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+        Route("/v1/marts", list_marts),
+        Route("/v1/marts/{name}", read_mart),
+        Route("/v1/reports", list_reports),
+        Route("/v1/reports/{role}/{scope_id}", read_report),
+    ], lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_found})
+    app.state.svc = svc
+    app.add_middleware(_Timed, metrics=svc.metrics)
+    return app

@@ -1,0 +1,106 @@
+"""Role report pages, delivered only through the server and only to whom they belong.
+
+A page (role, scope id) opens under a grant of the principal on the resource
+``role_report`` for that role (read, the purpose, valid now, within the role's template)
+whose scope, cut to the principal's roster scope today, covers the page: a student's or
+a child's page by the student's sourcedId, a teacher's page to that teacher, a homeroom,
+grade, school, subject, district or city page by its id. The rendered files stay in the
+lake, readable by the service's user only (the render step makes them so).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.governance.policy import REPORT_RESOURCE as RESOURCE
+from orchestration.serve.enforce import Denied, choose_grant, scope_ids, scope_students
+
+# pages that show named or keyed students: their reads list those students as subjects
+STUDENT_PAGES = ("student", "parent", "teacher", "head_teacher", "grade_leader")
+
+
+@dataclass(frozen=True)
+class Page:
+    role: str
+    page_id: str
+    relpath: str
+    org_id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Opened:
+    html: str
+    grant_id: str
+    subjects: list[str]
+
+
+class ReportPages:
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._cache: tuple[int, dict[tuple[str, str], Page]] | None = None
+
+    def pages(self) -> dict[tuple[str, str], Page]:
+        manifest = self.folder / "pages.json"
+        try:
+            mtime = manifest.stat().st_mtime_ns
+        except FileNotFoundError:
+            return {}
+        if self._cache is None or self._cache[0] != mtime:
+            rows = json.loads(manifest.read_text(encoding="utf-8"))
+            self._cache = (mtime, {(r["role"], r["page_id"]): Page(**r) for r in rows})
+        return self._cache[1]
+
+    @staticmethod
+    def _covers(cur: duckdb.DuckDBPyConnection, page: Page, principal_id: str, ids: list[str]) -> bool:
+        if page.role == "teacher":
+            return page.page_id == principal_id and bool(ids)
+        if page.role in ("student", "parent"):
+            row = cur.execute("select student_sourced_id from student_identity where student_key = ?",
+                              [page.page_id]).fetchone()
+            return row is not None and row[0] in ids
+        # grade and subject pages are named '<school>_<grade>', '<district>_<subject>'
+        return page.page_id in ids or page.page_id in {i.replace(":", "_", 1) for i in ids}
+
+    def _grant_for(self, cur, principal_id: str, purpose: str, role: str, now: datetime, today: date):
+        grant = choose_grant(cur, principal_id, RESOURCE, purpose, now, role=role)
+        return grant, scope_ids(cur, grant, today)
+
+    def readable(self, cur, principal_id: str, purpose: str, now: datetime, today: date) -> list[Page]:
+        out: list[Page] = []
+        by_role: dict[str, tuple | None] = {}
+        for page in sorted(self.pages().values(), key=lambda p: (p.role, p.page_id)):
+            if page.role not in by_role:
+                try:
+                    by_role[page.role] = self._grant_for(cur, principal_id, purpose, page.role, now, today)
+                except Denied:
+                    by_role[page.role] = None
+            found = by_role[page.role]
+            if found is not None and self._covers(cur, page, principal_id, found[1]):
+                out.append(page)
+        return out
+
+    def open(self, cur, principal_id: str, purpose: str, role: str, page_id: str, now: datetime,
+             today: date) -> Opened:
+        page = self.pages().get((role, page_id))
+        grant, ids = self._grant_for(cur, principal_id, purpose, role, now, today)
+        # an unknown page and a page of someone else answer alike: nothing leaks about which exist
+        if page is None or not self._covers(cur, page, principal_id, ids):
+            raise Denied(403, "not_in_scope", "this report is not in your scope", role, grant["grant_id"])
+        path = (self.folder / page.relpath).resolve()
+        if not path.is_relative_to(self.folder.resolve()) or not path.is_file():
+            raise Denied(403, "not_in_scope", "this report is not in your scope", role, grant["grant_id"])
+        if role != "teacher":  # the page's own scope id, not every id of the grant
+            ids = [i for i in ids if i == page_id or i.replace(":", "_", 1) == page_id
+                   or role in ("student", "parent")]
+        subjects = scope_students(cur, grant["scope_type"], ids, today) if role in STUDENT_PAGES else []
+        if role in ("student", "parent"):
+            key = {r[0] for r in cur.execute("select student_sourced_id from student_identity where student_key = ?",
+                                             [page_id]).fetchall()}
+            subjects = [s for s in subjects if s in key]
+        return Opened(path.read_text(encoding="utf-8"), grant["grant_id"], subjects)

@@ -1,0 +1,129 @@
+"""A tiny simulated district with extra grants and consents delivered beside the
+simulator's (through the inbox, landed by `eduhouse run` like any delivery), and a real
+`eduhouse serve` on 127.0.0.1 replaying the district's last day (`--as-of`)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from orchestration.runner.run import run_everything
+from orchestration.simulate.run import simulate
+
+sys.path.insert(0, str(Path(__file__).parent))
+from serve_client import APP  # noqa: E402
+
+GRANT_COLUMNS = ["grant_id", "principal_id", "principal_type", "role", "scope_type", "scope_ids", "resource", "columns",
+                 "actions", "purposes", "sensitive", "granted_by", "approved_by", "valid_from", "valid_to", "revoked_at"]
+
+
+@dataclass
+class World:
+    """Who is who in the served district, found from the deliveries (never hard-coded)."""
+    teacher: str
+    teacher_classes: list[str]
+    parent: str  # registered: the simulator granted their child's marts
+    child: str
+    other_student: str
+    bare_parent: str  # no simulator grant: only the grants planted here
+    bare_child: str
+    researcher: str
+    withdrawn_student: str  # research consent withdrawn on 2021-10-05
+    head_teacher: str
+    homeroom: str
+    extra: dict = field(default_factory=dict)
+
+
+def _grant(gid, principal, ptype, role, scope_type, ids, resource, purposes, *, columns="*", sensitive=False,
+           valid_from="2021-09-01", valid_to="", revoked_at="") -> dict:
+    return {"grant_id": gid, "principal_id": principal, "principal_type": ptype, "role": role, "scope_type": scope_type,
+            "scope_ids": ";".join(ids), "resource": resource, "columns": columns, "actions": "read",
+            "purposes": purposes, "sensitive": str(sensitive).lower(), "granted_by": "dpo-office",
+            "approved_by": "dpo-board", "valid_from": valid_from, "valid_to": valid_to, "revoked_at": revoked_at}
+
+
+def _plant(lake: Path) -> World:
+    inbox = lake / "inbox"
+    grants = pd.concat([pd.read_csv(p, dtype=str) for p in inbox.glob("governance/*/grants.csv")])
+    consents = pd.concat([pd.read_csv(p, dtype=str) for p in inbox.glob("governance/*/consents.csv")])
+    users = pd.concat([pd.read_csv(p, dtype=str) for p in inbox.glob("roster/*/users.csv")])
+    granted = set(grants.principal_id)
+    kids = users[(users.role == "student") & users.agentSourcedIds.notna()]
+    links = [(p.strip(), s) for s, ps in zip(kids.sourcedId, kids.agentSourcedIds, strict=True) for p in ps.split(",")]
+    parent, child = next((p, s) for p, s in links
+                         if ((grants.principal_id == p) & (grants.resource == "student_exam")).any())
+    bare_parent, bare_child = next((p, s) for p, s in links if p not in granted)
+    other = next(s for s in kids.sourcedId if s != child and (parent, s) not in links)
+    t = grants[(grants.role == "teacher") & (grants.resource == "student_exam")].iloc[0]
+    researcher = grants[(grants.role == "subject_researcher") & (grants.resource == "student_knowledge")].iloc[0]
+    research = consents[(consents.purpose == "research") & consents.withdrawn_at.isna()]
+    withdrawn = research.iloc[0].copy()
+    withdrawn["withdrawn_at"] = "2021-10-05T00:00:00+08:00"
+    withdrawn["status"] = "withdrawn"
+    ht = grants[(grants.role == "head_teacher") & (grants.resource == "student_psych")].iloc[0]
+    district = grants[grants.role == "district_admin"].iloc[0].scope_ids
+    planted = [
+        # an app's grants in every state (app scopes are not cut to a roster)
+        _grant("tst-valid", APP, "app", "downstream_app", "district", [district], "usage_monthly", "app_service"),
+        _grant("tst-expired", APP, "app", "downstream_app", "district", [district], "school_term", "app_service",
+               valid_to="2021-10-01"),
+        _grant("tst-revoked", APP, "app", "downstream_app", "district", [district], "district_term", "app_service",
+               revoked_at="2021-10-05T09:00:00+08:00"),
+        _grant("tst-future", APP, "app", "downstream_app", "district", [district], "quality_map", "app_service",
+               valid_from="2021-12-01"),
+        # beyond the downstream_app template: never honoured
+        _grant("tst-beyond", APP, "app", "downstream_app", "aggregate_only", [], "student_exam", "app_service"),
+        # a parent with no simulator grant: health data without a sensitive grant, and a
+        # profile whose grant opens three columns only
+        _grant("tst-fitness", bare_parent, "user", "parent", "child", [bare_child], "student_fitness", "guardianship"),
+        _grant("tst-profile", bare_parent, "user", "parent", "child", [bare_child], "student_term_profile",
+               "guardianship", columns="student_key;academic_session;exams_taken"),
+        # report pages: the teacher's own page, the registered parent's child's page
+        _grant("tst-report-t", t.principal_id, "user", "teacher", "class", t.scope_ids.split(";"), "role_report",
+               "teaching"),
+        _grant("tst-report-p", parent, "user", "parent", "child", [child], "role_report", "guardianship"),
+    ]
+    folder = inbox / "governance" / "zz-serve-test"
+    folder.mkdir(parents=True)
+    with open(folder / "grants.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=GRANT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(planted)
+    pd.DataFrame([withdrawn]).to_csv(folder / "consents.csv", index=False)
+    return World(teacher=t.principal_id, teacher_classes=t.scope_ids.split(";"), parent=parent, child=child,
+                 other_student=other, bare_parent=bare_parent, bare_child=bare_child,
+                 researcher=researcher.principal_id, withdrawn_student=withdrawn.student_sourcedId,
+                 head_teacher=ht.principal_id, homeroom=ht.scope_ids.split(";")[0],
+                 extra={"district": district, "research_scope": researcher.scope_ids})
+
+
+@dataclass
+class ServeLake:
+    lake: Path
+    world: World
+
+
+@pytest.fixture(scope="session")
+def serve_lake(tmp_path_factory) -> ServeLake:
+    lake = tmp_path_factory.mktemp("serve") / "lake"
+    simulate(lake, scale="tiny", seed=42, start=date(2021, 10, 1), days=7, progress=lambda *_: None)
+    world = _plant(lake)
+    saved = os.environ.get("EDUHOUSE_LAKE")
+    try:
+        outcomes = run_everything(lake, instance=dg.DagsterInstance.ephemeral())
+    finally:
+        if saved is None:
+            os.environ.pop("EDUHOUSE_LAKE", None)
+        else:
+            os.environ["EDUHOUSE_LAKE"] = saved
+    broken = [(o.label, o.failed_steps) for o in outcomes if not o.success]
+    assert outcomes and not broken, broken
+    return ServeLake(lake, world)

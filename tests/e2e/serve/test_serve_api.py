@@ -1,0 +1,347 @@
+"""`eduhouse serve` on 127.0.0.1 driven by a real HTTP client: every scope type the
+district has, every grant state, purposes, masking, consent, hostile names and values,
+the formats, pagination, report pages, one access event per request with gap-free seq
+across a kill, and the loop: the next `eduhouse run` lands the server's events and the
+audit finds exactly the probing it should and nothing of the clean traffic.
+
+Expected rows are computed independently, with DuckDB over the restricted marts."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sys
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.serve.tokens import TokenStore
+
+sys.path.insert(0, str(Path(__file__).parent))
+from serve_client import APP, AS_OF, Server, events, get, get_json, issue  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def api(serve_lake):
+    server = Server(serve_lake.lake)
+    yield server
+    if server.proc.poll() is None:
+        server.stop()
+
+
+def _q(lake, sql: str, *params):
+    con = duckdb.connect()
+    try:
+        return con.execute(sql.replace("{r}", str(lake / "restricted")).replace("{m}", str(lake / "marts")),
+                           list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def _key(lake, sourced_id: str) -> str:
+    return _q(lake, "select student_key from '{r}/student_identity.parquet' where student_sourced_id = ?", sourced_id)[0][0]
+
+
+def test_health_needs_no_token_and_data_needs_a_valid_one(api, serve_lake):
+    lake = serve_lake.lake
+    status, _, body = get_json(f"{api.url}/healthz")
+    assert status == 200 and body["policy_ready"]
+    token = issue(lake, serve_lake.world.teacher)
+    token_id = token.split("_")[1]
+    cases = {
+        None: "token_missing",
+        f"ehs_{token_id}_{'A' * 43}": "token_unknown",  # forged secret
+        token[:-5]: "token_unknown",  # truncated
+        "Basic dXNlcjpwYXNz": "token_unknown",
+    }
+    for presented, code in cases.items():
+        status, _, body = get_json(f"{api.url}/v1/marts/student_exam", presented, "teaching")
+        assert (status, body["error"]["code"]) == (401, code), presented
+    TokenStore(lake).revoke(token_id, datetime.now(UTC))
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam", token, "teaching")
+    assert (status, body["error"]["code"]) == (401, "token_revoked")
+    stale = TokenStore(lake).issue(serve_lake.world.teacher, None, 1, datetime.now(UTC) - timedelta(days=2))
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam", stale, "teaching")
+    assert (status, body["error"]["code"]) == (401, "token_expired")
+    # nothing about the data or other principals in an error
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+
+
+def test_a_teacher_reads_the_classes_taught_and_nothing_else(api, serve_lake):
+    lake, w = serve_lake.lake, serve_lake.world
+    token = issue(lake, w.teacher)
+    status, headers, body = get_json(f"{api.url}/v1/marts/student_exam?limit=10000&columns=exam_id,student_key",
+                                     token, "teaching")
+    assert status == 200 and headers["x-decision"] == "allowed"
+    got = {(r["exam_id"], r["student_key"]) for r in body["rows"]}
+    expected = set(_q(lake, """
+        select e.exam_id, e.student_key from '{m}/student_exam.parquet' as e
+        where e.student_key in (select student_key from '{r}/class_membership.parquet'
+                                where list_contains(?, class_sourced_id)
+                                  and cast(? as date) between effective_from and effective_to)""",
+                      w.teacher_classes, AS_OF))
+    assert got == expected and got
+    # a class the teacher does not teach, and a student outside the classes: no rows
+    other_class = _q(lake, "select class_sourced_id from '{r}/class_membership.parquet' "
+                           "where not list_contains(?, class_sourced_id) limit 1", w.teacher_classes)[0][0]
+    status, _, body = get_json(f"{api.url}/v1/marts/class_term?class_sourced_id={other_class}", token, "teaching")
+    assert status == 200 and body["rows"] == []
+    status, _, body = get_json(f"{api.url}/v1/marts/class_term", token, "teaching")
+    assert {r["class_sourced_id"] for r in body["rows"]} <= set(w.teacher_classes) and body["rows"]
+    outsider = _q(lake, "select student_key from '{r}/student_identity.parquet' where student_key not in "
+                        "(select student_key from '{r}/class_membership.parquet' where list_contains(?, class_sourced_id)) "
+                        "limit 1", w.teacher_classes)[0][0]
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam?student_key={outsider}", token, "teaching")
+    assert status == 200 and body["rows"] == []
+
+
+def test_a_parent_reads_their_child_and_never_another(api, serve_lake):
+    lake, w = serve_lake.lake, serve_lake.world
+    token = issue(lake, w.parent)
+    child, other = _key(lake, w.child), _key(lake, w.other_student)
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam", token, "guardianship")
+    assert status == 200 and body["rows"] and {r["student_key"] for r in body["rows"]} == {child}
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam?student_key={other}", token, "guardianship")
+    assert status == 200 and body["rows"] == []
+    last = [e for e in events(lake) if e["principal_id"] == w.parent][-2:]
+    assert last[0]["subject_ids"] == [w.child] and last[1]["subject_ids"] == [] and last[1]["rows_returned"] == 0
+
+
+SCOPES = {
+    # scope type: (role, mart, purpose, SQL of the rows the scope may see, by the mart's own columns)
+    "self": ("student", "student_exam", "learning",
+             "select student_key from '{r}/student_identity.parquet' where list_contains(?, student_sourced_id)"),
+    "grade": ("grade_leader", "student_exam", "management",
+              "select student_key from '{r}/student_identity.parquet' where list_contains(?, school_sourced_id || ':' || grade)"),
+    "school": ("principal", "school_term", "management", None),
+    "city": ("city_admin", "usage_monthly", "statistics", None),
+}
+
+
+@pytest.mark.parametrize("scope_type", sorted(SCOPES))
+def test_each_scope_type_cuts_rows_to_its_scope(api, serve_lake, scope_type):
+    lake = serve_lake.lake
+    role, mart, purpose, students = SCOPES[scope_type]
+    principal, ids = _q(lake, "select principal_id, scope_ids from '{r}/access_grants.parquet' where role = ? "
+                              "and resource = ? and revoked_at is null order by grant_id limit 1", role, mart)[0]
+    token = issue(lake, principal)
+    status, _, body = get_json(f"{api.url}/v1/marts/{mart}?limit=10000", token, purpose)
+    assert status == 200 and body["rows"], (scope_type, body)
+    if students:
+        allowed = {k for (k,) in _q(lake, students, ids)}
+        assert {r["student_key"] for r in body["rows"]} <= allowed
+    elif scope_type == "school":
+        assert {r["school_sourced_id"] for r in body["rows"]} == set(ids)
+    else:  # a city sees every organisation of the city: the whole mart here
+        everything = _q(lake, "select count(*) from '{m}/" + mart + ".parquet'")[0][0]
+        assert len(body["rows"]) == everything
+
+
+def test_every_grant_state_and_purpose_is_enforced(api, serve_lake):
+    token = issue(serve_lake.lake, APP, app="dashboard")
+    cases = [
+        ("usage_monthly", "app_service", 200, None),
+        ("school_term", "app_service", 403, "grant_expired"),
+        ("district_term", "app_service", 403, "grant_revoked"),
+        ("quality_map", "app_service", 403, "grant_not_yet_valid"),
+        ("student_exam", "app_service", 403, "grant_exceeds_policy"),
+        ("usage_monthly", "statistics", 403, "purpose_not_granted"),
+        ("usage_monthly", "curiosity", 403, "purpose_unknown"),
+        ("usage_monthly", None, 400, "purpose_missing"),
+        ("item_analysis", "app_service", 403, "no_grant"),
+    ]
+    for mart, purpose, status, code in cases:
+        got, _, body = get_json(f"{api.url}/v1/marts/{mart}", token, purpose)
+        assert got == status and (code is None or body["error"]["code"] == code), (mart, purpose, body)
+    # the app's district scope: its district's rows and the city above, no other district
+    _, _, body = get_json(f"{api.url}/v1/marts/usage_monthly?org_type=district", token, "app_service")
+    assert {r["org_sourced_id"] for r in body["rows"]} == {serve_lake.world.extra["district"]}
+    mine = [e for e in events(serve_lake.lake) if e["client_app"] == "dashboard"]
+    assert [e["decision"] for e in mine[:5]] == ["allowed", "denied", "denied", "denied", "denied"]
+    assert mine[1]["grant_id"] == "tst-expired" and mine[2]["grant_id"] == "tst-revoked"
+
+
+def test_sensitive_data_needs_a_sensitive_grant_and_columns_are_masked(api, serve_lake):
+    lake, w = serve_lake.lake, serve_lake.world
+    token = issue(lake, w.bare_parent)
+    status, _, body = get_json(f"{api.url}/v1/marts/student_fitness", token, "guardianship")
+    assert (status, body["error"]["code"]) == (403, "sensitive_not_granted")
+    status, headers, body = get_json(f"{api.url}/v1/marts/student_term_profile", token, "guardianship")
+    assert status == 200 and headers["x-decision"] == "masked"
+    assert body["rows"] and all(set(r) == {"student_key", "academic_session", "exams_taken"} for r in body["rows"])
+    status, _, body = get_json(f"{api.url}/v1/marts/student_term_profile?mean_z_score=0", token, "guardianship")
+    assert (status, body["error"]["code"]) == (403, "filter_not_granted")
+    event = [e for e in events(lake) if e["principal_id"] == w.bare_parent][1]
+    assert event["decision"] == "masked" and event["columns"] == ["student_key", "academic_session", "exams_taken"]
+
+
+def test_research_reads_only_students_with_consent_in_force(api, serve_lake):
+    lake, w = serve_lake.lake, serve_lake.world
+    token = issue(lake, w.researcher)
+    got, cursor = set(), ""
+    while True:  # pages of 150 rows: a researcher's ordinary reads, not a bulk export
+        status, _, body = get_json(f"{api.url}/v1/marts/student_knowledge?columns=student_key&limit=150{cursor}",
+                                   token, "research")
+        assert status == 200
+        got |= {r["student_key"] for r in body["rows"]}
+        if not body["next_cursor"]:
+            break
+        cursor = f"&cursor={body['next_cursor']}"
+    assert got
+    consented = {r[0] for r in _q(lake, """
+        select student_key from '{r}/access_consents.parquet' where purpose = 'research'
+          and coalesce(status, 'given') not in ('refused', 'denied')
+          and given_at <= cast(? as timestamptz) and (withdrawn_at is null or withdrawn_at > cast(? as timestamptz))""",
+        f"{AS_OF}T12:00:00+08:00", f"{AS_OF}T12:00:00+08:00")}
+    assert got <= consented
+    assert _key(lake, w.withdrawn_student) not in got
+
+
+def test_hostile_names_and_values_change_nothing(api, serve_lake):
+    lake, w = serve_lake.lake, serve_lake.world
+    token = issue(lake, w.teacher)
+    quoted = urllib.parse.quote
+    for path in ("..%2F..%2Fops%2Fsecrets%2Fpseudonym.key", quoted("student_exam; drop table x"), "student_identity%00"):
+        status, _, body = get_json(f"{api.url}/v1/marts/{path}", token, "teaching")
+        assert status in (403, 404) and "error" in body, path
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam?student_key={quoted(chr(39) + ' or 1=1 --')}",
+                               token, "teaching")
+    assert status == 200 and body["rows"] == []
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam?columns={quoted('score, 1 as x')}", token, "teaching")
+    assert (status, body["error"]["code"]) == (400, "unknown_column")
+    status, _, body = get_json(f"{api.url}/v1/reports/teacher/..%2F..%2Fops%2Fsecrets%2Fpseudonym.key", token, "teaching")
+    assert status in (403, 404)
+    assert b"pseudonym" not in get(f"{api.url}/v1/reports/teacher/%2e%2e", token, "teaching")[2].lower().replace(
+        b"pseudonym.key", b"")
+
+
+def test_formats_and_cursor_pages_agree(api, serve_lake):
+    lake, w = serve_lake.lake, serve_lake.world
+    token = issue(lake, w.teacher)
+    url = f"{api.url}/v1/marts/student_exam?columns=exam_id,student_key,score"
+    _, _, whole = get_json(url + "&limit=10000", token, "teaching")
+    rows, cursor, pages = [], None, 0
+    while True:
+        status, headers, body = get_json(url + "&limit=7" + (f"&cursor={cursor}" if cursor else ""), token, "teaching")
+        assert status == 200
+        rows += body["rows"]
+        pages += 1
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert rows == whole["rows"] and pages > 1
+    _, _, csv_body = get(url + "&limit=10000", token, "teaching", accept="text/csv")
+    assert csv_body.decode().splitlines()[0] == "exam_id,student_key,score"
+    assert len(csv_body.decode().splitlines()) == len(rows) + 1
+    _, _, parquet_body = get(url + "&limit=10000", token, "teaching", accept="application/vnd.apache.parquet")
+    assert pq.read_table(io.BytesIO(parquet_body)).to_pylist() == rows
+    _, _, arrow_body = get(url + "&limit=10000", token, "teaching", accept="application/vnd.apache.arrow.stream")
+    assert pa.ipc.open_stream(arrow_body).read_all().to_pylist() == rows
+    status, _, body = get_json(url + "&cursor=not-a-cursor", token, "teaching")
+    assert (status, body["error"]["code"]) == (400, "bad_cursor")
+
+
+def test_the_catalogue_lists_what_the_caller_may_read(api, serve_lake):
+    token = issue(serve_lake.lake, APP)
+    status, _, body = get_json(f"{api.url}/v1/marts", token, "app_service")
+    assert status == 200 and [m["name"] for m in body["marts"]] == ["usage_monthly"]
+    entry = body["marts"][0]
+    assert entry["last_built"] and {c["name"]: c["classification"] for c in entry["columns"]}["online"] == "aggregate"
+    status, headers, text = get(f"{api.url}/metrics")
+    assert status == 200 and headers["content-type"].startswith("text/plain")
+    metrics = text.decode()
+    assert 'eduhouse_requests_total{route="/v1/marts/{name}",status="200"}' in metrics
+    assert 'eduhouse_policy_decisions_total{decision="denied"}' in metrics
+    assert 'eduhouse_request_seconds_bucket{route="/v1/marts/{name}",le="+Inf"}' in metrics
+
+
+def test_report_pages_open_only_to_whom_they_belong(api, serve_lake):
+    lake, w = serve_lake.lake, serve_lake.world
+    token = issue(lake, w.teacher)
+    status, _, body = get_json(f"{api.url}/v1/reports", token, "teaching")
+    assert status == 200 and [(p["role"], p["scope_id"]) for p in body["reports"]] == [("teacher", w.teacher)]
+    status, headers, page = get(f"{api.url}{body['reports'][0]['href']}", token, "teaching")
+    assert status == 200 and headers["content-type"].startswith("text/html") and b"<html" in page.lower()
+    other = next(p for p in _q(lake, "select distinct person_sourced_id from '{r}/staff_scope.parquet' "
+                                     "where role = 'teacher'") if p[0] != w.teacher)[0]
+    status, _, _ = get(f"{api.url}/v1/reports/teacher/{other}", token, "teaching")
+    assert status == 403
+    parent = issue(lake, w.parent)
+    status, _, body = get_json(f"{api.url}/v1/reports", parent, "guardianship")
+    assert [(p["role"], p["scope_id"]) for p in body["reports"]] == [("parent", _key(lake, w.child))]
+    status, _, _ = get(f"{api.url}{body['reports'][0]['href']}", parent, "guardianship")
+    assert status == 200
+    event = events(lake)[-1]
+    assert (event["resource"], event["decision"], event["subject_ids"]) == ("role_report", "allowed", [w.child])
+
+
+def test_every_request_is_one_event_in_order_even_across_a_kill(api, serve_lake):
+    lake = serve_lake.lake
+    token = issue(lake, serve_lake.world.teacher, app="load")
+    before = len(events(lake))
+    urls = [f"{api.url}/v1/marts/class_term?limit=5"] * 30 + [f"{api.url}/v1/marts/district_term"] * 10
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda u: get(u, token, "teaching")[0], urls))
+    assert sorted(set(statuses)) == [200, 403]
+    # killed without a goodbye, then started again: numbering continues with no gap
+    api.stop(signal.SIGKILL)
+    again = Server(lake)
+    try:
+        for _ in range(5):
+            assert get(f"{again.url}/v1/marts/class_term?limit=1", token, "teaching")[0] == 200
+    finally:
+        again.stop()  # SIGTERM: a graceful stop seals the open segment into a delivery
+    assert not list((lake / "inbox" / "access").glob("*.part"))
+    mine = [e for e in events(lake)[before:] if e["client_app"] == "load"]
+    assert len(mine) == len(urls) + 5
+    assert [e["seq"] for e in mine] == list(range(mine[0]["seq"], mine[0]["seq"] + len(mine)))
+    required = ("event_id", "seq", "event_time", "principal_id", "role", "client_app", "action", "resource", "purpose",
+                "decision")
+    assert all(all(e[f] is not None for f in required) for e in mine)
+    assert all(e["event_time"].endswith("+08:00") and e["event_time"].startswith(AS_OF) for e in mine)
+
+
+def test_the_next_run_lands_the_events_and_the_audit_sees_exactly_the_probing(serve_lake):
+    """The loop: the events of every test above land with the next `eduhouse run`, and the
+    audit's findings about them are the ones predicted from the events alone: a burst of
+    denials for each principal that was refused at least the policy's threshold within an
+    hour, and no finding on any request the server allowed."""
+    import subprocess
+
+    from orchestration.governance.policy import load_policy
+
+    lake = serve_lake.lake
+    served = events(lake)
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    done = subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--lake", str(lake)],
+                          capture_output=True, text=True, timeout=900, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    landed = {r[0] for r in _q(lake, "select event_id from read_parquet(?)",
+                              str(lake / "bronze" / "access" / "events" / "**" / "*.parquet"))}
+    assert {e["event_id"] for e in served} <= landed  # nothing lost on the way
+    findings = _q(lake, "select \"check\", principal_id, event_ids from '{r}/access_audit_findings.parquet'")
+    ids = {e["event_id"]: e for e in served}
+    about_served = [(check, principal, [i for i in event_ids if i in ids])
+                    for check, principal, event_ids in findings if set(event_ids or []) & set(ids)]
+    threshold = int(load_policy()["thresholds"]["denials_per_hour"])
+    denials: dict[str, list] = {}
+    for e in served:
+        if e["decision"] == "denied":
+            denials.setdefault(e["principal_id"], []).append(e)
+    probing = {p for p, d in denials.items() if len(d) >= threshold}  # all within minutes
+    assert probing
+    assert sorted((c, p) for c, p, _ in about_served) == sorted(("repeated_denials", p) for p in probing)
+    for _, principal, found in about_served:
+        assert sorted(found) == sorted(e["event_id"] for e in denials[principal])
+    gaps = [f for f in findings if f[0] == "log_sequence_gap"]
+    assert not [g for g in gaps if set(g[2] or []) & set(ids)]
