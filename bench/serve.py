@@ -6,7 +6,7 @@
 Three request shapes, at 1, 8 and 32 concurrent clients (each a keep-alive HTTP/1.1
 connection on its own thread):
   parent   a parent reading one child's student_exam
-  teacher  a teacher reading one class's student_knowledge
+  teacher  a teacher reading the student_knowledge of the classes they teach
   admin    a district admin reading usage_monthly
 Each runs through `eduhouse serve` (token check, grant, roster scope, consent, column
 rules, durable access event) and, as the limit, as the same rows read in-process by
@@ -19,13 +19,12 @@ import argparse
 import http.client
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -50,10 +49,12 @@ def pick(lake: Path, as_of: str) -> dict:
     parent, child = _q(con, f"select principal_id, scope_ids[1] from {g} where role = 'parent' "
                             f"and resource = 'student_exam' and revoked_at is null order by grant_id limit 1")[0]
     child_key = _q(con, f"select student_key from '{r}/student_identity.parquet' where student_sourced_id = ?", child)[0][0]
-    teacher, klass = _q(con, f"select principal_id, scope_ids[1] from {g} where role = 'teacher' "
-                             f"and resource = 'student_knowledge' and revoked_at is null order by grant_id limit 1")[0]
-    members = [k for (k,) in _q(con, f"select student_key from '{r}/class_membership.parquet' where class_sourced_id = ? "
-                                     f"and cast(? as date) between effective_from and effective_to", klass, as_of)]
+    teacher, classes = _q(con, f"select principal_id, scope_ids from {g} where role = 'teacher' "
+                               f"and resource = 'student_knowledge' and revoked_at is null order by grant_id limit 1")[0]
+    # the same rows the server returns: the students of every class the grant names, on the day
+    members = [k for (k,) in _q(con, f"select distinct student_key from '{r}/class_membership.parquet' "
+                                     f"where list_contains(?, class_sourced_id) "
+                                     f"and cast(? as date) between effective_from and effective_to", classes, as_of)]
     admin, district = _q(con, f"select principal_id, scope_ids[1] from {g} where role = 'district_admin' "
                               f"and resource = 'usage_monthly' and revoked_at is null order by grant_id limit 1")[0]
     orgs = [o for (o,) in _q(con, f"select school_sourced_id from '{r}/org_hierarchy.parquet' where district_sourced_id = ?",
@@ -62,7 +63,7 @@ def pick(lake: Path, as_of: str) -> dict:
         "parent": {"principal": parent, "purpose": "guardianship", "path": "/v1/marts/student_exam",
                    "direct": (f"select * from read_parquet('{m}/student_exam.parquet') where student_key = ?", [child_key])},
         "teacher": {"principal": teacher, "purpose": "teaching",
-                    "path": f"/v1/marts/student_knowledge?limit=10000",
+                    "path": "/v1/marts/student_knowledge?limit=10000",
                     "direct": (f"select * from read_parquet('{m}/student_knowledge.parquet') "
                                f"where list_contains(?, student_key)", [members])},
         "admin": {"principal": admin, "purpose": "management", "path": "/v1/marts/usage_monthly?limit=10000",
@@ -181,11 +182,14 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=30)
     load_avg = os.getloadavg()[0]
+    size = duckdb.connect().execute(
+        f"select count(*) from read_parquet('{lake}/restricted/student_identity.parquet')").fetchall()[0][0]
     lines = [
         "# Governed API: throughput and latency",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs (load average at the end {load_avg:.1f}); "
-        f"lake `{lake}`, replayed as of {as_of}; {args.seconds:g} s per cell; produced by `bench/serve.py`. "
+        f"lake `{lake}` ({size:,} students), replayed as of {as_of}; {args.seconds:g} s per cell; "
+        "produced by `bench/serve.py`. "
         "Served: `eduhouse serve` with every check and a durable (fsynced) access event per request, "
         "HTTP/1.1 keep-alive clients on 127.0.0.1. Direct: the same rows read in-process by DuckDB, no policy.",
         "",

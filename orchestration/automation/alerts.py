@@ -14,13 +14,15 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+from orchestration.lake import LakePaths
+
 log = logging.getLogger(__name__)
 
 ALERTS_FILE = "alerts.jsonl"
 
 
 def alerts_path(lake_root: Path) -> Path:
-    return Path(lake_root) / "alerts" / ALERTS_FILE
+    return LakePaths(Path(lake_root)).alerts / ALERTS_FILE
 
 
 def make_alert(kind: str, *, run_id: str | None, run_url: str | None, job: str | None = None,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from orchestration.lake import SOURCES
+from orchestration.lake import SOURCES, LakePaths
 from orchestration.landing import deliveries
 from orchestration.landing.pending import pending_dates as landing_pending_dates
 
@@ -63,7 +63,7 @@ def _entry(source: str, path: Path) -> Entry:
 
 def scan(lake_root: Path, source: str) -> list[Entry]:
     """Every delivery under inbox/<source>/, in name order."""
-    inbox = Path(lake_root) / "inbox" / source
+    inbox = LakePaths(Path(lake_root)).inbox / source
     if not inbox.is_dir():
         return []
     return [_entry(source, p) for p in sorted(inbox.iterdir()) if not _ignored(p.name)]
@@ -71,7 +71,7 @@ def scan(lake_root: Path, source: str) -> list[Entry]:
 
 def ledgered(lake_root: Path, source: str) -> set[str]:
     """Delivery ids already in the ledger (a ledger file is named by its delivery id)."""
-    folder = Path(lake_root) / "ledger" / source
+    folder = LakePaths(Path(lake_root)).ledger / source
     if not folder.is_dir():
         return set()
     return {p.name[: -len(".parquet")] for p in folder.glob("*.parquet")}

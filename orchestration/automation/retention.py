@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import duckdb
 
-from orchestration.automation.config import OpsConfig
 from orchestration.automation.retries import TRANSIENT_RETRY
 from orchestration.automation.selections import RETENTION_KEY
-from orchestration.lake import SOURCES
+from orchestration.lake import SOURCES, LakePaths
 from orchestration.resources import LakeResource
+from orchestration.settings import OpsConfig
 
 _DATE_DIR = re.compile(r"^local_date=(\d{4}-\d{2}-\d{2})$")
 
@@ -31,7 +31,7 @@ def expired_bronze_days(lake_root: Path, today: date, config: OpsConfig) -> list
     out = []
     for source in SOURCES:
         days = config.retention_for("bronze", source)
-        source_dir = Path(lake_root) / "bronze" / source
+        source_dir = LakePaths(Path(lake_root)).bronze / source
         if days is None or not source_dir.is_dir():
             continue
         cutoff = today - timedelta(days=days)
@@ -48,7 +48,7 @@ def expired_quarantine(lake_root: Path, now: datetime, config: OpsConfig) -> lis
     try:
         for source in SOURCES:
             days = config.retention_for("quarantine", source)
-            files = sorted((Path(lake_root) / "quarantine" / source).glob("*.parquet"))
+            files = sorted((LakePaths(Path(lake_root)).quarantine / source).glob("*.parquet"))
             if days is None or not files:
                 continue
             cutoff = now - timedelta(days=days)
@@ -65,7 +65,7 @@ def expired_quarantine(lake_root: Path, now: datetime, config: OpsConfig) -> lis
 
 def expired_reports(lake_root: Path, now: datetime, config: OpsConfig) -> list[Path]:
     days = config.retention_for("reports")
-    reports = Path(lake_root) / "reports"
+    reports = LakePaths(Path(lake_root)).reports
     if days is None or not reports.is_dir():
         return []
     cutoff = (now - timedelta(days=days)).timestamp()
@@ -96,7 +96,7 @@ def apply_retention(lake_root: Path, timezone: str, config: OpsConfig | None = N
         **{k: [str(p.relative_to(lake_root)) for p in v] for k, v in removed.items()},
     }
     if not dry_run:
-        log = lake_root / "ops" / "retention.jsonl"
+        log = LakePaths(Path(lake_root)).ops / "retention.jsonl"
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(summary) + "\n")

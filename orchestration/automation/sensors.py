@@ -20,7 +20,6 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from orchestration import conditions
 from orchestration.automation import inbox, selections
 from orchestration.automation.alerts import make_alert, write_alert
-from orchestration.automation.config import OpsConfig
 from orchestration.automation.jobs import (
     LANDING_DAILY_JOB,
     LANDING_JOB,
@@ -30,6 +29,7 @@ from orchestration.automation.jobs import (
 from orchestration.lake import TIME_BASED_SOURCES
 from orchestration.partitions import daily_partitions
 from orchestration.resources import LakeResource
+from orchestration.settings import OpsConfig
 
 TRIGGER_TAG = "eduhouse/trigger"
 SOURCE_TAG = "eduhouse/source"

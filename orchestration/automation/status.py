@@ -20,10 +20,10 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 
 from orchestration.automation import inbox
 from orchestration.automation.alerts import read_alerts
-from orchestration.automation.config import OpsConfig
 from orchestration.lake import SOURCES, LakePaths
 from orchestration.privacy.pseudonym import PseudonymKeyError, load_key, pseudonym
 from orchestration.runner.recovery import PID_TAG, WorkJournal, cli_runs_in_flight, lake_in_use
+from orchestration.settings import OpsConfig
 
 
 def _iso(ts: float | datetime | None) -> str | None:
@@ -127,7 +127,7 @@ def job_status(instance: dg.DagsterInstance, config: OpsConfig, limit: int = 500
 
 def quarantine_counts(lake_root: Path, since: datetime) -> list[dict]:
     """Quarantined records by source and reason since a moment (from the Parquet files)."""
-    files = sorted(str(p) for p in (Path(lake_root) / "quarantine").glob("*/*.parquet"))
+    files = sorted(str(p) for p in (LakePaths(Path(lake_root)).quarantine).glob("*/*.parquet"))
     if not files:
         return []
     con = duckdb.connect()

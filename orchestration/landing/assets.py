@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.lake import SOURCES
+from orchestration.lake import SOURCES, LakePaths
 from orchestration.landing import conservation, ledger
 from orchestration.landing.core import PARTITIONED, SOURCE_TABLES, LandingSummary
 from orchestration.landing.exam_partitions import register_exam_partitions
@@ -44,7 +44,7 @@ def _dates(start: str, end: str) -> list[str]:
 def rows_by_date(lake_root: Path, source: str, dates: list[str]) -> dict[str, int]:
     """Bronze rows per local date, recounted from the Parquet footers."""
     table = SOURCE_TABLES[source][0]
-    table_dir = Path(lake_root) / "bronze" / source / table
+    table_dir = LakePaths(Path(lake_root)).bronze / source / table
     counts = dict.fromkeys(dates, 0)
     if not any(table_dir.glob("local_date=*/*.parquet")):
         return counts

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lake import LakePaths
 from orchestration.landing import ledger
 from orchestration.landing.core import SOURCE_TABLES
 
@@ -52,12 +53,12 @@ def check(lake_root: Path, source: str) -> ConservationReport:
         con.execute("SET threads=2")
         landed: dict[str, int] = {}
         for table in SOURCE_TABLES[source]:
-            table_dir = lake_root / "bronze" / source / table
+            table_dir = LakePaths(Path(lake_root)).bronze / source / table
             if not table_dir.is_dir():
                 continue
             for k, n in _counts(con, str(table_dir / "**" / "*.parquet"), "_delivery").items():
                 landed[k] = landed.get(k, 0) + n
-        quarantined = _counts(con, str(lake_root / "quarantine" / source / "*.parquet"), "delivery_id")
+        quarantined = _counts(con, str(LakePaths(Path(lake_root)).quarantine / source / "*.parquet"), "delivery_id")
     finally:
         con.close()
     ledgered = set()

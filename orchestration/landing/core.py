@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.faults import fault_point
+from orchestration.lake import LakePaths
 from orchestration.landing import ledger, quarantine
 from orchestration.landing.ahead import Preload, Preloaded, ReadAhead
 from orchestration.landing.deliveries import Delivery, Unreadable, discover
@@ -156,7 +157,7 @@ class LandContext:
 
     def write_table(self, table: str, select_sql: str) -> int:
         """Write the delivery's rows of one bronze table; returns the row count."""
-        table_dir = self.lake_root / "bronze" / self.source / table
+        table_dir = LakePaths(Path(self.lake_root)).bronze / self.source / table
         if self.source in PARTITIONED:
             counts = self.con.execute(
                 f"SELECT strftime(local_date, '%Y-%m-%d'), count(*) FROM ({select_sql}) GROUP BY 1"
@@ -290,7 +291,7 @@ def _land_one(con, lake_root, source, timezone, delivery: Delivery, handler: Han
         else:
             unreadable = Unreadable("unreadable_file", str(exc))
         for table in SOURCE_TABLES[source]:
-            remove_delivery(lake_root / "bronze" / source / table, delivery.delivery_id)
+            remove_delivery(LakePaths(Path(lake_root)).bronze / source / table, delivery.delivery_id)
         quarantine.create(con)
         quarantine.add_whole(con, unreadable.file, unreadable.reason, unreadable.detail)
         result = DeliveryResult(delivery.delivery_id, "unreadable", records_in=1,

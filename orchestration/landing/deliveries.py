@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from orchestration.lake import LakePaths
 from orchestration.settings import get_settings
 
 _IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
@@ -209,7 +210,7 @@ def _zip_members(zf: zipfile.ZipFile) -> dict[str, list[zipfile.ZipInfo]]:
 
 def discover(lake_root: Path, source: str) -> list[Delivery]:
     """Every delivery currently in ``inbox/<source>/``, in name order."""
-    inbox = Path(lake_root) / "inbox" / source
+    inbox = LakePaths(Path(lake_root)).inbox / source
     if not inbox.is_dir():
         return []
     out = []

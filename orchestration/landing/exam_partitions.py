@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.lake import LakePaths
 from orchestration.partitions import EXAM_PARTITIONS_NAME
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ _INVALID = ("...", "\a", "\b", "\f", "\n", "\r", "\t", "\v", "\0")
 
 
 def _files(lake_root: Path, delivery_ids: Iterable[str] | None) -> list[str]:
-    bronze = Path(lake_root) / "bronze" / "exams"
+    bronze = LakePaths(Path(lake_root)).bronze / "exams"
     out = []
     for table in EXAM_TABLES:
         folder = bronze / table

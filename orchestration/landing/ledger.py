@@ -15,6 +15,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.lake import LakePaths
+
 SCHEMA = pa.schema(
     [
         ("source", pa.string()),
@@ -54,7 +56,7 @@ class LedgerRow:
 
 
 def ledger_dir(lake_root: Path, source: str) -> Path:
-    return Path(lake_root) / "ledger" / source
+    return LakePaths(Path(lake_root)).ledger / source
 
 
 def write_row(lake_root: Path, row: LedgerRow) -> Path:

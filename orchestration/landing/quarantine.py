@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lake import LakePaths
 from orchestration.landing.writer import copy_atomic, sql_str
 
 TABLE = "_quarantine"
@@ -51,7 +52,7 @@ def by_reason(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def path_for(lake_root: Path, source: str, delivery_id: str) -> Path:
-    return Path(lake_root) / "quarantine" / source / f"{delivery_id}.parquet"
+    return LakePaths(Path(lake_root)).quarantine / source / f"{delivery_id}.parquet"
 
 
 def write(con: duckdb.DuckDBPyConnection, lake_root: Path, source: str, delivery_id: str,

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lake import LakePaths
+
 
 class RosterMissing(RuntimeError):
     """No roster has landed yet: reference checks would reject everything, so wait."""
@@ -13,7 +15,7 @@ class RosterMissing(RuntimeError):
 
 def load_roster_users(con: duckdb.DuckDBPyConnection, lake_root: Path) -> None:
     """``_roster_users(sourcedId)``: every user sourcedId in any landed roster delivery."""
-    folder = Path(lake_root) / "bronze" / "roster" / "users"
+    folder = LakePaths(Path(lake_root)).bronze / "roster" / "users"
     files = sorted(folder.glob("*.parquet"))
     if not files:
         raise RosterMissing(

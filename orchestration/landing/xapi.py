@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from orchestration.lake import LakePaths
 from orchestration.landing import quarantine
 from orchestration.landing.ahead import Preload, Preloaded
 from orchestration.landing.core import EngineOptions, LandContext, LandingSummary, land_source
@@ -478,7 +479,7 @@ def _voided_dates(con, lake_root: Path, delivery_id: str) -> set[str]:
     targets = [r[0] for r in con.execute(
         f"SELECT DISTINCT lower(object_id) FROM _xapi_valid WHERE verb_id = {sql_str(VOIDED_VERB)} "
         "AND object_type = 'StatementRef'").fetchall()]
-    bronze = Path(lake_root) / "bronze" / SOURCE / "statements"
+    bronze = LakePaths(Path(lake_root)).bronze / SOURCE / "statements"
     if not targets or not any(bronze.glob("local_date=*/*.parquet")):
         return set()
     rows = con.execute(

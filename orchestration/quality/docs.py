@@ -16,12 +16,14 @@ from pathlib import Path
 import duckdb
 import jinja2
 
+from orchestration.lake import LakePaths
+
 TEMPLATES = Path(__file__).parent / "templates"
 HISTORY = 30
 
 
 def docs_path(lake: Path) -> Path:
-    return Path(lake) / "quality" / "docs" / "index.html"
+    return LakePaths(Path(lake)).quality / "docs" / "index.html"
 
 
 def _status(passed: bool, severity: str) -> str:
@@ -42,7 +44,7 @@ def _readable(row: dict) -> dict:
 
 def build_data_docs(lake: Path) -> Path:
     """Render the page from ``<lake>/quality/results``; written to a temp name, then renamed."""
-    root = Path(lake) / "quality" / "results"
+    root = LakePaths(Path(lake)).quality / "results"
     target = docs_path(lake)
     target.parent.mkdir(parents=True, exist_ok=True)
     checks: list[dict] = []

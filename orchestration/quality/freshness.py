@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from orchestration.lake import TIME_BASED_SOURCES
+from orchestration.lake import TIME_BASED_SOURCES, LakePaths
 from orchestration.quality.suites import SEVERITIES
 from orchestration.quality.validate import Outcome
 from orchestration.settings import EXPECTATIONS_DIR
@@ -62,7 +62,7 @@ def load_rules(path: Path = FRESHNESS_FILE) -> list[FreshnessRule]:
 
 
 def _ledger_facts(con, lake: Path, source: str) -> tuple[datetime | None, date | None]:
-    files = sorted(str(p) for p in (Path(lake) / "ledger" / source).glob("*.parquet"))
+    files = sorted(str(p) for p in (LakePaths(Path(lake)).ledger / source).glob("*.parquet"))
     if not files:
         return None, None
     row = con.execute(

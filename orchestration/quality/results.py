@@ -17,6 +17,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.lake import LakePaths
 from orchestration.quality.validate import Outcome, SuiteRun
 
 RESULT_SCHEMA = pa.schema([
@@ -47,7 +48,7 @@ RESULT_SCHEMA = pa.schema([
 
 
 def results_dir(lake: Path, dataset: str) -> Path:
-    return Path(lake) / "quality" / "results" / dataset
+    return LakePaths(Path(lake)).quality / "results" / dataset
 
 
 def write_results(

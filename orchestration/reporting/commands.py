@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from orchestration.errors import UserError, existing_lake, lake_from
+from orchestration.lake import LakePaths
 from orchestration.pages.i18n import languages
 from orchestration.reporting.scopes import ROLES
 
@@ -33,7 +34,7 @@ def _page_path(lake: Path, page: str) -> Path:
     path = Path(page)
     if path.suffix == ".html" and path.exists():
         return path
-    candidate = lake / "reports" / (page if page.endswith(".html") else f"{page}.html")
+    candidate = LakePaths(Path(lake)).reports / (page if page.endswith(".html") else f"{page}.html")
     if not candidate.exists():
         raise UserError(f"no rendered report at {candidate}")
     return candidate
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             return 1
         if args.pdf == "__all_staff__":
             pages = [p for role in (args.role or STAFF_ROLES) if role in STAFF_ROLES
-                     for p in sorted((lake / "reports" / role).glob("*.html")) if p.name != "index.html"]
+                     for p in sorted((LakePaths(Path(lake)).reports / role).glob("*.html")) if p.name != "index.html"]
             for page in pages:
                 html_to_pdf(page, page.with_suffix(".pdf"))
             print(f"{len(pages)} PDFs written beside their pages")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import jinja2
 
+from orchestration.lake import LakePaths
 from orchestration.pages.env import make_env
 from orchestration.reporting.contexts import build_context
 from orchestration.reporting.data import ReportData, load_report_data
@@ -134,7 +135,7 @@ def render_reports(
     started = time.perf_counter()
     roles = tuple(r for r in ROLES if r in set(roles))
     data = data or load_report_data(lake, min_cell=min_cell, top_n=top_n)
-    out = Path(lake) / "reports"
+    out = LakePaths(Path(lake)).reports
     out.mkdir(parents=True, exist_ok=True)
     # Pages carry names: readable by the service's user only, delivered through
     # `eduhouse serve` (docs/serve.md), never a folder to share as is.

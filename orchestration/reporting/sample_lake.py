@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from orchestration.lake import LakePaths
 from orchestration.settings import DEFAULT_MIN_CELL
 
 ABILITIES = ("A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3")
@@ -317,7 +318,7 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
     restricted = dict(student_identity=ident, staff_scope=staff_df, student_fitness=fitness, student_psych=psych,
                       org_hierarchy=hier, class_membership=class_membership)
     for name, frame in public.items():
-        _write(frame, lake / "marts" / f"{name}.parquet")
+        _write(frame, LakePaths(Path(lake)).marts / f"{name}.parquet")
     for name, frame in restricted.items():
-        _write(frame, lake / "restricted" / f"{name}.parquet")
+        _write(frame, LakePaths(Path(lake)).restricted / f"{name}.parquet")
     return lake

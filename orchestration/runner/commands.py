@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from orchestration.errors import UserError, lake_from
+from orchestration.lake import LakePaths
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +30,7 @@ def _run(args: argparse.Namespace) -> int:
     from orchestration.runner.run import run_everything, summarize
 
     lake = lake_from(args.lake)
-    if not (lake / "inbox").is_dir():
+    if not (LakePaths(Path(lake)).inbox).is_dir():
         raise UserError(f"no inbox at {lake}/inbox (put deliveries there, or `eduhouse simulate --lake {lake}`)")
     outcomes = run_everything(lake, full=args.full, wait=args.wait)
     print(summarize(lake, outcomes))

@@ -201,7 +201,7 @@ def remove_orphan_temp_files(lake: Path) -> int:
     paths = LakePaths(lake)
     removed = 0
     cutoff = time.time() - 1  # under the lock nobody writes; the margin is only for clocks
-    for folder in (paths.root / "bronze", paths.root / "quarantine", paths.root / "ledger", paths.marts,
+    for folder in (paths.bronze, paths.quarantine, paths.ledger, paths.marts,
                    paths.restricted, paths.ops):
         if not folder.exists():
             continue

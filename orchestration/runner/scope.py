@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.lake import TIME_BASED_SOURCES
+from orchestration.lake import TIME_BASED_SOURCES, LakePaths
 from orchestration.partitions import EXAM_PARTITIONS_NAME, REBUILD_TAG
 from orchestration.runner.execute import range_tags
 from orchestration.runner.stages import Stage
@@ -26,7 +26,7 @@ PARTITION_TAG = "dagster/partition"
 
 def ledger_ids(lake: Path) -> dict[str, set[str]]:
     """Delivery ids in the ledger, per source (the files' names: no Parquet read)."""
-    root = Path(lake) / "ledger"
+    root = LakePaths(Path(lake)).ledger
     return {p.name: {f.stem for f in p.glob("*.parquet")} for p in root.iterdir() if p.is_dir()} if root.is_dir() else {}
 
 

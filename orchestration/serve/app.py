@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import anyio.to_thread
 import pyarrow as pa
 import pyarrow.parquet as pq
 from starlette.applications import Starlette
@@ -167,7 +168,7 @@ def list_marts(request: Request) -> Response:
     for _name, mart in sorted(svc.catalog.items()):
         try:
             decision = decide(cur, mart, caller.principal_id, caller.purpose, list(mart.column_names), {}, now, today,
-                              str(svc.paths.marts / "exam_summary.parquet"))
+                              str(svc.paths.marts / "exam_summary.parquet"), svc.state.memo)
         except Denied:
             continue
         entry = mart.describe()
@@ -236,8 +237,9 @@ def read_mart(request: Request) -> Response:
         offset = _cursor_offset(params.get("cursor"))
         cur = _state(svc)
         decision = decide(cur, mart, caller.principal_id, caller.purpose, requested, filters, svc.now(),
-                          svc.today(), str(svc.paths.marts / "exam_summary.parquet"))
-        table = _query(cur, mart, decision, filters, limit + 1, offset)
+                          svc.today(), str(svc.paths.marts / "exam_summary.parquet"), svc.state.memo)
+        fmt = _format(request)
+        table = _query(cur, mart, decision, filters, limit + 1, offset, as_json=fmt == "json")
     except Denied as denied:
         svc.record(caller, request, name, "denied", role=denied.role, grant_id=denied.grant_id)
         return _error(denied.status, denied.code, denied.message)
@@ -246,7 +248,7 @@ def read_mart(request: Request) -> Response:
         return _error(err.status, err.code, err.message)
     more = table.num_rows > limit
     table = table.slice(0, limit)
-    subjects = _subjects(cur, table) if "__student_key" in table.column_names else []
+    subjects = _subjects(svc.state.memo, table) if "__student_key" in table.column_names else []
     if "__student_key" in table.column_names:
         table = table.drop_columns(["__student_key"])
     svc.record(caller, request, name, decision.decision, role=decision.role, grant_id=decision.grant_id,
@@ -254,11 +256,17 @@ def read_mart(request: Request) -> Response:
     headers = {"X-Decision": decision.decision, "X-Grant-Id": decision.grant_id}
     if more:
         headers["X-Next-Cursor"] = _next_cursor(offset + limit)
-    return _render(table, _format(request), headers, _next_cursor(offset + limit) if more else None)
+    return _render(table, fmt, headers, _next_cursor(offset + limit) if more else None)
 
 
-def _query(cur, mart: Mart, decision: Decision, filters: dict[str, str], limit: int, offset: int) -> pa.Table:
-    select = ", ".join(f'm."{c}"' for c in decision.columns)
+def _query(cur, mart: Mart, decision: Decision, filters: dict[str, str], limit: int, offset: int,
+           as_json: bool = False) -> pa.Table:
+    """The decided rows. For JSON, DuckDB writes each row's JSON text itself (column
+    ``__row``): for thousands of rows that is three times faster than Python's."""
+    if as_json:
+        select = "to_json(struct_pack(" + ", ".join(f'"{c}" := m."{c}"' for c in decision.columns) + ")) as __row"
+    else:
+        select = ", ".join(f'm."{c}"' for c in decision.columns)
     if "student_key" in mart.column_names:
         select += ", m.student_key as __student_key"
     where, params = list(decision.where), list(decision.params)
@@ -274,13 +282,10 @@ def _query(cur, mart: Mart, decision: Decision, filters: dict[str, str], limit: 
     return cur.sql(sql, params=[str(mart.path), *params]).to_arrow_table()
 
 
-def _subjects(cur, table: pa.Table) -> list[str]:
-    keys = [k for k in table.column("__student_key").to_pylist() if k is not None]
-    if not keys:
-        return []
-    rows = cur.execute("select distinct student_sourced_id from student_identity where list_contains(?, student_key) "
-                       "order by 1", [sorted(set(keys))]).fetchall()
-    return [r[0] for r in rows]
+def _subjects(memo: dict, table: pa.Table) -> list[str]:
+    """sourcedIds of the students whose rows are returned (the event's subject_ids)."""
+    by_key = memo.get("sourced_id", {})
+    return sorted({by_key[k] for k in table.column("__student_key").to_pylist() if k in by_key})
 
 
 def _render(table: pa.Table, fmt: str, headers: dict, next_cursor: str | None) -> Response:
@@ -293,16 +298,17 @@ def _render(table: pa.Table, fmt: str, headers: dict, next_cursor: str | None) -
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
         return Response(sink.getvalue().to_pybytes(), media_type=MEDIA["arrow"], headers=headers)
-    rows = table.to_pylist()
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(table.column_names)
-        for row in rows:
+        for row in table.to_pylist():
             writer.writerow([safe_cell(_plain(v)) for v in row.values()])
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
-    body = {"rows": rows, "count": len(rows), "next_cursor": next_cursor}
-    return Response(json.dumps(body, ensure_ascii=False, default=_plain), media_type=MEDIA["json"], headers=headers)
+    rows = table.column("__row").to_pylist()
+    body = (f'{{"rows": [{",".join(rows)}], "count": {len(rows)}, '
+            f'"next_cursor": {json.dumps(next_cursor)}}}')
+    return Response(body.encode(), media_type=MEDIA["json"], headers=headers)
 
 
 def _plain(value):
@@ -382,13 +388,15 @@ async def _not_found(request: Request, exc) -> Response:
     return _error(status, "not_found" if status == 404 else "bad_request", "no such endpoint")
 
 
-def create_app(lake: Path, timezone: str, as_of: date | None = None) -> Starlette:
+def create_app(lake: Path, timezone: str, as_of: date | None = None, threads: int | None = None) -> Starlette:
     svc = Service(lake, timezone, as_of)
 
     @asynccontextmanager
     async def lifespan(app):
+        if threads:  # handlers run in this pool: as many requests at once
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
-        svc.log.close()
+        svc.log.close()  # seals the open segment into a delivery
 
     app = Starlette(routes=[
         Route("/healthz", healthz),

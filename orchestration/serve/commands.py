@@ -107,7 +107,6 @@ def token_list(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import anyio.to_thread
     import uvicorn
 
     from orchestration.errors import UserError, existing_lake
@@ -133,18 +132,21 @@ def serve(args: argparse.Namespace) -> int:
             as_of = date.fromisoformat(args.as_of)
         except ValueError:
             raise UserError(f"--as-of {args.as_of!r} is not a date (YYYY-MM-DD)") from None
-    app = create_app(settings.lake, settings.timezone, as_of)
+    app = create_app(settings.lake, settings.timezone, as_of, threads=max(1, args.threads))
+    # uvicorn's own loop set-up (uvloop and httptools where installed, as they are with
+    # dagster-webserver) and its signal handling: SIGTERM / Ctrl-C stop gracefully.
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False,
                             lifespan="on")
     server = uvicorn.Server(config)
+    _announce(server, f"http://{args.host}:{{port}}", settings.lake)
+    import socket
 
-    async def main():
-        anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, args.threads)
-        await server.serve(sockets=[config.bind_socket()])
-
-    sock_note = f"http://{args.host}:{{port}}"
-    _announce(server, sock_note, settings.lake)
-    anyio.run(main)
+    try:  # checked here: uvicorn would log the error and exit without saying which address
+        probe = socket.create_server((args.host, args.port))
+        probe.close()
+    except OSError as exc:
+        raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    server.run(sockets=[config.bind_socket()])
     return 0
 
 

@@ -58,11 +58,18 @@ class Decision:
         return "masked" if self.masked else "allowed"
 
 
-def _grants(cur: duckdb.DuckDBPyConnection, principal_id: str, resource: str) -> list[dict]:
+def _grants(cur: duckdb.DuckDBPyConnection, principal_id: str, resource: str, memo: dict | None = None) -> list[dict]:
+    """The principal's grants on ``resource`` as landed (validity is judged per request)."""
+    key = ("grants", principal_id, resource)
+    if memo is not None and key in memo:
+        return memo[key]
     rel = cur.execute("select * from access_grants where principal_id = ? and resource = ? order by grant_id",
                       [principal_id, resource])
     names = [d[0] for d in rel.description]
-    return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
+    found = [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
+    if memo is not None:
+        memo[key] = found
+    return found
 
 
 def principal_role(cur: duckdb.DuckDBPyConnection, principal_id: str) -> str:
@@ -89,9 +96,9 @@ def _within_template(g: dict, purpose: str) -> bool:
 
 
 def choose_grant(cur: duckdb.DuckDBPyConnection, principal_id: str, resource: str, purpose: str,
-                 now: datetime, role: str | None = None) -> dict:
+                 now: datetime, role: str | None = None, memo: dict | None = None) -> dict:
     """The grant a read runs under, or Denied with the first reason in policy order."""
-    grants = [g for g in _grants(cur, principal_id, resource) if role is None or g["role"] == role]
+    grants = [g for g in _grants(cur, principal_id, resource, memo) if role is None or g["role"] == role]
     role = grants[0]["role"] if grants else principal_role(cur, principal_id)
     if not grants:
         raise Denied(403, "no_grant", f"no grant opens {resource} to this principal", role)
@@ -117,16 +124,22 @@ def choose_grant(cur: duckdb.DuckDBPyConnection, principal_id: str, resource: st
     return bounded[0]
 
 
-def scope_ids(cur: duckdb.DuckDBPyConnection, grant: dict, today: date) -> list[str]:
+def scope_ids(cur: duckdb.DuckDBPyConnection, grant: dict, today: date, memo: dict | None = None) -> list[str]:
     """The grant's scope ids still backed by the principal's roster scope today."""
     ids = [i for i in (grant["scope_ids"] or []) if i]
     if grant["principal_type"] != "user" or grant["scope_type"] == "aggregate_only":
         return ids
+    key = ("scope", grant["grant_id"], today)
+    if memo is not None and key in memo:
+        return memo[key]
     backed = {r[0] for r in cur.execute(
         "select scope_id from staff_scope where person_sourced_id = ? and role = ? and scope_type = ? "
         "and coalesce(begin_date, date '0001-01-01') <= ? and coalesce(end_date, date '9999-12-31') >= ?",
         [grant["principal_id"], grant["role"], grant["scope_type"], today, today]).fetchall()}
-    return [i for i in ids if i in backed]
+    backed_ids = [i for i in ids if i in backed]
+    if memo is not None:
+        memo[key] = backed_ids
+    return backed_ids
 
 
 _STUDENTS = {
@@ -228,8 +241,8 @@ def consent_scope(mart: Mart, grant: dict, purpose: str, columns: list[str], now
 
 def decide(cur: duckdb.DuckDBPyConnection, mart: Mart, principal_id: str, purpose: str,
            requested: list[str], filters: dict[str, str], now: datetime, today: date,
-           exam_summary: str) -> Decision:
-    grant = choose_grant(cur, principal_id, mart.name, purpose, now)
+           exam_summary: str, memo: dict | None = None) -> Decision:
+    grant = choose_grant(cur, principal_id, mart.name, purpose, now, memo=memo)
     role, gid = grant["role"], grant["grant_id"]
     sensitive_classes = set(load_policy()["sensitive_classifications"])
     if grant["scope_type"] == "aggregate_only" and mart.student_level:
@@ -248,7 +261,7 @@ def decide(cur: duckdb.DuckDBPyConnection, mart: Mart, principal_id: str, purpos
                      role, gid)
     if not shown:
         raise Denied(403, "no_columns_granted", "none of the requested columns is granted", role, gid)
-    ids = scope_ids(cur, grant, today)
+    ids = scope_ids(cur, grant, today, memo)
     if grant["scope_type"] != "aggregate_only" and not ids:
         raise Denied(403, "scope_not_backed", f"grant {gid}: no scope id is backed by the roster today", role, gid)
     where, params = row_scope(mart, grant, ids, today, exam_summary)

@@ -43,6 +43,9 @@ class PolicyState:
         self._stamp: tuple | None = None
         self._checked = 0.0
         self.missing: list[str] = []
+        # per generation: facts the policy looks up again and again (a principal's grants,
+        # a grant's roster-backed ids on a day, student_key -> sourcedId); cleared with it
+        self.memo: dict = {}
 
     def _files(self) -> dict[str, Path]:
         return {t: self.paths.restricted / f"{t}.parquet" for t in TABLES}
@@ -65,10 +68,13 @@ class PolicyState:
             con.execute(f'create table "{name}" as select * from read_parquet(?)', [str(path)])
         if not self.missing:
             con.execute(_UNITS)
+            self.memo = {"sourced_id": dict(con.execute(
+                "select student_key, student_sourced_id from student_identity").fetchall())}
         return con
 
     def cursor(self) -> duckdb.DuckDBPyConnection | None:
-        """A cursor on the current generation (None while a table is missing)."""
+        """A cursor on the current generation (None while a table is missing); ``memo``
+        belongs to the same generation."""
         now = time.monotonic()
         if self._con is None or now - self._checked >= CHECK_EVERY_S:
             with self._lock:

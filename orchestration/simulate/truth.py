@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.lake import LakePaths
 from orchestration.simulate.dirt import DirtLog
 
 DIRT_SCHEMA = pa.schema([
@@ -23,7 +24,7 @@ DIRT_SCHEMA = pa.schema([
 
 
 def truth_dir(lake: Path) -> Path:
-    return Path(lake) / "simulator" / "truth"
+    return LakePaths(Path(lake)).simulator / "truth"
 
 
 def write_truth(lake: Path, log: DirtLog, summary: dict) -> None:

@@ -8,9 +8,9 @@ import sys
 import dagster as dg
 
 from orchestration.automation.alerts import read_alerts
-from orchestration.automation.config import OpsConfig
 from orchestration.automation.sensors import check_failure_alert, failed_check_alerts, run_failure_alert
 from orchestration.resources import LakeResource
+from orchestration.settings import OpsConfig
 
 PUBLICATION = "reports/monthly_publication"
 

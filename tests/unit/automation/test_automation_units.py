@@ -15,10 +15,10 @@ import pytest
 from orchestration.automation import inbox
 from orchestration.automation.alerts import make_alert, read_alerts, write_alert
 from orchestration.automation.backfill import INSTANCE_YAML, partition_keys
-from orchestration.automation.config import OpsConfig
 from orchestration.automation.jobs import previous_month
 from orchestration.automation.retention import apply_retention
 from orchestration.automation.status import format_text, quarantine_counts
+from orchestration.settings import OpsConfig
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

@@ -1,0 +1,257 @@
+"""The teacher's and the head teacher's pages: a class's exams, students needing attention, micro-tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from orchestration.landing.surveys import FITNESS_GRADES
+from orchestration.pages.i18n import Translator
+from orchestration.reporting import svg
+from orchestration.reporting.components import Section, Table, cell
+from orchestration.reporting.contexts.common import (
+    ATTENTION_DROP,
+    ATTENTION_Z,
+    BIN_LABELS,
+    _date,
+    _latest_exam_rows,
+    _members,
+    _period_exams,
+    _psych_section,
+    _publication,
+    _sessions,
+    _suppress_note,
+    grade_label,
+    subject_label,
+)
+from orchestration.reporting.data import ReportData
+from orchestration.reporting.scopes import Scope
+from orchestration.reporting.suppression import suppress_frame
+
+
+# ----------------------------------------------------------------------------- class views
+def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | None, members: pd.DataFrame,
+                         with_names: bool) -> tuple[list[Section], dict]:
+    """A class's results per exam, latest distribution, weak points and (for its own
+    teacher) the students needing attention, from the bulk class × exam aggregates."""
+    keys = members.student_key.astype(str).tolist()
+    per_exam = d.class_exam_by_class.get(cls)
+    if subject:
+        per_exam = per_exam[per_exam.subject == subject]
+    facts: dict = {"members": len(keys)}
+    out: list[Section] = []
+    title = d.class_title.get(cls, cls)
+    if per_exam.empty:
+        out.append(Section(t("section.class_results", cls=title), paragraphs=[t("msg.no_data")]))
+        return out, facts
+    facts["exam_means"] = {e: (None if h else m) for e, m, h in zip(per_exam.exam_id, per_exam["mean"], per_exam.is_suppressed, strict=True)}
+    dates = per_exam.exam_date.astype(str)
+    period = t("period.exams", start=dates.min()[:10], end=dates.max()[:10])
+    sec = Section(t("section.class_results", cls=title), period=period)
+    sec.tables.append(Table(
+        [t("col.exam"), t("col.subject"), t("col.date"), t("col.students_present"), t("col.class_mean"),
+         t("col.district_mean"), t("col.mean_z")],
+        [[cell(r.exam_name), cell(subject_label(t, r.subject)), cell(_date(r.exam_date)), cell(r.students, "int", t("unit.people")),
+          cell(r.mean, "num1", t("unit.points"), r.is_suppressed), cell(r.district_mean, "num1", t("unit.points"), r.district_hidden),
+          cell(r.mean_z, "z", suppressed=r.is_suppressed)] for r in per_exam.itertuples()],
+        footnote=_suppress_note(t, d)))
+    latest = per_exam.iloc[-1]
+    counts = [int(latest[f"b{i}"]) for i in range(len(BIN_LABELS))]
+    hidden = bool(latest.students < d.min_cell)
+    sec.charts.append(svg.histogram(BIN_LABELS, [None] * len(counts) if hidden else counts,
+                                    t("chart.distribution", exam=latest.exam_name, date=_date(latest.exam_date)),
+                                    unit=t("unit.people_axis")))
+    facts["distribution"] = None if hidden else counts
+    out.append(sec)
+
+    weak = d.weak_by_class.get(cls)
+    if weak.empty:
+        kn = d.knowledge_by_student.get_many(keys)
+        if subject:
+            kn = kn[kn.subject == subject]
+        weak = kn.groupby(["kp_id", "kp_name"], as_index=False).agg(score_rate=("score_rate", "mean"))
+    if "kp_name" not in weak or weak.kp_name.isna().all():
+        names = d.knowledge.drop_duplicates("kp_id").set_index("kp_id").kp_name
+        weak = weak.assign(kp_name=weak.kp_id.map(names).fillna(weak.kp_id))
+    # The mart hides a small class's rates and ranks (class_weak_points.suppressed): then the
+    # chart names knowledge points in catalogue order, with no value and no ranking.
+    hidden = len(keys) < d.min_cell or ("suppressed" in weak and bool(weak["suppressed"].eq(True).any()))
+    weak = weak.sort_values("kp_id").head(5) if hidden else weak.nsmallest(5, "score_rate")
+    wsec = Section(t("section.class_weak", cls=title), period=_sessions(weak))
+    wsec.charts.append(svg.bar_chart(weak.kp_name.astype(str).tolist(),
+                                     [None if hidden else round(v * 100, 1) for v in weak.score_rate],
+                                     t("chart.class_weak"), unit=t("unit.score_rate_pct"), max_value=100))
+    facts["weak_kps"] = weak.kp_id.tolist()
+    out.append(wsec)
+    if with_names:
+        latest_exams = {str(latest.subject): str(latest.exam_id)}
+        out.append(_attention_section(t, d, title, members, latest_exams, period))
+    return out, facts
+
+
+def _latest_class_exams(d: ReportData, cls: str) -> dict[str, str]:
+    """subject -> the latest exam of that subject the class sat."""
+    per = d.class_exam_by_class.get(cls)
+    return {str(s): str(e) for s, e in zip(per.subject, per.exam_id, strict=True)}  # sorted by date: last wins
+
+
+def _attention_section(t: Translator, d: ReportData, title: str, members: pd.DataFrame, latest_exams: dict[str, str],
+                       period: str) -> Section:
+    """Named students of the teacher's own class who need attention, with the reason:
+    absent from the class's latest exam, a latest z at or below -1 (mean over subjects
+    for a homeroom), or a z fall of 0.5 or more since the previous exam of a subject."""
+    sec = Section(t("section.attention", cls=title), period=period, note=t("note.named_own_class"))
+    rows = []
+    for k, name in zip(members.student_key.astype(str), members.full_name, strict=True):
+        zs, drops, absent = [], [], 0
+        for subj, exam in latest_exams.items():
+            info = d.student_subject.get((k, subj))
+            if info is None or info[0] != exam:
+                absent += 1
+                continue
+            zs.append(info[1])
+            if info[2] is not None and pd.notna(info[2]):
+                drops.append(info[2])
+        reasons = []
+        z = float(np.mean(zs)) if zs else None
+        if absent:
+            reasons.append(t("reason.absent"))
+        if z is not None and z <= ATTENTION_Z:
+            reasons.append(t("reason.low_z", z=f"{z:+.2f}"))
+        if drops and min(drops) <= -ATTENTION_DROP:
+            reasons.append(t("reason.drop", dz=f"{min(drops):+.2f}"))
+        if reasons:
+            rows.append([cell(name), cell(z, "z"), cell("；".join(reasons))])
+    sec.tables.append(Table([t("col.student"), t("col.latest_z"), t("col.reason")], rows))
+    if not rows:
+        sec.paragraphs.append(t("msg.nobody_attention"))
+    return sec
+
+
+def _micro_section(t: Translator, d: ReportData, title: str, members: pd.DataFrame, school: str | None) -> tuple[Section, dict]:
+    """Micro-test answering of the class's students this term (students who answered at
+    least one micro-test item / students of the class), beside the school's published
+    monthly answer rate (students answering / students a micro-test was published to)."""
+    keys = members.student_key.astype(str).tolist()
+    prof = d.profile_by_student.get_many(keys)
+    sec = Section(t("section.micro", cls=title), period=_sessions(prof))
+    facts: dict = {}
+    if prof.empty or "microtests_answered" not in prof:
+        sec.paragraphs.append(t("msg.no_data"))
+    else:
+        answered = prof.groupby("student_key").microtests_answered.sum()
+        students = len(keys)
+        answering = int((answered > 0).sum())
+        rate = answering / students if students else None
+        hidden = 0 < students < d.min_cell
+        facts.update(class_students=students, students_answering=answering, answer_rate=None if hidden else rate)
+        sec.tables.append(Table([t("col.students"), t("col.students_answering"), t("col.answer_share"), t("col.answers")],
+                                [[cell(students, "int", t("unit.people")), cell(answering, "int", t("unit.people"), hidden),
+                                  cell(rate, "pct", suppressed=hidden), cell(answered.sum(), "int", t("unit.times"), hidden)]],
+                                footnote=t("note.micro_class") + " " + _suppress_note(t, d), sortable=False))
+    if school:
+        _, m = _publication(t, d, [school])
+        if len(m):
+            m = m.sort_values("month")
+            sec.tables.append(Table([t("col.month"), t("col.segment"), t("col.microtests_assigned"), t("col.students_assigned"),
+                                     t("col.students_answering"), t("col.micro_answer_rate")],
+                                    [[cell(r.month), cell(t(f"segment.{r.segment}")), cell(r.microtests_assigned, "int", t("unit.tests")),
+                                      cell(r.students_assigned, "int", t("unit.people")),
+                                      cell(r.students_answering, "int", t("unit.people"), r.is_suppressed),
+                                      cell(r.answer_rate, "pct", suppressed=r.is_suppressed)] for r in m.itertuples()],
+                                    caption=t("caption.school_micro", school=d.name(school))))
+    return sec, facts
+
+
+def teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
+    sections: list[Section] = []
+    facts: dict = {}
+    for cls in s.class_ids:
+        members = _members(d, [cls])
+        subject = d.class_subject.get(cls)
+        secs, f = _class_exam_sections(t, d, cls, subject, members, with_names=True)
+        msec, mf = _micro_section(t, d, d.class_title.get(cls, cls), members, s.school_id)
+        sections += secs + [msec]
+        facts[cls] = {**f, **mf, "students": members.student_key.tolist()}
+    school = d.name(s.school_id)
+    return {"title": t("title.teacher"), "subtitle": f"{school} · {t('label.classes', n=len(s.class_ids))}",
+            "sections": sections, "facts": facts}
+
+
+def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
+    cls = s.class_ids[0]
+    members = _members(d, [cls])
+    keys = members.student_key.astype(str).tolist()
+    title = d.class_title.get(cls, cls)
+    sections: list[Section] = []
+    facts: dict = {"students": keys}
+    ex = d.exam_by_student.get_many(keys)
+    latest = _latest_exam_rows(ex)
+    # across subjects: class mean and z per subject (latest exam), students × subjects heat map
+    sec = Section(t("section.homeroom_subjects", cls=title), period=_period_exams(t, latest))
+    if latest.empty:
+        sec.paragraphs.append(t("msg.no_data"))
+    else:
+        per = latest.groupby(["subject", "exam_id"], as_index=False).agg(students=("student_key", "nunique"),
+                                                                       mean=("score", "mean"), mean_z=("z_score", "mean"))
+        per = per.merge(d.exam_stats[["exam_id", "district_mean", "district_students", "exam_name", "exam_date"]], on="exam_id")
+        per = suppress_frame(per, "students", ["mean", "mean_z"], d.min_cell, total_shown=False)
+        facts["subject_means"] = dict(zip(per.subject, per["mean"], strict=True))
+        sec.tables.append(Table([t("col.subject"), t("col.exam"), t("col.date"), t("col.students_present"), t("col.class_mean"),
+                                 t("col.district_mean"), t("col.mean_z")],
+                                [[cell(subject_label(t, r.subject)), cell(r.exam_name), cell(_date(r.exam_date)),
+                                  cell(r.students, "int", t("unit.people")), cell(r.mean, "num1", t("unit.points"), r.is_suppressed),
+                                  cell(r.district_mean, "num1", t("unit.points"), r.district_students < d.min_cell),
+                                  cell(r.mean_z, "z", suppressed=r.is_suppressed)]
+                                 for r in per.itertuples()], footnote=_suppress_note(t, d)))
+        pivot = latest.pivot_table(index="student_key", columns="subject", values="z_score", aggfunc="mean")
+        names = members.set_index("student_key").full_name
+        subjects = list(pivot.columns)
+        sec.charts.append(svg.heat_map([names.get(k, k) for k in pivot.index], [subject_label(t, x) for x in subjects],
+                                       [[None if pd.isna(v) else round(float(v), 2) for v in row] for row in pivot.to_numpy()],
+                                       t("chart.students_subjects"), unit=t("unit.z"), lo=-2, hi=2))
+    sections.append(sec)
+    sections.append(_attention_section(t, d, title, members, _latest_class_exams(d, cls), _period_exams(t, latest)))
+    # engagement
+    prof = d.profile_by_student.get_many(keys)
+    esec = Section(t("section.engagement", cls=title), period=_sessions(prof))
+    metrics = [c for c in ("active_days", "logins", "resources_viewed", "microtests_answered", "homework_submitted") if c in prof]
+    if prof.empty or not metrics:
+        esec.paragraphs.append(t("msg.no_data"))
+    else:
+        per = prof.groupby("student_key")[metrics].sum()
+        names = members.set_index("student_key").full_name
+        esec.tables.append(Table([t("col.student")] + [t(f"activity.{m}") for m in metrics],
+                                 [[cell(names.get(k, k))] + [cell(per.loc[k, m], "int") for m in metrics] for k in per.index]))
+        means = per.mean()
+        hidden = len(per) < d.min_cell
+        esec.charts.append(svg.bar_chart([t(f"activity.{m}") for m in metrics], [None if hidden else round(float(means[m]), 1) for m in metrics],
+                                         t("chart.class_engagement"), unit=t("unit.per_student")))
+        facts["engagement_means"] = None if hidden else {m: float(means[m]) for m in metrics}
+    sections.append(esec)
+    msec, mf = _micro_section(t, d, title, members, s.school_id)
+    sections.append(msec)
+    facts.update(mf)
+    # fitness summary
+    fit = d.fitness_by_student.get_many(keys)
+    fsec = Section(t("section.fitness_summary", cls=title))
+    if fit.empty:
+        fsec.paragraphs.append(t("msg.no_data"))
+    else:
+        last = fit.sort_values("period").groupby("student_key").tail(1)
+        fsec.period = t("period.tests", start=str(last.period.min()), end=str(last.period.max()))
+        counts = last.fitness_grade.value_counts()
+        hidden = len(last) < d.min_cell
+        labels = [g for g in FITNESS_GRADES if g in counts.index] + [g for g in counts.index if g not in FITNESS_GRADES]
+        fsec.charts.append(svg.bar_chart(labels, [None if hidden else int(counts[g]) for g in labels], t("chart.fitness"),
+                                         unit=t("unit.people")))
+        fsec.tables.append(Table([t("col.fitness_grade"), t("col.students"), t("col.share")],
+                                 [[cell(g), cell(counts[g], "int", t("unit.people"), hidden), cell(counts[g] / len(last), "pct", suppressed=hidden)]
+                                  for g in labels], footnote=_suppress_note(t, d)))
+        facts["fitness_counts"] = None if hidden else {g: int(counts[g]) for g in labels}
+    sections.append(fsec)
+    psych = _psych_section(t, d, "head_teacher", keys, own=False)
+    if psych:
+        sections.append(psych)
+    return {"title": t("title.head_teacher", cls=title), "subtitle": f"{d.name(s.school_id)} · {grade_label(t, s.grade)}",
+            "sections": sections, "facts": facts}

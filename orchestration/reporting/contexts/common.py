@@ -1,0 +1,133 @@
+"""Shared pieces of the role pages: labels, the mart's mastery levels, periods, class members, activity metrics and the psych section."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from orchestration.pages.i18n import Translator
+from orchestration.reporting.components import Section, Table, cell
+from orchestration.reporting.data import ReportData
+
+ABILITIES = ("A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3")
+SCORE_BINS = (0.0, 0.6, 0.7, 0.8, 0.9, 1.0001)
+BIN_LABELS = ("<60%", "60–69%", "70–79%", "80–89%", "≥90%")
+ATTENTION_Z = -1.0
+ATTENTION_DROP = 0.5
+
+
+# ----------------------------------------------------------------------------- helpers
+def subject_label(t: Translator, subject) -> str:
+    return t(f"subject.{subject}") if subject is not None else ""
+
+
+def grade_label(t: Translator, grade) -> str:
+    if grade is None or (isinstance(grade, float) and np.isnan(grade)):
+        return ""
+    g = str(grade).zfill(2)
+    text = t(f"grade.{g}")
+    return text if text != f"grade.{g}" else str(grade)
+
+
+def _date(v) -> str:
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)[:10]
+
+
+# The mart's mastery levels (dbt macro exam_mastery_level, vars mastery_thresholds and
+# mastery_min_items). The rule lives in dbt; a page only shows the level it is given.
+MASTERY_LEVELS = ("mastered", "developing", "weak", "insufficient")
+
+
+def _mastery(frame: pd.DataFrame) -> pd.Series:
+    """The mart's level per row; a missing or unknown level is 'insufficient' (not enough evidence)."""
+    if "mastery_level" not in frame:
+        return pd.Series("insufficient", index=frame.index, dtype=object)
+    level = frame.mastery_level.astype("string").str.lower()
+    return level.where(level.isin(MASTERY_LEVELS), "insufficient").fillna("insufficient").astype(object)
+
+
+def _period_exams(t: Translator, frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return ""
+    dates = pd.to_datetime(frame.exam_date)
+    return t("period.exams", start=str(dates.min().date()), end=str(dates.max().date()))
+
+
+def _sessions(frame: pd.DataFrame) -> str:
+    if "academic_session" not in frame or frame.empty:
+        return ""
+    return "、".join(sorted(frame.academic_session.dropna().astype(str).unique()))
+
+
+def _members(d: ReportData, class_ids) -> pd.DataFrame:
+    keys = d.members_by_class.get_many(class_ids).student_key.astype(str).unique()
+    return d.ident_by_key.get_many(sorted(keys))
+
+
+def _latest_exam_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each student's row of the latest exam per subject in ``frame``."""
+    if frame.empty:
+        return frame
+    latest = frame.groupby("subject").exam_date.transform("max")
+    return frame[frame.exam_date == latest]
+
+
+def _suppress_note(t: Translator, d: ReportData) -> str:
+    return t("note.suppressed", n=d.min_cell)
+
+
+def _activity_metrics(t: Translator, prof: pd.DataFrame) -> list[tuple[str, str]]:
+    """(label, value with unit) for each engagement column the profile mart has."""
+    spec = (("active_days", "unit.days"), ("logins", "unit.times"), ("resources_viewed", "unit.items"),
+            ("microtests_answered", "unit.tests"), ("microtests_assigned", "unit.tests"),
+            ("homework_submitted", "unit.items"))
+    out = []
+    for col, unit in spec:
+        if col in prof.columns and len(prof):
+            v = prof[col].sum()
+            out.append((t(f"activity.{col}"), cell(v, "int", t(unit)).text))
+    return out
+
+
+def _psych_section(t: Translator, d: ReportData, role: str, keys: list[str], own: bool) -> Section | None:
+    """Only when the governance policy grants this role the psych resource (default deny)."""
+    if not d.psych_allowed.get(role, False):
+        return None
+    rows = d.psych_by_student.get_many(keys)
+    sec = Section(t("section.psych"), note=t("note.psych_granted"))
+    if rows.empty:
+        sec.paragraphs.append(t("msg.no_data"))
+        return sec
+    if own:
+        last = rows.sort_values(rows.columns[1] if len(rows.columns) > 1 else "student_key").iloc[-1]
+        sec.paragraphs.append(t("psych.own", level=t(f"psych.{last.get('risk_level', 'none')}")))
+    else:
+        counts = rows.groupby("risk_level").student_key.nunique()
+        order = [lv for lv in ("none", "watch", "high") if lv in counts.index]
+        counts = counts.reindex(order + [lv for lv in counts.index if lv not in order])
+        n = rows.student_key.nunique()
+        sec.tables.append(Table([t("col.risk_level"), t("col.students")],
+                                [[cell(t(f"psych.{k}")), cell(v, "int", t("unit.people"), suppressed=n < d.min_cell)]
+                                 for k, v in counts.items()], footnote=_suppress_note(t, d)))
+    return sec
+
+
+# ----------------------------------------------------------------------------- per-student columns
+ACTIVITY_COLS = ("active_days", "logins", "resources_viewed", "microtests_answered", "homework_submitted")
+ACTIVITY_UNITS = ("unit.days", "unit.times", "unit.items", "unit.tests", "unit.items")
+EXAM_COLS = ("exam_id", "exam_name", "subject", "exam_date", "score", "max_score", "z_score", "percentile", "district_rank")
+KP_COLS = ("kp_id", "subject", "kp_name", "items", "score_rate", "mastery_level")
+
+
+def _levels(levels: np.ndarray) -> list[str]:
+    """The mart's mastery level per knowledge point ('insufficient' when absent)."""
+    out = []
+    for lv in levels:
+        text = str(lv).lower() if lv is not None else ""
+        out.append(text if text in MASTERY_LEVELS else "insufficient")
+    return out
+
+
+def _publication(t: Translator, d: ReportData, orgs: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """These orgs' rows of the monthly publication, suppressed as the marts publish them."""
+    return d.pub_usage_by_org.get_many(orgs), d.pub_micro_by_org.get_many(orgs)

@@ -1,0 +1,251 @@
+"""The subject researcher's, the district administrator's and the city administrator's pages."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from orchestration.pages.i18n import Translator
+from orchestration.reporting import svg
+from orchestration.reporting.components import Section, Table, cell
+from orchestration.reporting.contexts.common import (
+    _date,
+    _mastery,
+    _period_exams,
+    _publication,
+    _sessions,
+    _suppress_note,
+    grade_label,
+    subject_label,
+)
+from orchestration.reporting.contexts.school import _top_n
+from orchestration.reporting.data import ReportData
+from orchestration.reporting.scopes import Scope
+from orchestration.reporting.suppression import suppress_frame, suppress_matrix
+from orchestration.reporting.usage_table import usage_table
+
+
+# ----------------------------------------------------------------------------- district views
+def _district_exam_ids(d: ReportData, schools: list[str], subject: str | None) -> list[str]:
+    ex = d.student_exam[d.student_exam.school_sourced_id.astype(str).isin(schools)]
+    if subject:
+        ex = ex[ex.subject == subject]
+    return sorted(ex.exam_id.astype(str).unique())
+
+
+def subject_researcher_context(t: Translator, d: ReportData, s: Scope) -> dict:
+    schools = d.schools_of_district(s.district_id)
+    subj = subject_label(t, s.subject)
+    qm = d.quality_map[(d.quality_map.school_sourced_id.astype(str).isin(schools)) & (d.quality_map.subject == s.subject)]
+    qm = qm.merge(d.exam_stats[["exam_id", "exam_name"]], on="exam_id", how="left")
+    facts: dict = {"schools": schools}
+    sections = []
+    qsec = Section(t("section.quality_map", subject=subj), period=_period_exams(t, qm))
+    if qm.empty:
+        qsec.paragraphs.append(t("msg.no_data"))
+    else:
+        order = qm.drop_duplicates("exam_id").sort_values(["exam_date", "exam_id"])
+        cols = order.exam_id.tolist()
+        sizes = qm.pivot_table(index="school_name", columns="exam_id", values="students", aggfunc="sum").reindex(columns=cols)
+        vals = qm.pivot_table(index="school_name", columns="exam_id", values="mean_z", aggfunc="mean").reindex(columns=cols)
+        shown, mask = suppress_matrix(sizes, vals, d.min_cell, row_totals=False, col_totals=True)
+        labels = [f"{n}（{str(dt)[:10]}）" for n, dt in zip(order.exam_name, order.exam_date, strict=True)]
+        qsec.charts.append(svg.heat_map(list(shown.index), labels,
+                                        [[None if v is None or pd.isna(v) else round(float(v), 2) for v in row] for row in shown.to_numpy()],
+                                        t("chart.quality_map"), unit=t("unit.mean_z"), lo=-1, hi=1))
+        qsec.paragraphs.append(t("help.quality_map"))
+        qsec.note = _suppress_note(t, d)
+        facts["quality"] = shown
+    sections.append(qsec)
+    # common weak knowledge points across the district's students
+    keys = d.ident[d.ident.school_sourced_id.astype(str).isin(schools)].student_key.astype(str).tolist()
+    kn = d.knowledge_by_student.get_many(keys)
+    kn = kn[kn.subject == s.subject]
+    wsec = Section(t("section.common_weak", subject=subj))
+    if kn.empty:
+        wsec.paragraphs.append(t("msg.no_data"))
+    else:
+        kn = kn.assign(level=_mastery(kn))
+        agg = kn.groupby(["kp_id", "kp_name"], as_index=False).agg(students=("student_key", "nunique"), rate=("score_rate", "mean"),
+                                                                  weak=("level", lambda x: float((x == "weak").mean())))
+        agg = suppress_frame(agg, "students", ["rate", "weak"], d.min_cell, total_shown=False).sort_values("rate", na_position="last")
+        top = agg.head(10)
+        wsec.charts.append(svg.bar_chart(top.kp_name.astype(str).tolist(), [None if v is None else round(v * 100, 1) for v in top.rate],
+                                         t("chart.common_weak"), unit=t("unit.score_rate_pct"), max_value=100))
+        wsec.tables.append(Table([t("col.kp"), t("col.students"), t("col.score_rate"), t("col.weak_share")],
+                                 [[cell(r.kp_name), cell(r.students, "int", t("unit.people")), cell(r.rate, "pct", suppressed=r.is_suppressed),
+                                   cell(r.weak, "pct", suppressed=r.is_suppressed)] for r in agg.itertuples()], footnote=_suppress_note(t, d)))
+        facts["kp_rates"] = dict(zip(agg.kp_id, agg.rate, strict=True))
+    sections.append(wsec)
+    # item analysis per exam
+    for eid in _district_exam_ids(d, schools, s.subject):
+        items = d.item_by_exam.get(eid).sort_values("item_id")
+        st = d.exam_stats[d.exam_stats.exam_id == eid]
+        name = st.exam_name.iloc[0] if len(st) else eid
+        isec = Section(t("section.items", exam=name), period=_date(st.exam_date.iloc[0]) if len(st) else "")
+        if items.empty:
+            isec.paragraphs.append(t("msg.no_data"))
+        else:
+            hid = items.suppressed.eq(True).tolist()  # an item too few students answered
+            isec.charts.append(svg.bar_chart(items.item_id.astype(str).tolist(),
+                                             [None if h or pd.isna(v) else round(float(v), 2) for v, h in zip(items.discrimination, hid, strict=True)],
+                                             t("chart.discrimination"), unit=t("unit.index"), max_value=1.0,
+                                             highlight=(items.discrimination < 0.2).tolist(), reference=0.2, reference_label="0.2"))
+            isec.tables.append(Table([t("col.item"), t("col.difficulty"), t("col.discrimination"), t("col.flag")],
+                                     [[cell(r.item_id), cell(r.difficulty, "num", suppressed=h), cell(r.discrimination, "num", suppressed=h),
+                                       cell(_item_flag(t, r.difficulty, r.discrimination))] for r, h in zip(items.itertuples(), hid, strict=True)],
+                                     footnote=t("note.items")))
+        facts.setdefault("items", {})[eid] = items
+        sections.append(isec)
+    return {"title": t("title.subject_researcher", subject=subj), "subtitle": d.name(s.district_id), "sections": sections, "facts": facts}
+
+
+def _item_flag(t: Translator, difficulty, discrimination) -> str:
+    flags = []
+    if pd.notna(discrimination) and discrimination < 0.2:
+        flags.append(t("flag.low_discrimination"))
+    if pd.notna(difficulty) and difficulty < 0.3:
+        flags.append(t("flag.hard"))
+    if pd.notna(difficulty) and difficulty > 0.9:
+        flags.append(t("flag.easy"))
+    return "、".join(flags)
+
+
+def _quality_overview(t: Translator, d: ReportData, schools: list[str]) -> tuple[Section, pd.DataFrame]:
+    """Schools × subjects, mean z on each subject's latest exam (suppressed)."""
+    qm = d.quality_map[d.quality_map.school_sourced_id.astype(str).isin(schools)]
+    sec = Section(t("section.quality_overview"), period=_period_exams(t, qm))
+    if qm.empty:
+        sec.paragraphs.append(t("msg.no_data"))
+        return sec, pd.DataFrame()
+    latest = qm[qm.exam_date == qm.groupby(["school_sourced_id", "subject"]).exam_date.transform("max")]
+    sizes = latest.pivot_table(index="school_name", columns="subject", values="students", aggfunc="sum")
+    vals = latest.pivot_table(index="school_name", columns="subject", values="mean_z", aggfunc="mean")
+    shown, _ = suppress_matrix(sizes, vals, d.min_cell, row_totals=False, col_totals=True)
+    sec.charts.append(svg.heat_map(list(shown.index), [subject_label(t, c) for c in shown.columns],
+                                   [[None if v is None or pd.isna(v) else round(float(v), 2) for v in row] for row in shown.to_numpy()],
+                                   t("chart.quality_map"), unit=t("unit.mean_z"), lo=-1, hi=1))
+    sec.note = _suppress_note(t, d)
+    return sec, shown
+
+
+def district_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
+    schools = d.schools_of_district(s.district_id)
+    u_all, m_all = _publication(t, d, schools + [str(s.district_id)])
+    facts: dict = {"schools": schools, "usage": u_all, "micro": m_all}
+    sections = []
+    months = sorted(u_all.month.astype(str).unique(), reverse=True)
+    usec = Section(t("section.usage_publication"), period=t("period.months", start=months[-1], end=months[0]) if months else "")
+    for month in months:
+        usec.tables.append(usage_table(t, d.min_cell, u_all, m_all, month))
+    if months:
+        latest = u_all[(u_all.month.astype(str) == months[0]) & (u_all.population == "student")]
+        sch = latest[latest.org_type == "school"].sort_values("online_rate", ascending=False, na_position="last")
+        dist = latest[latest.org_type != "school"]
+        ref = float(dist.online.sum() / dist.on_roster.sum()) * 100 if len(dist) and dist.on_roster.sum() else None
+        usec.charts.append(svg.bar_chart(sch.org_name.astype(str).tolist(),
+                                         [None if v is None or pd.isna(v) else round(float(v) * 100, 1) for v in sch.online_rate],
+                                         t("chart.student_online_rate", month=months[0]), unit=t("unit.pct"),
+                                         reference=ref, reference_label=t("label.district")))
+        trend = u_all[(u_all.org_type != "school") & (u_all.population == "student")].sort_values("month")
+        mlist = sorted(trend.month.astype(str).unique())
+        series = [(t(f"segment.{seg}"), [dict(zip(g.month.astype(str), g.online_rate * 100, strict=True)).get(x) for x in mlist])
+                  for seg, g in trend.groupby("segment")]
+        usec.charts.append(svg.line_chart(mlist, series, t("chart.online_trend"), unit=t("unit.pct")))
+    else:
+        usec.paragraphs.append(t("msg.no_data"))
+    sections.append(usec)
+    qsec, shown = _quality_overview(t, d, schools)
+    facts["quality"] = shown
+    sections.append(qsec)
+    ts = d.top_students[d.top_students.school_sourced_id.astype(str).isin(schools)]
+    ts = ts.assign(school_name=ts.school_sourced_id.astype(str).map(d.org_name))
+    tsec = Section(t("section.top_students"), period=_sessions(ts), note=t("note.top_students", n=_top_n(d, ts)))
+    if len(ts):
+        g = ts.groupby(["school_name", "academic_session", "grade"]).agg(all_=("in_all", "sum"), k1=("student_key", "nunique")).reset_index()
+        tsec.tables.append(Table([t("col.school"), t("col.session"), t("col.grade"), t("col.top_all"), t("col.top_k1")],
+                                 [[cell(r.school_name), cell(r.academic_session), cell(grade_label(t, r.grade)),
+                                   cell(r.all_, "int", t("unit.people")), cell(r.k1, "int", t("unit.people"))] for r in g.itertuples()]))
+        facts["top_all"] = dict(zip(g.school_name, g.all_, strict=True))
+    else:
+        tsec.paragraphs.append(t("msg.no_data"))
+    sections.append(tsec)
+    lag = _lagging(t, d, u_all, m_all, shown, months[0] if months else None)
+    facts["lagging"] = [r[0].text for r in lag.tables[0].rows] if lag.tables else []
+    sections.append(lag)
+    return {"title": t("title.district_admin", district=d.name(s.district_id)), "subtitle": t("subtitle.district"),
+            "sections": sections, "facts": facts}
+
+
+LAG_RATE_FACTOR = 0.5
+LAG_MEAN_Z = -0.3
+
+
+def _lagging(t: Translator, d: ReportData, u: pd.DataFrame, m: pd.DataFrame, quality: pd.DataFrame, month: str | None) -> Section:
+    """Schools flagged when their student online rate is under half their segment's
+    district rate, when no student answered a published micro-test, or when their mean
+    z over subjects' latest exams is at or below -0.3."""
+    sec = Section(t("section.lagging"), period=month or "", note=t("note.lagging", factor=int(LAG_RATE_FACTOR * 100), z=LAG_MEAN_Z))
+    if month is None:
+        sec.paragraphs.append(t("msg.no_data"))
+        return sec
+    reasons: dict[str, list[str]] = {}
+    us = u[(u.month.astype(str) == month) & (u.population == "student")]
+    dist = us[us.org_type != "school"].set_index("segment").online_rate
+    for r in us[us.org_type == "school"].itertuples():
+        ref = dist.get(r.segment)
+        if r.online_rate is not None and pd.notna(r.online_rate) and ref is not None and pd.notna(ref) and r.online_rate < LAG_RATE_FACTOR * ref:
+            reasons.setdefault(r.org_name, []).append(t("lag.online", rate=f"{r.online_rate * 100:.1f}", ref=f"{ref * 100:.1f}"))
+    ms = m[(m.month.astype(str) == month) & (m.org_type == "school")]
+    for r in ms.itertuples():
+        if r.students_assigned and r.students_answering is not None and pd.notna(r.students_answering) and r.students_answering == 0:
+            reasons.setdefault(r.org_name, []).append(t("lag.no_answers"))
+    if len(quality):
+        mean_z = quality.apply(pd.to_numeric, errors="coerce").mean(axis=1)
+        for school, z in mean_z.items():
+            if pd.notna(z) and z <= LAG_MEAN_Z:
+                reasons.setdefault(school, []).append(t("lag.results", z=f"{z:+.2f}"))
+    rows = [[cell(k), cell("；".join(v))] for k, v in sorted(reasons.items())]
+    if rows:
+        sec.tables.append(Table([t("col.school"), t("col.reason")], rows, row_classes=["flag"] * len(rows)))
+    else:
+        sec.paragraphs.append(t("msg.no_lagging"))
+    return sec
+
+
+def city_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
+    o = d.orgs
+    districts = sorted(o[(o.type == "district") & ((o.parent_sourced_id.astype(str) == str(s.city_id)) | o.parent_sourced_id.isna())].sourced_id.astype(str))
+    u = d.usage[d.usage.org_sourced_id.astype(str).isin(districts)]
+    m = d.micro[d.micro.org_sourced_id.astype(str).isin(districts)]
+    facts: dict = {"districts": districts, "usage": u}
+    sections = []
+    months = sorted(u.month.astype(str).unique(), reverse=True)
+    usec = Section(t("section.districts_usage"), period=t("period.months", start=months[-1], end=months[0]) if months else "")
+    for month in months:
+        usec.tables.append(usage_table(t, d.min_cell, u, m, month))
+    if months:
+        # A district whose segment row is suppressed has no published total rate: none is drawn.
+        st = u[u.population == "student"].groupby(["month", "org_name"])[["online", "on_roster"]].agg(
+            lambda x: x.sum(min_count=len(x))).reset_index()
+        st["rate"] = st.online / st.on_roster * 100
+        mlist = sorted(st.month.astype(str).unique())
+        series = [(name, [dict(zip(g.month.astype(str), g.rate, strict=True)).get(x) for x in mlist]) for name, g in st.groupby("org_name")]
+        usec.charts.append(svg.line_chart(mlist, series, t("chart.district_online_trend"), unit=t("unit.pct")))
+    else:
+        usec.paragraphs.append(t("msg.no_data"))
+    sections.append(usec)
+    # size and top students per district
+    ident = d.ident.assign(district=d.ident.school_sourced_id.astype(str).map(d.org_parent))
+    ts = d.top_students.assign(district=d.top_students.school_sourced_id.astype(str).map(d.org_parent))
+    rows = []
+    for dist in districts:
+        schools = d.schools_of_district(dist)
+        rows.append([cell(d.name(dist)), cell(len(schools), "int", t("unit.schools")),
+                     cell(int((ident.district == dist).sum()), "int", t("unit.people")),
+                     cell(int(ts[(ts.district == dist)].in_all.sum()), "int", t("unit.people")),
+                     cell(int(ts[ts.district == dist].student_key.nunique()), "int", t("unit.people"))])
+    csec = Section(t("section.districts_compared"), period=_sessions(ts))
+    csec.tables.append(Table([t("col.district"), t("col.schools"), t("col.students"), t("col.top_all"), t("col.top_k1")], rows))
+    csec.charts.append(svg.bar_chart([r[0].text for r in rows], [r[2].sort for r in rows], t("chart.district_students"), unit=t("unit.people")))
+    sections.append(csec)
+    return {"title": t("title.city_admin", city=d.name(s.city_id)), "subtitle": t("subtitle.city"), "sections": sections, "facts": facts}
