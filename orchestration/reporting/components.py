@@ -36,6 +36,7 @@ def cell(value, kind: str = "text", unit: str = "", suppressed: bool = False) ->
     elif kind == "pct":
         text = f"{v * 100:.1f}%"
     elif kind == "z":
+        v = round(v, 2) + 0.0  # as shown: -1e-16 is 0.00, never a red "-0.00"
         text = f"{v:+.2f}"
     elif kind == "num1":
         text = f"{v:,.1f}"

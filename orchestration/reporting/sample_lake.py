@@ -227,8 +227,12 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
         students=("student_key", "count"), mean_score=("score", "mean"), mean_z=("z_score", "mean"))
     qm = qm.sort_values(["school_sourced_id", "subject", "exam_date"])
     qm["change_in_mean_z"] = qm.groupby(["school_sourced_id", "subject"]).mean_z.diff()
+    qm["grade"] = qm.school_sourced_id.map({k: v[3] for k, v in schools.items()})
+    # each sample school teaches one grade: its same-grade change is its change
+    qm["change_in_mean_z_same_grade"] = qm.groupby(["school_sourced_id", "subject", "grade"]).mean_z.diff()
     qm["school_name"] = qm.school_sourced_id.map({k: v[0] for k, v in schools.items()})
-    quality_map = qm[["school_sourced_id", "subject", "exam_id", "school_name", "exam_date", "students", "mean_score", "mean_z", "change_in_mean_z"]]
+    quality_map = qm[["school_sourced_id", "subject", "exam_id", "school_name", "exam_date", "grade", "students", "mean_score",
+                      "mean_z", "change_in_mean_z", "change_in_mean_z_same_grade"]]
 
     top_n = 5
     cohort = student_exam.merge(ident[["student_key", "district_sourced_id"]], on="student_key")

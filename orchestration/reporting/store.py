@@ -31,8 +31,8 @@ PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "student_knowledge": ("student_key", "kp_id", "subject", "kp_name", "items", "score_rate", "mastery_level"),
     "student_ability": ("student_key", "subject", "ability", "items", "score_rate"),
     "student_term_profile": ("student_key", "academic_session"),
-    "quality_map": ("school_sourced_id", "subject", "exam_id", "school_name", "exam_date", "students", "mean_score",
-                    "mean_z", "change_in_mean_z", "suppressed"),
+    "quality_map": ("school_sourced_id", "subject", "exam_id", "school_name", "exam_date", "grade", "students",
+                    "mean_score", "mean_z", "change_in_mean_z", "change_in_mean_z_same_grade", "suppressed"),
     "item_analysis": ("exam_id", "item_id", "difficulty", "discrimination", "suppressed"),
     "class_weak_points": ("class_sourced_id", "subject", "kp_id", "score_rate", "suppressed"),
 }

@@ -99,7 +99,10 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
     sections.append(usec)
     qm = d.quality_map[d.quality_map.school_sourced_id.astype(str) == school].merge(
         d.exam_stats[["exam_id", "district_mean", "district_students", "exam_name"]], on="exam_id", how="left").sort_values(["subject", "exam_date"])
-    qm = suppress_frame(qm, "students", ["mean_score", "mean_z", "change_in_mean_z"], d.min_cell, total_shown=False)
+    # the change compares the school's previous exam of the same grade and subject (the
+    # same cohort on a comparable exam), never one grade's exam against another's
+    qm = suppress_frame(qm, "students", ["mean_score", "mean_z", "change_in_mean_z_same_grade"], d.min_cell,
+                        total_shown=False)
     qm["is_suppressed"] = qm.is_suppressed | qm.suppressed.eq(True)  # as the mart published it
     rsec = Section(t("section.school_vs_district"), period=_period_exams(t, qm))
     if qm.empty:
@@ -109,14 +112,16 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
         series = [(subject_label(t, subj), [dict(zip(g.exam_date.astype(str), g.mean_z, strict=True)).get(x) for x in dates])
                   for subj, g in qm.groupby("subject")]
         rsec.charts.append(svg.line_chart(dates, series, t("chart.school_trend"), unit=t("unit.mean_z")))
-        rsec.tables.append(Table([t("col.subject"), t("col.exam"), t("col.date"), t("col.students_present"), t("col.school_mean"),
-                                  t("col.district_mean"), t("col.mean_z"), t("col.change_z")],
-                                 [[cell(subject_label(t, r.subject)), cell(r.exam_name), cell(_date(r.exam_date)),
+        rsec.tables.append(Table([t("col.subject"), t("col.grade"), t("col.exam"), t("col.date"), t("col.students_present"),
+                                  t("col.school_mean"), t("col.district_mean"), t("col.mean_z"), t("col.change_z_same_grade")],
+                                 [[cell(subject_label(t, r.subject)), cell(grade_label(t, r.grade)), cell(r.exam_name),
+                                   cell(_date(r.exam_date)),
                                    cell(r.students, "int", t("unit.people"), r.is_suppressed),
                                    cell(r.mean_score, "num1", t("unit.points"), r.is_suppressed),
                                    cell(r.district_mean, "num1", t("unit.points"), not r.district_students >= d.min_cell),
                                    cell(r.mean_z, "z", suppressed=r.is_suppressed),
-                                   cell(r.change_in_mean_z, "z", suppressed=r.is_suppressed)] for r in qm.itertuples()],
+                                   cell(r.change_in_mean_z_same_grade, "z", suppressed=r.is_suppressed)]
+                                  for r in qm.itertuples()],
                                  footnote=_suppress_note(t, d)))
     facts["quality"] = qm
     sections.append(rsec)

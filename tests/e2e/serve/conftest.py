@@ -39,6 +39,7 @@ class World:
     withdrawn_student: str  # research consent withdrawn on 2021-10-05
     head_teacher: str
     homeroom: str
+    pastoral_withdrawn: str  # an under-14 of the homeroom whose psych consent was withdrawn
     extra: dict = field(default_factory=dict)
 
 
@@ -52,9 +53,9 @@ def _grant(gid, principal, ptype, role, scope_type, ids, resource, purposes, *, 
 
 def _plant(lake: Path) -> World:
     inbox = lake / "inbox"
-    grants = pd.concat([pd.read_csv(p, dtype=str) for p in inbox.glob("governance/*/grants.csv")])
-    consents = pd.concat([pd.read_csv(p, dtype=str) for p in inbox.glob("governance/*/consents.csv")])
-    users = pd.concat([pd.read_csv(p, dtype=str) for p in inbox.glob("roster/*/users.csv")])
+    grants = pd.concat([pd.read_csv(p, dtype=str, encoding="utf-8-sig") for p in inbox.glob("governance/*/grants.csv")])
+    consents = pd.concat([pd.read_csv(p, dtype=str, encoding="utf-8-sig") for p in inbox.glob("governance/*/consents.csv")])
+    users = pd.concat([pd.read_csv(p, dtype=str, encoding="utf-8-sig") for p in inbox.glob("roster/*/users.csv")])
     granted = set(grants.principal_id)
     kids = users[(users.role == "student") & users.agentSourcedIds.notna()]
     links = [(p.strip(), s) for s, ps in zip(kids.sourcedId, kids.agentSourcedIds, strict=True) for p in ps.split(",")]
@@ -68,7 +69,17 @@ def _plant(lake: Path) -> World:
     withdrawn = research.iloc[0].copy()
     withdrawn["withdrawn_at"] = "2021-10-05T00:00:00+08:00"
     withdrawn["status"] = "withdrawn"
-    ht = grants[(grants.role == "head_teacher") & (grants.resource == "student_psych")].iloc[0]
+    enrollments = pd.concat([pd.read_csv(p, dtype=str, encoding="utf-8-sig") for p in inbox.glob("roster/*/enrollments.csv")])
+    births = pd.concat([pd.read_csv(p, dtype=str, encoding="utf-8-sig") for p in inbox.glob("roster/*/demographics.csv")])
+    screened = set(pd.concat([pd.read_csv(p, dtype=str, encoding="utf-8-sig") for p in inbox.glob("psych/*.csv")]).student_sourcedId)
+    under_14 = set(births[births.birthDate > "2007-10-07"].sourcedId) & screened  # 14 on the replayed day
+    ht = next(g for g in grants[(grants.role == "head_teacher") & (grants.resource == "student_psych")].itertuples()
+              if set(enrollments[enrollments.classSourcedId == g.scope_ids.split(";")[0]].userSourcedId) & under_14)
+    young = sorted(set(enrollments[enrollments.classSourcedId == ht.scope_ids.split(";")[0]].userSourcedId) & under_14)
+    pastoral = consents[(consents.student_sourcedId == young[0]) & (consents.purpose == "pastoral_care")
+                        & (consents.data_category == "sensitive_psych")].copy()
+    pastoral["withdrawn_at"] = "2021-10-05T00:00:00+08:00"
+    pastoral["status"] = "withdrawn"
     district = grants[grants.role == "district_admin"].iloc[0].scope_ids
     planted = [
         # an app's grants in every state (app scopes are not cut to a roster)
@@ -97,11 +108,11 @@ def _plant(lake: Path) -> World:
         writer = csv.DictWriter(fh, fieldnames=GRANT_COLUMNS)
         writer.writeheader()
         writer.writerows(planted)
-    pd.DataFrame([withdrawn]).to_csv(folder / "consents.csv", index=False)
+    pd.concat([pd.DataFrame([withdrawn]), pastoral]).to_csv(folder / "consents.csv", index=False)
     return World(teacher=t.principal_id, teacher_classes=t.scope_ids.split(";"), parent=parent, child=child,
                  other_student=other, bare_parent=bare_parent, bare_child=bare_child,
                  researcher=researcher.principal_id, withdrawn_student=withdrawn.student_sourcedId,
-                 head_teacher=ht.principal_id, homeroom=ht.scope_ids.split(";")[0],
+                 head_teacher=ht.principal_id, homeroom=ht.scope_ids.split(";")[0], pastoral_withdrawn=young[0],
                  extra={"district": district, "research_scope": researcher.scope_ids})
 
 

@@ -206,6 +206,21 @@ def test_research_reads_only_students_with_consent_in_force(api, serve_lake):
     assert _key(lake, w.withdrawn_student) not in got
 
 
+def test_an_under_14s_psych_data_needs_consent_outside_the_exemptions(api, serve_lake):
+    """Pastoral care is not exempt: the homeroom's under-14 whose consent was withdrawn
+    is withheld. Teaching by the head teacher is exempt (role_policy.yaml consent)."""
+    lake, w = serve_lake.lake, serve_lake.world
+    token = issue(lake, w.head_teacher)
+    withdrawn = _key(lake, w.pastoral_withdrawn)
+    seen = {}
+    for purpose in ("pastoral_care", "teaching"):
+        status, _, body = get_json(f"{api.url}/v1/marts/student_psych?columns=student_key&limit=10000", token, purpose)
+        assert status == 200 and body["rows"], (purpose, body)
+        seen[purpose] = {r["student_key"] for r in body["rows"]}
+    assert withdrawn not in seen["pastoral_care"] and withdrawn in seen["teaching"]
+    assert seen["pastoral_care"] <= seen["teaching"]
+
+
 def test_hostile_names_and_values_change_nothing(api, serve_lake):
     lake, w = serve_lake.lake, serve_lake.world
     token = issue(lake, w.teacher)
