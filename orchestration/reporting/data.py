@@ -81,6 +81,11 @@ class ReportData:
     student_subject: dict = None  # (student_key, subject) -> (last exam_id, last z, change since previous)
     pub_usage_by_org: Indexed = None  # usage publication rows, suppressed as published
     pub_micro_by_org: Indexed = None
+    session_titles: dict = None  # academic_session key -> its title (mart academic_sessions)
+
+    def session_title(self, key) -> str:
+        """A session as a reader knows it (2021-2022学年第一学期), the key only if untitled."""
+        return (self.session_titles or {}).get(str(key)) or str(key)
 
     def school_district(self, school: str | None) -> str | None:
         return self.org_parent.get(str(school)) if school else None
@@ -149,6 +154,11 @@ def _class_exam(members: pd.DataFrame, student_exam: pd.DataFrame, class_subject
     agg["is_suppressed"] = (agg.students > 0) & (agg.students < min_cell)
     agg["district_hidden"] = agg.district_students < min_cell
     return agg.sort_values(["class_sourced_id", "exam_date", "exam_id"])
+
+
+def _session_titles(sessions: pd.DataFrame) -> dict[str, str]:
+    titled = sessions[sessions.title.notna() & (sessions.title.astype(str) != "")]
+    return dict(zip(titled.academic_session.astype(str), titled.title.astype(str), strict=True))
 
 
 def _student_subject(student_exam: pd.DataFrame) -> dict:
@@ -251,4 +261,5 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
         class_exam_by_class=Indexed(_class_exam(members, student_exam, class_subject, exam_stats, min_cell), "class_sourced_id"),
         student_subject=_student_subject(student_exam),
         pub_usage_by_org=Indexed(pub_u, "org_sourced_id"), pub_micro_by_org=Indexed(pub_m, "org_sourced_id"),
+        session_titles=_session_titles(store.table("academic_sessions")),
     )

@@ -309,7 +309,9 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
                                          ["优秀", "良好", "及格"], "不及格")
     psych = ident[["student_key"]].assign(screen_date=date(2021, 10, 25), instrument="MHT", scale="total", score=50.0, risk_level="none")
 
-    public = dict(usage_monthly=usage_df, microtest_monthly=micro_df, exam_summary=exam_summary, student_exam=student_exam,
+    sessions = pd.DataFrame({"academic_session": [SESSION], "title": ["2021-2022学年第一学期"],
+                             "start_date": [date(2021, 9, 1)]})
+    public = dict(academic_sessions=sessions, usage_monthly=usage_df, microtest_monthly=micro_df, exam_summary=exam_summary, student_exam=student_exam,
                   top_students=top_students, student_knowledge=student_knowledge, student_ability=student_ability,
                   student_term_profile=profile, quality_map=quality_map, item_analysis=item_analysis,
                   class_weak_points=class_weak_points)

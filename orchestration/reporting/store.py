@@ -18,6 +18,7 @@ from orchestration.lake import LakePaths
 
 # The columns each report reads (mart contracts in dbt_project/models/marts/**/*.yml).
 PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
+    "academic_sessions": ("academic_session", "title", "start_date"),
     "usage_monthly": ("month", "org_sourced_id", "org_type", "org_name", "segment", "population", "on_roster",
                       "online", "online_rate", "logins", "logins_per_online", "resource_viewers", "resource_view_rate", "suppressed"),
     "microtest_monthly": ("month", "org_sourced_id", "org_type", "org_name", "segment", "microtests_assigned",

@@ -77,7 +77,7 @@ def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | 
     # chart names knowledge points in catalogue order, with no value and no ranking.
     hidden = len(keys) < d.min_cell or ("suppressed" in weak and bool(weak["suppressed"].eq(True).any()))
     weak = weak.sort_values("kp_id").head(5) if hidden else weak.nsmallest(5, "score_rate")
-    wsec = Section(t("section.class_weak", cls=title), period=_sessions(weak))
+    wsec = Section(t("section.class_weak", cls=title), period=_sessions(d, weak))
     wsec.charts.append(svg.bar_chart(weak.kp_name.astype(str).tolist(),
                                      [None if hidden else round(v * 100, 1) for v in weak.score_rate],
                                      t("chart.class_weak"), unit=t("unit.score_rate_pct"), max_value=100))
@@ -134,7 +134,7 @@ def _micro_section(t: Translator, d: ReportData, title: str, members: pd.DataFra
     monthly answer rate (students answering / students a micro-test was published to)."""
     keys = members.student_key.astype(str).tolist()
     prof = d.profile_by_student.get_many(keys)
-    sec = Section(t("section.micro", cls=title), period=_sessions(prof))
+    sec = Section(t("section.micro", cls=title), period=_sessions(d, prof))
     facts: dict = {}
     if prof.empty or "microtests_answered" not in prof:
         sec.paragraphs.append(t("msg.no_data"))
@@ -214,7 +214,7 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
     sections.append(_attention_section(t, d, title, members, _latest_class_exams(d, cls), _period_exams(t, latest)))
     # engagement
     prof = d.profile_by_student.get_many(keys)
-    esec = Section(t("section.engagement", cls=title), period=_sessions(prof))
+    esec = Section(t("section.engagement", cls=title), period=_sessions(d, prof))
     metrics = [c for c in ("active_days", "logins", "resources_viewed", "microtests_answered", "homework_submitted") if c in prof]
     if prof.empty or not metrics:
         esec.paragraphs.append(t("msg.no_data"))

@@ -53,10 +53,11 @@ def _period_exams(t: Translator, frame: pd.DataFrame) -> str:
     return t("period.exams", start=str(dates.min().date()), end=str(dates.max().date()))
 
 
-def _sessions(frame: pd.DataFrame) -> str:
+def _sessions(d: ReportData, frame: pd.DataFrame) -> str:
+    """The sessions a section covers, by their titles."""
     if "academic_session" not in frame or frame.empty:
         return ""
-    return "、".join(sorted(frame.academic_session.dropna().astype(str).unique()))
+    return "、".join(d.session_title(k) for k in sorted(frame.academic_session.dropna().astype(str).unique()))
 
 
 def _members(d: ReportData, class_ids) -> pd.DataFrame:

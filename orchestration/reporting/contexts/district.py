@@ -159,11 +159,11 @@ def district_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
     sections.append(qsec)
     ts = d.top_students[d.top_students.school_sourced_id.astype(str).isin(schools)]
     ts = ts.assign(school_name=ts.school_sourced_id.astype(str).map(d.org_name))
-    tsec = Section(t("section.top_students"), period=_sessions(ts), note=t("note.top_students", n=_top_n(d, ts)))
+    tsec = Section(t("section.top_students"), period=_sessions(d, ts), note=t("note.top_students", n=_top_n(d, ts)))
     if len(ts):
         g = ts.groupby(["school_name", "academic_session", "grade"]).agg(all_=("in_all", "sum"), k1=("student_key", "nunique")).reset_index()
         tsec.tables.append(Table([t("col.school"), t("col.session"), t("col.grade"), t("col.top_all"), t("col.top_k1")],
-                                 [[cell(r.school_name), cell(r.academic_session), cell(grade_label(t, r.grade)),
+                                 [[cell(r.school_name), cell(d.session_title(r.academic_session)), cell(grade_label(t, r.grade)),
                                    cell(r.all_, "int", t("unit.people")), cell(r.k1, "int", t("unit.people"))] for r in g.itertuples()]))
         facts["top_all"] = dict(zip(g.school_name, g.all_, strict=True))
     else:
@@ -244,7 +244,7 @@ def city_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
                      cell(int((ident.district == dist).sum()), "int", t("unit.people")),
                      cell(int(ts[(ts.district == dist)].in_all.sum()), "int", t("unit.people")),
                      cell(int(ts[ts.district == dist].student_key.nunique()), "int", t("unit.people"))])
-    csec = Section(t("section.districts_compared"), period=_sessions(ts))
+    csec = Section(t("section.districts_compared"), period=_sessions(d, ts))
     csec.tables.append(Table([t("col.district"), t("col.schools"), t("col.students"), t("col.top_all"), t("col.top_k1")], rows))
     csec.charts.append(svg.bar_chart([r[0].text for r in rows], [r[2].sort for r in rows], t("chart.district_students"), unit=t("unit.people")))
     sections.append(csec)

@@ -68,7 +68,7 @@ def grade_leader_context(t: Translator, d: ReportData, s: Scope) -> dict:
     ident = d.ident_by_school.get(s.school_id)
     ident = ident[ident.grade.astype(str) == str(s.grade)]
     prof = d.profile_by_student.get_many(ident.student_key.astype(str).tolist())
-    esec = Section(t("section.grade_engagement", grade=gl), period=_sessions(prof))
+    esec = Section(t("section.grade_engagement", grade=gl), period=_sessions(d, prof))
     if len(prof) and "logins" in prof:
         per = prof.groupby("student_key")[[c for c in ("active_days", "logins") if c in prof]].sum().join(
             ident.set_index("student_key").homeroom_class_sourced_id)
@@ -129,8 +129,8 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
     sections.append(csec)
     facts.update(cf)
     ts = d.top_students[d.top_students.school_sourced_id.astype(str) == school]
-    tsec = Section(t("section.top_students"), period=_sessions(ts), note=t("note.top_students", n=_top_n(d, ts)))
-    tsec.tables.append(_top_table(t, ts))
+    tsec = Section(t("section.top_students"), period=_sessions(d, ts), note=t("note.top_students", n=_top_n(d, ts)))
+    tsec.tables.append(_top_table(t, d, ts))
     sections.append(tsec)
     return {"title": t("title.principal", school=d.name(school)), "subtitle": d.name(s.district_id), "sections": sections, "facts": facts}
 
@@ -142,11 +142,11 @@ def _top_n(d: ReportData, ts: pd.DataFrame) -> int:
     return d.top_n
 
 
-def _top_table(t: Translator, ts: pd.DataFrame) -> Table:
+def _top_table(t: Translator, d: ReportData, ts: pd.DataFrame) -> Table:
     rows = []
     if len(ts):
         g = ts.groupby(["academic_session", "grade"]).agg(all_=("in_all", "sum"), k1=("student_key", "nunique"),
                                                            exams=("cohort_exams", "max")).reset_index()
-        rows = [[cell(r.academic_session), cell(grade_label(t, r.grade)), cell(r.exams, "int", t("unit.exams")),
+        rows = [[cell(d.session_title(r.academic_session)), cell(grade_label(t, r.grade)), cell(r.exams, "int", t("unit.exams")),
                  cell(r.all_, "int", t("unit.people")), cell(r.k1, "int", t("unit.people"))] for r in g.itertuples()]
     return Table([t("col.session"), t("col.grade"), t("col.cohort_exams"), t("col.top_all"), t("col.top_k1")], rows)

@@ -121,7 +121,7 @@ def _student_sections(t: Translator, d: ReportData, key: str, plain: bool) -> tu
     sections.append(focus)
     facts.update(weak=[str(kn["kp_id"][i]) for i in weak], strong=[str(kn["kp_id"][i]) for i in strong])
 
-    sessions = "、".join(sorted({str(x) for x in prof["academic_session"] if x is not None}))
+    sessions = "、".join(d.session_title(x) for x in sorted({str(x) for x in prof["academic_session"] if x is not None}))
     act = Section(t("section.activity"), period=sessions, anchor="activity")
     metrics = [(t(f"activity.{c}"), cell(np.nansum(prof[c].astype(float)), "int", t(unit)).text)
                for c, unit in zip(ACTIVITY_COLS, ACTIVITY_UNITS, strict=True)
