@@ -51,13 +51,21 @@ per_district as (
     group by org_sourced_id, grade, academic_session, {{ keys }}student_sourced_id
 ),
 
-per_student as (
+one_district as (
     select *
     from per_district
     qualify row_number() over (
         partition by grade, academic_session, {{ keys }}student_sourced_id
         order by last_exam_date desc nulls last, exams_taken desc, org_sourced_id desc
     ) = 1
+),
+
+per_student as (
+    select
+        *,
+        -- the students the cohort ranks (present in at least one of its exams)
+        count(*) over (partition by org_sourced_id, grade, academic_session{{ trailing }}) as cohort_students
+    from one_district
 )
 
 select
@@ -73,7 +81,10 @@ select
     cast(p.exams_in_top_n as bigint) as exams_in_top_n,
     p.exams_in_top_n = c.cohort_exams as in_all,
     p.exams_in_top_n >= c.cohort_exams - 1 as in_all_but_one,
-    cast({{ exam_top_n() }} as integer) as top_n
+    cast({{ exam_top_n() }} as integer) as top_n,
+    cast(p.cohort_students as bigint) as cohort_students,
+    -- N reaches the whole cohort: "top N" would name everyone, so it names no one
+    p.cohort_students <= {{ exam_top_n() }} as top_n_covers_cohort
 from per_student as p
 inner join cohorts as c
     on c.org_sourced_id = p.org_sourced_id

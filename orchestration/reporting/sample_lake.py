@@ -245,8 +245,11 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
     ts["top_n"] = top_n
     ts = ts.merge(ident[["student_key", "school_sourced_id", "district_sourced_id"]], on="student_key")
     ts["org_sourced_id"] = ts.pop("district_sourced_id")
+    ts["cohort_students"] = ts.groupby(["org_sourced_id", "grade", "academic_session"]).student_key.transform("nunique")
+    ts["top_n_covers_cohort"] = ts.cohort_students <= top_n
     top_students = ts[["org_sourced_id", "grade", "academic_session", "student_key", "school_sourced_id", "cohort_exams",
-                       "exams_taken", "exams_in_top_n", "in_all", "in_all_but_one", "top_n"]]
+                       "exams_taken", "exams_in_top_n", "in_all", "in_all_but_one", "top_n", "cohort_students",
+                       "top_n_covers_cohort"]]
 
     profile = ident[["student_key"]].copy()
     profile["academic_session"] = SESSION

@@ -27,7 +27,7 @@ PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "student_exam": ("exam_id", "student_key", "subject", "grade", "academic_session", "exam_date", "school_sourced_id",
                      "score", "max_score", "z_score", "district_rank", "percentile"),
     "top_students": ("grade", "academic_session", "cohort_exams", "student_key", "school_sourced_id", "exams_taken",
-                     "exams_in_top_n", "in_all", "in_all_but_one", "top_n"),
+                     "exams_in_top_n", "in_all", "in_all_but_one", "top_n", "cohort_students", "top_n_covers_cohort"),
     "class_term": ("class_sourced_id", "class_title"),
     "student_knowledge": ("student_key", "kp_id", "subject", "kp_name", "items", "score_rate", "mastery_level"),
     "student_ability": ("student_key", "subject", "ability", "items", "score_rate"),

@@ -15,14 +15,19 @@ PALETTE = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#718096", "#b
 FONT = 'font-family="sans-serif"'
 
 
+def _signless_zero(text: str) -> str:
+    """'-0' (a rounding of -1e-16) reads as a negative: a zero is '0'."""
+    return "0" if text in ("-0", "") else text
+
+
 def _num(v: float) -> str:
-    return f"{v:.1f}".rstrip("0").rstrip(".") if not float(v).is_integer() else str(int(v))
+    return _signless_zero(f"{v:.1f}".rstrip("0").rstrip(".")) if not float(v).is_integer() else str(int(v))
 
 
 def _fmt_tick(v: float) -> str:
     if abs(v) >= 100 or float(v).is_integer():
-        return f"{v:,.0f}"
-    return f"{v:.2f}".rstrip("0").rstrip(".")
+        return _signless_zero(f"{v:,.0f}")
+    return _signless_zero(f"{v:.2f}".rstrip("0").rstrip("."))
 
 
 def _clean(values):

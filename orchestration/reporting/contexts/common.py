@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.pages.i18n import Translator
-from orchestration.reporting.components import Section, Table, cell
+from orchestration.reporting.components import Cell, Section, Table, cell
 from orchestration.reporting.data import ReportData
 
 ABILITIES = ("A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3")
@@ -132,3 +132,21 @@ def _levels(levels: np.ndarray) -> list[str]:
 def _publication(t: Translator, d: ReportData, orgs: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """These orgs' rows of the monthly publication, suppressed as the marts publish them."""
     return d.pub_usage_by_org.get_many(orgs), d.pub_micro_by_org.get_many(orgs)
+
+
+def _top_counts(t: Translator, row, n: int) -> list[Cell]:
+    """The two counts of a cohort's top students, or, when N reaches the whole cohort
+    (the mart's top_n_covers_cohort), one line saying so instead of naming everyone."""
+    if bool(getattr(row, "covers", False)):
+        return [cell(t("cell.top_n_covers", students=int(row.cohort), n=n)), cell(None)]
+    return [cell(row.all_, "int", t("unit.people")), cell(row.k1, "int", t("unit.people"))]
+
+
+def _top_groups(ts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per cohort group: students top N in all, in all but one, K, the cohort's size and
+    whether N covers it."""
+    ts = ts.assign(cohort_students=ts.get("cohort_students", pd.Series(0, index=ts.index)),
+                   top_n_covers_cohort=ts.get("top_n_covers_cohort", pd.Series(False, index=ts.index)).fillna(False)
+                   .astype(bool))
+    return ts.groupby(keys).agg(all_=("in_all", "sum"), k1=("student_key", "nunique"), exams=("cohort_exams", "max"),
+                                cohort=("cohort_students", "max"), covers=("top_n_covers_cohort", "max")).reset_index()

@@ -14,6 +14,8 @@ from orchestration.reporting.contexts.common import (
     _publication,
     _sessions,
     _suppress_note,
+    _top_counts,
+    _top_groups,
     grade_label,
     subject_label,
 )
@@ -161,11 +163,11 @@ def district_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
     ts = ts.assign(school_name=ts.school_sourced_id.astype(str).map(d.org_name))
     tsec = Section(t("section.top_students"), period=_sessions(d, ts), note=t("note.top_students", n=_top_n(d, ts)))
     if len(ts):
-        g = ts.groupby(["school_name", "academic_session", "grade"]).agg(all_=("in_all", "sum"), k1=("student_key", "nunique")).reset_index()
+        g = _top_groups(ts, ["school_name", "academic_session", "grade"])
         tsec.tables.append(Table([t("col.school"), t("col.session"), t("col.grade"), t("col.top_all"), t("col.top_k1")],
                                  [[cell(r.school_name), cell(d.session_title(r.academic_session)), cell(grade_label(t, r.grade)),
-                                   cell(r.all_, "int", t("unit.people")), cell(r.k1, "int", t("unit.people"))] for r in g.itertuples()]))
-        facts["top_all"] = dict(zip(g.school_name, g.all_, strict=True))
+                                   *_top_counts(t, r, _top_n(d, ts))] for r in g.itertuples()]))
+        facts["top_all"] = dict(zip(g.school_name, g.all_.where(~g.covers.astype(bool)), strict=True))
     else:
         tsec.paragraphs.append(t("msg.no_data"))
     sections.append(tsec)

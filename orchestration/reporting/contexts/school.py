@@ -13,6 +13,8 @@ from orchestration.reporting.contexts.common import (
     _publication,
     _sessions,
     _suppress_note,
+    _top_counts,
+    _top_groups,
     grade_label,
     subject_label,
 )
@@ -145,8 +147,7 @@ def _top_n(d: ReportData, ts: pd.DataFrame) -> int:
 def _top_table(t: Translator, d: ReportData, ts: pd.DataFrame) -> Table:
     rows = []
     if len(ts):
-        g = ts.groupby(["academic_session", "grade"]).agg(all_=("in_all", "sum"), k1=("student_key", "nunique"),
-                                                           exams=("cohort_exams", "max")).reset_index()
+        g = _top_groups(ts, ["academic_session", "grade"])
         rows = [[cell(d.session_title(r.academic_session)), cell(grade_label(t, r.grade)), cell(r.exams, "int", t("unit.exams")),
-                 cell(r.all_, "int", t("unit.people")), cell(r.k1, "int", t("unit.people"))] for r in g.itertuples()]
+                 *_top_counts(t, r, _top_n(d, ts))] for r in g.itertuples()]
     return Table([t("col.session"), t("col.grade"), t("col.cohort_exams"), t("col.top_all"), t("col.top_k1")], rows)

@@ -23,6 +23,7 @@ def _expected(reference, top_n: int, by_subject: bool) -> pd.DataFrame:
         taken=("exam_id", "nunique"), in_top=("top", "sum"), last=("exam_date", "max")).reset_index()
     per = per.sort_values(["last", "taken", "org"]).drop_duplicates([*cohort, "student_key"], keep="last")
     per = per.merge(k.reset_index(), on=["org", *cohort])
+    per["cohort_students"] = per.groupby(["org", *cohort]).student_key.transform("nunique")
     per["in_all"] = per["in_top"] == per["k"]
     per["in_all_but_one"] = per["in_top"] >= per["k"] - 1
     return per.set_index([*cohort, "student_key"]).sort_index()
@@ -39,6 +40,8 @@ def _compare(got: pd.DataFrame, exp: pd.DataFrame, top_n: int) -> None:
     np.testing.assert_array_equal(got["in_all"].to_numpy(), exp["in_all"].to_numpy())
     np.testing.assert_array_equal(got["in_all_but_one"].to_numpy(), exp["in_all_but_one"].to_numpy())
     assert (got["top_n"] == top_n).all()
+    np.testing.assert_array_equal(got["cohort_students"].to_numpy(), exp["cohort_students"].to_numpy())
+    np.testing.assert_array_equal(got["top_n_covers_cohort"].to_numpy(), (exp["cohort_students"] <= top_n).to_numpy())
 
 
 def test_top_students_matches_bronze_recomputation(load_mart, reference, top_n):
