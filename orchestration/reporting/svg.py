@@ -156,7 +156,7 @@ def line_chart(
         return _empty(title, empty_message)
     lo = min(values) if y_min is None else y_min
     hi = max(values) if y_max is None else y_max
-    if hi == lo:
+    if hi - lo < 1e-9:  # one value (or sums differing in the last bits): a flat line mid-chart
         hi, lo = hi + 1, lo - 1
     tick = _nice_max((hi - lo) / 4)  # round ticks: 0.5, 1, 2, 2.5, 5, 10, …
     lo = math.floor(lo / tick) * tick if y_min is None else lo
@@ -184,8 +184,11 @@ def line_chart(
     label_every = max(1, math.ceil(n / 8))
     for i, lab in enumerate(x_labels):
         if i % label_every == 0:
+            # the last label ends at the plot's edge: centred there it would be cut off
+            anchor = "end" if n > 1 and i == n - 1 else "middle"
             parts.append(
-                f'<text x="{px(i):.1f}" y="{top_pad + plot_h + 14}" text-anchor="middle" font-size="10" {FONT}>{escape(str(lab)[:14])}</text>'
+                f'<text x="{px(i):.1f}" y="{top_pad + plot_h + 14}" text-anchor="{anchor}" font-size="10" {FONT}>'
+                f'{escape(str(lab)[:14])}</text>'
             )
     for k, (name, vs) in enumerate(series):
         color = PALETTE[k % len(PALETTE)]
