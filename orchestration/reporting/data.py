@@ -82,6 +82,7 @@ class ReportData:
     pub_usage_by_org: Indexed = None  # usage publication rows, suppressed as published
     pub_micro_by_org: Indexed = None
     session_titles: dict = None  # academic_session key -> its title (mart academic_sessions)
+    district_term: pd.DataFrame = None  # per district x session x subject, suppressed in the mart
 
     def session_title(self, key) -> str:
         """A session as a reader knows it (2021-2022学年第一学期), the key only if untitled."""
@@ -262,4 +263,5 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
         student_subject=_student_subject(student_exam),
         pub_usage_by_org=Indexed(pub_u, "org_sourced_id"), pub_micro_by_org=Indexed(pub_m, "org_sourced_id"),
         session_titles=_session_titles(store.table("academic_sessions")),
+        district_term=store.table("district_term"),
     )

@@ -312,12 +312,22 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
                                          ["优秀", "良好", "及格"], "不及格")
     psych = ident[["student_key"]].assign(screen_date=date(2021, 10, 25), instrument="MHT", scale="total", score=50.0, risk_level="none")
 
+    # district_term as the mart shapes it: per district x session x subject, each student's
+    # mean score rate over the subject's exams
+    per_student = student_exam.merge(ident[["student_key", "district_sourced_id"]], on="student_key").assign(
+        rate=lambda x: x.score / x.max_score).groupby(["district_sourced_id", "academic_session", "subject", "student_key"],
+                                                      as_index=False).agg(rate=("rate", "mean"), z=("z_score", "mean"))
+    district_term = per_student.groupby(["district_sourced_id", "academic_session", "subject"], as_index=False).agg(
+        students=("student_key", "nunique"), mean_score_rate=("rate", "mean"), mean_z_score=("z", "mean"),
+        band_lt60=("rate", lambda r: int((r < 0.6).sum())), band_ge90=("rate", lambda r: int((r >= 0.9).sum())))
+    district_term["district_name"] = district_term.district_sourced_id.astype(str)
+    district_term["suppressed"] = district_term.students < 10
     sessions = pd.DataFrame({"academic_session": [SESSION], "title": ["2021-2022学年第一学期"],
                              "start_date": [date(2021, 9, 1)]})
     public = dict(academic_sessions=sessions, usage_monthly=usage_df, microtest_monthly=micro_df, exam_summary=exam_summary, student_exam=student_exam,
                   top_students=top_students, student_knowledge=student_knowledge, student_ability=student_ability,
                   student_term_profile=profile, quality_map=quality_map, item_analysis=item_analysis,
-                  class_weak_points=class_weak_points)
+                  class_weak_points=class_weak_points, district_term=district_term)
     class_term = classes.rename(columns={})[["class_sourced_id", "class_type", "class_title", "school_sourced_id", "subject", "grade"]]
     class_term = class_term.assign(academic_session=SESSION)
     hier = pd.DataFrame([(s_, v[0], v[1], DISTRICTS[v[1]], CITY, "示范市") for s_, v in schools.items()],

@@ -29,6 +29,8 @@ PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "top_students": ("grade", "academic_session", "cohort_exams", "student_key", "school_sourced_id", "exams_taken",
                      "exams_in_top_n", "in_all", "in_all_but_one", "top_n", "cohort_students", "top_n_covers_cohort"),
     "class_term": ("class_sourced_id", "class_title"),
+    "district_term": ("district_sourced_id", "district_name", "academic_session", "subject", "students",
+                      "mean_score_rate", "mean_z_score", "band_lt60", "band_ge90", "suppressed"),
     "student_knowledge": ("student_key", "kp_id", "subject", "kp_name", "items", "score_rate", "mastery_level"),
     "student_ability": ("student_key", "subject", "ability", "items", "score_rate"),
     "student_term_profile": ("student_key", "academic_session"),

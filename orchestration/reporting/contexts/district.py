@@ -214,6 +214,38 @@ def _lagging(t: Translator, d: ReportData, u: pd.DataFrame, m: pd.DataFrame, qua
     return sec
 
 
+def _districts_results(t: Translator, d: ReportData, districts: list[str]) -> Section:
+    """The districts' results side by side, per session and subject, as district_term
+    publishes them (a suppressed row shows —*)."""
+    dt = d.district_term
+    dt = dt[dt.district_sourced_id.astype(str).isin(districts)] if dt is not None and len(dt) else pd.DataFrame()
+    sec = Section(t("section.districts_results"), period=_sessions(d, dt) if len(dt) else "")
+    if not len(dt):
+        sec.paragraphs.append(t("msg.no_data"))
+        return sec
+    dt = dt.assign(hidden=dt.suppressed.fillna(False).astype(bool)).sort_values(["academic_session", "subject", "district_name"])
+    sec.tables.append(Table(
+        [t("col.session"), t("col.subject"), t("col.district"), t("col.students"), t("col.mean_score_rate"),
+         t("col.mean_z"), t("col.share_ge90"), t("col.share_lt60")],
+        [[cell(d.session_title(r.academic_session)), cell(subject_label(t, r.subject)), cell(r.district_name),
+          cell(r.students, "int", t("unit.people"), r.hidden), cell(r.mean_score_rate, "pct", suppressed=r.hidden),
+          cell(r.mean_z_score, "z", suppressed=r.hidden),
+          cell(None if r.hidden or not r.students else r.band_ge90 / r.students, "pct", suppressed=r.hidden),
+          cell(None if r.hidden or not r.students else r.band_lt60 / r.students, "pct", suppressed=r.hidden)]
+         for r in dt.itertuples()],
+        footnote=_suppress_note(t, d)))
+    # districts x subjects of the latest session; a suppressed row is a grey dash
+    latest = dt[dt.academic_session == dt.academic_session.max()]
+    subjects = sorted(latest.subject.astype(str).unique())
+    names = sorted(latest.district_name.astype(str).unique())
+    rate = {(str(r.district_name), str(r.subject)): None if r.hidden else round(float(r.mean_score_rate) * 100, 1)
+            for r in latest.itertuples()}
+    sec.charts.append(svg.heat_map(names, [subject_label(t, x) for x in subjects],
+                                   [[rate.get((n, x)) for x in subjects] for n in names],
+                                   t("chart.district_score_rate"), unit=t("unit.pct"), lo=0, hi=100))
+    return sec
+
+
 def city_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
     o = d.orgs
     districts = sorted(o[(o.type == "district") & ((o.parent_sourced_id.astype(str) == str(s.city_id)) | o.parent_sourced_id.isna())].sourced_id.astype(str))
@@ -236,9 +268,12 @@ def city_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
     else:
         usec.paragraphs.append(t("msg.no_data"))
     sections.append(usec)
-    # size and top students per district
+    sections.append(_districts_results(t, d, districts))
+    # size and top students per district (cohorts where N reaches everyone rate no one)
     ident = d.ident.assign(district=d.ident.school_sourced_id.astype(str).map(d.org_parent))
     ts = d.top_students.assign(district=d.top_students.school_sourced_id.astype(str).map(d.org_parent))
+    if "top_n_covers_cohort" in ts:
+        ts = ts[~ts.top_n_covers_cohort.fillna(False).astype(bool)]
     rows = []
     for dist in districts:
         schools = d.schools_of_district(dist)

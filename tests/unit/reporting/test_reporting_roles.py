@@ -282,3 +282,23 @@ def test_city_admin_districts_compared(sample_reports):
     for school in ("第一中学", "第二中学", "北山中学"):
         assert school not in html
     assert not [n for n in all_names(lake).values() if n in html]
+
+
+def test_city_admin_compares_districts_on_results(sample_reports):
+    """The districts' results section shows each district's mean score rate per subject,
+    recomputed here from student_exam (each student's mean rate over the subject's exams),
+    and a district row the mart suppressed stays hidden."""
+    lake, _ = sample_reports
+    html = page(lake, "city_admin", "city-1")
+    section = html.split("<h2>各区学业成绩对比</h2>")[1].split("<h2>")[0]
+    rows = q(lake, """
+        with per_student as (
+            select i.district_sourced_id, e.subject, e.student_key, avg(e.score / e.max_score) as rate
+            from student_exam as e join student_identity as i using (student_key)
+            group by all)
+        select district_sourced_id, subject, count(*), avg(rate) from per_student group by all""")
+    assert rows
+    for district, _subject, students, rate in rows:
+        if students >= 10:
+            assert pct(rate) in section, (district, rate)
+    assert "2021-2022学年第一学期" in section and "as-2021" not in section
