@@ -9,12 +9,7 @@ Parquet files (``marts/``, ``restricted/``), never the warehouse.
 
 from __future__ import annotations
 
-import base64
-import csv
-import io
-import json
 import re
-import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 import pyarrow as pa
-import pyarrow.parquet as pq
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -31,11 +25,11 @@ from starlette.routing import Route
 
 from orchestration.governance.policy import load_policy
 from orchestration.lake import LakePaths
-from orchestration.privacy.csv_safe import safe_cell
 from orchestration.serve.access_log import AccessLog
 from orchestration.serve.catalog import Mart, load_catalog
 from orchestration.serve.enforce import Decision, Denied, decide, principal_role
-from orchestration.serve.metrics import Metrics
+from orchestration.serve.formats import BadCursor, cursor_offset, next_cursor, render, requested_format
+from orchestration.serve.metrics import Metrics, TimedRequests
 from orchestration.serve.reports import ReportPages
 from orchestration.serve.state import PolicyState
 from orchestration.serve.tokens import TokenRecord, TokenStore, now_utc
@@ -44,8 +38,6 @@ SERVER_APP = "eduhouse-serve"
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
 RESERVED = {"columns", "limit", "cursor", "purpose"}
-MEDIA = {"json": "application/json", "csv": "text/csv", "parquet": "application/vnd.apache.parquet",
-         "arrow": "application/vnd.apache.arrow.stream"}
 _SAFE_TEXT = re.compile(r"[^\w .:;,/@+-]")
 
 
@@ -186,30 +178,6 @@ def _state(svc: Service):
     return cur
 
 
-def _cursor_offset(value: str | None) -> int:
-    if not value:
-        return 0
-    try:
-        offset = int(json.loads(base64.urlsafe_b64decode(value.encode() + b"==").decode())["o"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise ApiError(400, "bad_cursor", "the cursor is not one this server gave") from None
-    if offset < 0:
-        raise ApiError(400, "bad_cursor", "the cursor is not one this server gave")
-    return offset
-
-
-def _next_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
-
-
-def _format(request: Request) -> str:
-    accept = request.headers.get("accept", "")
-    for key, media in MEDIA.items():
-        if media in accept:
-            return key
-    return "json"
-
-
 def read_mart(request: Request) -> Response:
     svc: Service = request.app.state.svc
     name = request.path_params["name"]
@@ -234,11 +202,14 @@ def read_mart(request: Request) -> Response:
             raise ApiError(400, "bad_limit", "limit must be a whole number") from None
         if not 1 <= limit <= MAX_LIMIT:
             raise ApiError(400, "bad_limit", f"limit must be between 1 and {MAX_LIMIT}")
-        offset = _cursor_offset(params.get("cursor"))
+        try:
+            offset = cursor_offset(params.get("cursor"))
+        except BadCursor:
+            raise ApiError(400, "bad_cursor", "the cursor is not one this server gave") from None
         cur = _state(svc)
         decision = decide(cur, mart, caller.principal_id, caller.purpose, requested, filters, svc.now(),
                           svc.today(), str(svc.paths.marts / "exam_summary.parquet"), svc.state.memo)
-        fmt = _format(request)
+        fmt = requested_format(request)
         table = _query(cur, mart, decision, filters, limit + 1, offset, as_json=fmt == "json")
     except Denied as denied:
         svc.record(caller, request, name, "denied", role=denied.role, grant_id=denied.grant_id)
@@ -255,8 +226,8 @@ def read_mart(request: Request) -> Response:
                columns=decision.columns, rows=table.num_rows, subjects=subjects)
     headers = {"X-Decision": decision.decision, "X-Grant-Id": decision.grant_id}
     if more:
-        headers["X-Next-Cursor"] = _next_cursor(offset + limit)
-    return _render(table, fmt, headers, _next_cursor(offset + limit) if more else None)
+        headers["X-Next-Cursor"] = next_cursor(offset + limit)
+    return render(table, fmt, headers, next_cursor(offset + limit) if more else None)
 
 
 def _query(cur, mart: Mart, decision: Decision, filters: dict[str, str], limit: int, offset: int,
@@ -286,37 +257,6 @@ def _subjects(memo: dict, table: pa.Table) -> list[str]:
     """sourcedIds of the students whose rows are returned (the event's subject_ids)."""
     by_key = memo.get("sourced_id", {})
     return sorted({by_key[k] for k in table.column("__student_key").to_pylist() if k in by_key})
-
-
-def _render(table: pa.Table, fmt: str, headers: dict, next_cursor: str | None) -> Response:
-    if fmt == "parquet":
-        sink = io.BytesIO()
-        pq.write_table(table, sink)
-        return Response(sink.getvalue(), media_type=MEDIA["parquet"], headers=headers)
-    if fmt == "arrow":
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        return Response(sink.getvalue().to_pybytes(), media_type=MEDIA["arrow"], headers=headers)
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(table.column_names)
-        for row in table.to_pylist():
-            writer.writerow([safe_cell(_plain(v)) for v in row.values()])
-        return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
-    rows = table.column("__row").to_pylist()
-    body = (f'{{"rows": [{",".join(rows)}], "count": {len(rows)}, '
-            f'"next_cursor": {json.dumps(next_cursor)}}}')
-    return Response(body.encode(), media_type=MEDIA["json"], headers=headers)
-
-
-def _plain(value):
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
 
 
 def list_reports(request: Request) -> Response:
@@ -357,31 +297,6 @@ def read_report(request: Request) -> Response:
 
 # -- the application --------------------------------------------------------------------------------
 
-class _Timed:
-    """ASGI middleware: request counts and latencies by route and status; API errors as JSON."""
-
-    def __init__(self, app, metrics: Metrics):
-        self.app, self.metrics = app, metrics
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        started = time.perf_counter()
-        status = {"code": 500}
-
-        async def timed_send(message):
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, timed_send)
-        finally:
-            route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            self.metrics.request(path, status["code"], time.perf_counter() - started)
-
-
 async def _not_found(request: Request, exc) -> Response:
     """Unknown routes answer in the API's error shape too (no data, so no access event)."""
     status = getattr(exc, "status_code", 404)
@@ -407,5 +322,5 @@ def create_app(lake: Path, timezone: str, as_of: date | None = None, threads: in
         Route("/v1/reports/{role}/{scope_id}", read_report),
     ], lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_found})
     app.state.svc = svc
-    app.add_middleware(_Timed, metrics=svc.metrics)
+    app.add_middleware(TimedRequests, metrics=svc.metrics)
     return app

@@ -4,6 +4,7 @@ histogram by route, and policy decisions. Kept in process (one server per lake).
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, defaultdict
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -50,3 +51,28 @@ class Metrics:
                       "# TYPE eduhouse_policy_decisions_total counter"]
             lines += [f'eduhouse_policy_decisions_total{{decision="{d}"}} {n}' for d, n in sorted(self.decisions.items())]
             return "\n".join(lines) + "\n"
+
+
+class TimedRequests:
+    """ASGI middleware: request counts and latencies by route and status; API errors as JSON."""
+
+    def __init__(self, app, metrics: Metrics):
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def timed_send(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, timed_send)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            self.metrics.request(path, status["code"], time.perf_counter() - started)

@@ -1,0 +1,80 @@
+"""How the API writes rows: the four formats a client may ask for with ``Accept`` and
+the opaque cursor of the next page."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from starlette.requests import Request
+from starlette.responses import Response
+
+from orchestration.privacy.csv_safe import safe_cell
+
+
+class BadCursor(ValueError):
+    """A cursor this server did not give."""
+
+
+MEDIA = {"json": "application/json", "csv": "text/csv", "parquet": "application/vnd.apache.parquet",
+         "arrow": "application/vnd.apache.arrow.stream"}
+
+
+def cursor_offset(value: str | None) -> int:
+    if not value:
+        return 0
+    try:
+        offset = int(json.loads(base64.urlsafe_b64decode(value.encode() + b"==").decode())["o"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise BadCursor(value) from None
+    if offset < 0:
+        raise BadCursor(value)
+    return offset
+
+
+def next_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def requested_format(request: Request) -> str:
+    accept = request.headers.get("accept", "")
+    for key, media in MEDIA.items():
+        if media in accept:
+            return key
+    return "json"
+
+
+def render(table: pa.Table, fmt: str, headers: dict, cursor: str | None) -> Response:
+    """The rows in the asked format; JSON rows come as DuckDB wrote them (column __row)."""
+    if fmt == "parquet":
+        sink = io.BytesIO()
+        pq.write_table(table, sink)
+        return Response(sink.getvalue(), media_type=MEDIA["parquet"], headers=headers)
+    if fmt == "arrow":
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        return Response(sink.getvalue().to_pybytes(), media_type=MEDIA["arrow"], headers=headers)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(table.column_names)
+        for row in table.to_pylist():
+            writer.writerow([safe_cell(plain(v)) for v in row.values()])
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+    rows = table.column("__row").to_pylist()
+    body = (f'{{"rows": [{",".join(rows)}], "count": {len(rows)}, '
+            f'"next_cursor": {json.dumps(cursor)}}}')
+    return Response(body.encode(), media_type=MEDIA["json"], headers=headers)
+
+
+def plain(value):
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
