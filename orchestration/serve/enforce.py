@@ -144,26 +144,27 @@ def scope_ids(cur: duckdb.DuckDBPyConnection, grant: dict, today: date, memo: di
 
 _STUDENTS = {
     "self": "select student_key from student_identity where list_contains(?, student_sourced_id)",
-    "child": "select student_key from student_identity where list_contains(?, student_sourced_id)",
     "class": "select student_key from class_membership where list_contains(?, class_sourced_id) "
              "and coalesce(effective_from, date '0001-01-01') <= ? and coalesce(effective_to, date '9999-12-31') >= ?",
     "grade": "select student_key from student_identity where list_contains(?, school_sourced_id || ':' || grade)",
     "school": "select student_key from student_identity where list_contains(?, school_sourced_id)",
     "district": "select student_key from student_identity where list_contains(?, district_sourced_id)",
-    "subject": "select student_key from student_identity where list_contains(?, district_sourced_id)",
     "city": "select i.student_key from student_identity as i join org_hierarchy as o using (school_sourced_id) "
             "where list_contains(?, o.city_sourced_id)",
 }
 _UNITS = {
     "self": "class_id in (select homeroom_class_sourced_id from student_identity where list_contains(?, student_sourced_id))",
-    "child": "class_id in (select homeroom_class_sourced_id from student_identity where list_contains(?, student_sourced_id))",
     "class": "list_contains(?, class_id)",
     "grade": "class_id is not null and list_contains(?, school_id || ':' || grade)",
     "school": "list_contains(?, school_id)",
     "district": "list_contains(?, district_id)",
-    "subject": "list_contains(?, district_id)",
     "city": "list_contains(?, city_id)",
 }
+# A child's scope is a student's own (the ids are the children's); a subject scope covers
+# its district's students and units (_scope_ids turns '<district>:<subject>' into the district).
+for _alias, _same in (("child", "self"), ("subject", "district")):
+    _STUDENTS[_alias] = _STUDENTS[_same]
+    _UNITS[_alias] = _UNITS[_same]
 
 
 def scope_students(cur: duckdb.DuckDBPyConnection, scope_type: str, ids: list[str], today: date) -> list[str]:

@@ -25,16 +25,20 @@ class Server:
     def __init__(self, lake: Path):
         self.lake = lake
         env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        self._log = open(lake.parent / "serve.stderr", "a")  # closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "orchestration.cli", "serve", "--lake", str(lake), "--port", "0", "--as-of", AS_OF],
-            stdout=subprocess.PIPE, stderr=open(lake.parent / "serve.stderr", "a"), text=True, env=env)
+            stdout=subprocess.PIPE, stderr=self._log, text=True, env=env)
         line = self.proc.stdout.readline()
         assert "http://127.0.0.1:" in line, line + (lake.parent / "serve.stderr").read_text()
         self.url = line.split()[2]
 
     def stop(self, sig=signal.SIGTERM) -> int:
         self.proc.send_signal(sig)
-        return self.proc.wait(timeout=30)
+        try:
+            return self.proc.wait(timeout=30)
+        finally:
+            self._log.close()
 
 
 def issue(lake: Path, principal: str, *, app: str | None = None, days: int | None = None) -> str:
