@@ -70,6 +70,11 @@ case when {{ flag }} then null else {{ expr }} end
 ({{ session }} || '|' || {{ subject }} || '|' || {{ scope_type }} || ':' || {{ scope_id }} || ':' || coalesce({{ class_type }}, ''))
 {%- endmacro %}
 
+{#- The suppression cell of a per-exam row of quality_map or class_exam (int_exam_suppression). -#}
+{% macro exam_cell_id(scope_type, scope_id, class_type, exam_id) -%}
+({{ exam_id }} || '|' || {{ scope_type }} || ':' || {{ scope_id }} || ':' || coalesce({{ class_type }}, ''))
+{%- endmacro %}
+
 {#- The suppression of an org rollup table (usage_monthly, microtest_monthly): `source` is
     a CTE with org_type (school | district | city), org_sourced_id and the `line_dims`
     columns. A school row is a part of its district's line (else its city's), a district

@@ -12,7 +12,8 @@ from orchestration.resources import LakeResource
 
 PUBLIC_MARTS = ("usage_monthly", "microtest_monthly", "exam_summary", "student_exam", "top_students",
                 "student_knowledge", "student_ability", "student_term_profile", "class_term", "school_term",
-                "district_term", "quality_map", "item_analysis", "class_weak_points")
+                "district_term", "quality_map", "item_analysis", "class_weak_points", "class_exam",
+                "district_knowledge")
 AUDIT_MARTS = ("access_audit_findings", "entitlements", "column_classification")
 
 

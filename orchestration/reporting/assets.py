@@ -14,11 +14,13 @@ COMMON = ("student_identity", "staff_scope", "org_hierarchy", "student_exam", "e
 ROLE_MARTS: dict[str, tuple[str, ...]] = {
     "student": ("student_knowledge", "student_ability", "student_term_profile", "student_psych"),
     "parent": ("student_knowledge", "student_ability", "student_term_profile", "student_fitness", "student_psych"),
-    "teacher": ("class_weak_points", "class_term", "student_knowledge", "student_term_profile", "microtest_monthly"),
-    "head_teacher": ("class_term", "student_term_profile", "student_fitness", "microtest_monthly", "student_psych"),
-    "grade_leader": ("class_term", "student_term_profile"),
-    "principal": ("usage_monthly", "microtest_monthly", "quality_map", "top_students", "class_term"),
-    "subject_researcher": ("quality_map", "student_knowledge", "item_analysis"),
+    "teacher": ("class_exam", "class_weak_points", "class_term", "student_knowledge", "student_term_profile",
+                "microtest_monthly"),
+    "head_teacher": ("class_exam", "class_term", "student_term_profile", "student_fitness", "microtest_monthly",
+                     "student_psych"),
+    "grade_leader": ("class_exam", "class_term", "student_term_profile"),
+    "principal": ("usage_monthly", "microtest_monthly", "quality_map", "top_students", "class_exam", "class_term"),
+    "subject_researcher": ("quality_map", "district_knowledge", "student_knowledge", "item_analysis"),
     "district_admin": ("usage_monthly", "microtest_monthly", "quality_map", "top_students"),
     "city_admin": ("usage_monthly", "microtest_monthly", "top_students"),
 }

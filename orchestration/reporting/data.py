@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from orchestration.governance.policy import allows
@@ -76,8 +75,11 @@ class ReportData:
     knowledge: pd.DataFrame
     usage: pd.DataFrame
     micro: pd.DataFrame
-    exam_info: dict = None  # exam_id -> (district students present, district mean score)
-    class_exam_by_class: Indexed = None  # class × exam aggregates of its members (bulk, once)
+    exam_info: dict = None  # exam_id -> (district students present, district mean score); None when suppressed
+    class_exam_by_class: Indexed = None  # the class_exam mart by class
+    class_exams: pd.DataFrame = None  # the class_exam mart, every class (a school's classes compared)
+    class_term: pd.DataFrame = None  # the class_term mart (a grade's homerooms' engagement)
+    district_knowledge: pd.DataFrame = None  # the district_knowledge mart (common weak knowledge points)
     student_subject: dict = None  # (student_key, subject) -> (last exam_id, last z, change since previous)
     pub_usage_by_org: Indexed = None  # usage publication rows, suppressed as published
     pub_micro_by_org: Indexed = None
@@ -134,27 +136,25 @@ def _fitness(store: MartStore) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in ("student_key", "period", "fitness_grade", "total_score")})
 
 
-BINS = (0.6, 0.7, 0.8, 0.9)
+def _exam_stats(exams: pd.DataFrame) -> pd.DataFrame:
+    """Per exam, as exam_summary publishes it: name, date, subject, grade, the district's
+    present students and mean score (null when the mart suppressed the exam)."""
+    stats = exams.rename(columns={"name": "exam_name", "students_present": "district_students",
+                                  "mean_score": "district_mean"})
+    stats["exam_date"] = pd.to_datetime(stats.exam_date).dt.date
+    stats["district_hidden"] = stats.suppressed.eq(True) | stats.district_students.isna()
+    return stats[["exam_id", "exam_name", "exam_date", "subject", "grade", "max_score", "district_students",
+                  "district_mean", "district_hidden"]]
 
 
-def _class_exam(members: pd.DataFrame, student_exam: pd.DataFrame, class_subject: dict[str, str],
-                exam_stats: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """Per class and exam of the class's subject (every subject for a homeroom): members
-    present, mean score, mean z, score-rate bands; suppressed under min_cell. One bulk
-    join and group-by for all classes, not one query per page."""
-    m = members.assign(class_subject=members.class_sourced_id.astype(str).map(class_subject))
-    x = m.merge(student_exam[["student_key", "exam_id", "subject", "score", "z_score", "pct_score"]], on="student_key")
-    x = x[x.class_subject.isna() | (x.class_subject == x.subject)]
-    band = np.searchsorted(np.array(BINS), x.pct_score.clip(0, 1).fillna(0).to_numpy(), side="right")
-    for i in range(len(BINS) + 1):
-        x[f"b{i}"] = (band == i).astype(int)
-    agg = x.groupby(["class_sourced_id", "exam_id"], as_index=False).agg(
-        students=("student_key", "nunique"), mean=("score", "mean"), mean_z=("z_score", "mean"),
-        **{f"b{i}": (f"b{i}", "sum") for i in range(len(BINS) + 1)})
-    agg = agg.merge(exam_stats[["exam_id", "exam_name", "exam_date", "subject", "district_mean", "district_students"]], on="exam_id")
-    agg["is_suppressed"] = (agg.students > 0) & (agg.students < min_cell)
-    agg["district_hidden"] = agg.district_students < min_cell
-    return agg.sort_values(["class_sourced_id", "exam_date", "exam_id"])
+def _class_exam(class_exam: pd.DataFrame, exam_stats: pd.DataFrame) -> pd.DataFrame:
+    """The class_exam mart (class × exam, suppressed in dbt) with each exam's name and
+    district figures, in date order per class."""
+    out = class_exam.assign(exam_date=pd.to_datetime(class_exam.exam_date).dt.date,
+                            suppressed=class_exam.suppressed.eq(True))
+    out = out.merge(exam_stats[["exam_id", "exam_name", "district_mean", "district_hidden"]], on="exam_id", how="left")
+    out["exam_name"] = out.exam_name.fillna(out.exam_id)
+    return out.sort_values(["class_sourced_id", "exam_date", "exam_id"])
 
 
 def _session_titles(sessions: pd.DataFrame) -> dict[str, str]:
@@ -230,10 +230,8 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
     student_exam["exam_name"] = student_exam.exam_id.map(exam_name).fillna(student_exam.exam_id)
     student_exam["exam_date"] = pd.to_datetime(student_exam.exam_date).dt.date
     student_exam["pct_score"] = student_exam.score / student_exam.max_score
-    exam_stats = student_exam.groupby("exam_id", as_index=False).agg(
-        district_students=("student_key", "count"), district_mean=("score", "mean"), max_score=("max_score", "max"),
-        exam_date=("exam_date", "first"), subject=("subject", "first"), grade=("grade", "first"),
-        exam_name=("exam_name", "first"))
+    exam_stats = _exam_stats(exams)
+    class_exams = _class_exam(store.table("class_exam"), exam_stats)
 
     org_name = dict(zip(orgs.sourced_id.astype(str), orgs.name.astype(str), strict=True))
     org_parent = {str(k): str(v) for k, v in zip(orgs.sourced_id, orgs.parent_sourced_id, strict=True) if v is not None and not pd.isna(v)}
@@ -257,11 +255,13 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
         item_by_exam=Indexed(store.table("item_analysis"), "exam_id"),
         weak_by_class=Indexed(store.table("class_weak_points"), "class_sourced_id"),
         knowledge=knowledge, usage=pub_u, micro=pub_m,
-        exam_info={str(e): (int(n), float(m)) for e, n, m in zip(exam_stats.exam_id, exam_stats.district_students,
-                                                               exam_stats.district_mean, strict=True)},
-        class_exam_by_class=Indexed(_class_exam(members, student_exam, class_subject, exam_stats, min_cell), "class_sourced_id"),
+        exam_info={str(e): (None if h else int(n), None if h else float(m))
+                   for e, n, m, h in zip(exam_stats.exam_id, exam_stats.district_students, exam_stats.district_mean,
+                                         exam_stats.district_hidden, strict=True)},
+        class_exam_by_class=Indexed(class_exams, "class_sourced_id"), class_exams=class_exams,
         student_subject=_student_subject(student_exam),
         pub_usage_by_org=Indexed(pub_u, "org_sourced_id"), pub_micro_by_org=Indexed(pub_m, "org_sourced_id"),
         session_titles=_session_titles(store.table("academic_sessions")),
         district_term=store.table("district_term"),
+        class_term=store.table("class_term"), district_knowledge=store.table("district_knowledge"),
     )

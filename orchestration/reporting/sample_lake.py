@@ -68,6 +68,13 @@ def _suppressed_as_the_marts(frame: pd.DataFrame, line: list[str], size: str, me
     return out
 
 
+def _hidden(frame: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
+    """Null every measure of a suppressed row, as the marts publish it."""
+    out = frame.copy()
+    out[measures] = out[measures].astype(float).where(~out.suppressed)
+    return out
+
+
 def _write(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(path, index=False)
@@ -199,10 +206,15 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
     exam_summary = per_exam.groupby("exam_id", as_index=False).agg(
         students_present=("student_key", "count"), mean_score=("score", "mean"), max_score=("max_score", "max"))
     exam_summary = exams_df.merge(exam_summary, on="exam_id")
+    exam_summary["suppressed"] = exam_summary.students_present < DEFAULT_MIN_CELL
+    exam_summary[["students_present", "mean_score"]] = exam_summary[["students_present", "mean_score"]].astype(float).where(
+        ~exam_summary.suppressed)
 
     kp_rows = present.groupby(["student_key", "kp_id"], as_index=False).agg(items=("item_id", "count"), got=("score", "sum"), of=("max_item", "sum"))
     kp_rows["score_rate"] = kp_rows.got / kp_rows.of
     kp_rows["mastery_level"] = np.select([kp_rows.score_rate >= 0.8, kp_rows.score_rate >= 0.6], ["mastered", "developing"], "weak")
+    # the sixth knowledge point of each subject stands for one with too few items for a level
+    kp_rows.loc[kp_rows.kp_id.str.endswith("-6"), "mastery_level"] = "insufficient"
     student_knowledge = kp_rows.merge(kps, on="kp_id")[["student_key", "kp_id", "subject", "kp_name", "items", "score_rate", "mastery_level"]]
     ab = present.merge(exams_df[["exam_id", "subject"]], on="exam_id").groupby(["student_key", "subject", "ability"], as_index=False).agg(
         items=("item_id", "count"), got=("score", "sum"), of=("max_item", "sum"))
@@ -231,8 +243,27 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
     # each sample school teaches one grade: its same-grade change is its change
     qm["change_in_mean_z_same_grade"] = qm.groupby(["school_sourced_id", "subject", "grade"]).mean_z.diff()
     qm["school_name"] = qm.school_sourced_id.map({k: v[0] for k, v in schools.items()})
+    # the sample's only small cells are whole schools and exams (sch-3: 6 students, alone
+    # in its grade), so primary suppression is all the marts' rule does to them here
+    qm["suppressed"] = qm.students < DEFAULT_MIN_CELL
+    qm = _hidden(qm, ["students", "mean_score", "mean_z", "change_in_mean_z", "change_in_mean_z_same_grade"])
     quality_map = qm[["school_sourced_id", "subject", "exam_id", "school_name", "exam_date", "grade", "students", "mean_score",
-                      "mean_z", "change_in_mean_z", "change_in_mean_z_same_grade"]]
+                      "mean_z", "change_in_mean_z", "change_in_mean_z_same_grade", "suppressed"]]
+
+    # class_exam: class x exam of its members (a scheduled class: its subject's exams)
+    ce = membership.merge(per_exam, on="student_key", suffixes=("", "_exam"))
+    ce = ce[ce.class_type.eq("homeroom") | (ce.subject == ce.subject_exam)].assign(rate=lambda x: x.score / x.max_score)
+    class_exam = ce.groupby(["class_sourced_id", "class_type", "class_title", "school_sourced_id", "exam_id", "exam_date",
+                             "subject_exam", "grade_exam", "academic_session"], as_index=False).agg(
+        students=("student_key", "nunique"), mean_score=("score", "mean"), mean_score_rate=("rate", "mean"),
+        mean_z=("z_score", "mean"), band_lt60=("rate", lambda r: int((r < 0.6).sum())),
+        band_60_70=("rate", lambda r: int(((r >= 0.6) & (r < 0.7)).sum())),
+        band_70_80=("rate", lambda r: int(((r >= 0.7) & (r < 0.8)).sum())),
+        band_80_90=("rate", lambda r: int(((r >= 0.8) & (r < 0.9)).sum())), band_ge90=("rate", lambda r: int((r >= 0.9).sum())))
+    class_exam = class_exam.rename(columns={"subject_exam": "subject", "grade_exam": "grade"})
+    class_exam["suppressed"] = class_exam.students < DEFAULT_MIN_CELL
+    class_exam = _hidden(class_exam, ["students", "mean_score", "mean_score_rate", "mean_z", "band_lt60", "band_60_70",
+                                      "band_70_80", "band_80_90", "band_ge90"])
 
     top_n = 5
     cohort = student_exam.merge(ident[["student_key", "district_sourced_id"]], on="student_key")
@@ -322,14 +353,35 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
         band_lt60=("rate", lambda r: int((r < 0.6).sum())), band_ge90=("rate", lambda r: int((r >= 0.9).sum())))
     district_term["district_name"] = district_term.district_sourced_id.astype(str)
     district_term["suppressed"] = district_term.students < 10
+    # district_knowledge: the students' mastery per district x subject x kp, over the
+    # students with enough evidence
+    dk = student_knowledge.merge(ident[["student_key", "district_sourced_id"]], on="student_key").assign(
+        assessed=lambda x: x.mastery_level != "insufficient")
+    dk = dk.assign(rate=dk.score_rate.where(dk.assessed), weak=dk.mastery_level.eq("weak"))
+    district_knowledge = dk.groupby(["district_sourced_id", "subject", "kp_id", "kp_name"], as_index=False).agg(
+        students=("student_key", "nunique"), students_assessed=("assessed", "sum"), mean_score_rate=("rate", "mean"),
+        weak_students=("weak", "sum"))
+    district_knowledge["weak_share"] = district_knowledge.weak_students / district_knowledge.students_assessed.where(
+        district_knowledge.students_assessed > 0)
+    district_knowledge["suppressed"] = ((district_knowledge.students < DEFAULT_MIN_CELL)
+                                        | district_knowledge.students_assessed.between(1, DEFAULT_MIN_CELL - 1))
+    district_knowledge = _hidden(district_knowledge, ["students", "students_assessed", "mean_score_rate", "weak_students",
+                                                      "weak_share"])
     sessions = pd.DataFrame({"academic_session": [SESSION], "title": ["2021-2022学年第一学期"],
                              "start_date": [date(2021, 9, 1)]})
     public = dict(academic_sessions=sessions, usage_monthly=usage_df, microtest_monthly=micro_df, exam_summary=exam_summary, student_exam=student_exam,
                   top_students=top_students, student_knowledge=student_knowledge, student_ability=student_ability,
                   student_term_profile=profile, quality_map=quality_map, item_analysis=item_analysis,
-                  class_weak_points=class_weak_points, district_term=district_term)
-    class_term = classes.rename(columns={})[["class_sourced_id", "class_type", "class_title", "school_sourced_id", "subject", "grade"]]
-    class_term = class_term.assign(academic_session=SESSION)
+                  class_weak_points=class_weak_points, district_term=district_term, class_exam=class_exam,
+                  district_knowledge=district_knowledge)
+    # class_term: the class facts and each class's engagement in the session
+    engaged = membership.merge(profile[["student_key", "active_days"]], on="student_key").groupby(
+        "class_sourced_id", as_index=False).agg(students=("student_key", "nunique"), mean_active_days=("active_days", "mean"),
+                                                online_share=("active_days", lambda a: float((a > 0).mean())))
+    class_term = classes[["class_sourced_id", "class_type", "class_title", "school_sourced_id", "subject", "grade"]].merge(
+        engaged, on="class_sourced_id", how="left").assign(academic_session=SESSION)
+    class_term["suppressed"] = class_term.students < DEFAULT_MIN_CELL
+    class_term = _hidden(class_term, ["students", "mean_active_days", "online_share"])
     hier = pd.DataFrame([(s_, v[0], v[1], DISTRICTS[v[1]], CITY, "示范市") for s_, v in schools.items()],
                         columns=["school_sourced_id", "school_name", "district_sourced_id", "district_name", "city_sourced_id", "city_name"])
     class_membership = membership[["class_sourced_id", "student_key", "school_sourced_id"]]

@@ -68,8 +68,11 @@ def routed_tests(manifest: Mapping[str, Any]) -> dict[str | None, dict[str, froz
             continue
         if any(any(p in by_kind[k] for p in parents) and all(p in reach[k] for p in parents) for k in by_kind):
             continue  # dbt's buildable selection runs it with some partitioning's models
-        last = kind[max(parents, key=position.__getitem__)]
-        keys = frozenset(translator.get_asset_key(nodes[p]) for p in parents if kind[p] == last)
+        # the parents of the last round: an unpartitioned parent of an earlier round (a
+        # staging table) must not select the test before the others exist
+        last_round = max(position[p] for p in parents)
+        last = kind[next(p for p in parents if position[p] == last_round)]
+        keys = frozenset(translator.get_asset_key(nodes[p]) for p in parents if position[p] == last_round)
         out.setdefault(None if last == "none" else last, {})[test["name"]] = keys
     return out
 

@@ -13,6 +13,7 @@ from orchestration.reporting.contexts.common import (
     ATTENTION_DROP,
     ATTENTION_Z,
     BIN_LABELS,
+    SCORE_BANDS,
     _date,
     _latest_exam_rows,
     _members,
@@ -26,7 +27,6 @@ from orchestration.reporting.contexts.common import (
 )
 from orchestration.reporting.data import ReportData
 from orchestration.reporting.scopes import Scope
-from orchestration.reporting.suppression import suppress_frame
 
 
 # ----------------------------------------------------------------------------- class views
@@ -44,24 +44,26 @@ def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | 
     if per_exam.empty:
         out.append(Section(t("section.class_results", cls=title), paragraphs=[t("msg.no_data")]))
         return out, facts
-    facts["exam_means"] = {e: (None if h else m) for e, m, h in zip(per_exam.exam_id, per_exam["mean"], per_exam.is_suppressed, strict=True)}
+    facts["exam_means"] = {e: (None if h else m) for e, m, h in zip(per_exam.exam_id, per_exam.mean_score, per_exam.suppressed, strict=True)}
     dates = per_exam.exam_date.astype(str)
     period = t("period.exams", start=dates.min()[:10], end=dates.max()[:10])
     sec = Section(t("section.class_results", cls=title), period=period)
     sec.tables.append(Table(
         [t("col.exam"), t("col.subject"), t("col.date"), t("col.students_present"), t("col.class_mean"),
          t("col.district_mean"), t("col.mean_z")],
-        [[cell(r.exam_name), cell(subject_label(t, r.subject)), cell(_date(r.exam_date)), cell(r.students, "int", t("unit.people")),
-          cell(r.mean, "num1", t("unit.points"), r.is_suppressed), cell(r.district_mean, "num1", t("unit.points"), r.district_hidden),
-          cell(r.mean_z, "z", suppressed=r.is_suppressed)] for r in per_exam.itertuples()],
+        [[cell(r.exam_name), cell(subject_label(t, r.subject)), cell(_date(r.exam_date)),
+          cell(r.students, "int", t("unit.people"), r.suppressed),
+          cell(r.mean_score, "num1", t("unit.points"), r.suppressed),
+          cell(r.district_mean, "num1", t("unit.points"), r.district_hidden),
+          cell(r.mean_z, "z", suppressed=r.suppressed)] for r in per_exam.itertuples()],
         footnote=_suppress_note(t, d)))
     latest = per_exam.iloc[-1]
-    counts = [int(latest[f"b{i}"]) for i in range(len(BIN_LABELS))]
-    hidden = bool(latest.students < d.min_cell)
-    sec.charts.append(svg.histogram(BIN_LABELS, [None] * len(counts) if hidden else counts,
+    hidden = bool(latest.suppressed)
+    counts = None if hidden else [int(latest[band]) for band in SCORE_BANDS]
+    sec.charts.append(svg.histogram(BIN_LABELS, counts or [None] * len(BIN_LABELS),
                                     t("chart.distribution", exam=latest.exam_name, date=_date(latest.exam_date)),
                                     unit=t("unit.people_axis")))
-    facts["distribution"] = None if hidden else counts
+    facts["distribution"] = counts
     out.append(sec)
 
     weak = d.weak_by_class.get(cls)
@@ -192,17 +194,16 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
     if latest.empty:
         sec.paragraphs.append(t("msg.no_data"))
     else:
-        per = latest.groupby(["subject", "exam_id"], as_index=False).agg(students=("student_key", "nunique"),
-                                                                       mean=("score", "mean"), mean_z=("z_score", "mean"))
-        per = per.merge(d.exam_stats[["exam_id", "district_mean", "district_students", "exam_name", "exam_date"]], on="exam_id")
-        per = suppress_frame(per, "students", ["mean", "mean_z"], d.min_cell, total_shown=False)
-        facts["subject_means"] = dict(zip(per.subject, per["mean"], strict=True))
+        per = d.class_exam_by_class.get(cls)
+        per = per.groupby("subject", as_index=False).tail(1)  # each subject's latest exam (rows in date order)
+        facts["subject_means"] = {sj: (None if h else m) for sj, m, h in zip(per.subject, per.mean_score, per.suppressed, strict=True)}
         sec.tables.append(Table([t("col.subject"), t("col.exam"), t("col.date"), t("col.students_present"), t("col.class_mean"),
                                  t("col.district_mean"), t("col.mean_z")],
                                 [[cell(subject_label(t, r.subject)), cell(r.exam_name), cell(_date(r.exam_date)),
-                                  cell(r.students, "int", t("unit.people")), cell(r.mean, "num1", t("unit.points"), r.is_suppressed),
-                                  cell(r.district_mean, "num1", t("unit.points"), r.district_students < d.min_cell),
-                                  cell(r.mean_z, "z", suppressed=r.is_suppressed)]
+                                  cell(r.students, "int", t("unit.people"), r.suppressed),
+                                  cell(r.mean_score, "num1", t("unit.points"), r.suppressed),
+                                  cell(r.district_mean, "num1", t("unit.points"), r.district_hidden),
+                                  cell(r.mean_z, "z", suppressed=r.suppressed)]
                                  for r in per.itertuples()], footnote=_suppress_note(t, d)))
         pivot = latest.pivot_table(index="student_key", columns="subject", values="z_score", aggfunc="mean")
         names = members.set_index("student_key").full_name

@@ -10,7 +10,8 @@ from orchestration.reporting.components import Cell, Section, Table, cell
 from orchestration.reporting.data import ReportData
 
 ABILITIES = ("A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3")
-SCORE_BINS = (0.0, 0.6, 0.7, 0.8, 0.9, 1.0001)
+# The score-rate bands as the marts count them (dbt macro exam_score_bands), and their labels.
+SCORE_BANDS = ("band_lt60", "band_60_70", "band_70_80", "band_80_90", "band_ge90")
 BIN_LABELS = ("<60%", "60–69%", "70–79%", "80–89%", "≥90%")
 ATTENTION_Z = -1.0
 ATTENTION_DROP = 0.5

@@ -9,7 +9,6 @@ from orchestration.reporting import svg
 from orchestration.reporting.components import Section, Table, cell
 from orchestration.reporting.contexts.common import (
     _date,
-    _mastery,
     _period_exams,
     _publication,
     _sessions,
@@ -22,7 +21,6 @@ from orchestration.reporting.contexts.common import (
 from orchestration.reporting.contexts.school import _top_n
 from orchestration.reporting.data import ReportData
 from orchestration.reporting.scopes import Scope
-from orchestration.reporting.suppression import suppress_frame, suppress_matrix
 from orchestration.reporting.usage_table import usage_table
 
 
@@ -47,9 +45,9 @@ def subject_researcher_context(t: Translator, d: ReportData, s: Scope) -> dict:
     else:
         order = qm.drop_duplicates("exam_id").sort_values(["exam_date", "exam_id"])
         cols = order.exam_id.tolist()
-        sizes = qm.pivot_table(index="school_name", columns="exam_id", values="students", aggfunc="sum").reindex(columns=cols)
-        vals = qm.pivot_table(index="school_name", columns="exam_id", values="mean_z", aggfunc="mean").reindex(columns=cols)
-        shown, mask = suppress_matrix(sizes, vals, d.min_cell, row_totals=False, col_totals=True)
+        # the mart's values: a suppressed cell is null there (int_exam_suppression)
+        shown = qm.pivot_table(index="school_name", columns="exam_id", values="mean_z", aggfunc="mean",
+                               dropna=False).reindex(columns=cols)
         labels = [f"{n}（{str(dt)[:10]}）" for n, dt in zip(order.exam_name, order.exam_date, strict=True)]
         qsec.charts.append(svg.heat_map(list(shown.index), labels,
                                         [[None if v is None or pd.isna(v) else round(float(v), 2) for v in row] for row in shown.to_numpy()],
@@ -58,25 +56,30 @@ def subject_researcher_context(t: Translator, d: ReportData, s: Scope) -> dict:
         qsec.note = _suppress_note(t, d)
         facts["quality"] = shown
     sections.append(qsec)
-    # common weak knowledge points across the district's students
-    keys = d.ident[d.ident.school_sourced_id.astype(str).isin(schools)].student_key.astype(str).tolist()
-    kn = d.knowledge_by_student.get_many(keys)
-    kn = kn[kn.subject == s.subject]
+    # common weak knowledge points across the district's students (mart district_knowledge)
+    dk = d.district_knowledge
+    kn = dk[(dk.district_sourced_id.astype(str) == str(s.district_id)) & (dk.subject == s.subject)]
     wsec = Section(t("section.common_weak", subject=subj))
     if kn.empty:
         wsec.paragraphs.append(t("msg.no_data"))
     else:
-        kn = kn.assign(level=_mastery(kn))
-        agg = kn.groupby(["kp_id", "kp_name"], as_index=False).agg(students=("student_key", "nunique"), rate=("score_rate", "mean"),
-                                                                  weak=("level", lambda x: float((x == "weak").mean())))
-        agg = suppress_frame(agg, "students", ["rate", "weak"], d.min_cell, total_shown=False).sort_values("rate", na_position="last")
-        top = agg.head(10)
-        wsec.charts.append(svg.bar_chart(top.kp_name.astype(str).tolist(), [None if v is None else round(v * 100, 1) for v in top.rate],
+        kn = kn.assign(suppressed=kn.suppressed.eq(True)).sort_values(["mean_score_rate", "kp_id"], na_position="last")
+        top = kn[kn.mean_score_rate.notna()].head(10)
+        wsec.charts.append(svg.bar_chart(top.kp_name.astype(str).tolist(), [round(float(v) * 100, 1) for v in top.mean_score_rate],
                                          t("chart.common_weak"), unit=t("unit.score_rate_pct"), max_value=100))
-        wsec.tables.append(Table([t("col.kp"), t("col.students"), t("col.score_rate"), t("col.weak_share")],
-                                 [[cell(r.kp_name), cell(r.students, "int", t("unit.people")), cell(r.rate, "pct", suppressed=r.is_suppressed),
-                                   cell(r.weak, "pct", suppressed=r.is_suppressed)] for r in agg.itertuples()], footnote=_suppress_note(t, d)))
-        facts["kp_rates"] = dict(zip(agg.kp_id, agg.rate, strict=True))
+
+        def evidence(r, value):
+            # nobody with enough evidence: its own state, never 0 %
+            if not r.suppressed and r.students_assessed == 0:
+                return cell(t("mastery.insufficient"))
+            return cell(value, "pct", suppressed=r.suppressed)
+
+        wsec.tables.append(Table([t("col.kp"), t("col.students"), t("col.students_assessed"), t("col.score_rate"), t("col.weak_share")],
+                                 [[cell(r.kp_name), cell(r.students, "int", t("unit.people"), r.suppressed),
+                                   cell(r.students_assessed, "int", t("unit.people"), r.suppressed),
+                                   evidence(r, r.mean_score_rate), evidence(r, r.weak_share)] for r in kn.itertuples()],
+                                 footnote=t("note.common_weak") + " " + _suppress_note(t, d)))
+        facts["kp_rates"] = dict(zip(kn.kp_id, kn.mean_score_rate, strict=True))
     sections.append(wsec)
     # item analysis per exam
     for eid in _district_exam_ids(d, schools, s.subject):
@@ -120,9 +123,7 @@ def _quality_overview(t: Translator, d: ReportData, schools: list[str]) -> tuple
         sec.paragraphs.append(t("msg.no_data"))
         return sec, pd.DataFrame()
     latest = qm[qm.exam_date == qm.groupby(["school_sourced_id", "subject"]).exam_date.transform("max")]
-    sizes = latest.pivot_table(index="school_name", columns="subject", values="students", aggfunc="sum")
-    vals = latest.pivot_table(index="school_name", columns="subject", values="mean_z", aggfunc="mean")
-    shown, _ = suppress_matrix(sizes, vals, d.min_cell, row_totals=False, col_totals=True)
+    shown = latest.pivot_table(index="school_name", columns="subject", values="mean_z", aggfunc="mean", dropna=False)
     sec.charts.append(svg.heat_map(list(shown.index), [subject_label(t, c) for c in shown.columns],
                                    [[None if v is None or pd.isna(v) else round(float(v), 2) for v in row] for row in shown.to_numpy()],
                                    t("chart.quality_map"), unit=t("unit.mean_z"), lo=-1, hi=1))

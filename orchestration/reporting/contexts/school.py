@@ -20,47 +20,46 @@ from orchestration.reporting.contexts.common import (
 )
 from orchestration.reporting.data import ReportData
 from orchestration.reporting.scopes import Scope
-from orchestration.reporting.suppression import suppress_frame, suppress_matrix
 from orchestration.reporting.usage_table import usage_table
 
 
 # ----------------------------------------------------------------------------- school views
 def _classes_compared(t: Translator, d: ReportData, school: str, grade: str | None, title: str) -> tuple[Section, dict]:
-    """Homerooms of a school (optionally one grade) × subjects, latest exam mean z."""
-    ident = d.ident_by_school.get(school)
+    """Homerooms of a school (optionally one grade) × subjects on each grade's and
+    subject's latest exam, as the class_exam mart publishes them (suppressed in dbt)."""
+    ce = d.class_exams
+    ce = ce[(ce.school_sourced_id.astype(str) == str(school)) & (ce.class_type == "homeroom")]
     if grade is not None:
-        ident = ident[ident.grade.astype(str) == str(grade)]
-    ex = d.exam_by_student.get_many(ident.student_key.astype(str).tolist())
-    ex = ex.merge(ident[["student_key", "homeroom_class_sourced_id"]], on="student_key")
-    latest = ex[ex.exam_date == ex.groupby(["grade", "subject"]).exam_date.transform("max")] if len(ex) else ex
+        ce = ce[ce.grade.astype(str) == str(grade)]
+    latest = ce[ce.exam_date == ce.groupby(["grade", "subject"]).exam_date.transform("max")] if len(ce) else ce
     sec = Section(title, period=_period_exams(t, latest))
     facts: dict = {}
     if latest.empty:
         sec.paragraphs.append(t("msg.no_data"))
         return sec, facts
-    grp = latest.groupby(["homeroom_class_sourced_id", "subject"])
-    sizes = grp.student_key.nunique().unstack()
-    means = grp.z_score.mean().unstack()
-    raw = grp.score.mean().unstack()
-    shown, mask = suppress_matrix(sizes, means, d.min_cell, row_totals=False, col_totals=True)
-    classes = list(sizes.index)
-    labels = [d.class_title.get(str(c), str(c)) for c in classes]
-    subjects = list(sizes.columns)
+    classes = sorted(latest.class_sourced_id.astype(str).unique(), key=lambda c: (d.class_title.get(c, c), c))
+    subjects = sorted(latest.subject.astype(str).unique())
+    by = {(str(r.class_sourced_id), str(r.subject)): r for r in latest.itertuples()}
+    labels = [d.class_title.get(c, c) for c in classes]
+
+    def z(c, subj):
+        r = by.get((c, subj))
+        return None if r is None or r.suppressed or pd.isna(r.mean_z) else round(float(r.mean_z), 2)
+
     sec.charts.append(svg.heat_map(labels, [subject_label(t, x) for x in subjects],
-                                   [[None if v is None or pd.isna(v) else round(float(v), 2) for v in shown.loc[c]] for c in classes],
+                                   [[z(c, subj) for subj in subjects] for c in classes],
                                    t("chart.classes_subjects"), unit=t("unit.mean_z"), lo=-1, hi=1))
     rows = []
     for c, lab in zip(classes, labels, strict=True):
         for subj in subjects:
-            if pd.isna(sizes.loc[c, subj]):
+            r = by.get((c, subj))
+            if r is None:
                 continue
-            hid = bool(mask.loc[c, subj])
-            rows.append([cell(lab), cell(subject_label(t, subj)), cell(sizes.loc[c, subj], "int", t("unit.people")),
-                         cell(raw.loc[c, subj], "num1", t("unit.points"), hid), cell(means.loc[c, subj], "z", suppressed=hid)])
+            rows.append([cell(lab), cell(subject_label(t, subj)), cell(r.students, "int", t("unit.people"), r.suppressed),
+                         cell(r.mean_score, "num1", t("unit.points"), r.suppressed), cell(r.mean_z, "z", suppressed=r.suppressed)])
     sec.tables.append(Table([t("col.class"), t("col.subject"), t("col.students_present"), t("col.class_mean"), t("col.mean_z")],
                             rows, footnote=_suppress_note(t, d)))
-    facts["class_means"] = {(str(c), s): (None if mask.loc[c, s] or pd.isna(raw.loc[c, s]) else float(raw.loc[c, s]))
-                            for c in classes for s in subjects}
+    facts["class_means"] = {k: (None if r.suppressed or pd.isna(r.mean_score) else float(r.mean_score)) for k, r in by.items()}
     return sec, facts
 
 
@@ -69,20 +68,25 @@ def grade_leader_context(t: Translator, d: ReportData, s: Scope) -> dict:
     sec, facts = _classes_compared(t, d, s.school_id, s.grade, t("section.grade_classes", grade=gl))
     ident = d.ident_by_school.get(s.school_id)
     ident = ident[ident.grade.astype(str) == str(s.grade)]
-    prof = d.profile_by_student.get_many(ident.student_key.astype(str).tolist())
-    esec = Section(t("section.grade_engagement", grade=gl), period=_sessions(d, prof))
-    if len(prof) and "logins" in prof:
-        per = prof.groupby("student_key")[[c for c in ("active_days", "logins") if c in prof]].sum().join(
-            ident.set_index("student_key").homeroom_class_sourced_id)
-        agg = per.groupby("homeroom_class_sourced_id").agg(students=("logins", "size"), online=("logins", lambda x: int((x > 0).sum())),
-                                                           logins=("logins", "mean")).reset_index()
-        agg["online_rate"] = agg.online / agg.students
-        agg = suppress_frame(agg, "students", ["online", "online_rate", "logins"], d.min_cell, total_shown=True)
-        esec.tables.append(Table([t("col.class"), t("col.students"), t("col.students_online"), t("col.online_rate"), t("col.logins_per_student")],
-                                 [[cell(d.class_title.get(str(r.homeroom_class_sourced_id), str(r.homeroom_class_sourced_id))),
-                                   cell(r.students, "int", t("unit.people")), cell(r.online, "int", t("unit.people"), r.is_suppressed),
-                                   cell(r.online_rate, "pct", suppressed=r.is_suppressed), cell(r.logins, "num1", t("unit.times"), r.is_suppressed)]
-                                  for r in agg.itertuples()], footnote=_suppress_note(t, d)))
+    # the grade's homerooms in their latest session, as the class_term mart publishes them
+    ct = d.class_term
+    ct = ct[(ct.school_sourced_id.astype(str) == str(s.school_id)) & (ct.class_type == "homeroom")
+            & (ct.grade.astype(str) == str(s.grade))]
+    if len(ct):
+        ct = ct[ct.academic_session == ct.academic_session.max()]
+        # one row per homeroom: its session figures repeat per subject; the subject with
+        # the most students present stands for the class
+        ct = ct.sort_values(["class_sourced_id", "students"], ascending=[True, False], na_position="last")
+        ct = ct.drop_duplicates("class_sourced_id")
+    esec = Section(t("section.grade_engagement", grade=gl), period=_sessions(d, ct))
+    if len(ct):
+        ct = ct.assign(suppressed=ct.suppressed.eq(True))
+        esec.tables.append(Table([t("col.class"), t("col.students_present"), t("col.online_rate"), t("col.active_days_per_student")],
+                                 [[cell(d.class_title.get(str(r.class_sourced_id), str(r.class_sourced_id))),
+                                   cell(r.students, "int", t("unit.people"), r.suppressed),
+                                   cell(r.online_share, "pct", suppressed=r.suppressed),
+                                   cell(r.mean_active_days, "num1", t("unit.days"), r.suppressed)]
+                                  for r in ct.itertuples()], footnote=_suppress_note(t, d)))
     else:
         esec.paragraphs.append(t("msg.no_data"))
     return {"title": t("title.grade_leader", grade=gl), "subtitle": d.name(s.school_id), "sections": [sec, esec], "facts": facts}
@@ -100,12 +104,10 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
         usec.paragraphs.append(t("msg.no_data"))
     sections.append(usec)
     qm = d.quality_map[d.quality_map.school_sourced_id.astype(str) == school].merge(
-        d.exam_stats[["exam_id", "district_mean", "district_students", "exam_name"]], on="exam_id", how="left").sort_values(["subject", "exam_date"])
+        d.exam_stats[["exam_id", "district_mean", "district_hidden", "exam_name"]], on="exam_id", how="left").sort_values(["subject", "exam_date"])
     # the change compares the school's previous exam of the same grade and subject (the
     # same cohort on a comparable exam), never one grade's exam against another's
-    qm = suppress_frame(qm, "students", ["mean_score", "mean_z", "change_in_mean_z_same_grade"], d.min_cell,
-                        total_shown=False)
-    qm["is_suppressed"] = qm.is_suppressed | qm.suppressed.eq(True)  # as the mart published it
+    qm["is_suppressed"] = qm.suppressed.eq(True)  # as the mart published it (int_exam_suppression)
     rsec = Section(t("section.school_vs_district"), period=_period_exams(t, qm))
     if qm.empty:
         rsec.paragraphs.append(t("msg.no_data"))
@@ -120,7 +122,7 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
                                    cell(_date(r.exam_date)),
                                    cell(r.students, "int", t("unit.people"), r.is_suppressed),
                                    cell(r.mean_score, "num1", t("unit.points"), r.is_suppressed),
-                                   cell(r.district_mean, "num1", t("unit.points"), not r.district_students >= d.min_cell),
+                                   cell(r.district_mean, "num1", t("unit.points"), r.district_hidden is not False),
                                    cell(r.mean_z, "z", suppressed=r.is_suppressed),
                                    cell(r.change_in_mean_z_same_grade, "z", suppressed=r.is_suppressed)]
                                   for r in qm.itertuples()],

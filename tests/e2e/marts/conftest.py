@@ -25,7 +25,7 @@ from orchestration.settings import DBT_PROJECT_DIR
 
 TOP_N = 10  # small enough that the tiny district's cohorts have ties and misses at the boundary
 EXAM_MARTS = ("exam_summary", "student_exam", "top_students", "top_students_by_subject", "quality_map", "item_analysis",
-              "student_knowledge", "student_ability")
+              "student_knowledge", "student_ability", "class_exam", "district_knowledge")
 # Only what the tested marts read (xAPI, fitness and psych feed other marts).
 SOURCES_IN_ORDER = ("roster", "catalog", "exams")
 
@@ -78,6 +78,9 @@ def exams_lake(tmp_path_factory, exams_dbt_dir) -> Path:
         staged = paths.marts_staging / f"{name}.parquet"
         if staged.exists():
             os.replace(staged, paths.marts / f"{name}.parquet")
+    staged = paths.restricted / ".staging" / "student_identity.parquet"
+    if staged.exists():
+        os.replace(staged, paths.restricted / "student_identity.parquet")
     return lake
 
 

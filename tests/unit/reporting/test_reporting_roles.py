@@ -230,12 +230,21 @@ def test_principal_row_equals_district_publication(sample_reports):
 def test_subject_researcher_quality_kp_items_and_scope(sample_reports):
     lake, _ = sample_reports
     html = page(lake, "subject_researcher", "dist-1_math")
-    kps = q(lake, """select kp_name, avg(score_rate), count(distinct student_key) from student_knowledge k
-                     join student_identity i using (student_key)
+    # the score rate and the weak share count the same students: those with enough evidence
+    kps = q(lake, """select kp_name, avg(score_rate) filter (where mastery_level <> 'insufficient'),
+                            avg((mastery_level = 'weak')::int) filter (where mastery_level <> 'insufficient'),
+                            count(distinct student_key) filter (where mastery_level <> 'insufficient')
+                     from student_knowledge k join student_identity i using (student_key)
                      where i.district_sourced_id = 'dist-1' and k.subject = 'math' group by 1""")
-    for name, rate, n in kps:
-        assert name in html
-        assert (pct(rate) in html) == (n >= MIN_CELL)
+    weak = html.split("共性薄弱知识点</h2>")[1].split("</section>")[0]
+    for name, rate, share, n in kps:
+        assert name in weak
+        row = weak.split(f">{name}</td>")[1].split("</tr>")[0]
+        if n == 0:  # nobody with enough evidence: its own state, never a 0 % share
+            assert row.count(">数据不足</td>") == 2 and "%" not in row
+        else:
+            assert (pct(rate) in row and pct(share) in row) == (n >= MIN_CELL)
+    assert any(n == 0 for *_, n in kps) and any(n >= MIN_CELL for *_, n in kps)
     items = q(lake, """select difficulty, discrimination from item_analysis where exam_id in
                        (select exam_id from exam_summary where subject = 'math' and org_sourced_id = 'dist-1')""")
     assert items
