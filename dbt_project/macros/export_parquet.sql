@@ -7,6 +7,12 @@
 {{ var('lake_root') }}/{{ 'restricted' if restricted else 'marts' }}/.staging
 {%- endmacro %}
 
+{#- A mart with a student_key is written in student_key order: Parquet keeps each row
+    group's min/max, so a reader looking up one student or one class's students (the
+    governed API, the reports) skips the row groups that cannot hold them instead of
+    scanning the file. -#}
 {% macro export_parquet(restricted=false) -%}
-copy (select * from {{ this }}) to '{{ export_folder(restricted) }}/{{ this.identifier }}.parquet' (format parquet, compression zstd)
+{%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if execute else [] -%}
+copy (select * from {{ this }}{{ ' order by student_key' if 'student_key' in columns else '' }})
+to '{{ export_folder(restricted) }}/{{ this.identifier }}.parquet' (format parquet, compression zstd)
 {%- endmacro %}

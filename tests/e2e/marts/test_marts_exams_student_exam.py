@@ -47,3 +47,22 @@ def test_exam_summary_counts_and_statistics(load_mart, reference):
     assert summary["students_absent"].sum() > 0
     np.testing.assert_allclose(summary["mean_score"], scores.mean().reindex(summary.index), atol=1e-9)
     np.testing.assert_allclose(summary["sd_score"], scores.std(ddof=0).reindex(summary.index), atol=1e-9)
+
+
+def test_student_marts_are_written_in_student_key_order(exams_lake):
+    """Every exported mart with a student_key is sorted by it (macro export_parquet), so
+    a lookup of one student reads the row groups that can hold the key, not the file."""
+    import pyarrow.parquet as pq
+
+    from orchestration.lake import LakePaths
+
+    paths = LakePaths(exams_lake)
+    checked = 0
+    for path in sorted(paths.marts.glob("*.parquet")) + sorted(paths.restricted.glob("*.parquet")):
+        table = pq.read_table(path)
+        if "student_key" not in table.column_names or table.num_rows < 2:
+            continue
+        keys = table.column("student_key").to_pylist()
+        assert keys == sorted(keys), f"{path.name} is not in student_key order"
+        checked += 1
+    assert checked >= 4, "student_exam, student_knowledge, student_ability, top_students at least"
