@@ -80,6 +80,9 @@ class ReportData:
     class_exams: pd.DataFrame = None  # the class_exam mart, every class (a school's classes compared)
     class_term: pd.DataFrame = None  # the class_term mart (a grade's homerooms' engagement)
     district_knowledge: pd.DataFrame = None  # the district_knowledge mart (common weak knowledge points)
+    engagement_by_class: Indexed = None  # the class_engagement mart by class
+    fitness_by_class: Indexed = None  # the restricted class_fitness mart by homeroom
+    psych_by_class: Indexed = None  # the restricted class_psych mart by homeroom
     student_subject: dict = None  # (student_key, subject) -> (last exam_id, last z, change since previous)
     pub_usage_by_org: Indexed = None  # usage publication rows, suppressed as published
     pub_micro_by_org: Indexed = None
@@ -155,6 +158,11 @@ def _class_exam(class_exam: pd.DataFrame, exam_stats: pd.DataFrame) -> pd.DataFr
     out = out.merge(exam_stats[["exam_id", "exam_name", "district_mean", "district_hidden"]], on="exam_id", how="left")
     out["exam_name"] = out.exam_name.fillna(out.exam_id)
     return out.sort_values(["class_sourced_id", "exam_date", "exam_id"])
+
+
+def _flagged(mart: pd.DataFrame) -> pd.DataFrame:
+    """A mart with its `suppressed` flag as a plain bool (a missing flag is not hidden)."""
+    return mart.assign(suppressed=mart.suppressed.eq(True))
 
 
 def _session_titles(sessions: pd.DataFrame) -> dict[str, str]:
@@ -264,4 +272,7 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
         session_titles=_session_titles(store.table("academic_sessions")),
         district_term=store.table("district_term"),
         class_term=store.table("class_term"), district_knowledge=store.table("district_knowledge"),
+        engagement_by_class=Indexed(_flagged(store.table("class_engagement")), "class_sourced_id"),
+        fitness_by_class=Indexed(_flagged(store.table("class_fitness")), "homeroom_class_sourced_id"),
+        psych_by_class=Indexed(_flagged(store.table("class_psych")), "homeroom_class_sourced_id"),
     )

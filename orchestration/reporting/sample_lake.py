@@ -295,7 +295,9 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
     ck = membership[membership.class_type == "scheduled"].merge(student_knowledge, on=["student_key", "subject"])
     class_weak_points = ck.groupby(["class_sourced_id", "subject", "kp_id", "kp_name"], as_index=False).agg(
         students=("student_key", "nunique"), score_rate=("score_rate", "mean"))
-    class_weak_points["is_weak"] = class_weak_points.score_rate < 0.6
+    class_weak_points["academic_session"] = SESSION
+    class_weak_points["suppressed"] = class_weak_points.students < DEFAULT_MIN_CELL
+    class_weak_points = _hidden(class_weak_points, ["score_rate"])
 
     # usage: month × org × segment × population; district rows aggregate the schools
     months = ("2021-10", "2021-11")
@@ -343,6 +345,35 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
                                          ["优秀", "良好", "及格"], "不及格")
     psych = ident[["student_key"]].assign(screen_date=date(2021, 10, 25), instrument="MHT", scale="total", score=50.0, risk_level="none")
 
+    # the class marts of platform use, fitness and psych, shaped and suppressed as dbt's
+    member_prof = membership.merge(profile, on="student_key", how="left")
+    class_engagement = member_prof.groupby(["class_sourced_id", "class_type", "class_title", "school_sourced_id", "grade"],
+                                           as_index=False).agg(
+        students=("student_key", "nunique"), students_answering=("microtests_answered", lambda x: int((x > 0).sum())),
+        microtests_answered=("microtests_answered", "sum"), mean_active_days=("active_days", "mean"),
+        mean_logins=("logins", "mean"), mean_resources_viewed=("resources_viewed", "mean"),
+        mean_microtests_answered=("microtests_answered", "mean"), mean_homework_submitted=("homework_submitted", "mean"))
+    class_engagement["answer_share"] = class_engagement.students_answering / class_engagement.students
+    class_engagement["academic_session"] = SESSION
+    class_engagement["suppressed"] = class_engagement.students < DEFAULT_MIN_CELL
+    class_engagement = _hidden(class_engagement, ["students", "students_answering", "answer_share", "microtests_answered",
+                                                  "mean_active_days", "mean_logins", "mean_resources_viewed",
+                                                  "mean_microtests_answered", "mean_homework_submitted"])
+    homeroom = ident.set_index("student_key").homeroom_class_sourced_id
+    fit = fitness.assign(homeroom_class_sourced_id=fitness.student_key.map(homeroom))
+    class_fitness = fit.groupby(["homeroom_class_sourced_id", "fitness_grade"], as_index=False).agg(
+        students=("student_key", "nunique"))
+    class_fitness["class_students"] = class_fitness.groupby("homeroom_class_sourced_id").students.transform("sum")
+    class_fitness["share"] = class_fitness.students / class_fitness.class_students
+    class_fitness["academic_session"] = SESSION
+    class_fitness["suppressed"] = class_fitness.class_students < DEFAULT_MIN_CELL
+    class_fitness = _hidden(class_fitness, ["students", "class_students", "share"])
+    ps = psych.assign(homeroom_class_sourced_id=psych.student_key.map(homeroom))
+    class_psych = ps.groupby(["homeroom_class_sourced_id", "risk_level"], as_index=False).agg(students=("student_key", "nunique"))
+    class_psych["class_students"] = class_psych.groupby("homeroom_class_sourced_id").students.transform("sum")
+    class_psych["suppressed"] = class_psych.class_students < DEFAULT_MIN_CELL
+    class_psych = _hidden(class_psych, ["students", "class_students"])
+
     # district_term as the mart shapes it: per district x session x subject, each student's
     # mean score rate over the subject's exams
     per_student = student_exam.merge(ident[["student_key", "district_sourced_id"]], on="student_key").assign(
@@ -373,7 +404,7 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
                   top_students=top_students, student_knowledge=student_knowledge, student_ability=student_ability,
                   student_term_profile=profile, quality_map=quality_map, item_analysis=item_analysis,
                   class_weak_points=class_weak_points, district_term=district_term, class_exam=class_exam,
-                  district_knowledge=district_knowledge)
+                  district_knowledge=district_knowledge, class_engagement=class_engagement)
     # class_term: the class facts and each class's engagement in the session
     engaged = membership.merge(profile[["student_key", "active_days"]], on="student_key").groupby(
         "class_sourced_id", as_index=False).agg(students=("student_key", "nunique"), mean_active_days=("active_days", "mean"),
@@ -387,7 +418,8 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
     class_membership = membership[["class_sourced_id", "student_key", "school_sourced_id"]]
     public["class_term"] = class_term
     restricted = dict(student_identity=ident, staff_scope=staff_df, student_fitness=fitness, student_psych=psych,
-                      org_hierarchy=hier, class_membership=class_membership)
+                      org_hierarchy=hier, class_membership=class_membership, class_fitness=class_fitness,
+                      class_psych=class_psych)
     for name, frame in public.items():
         _write(frame, LakePaths(Path(lake)).marts / f"{name}.parquet")
     for name, frame in restricted.items():

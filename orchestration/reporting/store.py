@@ -34,6 +34,10 @@ PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "class_exam": ("class_sourced_id", "class_type", "class_title", "school_sourced_id", "exam_id", "exam_date", "subject",
                    "grade", "academic_session", "students", "band_lt60", "band_60_70", "band_70_80", "band_80_90",
                    "band_ge90", "mean_score", "mean_score_rate", "mean_z", "suppressed"),
+    "class_engagement": ("class_sourced_id", "class_type", "class_title", "school_sourced_id", "grade", "academic_session",
+                         "students", "students_answering", "answer_share", "microtests_answered", "mean_active_days",
+                         "mean_logins", "mean_resources_viewed", "mean_microtests_answered", "mean_homework_submitted",
+                         "suppressed"),
     "district_knowledge": ("district_sourced_id", "subject", "kp_id", "kp_name", "students", "students_assessed",
                            "mean_score_rate", "weak_students", "weak_share", "suppressed"),
     "district_term": ("district_sourced_id", "district_name", "academic_session", "subject", "students",
@@ -44,7 +48,8 @@ PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "quality_map": ("school_sourced_id", "subject", "exam_id", "school_name", "exam_date", "grade", "students",
                     "mean_score", "mean_z", "change_in_mean_z", "change_in_mean_z_same_grade", "suppressed"),
     "item_analysis": ("exam_id", "item_id", "difficulty", "discrimination", "suppressed"),
-    "class_weak_points": ("class_sourced_id", "subject", "kp_id", "score_rate", "suppressed"),
+    "class_weak_points": ("class_sourced_id", "academic_session", "subject", "kp_id", "kp_name", "score_rate", "weak_rank",
+                          "suppressed"),
 }
 RESTRICTED_COLUMNS: dict[str, tuple[str, ...]] = {
     "student_identity": ("student_key", "student_sourced_id", "given_name", "family_name", "school_sourced_id",
@@ -56,6 +61,10 @@ RESTRICTED_COLUMNS: dict[str, tuple[str, ...]] = {
     "student_fitness": ("student_key",),
     "student_psych": ("student_key",),
     "class_membership": ("class_sourced_id", "student_key"),
+    "class_fitness": ("homeroom_class_sourced_id", "school_sourced_id", "academic_session", "fitness_grade", "students",
+                      "class_students", "share", "suppressed"),
+    "class_psych": ("homeroom_class_sourced_id", "school_sourced_id", "risk_level", "students", "class_students",
+                    "suppressed"),
     "org_hierarchy": ("school_sourced_id", "school_name", "district_sourced_id", "district_name", "city_sourced_id", "city_name"),
 }
 

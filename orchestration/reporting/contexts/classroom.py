@@ -66,23 +66,21 @@ def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | 
     facts["distribution"] = counts
     out.append(sec)
 
+    # the class's weak points as class_weak_points publishes them (latest session): a
+    # suppressed class shows its knowledge points in catalogue order, with no value and no rank
     weak = d.weak_by_class.get(cls)
-    if weak.empty:
-        kn = d.knowledge_by_student.get_many(keys)
-        if subject:
-            kn = kn[kn.subject == subject]
-        weak = kn.groupby(["kp_id", "kp_name"], as_index=False).agg(score_rate=("score_rate", "mean"))
-    if "kp_name" not in weak or weak.kp_name.isna().all():
-        names = d.knowledge.drop_duplicates("kp_id").set_index("kp_id").kp_name
-        weak = weak.assign(kp_name=weak.kp_id.map(names).fillna(weak.kp_id))
-    # The mart hides a small class's rates and ranks (class_weak_points.suppressed): then the
-    # chart names knowledge points in catalogue order, with no value and no ranking.
-    hidden = len(keys) < d.min_cell or ("suppressed" in weak and bool(weak["suppressed"].eq(True).any()))
-    weak = weak.sort_values("kp_id").head(5) if hidden else weak.nsmallest(5, "score_rate")
+    if subject and len(weak):
+        weak = weak[weak.subject == subject]
+    weak = _latest_session(weak)
     wsec = Section(t("section.class_weak", cls=title), period=_sessions(d, weak))
-    wsec.charts.append(svg.bar_chart(weak.kp_name.astype(str).tolist(),
-                                     [None if hidden else round(v * 100, 1) for v in weak.score_rate],
-                                     t("chart.class_weak"), unit=t("unit.score_rate_pct"), max_value=100))
+    hidden = bool(weak.suppressed.eq(True).any()) if len(weak) else False
+    weak = weak.sort_values("kp_id").head(5) if hidden else weak.sort_values(["score_rate", "kp_id"]).head(5)
+    if weak.empty:
+        wsec.paragraphs.append(t("msg.no_data"))
+    else:
+        wsec.charts.append(svg.bar_chart(weak.kp_name.fillna(weak.kp_id).astype(str).tolist(),
+                                         [None if hidden else round(v * 100, 1) for v in weak.score_rate],
+                                         t("chart.class_weak"), unit=t("unit.score_rate_pct"), max_value=100))
     facts["weak_kps"] = weak.kp_id.tolist()
     out.append(wsec)
     if with_names:
@@ -130,26 +128,34 @@ def _attention_section(t: Translator, d: ReportData, title: str, members: pd.Dat
     return sec
 
 
-def _micro_section(t: Translator, d: ReportData, title: str, members: pd.DataFrame, school: str | None) -> tuple[Section, dict]:
-    """Micro-test answering of the class's students this term (students who answered at
-    least one micro-test item / students of the class), beside the school's published
-    monthly answer rate (students answering / students a micro-test was published to)."""
-    keys = members.student_key.astype(str).tolist()
-    prof = d.profile_by_student.get_many(keys)
-    sec = Section(t("section.micro", cls=title), period=_sessions(d, prof))
+def _latest_session(frame: pd.DataFrame) -> pd.DataFrame:
+    """A class mart's rows of its latest academic session (all rows when it has none)."""
+    if frame.empty or "academic_session" not in frame or frame.academic_session.isna().all():
+        return frame
+    return frame[frame.academic_session == frame.academic_session.max()]
+
+
+def _micro_section(t: Translator, d: ReportData, title: str, members: pd.DataFrame, school: str | None,
+                   cls: str) -> tuple[Section, dict]:
+    """Micro-test answering of the class's students in the latest session, as
+    class_engagement publishes it (students who answered at least one micro-test item /
+    students of the class), beside the school's published monthly answer rate (students
+    answering / students a micro-test was published to)."""
+    eng = _latest_session(d.engagement_by_class.get(cls))
+    sec = Section(t("section.micro", cls=title), period=_sessions(d, eng))
     facts: dict = {}
-    if prof.empty or "microtests_answered" not in prof:
+    if eng.empty:
         sec.paragraphs.append(t("msg.no_data"))
     else:
-        answered = prof.groupby("student_key").microtests_answered.sum()
-        students = len(keys)
-        answering = int((answered > 0).sum())
-        rate = answering / students if students else None
-        hidden = 0 < students < d.min_cell
-        facts.update(class_students=students, students_answering=answering, answer_rate=None if hidden else rate)
+        r = eng.iloc[0]
+        facts.update(class_students=None if r.suppressed else int(r.students),
+                     students_answering=None if r.suppressed else int(r.students_answering),
+                     answer_rate=None if r.suppressed else float(r.answer_share))
         sec.tables.append(Table([t("col.students"), t("col.students_answering"), t("col.answer_share"), t("col.answers")],
-                                [[cell(students, "int", t("unit.people")), cell(answering, "int", t("unit.people"), hidden),
-                                  cell(rate, "pct", suppressed=hidden), cell(answered.sum(), "int", t("unit.times"), hidden)]],
+                                [[cell(r.students, "int", t("unit.people"), r.suppressed),
+                                  cell(r.students_answering, "int", t("unit.people"), r.suppressed),
+                                  cell(r.answer_share, "pct", suppressed=r.suppressed),
+                                  cell(r.microtests_answered, "int", t("unit.times"), r.suppressed)]],
                                 footnote=t("note.micro_class") + " " + _suppress_note(t, d), sortable=False))
     if school:
         _, m = _publication(t, d, [school])
@@ -172,7 +178,7 @@ def teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
         members = _members(d, [cls])
         subject = d.class_subject.get(cls)
         secs, f = _class_exam_sections(t, d, cls, subject, members, with_names=True)
-        msec, mf = _micro_section(t, d, d.class_title.get(cls, cls), members, s.school_id)
+        msec, mf = _micro_section(t, d, d.class_title.get(cls, cls), members, s.school_id, cls)
         sections += secs + [msec]
         facts[cls] = {**f, **mf, "students": members.student_key.tolist()}
     school = d.name(s.school_id)
@@ -213,45 +219,47 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
                                        t("chart.students_subjects"), unit=t("unit.z"), lo=-2, hi=2))
     sections.append(sec)
     sections.append(_attention_section(t, d, title, members, _latest_class_exams(d, cls), _period_exams(t, latest)))
-    # engagement
+    # engagement: each student's figures (the head teacher's own class, named) and the
+    # class means as class_engagement publishes them, for the latest session
+    eng = _latest_session(d.engagement_by_class.get(cls))
     prof = d.profile_by_student.get_many(keys)
-    esec = Section(t("section.engagement", cls=title), period=_sessions(d, prof))
+    esec = Section(t("section.engagement", cls=title), period=_sessions(d, eng))
     metrics = [c for c in ("active_days", "logins", "resources_viewed", "microtests_answered", "homework_submitted") if c in prof]
-    if prof.empty or not metrics:
+    if eng.empty or not metrics:
         esec.paragraphs.append(t("msg.no_data"))
     else:
-        per = prof.groupby("student_key")[metrics].sum()
+        row = eng.iloc[0]
+        per = prof[prof.academic_session == row.academic_session].set_index("student_key")
         names = members.set_index("student_key").full_name
         esec.tables.append(Table([t("col.student")] + [t(f"activity.{m}") for m in metrics],
-                                 [[cell(names.get(k, k))] + [cell(per.loc[k, m], "int") for m in metrics] for k in per.index]))
-        means = per.mean()
-        hidden = len(per) < d.min_cell
-        esec.charts.append(svg.bar_chart([t(f"activity.{m}") for m in metrics], [None if hidden else round(float(means[m]), 1) for m in metrics],
+                                 [[cell(n)] + [cell(per[m].get(k, 0), "int") for m in metrics] for k, n in names.items()]))
+        means = None if row.suppressed else {m: float(row[f"mean_{m}"]) for m in metrics}
+        esec.charts.append(svg.bar_chart([t(f"activity.{m}") for m in metrics],
+                                         [None if means is None else round(means[m], 1) for m in metrics],
                                          t("chart.class_engagement"), unit=t("unit.per_student")))
-        facts["engagement_means"] = None if hidden else {m: float(means[m]) for m in metrics}
+        facts["engagement_means"] = means
     sections.append(esec)
-    msec, mf = _micro_section(t, d, title, members, s.school_id)
+    msec, mf = _micro_section(t, d, title, members, s.school_id, cls)
     sections.append(msec)
     facts.update(mf)
-    # fitness summary
-    fit = d.fitness_by_student.get_many(keys)
-    fsec = Section(t("section.fitness_summary", cls=title))
+    # fitness summary: the restricted class_fitness mart (suppressed there)
+    fit = _latest_session(d.fitness_by_class.get(cls))
+    fsec = Section(t("section.fitness_summary", cls=title), period=_sessions(d, fit))
     if fit.empty:
         fsec.paragraphs.append(t("msg.no_data"))
     else:
-        last = fit.sort_values("period").groupby("student_key").tail(1)
-        fsec.period = t("period.tests", start=str(last.period.min()), end=str(last.period.max()))
-        counts = last.fitness_grade.value_counts()
-        hidden = len(last) < d.min_cell
-        labels = [g for g in FITNESS_GRADES if g in counts.index] + [g for g in counts.index if g not in FITNESS_GRADES]
+        counts = dict(zip(fit.fitness_grade, fit.students, strict=True))
+        shares = dict(zip(fit.fitness_grade, fit.share, strict=True))
+        hidden = bool(fit.suppressed.any())
+        labels = [g for g in FITNESS_GRADES if g in counts] + [g for g in counts if g not in FITNESS_GRADES]
         fsec.charts.append(svg.bar_chart(labels, [None if hidden else int(counts[g]) for g in labels], t("chart.fitness"),
                                          unit=t("unit.people")))
         fsec.tables.append(Table([t("col.fitness_grade"), t("col.students"), t("col.share")],
-                                 [[cell(g), cell(counts[g], "int", t("unit.people"), hidden), cell(counts[g] / len(last), "pct", suppressed=hidden)]
+                                 [[cell(g), cell(counts[g], "int", t("unit.people"), hidden), cell(shares[g], "pct", suppressed=hidden)]
                                   for g in labels], footnote=_suppress_note(t, d)))
         facts["fitness_counts"] = None if hidden else {g: int(counts[g]) for g in labels}
     sections.append(fsec)
-    psych = _psych_section(t, d, "head_teacher", keys, own=False)
+    psych = _psych_section(t, d, "head_teacher", keys, own=False, cls=cls)
     if psych:
         sections.append(psych)
     return {"title": t("title.head_teacher", cls=title), "subtitle": f"{d.name(s.school_id)} · {grade_label(t, s.grade)}",

@@ -91,26 +91,31 @@ def _activity_metrics(t: Translator, prof: pd.DataFrame) -> list[tuple[str, str]
     return out
 
 
-def _psych_section(t: Translator, d: ReportData, role: str, keys: list[str], own: bool) -> Section | None:
-    """Only when the governance policy grants this role the psych resource (default deny)."""
+def _psych_section(t: Translator, d: ReportData, role: str, keys: list[str], own: bool,
+                   cls: str | None = None) -> Section | None:
+    """Only when the governance policy grants this role the psych resource (default deny).
+    A student's own level from student_psych; a homeroom's counts from the restricted
+    class_psych mart, suppressed there."""
     if not d.psych_allowed.get(role, False):
         return None
-    rows = d.psych_by_student.get_many(keys)
     sec = Section(t("section.psych"), note=t("note.psych_granted"))
-    if rows.empty:
-        sec.paragraphs.append(t("msg.no_data"))
-        return sec
     if own:
+        rows = d.psych_by_student.get_many(keys)
+        if rows.empty:
+            sec.paragraphs.append(t("msg.no_data"))
+            return sec
         last = rows.sort_values(rows.columns[1] if len(rows.columns) > 1 else "student_key").iloc[-1]
         sec.paragraphs.append(t("psych.own", level=t(f"psych.{last.get('risk_level', 'none')}")))
-    else:
-        counts = rows.groupby("risk_level").student_key.nunique()
-        order = [lv for lv in ("none", "watch", "high") if lv in counts.index]
-        counts = counts.reindex(order + [lv for lv in counts.index if lv not in order])
-        n = rows.student_key.nunique()
-        sec.tables.append(Table([t("col.risk_level"), t("col.students")],
-                                [[cell(t(f"psych.{k}")), cell(v, "int", t("unit.people"), suppressed=n < d.min_cell)]
-                                 for k, v in counts.items()], footnote=_suppress_note(t, d)))
+        return sec
+    counts = d.psych_by_class.get(cls) if cls else d.psych_by_class.get("")
+    if counts.empty:
+        sec.paragraphs.append(t("msg.no_data"))
+        return sec
+    order = {lv: i for i, lv in enumerate(("none", "watch", "high"))}
+    counts = counts.sort_values("risk_level", key=lambda s: s.map(order).fillna(len(order)))
+    sec.tables.append(Table([t("col.risk_level"), t("col.students")],
+                            [[cell(t(f"psych.{r.risk_level}")), cell(r.students, "int", t("unit.people"), suppressed=r.suppressed)]
+                             for r in counts.itertuples()], footnote=_suppress_note(t, d)))
     return sec
 
 

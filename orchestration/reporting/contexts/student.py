@@ -49,7 +49,7 @@ def _student_sections(t: Translator, d: ReportData, key: str, plain: bool) -> tu
         rank = ex["district_rank"][i]
         rows.append([cell(ex["exam_name"][i]), cell(subject_label(t, ex["subject"][i])), cell(dates[i]),
                      cell(ex["score"][i], "num1", t("unit.points")), cell(ex["max_score"][i], "num1", t("unit.points")),
-                     cell(stats[1], "num1", t("unit.points"), suppressed=(stats[0] or 0) < d.min_cell),
+                     cell(stats[1], "num1", t("unit.points"), suppressed=stats[0] is None),  # exam_summary hid it
                      cell(ex["z_score"][i], "z"), cell(ex["percentile"][i], "pct"),
                      cell(f"{int(rank)} / {int(stats[0])}" if rank is not None and pd.notna(rank) and stats[0] else None)])
     sec.tables.append(Table([t("col.exam"), t("col.subject"), t("col.date"), t("col.score"), t("col.max_score"),

@@ -156,3 +156,49 @@ def test_the_page_manifest_names_no_student(lake):
     assert any(p["role"] == "student" for p in entries)
     leaked = sorted(n for n in set(everyone.values()) if n in text)
     assert not leaked, leaked[:5]
+
+
+def test_head_teacher_class_figures_are_the_class_marts(lake):
+    """The head teacher's class figures (micro-test share, engagement means, fitness grades,
+    psych levels) come from class_engagement, class_fitness and class_psych, and those
+    marts equal an independent recomputation from the student-level marts."""
+    c = con(lake)
+    got = c.execute("""select class_sourced_id, academic_session, students, students_answering, mean_active_days
+                       from class_engagement where class_type = 'homeroom' order by 1, 2""").fetchall()
+    exp = c.execute("""
+        with m as (select class_sourced_id, student_key from class_membership where class_type = 'homeroom'),
+             s as (select distinct m.class_sourced_id, p.academic_session
+                   from m join student_term_profile p using (student_key))
+        select s.class_sourced_id, s.academic_session, count(*),
+               count(*) filter (where coalesce(p.microtests_answered, 0) > 0), avg(coalesce(p.active_days, 0))
+        from s join m using (class_sourced_id)
+        left join student_term_profile p on p.student_key = m.student_key and p.academic_session = s.academic_session
+        group by 1, 2 order by 1, 2""").fetchall()
+    assert got and [g[:4] for g in got] == [e[:4] for e in exp]
+    assert all(abs(g[4] - e[4]) < 1e-9 for g, e in zip(got, exp, strict=True))
+    fitness = c.execute("""
+        with last as (select * from student_fitness where homeroom_class_sourced_id is not null
+                      qualify row_number() over (partition by student_key, academic_session order by test_date desc) = 1)
+        select homeroom_class_sourced_id, academic_session, fitness_grade, count(*) from last group by all order by all""").fetchall()
+    assert fitness == c.execute("""select homeroom_class_sourced_id, academic_session, fitness_grade, students
+                                   from class_fitness order by all""").fetchall()
+    cls = got[0][0]
+    html = read(lake, f"head_teacher/{cls}.html")
+    session = max(s for k, s, *_ in got if k == cls)
+    share, = c.execute(f"""select answer_share from class_engagement
+                           where class_sourced_id = '{cls}' and academic_session = '{session}'""").fetchone()
+    assert f"{share * 100:.1f}%" in html
+    for grade, n in c.execute(f"""select fitness_grade, students from class_fitness
+                                  where homeroom_class_sourced_id = '{cls}' and academic_session = (
+                                      select max(academic_session) from class_fitness
+                                      where homeroom_class_sourced_id = '{cls}')""").fetchall():
+        assert f'data-sort="{grade}">{grade}</td><td data-sort="{float(n)}">{n} 人</td>' in html
+    levels = c.execute(f"""
+        with last as (select student_key, max(case risk_level when 'high' then 3 when 'watch' then 2 else 1 end) as r
+                      from student_psych where homeroom_class_sourced_id = '{cls}'
+                      group by student_key, screen_date
+                      qualify row_number() over (partition by student_key order by screen_date desc) = 1)
+        select r, count(*) from last group by 1 order by 1""").fetchall()
+    published = c.execute(f"""select case risk_level when 'high' then 3 when 'watch' then 2 else 1 end, students
+                              from class_psych where homeroom_class_sourced_id = '{cls}' order by 1""").fetchall()
+    assert levels == published
