@@ -51,3 +51,12 @@ case lower({{ type_col }})
     else lower({{ type_col }})
 end
 {%- endmacro %}
+
+{#- Seconds of an ISO 8601 duration (xAPI result.duration: PT1H30M, PT245S, P1DT2H): days,
+    hours, minutes and seconds; NULL or unparseable parts count 0. -#}
+{% macro iso8601_seconds(col) -%}
+(coalesce(try_cast(nullif(regexp_extract(regexp_extract({{ col }}, '^P[^T]*', 0), '([0-9.]+)D', 1), '') as double), 0) * 86400
+ + coalesce(try_cast(nullif(regexp_extract(regexp_extract({{ col }}, 'T.*$', 0), '([0-9.]+)H', 1), '') as double), 0) * 3600
+ + coalesce(try_cast(nullif(regexp_extract(regexp_extract({{ col }}, 'T.*$', 0), '([0-9.]+)M', 1), '') as double), 0) * 60
+ + coalesce(try_cast(nullif(regexp_extract(regexp_extract({{ col }}, 'T.*$', 0), '([0-9.]+)S', 1), '') as double), 0))
+{%- endmacro %}

@@ -13,7 +13,7 @@ from orchestration.resources import LakeResource
 PUBLIC_MARTS = ("usage_monthly", "microtest_monthly", "exam_summary", "student_exam", "top_students",
                 "student_knowledge", "student_ability", "student_term_profile", "class_term", "school_term",
                 "district_term", "quality_map", "item_analysis", "class_weak_points", "class_exam",
-                "district_knowledge", "class_engagement")
+                "district_knowledge", "class_engagement", "platform_use_monthly", "school_flags_monthly")
 AUDIT_MARTS = ("access_audit_findings", "entitlements", "column_classification")
 
 

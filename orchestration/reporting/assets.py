@@ -19,9 +19,11 @@ ROLE_MARTS: dict[str, tuple[str, ...]] = {
     "head_teacher": ("class_exam", "class_engagement", "class_fitness", "class_psych", "class_term",
                      "student_term_profile", "microtest_monthly"),
     "grade_leader": ("class_exam", "class_term", "student_term_profile"),
-    "principal": ("usage_monthly", "microtest_monthly", "quality_map", "top_students", "class_exam", "class_term"),
+    "principal": ("usage_monthly", "microtest_monthly", "platform_use_monthly", "school_flags_monthly", "quality_map",
+                  "top_students", "class_exam", "class_term"),
     "subject_researcher": ("quality_map", "district_knowledge", "student_knowledge", "item_analysis"),
-    "district_admin": ("usage_monthly", "microtest_monthly", "quality_map", "top_students"),
+    "district_admin": ("usage_monthly", "microtest_monthly", "platform_use_monthly", "school_flags_monthly",
+                       "quality_map", "top_students"),
     "city_admin": ("usage_monthly", "microtest_monthly", "top_students"),
 }
 DESCRIPTIONS = {

@@ -83,6 +83,8 @@ class ReportData:
     engagement_by_class: Indexed = None  # the class_engagement mart by class
     fitness_by_class: Indexed = None  # the restricted class_fitness mart by homeroom
     psych_by_class: Indexed = None  # the restricted class_psych mart by homeroom
+    platform_use: pd.DataFrame = None  # the platform_use_monthly mart (Linze's indicators)
+    school_flags: pd.DataFrame = None  # the school_flags_monthly mart (lagging / model schools, follow-up)
     student_subject: dict = None  # (student_key, subject) -> (last exam_id, last z, change since previous)
     pub_usage_by_org: Indexed = None  # usage publication rows, suppressed as published
     pub_micro_by_org: Indexed = None
@@ -275,4 +277,5 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
         engagement_by_class=Indexed(_flagged(store.table("class_engagement")), "class_sourced_id"),
         fitness_by_class=Indexed(_flagged(store.table("class_fitness")), "homeroom_class_sourced_id"),
         psych_by_class=Indexed(_flagged(store.table("class_psych")), "homeroom_class_sourced_id"),
+        platform_use=_flagged(store.table("platform_use_monthly")), school_flags=store.table("school_flags_monthly"),
     )

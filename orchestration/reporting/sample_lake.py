@@ -339,6 +339,32 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
     micro_df = _suppressed_as_the_marts(micro_df, ["month", "segment"], "students_assigned",
                                         ["students_assigned", "students_answering", "answer_rate", "answers"], sch_dist)
 
+    # Linze's indicators and flags (platform_use_monthly, school_flags_monthly), hand-made:
+    # sch-2 lags in 2021-10 and has recovered in 2021-11; sch-1 is a model school both months
+    pu = usage_df[["month", "org_sourced_id", "org_type", "org_name", "segment", "population", "on_roster", "online",
+                   "resource_viewers", "suppressed"]].copy()
+    teacher = pu.population.eq("teacher")
+    platform_use = pu.assign(registered=pu.on_roster, registration_rate=pu.on_roster.where(pu.on_roster.isna(), 1.0),
+                             active_users=pu.online, active_rate=pu.online / pu.on_roster, page_views=pu.resource_viewers * 3,
+                             homework_published=(pu.online * 2).where(teacher, 0), checkins_published=pu.online.where(teacher, 0),
+                             checkins_done=pu.online.where(~teacher, 0), evaluations_published=(pu.online * 3).where(teacher, 0),
+                             training_hours=(pu.online * 1.5).where(teacher, 0.0)).drop(columns=["online", "resource_viewers"])
+    flags = []
+    for sch, (sname, dist, *_rest) in schools.items():
+        for month in months:
+            flag = {"sch-1": "model", "sch-2": "lagging" if month == "2021-10" else "none", "sch-3": "not_assessed"}.get(sch, "none")
+            followed = sch == "sch-2" and month == "2021-11"
+            flags.append(dict(month=month, school_sourced_id=sch, school_name=sname, district_sourced_id=dist, flag=flag,
+                              triggered_by=["use_rate", "training_hours_per_teacher"] if flag in ("lagging", "model") else [],
+                              use_rate=None if flag == "not_assessed" else {"model": 0.9, "lagging": 0.1}.get(flag, 0.45),
+                              district_use_rate=None if flag == "not_assessed" else 0.5,
+                              training_hours_per_teacher=None if flag == "not_assessed" else {"model": 4.0, "lagging": 0.5}.get(flag, 2.0),
+                              district_training_hours_per_teacher=None if flag == "not_assessed" else 2.0,
+                              registration_rate=None if flag == "not_assessed" else 1.0,
+                              last_lagging_month="2021-10" if followed else None, followed_up=followed,
+                              recovered=True if followed else None, use_rate_change_since_flag=0.35 if followed else None))
+    school_flags = pd.DataFrame(flags)
+
     fitness = ident[["student_key"]].assign(test_date=date(2021, 10, 20))
     fitness["total_score"] = 60 + (np.arange(len(fitness)) * 13) % 40
     fitness["fitness_grade"] = np.select([fitness.total_score >= 90, fitness.total_score >= 80, fitness.total_score >= 60],
@@ -404,7 +430,8 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
                   top_students=top_students, student_knowledge=student_knowledge, student_ability=student_ability,
                   student_term_profile=profile, quality_map=quality_map, item_analysis=item_analysis,
                   class_weak_points=class_weak_points, district_term=district_term, class_exam=class_exam,
-                  district_knowledge=district_knowledge, class_engagement=class_engagement)
+                  district_knowledge=district_knowledge, class_engagement=class_engagement,
+                  platform_use_monthly=platform_use, school_flags_monthly=school_flags)
     # class_term: the class facts and each class's engagement in the session
     engaged = membership.merge(profile[["student_key", "active_days"]], on="student_key").groupby(
         "class_sourced_id", as_index=False).agg(students=("student_key", "nunique"), mean_active_days=("active_days", "mean"),

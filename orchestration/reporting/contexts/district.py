@@ -18,6 +18,7 @@ from orchestration.reporting.contexts.common import (
     grade_label,
     subject_label,
 )
+from orchestration.reporting.contexts.platform import platform_use_section, school_flags_sections
 from orchestration.reporting.contexts.school import _top_n
 from orchestration.reporting.data import ReportData
 from orchestration.reporting.scopes import Scope
@@ -172,47 +173,13 @@ def district_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
     else:
         tsec.paragraphs.append(t("msg.no_data"))
     sections.append(tsec)
-    lag = _lagging(t, d, u_all, m_all, shown, months[0] if months else None)
-    facts["lagging"] = [r[0].text for r in lag.tables[0].rows] if lag.tables else []
-    sections.append(lag)
+    month = months[0] if months else None
+    sections.append(platform_use_section(t, d, schools + [str(s.district_id)], month))
+    flag_sections, flag_facts = school_flags_sections(t, d, schools, month)
+    sections += flag_sections
+    facts.update(flag_facts)
     return {"title": t("title.district_admin", district=d.name(s.district_id)), "subtitle": t("subtitle.district"),
             "sections": sections, "facts": facts}
-
-
-LAG_RATE_FACTOR = 0.5
-LAG_MEAN_Z = -0.3
-
-
-def _lagging(t: Translator, d: ReportData, u: pd.DataFrame, m: pd.DataFrame, quality: pd.DataFrame, month: str | None) -> Section:
-    """Schools flagged when their student online rate is under half their segment's
-    district rate, when no student answered a published micro-test, or when their mean
-    z over subjects' latest exams is at or below -0.3."""
-    sec = Section(t("section.lagging"), period=month or "", note=t("note.lagging", factor=int(LAG_RATE_FACTOR * 100), z=LAG_MEAN_Z))
-    if month is None:
-        sec.paragraphs.append(t("msg.no_data"))
-        return sec
-    reasons: dict[str, list[str]] = {}
-    us = u[(u.month.astype(str) == month) & (u.population == "student")]
-    dist = us[us.org_type != "school"].set_index("segment").online_rate
-    for r in us[us.org_type == "school"].itertuples():
-        ref = dist.get(r.segment)
-        if r.online_rate is not None and pd.notna(r.online_rate) and ref is not None and pd.notna(ref) and r.online_rate < LAG_RATE_FACTOR * ref:
-            reasons.setdefault(r.org_name, []).append(t("lag.online", rate=f"{r.online_rate * 100:.1f}", ref=f"{ref * 100:.1f}"))
-    ms = m[(m.month.astype(str) == month) & (m.org_type == "school")]
-    for r in ms.itertuples():
-        if r.students_assigned and r.students_answering is not None and pd.notna(r.students_answering) and r.students_answering == 0:
-            reasons.setdefault(r.org_name, []).append(t("lag.no_answers"))
-    if len(quality):
-        mean_z = quality.apply(pd.to_numeric, errors="coerce").mean(axis=1)
-        for school, z in mean_z.items():
-            if pd.notna(z) and z <= LAG_MEAN_Z:
-                reasons.setdefault(school, []).append(t("lag.results", z=f"{z:+.2f}"))
-    rows = [[cell(k), cell("；".join(v))] for k, v in sorted(reasons.items())]
-    if rows:
-        sec.tables.append(Table([t("col.school"), t("col.reason")], rows, row_classes=["flag"] * len(rows)))
-    else:
-        sec.paragraphs.append(t("msg.no_lagging"))
-    return sec
 
 
 def _districts_results(t: Translator, d: ReportData, districts: list[str]) -> Section:

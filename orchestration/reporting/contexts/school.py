@@ -18,6 +18,7 @@ from orchestration.reporting.contexts.common import (
     grade_label,
     subject_label,
 )
+from orchestration.reporting.contexts.platform import platform_use_section, school_flags_sections
 from orchestration.reporting.data import ReportData
 from orchestration.reporting.scopes import Scope
 from orchestration.reporting.usage_table import usage_table
@@ -103,6 +104,12 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
     if not usec.tables:
         usec.paragraphs.append(t("msg.no_data"))
     sections.append(usec)
+    # Linze's loop for this school: its platform use, its flag and its follow-up
+    month = max(u.month.astype(str)) if len(u) else None
+    sections.append(platform_use_section(t, d, [school], month))
+    flag_sections, flag_facts = school_flags_sections(t, d, [school], month)
+    sections += flag_sections
+    facts.update(flag_facts)
     qm = d.quality_map[d.quality_map.school_sourced_id.astype(str) == school].merge(
         d.exam_stats[["exam_id", "district_mean", "district_hidden", "exam_name"]], on="exam_id", how="left").sort_values(["subject", "exam_date"])
     # the change compares the school's previous exam of the same grade and subject (the

@@ -202,3 +202,51 @@ def test_head_teacher_class_figures_are_the_class_marts(lake):
     published = c.execute(f"""select case risk_level when 'high' then 3 when 'watch' then 2 else 1 end, students
                               from class_psych where homeroom_class_sourced_id = '{cls}' order by 1""").fetchall()
     assert levels == published
+
+
+def _iso_seconds(text) -> float:
+    """ISO 8601 duration in seconds, parsed here independently of the dbt macro."""
+    m = re.fullmatch(r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?", text or "")
+    if not m:
+        return 0.0
+    d, h, mi, s = (float(x) if x else 0.0 for x in m.groups())
+    return d * 86400 + h * 3600 + mi * 60 + s
+
+
+def test_platform_use_monthly_matches_bronze_statements(lake):
+    """Linze's indicators of every shown school row, recomputed from the bronze xAPI
+    statements and roster (voided statements removed, local month, the actor's school and
+    role): UV, homework and evaluations published, check-ins done, training hours."""
+    c = con(lake)
+    st = c.execute(f"""
+        with s as (
+            select distinct on (lower(statement_id)) lower(statement_id) as id, actor_name, verb_id, object_id, object_type,
+                   object_definition_type, result_duration,
+                   strftime(timezone('Asia/Shanghai', ts), '%Y-%m') as month
+            from read_parquet('{lake}/bronze/xapi/statements/**/*.parquet', union_by_name=true)
+        ),
+        voided as (select lower(object_id) as id from s where verb_id like '%/voided' and object_type = 'StatementRef')
+        select s.*, u.role, u.school
+        from s join (select "sourcedId" as sourced_id, lower(role) as role, "orgSourcedIds"[1] as school
+                     from read_parquet('{lake}/bronze/roster/users/**/*.parquet', union_by_name=true)) u
+             on u.sourced_id = s.actor_name
+        where s.id not in (select id from voided) and s.verb_id not like '%/voided'""").df()
+    st["population"] = st.role.map({"student": "student", "teacher": "teacher"})
+    st["hours"] = [(_iso_seconds(d) / 3600 if v.endswith("/attended") else 0.0) for d, v in zip(st.result_duration, st.verb_id, strict=True)]
+    st["homework"] = st.verb_id.str.endswith("/assign") & st.object_definition_type.fillna("").str.endswith("/activitytypes/homework")
+    st["checkin_done"] = st.verb_id.str.endswith("/completed") & st.object_definition_type.fillna("").str.endswith("/activitytypes/check-in")
+    st["evaluation"] = st.verb_id.str.endswith("/verbs/evaluated")
+    exp = st.groupby(["month", "school", "population"]).agg(
+        active_users=("actor_name", "nunique"), homework_published=("homework", "sum"), checkins_done=("checkin_done", "sum"),
+        evaluations_published=("evaluation", "sum"), training_hours=("hours", "sum"))
+    got = c.execute("""select month, org_sourced_id, population, active_users, homework_published, checkins_done,
+                              evaluations_published, training_hours
+                       from platform_use_monthly where org_type = 'school' and not suppressed""").fetchall()
+    assert got, "the tiny district publishes some school rows"
+    for month, school, population, uv, hw, done, ev, hours in got:
+        e = exp.loc[(month, school, population)] if (month, school, population) in exp.index else None
+        want = (0, 0, 0, 0, 0.0) if e is None else (int(e.active_users), int(e.homework_published), int(e.checkins_done),
+                                                     int(e.evaluations_published), float(e.training_hours))
+        assert (uv, hw, done, ev) == want[:4], (month, school, population)
+        assert abs(hours - want[4]) < 1e-9
+    assert sum(r[4] + r[6] for r in got) + sum(r[5] for r in got) > 0, "the shown rows carry platform events"

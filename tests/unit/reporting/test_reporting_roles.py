@@ -265,8 +265,15 @@ def test_district_publication_suppression_and_lagging(sample_reports):
             assert (pct(rate) in html) == shown
     (rate,), = q(lake, "select answer_rate from microtest_monthly where org_sourced_id='sch-2' and month='2021-11'")
     assert rate == 0 and "0.0%" in html  # a zero shows as 0, it does not vanish
-    lag = html.split("<h2>预警学校</h2>")[1]
-    assert "第二中学" in lag and "第一中学" not in lag
+    # Linze's loop as school_flags_monthly decided it: the latest month's flags, then the follow-up
+    flags = dict(q(lake, """select school_name, flag from read_parquet('""" + str(lake) + """/marts/school_flags_monthly.parquet')
+                            where month = '2021-11' and district_sourced_id = 'dist-1'"""))
+    now = html.split("应用薄弱校与应用样板校</h2>")[1].split("</section>")[0]
+    for school, flag in flags.items():
+        assert (school in now) == (flag in ("lagging", "model")), school
+    assert "应用样板校" in now and "第一中学" in now
+    follow = html.split("薄弱校跟进与实施效果</h2>")[1].split("</section>")[0]
+    assert "第二中学" in follow and "2021-10" in follow and ">是</td>" in follow and "第一中学" not in follow
     assert "北山中学" not in html
     assert not [n for n in all_names(lake).values() if n in html]
     (top_all,), = q(lake, """select count(*) filter (where in_all) from top_students
