@@ -148,7 +148,15 @@ def load_roster(lake: Path) -> Roster:
 
 
 # --------------------------------------------------------------------------- grants
-SENSITIVE_RESOURCES = ("student_fitness", "student_psych", "student_identity")
+def _sensitive_resources() -> tuple[str, ...]:
+    """Resources a grant must mark sensitive, from the policy: a sensitive category
+    (health, psych, minor) or direct identifiers, so a new restricted mart is covered."""
+    policy = load_policy()
+    categories = set(policy["sensitive_classifications"]) | {"direct_identifier"}
+    return tuple(sorted(r for r, spec in policy["resources"].items() if spec.get("category") in categories))
+
+
+SENSITIVE_RESOURCES = _sensitive_resources()
 
 
 def _grant_rows(roster: Roster, start: date, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
