@@ -58,10 +58,10 @@ def school_flags_sections(t: Translator, d: ReportData, schools: list[str], mont
     facts["lagging"] = now[now.flag == "lagging"].school_name.astype(str).tolist()
     facts["model"] = now[now.flag == "model"].school_name.astype(str).tolist()
     unassessed = sf[(sf.month.astype(str) == str(month)) & sf.flag.eq("not_assessed")] if month else sf.iloc[0:0]
-    if now.empty:
-        sec.paragraphs.append(t("msg.no_lagging"))
     if len(unassessed):  # a hidden figure decides nothing: say how many schools that leaves out
         sec.paragraphs.append(t("msg.not_assessed", n=len(unassessed)))
+    if now.empty:
+        sec.paragraphs.append(t("msg.no_lagging"))
     else:
         sec.tables.append(Table(
             [t("col.school"), t("col.school_flag"), t("col.use_rate"), t("col.district_use_rate"), t("col.training_per_teacher"),
