@@ -5,15 +5,25 @@ after dbt has published them, never the warehouse, and records the summary as me
 """
 
 
+import json
+
 import dagster as dg
 
 from orchestration.governance.audit import run_audit
 from orchestration.resources import LakeResource
+from orchestration.transform.project import ensure_manifest
 
-PUBLIC_MARTS = ("usage_monthly", "microtest_monthly", "exam_summary", "student_exam", "top_students",
-                "student_knowledge", "student_ability", "student_term_profile", "class_term", "school_term",
-                "district_term", "quality_map", "item_analysis", "class_weak_points", "class_exam",
-                "district_knowledge", "class_engagement", "platform_use_monthly", "school_flags_monthly")
+
+def _public_marts() -> tuple[str, ...]:
+    """Every model the dbt contracts declare public (meta.exposure): the audit's
+    publication checks read them all, so a new public mart is audited with no list to
+    keep in step."""
+    manifest = json.loads(ensure_manifest().read_text(encoding="utf-8"))
+    return tuple(sorted(n["name"] for n in manifest["nodes"].values()
+                        if n["resource_type"] == "model" and (n["config"].get("meta") or {}).get("exposure") == "public"))
+
+
+PUBLIC_MARTS = _public_marts()
 AUDIT_MARTS = ("access_audit_findings", "entitlements", "column_classification")
 
 
