@@ -8,21 +8,8 @@
 -- evaluations published (voided ones excluded), check-ins done, and training hours from
 -- `result.duration` of attended statements. District and city rows count distinct people.
 -- Unsuppressed: the public mart platform_use_monthly hides its small cells.
-with roster as (
-    select * from {{ ref('int_roster_monthly') }}
-    where {{ partition_scope('month', months) }}
-),
-
-org_people as (
-    select month, 'school' as org_type, school_sourced_id as org_sourced_id, segment, population, person_sourced_id
-    from roster where school_sourced_id is not null
-    union
-    select month, 'district', district_sourced_id, segment, population, person_sourced_id
-    from roster where district_sourced_id is not null
-    union
-    select month, 'city', city_sourced_id, segment, population, person_sourced_id
-    from roster where city_sourced_id is not null
-),
+-- depends_on: {{ ref('int_roster_monthly') }}
+with {{ org_roster_people(months) }},
 
 -- first day a person registered or used the platform (the table holds one row per
 -- person-day with a statement, so this is a scan of the active days, not of raw logs)

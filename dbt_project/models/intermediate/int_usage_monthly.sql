@@ -6,21 +6,8 @@
 -- District and city rows count distinct people across their schools (never sums of rates).
 -- Monthly-partitioned in Dagster: a run recomputes the requested months whole (all on a
 -- full build or without partition_months).
-with roster as (
-    select * from {{ ref('int_roster_monthly') }}
-    where {{ partition_scope('month', months) }}
-),
-
-org_people as (
-    select month, 'school' as org_type, school_sourced_id as org_sourced_id, segment, population, person_sourced_id
-    from roster where school_sourced_id is not null
-    union
-    select month, 'district', district_sourced_id, segment, population, person_sourced_id
-    from roster where district_sourced_id is not null
-    union
-    select month, 'city', city_sourced_id, segment, population, person_sourced_id
-    from roster where city_sourced_id is not null
-),
+-- depends_on: {{ ref('int_roster_monthly') }}
+with {{ org_roster_people(months) }},
 
 activity as (
     select person_sourced_id, month, sum(logins) as logins, sum(resources_viewed) as resources_viewed
