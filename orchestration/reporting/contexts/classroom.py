@@ -135,8 +135,7 @@ def _latest_session(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame.academic_session == frame.academic_session.max()]
 
 
-def _micro_section(t: Translator, d: ReportData, title: str, members: pd.DataFrame, school: str | None,
-                   cls: str) -> tuple[Section, dict]:
+def _micro_section(t: Translator, d: ReportData, title: str, school: str | None, cls: str) -> tuple[Section, dict]:
     """Micro-test answering of the class's students in the latest session, as
     class_engagement publishes it (students who answered at least one micro-test item /
     students of the class), beside the school's published monthly answer rate (students
@@ -178,7 +177,7 @@ def teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
         members = _members(d, [cls])
         subject = d.class_subject.get(cls)
         secs, f = _class_exam_sections(t, d, cls, subject, members, with_names=True)
-        msec, mf = _micro_section(t, d, d.class_title.get(cls, cls), members, s.school_id, cls)
+        msec, mf = _micro_section(t, d, d.class_title.get(cls, cls), s.school_id, cls)
         sections += secs + [msec]
         facts[cls] = {**f, **mf, "students": members.student_key.tolist()}
     school = d.name(s.school_id)
@@ -239,7 +238,7 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
                                          t("chart.class_engagement"), unit=t("unit.per_student")))
         facts["engagement_means"] = means
     sections.append(esec)
-    msec, mf = _micro_section(t, d, title, members, s.school_id, cls)
+    msec, mf = _micro_section(t, d, title, s.school_id, cls)
     sections.append(msec)
     facts.update(mf)
     # fitness summary: the restricted class_fitness mart (suppressed there)
