@@ -1,7 +1,10 @@
-{#- Post-hook of every exported mart: write the finished table as Parquet into
-    <lake>/marts/.staging/ (restricted: <lake>/restricted/.staging/). The Dagster dbt
-    asset then renames it into <lake>/marts/<name>.parquet with os.replace, so readers
-    never see a half-written file. The folders are created by
+{#- The post-hook of every model under models/marts (dbt_project.yml): a model whose
+    contract says `meta.exposure: public` is written as Parquet into
+    <lake>/marts/.staging/, one with `restricted` into <lake>/restricted/.staging/; any
+    other model is not exported (the hook renders nothing, and dbt skips it). The
+    exposure is the one place that decides: the Dagster translator reads the same key.
+    The Dagster dbt asset then renames the file into <lake>/marts/<name>.parquet with
+    os.replace, so readers never see a half-written file. The folders are created by
     orchestration.transform.project.prepare_lake() before dbt runs. -#}
 {% macro export_folder(restricted=false) -%}
 {{ var('lake_root') }}/{{ 'restricted' if restricted else 'marts' }}/.staging
@@ -11,8 +14,11 @@
     group's min/max, so a reader looking up one student or one class's students (the
     governed API, the reports) skips the row groups that cannot hold them instead of
     scanning the file. -#}
-{% macro export_parquet(restricted=false) -%}
+{% macro export_parquet() -%}
+{%- set exposure = (config.get('meta') or {}).get('exposure') -%}
+{%- if exposure in ('public', 'restricted') -%}
 {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if execute else [] -%}
 copy (select * from {{ this }}{{ ' order by student_key' if 'student_key' in columns else '' }})
-to '{{ export_folder(restricted) }}/{{ this.identifier }}.parquet' (format parquet, compression zstd)
+to '{{ export_folder(exposure == 'restricted') }}/{{ this.identifier }}.parquet' (format parquet, compression zstd)
+{%- endif -%}
 {%- endmacro %}

@@ -1,24 +1,23 @@
 {#- The config of a partitioned model, in one place (called at the top of the model).
     Each model replaces the partitions a run asks for (macros/partitions.sql); its tag
     puts it in the matching Dagster asset definition. -#}
-{% macro partitioned_by_exam(export=false) -%}
-{{ partitioned_whole('exam_id', 'exam', 'partition_exam', export) }}
+{% macro partitioned_by_exam() -%}
+{{ partitioned_whole('exam_id', 'exam', 'partition_exam') }}
 {%- endmacro %}
 
-{% macro partitioned_by_month(export=false) -%}
-{{ partitioned_whole('month', 'monthly', 'partition_monthly', export) }}
+{% macro partitioned_by_month() -%}
+{{ partitioned_whole('month', 'monthly', 'partition_monthly') }}
 {%- endmacro %}
 
 {#- Monthly and exam models recompute a requested partition whole: delete it first. -#}
-{% macro partitioned_whole(key, kind, tag, export) -%}
+{% macro partitioned_whole(key, kind, tag) -%}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=key,
     on_schema_change='append_new_columns',
     tags=[tag],
-    pre_hook="{{ replace_partitions('" ~ key ~ "', '" ~ kind ~ "', always=true) }}",
-    post_hook=(["{{ export_parquet() }}"] if export else [])
+    pre_hook="{{ replace_partitions('" ~ key ~ "', '" ~ kind ~ "', always=true) }}"
 ) }}
 {%- endmacro %}
 

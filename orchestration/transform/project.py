@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
+from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration.lake import LakePaths
 from orchestration.settings import DBT_PROJECT_DIR
@@ -43,17 +44,14 @@ def manifest_is_stale(project_dir: Path = DBT_PROJECT_DIR) -> bool:
     return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir)
 
 
-def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
-    """Run ``dbt parse`` when target/manifest.json is missing or older than the project.
-
-    Parsing needs no data and no warehouse: it only reads the project files.
-    """
-    manifest = project_dir / "target" / "manifest.json"
+def _parse_if_stale(project: DbtProject) -> None:
+    """Parse when the manifest is missing or older than any project file, never otherwise.
+    Two processes loading at once (the UI and a CLI run, or two test workers) would both
+    parse into the same target folder: the second waits on a file lock and then finds the
+    manifest fresh. Parsing needs no data and no warehouse."""
+    project_dir, manifest = Path(project.project_dir), Path(project.manifest_path)
     if not manifest_is_stale(project_dir):
-        return manifest
-    # Two processes loading the code location at once (the UI and a CLI run, or two test
-    # workers) would both parse into the same target folder; the second waits and then
-    # finds the manifest fresh.
+        return
     manifest.parent.mkdir(parents=True, exist_ok=True)
     with open(manifest.parent / ".parse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -61,11 +59,10 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
             env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
             subprocess.run(
                 [dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
-                 "--profiles-dir", str(project_dir)],
+                 "--profiles-dir", str(project.profiles_dir)],
                 check=True, env=env, cwd=project_dir, capture_output=True, text=True,
             )
             manifest.touch()
-    return manifest
 
 
 def prepare_lake(lake: LakePaths) -> None:
@@ -89,4 +86,20 @@ def dbt_env(lake_root: str | Path, timezone: str, min_cell: int, top_n: int) -> 
     }
 
 
-eduhouse_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+eduhouse_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR,
+)
+
+
+def ensure_manifest() -> Path:
+    """The project's manifest, ready to load.
+
+    Under `dagster dev`, dagster-dbt's own ``prepare_if_dev`` prepares it (deps and parse,
+    guarded against concurrent updates). Everywhere else dagster-dbt expects a manifest
+    made at deploy time (``dagster-dbt project prepare-and-package``); eduhouse runs from
+    its checkout (`eduhouse run`, the tests), so it parses there only when the manifest is
+    stale, which keeps start-up free when nothing changed."""
+    if using_dagster_dev():
+        eduhouse_dbt_project.prepare_if_dev()
+    else:
+        _parse_if_stale(eduhouse_dbt_project)
+    return Path(eduhouse_dbt_project.manifest_path)

@@ -16,7 +16,7 @@ from orchestration.transform.translator import EduhouseDbtTranslator, export_are
 
 
 def exports_by_asset_key(manifest: Mapping[str, Any]) -> dict[dg.AssetKey, tuple[str, str]]:
-    """Asset key → (area, model name) for every model whose post-hook exports it."""
+    """Asset key → (area, model name) for every model exported to Parquet (its meta.exposure)."""
     translator = EduhouseDbtTranslator()
     out: dict[dg.AssetKey, tuple[str, str]] = {}
     for node in manifest.get("nodes", {}).values():

@@ -18,8 +18,6 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 from orchestration.conditions import PARTITION_KINDS, PARTITION_TAG, condition_for, seed_condition
 from orchestration.lake import TIME_BASED_SOURCES
 
-LAYERS = ("staging", "intermediate", "marts")
-
 
 def model_layer(dbt_resource_props: Mapping[str, Any]) -> str | None:
     """The models subfolder a node lives in (fqn = [project, layer, ..., name])."""
@@ -108,9 +106,8 @@ class EduhouseDbtTranslator(DagsterDbtTranslator):
 
 
 def export_area(dbt_resource_props: Mapping[str, Any]) -> str | None:
-    """'marts' or 'restricted' when the model's post-hook exports it to Parquet."""
-    hooks = (dbt_resource_props.get("config") or {}).get("post-hook") or []
-    sql = " ".join(h.get("sql", "") if isinstance(h, Mapping) else str(h) for h in hooks)
-    if "export_parquet" not in sql:
-        return None
-    return "restricted" if "restricted=true" in sql.replace(" ", "").lower() else "marts"
+    """'marts' or 'restricted': where the model is exported to Parquet, read from its
+    contract's ``meta.exposure`` (public / restricted), the key the export post-hook
+    (macros/export_parquet.sql) reads too; None = not exported."""
+    meta = (dbt_resource_props.get("config") or {}).get("meta") or dbt_resource_props.get("meta") or {}
+    return {"public": "marts", "restricted": "restricted"}.get(meta.get("exposure"))

@@ -13,21 +13,23 @@ from orchestration.transform.publish import exports_by_asset_key, publish_all, p
 from orchestration.transform.translator import EduhouseDbtTranslator, column_classifications, export_area
 
 
-def _node(name: str, layer: str, hooks: list[str]) -> dict:
+def _node(name: str, layer: str, exposure: str | None) -> dict:
+    meta = {"exposure": exposure} if exposure else {}
     return {"resource_type": "model", "name": name, "fqn": ["eduhouse", layer, "x", name],
-            "config": {"post-hook": [{"sql": h} for h in hooks]}, "columns": {}}
+            "config": {"meta": meta}, "columns": {}}
 
 
-def test_export_area_from_post_hook():
-    assert export_area(_node("a", "marts", ["{{ export_parquet() }}"])) == "marts"
-    assert export_area(_node("b", "marts", ["{{ export_parquet(restricted=true) }}"])) == "restricted"
-    assert export_area(_node("c", "marts", [])) is None
-    manifest = {"nodes": {"model.x.a": _node("a", "marts", ["{{ export_parquet() }}"])}}
+def test_export_area_from_the_contracts_exposure():
+    assert export_area(_node("a", "marts", "public")) == "marts"
+    assert export_area(_node("b", "marts", "restricted")) == "restricted"
+    assert export_area(_node("c", "marts", None)) is None
+    assert export_area(_node("d", "marts", "internal")) is None
+    manifest = {"nodes": {"model.x.a": _node("a", "marts", "public")}}
     assert exports_by_asset_key(manifest) == {dg.AssetKey(["marts", "a"]): ("marts", "a")}
 
 
 def test_translator_keys_and_classifications():
-    node = _node("usage_monthly", "marts", [])
+    node = _node("usage_monthly", "marts", None)
     node["columns"] = {"month": {"meta": {"classification": "attribute"}}, "x": {"meta": {}}}
     translator = EduhouseDbtTranslator()
     assert translator.get_asset_key(node) == dg.AssetKey(["marts", "usage_monthly"])

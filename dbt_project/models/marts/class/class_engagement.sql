@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- Per class x academic session (班级平台使用): the platform use of the class's students in
 -- the session, from student_term_profile. The class's students are its members in
 -- class_membership (homeroom and teaching classes, on the reference date); a member

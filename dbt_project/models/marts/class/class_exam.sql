@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- Per class x exam (班级考试成绩): the class's present students in one exam, their mean
 -- score, mean score rate, mean z and score-rate distribution (macro exam_score_bands).
 -- A homeroom (行政班) has a row for every exam its students sat, a scheduled class

@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- Per class x academic session x subject. Classes are both kinds (class_type): a
 -- scheduled teaching class (教学班) counts for its own subject, a homeroom (行政班) for
 -- every subject its students sat. See macro exam_term_summary for the measures.

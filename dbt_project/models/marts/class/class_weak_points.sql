@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- Weak knowledge points per class (班级薄弱点): class x academic session x subject x kp
 -- with its score rate and weak_rank (1 = lowest score rate among the class's kps with at
 -- least var weak_point_min_items items). Kps with fewer items are left out. A class whose

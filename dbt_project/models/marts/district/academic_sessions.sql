@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- The academic sessions the marts' academic_session keys name, with their titles
 -- (2021-2022学年第一学期): reports show the title, never the key. No personal data.
 select

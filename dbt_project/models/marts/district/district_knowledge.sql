@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- Knowledge-point mastery across a district (区域共性薄弱知识点): district x subject x kp,
 -- from the students' mastery in student_knowledge (the district is the student's
 -- school's, as student_identity resolves it). Only students with enough evidence

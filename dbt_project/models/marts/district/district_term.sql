@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- Per district x academic session x subject: results, score distribution, weak knowledge
 -- points (the district subject's 薄弱点 for researchers) and engagement (macro
 -- exam_term_summary).

@@ -1,4 +1,4 @@
-{{ partitioned_by_exam(export=true) }}
+{{ partitioned_by_exam() }}
 {%- set exams = partition_exams() %}
 -- One row per exam: who sat it and its score statistics. Only present students count in
 -- mean_score / sd_score (population sd); absent and exempt students are counted apart.

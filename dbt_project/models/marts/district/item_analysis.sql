@@ -1,4 +1,4 @@
-{{ partitioned_by_exam(export=true) }}
+{{ partitioned_by_exam() }}
 {%- set exams = partition_exams() %}
 -- Classical item analysis per exam item over present students. difficulty = mean item
 -- score / max score (the p-value: higher = easier). discrimination = upper-lower 27%

@@ -1,4 +1,4 @@
-{{ partitioned_by_month(export=true) }}
+{{ partitioned_by_month() }}
 {%- set months = partition_months() %}
 -- The published micro-test answer table (微测作答率): int_microtest_monthly with its
 -- small cells suppressed in SQL (macro suppress_small_cells; the group is the students a

@@ -1,4 +1,4 @@
-{{ partitioned_by_month(export=true) }}
+{{ partitioned_by_month() }}
 {%- set months = partition_months() %}
 -- Linze's platform-use table (seed 004) as published: int_platform_use_monthly with its
 -- small cells suppressed the way usage_monthly's are (macro org_rollup_suppression: a

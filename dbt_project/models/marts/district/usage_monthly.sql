@@ -1,4 +1,4 @@
-{{ partitioned_by_month(export=true) }}
+{{ partitioned_by_month() }}
 {%- set months = partition_months() %}
 -- The published monthly usage table (seed 000): int_usage_monthly with its small cells
 -- suppressed in SQL (macro suppress_small_cells), so the publication, the reports and the

@@ -1,4 +1,4 @@
-{{ config(schema="restricted", post_hook=["{{ export_parquet(restricted=true) }}"]) }}
+{{ config(schema="restricted") }}
 -- One row per audit finding, from every access, grant, log and retention check in
 -- models/intermediate/governance (the publication checks over the public Parquet run
 -- after export, in orchestration/governance/publication.py, and join these in the report).

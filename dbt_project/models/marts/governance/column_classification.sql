@@ -1,4 +1,4 @@
-{{ config(schema="restricted", post_hook=["{{ export_parquet(restricted=true) }}"]) }}
+{{ config(schema="restricted") }}
 -- The data classification of every model column, read from the columns' dbt meta
 -- (`classification`) at run time through the graph, with the model's exposure (public /
 -- restricted). The audit joins accessed columns against it; the publication checks read

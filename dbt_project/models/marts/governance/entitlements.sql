@@ -1,4 +1,4 @@
-{{ config(schema="restricted", post_hook=["{{ export_parquet(restricted=true) }}"]) }}
+{{ config(schema="restricted") }}
 -- Who can access what today: every principal x resource x scope granted by a grant
 -- active at the audit date (var audit_date, default the latest access-event date), with
 -- the grant behind it, whether it exceeds the role's template and why, and whether the

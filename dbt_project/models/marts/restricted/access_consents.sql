@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet(restricted=true) }}"]) }}
 -- Consents as landed (latest delivery of each consent_id) with the student's pseudonymous
 -- key, for the governed API to withhold the rows of students without a consent valid at
 -- request time (given_at <= now < withdrawn_at, status not refused); the audit's

@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet(restricted=true) }}"]) }}
 -- The grants as landed (latest delivery of each grant_id), for the governed API
 -- (`eduhouse serve`) to enforce at request time: validity is judged per request
 -- (valid_from <= now < valid_to, not revoked), the role template bounds each grant, and

@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet(restricted=true) }}"]) }}
 -- Fitness grades of a homeroom per academic session (班级体质健康等级分布): each tested
 -- student's latest test in the session, counted by fitness grade, with the homeroom on
 -- the test date (student_fitness). Restricted: derived from minors' health data, read by

@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet(restricted=true) }}"]) }}
 -- Which students sit in which class (homeroom and teaching classes) on the reference
 -- date (var reference_date, default today; else the latest enrollment begun), so staff
 -- reports build class rosters from a mart and never from the landed roster.

@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet(restricted=true) }}"]) }}
 -- Psychological screening risk of a homeroom (班级心理筛查风险分布): each screened
 -- student's latest screening, at the highest risk level of its scales (none < watch <
 -- high), counted by level, with the homeroom on the screening date (student_psych).

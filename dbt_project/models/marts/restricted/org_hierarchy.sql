@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet(restricted=true) }}"]) }}
 -- Schools with their district and city (names and ids): how reports and the audit roll a
 -- school up. No personal data, but kept beside staff_scope which uses it.
 select

@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet(restricted=true) }}"]) }}
 -- Who may see what, date-effective: every person's role and the scope it covers, from
 -- teacher enrollments (teacher -> class; the primary teacher of a homeroom is also its
 -- head_teacher), the x_staff_assignments extension (grade leader -> grade, principal ->

@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet(restricted=true) }}"]) }}
 -- Physical-fitness test results per student and test date (体质健康), with the student's
 -- homeroom and school on the test date so scoped readers (head teacher, parent through
 -- student_identity) can be filtered. Restricted: minors' health data, exported only to

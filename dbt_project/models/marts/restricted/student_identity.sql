@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet(restricted=true) }}"]) }}
 -- The key to the pseudonyms: student_key <-> sourcedId, names, school, grade, homeroom,
 -- birth date and guardians. Restricted (direct identifiers of minors): only identity
 -- resolution for permitted uses may read it. The homeroom is the one active on the

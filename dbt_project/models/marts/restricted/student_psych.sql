@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet(restricted=true) }}"]) }}
 -- Psychological screening results (心理) per student, screening date, instrument and
 -- scale, with the student's homeroom and school on the screening date. Restricted:
 -- minors' mental-health data, exported only to <lake>/restricted/student_psych.parquet;

@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- Education quality map (教育质量地图): school x subject x exam, with the school's present
 -- students, mean score and mean z-score in the exam, and change_in_mean_z since the
 -- school's previous exam of the same subject (by exam_date, then exam_id; NULL for the

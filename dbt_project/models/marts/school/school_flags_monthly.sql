@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 {%- set flags = var('school_flags') %}
 -- Lagging schools (应用薄弱校) and model schools (应用样板校) per month, and the follow-up of
 -- each flagged school in the months after (跟进方案的落实情况及实施效果), Linze's governance

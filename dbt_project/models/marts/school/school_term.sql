@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- Per school x academic session x subject: results, score distribution, weak knowledge
 -- points and engagement of the school's present students (macro exam_term_summary).
 select

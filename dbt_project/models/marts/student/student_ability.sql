@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- Subject ability (学科能力, A1..C3) per student: score rate over all present item
 -- responses whose item carries that ability dimension.
 select

@@ -1,4 +1,4 @@
-{{ partitioned_by_exam(export=true) }}
+{{ partitioned_by_exam() }}
 {%- set exams = partition_exams() %}
 -- One row per exam x present student (pseudonymous student_key): score, z-score within
 -- the exam, district rank and percentile, computed by int_exam_student_results exactly as

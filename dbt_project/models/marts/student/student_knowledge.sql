@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- Knowledge-point mastery (知识图谱) per student: every present item response counts once
 -- for each knowledge point of its item; score_rate = sum score / sum max score, banded by
 -- the dbt vars mastery_thresholds and mastery_min_items (macro exam_mastery_level).

@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- One row per student x academic session (term) for every student present in an exam of
 -- the session or active on the platform within its dates: results (overall and per
 -- subject) and engagement (within the session's start/end dates). A public mart holds no

@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- Consistently top students (尖端生), docs/domain.md to the letter: a cohort is one grade in one
 -- academic session; its exams are that grade's exams of that session (K = cohort_exams),
 -- as set by the student's district (org_sourced_id, the exams' organising org: "top N of

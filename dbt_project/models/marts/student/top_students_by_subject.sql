@@ -1,4 +1,3 @@
-{{ config(post_hook=["{{ export_parquet() }}"]) }}
 -- Consistently top students per subject: top_students' cohort (one grade in one academic
 -- session, the student's district's exams) narrowed to one subject's exams (e.g. grade
 -- 12's four math sittings, the seed's "top 200 in all 4"). Same rules: exams_taken
