@@ -37,9 +37,10 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 
+# The venv first on PATH: under `dagster dev`, dagster-dbt prepares the dbt project with the dbt it finds there.
 ui: install
 	mkdir -p $(LAKE_HOME) && test -f $(LAKE_HOME)/dagster.yaml || cp orchestration/instance/dagster.yaml $(LAKE_HOME)/
-	DAGSTER_HOME=$(LAKE_HOME) EDUHOUSE_LAKE=$(abspath $(LAKE)) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	PATH=$(abspath $(BIN)):$$PATH DAGSTER_HOME=$(LAKE_HOME) EDUHOUSE_LAKE=$(abspath $(LAKE)) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: install
 	$(BIN)/python bench/landing.py

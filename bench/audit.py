@@ -3,7 +3,7 @@
     python bench/audit.py [--lake /tmp/eduhouse_bench_audit] [--keep]
 
 Builds the district's roster and a month of grants, consents and access logs with the
-simulator (orchestration.simulate.governance, dirt 0.002), lands them, builds the audit's
+simulator (eduhouse_dev.simulate.governance, dirt 0.002), lands them, builds the audit's
 dbt parents once, then times what an audit costs: the audit's own dbt models (staging,
 checks, marts) over bronze Parquet, and the report over the Parquet exports. Results go
 to bench/results/audit.json.
@@ -21,12 +21,12 @@ from pathlib import Path
 
 import duckdb
 
+from eduhouse_dev.simulate.governance import write_governance
+from eduhouse_dev.simulate.roster import write_roster
+from eduhouse_dev.simulate.world import build_world
 from orchestration.governance.audit import run_audit
 from orchestration.governance.build import AUDIT_ONLY, build_audit_models
 from orchestration.landing.sources import LANDERS
-from orchestration.simulate.governance import write_governance
-from orchestration.simulate.roster import write_roster
-from orchestration.simulate.world import build_world
 
 START, DAYS = date(2021, 10, 1), 30
 
@@ -42,8 +42,8 @@ def main() -> None:
     if not (args.keep and (lake / "bronze" / "access").exists()):
         shutil.rmtree(lake, ignore_errors=True)
         t = time.perf_counter()
-        write_roster(build_world("district", 42, START), lake / "inbox")
-        gen = write_governance(lake, seed=42, start=START, days=DAYS, scale="district", dirt_rate=0.002)
+        _, roster_files = write_roster(build_world("district", 42, START), lake / "inbox")
+        gen = write_governance(lake, roster_files, seed=42, start=START, days=DAYS, scale="district", dirt_rate=0.002)
         timings["simulate_s"] = round(time.perf_counter() - t, 1)
         t = time.perf_counter()
         for source in ("roster", "governance", "access"):

@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         lake = _sub_lake(lake, args.max_days)
         args.days = args.max_days
     if not (lake / "inbox" / "xapi").is_dir() or not _files(lake):
-        from orchestration.simulate.run import simulate
+        from eduhouse_dev.simulate.run import simulate
 
         simulate(lake, scale="district", days=args.days, governance=False)
     input_bytes = _warm(lake)

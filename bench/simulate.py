@@ -16,7 +16,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from orchestration.simulate.run import simulate
+from eduhouse_dev.simulate.run import simulate
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,19 +1,22 @@
 """The `eduhouse` command line: simulate | run | status | backfill | report | audit | serve | token.
 
 Each part adds its own subcommands through `<part>/commands.py: register(subparsers)`;
-this module only assembles them, so a command lives beside the code it drives.
+this module only assembles them, so a command lives beside the code it drives. Packages
+outside the code location (the development tools: `simulate`, `sample-marts`) add theirs
+through the `eduhouse.commands` entry-point group, so this package never imports them.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import os
 import sys
 
 from orchestration.errors import UserError
 
-COMMAND_PARTS = ("simulate", "runner", "automation", "reporting", "governance", "serve")
+COMMAND_PARTS = ("runner", "automation", "reporting", "governance", "serve")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -28,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     for part in COMMAND_PARTS:
         importlib.import_module(f"orchestration.{part}.commands").register(subparsers)
+    for entry in sorted(importlib.metadata.entry_points(group="eduhouse.commands"), key=lambda e: e.name):
+        entry.load()(subparsers)
     return parser
 
 

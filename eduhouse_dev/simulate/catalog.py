@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from orchestration.simulate.csvio import write_csv
-from orchestration.simulate.world import GRADE_CN, SEGMENT_GRADES, SEGMENT_SUBJECTS, SUBJECT_CN
+from eduhouse_dev.simulate.csvio import write_csv
+from eduhouse_dev.simulate.world import GRADE_CN, SEGMENT_GRADES, SEGMENT_SUBJECTS, SUBJECT_CN
 
 UNITS = 4
 POINTS_PER_UNIT = 5

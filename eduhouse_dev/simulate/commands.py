@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
+from eduhouse_dev.simulate.world import SCALES
 from orchestration.errors import lake_from
-from orchestration.simulate.world import SCALES
 
 
 def _days(text: str) -> int:
@@ -41,7 +41,7 @@ def _date(text: str) -> date:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from orchestration.simulate.run import simulate
+    from eduhouse_dev.simulate.run import simulate
 
     summary = simulate(lake_from(args.lake), scale=args.scale, seed=args.seed, start=args.start,
                        days=args.days, dirt_rate=args.dirt_rate)

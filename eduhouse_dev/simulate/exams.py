@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from orchestration.simulate.catalog import Catalog
-from orchestration.simulate.csvio import write_csv
-from orchestration.simulate.dirt import DirtLog, pick_dirty
-from orchestration.simulate.world import (
+from eduhouse_dev.simulate.catalog import Catalog
+from eduhouse_dev.simulate.csvio import write_csv
+from eduhouse_dev.simulate.dirt import DirtLog, pick_dirty
+from eduhouse_dev.simulate.world import (
     GRADE_CN,
     SCALES,
     SEGMENT_GRADES,

@@ -1,7 +1,8 @@
 """Grants, consents and access logs of the simulated district, with known violations.
 
-Built from the roster CSVs the simulator already wrote, so every grant and access agrees
-with who teaches, heads, leads, guards and studies where. Clean traffic stays inside the
+Built from the roster the simulator has just written (the files' tables, not a re-read of
+the CSVs), so every grant and access agrees with who teaches, heads, leads, guards and
+studies where. Clean traffic stays inside the
 role policy (orchestration/governance/role_policy.yaml); with dirt_rate > 0 each audit
 check gets at least one injected case, recorded in
 `<lake>/simulator/truth/governance_findings.parquet` (check, principal_id, grant_id,
@@ -13,7 +14,6 @@ Vectorized: events are numpy arrays, written per local day by DuckDB as gzip JSO
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -23,9 +23,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from eduhouse_dev.simulate.governance_cases import Injector
+from eduhouse_dev.simulate.governance_roster import Roster, roster_from_files
 from orchestration.governance.policy import load_policy
 from orchestration.lake import LakePaths
-from orchestration.simulate.governance_cases import Injector
 
 TZ_OFFSET = timedelta(hours=8)  # Asia/Shanghai, the simulated district's zone (no DST)
 DPO, DPO_APPROVER = "dpo-office", "dpo-board"  # who grants and approves clean grants
@@ -55,96 +56,6 @@ AGGREGATE_COLUMNS = ["month", "school", "students", "rate"]
 REGISTERED = {"student": 0.4, "parent": 0.25}
 APP_RESOURCES = {"student": ["student_exam", "student_knowledge"], "parent": ["student_exam", "student_fitness"]}
 TRUTH_COLUMNS = ("check", "principal_id", "grant_id", "event_ids", "detail")
-
-
-@dataclass
-class Roster:
-    """The roster relationships the grants and accesses are drawn from (pandas frames)."""
-
-    students: pd.DataFrame  # student, school, grade, homeroom, birth
-    guardians: pd.DataFrame  # guardian, student
-    teaching: pd.DataFrame  # teacher, class, school, grade, primary, class_type
-    members: pd.DataFrame  # class, student
-    staff: pd.DataFrame  # user, role, org, grade, subject, begin, end
-    city: str
-    districts: list[str]
-
-
-# --------------------------------------------------------------------------- roster
-def _read_roster_file(con: duckdb.DuckDBPyConnection, lake: Path, name: str) -> pd.DataFrame:
-    """One roster file across deliveries, latest delivery (folder name order) winning."""
-    files = sorted((LakePaths(Path(lake)).inbox / "roster").glob(f"*/{name}.csv"))
-    if not files:
-        return pd.DataFrame()
-    frames = []
-    for order, path in enumerate(files):
-        df = con.execute("select * from read_csv(?, all_varchar = true, header = true)",
-                         [str(path)]).df()
-        df["_order"] = order
-        frames.append(df)
-    df = pd.concat(frames, ignore_index=True)
-    df.columns = [c.lstrip("\ufeff") for c in df.columns]
-    if "sourcedId" in df.columns:
-        df = df.sort_values("_order").drop_duplicates("sourcedId", keep="last")
-        df = df[df["sourcedId"].notna()]
-    if "status" in df.columns:
-        df = df[df["status"].fillna("active").str.lower() != "tobedeleted"]
-    return df
-
-
-def load_roster(lake: Path) -> Roster:
-    con = duckdb.connect()
-    users = _read_roster_file(con, lake, "users")
-    enr = _read_roster_file(con, lake, "enrollments")
-    classes = _read_roster_file(con, lake, "classes")
-    orgs = _read_roster_file(con, lake, "orgs")
-    demo = _read_roster_file(con, lake, "demographics")
-    staff = _read_roster_file(con, lake, "x_staff_assignments")
-    con.close()
-    users = users[users["enabledUser"].fillna("true").str.lower() != "false"]
-    role = users["role"].str.lower()
-    classes = classes.assign(class_type=classes["classType"].str.lower(),
-                             grade=classes["grades"].str.split(",").str[0].str.strip())
-    cls = classes.set_index("sourcedId")
-    enr = enr[enr["classSourcedId"].isin(cls.index) & enr["userSourcedId"].isin(users["sourcedId"])]
-    enr = enr.assign(school=cls.loc[enr["classSourcedId"], "schoolSourcedId"].to_numpy(),
-                     grade=cls.loc[enr["classSourcedId"], "grade"].to_numpy(),
-                     class_type=cls.loc[enr["classSourcedId"], "class_type"].to_numpy())
-    stu_enr = enr[enr["role"].str.lower() == "student"]
-    homerooms = stu_enr[stu_enr["class_type"] == "homeroom"].drop_duplicates("userSourcedId")
-    births = demo.set_index("sourcedId")["birthDate"] if len(demo) else pd.Series(dtype=object)
-    students = pd.DataFrame({
-        "student": homerooms["userSourcedId"].to_numpy(), "school": homerooms["school"].to_numpy(),
-        "grade": homerooms["grade"].to_numpy(), "homeroom": homerooms["classSourcedId"].to_numpy()})
-    students = students[students["student"].isin(users.loc[role == "student", "sourcedId"])]
-    students["birth"] = pd.to_datetime(students["student"].map(births), errors="coerce")
-    students = students.reset_index(drop=True)
-    stu_users = users[role == "student"][["sourcedId", "agentSourcedIds"]].dropna()
-    guardians = (stu_users.assign(guardian=stu_users["agentSourcedIds"].str.split(","))
-                 .explode("guardian").rename(columns={"sourcedId": "student"}))
-    guardians["guardian"] = guardians["guardian"].str.strip()
-    guardian_ids = set(users.loc[role.isin(["parent", "guardian"]), "sourcedId"])
-    guardians = guardians[guardians["guardian"].isin(guardian_ids)
-                          & guardians["student"].isin(set(students["student"]))][["guardian", "student"]]
-    tch = enr[enr["role"].str.lower() == "teacher"]
-    teaching = pd.DataFrame({
-        "teacher": tch["userSourcedId"].to_numpy(), "class": tch["classSourcedId"].to_numpy(),
-        "school": tch["school"].to_numpy(), "grade": tch["grade"].to_numpy(),
-        "primary": tch["primary"].fillna("false").str.lower().eq("true").to_numpy(),
-        "class_type": tch["class_type"].to_numpy()})
-    members = pd.DataFrame({"class": stu_enr["classSourcedId"].to_numpy(),
-                            "student": stu_enr["userSourcedId"].to_numpy()})
-    members = members[members["student"].isin(set(students["student"]))]
-    staff = pd.DataFrame({
-        "user": staff["userSourcedId"], "role": staff["role"].str.lower(), "org": staff["orgSourcedId"],
-        "grade": staff["grade"], "subject": staff["subject"], "begin": staff["beginDate"],
-        "end": staff["endDate"]}) if len(staff) else pd.DataFrame(
-        columns=["user", "role", "org", "grade", "subject", "begin", "end"])
-    staff = staff[staff["user"].isin(users["sourcedId"])]
-    otype = orgs["type"].str.lower()
-    city = orgs.loc[otype == "local", "sourcedId"]
-    return Roster(students, guardians, teaching, members, staff.reset_index(drop=True),
-                  city.iloc[0] if len(city) else "", orgs.loc[otype == "district", "sourcedId"].tolist())
 
 
 # --------------------------------------------------------------------------- grants
@@ -367,11 +278,13 @@ def _write_access(lake: Path, ev: pd.DataFrame, start: date) -> list[str]:
 
 
 # --------------------------------------------------------------------------- entry point
-def write_governance(lake: Path, *, seed: int, start: date, days: int, scale: str, dirt_rate: float) -> dict:
-    """Write grants, consents and access logs for the roster under `lake`; see module doc."""
+def write_governance(lake: Path, roster_files: dict[str, pa.Table], *, seed: int, start: date, days: int,
+                     scale: str, dirt_rate: float) -> dict:
+    """Write grants, consents and access logs for the roster delivery `roster_files`
+    (`write_roster`'s tables) into `lake`'s inbox; see module doc."""
     lake = Path(lake)
     rng = np.random.default_rng([seed, 6])
-    roster = load_roster(lake)
+    roster = roster_from_files(roster_files)
     grants, members = _grant_rows(roster, start, rng)
     consents, research = _consents(roster, start, rng)
     events = _clean_events(grants, members, research, start, days, rng)

@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.simulate.csvio import ids, write_csv
-from orchestration.simulate.world import (
+from eduhouse_dev.simulate.csvio import as_text, ids, write_csv
+from eduhouse_dev.simulate.world import (
     CITY_NAME,
     GRADE_CN,
     SEGMENT_GRADES,
@@ -56,10 +56,27 @@ def _repeat(value: str, n: int) -> np.ndarray:
     return np.full(n, value, dtype=object)
 
 
-def write_roster(world: World, inbox: Path) -> dict:
-    """Write the bulk roster folder; returns counts per file."""
+class RosterFiles:
+    """The files of one roster delivery: written as CSV, and kept as the text a reader of
+    the CSV gets back (every value a string, an empty field null), so the rest of the
+    simulator (grants, consents, accesses) takes the roster it wrote without parsing it."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.tables: dict[str, pa.Table] = {}
+
+    def write(self, name: str, columns: dict[str, object]) -> int:
+        texts = {k: as_text(v) for k, v in columns.items()}
+        table = pa.table({k: pc.if_else(pc.equal(v, ""), pa.scalar(None, pa.string()), v) for k, v in texts.items()})
+        self.tables[name] = table
+        return write_csv(self.folder / f"{name}.csv", dict(zip(table.column_names, table.columns, strict=True)))
+
+
+def write_roster(world: World, inbox: Path) -> tuple[dict, dict[str, pa.Table]]:
+    """Write the bulk roster folder; returns counts per file, and the files' tables."""
     rng = np.random.default_rng([world.seed, 2])
     folder = inbox / "roster" / roster_delivery_name(world.start)
+    files = RosterFiles(folder)
     modified = f"{(world.start - timedelta(days=1)).isoformat()}T18:30:00.000Z"
     stamp = _Stamps(rng, modified)
     s = world.sessions
@@ -68,13 +85,13 @@ def write_roster(world: World, inbox: Path) -> dict:
     manifest = [("manifest.version", "1.0"), ("oneroster.version", "1.1")]
     manifest += [(f"file.{f}", "bulk" if f in BULK_FILES else "absent") for f in ROSTER_FILES]
     manifest += [("source.systemName", "学籍管理系统"), ("source.systemCode", "eduhouse-sim")]
-    counts["manifest"] = write_csv(folder / "manifest.csv", {
+    counts["manifest"] = files.write("manifest", {
         "propertyName": [k for k, _ in manifest], "value": [v for _, v in manifest]})
 
     # orgs: city (local) -> districts -> schools
     n_d, n_s = len(world.district_ids), len(world.school_ids)
     org_ids = [world.city_id, *world.district_ids, *world.school_ids.tolist()]
-    counts["orgs"] = write_csv(folder / "orgs.csv", {
+    counts["orgs"] = files.write("orgs", {
         "sourcedId": org_ids, **stamp(len(org_ids)),
         "name": [CITY_NAME, *world.district_names, *world.school_names.tolist()],
         "type": ["local", *["district"] * n_d, *["school"] * n_s],
@@ -85,7 +102,7 @@ def write_roster(world: World, inbox: Path) -> dict:
     })
 
     y = s.school_year
-    counts["academicSessions"] = write_csv(folder / "academicSessions.csv", {
+    counts["academicSessions"] = files.write("academicSessions", {
         "sourcedId": [s.year_id, s.autumn_id, s.spring_id], **stamp(3),
         "title": [f"{y}-{y + 1}学年", f"{y}-{y + 1}学年第一学期", f"{y}-{y + 1}学年第二学期"],
         "type": ["schoolYear", "term", "term"],
@@ -107,7 +124,7 @@ def write_roster(world: World, inbox: Path) -> dict:
                 c_grade.append(f"{g:02d}")
                 c_org.append(sid)
                 c_subj.append(None if subj == "homeroom" else subj)
-    counts["courses"] = write_csv(folder / "courses.csv", {
+    counts["courses"] = files.write("courses", {
         "sourcedId": c_id, **stamp(len(c_id)), "schoolYearSourcedId": _repeat(s.year_id, len(c_id)),
         "title": c_title, "courseCode": c_code, "grades": c_grade, "orgSourcedId": c_org,
         "subjects": c_subj, "subjectCodes": [None] * len(c_id),
@@ -129,7 +146,7 @@ def write_roster(world: World, inbox: Path) -> dict:
     title_tc = title_hr[tc_hr] + np.array([SUBJECT_CN[x] for x in tc_subject.tolist()], dtype=object)
     course = np.array([f"crs-{a[4:]}-{b}-{c}" for a, b, c in zip(cls_school, cls_grade, cls_subj, strict=True)],
                       dtype=object)
-    counts["classes"] = write_csv(folder / "classes.csv", {
+    counts["classes"] = files.write("classes", {
         "sourcedId": np.concatenate([world.hr_ids, world.tc_ids]), **stamp(n_hr + n_tc),
         "title": np.concatenate([title_hr, title_tc]), "grades": cls_grade,
         "courseSourcedId": course,
@@ -142,25 +159,25 @@ def write_roster(world: World, inbox: Path) -> dict:
         "subjectCodes": [None] * (n_hr + n_tc), "periods": [None] * (n_hr + n_tc),
     })
 
-    counts["users"] = _write_users(world, folder, stamp, rng)
-    counts["enrollments"] = _write_enrollments(world, folder, stamp)
+    counts["users"] = _write_users(world, files, stamp, rng)
+    counts["enrollments"] = _write_enrollments(world, files, stamp)
 
     n_stu = world.n_students
     demo = {"sourcedId": world.stu_ids, **stamp(n_stu),
             "birthDate": np.datetime_as_string(world.stu_birth, unit="D"), "sex": world.stu_sex}
     demo.update({c: [None] * n_stu for c in DEMOGRAPHIC_EXTRA})
-    counts["demographics"] = write_csv(folder / "demographics.csv", demo)
+    counts["demographics"] = files.write("demographics", demo)
 
     staff = world.staff
-    counts["x_staff_assignments"] = write_csv(folder / "x_staff_assignments.csv", {
+    counts["x_staff_assignments"] = files.write("x_staff_assignments", {
         k: [row[k] or None for row in staff]
         for k in ("sourcedId", "userSourcedId", "role", "orgSourcedId", "grade", "subject",
                   "beginDate", "endDate")
     })
-    return {"delivery": folder.name, "rows": counts}
+    return {"delivery": folder.name, "rows": counts}, files.tables
 
 
-def _write_users(world: World, folder: Path, stamp: _Stamps, rng: np.random.Generator) -> int:
+def _write_users(world: World, files: RosterFiles, stamp: _Stamps, rng: np.random.Generator) -> int:
     n_stu, n_par, n_t, n_a = world.n_students, len(world.par_ids), len(world.tch_ids), len(world.admins)
     stu_school = world.school_ids[world.stu_school]
     # agentSourcedIds: student -> guardians ("par-1,par-2"), guardian -> student
@@ -197,7 +214,7 @@ def _write_users(world: World, folder: Path, stamp: _Stamps, rng: np.random.Gene
         t_grades[t] = f"{g:02d}" if t_grades[t] is None else f"{t_grades[t]},{g:02d}"
     grades = np.concatenate([stu_grades, [None] * n_par, t_grades, [None] * n_a])
     agents = np.concatenate([pair, world.stu_ids[world.par_student], [None] * (n_t + n_a)])
-    return write_csv(folder / "users.csv", {
+    return files.write("users", {
         "sourcedId": sourced, **stamp(n), "enabledUser": np.full(n, "true", dtype=object),
         "orgSourcedIds": orgs, "role": roles, "username": sourced, "userIds": [None] * n,
         "givenName": given, "familyName": family, "middleName": [None] * n,
@@ -207,7 +224,7 @@ def _write_users(world: World, folder: Path, stamp: _Stamps, rng: np.random.Gene
     })
 
 
-def _write_enrollments(world: World, folder: Path, stamp: _Stamps) -> int:
+def _write_enrollments(world: World, files: RosterFiles, stamp: _Stamps) -> int:
     """Students in their homeroom and every teaching class of it; teachers on their classes."""
     hr_of_class = np.concatenate([np.arange(len(world.hr_ids)), world.tc_homeroom])
     class_ids = np.concatenate([world.hr_ids, world.tc_ids])
@@ -221,7 +238,7 @@ def _write_enrollments(world: World, folder: Path, stamp: _Stamps) -> int:
     t_primary = np.concatenate([np.ones(n_hr, bool), np.zeros(len(world.tc_ids), bool)])
     school = world.school_ids[world.hr_school[hr_of_class]]
     n = len(cls_rep) + len(t_class)
-    return write_csv(folder / "enrollments.csv", {
+    return files.write("enrollments", {
         "sourcedId": ids("enr-", np.arange(1, n + 1), 8), **stamp(n),
         "classSourcedId": np.concatenate([class_ids[cls_rep], class_ids[t_class]]),
         "schoolSourcedId": np.concatenate([school[cls_rep], school[t_class]]),

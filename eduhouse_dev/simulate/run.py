@@ -12,17 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
+from eduhouse_dev.simulate.catalog import build_catalog, write_catalog
+from eduhouse_dev.simulate.dirt import DirtLog
+from eduhouse_dev.simulate.exams import exam_plan, season_factors, write_exams
+from eduhouse_dev.simulate.governance import write_governance
+from eduhouse_dev.simulate.roster import write_roster
+from eduhouse_dev.simulate.surveys import write_fitness, write_psych
+from eduhouse_dev.simulate.truth import write_truth
+from eduhouse_dev.simulate.world import build_world, window_days
+from eduhouse_dev.simulate.xapi import DaySimulator
+from eduhouse_dev.simulate.xapi_files import write_xapi
+from eduhouse_dev.simulate.xapi_statements import build_fragments
 from orchestration.lake import LakePaths
-from orchestration.simulate.catalog import build_catalog, write_catalog
-from orchestration.simulate.dirt import DirtLog
-from orchestration.simulate.exams import exam_plan, season_factors, write_exams
-from orchestration.simulate.governance import write_governance
-from orchestration.simulate.roster import write_roster
-from orchestration.simulate.surveys import write_fitness, write_psych
-from orchestration.simulate.truth import write_truth
-from orchestration.simulate.world import build_world, window_days
-from orchestration.simulate.xapi import DaySimulator, build_fragments
-from orchestration.simulate.xapi_files import write_xapi
 
 
 def simulate(lake: Path, *, scale: str = "small", seed: int = 42, start: date = date(2021, 10, 1),
@@ -45,7 +46,7 @@ def simulate(lake: Path, *, scale: str = "small", seed: int = 42, start: date = 
     world = build_world(scale, seed, start)
     progress(f"world: {len(world.school_ids)} schools, {world.n_students:,} students, "
              f"{len(world.tch_ids):,} teachers, {len(world.par_ids):,} guardians")
-    roster = write_roster(world, inbox)
+    roster, roster_files = write_roster(world, inbox)
     progress(f"roster: {roster['delivery']} ({sum(roster['rows'].values()):,} rows)")
     catalog = build_catalog()
     cat = write_catalog(catalog, inbox, world.sessions.year_start)
@@ -77,7 +78,7 @@ def simulate(lake: Path, *, scale: str = "small", seed: int = 42, start: date = 
         },
         "roster": roster, "catalog": cat, "xapi": xapi, "exams": exams, "fitness": fitness, "psych": psych,
     }
-    gov = (write_governance(lake, seed=seed, start=start, days=days, scale=scale, dirt_rate=dirt_rate)
+    gov = (write_governance(lake, roster_files, seed=seed, start=start, days=days, scale=scale, dirt_rate=dirt_rate)
            if governance else None)
     if gov is not None:
         summary["governance"] = gov

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from orchestration.simulate.csvio import format_rows, write_lines
-from orchestration.simulate.dirt import DirtLog, pick_dirty
-from orchestration.simulate.world import World
+from eduhouse_dev.simulate.csvio import format_rows, write_lines
+from eduhouse_dev.simulate.dirt import DirtLog, pick_dirty
+from eduhouse_dev.simulate.world import World
 
 FITNESS_DEFECTS = {"invalid_value": "invalid_value", "invalid_date": "invalid_date"}
 PSYCH_DEFECTS = {"invalid_enum": "invalid_enum", "invalid_date": "invalid_date"}

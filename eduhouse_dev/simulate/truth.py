@@ -13,8 +13,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from eduhouse_dev.simulate.dirt import DirtLog
 from orchestration.lake import LakePaths
-from orchestration.simulate.dirt import DirtLog
 
 DIRT_SCHEMA = pa.schema([
     ("source", pa.string()), ("delivery_path", pa.string()), ("file", pa.string()),
@@ -33,7 +33,3 @@ def write_truth(lake: Path, log: DirtLog, summary: dict) -> None:
     table = pa.Table.from_pylist(log.rows, schema=DIRT_SCHEMA)
     pq.write_table(table, out / "dirt.parquet", compression="zstd")
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
-
-
-def read_summary(lake: Path) -> dict:
-    return json.loads((truth_dir(lake) / "summary.json").read_text())

@@ -22,10 +22,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from orchestration.simulate.csvio import joined_bytes, joined_view
-from orchestration.simulate.dirt import XAPI_LINE_DEFECTS, DirtLog, corrupt_xapi, pick_dirty
-from orchestration.simulate.world import World
-from orchestration.simulate.xapi import KINDS, DaySimulator
+from eduhouse_dev.simulate.csvio import joined_bytes, joined_view
+from eduhouse_dev.simulate.dirt import XAPI_LINE_DEFECTS, DirtLog, corrupt_xapi, pick_dirty
+from eduhouse_dev.simulate.world import World
+from eduhouse_dev.simulate.xapi import DaySimulator
+from eduhouse_dev.simulate.xapi_statements import KINDS
 
 GZIP_LEVEL = 1  # speed over size: a district month is gigabytes of JSON before compression
 BLOCK_STUDENTS = 20_000

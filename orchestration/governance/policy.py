@@ -47,6 +47,11 @@ def role_template(role: str) -> dict | None:
     return load_policy()["roles"].get(role)
 
 
+def report_purpose(role: str) -> str:
+    """The purpose the role's report page serves (its template's `report_purpose`)."""
+    return load_policy()["roles"][role]["report_purpose"]
+
+
 def needs_consent(role: str, purpose: str, category: str, under_14: bool) -> bool:
     """Whether a student-level use needs consent: research always; an under-14's
     sensitive data unless own teachers teach or a guardian reads their own child."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -87,7 +87,3 @@ def read_ledger(lake_root: Path, source: str) -> list[dict]:
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()
-
-
-def as_dates(values) -> list[date]:
-    return [date.fromisoformat(str(v)) for v in values or []]

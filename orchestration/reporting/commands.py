@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from orchestration.errors import UserError, existing_lake, lake_from
+from orchestration.errors import UserError, existing_lake
 from orchestration.lake import LakePaths
 from orchestration.pages.i18n import languages
 from orchestration.reporting.scopes import ROLES
@@ -26,7 +26,6 @@ def register(subparsers) -> None:
                         "of every staff-role page rendered")
     p.add_argument("--pdf-out", default=None, help="where to write the PDF of PAGE (default: beside the .html)")
     p.add_argument("--no-render", action="store_true", help="only print the PDF of an already rendered PAGE")
-    p.add_argument("--sample", action="store_true", help="first write the hand-made sample marts into the lake (demo)")
     p.set_defaults(func=run)
 
 
@@ -43,13 +42,8 @@ def _page_path(lake: Path, page: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     from orchestration.settings import get_settings
 
-    # The sample marts make a lake of their own; anything else reads an existing one.
-    lake = lake_from(args.lake) if args.sample else existing_lake(args.lake)
+    lake = existing_lake(args.lake)
     settings = get_settings(lake)
-    if args.sample:
-        from orchestration.reporting.sample_lake import build_sample_lake
-
-        build_sample_lake(lake)
     if not args.no_render:
         from orchestration.reporting.render import render_reports
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestration.governance.policy import allows
+from orchestration.governance.policy import allows, report_purpose
 from orchestration.reporting.store import Indexed, MartStore
 from orchestration.settings import DEFAULT_MIN_CELL, DEFAULT_TOP_N
 
@@ -109,20 +109,12 @@ class ReportData:
         return self.org_name.get(str(org_id), str(org_id)) if org_id else ""
 
 
-# The purpose each role's report serves (governance role_policy.yaml's purposes).
-REPORT_PURPOSE = {
-    "student": "learning", "parent": "guardianship", "teacher": "teaching", "head_teacher": "pastoral_care",
-    "grade_leader": "management", "principal": "management", "subject_researcher": "research",
-    "district_admin": "statistics", "city_admin": "statistics",
-}
-
-
 def _psych_grants() -> dict[str, bool]:
     """Default-deny: psych shows only where the governance policy says yes for the role
     and its report's purpose. A policy that does not load is an error, not a silent deny."""
     from orchestration.reporting.scopes import ROLES
 
-    return {role: bool(allows(role, "student_psych", REPORT_PURPOSE[role])) for role in ROLES}
+    return {role: bool(allows(role, "student_psych", report_purpose(role))) for role in ROLES}
 
 
 def _fitness(store: MartStore) -> pd.DataFrame:

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from eduhouse_dev.sample_lake import build_sample_lake
 from orchestration.reporting.browser import chromium_path, dump_dom, screenshot
 from orchestration.reporting.render import render_reports
-from orchestration.reporting.sample_lake import build_sample_lake
 
 pytestmark = [
     pytest.mark.browser,

@@ -12,8 +12,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from eduhouse_dev.simulate.run import simulate
 from orchestration.runner.run import RunOutcome, run_everything
-from orchestration.simulate.run import simulate
 
 
 @dataclass

@@ -78,19 +78,6 @@ def _suppress_note(t: Translator, d: ReportData) -> str:
     return t("note.suppressed", n=d.min_cell)
 
 
-def _activity_metrics(t: Translator, prof: pd.DataFrame) -> list[tuple[str, str]]:
-    """(label, value with unit) for each engagement column the profile mart has."""
-    spec = (("active_days", "unit.days"), ("logins", "unit.times"), ("resources_viewed", "unit.items"),
-            ("microtests_answered", "unit.tests"), ("microtests_assigned", "unit.tests"),
-            ("homework_submitted", "unit.items"))
-    out = []
-    for col, unit in spec:
-        if col in prof.columns and len(prof):
-            v = prof[col].sum()
-            out.append((t(f"activity.{col}"), cell(v, "int", t(unit)).text))
-    return out
-
-
 def _psych_section(t: Translator, d: ReportData, role: str, keys: list[str], own: bool,
                    cls: str | None = None) -> Section | None:
     """Only when the governance policy grants this role the psych resource (default deny).

@@ -11,8 +11,8 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
+import eduhouse_dev.simulate.run as run_mod  # noqa: E402
 import orchestration.landing.sources as landing  # noqa: E402
-import orchestration.simulate.run as run_mod  # noqa: E402
 from orchestration.governance.audit import run_audit  # noqa: E402
 from orchestration.governance.build import build_audit_models  # noqa: E402
 from orchestration.governance.evaluation import compare  # noqa: E402

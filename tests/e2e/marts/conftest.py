@@ -58,7 +58,7 @@ def exams_dbt_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def exams_lake(tmp_path_factory, exams_dbt_dir) -> Path:
     """simulate (tiny) -> land -> dbt run of the exam marts -> published Parquet."""
-    simulate = _import("orchestration.simulate.run", "simulate")
+    simulate = _import("eduhouse_dev.simulate.run", "simulate")
     landers = _import("orchestration.landing.sources", "LANDERS")
     lake = tmp_path_factory.mktemp("exams_lake")
     simulate(lake, scale="tiny", seed=11, start=date(2021, 10, 1), days=3, dirt_rate=0.01,

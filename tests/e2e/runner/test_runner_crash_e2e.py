@@ -23,8 +23,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from eduhouse_dev.simulate.run import simulate
 from orchestration.runner.recovery import lake_lock
-from orchestration.simulate.run import simulate
 
 pytestmark = pytest.mark.e2e
 

@@ -10,8 +10,8 @@ from datetime import date
 import duckdb
 import pytest
 
+from eduhouse_dev.simulate.run import simulate
 from orchestration.runner.run import run_everything
-from orchestration.simulate.run import simulate
 
 pytestmark = pytest.mark.e2e
 

@@ -81,8 +81,8 @@ def test_backfill_rebuilds_three_days_of_the_daily_models(pipeline, defs):
 
 
 def test_a_new_day_flows_through_automation_in_order(pipeline, defs, tmp_path, monkeypatch):
+    from eduhouse_dev.simulate.run import simulate
     from orchestration.automation.sensors import downstream_automation, inbox_sensor
-    from orchestration.simulate.run import simulate
 
     monkeypatch.setenv("EDUHOUSE_INBOX_SETTLE_SECONDS", "0")
     repo = defs.get_repository_def()

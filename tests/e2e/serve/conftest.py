@@ -15,8 +15,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from eduhouse_dev.simulate.run import simulate
 from orchestration.runner.run import run_everything
-from orchestration.simulate.run import simulate
 
 sys.path.insert(0, str(Path(__file__).parent))
 from serve_client import APP  # noqa: E402

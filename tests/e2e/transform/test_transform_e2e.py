@@ -21,8 +21,8 @@ from dbt_runner import build_core  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
+from eduhouse_dev.simulate.run import simulate  # noqa: E402
 from orchestration.landing.sources import LANDERS  # noqa: E402
-from orchestration.simulate.run import simulate  # noqa: E402
 
 START = date(2021, 9, 27)
 DAYS = 8

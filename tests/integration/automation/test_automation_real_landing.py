@@ -10,8 +10,8 @@ from orchestration.resources import LakeResource
 
 @pytest.mark.e2e
 def test_sensor_lands_a_simulated_district_once(instance, lake, monkeypatch, ops):
+    from eduhouse_dev.simulate.run import simulate
     from orchestration.landing.definitions import defs as landing_defs
-    from orchestration.simulate.run import simulate
 
     simulate(lake, scale="tiny", seed=7, days=2, dirt_rate=0, progress=lambda *a, **k: None)
     monkeypatch.setenv("EDUHOUSE_INBOX_SETTLE_SECONDS", "0")

@@ -14,7 +14,7 @@ from orchestration.landing.sources import LANDERS
 
 
 def test_simulated_dirt_lands_where_expected(lake: Path):
-    from orchestration.simulate.run import simulate
+    from eduhouse_dev.simulate.run import simulate
 
     simulate(lake, scale="tiny", days=3, progress=lambda *a, **k: None)
     for source in SOURCES:

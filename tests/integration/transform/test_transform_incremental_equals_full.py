@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from eduhouse_dev.simulate.run import simulate
 from orchestration.landing import ledger
 from orchestration.landing.sources import LANDERS
-from orchestration.simulate.run import simulate
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "unit" / "transform"))
 from dbt_runner import run_dbt  # noqa: E402

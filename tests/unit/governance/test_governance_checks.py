@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import orchestration.simulate.world as world_mod  # noqa: E402
+import eduhouse_dev.simulate.world as world_mod  # noqa: E402
+from eduhouse_dev.simulate.governance_roster import roster_from_files  # noqa: E402
 from orchestration.governance.build import build_audit_models  # noqa: E402
-from orchestration.simulate.governance import load_roster  # noqa: E402
 
 START = date(2021, 10, 1)
 DPO, BOARD = "dpo-office", "dpo-board"
@@ -53,8 +53,8 @@ class Case:
         return eid
 
 
-def _build_cases(lake: Path) -> Case:
-    r = load_roster(lake)
+def _build_cases(roster_files) -> Case:
+    r = roster_from_files(roster_files)
     s, t, m = r.students, r.teaching, r.members
     s1 = s.iloc[0]
     school2 = s.loc[s["school"] != s1["school"]].iloc[0]
@@ -239,12 +239,12 @@ def _write_inbox(lake: Path, c: Case) -> None:
 
 @pytest.fixture(scope="module")
 def audited(tmp_path_factory):
+    from eduhouse_dev.simulate.roster import write_roster
     from orchestration.landing.sources import LANDERS
-    from orchestration.simulate.roster import write_roster
 
     lake = tmp_path_factory.mktemp("gov_cases")
-    write_roster(world_mod.build_world("tiny", 7, START), lake / "inbox")
-    cases = _build_cases(lake)
+    _, roster_files = write_roster(world_mod.build_world("tiny", 7, START), lake / "inbox")
+    cases = _build_cases(roster_files)
     _write_inbox(lake, cases)
     for source in ("roster", "governance", "access"):
         LANDERS[source](lake)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 
 from orchestration.landing.core import connect
-from orchestration.landing.xapi import COLUMNS, _prepare, land_xapi, validated_sql
+from orchestration.landing.xapi import _prepare, land_xapi
+from orchestration.landing.xapi_rules import COLUMNS, validated_sql
 
 H = "https://slp.example.edu.cn"
 KP = f"{H}/extensions/knowledge-points"

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from eduhouse_dev.sample_lake import build_sample_lake
 from orchestration.reporting.render import render_reports
-from orchestration.reporting.sample_lake import build_sample_lake
 
 
 @pytest.fixture(scope="session")

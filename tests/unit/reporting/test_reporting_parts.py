@@ -73,36 +73,42 @@ def test_definitions_expose_one_asset_per_role_and_the_index():
 def test_cli_renders_sample_lake_in_english(tmp_path):
     from orchestration.cli import main
 
-    assert main(["report", "--lake", str(tmp_path), "--sample", "--role", "city_admin", "--workers", "1", "--lang", "en"]) == 0
+    assert main(["sample-marts", "--lake", str(tmp_path)]) == 0
+    assert main(["report", "--lake", str(tmp_path), "--role", "city_admin", "--workers", "1", "--lang", "en"]) == 0
     html = (tmp_path / "reports" / "city_admin" / "city-1.html").read_text(encoding="utf-8")
     assert "districts compared" in html and "Student online rate" in html
     assert (tmp_path / "reports" / "index.html").exists()
 
 
 def test_psych_shows_only_when_the_policy_allows(tmp_path, monkeypatch):
-    import sys
-    import types
-
+    from eduhouse_dev.sample_lake import build_sample_lake
+    from orchestration.reporting import data as data_module
     from orchestration.reporting.data import load_report_data
     from orchestration.reporting.render import render_reports
-    from orchestration.reporting.sample_lake import build_sample_lake
 
     build_sample_lake(tmp_path)
-    policy = types.ModuleType("orchestration.governance.policy")
-    policy.allows = lambda role, resource, purpose: role == "head_teacher" and resource == "student_psych"
-    monkeypatch.setitem(sys.modules, "orchestration.governance.policy", policy)
+    page = tmp_path / "reports" / "head_teacher" / "sch-1-hr-07-1.html"
+    # The policy says no: the head teacher's page has no psych section.
+    monkeypatch.setattr(data_module, "allows", lambda role, resource, purpose: False)
+    data = load_report_data(tmp_path)
+    assert not any(data.psych_allowed.values())
+    render_reports(tmp_path, roles=("head_teacher",), workers=1, data=data)
+    assert "心理健康筛查" not in page.read_text(encoding="utf-8")
+    # The policy says yes for the head teacher's report purpose only.
+    monkeypatch.setattr(data_module, "allows", lambda role, resource, purpose: (
+        role == "head_teacher" and resource == "student_psych" and purpose == "pastoral_care"))
     data = load_report_data(tmp_path)
     assert data.psych_allowed["head_teacher"] and not data.psych_allowed["parent"]
     render_reports(tmp_path, roles=("head_teacher", "parent"), workers=1, data=data)
-    assert "心理健康筛查" in (tmp_path / "reports" / "head_teacher" / "sch-1-hr-07-1.html").read_text(encoding="utf-8")
+    assert "心理健康筛查" in page.read_text(encoding="utf-8")
     assert "心理" not in (tmp_path / "reports" / "parent" / "k0001.html").read_text(encoding="utf-8")
 
 
 def test_asset_materializes_a_subset_with_metadata(tmp_path):
     import dagster as dg
 
+    from eduhouse_dev.sample_lake import build_sample_lake
     from orchestration.reporting.assets import role_reports
-    from orchestration.reporting.sample_lake import build_sample_lake
     from orchestration.resources import LakeResource
 
     build_sample_lake(tmp_path)

@@ -112,8 +112,9 @@ def test_psych_only_where_the_policy_allows(monkeypatch):
     """The role policy decides (default deny): of the nine roles only the head teacher's
     template holds student_psych for its purpose; a policy that grants nothing shows none."""
     from orchestration.reporting import data
+    from orchestration.reporting.scopes import ROLES
 
-    assert data._psych_grants() == {role: role == "head_teacher" for role in data.REPORT_PURPOSE}
+    assert data._psych_grants() == {role: role == "head_teacher" for role in ROLES}
     monkeypatch.setattr(data, "allows", lambda role, resource, purpose: False)
     assert not any(data._psych_grants().values())
 

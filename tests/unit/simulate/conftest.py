@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from orchestration.simulate.run import simulate
+from eduhouse_dev.simulate.run import simulate
 
 
 def _quiet(_msg: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from orchestration.simulate.run import simulate
+from eduhouse_dev.simulate.run import simulate
 
 
 def _files(root):

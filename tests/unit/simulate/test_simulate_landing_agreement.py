@@ -10,12 +10,12 @@ from datetime import date
 import duckdb
 import pytest
 
+from eduhouse_dev.simulate.run import simulate
 from orchestration.landing.catalog import land_catalog
 from orchestration.landing.exams import land_exams
 from orchestration.landing.oneroster import land_roster
 from orchestration.landing.surveys import land_fitness, land_psych
 from orchestration.landing.xapi import land_xapi
-from orchestration.simulate.run import simulate
 
 LANDERS = {"roster": land_roster, "catalog": land_catalog, "xapi": land_xapi,
            "exams": land_exams, "fitness": land_fitness, "psych": land_psych}

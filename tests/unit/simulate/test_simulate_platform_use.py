@@ -10,10 +10,11 @@ from datetime import date, datetime
 
 import numpy as np
 
-from orchestration.simulate.catalog import build_catalog
-from orchestration.simulate.world import build_world
-from orchestration.simulate.xapi import KINDS, DaySimulator, build_fragments
-from orchestration.simulate.xapi_platform import SchoolTrends, iso_duration
+from eduhouse_dev.simulate.catalog import build_catalog
+from eduhouse_dev.simulate.world import build_world
+from eduhouse_dev.simulate.xapi import DaySimulator
+from eduhouse_dev.simulate.xapi_platform import SchoolTrends, iso_duration
+from eduhouse_dev.simulate.xapi_statements import KINDS, build_fragments
 
 
 def _instant(ts: str) -> datetime:

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from orchestration.simulate.run import simulate
+from eduhouse_dev.simulate.run import simulate
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 CST = timezone(timedelta(hours=8))
@@ -197,7 +197,7 @@ def test_exam_scores_follow_ability(tiny_lake):
             for r in _rows(d / "scores.csv"):
                 if r["status"] == "present" and r["score"].lstrip("-").isdigit():
                     totals[r["student_sourcedId"]] += float(r["score"])
-    from orchestration.simulate.world import build_world
+    from eduhouse_dev.simulate.world import build_world
 
     world = build_world("tiny", 7, date(2021, 10, 1))
     pairs = [(world.stu_ability[i], totals[s]) for i, s in enumerate(world.stu_ids) if s in totals]

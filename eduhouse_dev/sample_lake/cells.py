@@ -1,0 +1,57 @@
+"""Suppression as the marts publish it, applied to the hand-made frames: the marts' own
+dbt macro for the org rollups, and the nulling of a suppressed row's measures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from orchestration.settings import DEFAULT_MIN_CELL
+
+
+def suppressed_as_the_marts(frame: pd.DataFrame, line: list[str], size: str, measures: list[str],
+                             parent: dict[str, str], min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Apply the marts' small-cell rule to a hand-made usage or micro-test table by running
+    the dbt macro itself (``dbt_project/macros/suppression.sql``, rendered with Jinja and
+    run in DuckDB), so the sample lake has no suppression rule of its own. School rows
+    are parts of their district's line; district rows are its totals."""
+    import duckdb
+    import jinja2
+
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    macros = jinja2.Environment().from_string((DBT_PROJECT_DIR / "macros" / "suppression.sql").read_text(),
+                                              globals={"var": lambda name: min_cell}).module
+    prefix = frame[line].astype(str).agg("|".join, axis=1)
+    org = frame.org_sourced_id.astype(str)
+    is_school = frame.org_type == "school"
+    cells = pd.DataFrame({
+        "cell_id": prefix + "|" + frame.org_type + ":" + org,
+        "line_id": np.where(is_school, prefix + "|" + org.map(parent).fillna("?"), None),
+        "total_of": np.where(is_school, None, prefix + "|" + org),
+        "size": frame[size].astype("int64"),
+    })
+    con = duckdb.connect()
+    con.register("cells_frame", cells)
+    flags = con.execute(f"with cells as (select * from cells_frame), {macros.suppress_small_cells('cells')} "
+                        "select cell_id, suppressed from suppression").df()
+    con.close()
+    hidden = cells.cell_id.map(dict(zip(flags.cell_id, flags.suppressed, strict=True))).astype(bool)
+    out = frame.copy()
+    out[measures] = out[measures].astype(float).where(~hidden)
+    out["suppressed"] = hidden.to_numpy()
+    return out
+
+
+def hidden(frame: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
+    """Null every measure of a suppressed row, as the marts publish it."""
+    out = frame.copy()
+    out[measures] = out[measures].astype(float).where(~out.suppressed)
+    return out
+
+
+def write(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path, index=False)
