@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from eduhouse_dev.sample_lake.activity import build_activity_marts
+from eduhouse_dev.sample_lake.attention import build_attention_mart
 from eduhouse_dev.sample_lake.cells import write
 from eduhouse_dev.sample_lake.exams import build_exam_marts
 from eduhouse_dev.sample_lake.people import build_people
@@ -40,6 +41,8 @@ def build_sample_lake(lake: str | Path, seed: int = 7, copies: int = 1) -> Path:
                         columns=["school_sourced_id", "school_name", "district_sourced_id", "district_name", "city_sourced_id", "city_name"])
     restricted = dict(student_identity=ident, staff_scope=people["staff"], org_hierarchy=hier,
                       class_membership=membership[["class_sourced_id", "student_key", "school_sourced_id"]],
+                      students_needing_attention=build_attention_mart(
+                          ident, membership, exams["student_exam"], exams["class_exam"], whole_person["student_psych"]),
                       **whole_person)
     for name, frame in public.items():
         write(frame, LakePaths(lake).marts / f"{name}.parquet")

@@ -20,6 +20,8 @@ def build_whole_person_marts(ident: pd.DataFrame) -> dict[str, pd.DataFrame]:
     fitness["fitness_grade"] = np.select([fitness.total_score >= 90, fitness.total_score >= 80, fitness.total_score >= 60],
                                          ["优秀", "良好", "及格"], "不及格")
     psych = ident[["student_key"]].assign(screen_date=date(2021, 10, 25), instrument="MHT", scale="total", score=50.0, risk_level="none")
+    # one screened student at high risk (k0003, in sch-1's first homeroom), for the pastoral signals
+    psych.loc[psych.student_key.eq("k0003"), ["score", "risk_level"]] = [72.0, "high"]
     homeroom = ident.set_index("student_key").homeroom_class_sourced_id
     fit = fitness.assign(homeroom_class_sourced_id=fitness.student_key.map(homeroom))
     class_fitness = fit.groupby(["homeroom_class_sourced_id", "fitness_grade"], as_index=False).agg(

@@ -85,7 +85,7 @@ class ReportData:
     psych_by_class: Indexed = None  # the restricted class_psych mart by homeroom
     platform_use: pd.DataFrame = None  # the platform_use_monthly mart (Linze's indicators)
     school_flags: pd.DataFrame = None  # the school_flags_monthly mart (lagging / model schools, follow-up)
-    student_subject: dict = None  # (student_key, subject) -> (last exam_id, last z, change since previous)
+    attention_by_class: Indexed = None  # the restricted students_needing_attention mart by class
     pub_usage_by_org: Indexed = None  # usage publication rows, suppressed as published
     pub_micro_by_org: Indexed = None
     session_titles: dict = None  # academic_session key -> its title (mart academic_sessions)
@@ -162,17 +162,6 @@ def _flagged(mart: pd.DataFrame) -> pd.DataFrame:
 def _session_titles(sessions: pd.DataFrame) -> dict[str, str]:
     titled = sessions[sessions.title.notna() & (sessions.title.astype(str) != "")]
     return dict(zip(titled.academic_session.astype(str), titled.title.astype(str), strict=True))
-
-
-def _student_subject(student_exam: pd.DataFrame) -> dict:
-    """(student, subject) -> (latest exam taken, its z, z change since the previous)."""
-    x = student_exam.sort_values(["student_key", "subject", "exam_date", "exam_id"])
-    g = x.groupby(["student_key", "subject"])
-    last = g.tail(1).set_index(["student_key", "subject"])
-    prev_z = g.z_score.shift(1)
-    x = x.assign(dz=x.z_score - prev_z)
-    dz = x.groupby(["student_key", "subject"]).dz.last()
-    return {k: (e, z, dz.get(k)) for k, e, z in zip(last.index, last.exam_id, last.z_score, strict=True)}
 
 
 def publication(usage: pd.DataFrame, micro: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -261,7 +250,7 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
                    for e, n, m, h in zip(exam_stats.exam_id, exam_stats.district_students, exam_stats.district_mean,
                                          exam_stats.district_hidden, strict=True)},
         class_exam_by_class=Indexed(class_exams, "class_sourced_id"), class_exams=class_exams,
-        student_subject=_student_subject(student_exam),
+        attention_by_class=Indexed(store.table("students_needing_attention"), "class_sourced_id"),
         pub_usage_by_org=Indexed(pub_u, "org_sourced_id"), pub_micro_by_org=Indexed(pub_m, "org_sourced_id"),
         session_titles=_session_titles(store.table("academic_sessions")),
         district_term=store.table("district_term"),

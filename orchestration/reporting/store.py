@@ -73,6 +73,9 @@ RESTRICTED_COLUMNS: dict[str, tuple[str, ...]] = {
                       "class_students", "share", "suppressed"),
     "class_psych": ("homeroom_class_sourced_id", "school_sourced_id", "risk_level", "students", "class_students",
                     "suppressed"),
+    "students_needing_attention": ("class_sourced_id", "student_key", "latest_mean_z", "min_z_change",
+                                   "days_without_activity", "absent_from_latest", "low_z", "z_fall", "inactive",
+                                   "needs_attention", "psych_risk_high"),
     "org_hierarchy": ("school_sourced_id", "school_name", "district_sourced_id", "district_name", "city_sourced_id", "city_name"),
 }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from orchestration.landing.surveys import FITNESS_GRADES
@@ -10,8 +9,6 @@ from orchestration.pages.i18n import Translator
 from orchestration.reporting import svg
 from orchestration.reporting.components import Section, Table, cell
 from orchestration.reporting.contexts.common import (
-    ATTENTION_DROP,
-    ATTENTION_Z,
     BIN_LABELS,
     SCORE_BANDS,
     _date,
@@ -84,44 +81,36 @@ def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | 
     facts["weak_kps"] = weak.kp_id.tolist()
     out.append(wsec)
     if with_names:
-        latest_exams = {str(latest.subject): str(latest.exam_id)}
-        out.append(_attention_section(t, d, title, members, latest_exams, period))
+        out.append(_attention_section(t, d, "teacher", cls, period))
     return out, facts
 
 
-def _latest_class_exams(d: ReportData, cls: str) -> dict[str, str]:
-    """subject -> the latest exam of that subject the class sat."""
-    per = d.class_exam_by_class.get(cls)
-    return {str(s): str(e) for s, e in zip(per.subject, per.exam_id, strict=True)}  # sorted by date: last wins
-
-
-def _attention_section(t: Translator, d: ReportData, title: str, members: pd.DataFrame, latest_exams: dict[str, str],
-                       period: str) -> Section:
-    """Named students of the teacher's own class who need attention, with the reason:
-    absent from the class's latest exam, a latest z at or below -1 (mean over subjects
-    for a homeroom), or a z fall of 0.5 or more since the previous exam of a subject."""
+def _attention_section(t: Translator, d: ReportData, role: str, cls: str, period: str) -> Section:
+    """Named students of the teacher's own class who need attention, with the reasons, as
+    the restricted students_needing_attention mart flags them (rules and thresholds: dbt
+    var `attention`). The psych signal shows only where the policy grants the role
+    student_psych for its report's purpose (the head teacher's pastoral care)."""
+    title = d.class_title.get(cls, cls)
     sec = Section(t("section.attention", cls=title), period=period, note=t("note.named_own_class"))
+    flags = d.attention_by_class.get(cls)
+    psych = d.psych_allowed.get(role, False)
+    shown = flags[flags.needs_attention.eq(True) | (psych & flags.psych_risk_high.eq(True))]
+    names = d.ident_by_key.get_many(sorted(shown.student_key.astype(str))).set_index("student_key").full_name
     rows = []
-    for k, name in zip(members.student_key.astype(str), members.full_name, strict=True):
-        zs, drops, absent = [], [], 0
-        for subj, exam in latest_exams.items():
-            info = d.student_subject.get((k, subj))
-            if info is None or info[0] != exam:
-                absent += 1
-                continue
-            zs.append(info[1])
-            if info[2] is not None and pd.notna(info[2]):
-                drops.append(info[2])
+    for r in shown.sort_values("student_key").itertuples():
         reasons = []
-        z = float(np.mean(zs)) if zs else None
-        if absent:
+        if r.absent_from_latest:
             reasons.append(t("reason.absent"))
-        if z is not None and z <= ATTENTION_Z:
-            reasons.append(t("reason.low_z", z=f"{z:+.2f}"))
-        if drops and min(drops) <= -ATTENTION_DROP:
-            reasons.append(t("reason.drop", dz=f"{min(drops):+.2f}"))
-        if reasons:
-            rows.append([cell(name), cell(z, "z"), cell("；".join(reasons))])
+        if r.low_z:
+            reasons.append(t("reason.low_z", z=f"{r.latest_mean_z:+.2f}"))
+        if r.z_fall:
+            reasons.append(t("reason.drop", dz=f"{r.min_z_change:+.2f}"))
+        if r.inactive:
+            reasons.append(t("reason.inactive", days=int(r.days_without_activity)))
+        if psych and bool(r.psych_risk_high):
+            reasons.append(t("reason.psych_high"))
+        z = None if pd.isna(r.latest_mean_z) else float(r.latest_mean_z)
+        rows.append([cell(names.get(str(r.student_key), "")), cell(z, "z"), cell("；".join(reasons))])
     sec.tables.append(Table([t("col.student"), t("col.latest_z"), t("col.reason")], rows))
     if not rows:
         sec.paragraphs.append(t("msg.nobody_attention"))
@@ -217,7 +206,7 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
                                        [[None if pd.isna(v) else round(float(v), 2) for v in row] for row in pivot.to_numpy()],
                                        t("chart.students_subjects"), unit=t("unit.z"), lo=-2, hi=2))
     sections.append(sec)
-    sections.append(_attention_section(t, d, title, members, _latest_class_exams(d, cls), _period_exams(t, latest)))
+    sections.append(_attention_section(t, d, "head_teacher", cls, _period_exams(t, latest)))
     # engagement: each student's figures (the head teacher's own class, named) and the
     # class means as class_engagement publishes them, for the latest session
     eng = _latest_session(d.engagement_by_class.get(cls))

@@ -13,8 +13,6 @@ ABILITIES = ("A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3")
 # The score-rate bands as the marts count them (dbt macro exam_score_bands), and their labels.
 SCORE_BANDS = ("band_lt60", "band_60_70", "band_70_80", "band_80_90", "band_ge90")
 BIN_LABELS = ("<60%", "60–69%", "70–79%", "80–89%", "≥90%")
-ATTENTION_Z = -1.0
-ATTENTION_DROP = 0.5
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -119,10 +119,14 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
     if qm.empty:
         rsec.paragraphs.append(t("msg.no_data"))
     else:
-        dates = sorted(qm.exam_date.astype(str).unique())
-        series = [(subject_label(t, subj), [dict(zip(g.exam_date.astype(str), g.mean_z, strict=True)).get(x) for x in dates])
-                  for subj, g in qm.groupby("subject")]
-        rsec.charts.append(svg.line_chart(dates, series, t("chart.school_trend"), unit=t("unit.mean_z")))
+        # one chart per grade: a line joins one cohort's exams of a subject, never one
+        # grade's exam to another grade's on the same or the next date
+        for grade, by_grade in qm.groupby("grade"):
+            dates = sorted(by_grade.exam_date.astype(str).unique())
+            series = [(subject_label(t, subj), [dict(zip(g.exam_date.astype(str), g.mean_z, strict=True)).get(x) for x in dates])
+                      for subj, g in by_grade.sort_values(["exam_date", "exam_id"]).groupby("subject")]
+            rsec.charts.append(svg.line_chart(dates, series, t("chart.school_trend", grade=grade_label(t, grade)),
+                                              unit=t("unit.mean_z")))
         rsec.tables.append(Table([t("col.subject"), t("col.grade"), t("col.exam"), t("col.date"), t("col.students_present"),
                                   t("col.school_mean"), t("col.district_mean"), t("col.mean_z"), t("col.change_z_same_grade")],
                                  [[cell(subject_label(t, r.subject)), cell(grade_label(t, r.grade)), cell(r.exam_name),

@@ -79,7 +79,9 @@ def _student_sections(t: Translator, d: ReportData, key: str, plain: bool) -> tu
     if not m:
         ksec.paragraphs.append(t("msg.no_data"))
     rl = rates.tolist()  # plain floats: this loop runs for every knowledge point of every student
-    by_rate = sorted(range(m), key=lambda i: (subjects[i], 9.0 if rl[i] != rl[i] else rl[i]))
+    kp_ids = [str(k) for k in kn["kp_id"]]
+    # ties broken by kp_id: a page must not depend on the order the mart's rows come in
+    by_rate = sorted(range(m), key=lambda i: (subjects[i], 9.0 if rl[i] != rl[i] else rl[i], kp_ids[i]))
     for subj in sorted(set(subjects)):
         idx = [i for i in by_rate if subjects[i] == subj]
         ksec.charts.append(svg.bar_chart([names[i] for i in idx], [None if rl[i] != rl[i] else round(rl[i] * 100, 1) for i in idx],

@@ -3,7 +3,7 @@
 Session-scoped (simulate -> land -> dbt run is the slow part). The reference results are
 computed independently with pandas from the bronze exam Parquet (never from the marts),
 following docs/domain.md: present students only, population sd, competition rank, DuckDB
-percent_rank. Skips with a reason when the simulator, landing or dbt is not available.
+percent_rank. A missing simulator, lander or dbt fails the session: nothing here skips.
 """
 
 from __future__ import annotations
@@ -26,8 +26,11 @@ from orchestration.settings import DBT_PROJECT_DIR
 TOP_N = 10  # small enough that the tiny district's cohorts have ties and misses at the boundary
 EXAM_MARTS = ("exam_summary", "student_exam", "top_students", "top_students_by_subject", "quality_map", "item_analysis",
               "student_knowledge", "student_ability", "class_exam", "district_knowledge")
-# Only what the tested marts read (xAPI, fitness and psych feed other marts).
-SOURCES_IN_ORDER = ("roster", "catalog", "exams")
+# The restricted marts built beside them: student_identity (the relationships tests of
+# student_key point at it), class_membership, students_needing_attention.
+RESTRICTED_MARTS = ("student_identity", "class_membership", "students_needing_attention")
+# Only what the tested marts read (xAPI and psych: the attention signals; fitness feeds other marts).
+SOURCES_IN_ORDER = ("roster", "catalog", "exams", "xapi", "psych")
 
 
 def _import(module: str, what: str):
@@ -70,17 +73,17 @@ def exams_lake(tmp_path_factory, exams_dbt_dir) -> Path:
     for folder in (paths.warehouse.parent, paths.marts_staging, paths.restricted / ".staging"):
         folder.mkdir(parents=True, exist_ok=True)
     work = exams_dbt_dir
-    # student_identity: the relationships tests of student_key point at it
-    run = _dbt(lake, work, "run", "--select", *(f"+{m}" for m in (*EXAM_MARTS, "student_identity")))
+    run = _dbt(lake, work, "run", "--select", *(f"+{m}" for m in (*EXAM_MARTS, *RESTRICTED_MARTS)))
     if run.returncode != 0:
         pytest.fail(f"dbt run of the exam marts failed:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}")
     for name in EXAM_MARTS:  # what the Dagster asset does after dbt: rename into place
         staged = paths.marts_staging / f"{name}.parquet"
         if staged.exists():
             os.replace(staged, paths.marts / f"{name}.parquet")
-    staged = paths.restricted / ".staging" / "student_identity.parquet"
-    if staged.exists():
-        os.replace(staged, paths.restricted / "student_identity.parquet")
+    for name in RESTRICTED_MARTS:
+        staged = paths.restricted / ".staging" / f"{name}.parquet"
+        if staged.exists():
+            os.replace(staged, paths.restricted / f"{name}.parquet")
     return lake
 
 

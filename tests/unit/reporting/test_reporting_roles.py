@@ -16,7 +16,7 @@ def q(lake: Path, sql: str) -> list[tuple]:
     for name in ("student_exam", "student_knowledge", "usage_monthly", "microtest_monthly", "quality_map", "item_analysis",
                  "top_students", "exam_summary"):
         con.execute(f"create view {name} as select * from read_parquet('{lake}/marts/{name}.parquet')")
-    for name in ("student_identity", "staff_scope", "student_fitness", "org_hierarchy"):
+    for name in ("student_identity", "staff_scope", "student_fitness", "org_hierarchy", "students_needing_attention"):
         con.execute(f"create view {name} as select * from read_parquet('{lake}/restricted/{name}.parquet')")
     # class rosters in OneRoster terms, rebuilt from the restricted mart the sample writes
     con.execute(f"""create view enrollments as
@@ -319,3 +319,20 @@ def test_city_admin_compares_districts_on_results(sample_reports):
         if students >= 10:
             assert pct(rate) in section, (district, rate)
     assert "2021-2022学年第一学期" in section and "as-2021" not in section
+
+
+def test_attention_psych_signal_only_on_the_pastoral_page(sample_reports):
+    """students_needing_attention carries a sensitive psych signal: the head teacher's page
+    (pastoral care, granted student_psych) names the high-risk student with it; the math
+    teacher's page of the same student's class never shows it."""
+    lake, _ = sample_reports
+    (name, homeroom), = q(lake, "select family_name || given_name, homeroom_class_sourced_id from student_identity "
+                                "where student_key = 'k0003'")
+    flags = q(lake, "select needs_attention, psych_risk_high from students_needing_attention "
+                    f"where student_key = 'k0003' and class_sourced_id = '{homeroom}'")
+    assert flags == [(flags[0][0], True)]
+    head_html = page(lake, "head_teacher", homeroom)
+    attention = head_html.split("需要关注的学生</h2>")[1].split("</section>")[0]
+    assert name in attention and "心理筛查为高风险" in attention
+    teacher_html = page(lake, "teacher", "tch-math-sch-1")
+    assert "心理筛查" not in teacher_html
