@@ -23,6 +23,7 @@ def build_activity_marts(schools: dict, ident: pd.DataFrame, membership: pd.Data
     profile["resources_viewed"] = (idx * 5) % 30
     profile["microtests_answered"] = (idx * 3) % 9
     profile["homework_submitted"] = (idx * 2) % 12
+    profile["time_on_task_minutes"] = profile.resources_viewed * 7.5 + profile.microtests_answered * 4.0
 
     # usage: month × org × segment × population; district rows aggregate the schools
     months = ("2021-10", "2021-11")

@@ -11,12 +11,10 @@ import pandas as pd
 from orchestration.settings import DEFAULT_MIN_CELL
 
 
-def suppressed_as_the_marts(frame: pd.DataFrame, line: list[str], size: str, measures: list[str],
-                             parent: dict[str, str], min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
-    """Apply the marts' small-cell rule to a hand-made usage or micro-test table by running
-    the dbt macro itself (``dbt_project/macros/suppression.sql``, rendered with Jinja and
-    run in DuckDB), so the sample lake has no suppression rule of its own. School rows
-    are parts of their district's line; district rows are its totals."""
+def suppression_flags(cells: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> dict[str, bool]:
+    """cell_id -> suppressed for hand-made cells (cell_id, line_id, total_of, size), by
+    running the marts' own dbt macro (``dbt_project/macros/suppression.sql``, rendered
+    with Jinja and run in DuckDB), so the sample lake has no suppression rule of its own."""
     import duckdb
     import jinja2
 
@@ -24,6 +22,18 @@ def suppressed_as_the_marts(frame: pd.DataFrame, line: list[str], size: str, mea
 
     macros = jinja2.Environment().from_string((DBT_PROJECT_DIR / "macros" / "suppression.sql").read_text(),
                                               globals={"var": lambda name: min_cell}).module
+    con = duckdb.connect()
+    con.register("cells_frame", cells)
+    flags = con.execute(f"with cells as (select * from cells_frame), {macros.suppress_small_cells('cells')} "
+                        "select cell_id, suppressed from suppression").df()
+    con.close()
+    return dict(zip(flags.cell_id, flags.suppressed.astype(bool), strict=True))
+
+
+def suppressed_as_the_marts(frame: pd.DataFrame, line: list[str], size: str, measures: list[str],
+                             parent: dict[str, str], min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """The marts' small-cell rule on a hand-made usage or micro-test table: school rows
+    are parts of their district's line; district rows are its totals."""
     prefix = frame[line].astype(str).agg("|".join, axis=1)
     org = frame.org_sourced_id.astype(str)
     is_school = frame.org_type == "school"
@@ -33,12 +43,7 @@ def suppressed_as_the_marts(frame: pd.DataFrame, line: list[str], size: str, mea
         "total_of": np.where(is_school, None, prefix + "|" + org),
         "size": frame[size].astype("int64"),
     })
-    con = duckdb.connect()
-    con.register("cells_frame", cells)
-    flags = con.execute(f"with cells as (select * from cells_frame), {macros.suppress_small_cells('cells')} "
-                        "select cell_id, suppressed from suppression").df()
-    con.close()
-    hidden = cells.cell_id.map(dict(zip(flags.cell_id, flags.suppressed, strict=True))).astype(bool)
+    hidden = cells.cell_id.map(suppression_flags(cells, min_cell)).astype(bool)
     out = frame.copy()
     out[measures] = out[measures].astype(float).where(~hidden)
     out["suppressed"] = hidden.to_numpy()

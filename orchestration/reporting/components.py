@@ -23,7 +23,8 @@ class Cell:
 
 
 def cell(value, kind: str = "text", unit: str = "", suppressed: bool = False) -> Cell:
-    """One table cell: kinds text, int, num, pct (fraction → %), z (signed), rate1."""
+    """One table cell: kinds text, int, num, pct (fraction → %), pp (a change of a
+    fraction, in signed percentage points: the unit says so), z (signed), num1."""
     if suppressed:
         return Cell(DASH + "*", None, "suppressed")
     if _missing(value):
@@ -35,6 +36,8 @@ def cell(value, kind: str = "text", unit: str = "", suppressed: bool = False) ->
         text = f"{v:,.0f}"
     elif kind == "pct":
         text = f"{v * 100:.1f}%"
+    elif kind == "pp":
+        text = f"{v * 100:+.1f}"
     elif kind == "z":
         v = round(v, 2) + 0.0  # as shown: -1e-16 is 0.00, never a red "-0.00"
         text = f"{v:+.2f}"

@@ -86,6 +86,11 @@ class ReportData:
     platform_use: pd.DataFrame = None  # the platform_use_monthly mart (Linze's indicators)
     school_flags: pd.DataFrame = None  # the school_flags_monthly mart (lagging / model schools, follow-up)
     attention_by_class: Indexed = None  # the restricted students_needing_attention mart by class
+    fitness_by_scope: Indexed = None  # the restricted scope_fitness mart by scope, and by parent scope
+    fitness_by_parent: Indexed = None
+    psych_by_scope: Indexed = None  # the restricted scope_psych mart by scope, and by parent scope
+    psych_by_parent: Indexed = None
+    aggregate_allowed: dict = None  # (role, resource) -> the policy allows it for the role's report purpose
     pub_usage_by_org: Indexed = None  # usage publication rows, suppressed as published
     pub_micro_by_org: Indexed = None
     session_titles: dict = None  # academic_session key -> its title (mart academic_sessions)
@@ -115,6 +120,25 @@ def _psych_grants() -> dict[str, bool]:
     from orchestration.reporting.scopes import ROLES
 
     return {role: bool(allows(role, "student_psych", report_purpose(role))) for role in ROLES}
+
+
+def _aggregate_grants() -> dict[tuple[str, str], bool]:
+    """Default-deny, as for psych: the whole-person aggregates show where the policy lets
+    the role read them for its report's purpose."""
+    from orchestration.reporting.scopes import ROLES
+
+    return {(role, resource): bool(allows(role, resource, report_purpose(role)))
+            for role in ROLES for resource in ("scope_fitness", "scope_psych")}
+
+
+def _scope_marts(store: MartStore) -> dict[str, Indexed]:
+    """scope_fitness and scope_psych, each by scope and by parent scope, parts in name order."""
+    out = {}
+    for name, prefix in (("scope_fitness", "fitness"), ("scope_psych", "psych")):
+        frame = _flagged(store.table(name)).sort_values(["scope_type", "scope_id"], kind="stable")
+        out[f"{prefix}_by_scope"] = Indexed(frame, "scope_id")
+        out[f"{prefix}_by_parent"] = Indexed(frame[frame.parent_scope_id.notna()], "parent_scope_id")
+    return out
 
 
 def _fitness(store: MartStore) -> pd.DataFrame:
@@ -251,6 +275,7 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
                                          exam_stats.district_hidden, strict=True)},
         class_exam_by_class=Indexed(class_exams, "class_sourced_id"), class_exams=class_exams,
         attention_by_class=Indexed(store.table("students_needing_attention"), "class_sourced_id"),
+        **_scope_marts(store), aggregate_allowed=_aggregate_grants(),
         pub_usage_by_org=Indexed(pub_u, "org_sourced_id"), pub_micro_by_org=Indexed(pub_m, "org_sourced_id"),
         session_titles=_session_titles(store.table("academic_sessions")),
         district_term=store.table("district_term"),

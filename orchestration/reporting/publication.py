@@ -1,7 +1,9 @@
 """The district's monthly usage publication (月度通报), one page per month.
 
-Built only from the public marts ``usage_monthly`` and ``microtest_monthly`` as dbt
-published them, small cells already suppressed (macro suppress_small_cells): this module
+Built only from public marts as dbt published them, small cells already suppressed (macro
+suppress_small_cells): Fangshan's usage and micro-test tables (``usage_monthly``,
+``microtest_monthly``) and, next to them, Linze's indicators, lagging and model schools
+and follow-up (``platform_use_monthly``, ``school_flags_monthly``; seed 004). This module
 formats, it hides nothing of its own. Headings come from the message catalogue (zh, or
 en with ``lang="en"``); percentages have one decimal; the page prints on A4 landscape.
 Written to ``<lake>/reports/publication/<YYYY-MM>.html`` with an index of the months,
@@ -20,7 +22,9 @@ from orchestration.errors import UserError
 from orchestration.lake import LakePaths
 from orchestration.pages.i18n import Translator
 from orchestration.reporting.components import Section, Table, cell
+from orchestration.reporting.contexts.platform import platform_use_section, school_flags_sections
 from orchestration.reporting.data import publication
+from orchestration.reporting.store import MartStore
 from orchestration.reporting.usage_table import usage_table
 
 MARTS = ("usage_monthly", "microtest_monthly")
@@ -52,7 +56,10 @@ def _micro_table(t: Translator, min_cell: int, m: pd.DataFrame) -> Table:
                  row_classes=["total" if o != "school" else "" for o in m.org_type])
 
 
-def publication_context(t: Translator, usage: pd.DataFrame, micro: pd.DataFrame, month: str, min_cell: int) -> dict:
+def publication_context(t: Translator, usage: pd.DataFrame, micro: pd.DataFrame, month: str, min_cell: int,
+                        platform_use: pd.DataFrame | None = None, school_flags: pd.DataFrame | None = None) -> dict:
+    """The month's sections; Linze's when its marts are given (every month's flags up to
+    this one, for the follow-up)."""
     u, m = publication(usage, micro)
     usec = Section(t("publication.usage"), period=month)
     msec = Section(t("publication.micro"), period=month)
@@ -64,8 +71,15 @@ def publication_context(t: Translator, usage: pd.DataFrame, micro: pd.DataFrame,
         msec.tables.append(_micro_table(t, min_cell, m))
     else:
         msec.paragraphs.append(t("msg.no_data"))
+    sections = [usec, msec]
+    if platform_use is not None and school_flags is not None:
+        orgs = sorted(platform_use.org_sourced_id.astype(str).unique())
+        schools = sorted(school_flags.school_sourced_id.astype(str).unique())
+        sections.append(platform_use_section(t, platform_use, min_cell, orgs, month))
+        flag_sections, _ = school_flags_sections(t, school_flags, schools, month)
+        sections += flag_sections
     return {"title": t("publication.title", month=month), "subtitle": t("publication.subtitle"),
-            "intro": t("note.usage"), "sections": [usec, msec]}
+            "intro": t("note.usage"), "sections": sections}
 
 
 def render_publication(lake: str | Path, month: str, min_cell: int, lang: str = "zh") -> Path:
@@ -79,9 +93,15 @@ def render_publication(lake: str | Path, month: str, min_cell: int, lang: str = 
         if not path.exists():
             raise MissingMart(f"mart {name} is not published yet: run the dbt marts first")
         frames[name] = _month_rows(path, month)
+    store = MartStore(lake)  # Linze's marts: empty, with their columns, in a lake built before them
+    platform_use = store.table("platform_use_monthly")
+    platform_use = platform_use[platform_use.month.astype(str) == month]
+    school_flags = store.table("school_flags_monthly")
+    school_flags = school_flags[school_flags.month.astype(str) <= month]
     env = make_env(lang)
     t = env.globals["t"]
-    ctx = publication_context(t, frames["usage_monthly"], frames["microtest_monthly"], month, min_cell)
+    ctx = publication_context(t, frames["usage_monthly"], frames["microtest_monthly"], month, min_cell,
+                              platform_use, school_flags)
     html = env.get_template("publication.html").render(
         **ctx, root="../", generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), as_of=month, missing=[])
     out = paths.reports / FOLDER

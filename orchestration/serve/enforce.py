@@ -202,6 +202,14 @@ def row_scope(mart: Mart, grant: dict, ids: list[str], today: date, exam_summary
         params += _scope_args(kind, ids, today)
         return where, params
     visible = (f"select unnest([class_id, school_id, district_id, city_id]) from units where {_UNITS[kind]}")
+    if "scope_id" in names:
+        # a mart of scopes (scope_fitness, scope_psych): the scope's own rows, those of
+        # its parts and those above it; a grade is '<school>:<grade>', so another grade of
+        # the same school stays out (its school_sourced_id alone would let it in)
+        where.append(f"m.scope_id in (select unnest([class_id, school_id || ':' || grade, school_id, district_id, "
+                     f"city_id]) from units where {_UNITS[kind]})")
+        params.append(_scope_ids(kind, ids))
+        return where, params
     org_columns = [c for c in ORG_COLUMNS if c in names]
     for column in org_columns:
         where.append(f'm."{column}" in ({visible})')

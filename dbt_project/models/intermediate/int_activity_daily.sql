@@ -26,6 +26,10 @@ select
     count(*) filter (where live and {{ xapi_event('evaluated') }}) as evaluations_published,
     coalesce(sum({{ iso8601_seconds('result_duration') }}) filter (where live and {{ xapi_event('attended') }}), 0)
         as training_seconds,
+    -- time on task: the result.duration a statement reports (a resource watched, a
+    -- micro-test completed ...), training excepted; a statement without one adds nothing
+    coalesce(sum({{ iso8601_seconds('result_duration') }}) filter (where live and not {{ xapi_event('attended') }}), 0)
+        as time_on_task_seconds,
     count(*) filter (where live) as statements,
     max(_loaded_at) as _loaded_at
 from (select *, not is_voided as live from {{ ref('stg_xapi__statements') }}) as s

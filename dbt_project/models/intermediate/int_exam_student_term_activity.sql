@@ -8,7 +8,8 @@ select
     sum(a.logins) as logins,
     sum(a.resources_viewed) as resources_viewed,
     sum(a.microtests_answered) as microtests_answered,
-    sum(a.homework_submitted) as homework_submitted
+    sum(a.homework_submitted) as homework_submitted,
+    sum(a.time_on_task_seconds) as time_on_task_seconds
 from {{ ref('int_student_activity_daily') }} as a
 inner join {{ ref('int_exam_sessions') }} as s
     on a.local_date between s.start_date and s.end_date

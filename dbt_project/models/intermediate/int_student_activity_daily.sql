@@ -11,7 +11,8 @@ select
     a.items_answered,
     a.microtests_answered,
     a.microtests_completed,
-    a.homework_submitted
+    a.homework_submitted,
+    a.time_on_task_seconds
 from {{ ref('int_activity_daily') }} as a
 inner join {{ ref('stg_roster__users') }} as u
     on u.user_sourced_id = a.person_sourced_id and u.role = 'student'

@@ -104,7 +104,7 @@ def _attention_section(t: Translator, d: ReportData, role: str, cls: str, period
         if r.low_z:
             reasons.append(t("reason.low_z", z=f"{r.latest_mean_z:+.2f}"))
         if r.z_fall:
-            reasons.append(t("reason.drop", dz=f"{r.min_z_change:+.2f}"))
+            reasons.append(t("reason.drop", dz=f"{abs(r.min_z_change):.2f}"))  # "fell by 0.63", not "by -0.63"
         if r.inactive:
             reasons.append(t("reason.inactive", days=int(r.days_without_activity)))
         if psych and bool(r.psych_risk_high):

@@ -105,8 +105,9 @@ def _psych_section(t: Translator, d: ReportData, role: str, keys: list[str], own
 
 
 # ----------------------------------------------------------------------------- per-student columns
-ACTIVITY_COLS = ("active_days", "logins", "resources_viewed", "microtests_answered", "homework_submitted")
-ACTIVITY_UNITS = ("unit.days", "unit.times", "unit.items", "unit.tests", "unit.items")
+ACTIVITY_COLS = ("active_days", "logins", "resources_viewed", "microtests_answered", "homework_submitted",
+                 "time_on_task_minutes")
+ACTIVITY_UNITS = ("unit.days", "unit.times", "unit.items", "unit.tests", "unit.items", "unit.minutes")
 EXAM_COLS = ("exam_id", "exam_name", "subject", "exam_date", "score", "max_score", "z_score", "percentile", "district_rank")
 KP_COLS = ("kp_id", "subject", "kp_name", "items", "score_rate", "mastery_level")
 

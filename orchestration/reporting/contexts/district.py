@@ -20,6 +20,7 @@ from orchestration.reporting.contexts.common import (
 )
 from orchestration.reporting.contexts.platform import platform_use_section, school_flags_sections
 from orchestration.reporting.contexts.school import _top_n
+from orchestration.reporting.contexts.wellbeing import wellbeing_sections
 from orchestration.reporting.data import ReportData
 from orchestration.reporting.scopes import Scope
 from orchestration.reporting.usage_table import usage_table
@@ -174,10 +175,11 @@ def district_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
         tsec.paragraphs.append(t("msg.no_data"))
     sections.append(tsec)
     month = months[0] if months else None
-    sections.append(platform_use_section(t, d, schools + [str(s.district_id)], month))
-    flag_sections, flag_facts = school_flags_sections(t, d, schools, month)
+    sections.append(platform_use_section(t, d.platform_use, d.min_cell, schools + [str(s.district_id)], month))
+    flag_sections, flag_facts = school_flags_sections(t, d.school_flags, schools, month)
     sections += flag_sections
     facts.update(flag_facts)
+    sections += wellbeing_sections(t, d, "district_admin", "district", str(s.district_id))
     return {"title": t("title.district_admin", district=d.name(s.district_id)), "subtitle": t("subtitle.district"),
             "sections": sections, "facts": facts}
 

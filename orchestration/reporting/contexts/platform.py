@@ -9,8 +9,6 @@ import pandas as pd
 
 from orchestration.pages.i18n import Translator
 from orchestration.reporting.components import Section, Table, cell
-from orchestration.reporting.contexts.common import _suppress_note
-from orchestration.reporting.data import ReportData
 
 
 def _flag(t: Translator, flag) -> str:
@@ -21,10 +19,10 @@ def _yes_no(t: Translator, value):
     return None if value is None or pd.isna(value) else t("label.yes" if value else "label.no")
 
 
-def platform_use_section(t: Translator, d: ReportData, orgs: list[str], month: str | None) -> Section:
+def platform_use_section(t: Translator, pu: pd.DataFrame, min_cell: int, orgs: list[str], month: str | None) -> Section:
     """The month's platform-use rows of ``orgs`` (schools, then their district), teachers
-    and students apart, as platform_use_monthly publishes them."""
-    pu = d.platform_use
+    and students apart, as platform_use_monthly (``pu``) publishes them."""
+    pu = pu.assign(suppressed=pu.suppressed.eq(True))
     rows = pu[pu.org_sourced_id.astype(str).isin(orgs) & (pu.month.astype(str) == str(month))] if month else pu.iloc[0:0]
     sec = Section(t("section.platform_use"), period=month or "")
     if rows.empty:
@@ -33,7 +31,7 @@ def platform_use_section(t: Translator, d: ReportData, orgs: list[str], month: s
     rows = rows.assign(level=rows.org_type.map({"school": 0, "district": 1, "city": 2})).sort_values(
         ["level", "org_name", "segment", "population"])
     sec.tables.append(Table(
-        [t("col.school"), t("col.segment"), t("col.population"), t("col.on_roster"), t("col.registration_rate"), t("col.uv"),
+        [t("col.org"), t("col.segment"), t("col.population"), t("col.on_roster"), t("col.registration_rate"), t("col.uv"),
          t("col.pv"), t("col.homework_published"), t("col.checkins_published"), t("col.checkins_done"),
          t("col.evaluations_published"), t("col.training_hours")],
         [[cell(r.org_name), cell(t(f"segment.{r.segment}")), cell(t(f"population.{r.population}")),
@@ -42,14 +40,13 @@ def platform_use_section(t: Translator, d: ReportData, orgs: list[str], month: s
           cell(r.homework_published, "int", suppressed=r.suppressed), cell(r.checkins_published, "int", suppressed=r.suppressed),
           cell(r.checkins_done, "int", suppressed=r.suppressed), cell(r.evaluations_published, "int", suppressed=r.suppressed),
           cell(r.training_hours, "num1", t("unit.hours"), r.suppressed)] for r in rows.itertuples()],
-        footnote=_suppress_note(t, d)))
+        footnote=t("note.suppressed", n=min_cell)))
     return sec
 
 
-def school_flags_sections(t: Translator, d: ReportData, schools: list[str], month: str | None) -> tuple[list[Section], dict]:
+def school_flags_sections(t: Translator, sf: pd.DataFrame, schools: list[str], month: str | None) -> tuple[list[Section], dict]:
     """The month's lagging and model schools among ``schools``, and every month of the
-    follow-up of the ones that lagged before, as school_flags_monthly decided them."""
-    sf = d.school_flags
+    follow-up of the ones that lagged before, as school_flags_monthly (``sf``) decided them."""
     sf = sf[sf.school_sourced_id.astype(str).isin(schools)]
     facts: dict = {}
     sec = Section(t("section.lagging"), period=month or "", note=t("note.lagging"))
@@ -80,7 +77,7 @@ def school_flags_sections(t: Translator, d: ReportData, schools: list[str], mont
             [t("col.school"), t("col.month"), t("col.flagged_month"), t("col.school_flag"), t("col.use_rate"),
              t("col.change_since_flag"), t("col.training_per_teacher"), t("col.recovered")],
             [[cell(r.school_name), cell(r.month), cell(r.last_lagging_month), cell(_flag(t, r.flag)), cell(r.use_rate, "pct"),
-              cell(r.use_rate_change_since_flag, "pct"), cell(r.training_hours_per_teacher, "num1", t("unit.hours")),
+              cell(r.use_rate_change_since_flag, "pp", t("unit.pp")), cell(r.training_hours_per_teacher, "num1", t("unit.hours")),
               cell(_yes_no(t, r.recovered))] for r in follow.itertuples()]))
     facts["recovered"] = follow[follow.recovered.eq(True)].school_name.astype(str).unique().tolist()
     return [sec, fsec], facts

@@ -19,6 +19,7 @@ from orchestration.reporting.contexts.common import (
     subject_label,
 )
 from orchestration.reporting.contexts.platform import platform_use_section, school_flags_sections
+from orchestration.reporting.contexts.wellbeing import wellbeing_sections
 from orchestration.reporting.data import ReportData
 from orchestration.reporting.scopes import Scope
 from orchestration.reporting.usage_table import usage_table
@@ -90,7 +91,8 @@ def grade_leader_context(t: Translator, d: ReportData, s: Scope) -> dict:
                                   for r in ct.itertuples()], footnote=_suppress_note(t, d)))
     else:
         esec.paragraphs.append(t("msg.no_data"))
-    return {"title": t("title.grade_leader", grade=gl), "subtitle": d.name(s.school_id), "sections": [sec, esec], "facts": facts}
+    sections = [sec, esec, *wellbeing_sections(t, d, "grade_leader", "grade", f"{s.school_id}:{s.grade}")]
+    return {"title": t("title.grade_leader", grade=gl), "subtitle": d.name(s.school_id), "sections": sections, "facts": facts}
 
 
 def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
@@ -106,8 +108,8 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
     sections.append(usec)
     # Linze's loop for this school: its platform use, its flag and its follow-up
     month = max(u.month.astype(str)) if len(u) else None
-    sections.append(platform_use_section(t, d, [school], month))
-    flag_sections, flag_facts = school_flags_sections(t, d, [school], month)
+    sections.append(platform_use_section(t, d.platform_use, d.min_cell, [school], month))
+    flag_sections, flag_facts = school_flags_sections(t, d.school_flags, [school], month)
     sections += flag_sections
     facts.update(flag_facts)
     qm = d.quality_map[d.quality_map.school_sourced_id.astype(str) == school].merge(
@@ -147,6 +149,7 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
     tsec = Section(t("section.top_students"), period=_sessions(d, ts), note=t("note.top_students", n=_top_n(d, ts)))
     tsec.tables.append(_top_table(t, d, ts))
     sections.append(tsec)
+    sections += wellbeing_sections(t, d, "principal", "school", str(school))
     return {"title": t("title.principal", school=d.name(school)), "subtitle": d.name(s.district_id), "sections": sections, "facts": facts}
 
 

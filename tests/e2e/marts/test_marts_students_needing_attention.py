@@ -44,7 +44,8 @@ def test_attention_signals_match_bronze_recomputation(exams_lake, reference, stu
         ident[["homeroom_class_sourced_id", "student_key"]].dropna().rename(
             columns={"homeroom_class_sourced_id": "class_sourced_id"}),
     ]).drop_duplicates()
-    assert set(zip(mart.class_sourced_id, mart.student_key)) == set(zip(members.class_sourced_id, members.student_key))
+    assert (set(zip(mart.class_sourced_id, mart.student_key, strict=True))
+            == set(zip(members.class_sourced_id, members.student_key, strict=True)))
 
     # the classes' latest exam per subject: exams a member sat, of the class's subject for a
     # teaching class, the latest by date then id

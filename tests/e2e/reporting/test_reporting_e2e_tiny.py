@@ -59,7 +59,8 @@ def test_student_page_numbers(lake):
     key, = c.execute("select student_key from student_exam group by 1 order by count(*) desc, 1 limit 1").fetchone()
     html = read(lake, f"student/{key}.html")
     for z, p in c.execute(f"select z_score, percentile from student_exam where student_key = '{key}'").fetchall():
-        assert f"{z:+.2f}" in html and f"{p * 100:.1f}%" in html
+        as_shown = round(z, 2) + 0.0  # as the page shows it: -0.001 is "+0.00", never "-0.00"
+        assert f"{as_shown:+.2f}" in html and f"{p * 100:.1f}%" in html
     everyone = names(c)
     assert everyone[key] in html
     assert not only_outside(everyone, {key}) & shown(html)
@@ -250,3 +251,35 @@ def test_platform_use_monthly_matches_bronze_statements(lake):
         assert (uv, hw, done, ev) == want[:4], (month, school, population)
         assert abs(hours - want[4]) < 1e-9
     assert sum(r[4] + r[6] for r in got) + sum(r[5] for r in got) > 0, "the shown rows carry platform events"
+
+
+def test_time_on_task_matches_bronze_durations(lake):
+    """student_term_profile.time_on_task_minutes: each student's live statements' own
+    result.duration (training excepted) within the session's roster dates, summed from
+    bronze, and the student's page shows it."""
+    c = con(lake)
+    dates = {sid: (start, end) for sid, start, end in c.execute(f"""
+        select "sourcedId", "startDate", "endDate"
+        from read_parquet('{lake}/bronze/roster/academic_sessions/**/*.parquet', union_by_name=true)""").fetchall()}
+    st = c.execute(f"""
+        with s as (
+            select distinct on (lower(statement_id)) lower(statement_id) as id, actor_name, verb_id, object_id,
+                   object_type, result_duration, local_date
+            from read_parquet('{lake}/bronze/xapi/statements/**/*.parquet', union_by_name=true, hive_partitioning=false)
+        ),
+        voided as (select lower(object_id) as id from s where verb_id like '%/voided' and object_type = 'StatementRef')
+        select actor_name, verb_id, result_duration, cast(local_date as date) as local_date from s
+        where s.id not in (select id from voided) and result_duration is not null""").fetchall()
+    key = dict(c.execute("select student_sourced_id, student_key from student_identity").fetchall())
+    seconds: dict[str, list] = {}
+    for actor, verb, duration, day in st:
+        if actor in key and not verb.endswith("/attended"):
+            seconds.setdefault(key[actor], []).append((day, _iso_seconds(duration)))
+    got = c.execute("select student_key, academic_session, time_on_task_minutes from student_term_profile").fetchall()
+    assert got and any(m > 0 for _, _, m in got), "the tiny district reports durations"
+    for k, session, minutes in got:
+        start, end = dates.get(session, (None, None))
+        want = 0.0 if start is None else sum(x for day, x in seconds.get(k, []) if start <= day <= end) / 60
+        assert abs(minutes - want) < 1e-6, (k, session)
+    k, _, minutes = max(got, key=lambda r: r[2])
+    assert f"{minutes:,.0f} 分钟" in read(lake, f"student/{k}.html")

@@ -81,6 +81,7 @@ def _plant(lake: Path) -> World:
     pastoral["withdrawn_at"] = "2021-10-05T00:00:00+08:00"
     pastoral["status"] = "withdrawn"
     district = grants[grants.role == "district_admin"].iloc[0].scope_ids
+    leader = grants[grants.role == "grade_leader"].iloc[0]
     planted = [
         # an app's grants in every state (app scopes are not cut to a roster)
         _grant("tst-valid", APP, "app", "downstream_app", "district", [district], "usage_monthly", "app_service"),
@@ -101,6 +102,9 @@ def _plant(lake: Path) -> World:
         _grant("tst-report-t", t.principal_id, "user", "teacher", "class", t.scope_ids.split(";"), "role_report",
                "teaching"),
         _grant("tst-report-p", parent, "user", "parent", "child", [child], "role_report", "guardianship"),
+        # a grade leader's sensitive aggregate: its grade, the grade's homerooms, and above
+        _grant("tst-grade-psych", leader.principal_id, "user", "grade_leader", "grade", leader.scope_ids.split(";"),
+               "scope_psych", "management", sensitive=True),
     ]
     folder = inbox / "governance" / "zz-serve-test"
     folder.mkdir(parents=True)
@@ -113,7 +117,8 @@ def _plant(lake: Path) -> World:
                  other_student=other, bare_parent=bare_parent, bare_child=bare_child,
                  researcher=researcher.principal_id, withdrawn_student=withdrawn.student_sourcedId,
                  head_teacher=ht.principal_id, homeroom=ht.scope_ids.split(";")[0], pastoral_withdrawn=young[0],
-                 extra={"district": district, "research_scope": researcher.scope_ids})
+                 extra={"district": district, "research_scope": researcher.scope_ids,
+                        "grade_leader": leader.principal_id, "grade": leader.scope_ids.split(";")[0]})
 
 
 @dataclass

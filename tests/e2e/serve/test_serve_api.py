@@ -146,6 +146,26 @@ def test_each_scope_type_cuts_rows_to_its_scope(api, serve_lake, scope_type):
         assert len(body["rows"]) == everything
 
 
+def test_a_grade_leader_reads_the_grades_aggregates_and_not_another_grades(api, serve_lake):
+    """scope_psych cut to a grade scope: the grade's row, its homerooms' and the school's
+    and district's above it; another grade of the same school never (its school column
+    alone would have let it through)."""
+    lake, extra = serve_lake.lake, serve_lake.world.extra
+    school, grade = extra["grade"].split(":")
+    token = issue(lake, extra["grade_leader"])
+    status, _, body = get_json(f"{api.url}/v1/marts/scope_psych?limit=10000", token, "management")
+    assert status == 200 and body["rows"], body
+    homerooms = {c for (c,) in _q(lake, "select distinct homeroom_class_sourced_id from '{r}/student_identity.parquet' "
+                                        "where school_sourced_id = ? and grade = ?", school, grade)}
+    district = _q(lake, "select district_sourced_id from '{r}/org_hierarchy.parquet' where school_sourced_id = ?",
+                  school)[0][0]
+    got = {r["scope_id"] for r in body["rows"]}
+    assert extra["grade"] in got and got <= homerooms | {extra["grade"], school, district}
+    others = {s for (s,) in _q(lake, "select distinct scope_id from '{r}/scope_psych.parquet' where scope_type = 'grade' "
+                                     "and school_sourced_id = ? and scope_id <> ?", school, extra["grade"])}
+    assert not got & others
+
+
 def test_every_grant_state_and_purpose_is_enforced(api, serve_lake):
     token = issue(serve_lake.lake, APP, app="dashboard")
     cases = [

@@ -52,3 +52,25 @@ def test_publication_in_english_and_linked_from_the_index(sample_reports):
 def test_publication_without_its_marts_says_so(tmp_path):
     with pytest.raises(MissingMart, match="usage_monthly"):
         render_publication(tmp_path, MONTH, min_cell=10)
+
+
+def test_publication_carries_linze_beside_fangshan(sample_reports):
+    """Seed 004 next to seed 001: the month's platform-use indicators, its lagging and
+    model schools, and the follow-up of schools flagged before, as the marts decided."""
+    lake, _ = sample_reports
+    zh = load_catalogue("zh")
+    october = render_publication(lake, "2021-10", min_cell=10).read_text(encoding="utf-8")
+    november = render_publication(lake, "2021-11", min_cell=10).read_text(encoding="utf-8")
+    for page in (october, november):
+        for key in ("section.platform_use", "section.lagging", "section.follow_up", "col.registration_rate"):
+            assert zh[key] in page
+    with duckdb.connect() as con:
+        flags = con.execute(f"select month, school_name, flag, use_rate_change_since_flag from "
+                            f"'{lake}/marts/school_flags_monthly.parquet' where flag in ('lagging', 'model') "
+                            "or followed_up").fetchall()
+    lagging = [(m, n) for m, n, f, _ in flags if f == "lagging"]
+    assert lagging and all(n in (october if m == "2021-10" else november) for m, n in lagging)
+    # the follow-up appears from the month after the flag, its change in percentage points
+    followed = [c for m, _, f, c in flags if m == "2021-11" and c is not None]
+    assert followed and all(f"{c * 100:+.1f} {zh['unit.pp']}" in november for c in followed)
+    assert zh["msg.no_follow_up"] in october

@@ -96,16 +96,40 @@ def test_parent_page_plain_language_and_fitness(sample_reports):
 
 
 def test_psych_only_where_the_governance_policy_allows(sample_reports):
-    """Default deny: without orchestration.governance.policy no report shows psych."""
-    from orchestration.reporting.data import _psych_grants
+    """Default deny: a page shows psych data only where the policy grants its role
+    student_psych (the head teacher's own class) or scope_psych (the suppressed
+    aggregates of the grade leader, principal and district admin) for its purpose."""
+    from orchestration.reporting.data import _aggregate_grants, _psych_grants
 
     lake, _ = sample_reports
-    grants = _psych_grants()
-    for role, allowed in grants.items():
+    aggregates = _aggregate_grants()
+    assert {r for (r, res), ok in aggregates.items() if ok and res == "scope_psych"} == {
+        "grade_leader", "principal", "district_admin"}
+    for role, allowed in _psych_grants().items():
+        shown = (allowed and role != "teacher") or aggregates[(role, "scope_psych")]
         for path in (lake / "reports" / role).glob("*.html"):
             if path.name == "index.html":
                 continue
-            assert ("心理" in path.read_text(encoding="utf-8")) == (allowed and role != "teacher"), (role, path.name)
+            assert ("心理" in path.read_text(encoding="utf-8")) == shown, (role, path.name)
+
+
+def test_wellbeing_aggregates_as_the_marts_publish_them(sample_reports):
+    """The principal of sch-1 sees its fitness shares and psych counts, its grade beside
+    it, as scope_fitness / scope_psych publish them; sch-2, hidden to protect sch-3 in
+    their district's line, shows no figure."""
+    lake, _ = sample_reports
+    html = page(lake, "principal", "sch-1")
+    psych = html.split("心理筛查风险分布</h2>")[1].split("</section>")[0]
+    (high,), = q(lake, "select students from read_parquet('" + str(lake) + "/restricted/scope_psych.parquet') "
+                       "where scope_type = 'school' and scope_id = 'sch-1' and risk_level = 'high'")
+    assert high == 1 and ">1 人<" in psych
+    fitness = html.split("体质健康等级分布</h2>")[1].split("</section>")[0]
+    shares = q(lake, "select fitness_grade, share from read_parquet('" + str(lake) + "/restricted/scope_fitness.parquet') "
+                     "where scope_type = 'school' and scope_id = 'sch-1'")
+    for _, share in shares:
+        assert f"{share * 100:.1f}%" in fitness
+    hidden = page(lake, "principal", "sch-2").split("体质健康等级分布</h2>")[1].split("</section>")[0]
+    assert "—*" in hidden and "%" not in hidden.split("<tbody>")[1]
 
 
 def test_psych_only_where_the_policy_allows(monkeypatch):

@@ -46,7 +46,8 @@ select
     cast(coalesce(a.logins, 0) as bigint) as logins,
     cast(coalesce(a.resources_viewed, 0) as bigint) as resources_viewed,
     cast(coalesce(a.microtests_answered, 0) as bigint) as microtests_answered,
-    cast(coalesce(a.homework_submitted, 0) as bigint) as homework_submitted
+    cast(coalesce(a.homework_submitted, 0) as bigint) as homework_submitted,
+    cast(coalesce(a.time_on_task_seconds, 0) / 60.0 as double) as time_on_task_minutes
 from students as st
 left join overall as o
     on o.student_sourced_id = st.student_sourced_id and o.academic_session = st.academic_session

@@ -1,0 +1,80 @@
+"""Whole-person aggregates for the people who manage: fitness grades and psych risk
+levels of a grade, school or district and of its parts, as the restricted scope_fitness
+and scope_psych marts publish them (suppressed across the levels in dbt). Each shows only
+where the role policy grants the role that resource for its report's purpose."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from orchestration.landing.surveys import FITNESS_GRADES
+from orchestration.pages.i18n import Translator
+from orchestration.reporting.components import Section, Table, cell
+from orchestration.reporting.contexts.common import _sessions, _suppress_note, grade_label
+from orchestration.reporting.data import ReportData
+
+RISK_LEVELS = ("none", "watch", "high")
+
+
+def _scope_name(t: Translator, d: ReportData, scope_type: str, scope_id: str) -> str:
+    if scope_type == "class":
+        return d.class_title.get(scope_id, scope_id)
+    if scope_type == "grade":
+        return grade_label(t, scope_id.rsplit(":", 1)[-1])
+    return d.name(scope_id)
+
+
+def _rows(frame: pd.DataFrame, scope_id: str, children) -> pd.DataFrame:
+    """The scope's own rows first, then its parts' in name order."""
+    own = frame[frame.scope_id.astype(str) == scope_id]
+    return pd.concat([own, children], ignore_index=True)
+
+
+def wellbeing_sections(t: Translator, d: ReportData, role: str, scope_type: str, scope_id: str) -> list[Section]:
+    """The fitness and psych distribution sections of a grade, school or district page."""
+    out = []
+    if d.aggregate_allowed.get((role, "scope_fitness")):
+        out.append(_fitness_section(t, d, scope_type, scope_id))
+    if d.aggregate_allowed.get((role, "scope_psych")):
+        out.append(_psych_section(t, d, scope_type, scope_id))
+    return out
+
+
+def _fitness_section(t: Translator, d: ReportData, scope_type: str, scope_id: str) -> Section:
+    own = d.fitness_by_scope.get(scope_id)
+    own = own[own.scope_type == scope_type]
+    session = own.academic_session.max() if len(own) else None
+    parts = d.fitness_by_parent.get(scope_id)
+    frame = _rows(own, scope_id, parts)
+    frame = frame[frame.academic_session == session] if session is not None else frame
+    sec = Section(t("section.scope_fitness", scope=_scope_name(t, d, scope_type, scope_id)), period=_sessions(d, frame),
+                  note=t("note.wellbeing_granted"))
+    if frame.empty:
+        sec.paragraphs.append(t("msg.no_data"))
+        return sec
+    rows = []
+    for (stype, sid), g in frame.groupby(["scope_type", "scope_id"], sort=False):
+        hidden = bool(g.suppressed.iloc[0])
+        share = dict(zip(g.fitness_grade, g.share, strict=True))
+        rows.append([cell(_scope_name(t, d, stype, sid)), cell(g.scope_students.iloc[0], "int", t("unit.people"), hidden)]
+                    + [cell(share.get(grade, 0.0 if not hidden else None), "pct", suppressed=hidden) for grade in FITNESS_GRADES])
+    sec.tables.append(Table([t("col.scope"), t("col.tested")] + list(FITNESS_GRADES), rows, footnote=_suppress_note(t, d)))
+    return sec
+
+
+def _psych_section(t: Translator, d: ReportData, scope_type: str, scope_id: str) -> Section:
+    own = d.psych_by_scope.get(scope_id)
+    frame = _rows(own[own.scope_type == scope_type], scope_id, d.psych_by_parent.get(scope_id))
+    sec = Section(t("section.scope_psych", scope=_scope_name(t, d, scope_type, scope_id)), note=t("note.psych_granted"))
+    if frame.empty:
+        sec.paragraphs.append(t("msg.no_data"))
+        return sec
+    rows = []
+    for (stype, sid), g in frame.groupby(["scope_type", "scope_id"], sort=False):
+        hidden = bool(g.suppressed.iloc[0])
+        counts = dict(zip(g.risk_level, g.students, strict=True))
+        rows.append([cell(_scope_name(t, d, stype, sid)), cell(g.scope_students.iloc[0], "int", t("unit.people"), hidden)]
+                    + [cell(counts.get(level, 0 if not hidden else None), "int", t("unit.people"), hidden) for level in RISK_LEVELS])
+    sec.tables.append(Table([t("col.scope"), t("col.screened")] + [t(f"psych.{lv}") for lv in RISK_LEVELS], rows,
+                            footnote=_suppress_note(t, d)))
+    return sec
