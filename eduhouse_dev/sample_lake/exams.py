@@ -75,7 +75,10 @@ def build_exam_marts(schools: dict, ident: pd.DataFrame, membership: pd.DataFram
     kp_rows["mastery_level"] = np.select([kp_rows.score_rate >= 0.8, kp_rows.score_rate >= 0.6], ["mastered", "developing"], "weak")
     # the sixth knowledge point of each subject stands for one with too few items for a level
     kp_rows.loc[kp_rows.kp_id.str.endswith("-6"), "mastery_level"] = "insufficient"
-    student_knowledge = kp_rows.merge(kps, on="kp_id")[["student_key", "kp_id", "subject", "kp_name", "items", "score_rate", "mastery_level"]]
+    # the sample has no platform answers: all its evidence is exam items
+    kp_rows["exam_items"], kp_rows["microtest_items"] = kp_rows["items"], 0
+    student_knowledge = kp_rows.merge(kps, on="kp_id")[["student_key", "kp_id", "subject", "kp_name", "items", "score_rate",
+                                                        "mastery_level", "exam_items", "microtest_items"]]
     ab = present.merge(exams_df[["exam_id", "subject"]], on="exam_id").groupby(["student_key", "subject", "ability"], as_index=False).agg(
         items=("item_id", "count"), got=("score", "sum"), of=("max_item", "sum"))
     ab["score_rate"] = ab.got / ab.of

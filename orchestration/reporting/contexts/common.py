@@ -109,7 +109,7 @@ ACTIVITY_COLS = ("active_days", "logins", "resources_viewed", "microtests_answer
                  "time_on_task_minutes")
 ACTIVITY_UNITS = ("unit.days", "unit.times", "unit.items", "unit.tests", "unit.items", "unit.minutes")
 EXAM_COLS = ("exam_id", "exam_name", "subject", "exam_date", "score", "max_score", "z_score", "percentile", "district_rank")
-KP_COLS = ("kp_id", "subject", "kp_name", "items", "score_rate", "mastery_level")
+KP_COLS = ("kp_id", "subject", "kp_name", "items", "score_rate", "mastery_level", "exam_items", "microtest_items")
 
 
 def _levels(levels: np.ndarray) -> list[str]:

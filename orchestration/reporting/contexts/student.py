@@ -23,6 +23,11 @@ from orchestration.reporting.data import ReportData
 from orchestration.reporting.scopes import Scope
 
 
+def _count(value) -> int:
+    """A mart count as an int (a missing or null count is no evidence)."""
+    return 0 if value is None or value != value else int(value)
+
+
 def _student_sections(t: Translator, d: ReportData, key: str, plain: bool) -> tuple[list[Section], dict]:
     """Per-student pages use column-array slices, not DataFrames: they are most pages."""
     ex = d.exam_by_student.cols(key, EXAM_COLS)
@@ -93,10 +98,13 @@ def _student_sections(t: Translator, d: ReportData, key: str, plain: bool) -> tu
             idx = [i for i in by_rate if subjects[i] == subj]
             count = {lv: sum(1 for i in idx if levels[i] == lv) for lv in ("mastered", "developing", "weak", "insufficient")}
             weak_names = "、".join(names[i] for i in idx if levels[i] == "weak") or "—"
+            # the evidence behind the levels: items answered in exams and in micro-tests
+            evidence = t("cell.evidence", exam=int(sum(_count(kn["exam_items"][i]) for i in idx)),
+                         micro=int(sum(_count(kn["microtest_items"][i]) for i in idx)))
             rows.append([cell(subject_label(t, subj))] + [cell(count[lv], "int", t("unit.items")) for lv in count]
-                        + [cell(weak_names)])
+                        + [cell(evidence), cell(weak_names)])
         ksec.tables.append(Table([t("col.subject")] + [t(f"mastery.{lv}") for lv in ("mastered", "developing", "weak", "insufficient")]
-                                 + [t("col.weak_points")], rows, footnote=t("note.mastery")))
+                                 + [t("col.evidence"), t("col.weak_points")], rows, footnote=t("note.mastery")))
     sections.append(ksec)
 
     # ability radar
