@@ -23,7 +23,7 @@
     'statements': [('statement_id', 'VARCHAR'), ('actor_name', 'VARCHAR'), ('actor_home_page', 'VARCHAR'), ('verb_id', 'VARCHAR'), ('object_id', 'VARCHAR'), ('object_type', 'VARCHAR'), ('object_definition_type', 'VARCHAR'), ('result_success', 'BOOLEAN'), ('result_completion', 'BOOLEAN'), ('result_score_raw', 'DOUBLE'), ('result_score_min', 'DOUBLE'), ('result_score_max', 'DOUBLE'), ('result_score_scaled', 'DOUBLE'), ('result_duration', 'VARCHAR'), ('context_registration', 'VARCHAR'), ('context_parent_ids', 'VARCHAR[]'), ('context_grouping_ids', 'VARCHAR[]'), ('knowledge_point_ids', 'VARCHAR[]'), ('ts', 'TIMESTAMPTZ'), ('ts_raw', 'VARCHAR'), ('stored_raw', 'VARCHAR'), ('version', 'VARCHAR'), ('local_date', 'DATE')],
   },
   'exams': {
-    'exams': [('exam_id', 'VARCHAR'), ('name', 'VARCHAR'), ('kind', 'VARCHAR'), ('academic_session', 'VARCHAR'), ('grade', 'VARCHAR'), ('subject', 'VARCHAR'), ('exam_date', 'DATE'), ('org_sourcedId', 'VARCHAR')],
+    'exams': [('exam_id', 'VARCHAR'), ('name', 'VARCHAR'), ('kind', 'VARCHAR'), ('academic_session', 'VARCHAR'), ('grade', 'VARCHAR'), ('subject', 'VARCHAR'), ('exam_date', 'DATE'), ('org_sourcedId', 'VARCHAR'), ('sitting_id', 'VARCHAR')],
     'exam_items': [('exam_id', 'VARCHAR'), ('item_id', 'VARCHAR'), ('max_score', 'DOUBLE'), ('knowledge_point_ids', 'VARCHAR[]'), ('ability', 'VARCHAR')],
     'exam_scores': [('exam_id', 'VARCHAR'), ('student_sourcedId', 'VARCHAR'), ('item_id', 'VARCHAR'), ('score', 'DOUBLE'), ('status', 'VARCHAR')],
   },

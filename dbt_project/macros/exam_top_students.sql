@@ -1,14 +1,20 @@
-{#- Consistently top students over a cohort of exams (docs/domain.md): the cohort is one grade
-    in one academic session of the student's district, optionally narrowed by
-    `extra_keys` (e.g. ['subject']). One row per cohort x student present in at least one
-    of its exams; a tie at the top-N boundary keeps everyone tied; a student with exams of
-    two districts in one cohort belongs to the district of their latest exam there. -#}
-{% macro top_students_over(extra_keys=[]) %}
+{#- Consistently top students over a cohort of ranked units (docs/domain.md): sittings for
+    top_students (a sitting's total score), one subject's exams for top_students_by_subject.
+    The cohort is one grade in one academic session of the student's district, optionally
+    narrowed by `extra_keys` (e.g. ['subject']). `units`: a relation of unit_id,
+    org_sourced_id, grade, academic_session, the extra keys and exam_date; `results`: one
+    row per unit and present (ranked) student with unit_id, student_sourced_id,
+    district_rank and school_sourced_id. `unit` names the counts (cohort_<unit>s,
+    <unit>s_taken, <unit>s_in_top_n). One row per cohort x student ranked in at least one
+    of its units; a tie at the top-N boundary keeps everyone tied; a student with units of
+    two districts in one cohort belongs to the district of their latest one there. Emits
+    CTEs and the final select, to be written after a comma inside a WITH. -#}
+{% macro top_students_over(units, results, extra_keys=[], unit='exam') %}
 {%- set keys = extra_keys | join(', ') ~ (', ' if extra_keys else '') %}
 {%- set trailing = (', ' ~ extra_keys | join(', ')) if extra_keys else '' %}
-with cohort_exams as (
-    select exam_id, org_sourced_id, grade, academic_session, {{ keys }}exam_date
-    from {{ ref('stg_exams__exams') }}
+cohort_exams as (
+    select unit_id as exam_id, org_sourced_id, grade, academic_session, {{ keys }}exam_date
+    from {{ units }}
     where grade is not null and academic_session is not null and org_sourced_id is not null
     {%- for k in extra_keys %} and {{ k }} is not null{% endfor %}
 ),
@@ -28,13 +34,11 @@ results as (
         {%- for k in extra_keys %}
         ce.{{ k }},{% endfor %}
         r.student_sourced_id,
-        r.exam_id,
+        r.unit_id as exam_id,
         r.district_rank,
-        sc.school_sourced_id
+        r.school_sourced_id
     from cohort_exams as ce
-    inner join {{ ref('int_exam_student_results') }} as r on r.exam_id = ce.exam_id
-    left join {{ ref('int_exam_student_schools') }} as sc
-        on sc.exam_id = r.exam_id and sc.student_sourced_id = r.student_sourced_id
+    inner join {{ results }} as r on r.unit_id = ce.exam_id
 ),
 
 per_district as (
@@ -76,9 +80,9 @@ select
     {{ pseudonymize('p.student_sourced_id') }} as student_key,
     p.org_sourced_id,
     p.school_sourced_id,
-    cast(c.cohort_exams as bigint) as cohort_exams,
-    cast(p.exams_taken as bigint) as exams_taken,
-    cast(p.exams_in_top_n as bigint) as exams_in_top_n,
+    cast(c.cohort_exams as bigint) as cohort_{{ unit }}s,
+    cast(p.exams_taken as bigint) as {{ unit }}s_taken,
+    cast(p.exams_in_top_n as bigint) as {{ unit }}s_in_top_n,
     p.exams_in_top_n = c.cohort_exams as in_all,
     p.exams_in_top_n >= c.cohort_exams - 1 as in_all_but_one,
     cast({{ exam_top_n() }} as integer) as top_n,

@@ -128,21 +128,29 @@ def build_exam_marts(schools: dict, ident: pd.DataFrame, membership: pd.DataFram
     class_exam = hidden(class_exam, ["students", "mean_score", "mean_score_rate", "mean_z", "band_lt60", "band_60_70",
                                       "band_70_80", "band_80_90", "band_ge90"])
 
+    # top students by sitting (the exams of one grade on one date): a student's total over the
+    # sitting's subjects when present in all of them, ranked in the district (competition rank)
     top_n = 5
     cohort = student_exam.merge(ident[["student_key", "district_sourced_id"]], on="student_key")
-    cohort_exams = cohort.groupby(["grade", "academic_session"]).exam_id.nunique().rename("cohort_exams").reset_index()
-    ts = cohort.assign(in_top=cohort.district_rank <= top_n).groupby(["grade", "academic_session", "student_key"], as_index=False).agg(
-        exams_taken=("exam_id", "count"), exams_in_top_n=("in_top", "sum"))
-    ts = ts.merge(cohort_exams, on=["grade", "academic_session"])
-    ts["in_all"] = ts.exams_in_top_n == ts.cohort_exams
-    ts["in_all_but_one"] = ts.exams_in_top_n >= ts.cohort_exams - 1
+    cohort["sitting_id"] = cohort.district_sourced_id + "|" + cohort.grade + "|" + cohort.exam_date.astype(str)
+    subjects = cohort.groupby("sitting_id").subject.nunique()
+    totals = cohort.groupby(["sitting_id", "grade", "academic_session", "district_sourced_id", "student_key"],
+                            as_index=False).agg(total=("score", "sum"), sat=("subject", "nunique"))
+    totals = totals[totals.sat == totals.sitting_id.map(subjects)]
+    totals["rank"] = totals.groupby("sitting_id").total.rank(method="min", ascending=False)
+    cohort_sittings = cohort.groupby(["grade", "academic_session"]).sitting_id.nunique().rename("cohort_sittings").reset_index()
+    ts = totals.assign(in_top=totals["rank"] <= top_n).groupby(["grade", "academic_session", "student_key"], as_index=False).agg(
+        sittings_taken=("sitting_id", "count"), sittings_in_top_n=("in_top", "sum"))
+    ts = ts.merge(cohort_sittings, on=["grade", "academic_session"])
+    ts["in_all"] = ts.sittings_in_top_n == ts.cohort_sittings
+    ts["in_all_but_one"] = ts.sittings_in_top_n >= ts.cohort_sittings - 1
     ts["top_n"] = top_n
     ts = ts.merge(ident[["student_key", "school_sourced_id", "district_sourced_id"]], on="student_key")
     ts["org_sourced_id"] = ts.pop("district_sourced_id")
     ts["cohort_students"] = ts.groupby(["org_sourced_id", "grade", "academic_session"]).student_key.transform("nunique")
     ts["top_n_covers_cohort"] = ts.cohort_students <= top_n
-    top_students = ts[["org_sourced_id", "grade", "academic_session", "student_key", "school_sourced_id", "cohort_exams",
-                       "exams_taken", "exams_in_top_n", "in_all", "in_all_but_one", "top_n", "cohort_students",
+    top_students = ts[["org_sourced_id", "grade", "academic_session", "student_key", "school_sourced_id", "cohort_sittings",
+                       "sittings_taken", "sittings_in_top_n", "in_all", "in_all_but_one", "top_n", "cohort_students",
                        "top_n_covers_cohort"]]
 
     # class weak points: class × knowledge point score rate from its members

@@ -46,6 +46,7 @@ class ExamSpec:
     subject: str
     day: date
     district: int
+    sitting: str  # the exams of one grade taken together (one 统考 across subjects)
 
     @property
     def delivery(self) -> str:
@@ -92,7 +93,8 @@ def exam_plan(world: World, days: list[date]) -> list[ExamSpec]:
                         title = KIND_CN[kind] + (f"{k}" if kind == "mock" else "")
                         name = (f"{s.school_year}-{s.school_year + 1}学年第一学期"
                                 f"{GRADE_CN[g]}{SUBJECT_CN[subj]}{title}")
-                        plan.append(ExamSpec(exam_id, name, kind, s.autumn_id, g, subj, day, d))
+                        sitting = f"st-{d + 1:02d}-{s.school_year}a-{g:02d}-{suffix}"
+                        plan.append(ExamSpec(exam_id, name, kind, s.autumn_id, g, subj, day, d, sitting))
     return plan
 
 
@@ -127,7 +129,7 @@ def write_exams(world: World, catalog: Catalog, plan: list[ExamSpec], inbox: Pat
         write_csv(out / "exam.csv", {
             "exam_id": [e.exam_id], "name": [e.name], "kind": [e.kind], "academic_session": [e.session],
             "grade": [f"{e.grade:02d}"], "subject": [e.subject], "exam_date": [e.day.isoformat()],
-            "org_sourcedId": [world.district_ids[e.district]]})
+            "org_sourcedId": [world.district_ids[e.district]], "sitting_id": [e.sitting]})
         write_csv(out / "items.csv", {
             "exam_id": np.full(n_items, e.exam_id, dtype=object), "item_id": item_ids,
             "max_score": max_score, "knowledge_point_ids": kp_lists,

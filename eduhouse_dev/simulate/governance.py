@@ -46,7 +46,7 @@ RESOURCE_COLUMNS = {
     "student_knowledge": ["student_key", "kp_id", "mastery", "mastery_band"],
     "student_ability": ["student_key", "subject", "ability", "score_rate"],
     "student_term_profile": ["student_key", "academic_session", "active_days", "logins"],
-    "top_students": ["student_key", "exams_in_top", "best_rank"],
+    "top_students": ["student_key", "sittings_in_top_n", "in_all"],
     "student_identity": ["student_key", "given_name", "family_name", "homeroom"],
     "student_fitness": ["student_key", "test_date", "total_score", "grade"],
     "student_psych": ["student_key", "screen_date", "scale", "risk_level"],

@@ -47,7 +47,8 @@ EXAM = TableSpec("exam.csv", "exams", (
     Col("exam_id", required=True, header=True), Col("name"),
     Col("kind", "enum", required=True, header=True, enum=("term", "entrance", "mock", "unit")),
     Col("academic_session"), Col("grade"), Col("subject"),
-    Col("exam_date", "date", required=True, header=True), Col("org_sourcedId")),
+    Col("exam_date", "date", required=True, header=True), Col("org_sourcedId"),
+    Col("sitting_id")),  # optional: the exams of one grade taken together (one 统考)
     key=("exam_id",), ok_table="_exam_ok")
 ITEMS = TableSpec("items.csv", "exam_items", (
     Col("exam_id", required=True, header=True), Col("item_id", required=True, header=True),

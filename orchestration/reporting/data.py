@@ -197,17 +197,12 @@ def publication(usage: pd.DataFrame, micro: pd.DataFrame) -> tuple[pd.DataFrame,
 
 
 def _top_students(ts: pd.DataFrame, ident: pd.DataFrame) -> pd.DataFrame:
-    """Students top-N in at least K-1 exams of their cohort (grade x session; a legacy
-    mart's per-subject rows are dropped), with their school (from the mart, else identity)."""
-    ts = ts.copy()
-    if "subject" in ts.columns and ts["subject"].notna().any():
-        ts = ts[ts.subject.astype(str) == "all"]
-    if ts["in_all_but_one"].isna().all():
-        ts["in_all_but_one"] = ts.exams_in_top_n >= ts.cohort_exams - 1
-    ts = ts[ts.in_all_but_one.fillna(False).astype(bool)]
+    """Students top-N in at least K-1 sittings of their cohort (grade x session), as the
+    top_students mart decided, with their school (from the mart, else identity)."""
+    ts = ts[ts.in_all_but_one.eq(True)].copy()
     school = ts.student_key.map(ident.drop_duplicates("student_key").set_index("student_key").school_sourced_id)
     ts["school_sourced_id"] = ts.school_sourced_id.where(ts.school_sourced_id.notna(), school)
-    ts["in_all"] = ts.in_all.fillna(False).astype(bool)
+    ts["in_all"] = ts.in_all.eq(True)
     return ts
 
 

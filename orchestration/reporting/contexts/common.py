@@ -140,5 +140,5 @@ def _top_groups(ts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     ts = ts.assign(cohort_students=ts.get("cohort_students", pd.Series(0, index=ts.index)),
                    top_n_covers_cohort=ts.get("top_n_covers_cohort", pd.Series(False, index=ts.index)).fillna(False)
                    .astype(bool))
-    return ts.groupby(keys).agg(all_=("in_all", "sum"), k1=("student_key", "nunique"), exams=("cohort_exams", "max"),
+    return ts.groupby(keys).agg(all_=("in_all", "sum"), k1=("student_key", "nunique"), sittings=("cohort_sittings", "max"),
                                 cohort=("cohort_students", "max"), covers=("top_n_covers_cohort", "max")).reset_index()

@@ -164,6 +164,6 @@ def _top_table(t: Translator, d: ReportData, ts: pd.DataFrame) -> Table:
     rows = []
     if len(ts):
         g = _top_groups(ts, ["academic_session", "grade"])
-        rows = [[cell(d.session_title(r.academic_session)), cell(grade_label(t, r.grade)), cell(r.exams, "int", t("unit.exams")),
+        rows = [[cell(d.session_title(r.academic_session)), cell(grade_label(t, r.grade)), cell(r.sittings, "int", t("unit.exams")),
                  *_top_counts(t, r, _top_n(d, ts))] for r in g.itertuples()]
-    return Table([t("col.session"), t("col.grade"), t("col.cohort_exams"), t("col.top_all"), t("col.top_k1")], rows)
+    return Table([t("col.session"), t("col.grade"), t("col.cohort_sittings"), t("col.top_all"), t("col.top_k1")], rows)

@@ -28,7 +28,7 @@ HEADERS = {
     "manifest.csv": "propertyName,value",
 }
 EXAM_HEADERS = {
-    "exam.csv": "exam_id,name,kind,academic_session,grade,subject,exam_date,org_sourcedId",
+    "exam.csv": "exam_id,name,kind,academic_session,grade,subject,exam_date,org_sourcedId,sitting_id",
     "items.csv": "exam_id,item_id,max_score,knowledge_point_ids,ability",
     "scores.csv": "exam_id,student_sourcedId,item_id,score,status",
 }

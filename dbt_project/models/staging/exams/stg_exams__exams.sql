@@ -1,5 +1,7 @@
 -- One row per exam: the version from the latest delivery (a corrected exam comes under a
--- new delivery name and supersedes by exam_id and landing time).
+-- new delivery name and supersedes by exam_id and landing time). sitting_id: the exams of
+-- one grade taken together (one 统考 across subjects) as delivered, else one grade's exams
+-- of the same kind, session and date (docs/inputs.md).
 select
     exam_id,
     nullif(trim(name), '') as exam_name,
@@ -9,6 +11,10 @@ select
     lower(trim(subject)) as subject,
     exam_date,
     nullif(trim("org_sourcedId"), '') as org_sourced_id,
+    coalesce(
+        nullif(trim(sitting_id), ''),
+        concat_ws('|', {{ grade_code('grade') }}, lower(trim(kind)), nullif(trim(academic_session), ''), cast(exam_date as varchar))
+    ) as sitting_id,
     _delivery,
     _landed_at
 from {{ latest_by_key(bronze_relation('exams', 'exams'), 'exam_id', modified_col='"_landed_at"') }}
