@@ -95,8 +95,18 @@ def _trend(findings: pd.DataFrame, timezone: str) -> list[dict]:
     return rows
 
 
+def _check_texts(t, name: str, meta: dict) -> dict:
+    """A check's title and how-to-fix in the catalogue's language: the policy holds them in
+    English; another edition's catalogue has `audit.check.<name>.title` / `.fix`."""
+    texts = {}
+    for field, key in (("title", "title"), ("how_to_fix", "fix")):
+        text = t(f"audit.check.{name}.{key}")
+        texts[field] = meta[field] if text == f"audit.check.{name}.{key}" else text
+    return texts
+
+
 def render_report(findings: pd.DataFrame, facts: dict, out_dir: Path,
-                  timezone: str = DEFAULT_TIMEZONE) -> AuditResult:
+                  timezone: str = DEFAULT_TIMEZONE, lang: str = "zh") -> AuditResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / "access_audit_findings.csv"
     export = findings.reindex(columns=FINDING_COLUMNS).copy()
@@ -104,18 +114,19 @@ def render_report(findings: pd.DataFrame, facts: dict, out_dir: Path,
     write_csv(export, csv_path)  # formula-looking cells neutralised (CSV injection)
     summary = summarize(findings, facts)
     catalogue = checks()
+    env = make_env(lang)
+    t = env.globals["t"]
     sections = []
     for name, meta in catalogue.items():
         rows = findings[findings["check"] == name]
         sections.append({
-            "check": name, "anchor": f"check-{name}", **meta, "count": len(rows),
+            "check": name, "anchor": f"check-{name}", **meta, **_check_texts(t, name, meta), "count": len(rows),
             "rows": [{**r, "event_ids": list(r["event_ids"])[:5] if r["event_ids"] is not None else [],
                       "more_events": max(0, (len(r["event_ids"]) if r["event_ids"] is not None else 0) - 5)}
                      for r in rows.head(ROWS_PER_SECTION).to_dict("records")],
             "truncated": max(0, len(rows) - ROWS_PER_SECTION)})
-    env = make_env("en")
     html = env.get_template("governance/audit.html").render(
-        title="Governance audit", subtitle="Who may see which data, for what purpose, and did every access stay within that",
+        title=t("audit.title"), subtitle=t("audit.subtitle"),
         role="governance", root="../", generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         as_of=summary["audit_date"], summary=summary, severities=SEVERITIES, sections=sections,
         trend=_trend(findings, timezone), facts=facts, csv_name=csv_path.name)
@@ -127,8 +138,8 @@ def render_report(findings: pd.DataFrame, facts: dict, out_dir: Path,
 
 
 def run_audit(lake_root: Path, min_cell: int = DEFAULT_MIN_CELL, strict: bool = False,
-              timezone: str = DEFAULT_TIMEZONE) -> AuditResult:
+              timezone: str = DEFAULT_TIMEZONE, lang: str = "zh") -> AuditResult:
     """Load findings from the Parquet exports, add publication checks, write the report."""
     lake = LakePaths(Path(lake_root))
     findings, facts = load_findings(lake.root, min_cell, strict)
-    return render_report(findings, facts, lake.reports / "governance", timezone)
+    return render_report(findings, facts, lake.reports / "governance", timezone, lang)

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from orchestration.pages.i18n import languages
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("audit", help="governance audit: findings summary and report",
@@ -18,6 +20,7 @@ def register(subparsers) -> None:
     p.add_argument("--strict-marts", action="store_true",
                    help="treat every public aggregate mart as published as is (small-cell check on all)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--lang", default="zh", choices=languages(), help="message catalogue: zh (default) or en")
     p.set_defaults(func=run)
 
 
@@ -37,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         print(f"dbt: audit models built in {built['seconds']} s")
     result = run_audit(Path(settings.lake), min_cell=args.min_cell or settings.min_cell, strict=args.strict_marts,
-                       timezone=settings.timezone)
+                       timezone=settings.timezone, lang=args.lang)
     s = result.summary
     if args.json:
         print(json.dumps(s, indent=2, ensure_ascii=False))

@@ -1,6 +1,8 @@
 """Index pages to browse the reports: the top index (roles and organisations), one per
 role and one per organisation. Student and parent pages are listed by pseudonymous
-student_key only, never by name: names appear only inside pages whose scope allows."""
+student_key only, never by name: names appear only inside pages whose scope allows. At a
+district's thousands of students they are grouped by school and homeroom, labelled with
+a short key, and the page has a filter box (class, school or key)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,21 @@ def _write(path: Path, html: str) -> None:
     tmp.replace(path)
 
 
+SHORT_KEY = 12  # hex characters of a student_key shown in the index (unique in practice at city scale)
+
+
+def _homeroom_groups(t, data: ReportData, items: list, link) -> list[dict]:
+    """Student or parent pages by school and homeroom (the student's, from the restricted
+    identity mart), keys sorted within; a student without a homeroom goes under the school."""
+    ident = data.ident_by_key.get_many([p.page_id for p in items])
+    homeroom = dict(zip(ident.student_key.astype(str), ident.homeroom_title.fillna("").astype(str), strict=True))
+    grouped: dict[tuple[str, str], list] = defaultdict(list)
+    for p in items:
+        grouped[(data.name(p.org_id) or p.org_id, homeroom.get(p.page_id, ""))].append(p)
+    return [{"title": f"{school} · {room}" if room else school, "note": t("index.students", n=len(ps)),
+             "links": [link(p, "../") for p in ps]} for (school, room), ps in sorted(grouped.items())]
+
+
 def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, generated: str) -> Path:
     t = env.globals["t"]
     tpl = env.get_template("index.html")
@@ -31,16 +48,17 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
     named = {"student", "parent"}
 
     def link(p, prefix: str) -> dict:
-        text = p.page_id if p.role in named else p.title
+        text = p.page_id[:SHORT_KEY] if p.role in named else p.title
         return {"href": prefix + p.relpath, "text": text, "extra": "" if p.role in named else p.page_id}
 
     for role in ROLES:
         items = sorted(by_role.get(role, []), key=lambda p: (p.org_id, p.page_id))
-        groups = []
-        for org in sorted({p.org_id for p in items}):
-            groups.append({"title": data.name(org) or org, "links": [link(p, "../") for p in items if p.org_id == org]})
+        groups = _homeroom_groups(t, data, items, link) if role in named else [
+            {"title": data.name(org) or org, "links": [link(p, "../") for p in items if p.org_id == org]}
+            for org in sorted({p.org_id for p in items})]
         _write(out / role / "index.html", tpl.render(title=t(f"role.{role}"), subtitle=t("index.role_subtitle", n=len(items)),
-                                                   groups=groups, root="../", generated_at=generated, missing=data.store.missing))
+                                                   groups=groups, root="../", generated_at=generated, missing=data.store.missing,
+                                                   filter=role in named))
     for org, items in by_org.items():
         groups = []
         for role in ROLES:

@@ -32,6 +32,25 @@ def test_report_has_sections_trend_and_csv(tmp_path):
     assert result.summary["by_severity"] == {"critical": 1, "high": 0, "medium": 0, "low": 1}
 
 
+def test_report_in_chinese_and_english_like_the_others(tmp_path):
+    """Every label comes from the message catalogue: the Chinese edition (the default) has
+    the checks' titles and fixes in Chinese, the English one the policy's own text."""
+    from orchestration.governance.policy import checks
+    from orchestration.pages.i18n import load_catalogue
+
+    facts = {"audit_date": "2021-10-30", "findings_export_present": False, "suppressed_downstream": ["usage_monthly"]}
+    zh = render_report(_findings(), facts, tmp_path / "zh").html.read_text(encoding="utf-8")
+    en = render_report(_findings(), facts, tmp_path / "en", lang="en").html.read_text(encoding="utf-8")
+    zh_cat, en_cat = load_catalogue("zh"), load_catalogue("en")
+    for key in ("audit.title", "audit.by_severity", "audit.by_check", "audit.trend", "audit.missing_export",
+                "severity.critical"):
+        assert zh_cat[key] in zh and en_cat[key] in en
+    for name, meta in checks().items():
+        assert zh_cat[f"audit.check.{name}.title"] in zh, name
+        assert meta["title"].replace("'", "&#39;") in en, name
+    assert "Findings by" not in zh and "数据使用审计" not in en
+
+
 def test_summary_of_no_findings():
     s = summarize(pd.DataFrame(columns=FINDING_COLUMNS), {})
     assert s["findings"] == 0 and all(v == 0 for v in s["by_check"].values())

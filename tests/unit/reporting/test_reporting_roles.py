@@ -360,3 +360,17 @@ def test_attention_psych_signal_only_on_the_pastoral_page(sample_reports):
     assert name in attention and "心理筛查为高风险" in attention
     teacher_html = page(lake, "teacher", "tch-math-sch-1")
     assert "心理筛查" not in teacher_html
+
+
+def test_student_index_groups_by_homeroom_with_short_keys_and_a_filter(sample_reports):
+    """A district's thousands of student pages: grouped by school and homeroom, each link a
+    short pseudonymous key (never the 64-character one, never a name), with a filter box."""
+    lake, _ = sample_reports
+    html = (lake / "reports" / "student" / "index.html").read_text(encoding="utf-8")
+    assert 'id="index-filter"' in html
+    titles = re.findall(r"<h2>([^<]+)</h2>", html)
+    rooms = q(lake, "select distinct school_name || ' · ' || homeroom_title from student_identity")
+    assert {r for (r,) in rooms} == set(titles)
+    texts = re.findall(r'<a href="\.\./student/([0-9a-z]+)\.html">([^<]+)</a>', html)
+    assert texts and all(text == key[:12] for key, text in texts)
+    assert not any(name in html for name in all_names(lake).values())
