@@ -111,3 +111,22 @@ def test_pdf_prints(rendered, tmp_path):
     pdf = html_to_pdf(rendered / "principal" / "sch-1.html", tmp_path / "principal.pdf")
     head = pdf.read_bytes()[:5]
     assert head == b"%PDF-" and pdf.stat().st_size > 5_000
+
+
+def test_pdf_prints_wide_tables_on_landscape_pages(rendered, tmp_path):
+    """A4 as a principal prints it: the report's pages are portrait, and the 12-column
+    platform-use table gets landscape pages of its own instead of clipped columns."""
+    import re
+
+    from orchestration.reporting.browser import html_to_pdf
+
+    html = (rendered / "principal" / "sch-1.html").read_text(encoding="utf-8")
+    assert re.search(r'<section class="card wide" id="[^"]+">\s*<h2>[^<]*平台应用情况', html)
+    pdf = html_to_pdf(rendered / "principal" / "sch-1.html", tmp_path / "principal.pdf").read_bytes()
+    boxes = [(float(w), float(h)) for w, h in re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)]
+    assert boxes, "the PDF names its page sizes"
+    portrait = [b for b in boxes if b[1] > b[0]]
+    landscape = [b for b in boxes if b[0] > b[1]]
+    assert portrait and landscape, boxes
+    a4 = (595.92, 842.88)  # points
+    assert all(abs(min(b) - a4[0]) < 2 and abs(max(b) - a4[1]) < 2 for b in boxes), boxes
