@@ -42,6 +42,28 @@ def _clean(values):
     return out
 
 
+def _text_width(text: str, size: int) -> float:
+    """Rendered width estimate: a CJK character is about one em, other characters about 0.6."""
+    return sum(size if ord(ch) > 0x2E80 else 0.6 * size for ch in text)
+
+
+def _axis_labels(labels: Sequence[tuple[float, str]], y: float, spacing: float, size: int,
+                 above: bool = False) -> tuple[list[str], float, float]:
+    """Axis labels at (x, text) on the line ``y``: horizontal when each fits its spacing,
+    else turned 40° so neighbours never overlap: hanging down-left from their point under a
+    chart, rising up-right from it above a grid (``above``). Returns the SVG text elements,
+    the height they take (below ``y``, or above it) and the width they reach past the last
+    point on the right."""
+    widest = max((_text_width(t, size) for _, t in labels), default=0.0)
+    if widest <= spacing - 4:
+        return ([f'<text x="{x:.1f}" y="{y}" text-anchor="middle" font-size="{size}" {FONT}>{escape(t)}</text>'
+                 for x, t in labels], size + 4, 0.0)
+    anchor = "start" if above else "end"
+    out = [f'<text x="{x:.1f}" y="{y}" text-anchor="{anchor}" font-size="{size}" transform="rotate(-40 {x:.1f} {y})" '
+           f'{FONT}>{escape(t)}</text>' for x, t in labels]
+    return out, widest * 0.65 + size + 4, (widest * 0.77 if above else 0.0)
+
+
 def _nice_max(v: float) -> float:
     if v <= 0:
         return 1.0
@@ -163,9 +185,16 @@ def line_chart(
     hi = math.ceil(hi / tick) * tick if y_max is None else hi
     left, plot_w, plot_h, top_pad = 46, 440, 160, 24
     legend_h = 18 * math.ceil(len(series) / 3)
-    width, height = left + plot_w + 20, top_pad + plot_h + 40 + legend_h
     n = len(x_labels)
     step = plot_w / max(1, n - 1) if n > 1 else 0
+    label_every = max(1, math.ceil(n / 8))
+    shown = [(i, str(lab)[:14]) for i, lab in enumerate(x_labels) if i % label_every == 0]
+    # x labels: horizontal when each fits between its neighbours, else turned (never overlapping)
+    ticks_x, labels_h, _ = _axis_labels([(left + (i * step if n > 1 else plot_w / 2), lab) for i, lab in shown],
+                                     top_pad + plot_h + 14, step * label_every if n > 1 else plot_w, 10)
+    # room on the right for the last label, centred on the plot's edge (never cut off)
+    last_half = _text_width(shown[-1][1], 10) / 2 if shown and n > 1 and labels_h <= 14 else 0.0
+    width, height = int(left + plot_w + max(20.0, last_half + 4)), int(top_pad + plot_h + 26 + labels_h + legend_h)
 
     def px(i: int) -> float:
         return left + (i * step if n > 1 else plot_w / 2)
@@ -181,15 +210,7 @@ def line_chart(
         y = py(v)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#e2e8f0"/>')
         parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10" {FONT}>{_fmt_tick(v)}</text>')
-    label_every = max(1, math.ceil(n / 8))
-    for i, lab in enumerate(x_labels):
-        if i % label_every == 0:
-            # the last label ends at the plot's edge: centred there it would be cut off
-            anchor = "end" if n > 1 and i == n - 1 else "middle"
-            parts.append(
-                f'<text x="{px(i):.1f}" y="{top_pad + plot_h + 14}" text-anchor="{anchor}" font-size="10" {FONT}>'
-                f'{escape(str(lab)[:14])}</text>'
-            )
+    parts += ticks_x
     for k, (name, vs) in enumerate(series):
         color = PALETTE[k % len(PALETTE)]
         segment: list[str] = []
@@ -204,7 +225,7 @@ def line_chart(
         if len(segment) > 1:
             parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(segment)}"/>')
         lx = left + (k % 3) * 150
-        ly = top_pad + plot_h + 30 + 18 * (k // 3)
+        ly = top_pad + plot_h + 16 + labels_h + 18 * (k // 3)
         parts.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{color}"/>')
         parts.append(f'<text x="{lx + 14}" y="{ly}" font-size="11" {FONT}>{escape(str(name)[:20])}</text>')
     parts.append("</svg>")
@@ -278,16 +299,17 @@ def heat_map(
     hi = max(values) if (hi is None and values) else (hi if hi is not None else 1.0)
     span = (hi - lo) or 1.0
     label_w, cell_w, cell_h = 150, max(40, min(80, 480 // max(1, len(col_labels)))), 22
-    width = label_w + cell_w * len(col_labels) + 10
-    height = 40 + cell_h * len(row_labels) + 10
+    # column labels above the grid, turned when wider than a cell (they would overlap)
+    heads, head_h, reach = _axis_labels(
+        [(label_w + j * cell_w + cell_w / 2, str(col)[:22]) for j, col in enumerate(col_labels)], 0, cell_w, 11, above=True)
+    grid_top = 20 + head_h
+    width = int(label_w + cell_w * len(col_labels) + max(10.0, reach - cell_w / 2 + 10))
+    height = int(grid_top + cell_h * len(row_labels) + 10)
     parts = _open(width, height, title)
     parts.append(f'<text x="4" y="12" font-size="11" fill="#4a5568" {FONT}>{escape(unit)}</text>')
-    for j, col in enumerate(col_labels):
-        parts.append(
-            f'<text x="{label_w + j * cell_w + cell_w / 2:.1f}" y="32" text-anchor="middle" font-size="11" {FONT}>{escape(str(col)[:10])}</text>'
-        )
+    parts.append(f'<g transform="translate(0 {grid_top - 6:.1f})">' + "".join(heads) + "</g>")
     for i, row_label in enumerate(row_labels):
-        y = 38 + i * cell_h
+        y = grid_top + i * cell_h
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" font-size="11" {FONT}>{escape(str(row_label)[:22])}</text>'
         )
