@@ -28,9 +28,10 @@ EXAM_MARTS = ("exam_summary", "student_exam", "top_students", "top_students_by_s
               "student_knowledge", "student_ability", "class_exam", "district_knowledge")
 # The restricted marts built beside them: student_identity (the relationships tests of
 # student_key point at it), class_membership, students_needing_attention.
-RESTRICTED_MARTS = ("student_identity", "class_membership", "students_needing_attention")
-# Only what the tested marts read (xAPI and psych: the attention signals; fitness feeds other marts).
-SOURCES_IN_ORDER = ("roster", "catalog", "exams", "xapi", "psych")
+RESTRICTED_MARTS = ("student_identity", "class_membership", "students_needing_attention", "scope_fitness", "scope_psych")
+# What the tested marts read (xAPI and psych: the attention signals; fitness and psych: the
+# whole-person aggregates).
+SOURCES_IN_ORDER = ("roster", "catalog", "exams", "xapi", "fitness", "psych")
 
 
 def _import(module: str, what: str):
