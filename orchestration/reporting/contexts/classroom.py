@@ -20,6 +20,7 @@ from orchestration.reporting.contexts.common import (
     _sessions,
     _suppress_note,
     grade_label,
+    no_data,
     subject_label,
 )
 from orchestration.reporting.data import ReportData
@@ -39,7 +40,7 @@ def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | 
     out: list[Section] = []
     title = d.class_title.get(cls, cls)
     if per_exam.empty:
-        out.append(Section(t("section.class_results", cls=title), paragraphs=[t("msg.no_data")]))
+        out.append(Section(t("section.class_results", cls=title), paragraphs=[no_data(t, d, "class_exam")]))
         return out, facts
     facts["exam_means"] = {e: (None if h else m) for e, m, h in zip(per_exam.exam_id, per_exam.mean_score, per_exam.suppressed, strict=True)}
     dates = per_exam.exam_date.astype(str)
@@ -73,7 +74,7 @@ def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | 
     hidden = bool(weak.suppressed.eq(True).any()) if len(weak) else False
     weak = weak.sort_values("kp_id").head(5) if hidden else weak.sort_values(["score_rate", "kp_id"]).head(5)
     if weak.empty:
-        wsec.paragraphs.append(t("msg.no_data"))
+        wsec.paragraphs.append(no_data(t, d, "class_weak_points"))
     else:
         wsec.charts.append(svg.bar_chart(weak.kp_name.fillna(weak.kp_id).astype(str).tolist(),
                                          [None if hidden else round(v * 100, 1) for v in weak.score_rate],
@@ -133,7 +134,7 @@ def _micro_section(t: Translator, d: ReportData, title: str, school: str | None,
     sec = Section(t("section.micro", cls=title), period=_sessions(d, eng))
     facts: dict = {}
     if eng.empty:
-        sec.paragraphs.append(t("msg.no_data"))
+        sec.paragraphs.append(no_data(t, d, "class_engagement"))
     else:
         r = eng.iloc[0]
         facts.update(class_students=None if r.suppressed else int(r.students),
@@ -186,7 +187,7 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
     # across subjects: class mean and z per subject (latest exam), students × subjects heat map
     sec = Section(t("section.homeroom_subjects", cls=title), period=_period_exams(t, latest))
     if latest.empty:
-        sec.paragraphs.append(t("msg.no_data"))
+        sec.paragraphs.append(no_data(t, d, "student_exam"))
     else:
         per = d.class_exam_by_class.get(cls)
         per = per.groupby("subject", as_index=False).tail(1)  # each subject's latest exam (rows in date order)
@@ -214,7 +215,7 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
     esec = Section(t("section.engagement", cls=title), period=_sessions(d, eng))
     metrics = [c for c in ("active_days", "logins", "resources_viewed", "microtests_answered", "homework_submitted") if c in prof]
     if eng.empty or not metrics:
-        esec.paragraphs.append(t("msg.no_data"))
+        esec.paragraphs.append(no_data(t, d, "class_engagement"))
     else:
         row = eng.iloc[0]
         per = prof[prof.academic_session == row.academic_session].set_index("student_key")
@@ -234,7 +235,7 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
     fit = _latest_session(d.fitness_by_class.get(cls))
     fsec = Section(t("section.fitness_summary", cls=title), period=_sessions(d, fit))
     if fit.empty:
-        fsec.paragraphs.append(t("msg.no_data"))
+        fsec.paragraphs.append(no_data(t, d, "class_fitness"))
     else:
         counts = dict(zip(fit.fitness_grade, fit.students, strict=True))
         shares = dict(zip(fit.fitness_grade, fit.share, strict=True))

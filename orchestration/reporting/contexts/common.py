@@ -72,6 +72,15 @@ def _latest_exam_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame.exam_date == latest]
 
 
+def no_data(t: Translator, d: ReportData | None, mart: str) -> str:
+    """Why a section is empty: its mart is not built yet (the pipeline has not run it), or
+    the mart has nothing for this scope and period, said in the mart's own terms."""
+    if d is not None and mart in d.store.missing:
+        return t("msg.mart_missing", mart=mart)
+    text = t(f"why.{mart}")
+    return text if text != f"why.{mart}" else t("msg.no_data")
+
+
 def _suppress_note(t: Translator, d: ReportData) -> str:
     return t("note.suppressed", n=d.min_cell)
 
@@ -87,14 +96,14 @@ def _psych_section(t: Translator, d: ReportData, role: str, keys: list[str], own
     if own:
         rows = d.psych_by_student.get_many(keys)
         if rows.empty:
-            sec.paragraphs.append(t("msg.no_data"))
+            sec.paragraphs.append(no_data(t, d, "student_psych"))
             return sec
         last = rows.sort_values(rows.columns[1] if len(rows.columns) > 1 else "student_key").iloc[-1]
         sec.paragraphs.append(t("psych.own", level=t(f"psych.{last.get('risk_level', 'none')}")))
         return sec
     counts = d.psych_by_class.get(cls) if cls else d.psych_by_class.get("")
     if counts.empty:
-        sec.paragraphs.append(t("msg.no_data"))
+        sec.paragraphs.append(no_data(t, d, "class_psych"))
         return sec
     order = {lv: i for i, lv in enumerate(("none", "watch", "high"))}
     counts = counts.sort_values("risk_level", key=lambda s: s.map(order).fillna(len(order)))

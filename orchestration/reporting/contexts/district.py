@@ -16,6 +16,7 @@ from orchestration.reporting.contexts.common import (
     _top_counts,
     _top_groups,
     grade_label,
+    no_data,
     subject_label,
 )
 from orchestration.reporting.contexts.platform import platform_use_section, school_flags_sections
@@ -43,7 +44,7 @@ def subject_researcher_context(t: Translator, d: ReportData, s: Scope) -> dict:
     sections = []
     qsec = Section(t("section.quality_map", subject=subj), period=_period_exams(t, qm))
     if qm.empty:
-        qsec.paragraphs.append(t("msg.no_data"))
+        qsec.paragraphs.append(no_data(t, d, "quality_map"))
     else:
         order = qm.drop_duplicates("exam_id").sort_values(["exam_date", "exam_id"])
         cols = order.exam_id.tolist()
@@ -63,7 +64,7 @@ def subject_researcher_context(t: Translator, d: ReportData, s: Scope) -> dict:
     kn = dk[(dk.district_sourced_id.astype(str) == str(s.district_id)) & (dk.subject == s.subject)]
     wsec = Section(t("section.common_weak", subject=subj))
     if kn.empty:
-        wsec.paragraphs.append(t("msg.no_data"))
+        wsec.paragraphs.append(no_data(t, d, "district_knowledge"))
     else:
         kn = kn.assign(suppressed=kn.suppressed.eq(True)).sort_values(["mean_score_rate", "kp_id"], na_position="last")
         top = kn[kn.mean_score_rate.notna()].head(10)
@@ -90,7 +91,7 @@ def subject_researcher_context(t: Translator, d: ReportData, s: Scope) -> dict:
         name = st.exam_name.iloc[0] if len(st) else eid
         isec = Section(t("section.items", exam=name), period=_date(st.exam_date.iloc[0]) if len(st) else "")
         if items.empty:
-            isec.paragraphs.append(t("msg.no_data"))
+            isec.paragraphs.append(no_data(t, d, "item_analysis"))
         else:
             hid = items.suppressed.eq(True).tolist()  # an item too few students answered
             isec.charts.append(svg.bar_chart(items.item_id.astype(str).tolist(),
@@ -122,7 +123,7 @@ def _quality_overview(t: Translator, d: ReportData, schools: list[str]) -> tuple
     qm = d.quality_map[d.quality_map.school_sourced_id.astype(str).isin(schools)]
     sec = Section(t("section.quality_overview"), period=_period_exams(t, qm))
     if qm.empty:
-        sec.paragraphs.append(t("msg.no_data"))
+        sec.paragraphs.append(no_data(t, d, "quality_map"))
         return sec, pd.DataFrame()
     latest = qm[qm.exam_date == qm.groupby(["school_sourced_id", "subject"]).exam_date.transform("max")]
     shown = latest.pivot_table(index="school_name", columns="subject", values="mean_z", aggfunc="mean", dropna=False)
@@ -157,7 +158,7 @@ def district_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
                   for seg, g in trend.groupby("segment")]
         usec.charts.append(svg.line_chart(mlist, series, t("chart.online_trend"), unit=t("unit.pct")))
     else:
-        usec.paragraphs.append(t("msg.no_data"))
+        usec.paragraphs.append(no_data(t, d, "usage_monthly"))
     sections.append(usec)
     qsec, shown = _quality_overview(t, d, schools)
     facts["quality"] = shown
@@ -172,7 +173,7 @@ def district_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
                                    *_top_counts(t, r, _top_n(d, ts))] for r in g.itertuples()]))
         facts["top_all"] = dict(zip(g.school_name, g.all_.where(~g.covers.astype(bool)), strict=True))
     else:
-        tsec.paragraphs.append(t("msg.no_data"))
+        tsec.paragraphs.append(no_data(t, d, "top_students"))
     sections.append(tsec)
     month = months[0] if months else None
     sections.append(platform_use_section(t, d.platform_use, d.min_cell, schools + [str(s.district_id)], month))
@@ -191,7 +192,7 @@ def _districts_results(t: Translator, d: ReportData, districts: list[str]) -> Se
     dt = dt[dt.district_sourced_id.astype(str).isin(districts)] if dt is not None and len(dt) else pd.DataFrame()
     sec = Section(t("section.districts_results"), period=_sessions(d, dt) if len(dt) else "")
     if not len(dt):
-        sec.paragraphs.append(t("msg.no_data"))
+        sec.paragraphs.append(no_data(t, d, "district_term"))
         return sec
     dt = dt.assign(hidden=dt.suppressed.fillna(False).astype(bool)).sort_values(["academic_session", "subject", "district_name"])
     sec.tables.append(Table(
@@ -236,7 +237,7 @@ def city_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
         series = [(name, [dict(zip(g.month.astype(str), g.rate, strict=True)).get(x) for x in mlist]) for name, g in st.groupby("org_name")]
         usec.charts.append(svg.line_chart(mlist, series, t("chart.district_online_trend"), unit=t("unit.pct")))
     else:
-        usec.paragraphs.append(t("msg.no_data"))
+        usec.paragraphs.append(no_data(t, d, "usage_monthly"))
     sections.append(usec)
     sections.append(_districts_results(t, d, districts))
     # size and top students per district (cohorts where N reaches everyone rate no one)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from orchestration.pages.i18n import Translator
 from orchestration.reporting.components import Section, Table, cell
+from orchestration.reporting.contexts.common import no_data
 
 
 def _flag(t: Translator, flag) -> str:
@@ -26,7 +27,7 @@ def platform_use_section(t: Translator, pu: pd.DataFrame, min_cell: int, orgs: l
     rows = pu[pu.org_sourced_id.astype(str).isin(orgs) & (pu.month.astype(str) == str(month))] if month else pu.iloc[0:0]
     sec = Section(t("section.platform_use"), period=month or "")
     if rows.empty:
-        sec.paragraphs.append(t("msg.no_data"))
+        sec.paragraphs.append(no_data(t, None, "platform_use_monthly"))
         return sec
     rows = rows.assign(level=rows.org_type.map({"school": 0, "district": 1, "city": 2})).sort_values(
         ["level", "org_name", "segment", "population"])

@@ -16,6 +16,7 @@ from orchestration.reporting.contexts.common import (
     _top_counts,
     _top_groups,
     grade_label,
+    no_data,
     subject_label,
 )
 from orchestration.reporting.contexts.platform import platform_use_section, school_flags_sections
@@ -37,7 +38,7 @@ def _classes_compared(t: Translator, d: ReportData, school: str, grade: str | No
     sec = Section(title, period=_period_exams(t, latest))
     facts: dict = {}
     if latest.empty:
-        sec.paragraphs.append(t("msg.no_data"))
+        sec.paragraphs.append(no_data(t, d, "class_exam"))
         return sec, facts
     classes = sorted(latest.class_sourced_id.astype(str).unique(), key=lambda c: (d.class_title.get(c, c), c))
     subjects = sorted(latest.subject.astype(str).unique())
@@ -90,7 +91,7 @@ def grade_leader_context(t: Translator, d: ReportData, s: Scope) -> dict:
                                    cell(r.mean_active_days, "num1", t("unit.days"), r.suppressed)]
                                   for r in ct.itertuples()], footnote=_suppress_note(t, d)))
     else:
-        esec.paragraphs.append(t("msg.no_data"))
+        esec.paragraphs.append(no_data(t, d, "class_term"))
     sections = [sec, esec, *wellbeing_sections(t, d, "grade_leader", "grade", f"{s.school_id}:{s.grade}")]
     return {"title": t("title.grade_leader", grade=gl), "subtitle": d.name(s.school_id), "sections": sections, "facts": facts}
 
@@ -104,7 +105,7 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
     for month in sorted(u.month.astype(str).unique(), reverse=True):
         usec.tables.append(usage_table(t, d.min_cell, u, m, month))
     if not usec.tables:
-        usec.paragraphs.append(t("msg.no_data"))
+        usec.paragraphs.append(no_data(t, d, "usage_monthly"))
     sections.append(usec)
     # Linze's loop for this school: its platform use, its flag and its follow-up
     month = max(u.month.astype(str)) if len(u) else None
@@ -119,7 +120,7 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
     qm["is_suppressed"] = qm.suppressed.eq(True)  # as the mart published it (int_exam_suppression)
     rsec = Section(t("section.school_vs_district"), period=_period_exams(t, qm))
     if qm.empty:
-        rsec.paragraphs.append(t("msg.no_data"))
+        rsec.paragraphs.append(no_data(t, d, "quality_map"))
     else:
         # one chart per grade: a line joins one cohort's exams of a subject, never one
         # grade's exam to another grade's on the same or the next date

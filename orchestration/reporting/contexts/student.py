@@ -17,6 +17,7 @@ from orchestration.reporting.contexts.common import (
     _levels,
     _psych_section,
     grade_label,
+    no_data,
     subject_label,
 )
 from orchestration.reporting.data import ReportData
@@ -82,7 +83,7 @@ def _student_sections(t: Translator, d: ReportData, key: str, plain: bool) -> tu
     subjects = [str(x) for x in kn["subject"]]
     ksec = Section(t("section.knowledge"), anchor="knowledge")
     if not m:
-        ksec.paragraphs.append(t("msg.no_data"))
+        ksec.paragraphs.append(no_data(t, d, "student_knowledge"))
     rl = rates.tolist()  # plain floats: this loop runs for every knowledge point of every student
     kp_ids = [str(k) for k in kn["kp_id"]]
     # ties broken by kp_id: a page must not depend on the order the mart's rows come in
@@ -110,7 +111,7 @@ def _student_sections(t: Translator, d: ReportData, key: str, plain: bool) -> tu
     # ability radar
     asec = Section(t("section.ability"), anchor="ability")
     if not len(ab["ability"]):
-        asec.paragraphs.append(t("msg.no_data"))
+        asec.paragraphs.append(no_data(t, d, "student_ability"))
     else:
         series = []
         for subj in sorted(set(ab["subject"].astype(str))):
@@ -139,7 +140,7 @@ def _student_sections(t: Translator, d: ReportData, key: str, plain: bool) -> tu
     if metrics:
         act.tables.append(Table([t("col.metric"), t("col.value")], [[cell(k), cell(v)] for k, v in metrics], sortable=False))
     else:
-        act.paragraphs.append(t("msg.no_data"))
+        act.paragraphs.append(no_data(t, d, "student_term_profile"))
     sections.append(act)
     return sections, facts
 
@@ -170,7 +171,7 @@ def parent_context(t: Translator, d: ReportData, s: Scope) -> dict:
     fit = d.fitness_by_student.cols(s.student_key, ("period", "fitness_grade", "total_score"))
     fsec = Section(t("section.fitness"), anchor="fitness")
     if not len(fit["period"]):
-        fsec.paragraphs.append(t("msg.no_data"))
+        fsec.paragraphs.append(no_data(t, d, "student_fitness"))
     else:
         i = int(np.argmax([str(p) for p in fit["period"]])) if len(fit["period"]) > 1 else 0
         grade = fit["fitness_grade"][i]

@@ -10,7 +10,7 @@ import pandas as pd
 from orchestration.landing.surveys import FITNESS_GRADES
 from orchestration.pages.i18n import Translator
 from orchestration.reporting.components import Section, Table, cell
-from orchestration.reporting.contexts.common import _sessions, _suppress_note, grade_label
+from orchestration.reporting.contexts.common import _sessions, _suppress_note, grade_label, no_data
 from orchestration.reporting.data import ReportData
 
 RISK_LEVELS = ("none", "watch", "high")
@@ -50,7 +50,7 @@ def _fitness_section(t: Translator, d: ReportData, scope_type: str, scope_id: st
     sec = Section(t("section.scope_fitness", scope=_scope_name(t, d, scope_type, scope_id)), period=_sessions(d, frame),
                   note=t("note.wellbeing_granted"))
     if frame.empty:
-        sec.paragraphs.append(t("msg.no_data"))
+        sec.paragraphs.append(no_data(t, d, "scope_fitness"))
         return sec
     rows = []
     for (stype, sid), g in frame.groupby(["scope_type", "scope_id"], sort=False):
@@ -67,7 +67,7 @@ def _psych_section(t: Translator, d: ReportData, scope_type: str, scope_id: str)
     frame = _rows(own[own.scope_type == scope_type], scope_id, d.psych_by_parent.get(scope_id))
     sec = Section(t("section.scope_psych", scope=_scope_name(t, d, scope_type, scope_id)), note=t("note.psych_granted"))
     if frame.empty:
-        sec.paragraphs.append(t("msg.no_data"))
+        sec.paragraphs.append(no_data(t, d, "scope_psych"))
         return sec
     rows = []
     for (stype, sid), g in frame.groupby(["scope_type", "scope_id"], sort=False):

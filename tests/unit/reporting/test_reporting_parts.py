@@ -172,3 +172,22 @@ def test_indexed_slices_match_a_filter():
     cols = ix.cols("b", ("v",))
     assert sorted(cols["v"].tolist()) == sorted(frame[frame.k == "b"].v.tolist())
     assert len(ix.cols("zz", ("v", "missing"))["missing"]) == 0
+
+
+def test_an_empty_section_says_why(tmp_path):
+    """A section with nothing to show says why: its mart is not built yet, or the mart has
+    nothing for this scope (in the mart's own terms), never a bare 'no data'."""
+    from eduhouse_dev.sample_lake import build_sample_lake
+    from orchestration.pages.i18n import load_catalogue
+    from orchestration.reporting.render import render_reports
+
+    build_sample_lake(tmp_path)
+    (tmp_path / "restricted" / "student_fitness.parquet").unlink()
+    (tmp_path / "marts" / "student_ability.parquet").unlink()
+    render_reports(tmp_path, roles=("student", "parent"), workers=1)
+    zh = load_catalogue("zh")
+    student = (tmp_path / "reports" / "student" / "k0001.html").read_text(encoding="utf-8")
+    parent = (tmp_path / "reports" / "parent" / "k0001.html").read_text(encoding="utf-8")
+    assert zh["msg.mart_missing"].format(mart="student_ability") in student
+    assert zh["msg.mart_missing"].format(mart="student_fitness") in parent
+    assert zh["msg.no_data"] not in student + parent
