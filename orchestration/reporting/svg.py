@@ -20,6 +20,12 @@ def _signless_zero(text: str) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def _signed(v: float) -> str:
+    """A z-score as the tables show it: two decimals with a sign, zero without a minus."""
+    v = round(v, 2) + 0.0
+    return f"{v:+.2f}"
+
+
 def _num(v: float) -> str:
     return _signless_zero(f"{v:.1f}".rstrip("0").rstrip(".")) if not float(v).is_integer() else str(int(v))
 
@@ -289,8 +295,10 @@ def heat_map(
     lo: float | None = None,
     hi: float | None = None,
     empty_message: str = "—",
+    signed: bool = False,
 ) -> str:
-    """A grid of coloured cells with their value; None cells (suppressed/missing) are grey dashes."""
+    """A grid of coloured cells with their value; None cells (suppressed/missing) are grey
+    dashes. ``signed``: values are z-scores, written as the tables write them (+0.12)."""
     cells = [_clean(row) for row in cells]
     values = [v for row in cells for v in row if v is not None]
     if not row_labels or not col_labels:
@@ -324,7 +332,8 @@ def heat_map(
             ink = "#ffffff" if frac > 0.6 else "#1a202c"
             parts.append(f'<rect x="{x}" y="{y}" width="{cell_w - 1}" height="{cell_h - 1}" fill="{fill}"/>')
             parts.append(
-                f'<text x="{x + cell_w / 2:.1f}" y="{y + 15}" text-anchor="middle" font-size="11" fill="{ink}" {FONT}>{_fmt_tick(v)}</text>'
+                f'<text x="{x + cell_w / 2:.1f}" y="{y + 15}" text-anchor="middle" font-size="11" fill="{ink}" {FONT}>'
+                f'{_signed(v) if signed else _fmt_tick(v)}</text>'
             )
     parts.append("</svg>")
     return "".join(parts)

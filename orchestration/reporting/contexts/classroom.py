@@ -205,7 +205,7 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
         subjects = list(pivot.columns)
         sec.charts.append(svg.heat_map([names.get(k, k) for k in pivot.index], [subject_label(t, x) for x in subjects],
                                        [[None if pd.isna(v) else round(float(v), 2) for v in row] for row in pivot.to_numpy()],
-                                       t("chart.students_subjects"), unit=t("unit.z"), lo=-2, hi=2))
+                                       t("chart.students_subjects"), unit=t("unit.z"), lo=-2, hi=2, signed=True))
     sections.append(sec)
     sections.append(_attention_section(t, d, "head_teacher", cls, _period_exams(t, latest)))
     # engagement: each student's figures (the head teacher's own class, named) and the

@@ -54,7 +54,7 @@ def subject_researcher_context(t: Translator, d: ReportData, s: Scope) -> dict:
         labels = [f"{n}（{str(dt)[:10]}）" for n, dt in zip(order.exam_name, order.exam_date, strict=True)]
         qsec.charts.append(svg.heat_map(list(shown.index), labels,
                                         [[None if v is None or pd.isna(v) else round(float(v), 2) for v in row] for row in shown.to_numpy()],
-                                        t("chart.quality_map"), unit=t("unit.mean_z"), lo=-1, hi=1))
+                                        t("chart.quality_map"), unit=t("unit.mean_z"), lo=-1, hi=1, signed=True))
         qsec.paragraphs.append(t("help.quality_map"))
         qsec.note = _suppress_note(t, d)
         facts["quality"] = shown
@@ -129,7 +129,7 @@ def _quality_overview(t: Translator, d: ReportData, schools: list[str]) -> tuple
     shown = latest.pivot_table(index="school_name", columns="subject", values="mean_z", aggfunc="mean", dropna=False)
     sec.charts.append(svg.heat_map(list(shown.index), [subject_label(t, c) for c in shown.columns],
                                    [[None if v is None or pd.isna(v) else round(float(v), 2) for v in row] for row in shown.to_numpy()],
-                                   t("chart.quality_map"), unit=t("unit.mean_z"), lo=-1, hi=1))
+                                   t("chart.quality_map"), unit=t("unit.mean_z"), lo=-1, hi=1, signed=True))
     sec.note = _suppress_note(t, d)
     return sec, shown
 

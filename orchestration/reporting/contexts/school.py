@@ -51,7 +51,7 @@ def _classes_compared(t: Translator, d: ReportData, school: str, grade: str | No
 
     sec.charts.append(svg.heat_map(labels, [subject_label(t, x) for x in subjects],
                                    [[z(c, subj) for subj in subjects] for c in classes],
-                                   t("chart.classes_subjects"), unit=t("unit.mean_z"), lo=-1, hi=1))
+                                   t("chart.classes_subjects"), unit=t("unit.mean_z"), lo=-1, hi=1, signed=True))
     rows = []
     for c, lab in zip(classes, labels, strict=True):
         for subj in subjects:
