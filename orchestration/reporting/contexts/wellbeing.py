@@ -40,24 +40,32 @@ def wellbeing_sections(t: Translator, d: ReportData, role: str, scope_type: str,
     return out
 
 
+def _distribution_rows(t: Translator, d: ReportData, frame: pd.DataFrame, level: str, levels, value: str,
+                       kind: str, unit: str = "") -> list[list]:
+    """One row per scope (own first, then its parts): its name, its students, and each
+    level's `value` (a share or a count); a level absent from a shown scope is 0, a hidden
+    scope shows no figure."""
+    rows = []
+    for (stype, sid), g in frame.groupby(["scope_type", "scope_id"], sort=False):
+        hidden = bool(g.suppressed.iloc[0])
+        values = dict(zip(g[level], g[value], strict=True))
+        rows.append([cell(_scope_name(t, d, stype, sid)), cell(g.scope_students.iloc[0], "int", t("unit.people"), hidden)]
+                    + [cell(values.get(lv, None if hidden else 0), kind, unit, hidden) for lv in levels])
+    return rows
+
+
 def _fitness_section(t: Translator, d: ReportData, scope_type: str, scope_id: str) -> Section:
     own = d.fitness_by_scope.get(scope_id)
     own = own[own.scope_type == scope_type]
     session = own.academic_session.max() if len(own) else None
-    parts = d.fitness_by_parent.get(scope_id)
-    frame = _rows(own, scope_id, parts)
+    frame = _rows(own, scope_id, d.fitness_by_parent.get(scope_id))
     frame = frame[frame.academic_session == session] if session is not None else frame
     sec = Section(t("section.scope_fitness", scope=_scope_name(t, d, scope_type, scope_id)), period=_sessions(d, frame),
                   note=t("note.wellbeing_granted"))
     if frame.empty:
         sec.paragraphs.append(no_data(t, d, "scope_fitness"))
         return sec
-    rows = []
-    for (stype, sid), g in frame.groupby(["scope_type", "scope_id"], sort=False):
-        hidden = bool(g.suppressed.iloc[0])
-        share = dict(zip(g.fitness_grade, g.share, strict=True))
-        rows.append([cell(_scope_name(t, d, stype, sid)), cell(g.scope_students.iloc[0], "int", t("unit.people"), hidden)]
-                    + [cell(share.get(grade, 0.0 if not hidden else None), "pct", suppressed=hidden) for grade in FITNESS_GRADES])
+    rows = _distribution_rows(t, d, frame, "fitness_grade", FITNESS_GRADES, "share", "pct")
     sec.tables.append(Table([t("col.scope"), t("col.tested")] + list(FITNESS_GRADES), rows, footnote=_suppress_note(t, d)))
     return sec
 
@@ -69,12 +77,7 @@ def _psych_section(t: Translator, d: ReportData, scope_type: str, scope_id: str)
     if frame.empty:
         sec.paragraphs.append(no_data(t, d, "scope_psych"))
         return sec
-    rows = []
-    for (stype, sid), g in frame.groupby(["scope_type", "scope_id"], sort=False):
-        hidden = bool(g.suppressed.iloc[0])
-        counts = dict(zip(g.risk_level, g.students, strict=True))
-        rows.append([cell(_scope_name(t, d, stype, sid)), cell(g.scope_students.iloc[0], "int", t("unit.people"), hidden)]
-                    + [cell(counts.get(level, 0 if not hidden else None), "int", t("unit.people"), hidden) for level in RISK_LEVELS])
+    rows = _distribution_rows(t, d, frame, "risk_level", RISK_LEVELS, "students", "int", t("unit.people"))
     sec.tables.append(Table([t("col.scope"), t("col.screened")] + [t(f"psych.{lv}") for lv in RISK_LEVELS], rows,
                             footnote=_suppress_note(t, d)))
     return sec
