@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from html import escape
 
 PALETTE = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#718096", "#b7791f", "#319795")
+MUTED = "#cbd5e0"  # too little evidence: no level's colour
 FONT = 'font-family="sans-serif"'
 
 
@@ -105,8 +106,11 @@ def bar_chart(
     empty_message: str = "—",
     reference: float | None = None,
     reference_label: str = "",
+    muted: Sequence[bool] | None = None,
 ) -> str:
-    """Horizontal bars, one per label; None values (suppressed) are drawn as a dash."""
+    """Horizontal bars, one per label; None values (suppressed) are drawn as a dash.
+    ``highlight`` bars are orange (weak), ``muted`` ones grey (too little evidence:
+    shown, but never in the colour of a level it has not earned)."""
     if not labels:
         return _empty(title, empty_message)
     values = _clean(values)
@@ -125,7 +129,7 @@ def bar_chart(
             parts.append(f'<text x="{label_w + 4}" y="{y + 14}" font-size="12" fill="#718096" {FONT}>—</text>')
             continue
         w = max(0.0, min(1.0, value / top if top else 0)) * bar_w
-        color = PALETTE[1] if highlight and highlight[i] else PALETTE[0]
+        color = MUTED if muted and muted[i] else PALETTE[1] if highlight and highlight[i] else PALETTE[0]
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="{color}"/>')
         parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 14}" font-size="11" {FONT}>{escape(_fmt_tick(value))}</text>')
     if reference is not None and top:

@@ -92,7 +92,8 @@ def _student_sections(t: Translator, d: ReportData, key: str, plain: bool) -> tu
         idx = [i for i in by_rate if subjects[i] == subj]
         ksec.charts.append(svg.bar_chart([names[i] for i in idx], [None if rl[i] != rl[i] else round(rl[i] * 100, 1) for i in idx],
                                          t("chart.kp_rates", subject=subject_label(t, subj)), unit=t("unit.score_rate_pct"),
-                                         max_value=100, highlight=[levels[i] == "weak" for i in idx]))
+                                         max_value=100, highlight=[levels[i] == "weak" for i in idx],
+                                         muted=[levels[i] == "insufficient" for i in idx]))
     if m:
         rows = []
         for subj in sorted(set(subjects)):

@@ -374,3 +374,18 @@ def test_student_index_groups_by_homeroom_with_short_keys_and_a_filter(sample_re
     texts = re.findall(r'<a href="\.\./student/([0-9a-z]+)\.html">([^<]+)</a>', html)
     assert texts and all(text == key[:12] for key, text in texts)
     assert not any(name in html for name in all_names(lake).values())
+
+
+def test_too_little_evidence_is_never_drawn_in_a_levels_colour(sample_reports):
+    """A knowledge point with too few answers ('insufficient') is drawn grey, never in the
+    colour of mastered/developing (blue) or weak (orange)."""
+    from orchestration.reporting import svg
+
+    lake, _ = sample_reports
+    html = page(lake, "student", "k0001")
+    insufficient = {n for (n,) in q(lake, "select kp_name from student_knowledge where student_key = 'k0001' "
+                                          "and mastery_level = 'insufficient'")}
+    assert insufficient
+    bars = re.findall(r'>([^<>]+)</text><rect [^>]*fill="(#[0-9a-f]{6})"', html)
+    colours = {name: fill for name, fill in bars if name in insufficient}
+    assert colours and set(colours.values()) == {svg.MUTED}
