@@ -98,7 +98,12 @@ def _attention_section(t: Translator, d: ReportData, role: str, cls: str, period
     shown = flags[flags.needs_attention.eq(True) | (psych & flags.psych_risk_high.eq(True))]
     names = d.ident_by_key.get_many(sorted(shown.student_key.astype(str))).set_index("student_key").full_name
     rows = []
-    for r in shown.sort_values("student_key").itertuples():
+    # most signals first, then the lowest z: the student to see first heads the list
+    signals = shown[["absent_from_latest", "low_z", "z_fall", "inactive"]].astype(bool).sum(axis=1) + (
+        shown.psych_risk_high.eq(True) & psych)
+    shown = shown.assign(_signals=signals).sort_values(["_signals", "latest_mean_z", "student_key"],
+                                                       ascending=[False, True, True], na_position="last")
+    for r in shown.itertuples():
         reasons = []
         if r.absent_from_latest:
             reasons.append(t("reason.absent"))
