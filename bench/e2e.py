@@ -1,0 +1,157 @@
+"""End to end on a simulated district: inbox -> marts -> checks -> reports -> audit, then one
+new day on top (issue 17's table), with wall, CPU and peak memory per stage.
+
+    python bench/e2e.py [--scale district] [--seed 7] [--start 2021-10-01] [--days 30]
+                        [--lake /tmp/eduhouse-e2e] [--out bench/results/e2e.md]
+
+1. simulate `--days` days into a scratch lake (timed apart: it is not part of the pipeline);
+2. hold the last day's deliveries back (every inbox entry named after that date);
+3. `eduhouse run` on the rest: the month's first build;
+4. put the held-back day into the inbox and `eduhouse run` again: the new day.
+
+Each run is a child process measured with `os.wait4` (its own and its children's CPU, the
+largest resident set among them). The run's step lines (`✓ step (12.3s)`) are summed by
+kind: landing, bronze checks, dbt, mart checks, reports, audit and publication; what the
+steps do not account for is orchestration (Dagster run and step start-up, planning). The
+load average at the start of each run is recorded: compare runs on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+STEP = re.compile(r"^\s*[✓✗!] ([A-Za-z0-9_]+) \(([\d.]+)s\)")
+KINDS = (  # (kind, does the step name match)
+    ("landing", lambda s: re.fullmatch(r"bronze__[a-z]+", s) is not None),
+    ("bronze checks", lambda s: s.startswith("bronze__") or s == "source_freshness"),
+    ("dbt", lambda s: s.startswith("eduhouse_dbt")),
+    ("mart checks", lambda s: s.startswith("marts__")),
+    ("role reports", lambda s: s == "role_reports"),
+    ("audit", lambda s: s == "reports__governance_audit"),
+    ("publication", lambda s: s == "reports__monthly_publication"),
+)
+
+
+def _kind(step: str) -> str:
+    return next((kind for kind, match in KINDS if match(step)), "other steps")
+
+
+def _measured(cmd: list[str], env: dict, log: Path) -> dict:
+    """Run ``cmd``, echo its lines, and return wall, CPU, peak RSS and its step seconds by kind."""
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    steps: dict[str, float] = {}
+    with open(log, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO)
+        for line in proc.stdout:
+            out.write(line)
+            m = STEP.match(line)
+            if m:
+                steps[_kind(m.group(1))] = steps.get(_kind(m.group(1)), 0.0) + float(m.group(2))
+            if line.startswith("▶"):
+                print(f"  {time.perf_counter() - t0:7.1f} s  {line.rstrip()}", flush=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd[-3:])} failed: see {log}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+            "load": load, "steps": steps}
+
+
+def _hold_back(inbox: Path, day: date, holdback: Path) -> list[str]:
+    """Move every delivery named after ``day`` (xAPI and access files, exam folders, …) aside."""
+    moved = []
+    for entry in sorted(inbox.glob(f"*/{day.isoformat()}*")):
+        target = holdback / entry.relative_to(inbox)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(entry), str(target))
+        moved.append(str(entry.relative_to(inbox)))
+    return moved
+
+
+def _restore(holdback: Path, inbox: Path) -> None:
+    for entry in sorted(holdback.glob("*/*")):
+        target = inbox / entry.relative_to(holdback)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(entry), str(target))
+
+
+def _table(rows: list[tuple[str, dict]]) -> list[str]:
+    kinds = [k for k, _ in KINDS] + ["other steps"]
+    out = ["| stage | " + " | ".join(name for name, _ in rows) + " |", "| --- |" + " ---: |" * len(rows)]
+    for kind in kinds:
+        out.append(f"| {kind} (step time) | " + " | ".join(f"{r['steps'].get(kind, 0.0):.1f}" for _, r in rows) + " |")
+    out.append("| orchestration (wall − steps) | "
+               + " | ".join(f"{r['wall'] - sum(r['steps'].values()):.1f}" for _, r in rows) + " |")
+    out.append("| **wall** | " + " | ".join(f"**{r['wall']:.1f}**" for _, r in rows) + " |")
+    out.append("| CPU (user + system, all processes) | " + " | ".join(f"{r['cpu']:.1f}" for _, r in rows) + " |")
+    out.append("| peak RSS of one process, MB | " + " | ".join(f"{r['rss_mb']:,.0f}" for _, r in rows) + " |")
+    out.append("| load average at start | " + " | ".join(f"{r['load']:.2f}" for _, r in rows) + " |")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--scale", default="district")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--start", type=date.fromisoformat, default=date(2021, 10, 1))
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--lake", default="/tmp/eduhouse-e2e")
+    p.add_argument("--out", default=str(REPO / "bench" / "results" / "e2e.md"))
+    args = p.parse_args(argv)
+    if args.days < 2:
+        raise SystemExit("--days: give at least 2 (the last day is held back for the new-day run)")
+    lake = Path(args.lake)
+    shutil.rmtree(lake, ignore_errors=True)
+    env = {**os.environ, "EDUHOUSE_LAKE": str(lake), "PYTHONPATH": str(REPO)}
+    cli = [sys.executable, "-m", "orchestration.cli"]
+
+    print(f"simulate {args.scale}, {args.days} days from {args.start} (seed {args.seed})", flush=True)
+    t0 = time.perf_counter()
+    subprocess.run([*cli, "simulate", "--lake", str(lake), "--scale", args.scale, "--seed", str(args.seed),
+                    "--start", args.start.isoformat(), "--days", str(args.days)],
+                   check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
+    simulate_s = time.perf_counter() - t0
+    last = args.start + timedelta(days=args.days - 1)
+    held = _hold_back(lake / "inbox", last, lake.parent / f"{lake.name}-holdback")
+    print(f"simulated in {simulate_s:.0f} s; held back {len(held)} deliveries of {last}", flush=True)
+
+    logs = lake.parent / f"{lake.name}-logs"
+    logs.mkdir(exist_ok=True)
+    print("month, first build:", flush=True)
+    month = _measured([*cli, "run", "--lake", str(lake)], env, logs / "month.log")
+    _restore(lake.parent / f"{lake.name}-holdback", lake / "inbox")
+    print("one new day on top:", flush=True)
+    day = _measured([*cli, "run", "--lake", str(lake)], env, logs / "new_day.log")
+
+    pages = sum(1 for _ in (lake / "reports").rglob("*.html"))
+    lines = [
+        "# End to end: a district month, then one new day (`bench/e2e.py`)", "",
+        f"Measured {date.today()} on this machine ({os.cpu_count()} cores). `--scale {args.scale} --seed {args.seed} "
+        f"--start {args.start} --days {args.days}`; the last day ({last}, {len(held)} deliveries) held back for "
+        f"the new-day run. Simulation took {simulate_s:.0f} s (not part of the pipeline). {pages:,} report pages. "
+        "Step times are summed from `eduhouse run`'s step lines; orchestration is the wall time they do not "
+        "account for (Dagster run and step start-up, dbt start-up and manifest load, planning).", "",
+        *_table([("month, first build", month), ("one new day", day)]), "",
+        "Goals (issue 17): month ≤ 180 s to the audit, reports ≤ 120 s more, new day ≤ 45 s, every process "
+        "< 4 GiB, orchestration < 15 % of the wall.",
+        f"Orchestration share here: month {100 * (month['wall'] - sum(month['steps'].values())) / month['wall']:.0f} %, "
+        f"new day {100 * (day['wall'] - sum(day['steps'].values())) / day['wall']:.0f} %.", "",
+        f"Logs: `{logs}/month.log`, `{logs}/new_day.log`.",
+    ]
+    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
