@@ -20,3 +20,22 @@ org_people as (
     from roster where city_sourced_id is not null
 )
 {%- endmacro %}
+
+{#- The typed key columns of a monthly org row (the grain of the usage and platform-use
+    tables and their marts): month, org, its type and name, segment, population. The name
+    comes from `name_alias` (int_orgs joined as `o` in the intermediate models), else from
+    `alias` itself (the marts). -#}
+{% macro org_row_keys(alias, name_alias=none) -%}
+    cast({{ alias }}.month as varchar) as month,
+    cast({{ alias }}.org_sourced_id as varchar) as org_sourced_id,
+    cast({{ alias }}.org_type as varchar) as org_type,
+    cast({{ name_alias or alias }}.org_name as varchar) as org_name,
+    cast({{ alias }}.segment as varchar) as segment,
+    cast({{ alias }}.population as varchar) as population
+{%- endmacro %}
+
+{#- A ratio of two counts (a rate, logins per online user), 0 where the denominator is 0:
+    an org with nobody on the roster publishes 0 %, as the seed's tables do. -#}
+{% macro ratio_or_zero(numerator, denominator) -%}
+cast(case when {{ denominator }} > 0 then {{ numerator }} / {{ denominator }} else 0 end as double)
+{%- endmacro %}

@@ -59,17 +59,12 @@ counted as (
 )
 
 select
-    cast(c.month as varchar) as month,
-    cast(c.org_sourced_id as varchar) as org_sourced_id,
-    cast(c.org_type as varchar) as org_type,
-    cast(o.org_name as varchar) as org_name,
-    cast(c.segment as varchar) as segment,
-    cast(c.population as varchar) as population,
+    {{ org_row_keys('c', 'o') }},
     cast(c.on_roster as bigint) as on_roster,
     cast(c.registered as bigint) as registered,
-    cast(case when c.on_roster > 0 then c.registered / c.on_roster else 0 end as double) as registration_rate,
+    {{ ratio_or_zero('c.registered', 'c.on_roster') }} as registration_rate,
     cast(c.active_users as bigint) as active_users,
-    cast(case when c.on_roster > 0 then c.active_users / c.on_roster else 0 end as double) as active_rate,
+    {{ ratio_or_zero('c.active_users', 'c.on_roster') }} as active_rate,
     cast(c.page_views as bigint) as page_views,
     cast(c.homework_published as bigint) as homework_published,
     cast(c.checkins_published as bigint) as checkins_published,

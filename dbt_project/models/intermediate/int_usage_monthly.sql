@@ -34,19 +34,14 @@ counted as (
 )
 
 select
-    cast(c.month as varchar) as month,
-    cast(c.org_sourced_id as varchar) as org_sourced_id,
-    cast(c.org_type as varchar) as org_type,
-    cast(o.org_name as varchar) as org_name,
-    cast(c.segment as varchar) as segment,
-    cast(c.population as varchar) as population,
+    {{ org_row_keys('c', 'o') }},
     cast(c.on_roster as bigint) as on_roster,
     cast(c.online as bigint) as online,
-    cast(case when c.on_roster > 0 then c.online / c.on_roster else 0 end as double) as online_rate,
+    {{ ratio_or_zero('c.online', 'c.on_roster') }} as online_rate,
     cast(c.logins as bigint) as logins,
-    cast(case when c.online > 0 then c.logins / c.online else 0 end as double) as logins_per_online,
+    {{ ratio_or_zero('c.logins', 'c.online') }} as logins_per_online,
     cast(c.resource_viewers as bigint) as resource_viewers,
-    cast(case when c.on_roster > 0 then c.resource_viewers / c.on_roster else 0 end as double) as resource_view_rate
+    {{ ratio_or_zero('c.resource_viewers', 'c.on_roster') }} as resource_view_rate
 from counted as c
 left join {{ ref('int_orgs') }} as o on o.org_sourced_id = c.org_sourced_id
 order by month, org_type, org_sourced_id, segment, population

@@ -12,12 +12,7 @@ with platform as (
 {{ org_rollup_suppression('platform', ['month', 'population', 'segment'], 'on_roster') }}
 
 select
-    cast(k.month as varchar) as month,
-    cast(k.org_sourced_id as varchar) as org_sourced_id,
-    cast(k.org_type as varchar) as org_type,
-    cast(k.org_name as varchar) as org_name,
-    cast(k.segment as varchar) as segment,
-    cast(k.population as varchar) as population,
+    {{ org_row_keys('k') }},
     {%- for measure, type in [('on_roster', 'bigint'), ('registered', 'bigint'), ('registration_rate', 'double'),
                               ('active_users', 'bigint'), ('active_rate', 'double'), ('page_views', 'bigint'),
                               ('homework_published', 'bigint'), ('checkins_published', 'bigint'),

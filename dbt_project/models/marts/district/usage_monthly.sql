@@ -13,12 +13,7 @@ with usage as (
 {{ org_rollup_suppression('usage', ['month', 'population', 'segment'], 'on_roster') }}
 
 select
-    cast(k.month as varchar) as month,
-    cast(k.org_sourced_id as varchar) as org_sourced_id,
-    cast(k.org_type as varchar) as org_type,
-    cast(k.org_name as varchar) as org_name,
-    cast(k.segment as varchar) as segment,
-    cast(k.population as varchar) as population,
+    {{ org_row_keys('k') }},
     cast({{ unless_suppressed('k.on_roster', 's.suppressed') }} as bigint) as on_roster,
     cast({{ unless_suppressed('k.online', 's.suppressed') }} as bigint) as online,
     cast({{ unless_suppressed('k.online_rate', 's.suppressed') }} as double) as online_rate,
