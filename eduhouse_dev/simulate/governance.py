@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from eduhouse_dev.simulate.governance_cases import Injector
 from eduhouse_dev.simulate.governance_roster import Roster, roster_from_files
-from orchestration.governance.policy import load_policy
+from orchestration.governance.policy import REPORT_RESOURCE, load_policy
 from orchestration.lake import LakePaths
 
 TZ_OFFSET = timedelta(hours=8)  # Asia/Shanghai, the simulated district's zone (no DST)
@@ -113,10 +113,10 @@ def _grant_rows(roster: Roster, start: date, rng: np.random.Generator) -> tuple[
     sc = pd.DataFrame(scopes)
     sc["scope"] = np.arange(len(sc))
     sizes = np.array([len(x) for x in scope_students])
-    # Report-page grants (role_report, read by `eduhouse serve` only) are not simulated: the
-    # simulated access logs come from other systems, which never open eduhouse's pages.
+    # Report-page grants (role_report, read by `eduhouse serve` only) come later
+    # (_report_grants): these clean grants are the ones the simulated logs use.
     sc["resource"] = [[r for r in APP_RESOURCES.get(role, roles[role]["resources"])
-                       if r != "role_report" and (r not in RESOURCE_COLUMNS or n > 0)]
+                       if r != REPORT_RESOURCE and (r not in RESOURCE_COLUMNS or n > 0)]
                       for role, n in zip(sc["role"], sizes, strict=True)]
     grants = sc.explode("resource").dropna(subset=["resource"]).reset_index(drop=True)
     grants["actions"] = [roles[r]["actions"] for r in grants["role"]]
@@ -132,6 +132,26 @@ def _grant_rows(roster: Roster, start: date, rng: np.random.Generator) -> tuple[
     members = pd.DataFrame({"scope": np.repeat(np.arange(len(sc)), sizes),
                             "student": np.concatenate(scope_students) if len(sc) else empty})
     return grants, members
+
+
+def _report_grants(grants: pd.DataFrame, start: date, days: int) -> pd.DataFrame:
+    """One ``role_report`` grant per registered person whose role template opens report
+    pages, with the scope of their clean grants: what lets them open their pages through
+    `eduhouse serve`. The simulated access logs come from other systems, which never open
+    eduhouse's pages, so these grants are never used in them; they are issued 60 days
+    before the window ends (the report channel's go-live), inside the 90-day unused-grant
+    review, so the audit's truth stays the planted cases only."""
+    roles = load_policy()["roles"]
+    people = grants[(grants["principal_type"] == "user") & ~grants["grant_id"].str.startswith("grt-x")]
+    people = people.drop_duplicates("scope")
+    people = people[[REPORT_RESOURCE in roles[r]["resources"] for r in people["role"]]].copy()
+    people["resource"] = REPORT_RESOURCE
+    people["actions"] = [["read"]] * len(people)
+    people["sensitive"] = False
+    people["columns"] = [["*"]] * len(people)
+    people["valid_from"] = (start + timedelta(days=days - 1 - 60)).isoformat()
+    people["grant_id"] = [f"grt-r{i:07d}" for i in range(1, len(people) + 1)]
+    return people.drop(columns="scope").reset_index(drop=True)
 
 
 def _consents(roster: Roster, start: date, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
@@ -292,7 +312,8 @@ def write_governance(lake: Path, roster_files: dict[str, pa.Table], *, seed: int
     if dirt_rate > 0:
         inj.run()
     # assemble: extra grants / consents / events
-    grants = pd.concat([grants, pd.DataFrame(inj.extra_grants)], ignore_index=True)
+    grants = pd.concat([grants, pd.DataFrame(inj.extra_grants), _report_grants(grants, start, days)],
+                       ignore_index=True)
     if inj.extra_consents:
         extra = pd.DataFrame(inj.extra_consents).drop(columns="_victim")
         extra.insert(0, "consent_id", [f"cns-x{i:06d}" for i in range(1, len(extra) + 1)])

@@ -5,8 +5,12 @@ in the ``access/*.jsonl`` contract format, durably on disk before the response l
 highest seq of each client app from the segments it wrote before (open or sealed;
 deliveries stay in the inbox after landing), and one lock serialises numbering and
 appending, so seq order is file order and a crash can leave no gap. A line is one
-``write`` of a file opened ``O_APPEND``, then ``fsync``: a killed server leaves whole
-lines. The segment protocol (open ``.part`` file, sealed into a delivery) is
+``write`` of a file opened ``O_APPEND``: a killed server leaves whole lines.
+
+Durability is a group commit: a request returns only once an ``fsync`` that began after
+its line was written has finished. Requests that arrive while one ``fsync`` runs share
+the next one, so eight concurrent clients cost one disk flush per batch, not per line,
+and no response ever leaves before its event is on disk. The segment protocol (open ``.part`` file, sealed into a delivery) is
 :mod:`orchestration.landing.access_segments`.
 """
 
@@ -51,13 +55,15 @@ class AccessLog:
         self._fd: int | None = None
         self._path: Path | None = None
         self.written = 0
+        # group commit: lines appended so far, and how many of them an fsync has covered
+        self._sync_lock = threading.Lock()
+        self._synced = 0
 
     def _open(self, day: str) -> int:
         path = open_segment(self.lake, day)
         if self._fd is not None and self._path != path:
             # A new local day: the previous day's segment becomes a delivery.
-            os.close(self._fd)
-            self._fd = None
+            self._close_fd()
             seal(self._path)
         if self._fd is None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,12 +79,10 @@ class AccessLog:
                 here = self._path.stat().st_ino if self._path.exists() else None
                 if here == os.fstat(fd).st_ino:
                     os.write(fd, line)
-                    os.fsync(fd)
                     return
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)  # sealed under us by `eduhouse run`: start a new segment
-            self._fd = None
+            self._close_fd()  # sealed under us by `eduhouse run`: start a new segment
         raise OSError(f"could not append to the access log at {self._path}")
 
     def record(self, *, principal_id: str, role: str, client_app: str, resource: str, columns: list[str],
@@ -98,12 +102,35 @@ class AccessLog:
             self._append(now.date().isoformat(), line)
             self._seq[client_app] = seq
             self.written += 1
-            return event
+            mine = self.written
+        self._sync(mine)
+        return event
+
+    def _sync(self, mine: int) -> None:
+        """Return once line number ``mine`` is on disk (group commit, see module doc)."""
+        with self._sync_lock:
+            if self._synced >= mine:
+                return  # a flush that began after our write covered it
+            # No segment closes while we hold _sync_lock (_close_fd takes it), so the fd
+            # stays open; lines counted in ``covered`` were written before we read it.
+            # self._lock is not taken: appends go on during the flush.
+            covered, fd = self.written, self._fd
+            if fd is not None:
+                os.fsync(fd)
+            self._synced = covered
+
+    def _close_fd(self) -> None:
+        """Flush and close the open segment (under self._lock): everything written to it
+        is durable, so waiters of the group commit need no fsync of a closed file."""
+        with self._sync_lock:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+            self._synced = self.written
 
     def close(self) -> None:
         """Stop writing and seal the open segment into a delivery."""
         with self._lock:
             if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+                self._close_fd()
                 seal(self._path)

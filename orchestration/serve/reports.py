@@ -67,8 +67,9 @@ class ReportPages:
         # grade and subject pages are named '<school>_<grade>', '<district>_<subject>'
         return page.page_id in ids or page.page_id in {i.replace(":", "_", 1) for i in ids}
 
-    def _grant_for(self, cur, principal_id: str, purpose: str, role: str, now: datetime, today: date):
-        grant = choose_grant(cur, principal_id, RESOURCE, purpose, now, role=role)
+    def _grant_for(self, cur, principal_id: str, purpose: str, role: str, now: datetime, today: date,
+                   grant_id: str | None = None):
+        grant = choose_grant(cur, principal_id, RESOURCE, purpose, now, role=role, grant_id=grant_id)
         return grant, scope_ids(cur, grant, today)
 
     def readable(self, cur, principal_id: str, purpose: str, now: datetime, today: date) -> list[Page]:
@@ -86,9 +87,9 @@ class ReportPages:
         return out
 
     def open(self, cur, principal_id: str, purpose: str, role: str, page_id: str, now: datetime,
-             today: date) -> Opened:
+             today: date, grant_id: str | None = None) -> Opened:
         page = self.pages().get((role, page_id))
-        grant, ids = self._grant_for(cur, principal_id, purpose, role, now, today)
+        grant, ids = self._grant_for(cur, principal_id, purpose, role, now, today, grant_id)
         # an unknown page and a page of someone else answer alike: nothing leaks about which exist
         if page is None or not self._covers(cur, page, principal_id, ids):
             raise Denied(403, "not_in_scope", "this report is not in your scope", role, grant["grant_id"])

@@ -102,6 +102,10 @@ def _plant(lake: Path) -> World:
         _grant("tst-report-t", t.principal_id, "user", "teacher", "class", t.scope_ids.split(";"), "role_report",
                "teaching"),
         _grant("tst-report-p", parent, "user", "parent", "child", [child], "role_report", "guardianship"),
+        # a second grant of the teacher on student_exam: one class, two columns; read only
+        # when the request names it (grant_id), the simulator's grant decides otherwise
+        _grant("tst-one-class", t.principal_id, "user", "teacher", "class", t.scope_ids.split(";")[:1],
+               "student_exam", "teaching", columns="exam_id;student_key"),
         # a grade leader's sensitive aggregate: its grade, the grade's homerooms, and above
         _grant("tst-grade-psych", leader.principal_id, "user", "grade_leader", "grade", leader.scope_ids.split(";"),
                "scope_psych", "management", sensitive=True),

@@ -104,6 +104,28 @@ def test_a_teacher_reads_the_classes_taught_and_nothing_else(api, serve_lake):
     assert status == 200 and body["rows"] == []
 
 
+def test_a_read_runs_under_the_grant_the_request_names(api, serve_lake):
+    """A teacher holds two grants on student_exam: the simulator's (all classes taught,
+    every column) and a planted one (one class, two columns). Without grant_id the first
+    by id decides; with it, that grant alone, and someone else's grant is refused."""
+    lake, w = serve_lake.lake, serve_lake.world
+    token = issue(lake, w.teacher)
+    members = """select student_key from '{r}/class_membership.parquet' where list_contains(?, class_sourced_id)
+                 and cast(? as date) between effective_from and effective_to"""
+    status, headers, body = get_json(f"{api.url}/v1/marts/student_exam?limit=10000", token, "teaching")
+    assert status == 200 and headers["x-grant-id"] != "tst-one-class" and headers["x-decision"] == "allowed"
+    assert {r["student_key"] for r in body["rows"]} == {k for (k,) in _q(lake, members, w.teacher_classes, AS_OF)}
+    status, headers, body = get_json(f"{api.url}/v1/marts/student_exam?limit=10000&grant_id=tst-one-class",
+                                     token, "teaching")
+    assert status == 200 and headers["x-grant-id"] == "tst-one-class" and headers["x-decision"] == "masked"
+    assert set(body["rows"][0]) == {"exam_id", "student_key"}
+    one_class = {k for (k,) in _q(lake, members, w.teacher_classes[:1], AS_OF)}
+    assert {r["student_key"] for r in body["rows"]} == one_class and one_class
+    assert events(lake)[-1]["grant_id"] == "tst-one-class"
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam?grant_id=tst-report-p", token, "teaching")
+    assert status == 403 and body["error"]["code"] == "no_grant"
+
+
 def test_a_parent_reads_their_child_and_never_another(api, serve_lake):
     lake, w = serve_lake.lake, serve_lake.world
     token = issue(lake, w.parent)
@@ -303,8 +325,16 @@ def test_report_pages_open_only_to_whom_they_belong(api, serve_lake):
     lake, w = serve_lake.lake, serve_lake.world
     token = issue(lake, w.teacher)
     status, _, body = get_json(f"{api.url}/v1/reports", token, "teaching")
-    assert status == 200 and [(p["role"], p["scope_id"]) for p in body["reports"]] == [("teacher", w.teacher)]
-    status, headers, page = get(f"{api.url}{body['reports'][0]['href']}", token, "teaching")
+    # their own teacher page, and the homeroom and grade pages the roster gives them today
+    # (the simulator grants role_report for every role a person holds; all open to teaching)
+    held = {(role, scope_id.replace(":", "_", 1)) for role, scope_id in _q(
+        lake, "select role, scope_id from '{r}/staff_scope.parquet' where person_sourced_id = ? "
+              "and role in ('head_teacher', 'grade_leader') and cast(? as date) between "
+              "coalesce(begin_date, date '0001-01-01') and coalesce(end_date, date '9999-12-31')", w.teacher, AS_OF)}
+    listed = [(p["role"], p["scope_id"]) for p in body["reports"]]
+    assert status == 200 and set(listed) == {("teacher", w.teacher)} | held and len(listed) == len(set(listed))
+    teacher_page = next(p for p in body["reports"] if p["role"] == "teacher")
+    status, headers, page = get(f"{api.url}{teacher_page['href']}", token, "teaching")
     assert status == 200 and headers["content-type"].startswith("text/html") and b"<html" in page.lower()
     other = next(p for p in _q(lake, "select distinct person_sourced_id from '{r}/staff_scope.parquet' "
                                      "where role = 'teacher'") if p[0] != w.teacher)[0]
