@@ -6,7 +6,7 @@ once however many roles it renders."""
 import dagster as dg
 
 from orchestration.reporting.render import render_reports
-from orchestration.reporting.scopes import ROLES
+from orchestration.reporting.scopes import ON_DEMAND_ROLES, ROLES
 from orchestration.resources import LakeResource
 
 # The marts (asset keys ["marts", name]) each role's pages read.
@@ -70,13 +70,19 @@ def role_reports(context: dg.AssetExecutionContext, lake: LakeResource):
     selected = {key.path[-1] for key in context.selected_asset_keys}
     # Only the selected roles: automation may ask for some roles, or for the index alone.
     roles = tuple(r for r in ROLES if r in selected)
-    summary = render_reports(lake.root, roles=roles, min_cell=lake.min_cell, top_n=lake.top_n, workers=2)
-    context.log.info(f"rendered {len(summary.pages)} pages in {summary.seconds:.1f} s ({summary.pages_per_second:.1f} pages/s)")
+    summary = render_reports(lake.root, roles=roles, min_cell=lake.min_cell, top_n=lake.top_n, workers=2,
+                             on_demand=ON_DEMAND_ROLES)
+    listed = len(summary.pages) - summary.rendered
+    context.log.info(f"built {summary.rendered} pages in {summary.seconds:.1f} s ({summary.pages_per_second:.1f} "
+                     f"pages/s), {summary.unchanged} of them unchanged (files kept); listed {listed} student and "
+                     f"parent pages, rendered on demand by `eduhouse serve`")
     for role in roles:
         yield dg.MaterializeResult(
             asset_key=["reports", role],
             metadata={
                 "pages": dg.MetadataValue.int(summary.count(role)),
+                "rendered": dg.MetadataValue.text("on demand (eduhouse serve)" if role in ON_DEMAND_ROLES
+                                                  else "by this run"),
                 "folder": dg.MetadataValue.path(str(summary.index_path.parent / role)),
                 "missing_marts": dg.MetadataValue.text(", ".join(summary.missing_marts) or "none"),
             },
@@ -87,6 +93,8 @@ def role_reports(context: dg.AssetExecutionContext, lake: LakeResource):
             metadata={
                 "index": dg.MetadataValue.path(str(summary.index_path)),
                 "pages": dg.MetadataValue.int(len(summary.pages)),
+                "pages_rendered": dg.MetadataValue.int(summary.rendered - summary.unchanged),
+                "pages_unchanged": dg.MetadataValue.int(summary.unchanged),
                 "seconds": dg.MetadataValue.float(round(summary.seconds, 2)),
                 "pages_per_second": dg.MetadataValue.float(round(summary.pages_per_second, 1)),
             },

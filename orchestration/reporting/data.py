@@ -7,22 +7,24 @@ copy-on-write and nothing is pickled per page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from orchestration.governance.policy import allows, report_purpose
-from orchestration.reporting.store import Indexed, MartStore
+from orchestration.reporting.store import PER_STUDENT, Indexed, MartStore
 from orchestration.settings import DEFAULT_MIN_CELL, DEFAULT_TOP_N
 
 
 def _as_of(store: MartStore) -> date | None:
-    """The date assignments are taken at: the latest exam or usage month in the data."""
+    """The date assignments are taken at: the latest exam or usage month in the data
+    (exams from exam_summary, which lists every exam sat: the same for any page)."""
     candidates = []
-    exams = store.table("student_exam")
-    if len(exams):
+    exams = store.table("exam_summary")
+    if len(exams) and exams.exam_date.notna().any():
         candidates.append(pd.to_datetime(exams.exam_date).max().date())
     usage = store.table("usage_monthly")
     if len(usage):
@@ -206,8 +208,40 @@ def _top_students(ts: pd.DataFrame, ident: pd.DataFrame) -> pd.DataFrame:
     return ts
 
 
-def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: int = DEFAULT_TOP_N) -> ReportData:
-    store = MartStore(lake)
+def _per_student(store: MartStore, exam_name: dict[str, str]) -> dict:
+    """The fields read from the PER_STUDENT marts (all students', or the store's few)."""
+    student_exam = store.table("student_exam").copy()
+    student_exam["exam_name"] = student_exam.exam_id.map(exam_name).fillna(student_exam.exam_id)
+    student_exam["exam_date"] = pd.to_datetime(student_exam.exam_date).dt.date
+    student_exam["pct_score"] = student_exam.score / student_exam.max_score
+    knowledge = store.table("student_knowledge")
+    return dict(
+        student_exam=student_exam, exam_by_student=Indexed(student_exam, "student_key"),
+        exam_by_school=Indexed(student_exam, "school_sourced_id"),
+        knowledge=knowledge, knowledge_by_student=Indexed(knowledge, "student_key"),
+        ability_by_student=Indexed(store.table("student_ability"), "student_key"),
+        profile_by_student=Indexed(store.table("student_term_profile"), "student_key"),
+        fitness_by_student=Indexed(_fitness(store), "student_key"),
+        psych_by_student=Indexed(store.table("student_psych"), "student_key"),
+    )
+
+
+def for_students(base: ReportData, students: list[str], con: duckdb.DuckDBPyConnection | None = None) -> ReportData:
+    """``base`` (loaded with ``students=[]``: every mart but the PER_STUDENT ones) with
+    these students' rows of the PER_STUDENT marts: all a student's or a parent's page
+    reads, in milliseconds, for the server to render such a page when it is asked for."""
+    store = MartStore(base.store.paths.root, students=students, con=con)
+    for name in PER_STUDENT:  # a mart missing from the lake is missing for every page
+        store.table(name)
+    store.missing = list(base.store.missing)
+    return replace(base, **_per_student(store, base.exam_name))
+
+
+def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: int = DEFAULT_TOP_N,
+                     students: list[str] | None = None) -> ReportData:
+    """Everything the pages read; with ``students``, the PER_STUDENT marts hold only
+    those students' rows (see :func:`for_students`)."""
+    store = MartStore(lake, students=students)
     ident = store.table("student_identity").copy()
     ident["full_name"] = ident.family_name.fillna("").astype(str) + ident.given_name.fillna("").astype(str)
     orgs = store.orgs()
@@ -235,17 +269,12 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
         class_grade.setdefault(str(c), str(g))
 
     exams = store.table("exam_summary")
-    student_exam = store.table("student_exam").copy()
     exam_name = dict(zip(exams.exam_id.astype(str), exams.name.astype(str), strict=True)) if len(exams) else {}
-    student_exam["exam_name"] = student_exam.exam_id.map(exam_name).fillna(student_exam.exam_id)
-    student_exam["exam_date"] = pd.to_datetime(student_exam.exam_date).dt.date
-    student_exam["pct_score"] = student_exam.score / student_exam.max_score
     exam_stats = _exam_stats(exams)
     class_exams = _class_exam(store.table("class_exam"), exam_stats)
 
     org_name = dict(zip(orgs.sourced_id.astype(str), orgs.name.astype(str), strict=True))
     org_parent = {str(k): str(v) for k, v in zip(orgs.sourced_id, orgs.parent_sourced_id, strict=True) if v is not None and not pd.isna(v)}
-    knowledge = store.table("student_knowledge")
     pub_u, pub_m = publication(store.table("usage_monthly"), store.table("microtest_monthly"))
     return ReportData(
         store=store, min_cell=min_cell, top_n=top_n, psych_allowed=_psych_grants(), as_of=_as_of(store),
@@ -253,18 +282,11 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
         ident=ident, ident_by_key=Indexed(ident, "student_key"), ident_by_school=Indexed(ident, "school_sourced_id"),
         members_by_class=Indexed(members, "class_sourced_id"),
         class_title=class_title, class_subject=class_subject, class_school=class_school, class_grade=class_grade,
-        exams=exams, exam_name=exam_name, student_exam=student_exam,
-        exam_by_student=Indexed(student_exam, "student_key"), exam_by_school=Indexed(student_exam, "school_sourced_id"),
-        exam_stats=exam_stats,
-        knowledge_by_student=Indexed(knowledge, "student_key"),
-        ability_by_student=Indexed(store.table("student_ability"), "student_key"),
-        profile_by_student=Indexed(store.table("student_term_profile"), "student_key"),
-        fitness_by_student=Indexed(_fitness(store), "student_key"),
-        psych_by_student=Indexed(store.table("student_psych"), "student_key"),
+        exams=exams, exam_name=exam_name, exam_stats=exam_stats, **_per_student(store, exam_name),
         top_students=_top_students(store.table("top_students"), ident), quality_map=store.table("quality_map"),
         item_by_exam=Indexed(store.table("item_analysis"), "exam_id"),
         weak_by_class=Indexed(store.table("class_weak_points"), "class_sourced_id"),
-        knowledge=knowledge, usage=pub_u, micro=pub_m,
+        usage=pub_u, micro=pub_m,
         exam_info={str(e): (None if h else int(n), None if h else float(m))
                    for e, n, m, h in zip(exam_stats.exam_id, exam_stats.district_students, exam_stats.district_mean,
                                          exam_stats.district_hidden, strict=True)},

@@ -49,7 +49,9 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
 
     def link(p, prefix: str) -> dict:
         text = p.page_id[:SHORT_KEY] if p.role in named else p.title
-        return {"href": prefix + p.relpath, "text": text, "extra": "" if p.role in named else p.page_id}
+        # an on-demand page has no file: `eduhouse serve` renders it at this path
+        href = f"/v1/reports/{p.role}/{p.page_id}" if p.on_demand else prefix + p.relpath
+        return {"href": href, "text": text, "extra": "" if p.role in named else p.page_id}
 
     for role in ROLES:
         items = sorted(by_role.get(role, []), key=lambda p: (p.org_id, p.page_id))

@@ -7,6 +7,7 @@ workers share it copy-on-write and each task carries only a list of scopes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -20,10 +21,11 @@ from pathlib import Path
 import jinja2
 
 from orchestration.lake import LakePaths
-from orchestration.pages.env import make_env
+from orchestration.pages.env import TEMPLATES_DIR, make_env
+from orchestration.pages.i18n import I18N_DIR
 from orchestration.reporting.contexts import build_context
 from orchestration.reporting.data import ReportData, load_report_data
-from orchestration.reporting.scopes import ROLES, Scope, resolve_scopes
+from orchestration.reporting.scopes import ON_DEMAND_ROLES, ROLES, Scope, resolve_scopes
 from orchestration.settings import DEFAULT_MIN_CELL, DEFAULT_TOP_N
 
 CHUNK = 200  # scopes per task handed to a render worker
@@ -36,6 +38,9 @@ class PageResult:
     relpath: str
     org_id: str
     title: str
+    on_demand: bool = False  # listed only: `eduhouse serve` renders it when it is asked for
+    digest: str = ""  # of the page's inputs (page_digest): equal next run, the file is kept
+    written: bool = True  # this run wrote the file (False: its inputs had not changed)
 
 
 # Per-process state: set in the parent before forking, templates compiled per worker.
@@ -44,6 +49,26 @@ _OUT: Path | None = None
 _ENV: jinja2.Environment | None = None
 _TEMPLATES: dict[str, jinja2.Template] = {}
 _GENERATED: str = ""
+_PREVIOUS: dict[str, str] = {}  # relpath -> digest of the page on disk (pages.json)
+_INPUTS: bytes = b""  # what every page depends on besides its context (templates_digest)
+
+
+def templates_digest(lang: str, data: ReportData) -> bytes:
+    """The inputs every page shares: the templates, the message catalogue, the language,
+    the reference date and the marts missing from the lake."""
+    h = hashlib.blake2b(digest_size=16)
+    for path in sorted([*TEMPLATES_DIR.rglob("*"), *I18N_DIR.glob("*.yaml")]):
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    h.update(f"{lang}|{data.as_of}|{sorted(data.store.missing)}".encode())
+    return h.digest()
+
+
+def page_digest(ctx: dict) -> str:
+    """A content hash of one page's inputs: its context (every figure, row, chart and
+    label the template is given, built from the marts through the page's scope) and the
+    shared inputs. Equal digests render equal pages, except for the generation time."""
+    return hashlib.blake2b(_INPUTS + repr(ctx).encode(), digest_size=16).hexdigest()
 
 
 def _init_worker(lang: str) -> None:
@@ -55,22 +80,43 @@ def _init_worker(lang: str) -> None:
 NAMED_BY_KEY = ("student", "parent")
 
 
-def render_page(scope: Scope) -> PageResult:
-    """Build one scope's context, render it and write the file."""
-    assert _DATA is not None and _OUT is not None and _ENV is not None
-    t = _ENV.globals["t"]
-    ctx = build_context(t, _DATA, scope)
+def page_context(env: jinja2.Environment, data: ReportData, scope: Scope) -> dict:
+    ctx = build_context(env.globals["t"], data, scope)
     ctx.pop("facts", None)
-    html = _TEMPLATES[scope.role].render(
-        **ctx, root="../", generated_at=_GENERATED, as_of=str(_DATA.as_of or ""), missing=_DATA.store.missing
-    )
-    path = _OUT / scope.relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    return ctx
+
+
+def page_html(env: jinja2.Environment, templates: dict[str, jinja2.Template], data: ReportData, scope: Scope,
+              generated: str, ctx: dict | None = None) -> tuple[str, dict]:
+    """One scope's page and its context: the batch and `eduhouse serve` render alike."""
+    ctx = page_context(env, data, scope) if ctx is None else ctx
+    html = templates[scope.role].render(**ctx, root="../", generated_at=generated, as_of=str(data.as_of or ""),
+                                        missing=data.store.missing)
+    return html, ctx
+
+
+def _title(t, scope: Scope, ctx: dict | None) -> str:
     # A student's or parent's page is named by its pseudonymous key; a title with the
     # child's name in pages.json and the index would map every key back to a name.
-    title = t(f"role.{scope.role}") if scope.role in NAMED_BY_KEY else ctx["title"]
-    return PageResult(scope.role, scope.page_id, scope.relpath, scope.org_id, title)
+    return t(f"role.{scope.role}") if scope.role in NAMED_BY_KEY else ctx["title"]
+
+
+def render_page(scope: Scope) -> PageResult:
+    """Build one scope's context; render and write the page unless the file on disk was
+    rendered from the same inputs (its digest in pages.json)."""
+    assert _DATA is not None and _OUT is not None and _ENV is not None
+    ctx = page_context(_ENV, _DATA, scope)
+    digest = page_digest(ctx)
+    path = _OUT / scope.relpath
+    title = _title(_ENV.globals["t"], scope, ctx)
+    if _PREVIOUS.get(scope.relpath) == digest and path.is_file():
+        return PageResult(scope.role, scope.page_id, scope.relpath, scope.org_id, title, digest=digest, written=False)
+    html, _ = page_html(_ENV, _TEMPLATES, _DATA, scope, _GENERATED, ctx)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)  # a reader never sees half a page, and a crash leaves the old one whole
+    return PageResult(scope.role, scope.page_id, scope.relpath, scope.org_id, title, digest=digest)
 
 
 def _render_chunk(scopes: list[Scope]) -> tuple[list[PageResult], float]:
@@ -85,14 +131,21 @@ def _chunks(items: list[Scope], size: int) -> Iterable[list[Scope]]:
         yield items[i: i + size]
 
 
+def _read_manifest(out: Path) -> list[PageResult]:
+    manifest = out / "pages.json"
+    if not manifest.exists():
+        return []
+    fields = set(PageResult.__dataclass_fields__)
+    return [PageResult(**{k: v for k, v in p.items() if k in fields})
+            for p in json.loads(manifest.read_text(encoding="utf-8"))]
+
+
 def _update_manifest(out: Path, roles: tuple[str, ...], pages: list[PageResult]) -> list[PageResult]:
     """Pages of every role rendered so far (reports/pages.json): a run of some roles
     replaces those roles' entries and removes their pages that no longer have a scope."""
     manifest = out / "pages.json"
-    kept: list[PageResult] = []
-    if manifest.exists():
-        kept = [PageResult(**p) for p in json.loads(manifest.read_text(encoding="utf-8")) if p["role"] not in roles]
-    fresh = {p.relpath for p in pages}
+    kept = [p for p in _read_manifest(out) if p.role not in roles]
+    fresh = {p.relpath for p in pages if not p.on_demand}  # an on-demand page's old file goes
     for role in roles:
         folder = out / role
         for old in folder.glob("*.html") if folder.exists() else ():
@@ -100,7 +153,8 @@ def _update_manifest(out: Path, roles: tuple[str, ...], pages: list[PageResult])
                 old.unlink()
     merged = kept + pages
     tmp = manifest.with_suffix(".tmp")
-    tmp.write_text(json.dumps([asdict(p) for p in merged], ensure_ascii=False), encoding="utf-8")
+    rows = [{k: v for k, v in asdict(p).items() if k != "written"} for p in merged]
+    tmp.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     tmp.replace(manifest)
     return merged
 
@@ -117,8 +171,18 @@ class RenderSummary:
         return sum(1 for p in self.pages if role is None or p.role == role)
 
     @property
+    def rendered(self) -> int:
+        """Pages this run built (on-demand pages are listed only)."""
+        return sum(1 for p in self.pages if not p.on_demand)
+
+    @property
+    def unchanged(self) -> int:
+        """Pages built whose inputs had not changed: their files were kept."""
+        return sum(1 for p in self.pages if not p.on_demand and not p.written)
+
+    @property
     def pages_per_second(self) -> float:
-        return len(self.pages) / self.seconds if self.seconds else 0.0
+        return self.rendered / self.seconds if self.seconds else 0.0
 
 
 def render_reports(
@@ -129,11 +193,17 @@ def render_reports(
     workers: int = 2,
     lang: str = "zh",
     data: ReportData | None = None,
+    on_demand: Iterable[str] = (),
 ) -> RenderSummary:
-    """Render all pages of ``roles`` and the index pages; return what was written."""
-    global _DATA, _OUT, _GENERATED
+    """Render all pages of ``roles`` and the index pages; return what was written. The
+    pages of ``on_demand`` roles (among ``roles``) are listed, not rendered: `eduhouse
+    serve` renders each when it is asked for (ON_DEMAND_ROLES, docs/reports.md)."""
+    global _DATA, _OUT, _GENERATED, _PREVIOUS, _INPUTS
     started = time.perf_counter()
     roles = tuple(r for r in ROLES if r in set(roles))
+    listed_only = tuple(r for r in roles if r in set(on_demand))
+    if set(listed_only) - set(ON_DEMAND_ROLES):
+        raise ValueError(f"only {', '.join(ON_DEMAND_ROLES)} pages can be rendered on demand")
     data = data or load_report_data(lake, min_cell=min_cell, top_n=top_n)
     out = LakePaths(Path(lake)).reports
     out.mkdir(parents=True, exist_ok=True)
@@ -142,8 +212,14 @@ def render_reports(
     os.chmod(out, 0o700)
     _DATA, _OUT = data, out
     _GENERATED = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    _PREVIOUS = {p.relpath: p.digest for p in _read_manifest(out) if p.digest and not p.on_demand}
+    _INPUTS = templates_digest(lang, data)
     staff = data.store.table("staff_scope")
     scopes = resolve_scopes(staff, data.ident, data.orgs, data.as_of, roles)
+    t = make_env(lang).globals["t"]
+    listed = [PageResult(s.role, s.page_id, s.relpath, s.org_id, _title(t, s, None), on_demand=True)
+              for s in scopes if s.role in listed_only]
+    scopes = [s for s in scopes if s.role not in listed_only]
     pages: list[PageResult] = []
     cpu = 0.0
     if workers > 1 and len(scopes) > CHUNK // 4:
@@ -157,6 +233,7 @@ def render_reports(
         pages, cpu = _render_chunk(scopes)
     from orchestration.reporting.index import write_indexes
 
+    pages += listed
     all_pages = _update_manifest(out, roles, pages)
     index_path = write_indexes(out, all_pages, data, make_env(lang), _GENERATED)
     return RenderSummary(pages, time.perf_counter() - started, index_path, list(data.store.missing), cpu)

@@ -15,6 +15,10 @@ from orchestration.governance.policy import REPORT_ROLES
 
 # The nine report roles come from the role policy (roles whose template opens a report page).
 ROLES = REPORT_ROLES
+# One page per student for these two roles, 117,000 at district scale, nearly all of
+# them read by nobody on a given day: the pipeline lists them and `eduhouse serve`
+# renders each when its reader asks for it (docs/reports.md, "Pages on demand").
+ON_DEMAND_ROLES = ("student", "parent")
 _ROLE_ALIASES = {
     "head_teacher": "head_teacher", "headteacher": "head_teacher", "homeroom_teacher": "head_teacher",
     "teacher": "teacher", "subject_teacher": "teacher", "grade_leader": "grade_leader",

@@ -86,8 +86,18 @@ RESTRICTED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _read(con: duckdb.DuckDBPyConnection, path: Path) -> pd.DataFrame:
-    return con.execute("select * from read_parquet(?)", [str(path)]).df()
+# The marts with one student's rows per student_key that a student's or a parent's page
+# reads for that student alone: a store made for some students reads only their rows.
+PER_STUDENT = ("student_exam", "student_knowledge", "student_ability", "student_term_profile", "student_fitness",
+               "student_psych")
+
+
+def _read(con: duckdb.DuckDBPyConnection, path: Path, students: list[str] | None = None) -> pd.DataFrame:
+    if students is None:
+        return con.execute("select * from read_parquet(?)", [str(path)]).df()
+    # the marts are written in student_key order, so this reads a row group, not the file
+    return con.execute("select * from read_parquet(?) where student_key in (select unnest(?))",
+                       [str(path), list(students)]).df()
 
 
 @dataclass
@@ -145,12 +155,16 @@ class Indexed:
 
 
 class MartStore:
-    """Every mart the reports read, loaded once, plus the org hierarchy."""
+    """Every mart the reports read, loaded once, plus the org hierarchy. With
+    ``students``, the PER_STUDENT marts hold only those students' rows (an empty list: no
+    rows); every other mart is read whole."""
 
-    def __init__(self, lake: str | Path):
+    def __init__(self, lake: str | Path, students: list[str] | None = None,
+                 con: duckdb.DuckDBPyConnection | None = None):
         self.paths = LakePaths(Path(lake))
+        self.students = None if students is None else list(students)
         self.missing: list[str] = []
-        self._con = duckdb.connect()
+        self._con = con or duckdb.connect()  # a cursor of a shared connection saves a connect
         self._cache: dict[str, pd.DataFrame] = {}
 
     def table(self, name: str) -> pd.DataFrame:
@@ -161,7 +175,7 @@ class MartStore:
         columns = (RESTRICTED_COLUMNS if restricted else PUBLIC_COLUMNS).get(name, ())
         path = folder / f"{name}.parquet"
         if path.exists():
-            frame = _read(self._con, path)
+            frame = _read(self._con, path, self.students if name in PER_STUDENT else None)
             for col in columns:
                 if col not in frame.columns:
                     frame[col] = None

@@ -15,6 +15,7 @@ that died left undone (recovery.py).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -230,6 +231,12 @@ def summarize(lake: Path, outcomes: list[RunOutcome]) -> str:
     pages = list(paths.reports.rglob("*.html")) if paths.reports.exists() else []
     if pages:
         lines.append(f"  reports: {len(pages):,} pages under {paths.reports}/ (start at {paths.reports / 'index.html'})")
+        manifest = paths.reports / "pages.json"
+        on_demand = sum(1 for p in json.loads(manifest.read_text(encoding="utf-8")) if p.get("on_demand")) \
+            if manifest.exists() else 0
+        if on_demand:
+            lines.append(f"  student and parent pages: {on_demand:,}, rendered on demand by eduhouse serve "
+                         f"(GET /v1/reports/<role>/<student_key>)")
         district = sorted(p for p in (paths.reports / "district_admin").glob("*.html") if p.name != "index.html")
         if district:
             lines.append(f"  district administrator's report: {district[0]}")

@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from orchestration.governance.policy import load_policy
 from orchestration.lake import LakePaths
+from orchestration.reporting.on_demand import OnDemandPages
 from orchestration.serve.access_log import AccessLog
 from orchestration.serve.catalog import Mart, load_catalog
 from orchestration.serve.enforce import Decision, Denied, decide, principal_role
@@ -85,7 +86,7 @@ class Service:
         self.catalog: dict[str, Mart] = load_catalog(self.lake)
         self.log = AccessLog(self.lake, timezone)
         self.metrics = Metrics()
-        self.reports = ReportPages(self.paths.reports)
+        self.reports = ReportPages(self.paths.reports, OnDemandPages(self.lake))
         self.published = PublishedRows()
 
     # -- authentication -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Role report pages, delivered only through the server and only to whom they belong.
 
-A page (role, scope id) opens under a grant of the principal on the resource
+Student and parent pages are rendered when asked for (:mod:`orchestration.reporting.on_demand`);
+the others are files the pipeline rendered. A page (role, scope id) opens under a grant of the principal on the resource
 ``role_report`` for that role (read, the purpose, valid now, within the role's template)
 whose scope, cut to the principal's roster scope today, covers the page: a student's or
 a child's page by the student's sourcedId, a teacher's page to that teacher, a homeroom,
@@ -18,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.governance.policy import REPORT_RESOURCE as RESOURCE
+from orchestration.reporting.on_demand import OnDemandPages
 from orchestration.serve.enforce import Denied, choose_grant, scope_ids, scope_students
 
 # pages that show named or keyed students: their reads list those students as subjects
@@ -31,6 +33,7 @@ class Page:
     relpath: str
     org_id: str
     title: str
+    on_demand: bool = False  # no file: rendered when asked for (reporting.on_demand)
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,9 @@ class Opened:
 
 
 class ReportPages:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, on_demand: OnDemandPages):
         self.folder = Path(folder)
+        self.on_demand = on_demand
         self._cache: tuple[int, dict[tuple[str, str], Page]] | None = None
 
     def pages(self) -> dict[tuple[str, str], Page]:
@@ -53,7 +57,9 @@ class ReportPages:
             return {}
         if self._cache is None or self._cache[0] != mtime:
             rows = json.loads(manifest.read_text(encoding="utf-8"))
-            self._cache = (mtime, {(r["role"], r["page_id"]): Page(**r) for r in rows})
+            fields = set(Page.__dataclass_fields__)  # the manifest also carries each page's digest
+            self._cache = (mtime, {(r["role"], r["page_id"]): Page(**{k: v for k, v in r.items() if k in fields})
+                                   for r in rows})
         return self._cache[1]
 
     @staticmethod
@@ -93,8 +99,13 @@ class ReportPages:
         # an unknown page and a page of someone else answer alike: nothing leaks about which exist
         if page is None or not self._covers(cur, page, principal_id, ids):
             raise Denied(403, "not_in_scope", "this report is not in your scope", role, grant["grant_id"])
-        path = (self.folder / page.relpath).resolve()
-        if not path.is_relative_to(self.folder.resolve()) or not path.is_file():
+        if page.on_demand:
+            html = self.on_demand.html(role, page.page_id)
+        else:
+            path = (self.folder / page.relpath).resolve()
+            html = path.read_text(encoding="utf-8") \
+                if path.is_relative_to(self.folder.resolve()) and path.is_file() else None
+        if html is None:
             raise Denied(403, "not_in_scope", "this report is not in your scope", role, grant["grant_id"])
         if role != "teacher":  # the page's own scope id, not every id of the grant
             ids = [i for i in ids if i == page_id or i.replace(":", "_", 1) == page_id
@@ -104,4 +115,4 @@ class ReportPages:
             key = {r[0] for r in cur.execute("select student_sourced_id from student_identity where student_key = ?",
                                              [page_id]).fetchall()}
             subjects = [s for s in subjects if s in key]
-        return Opened(path.read_text(encoding="utf-8"), grant["grant_id"], subjects)
+        return Opened(html, grant["grant_id"], subjects)

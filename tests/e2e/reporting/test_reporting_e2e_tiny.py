@@ -2,12 +2,17 @@
 land → dbt marts → reports), checked against independent DuckDB queries over the marts
 and bronze, plus a scope check for every role."""
 
+import json
 import os
 import re
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from orchestration.reporting.on_demand import OnDemandPages
+from orchestration.reporting.render import render_reports
+from orchestration.reporting.scopes import ON_DEMAND_ROLES
 
 pytestmark = pytest.mark.e2e
 MARTS = ("student_exam", "usage_monthly", "quality_map", "student_identity", "staff_scope")
@@ -33,8 +38,22 @@ def con(lake: Path) -> duckdb.DuckDBPyConnection:
     return c
 
 
+_ON_DEMAND: dict[Path, OnDemandPages] = {}
+
+
 def read(lake: Path, rel: str) -> str:
+    """A page as its reader gets it: a student's or a parent's rendered on demand (as
+    `eduhouse serve` does), any other the file the run wrote."""
+    role, name = rel.split("/")
+    if role in ON_DEMAND_ROLES:
+        html = _ON_DEMAND.setdefault(lake, OnDemandPages(lake)).html(role, name.removesuffix(".html"))
+        assert html is not None, rel
+        return html
     return (lake / "reports" / rel).read_text(encoding="utf-8")
+
+
+def listed(lake: Path, role: str) -> list[dict]:
+    return [p for p in json.loads((lake / "reports" / "pages.json").read_text(encoding="utf-8")) if p["role"] == role]
 
 
 def shown(html: str) -> set[str]:
@@ -69,13 +88,31 @@ def test_student_page_numbers(lake):
 def test_parent_page_only_own_child(lake):
     c = con(lake)
     everyone = names(c)
-    pages = sorted((lake / "reports" / "parent").glob("*.html"))
-    pages = [p for p in pages if p.name != "index.html"][:5]
+    pages = sorted(p["page_id"] for p in listed(lake, "parent"))[:5]
     assert pages
-    for p in pages:
-        html = p.read_text(encoding="utf-8")
-        assert everyone[p.stem] in html
-        assert not only_outside(everyone, {p.stem}) & shown(html)
+    for key in pages:
+        html = read(lake, f"parent/{key}.html")
+        assert everyone[key] in html
+        assert not only_outside(everyone, {key}) & shown(html)
+
+
+def test_pages_on_demand_are_the_pages_the_batch_would_write(lake, tmp_path):
+    """The run lists student and parent pages and writes none of them; rendered on
+    demand, every one of them is the page a batch render of the same marts writes
+    (byte for byte, but for the time it was generated)."""
+    assert listed(lake, "student") and all(p["on_demand"] for r in ON_DEMAND_ROLES for p in listed(lake, r))
+    assert not [f for r in ON_DEMAND_ROLES for f in (lake / "reports" / r).glob("*.html") if f.name != "index.html"]
+    copy = tmp_path / "lake"
+    copy.mkdir()
+    for folder in ("marts", "restricted"):
+        (copy / folder).symlink_to(lake / folder)
+    batch = render_reports(copy, roles=ON_DEMAND_ROLES, workers=1)
+    stamp = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
+    pages = OnDemandPages(lake)
+    assert len(batch.pages) == sum(len(listed(lake, r)) for r in ON_DEMAND_ROLES)
+    for page in batch.pages:
+        written = (copy / "reports" / page.relpath).read_text(encoding="utf-8")
+        assert stamp.sub("", pages.html(page.role, page.page_id)) == stamp.sub("", written), page.relpath
 
 
 def test_staff_pages_hold_only_their_students(lake):

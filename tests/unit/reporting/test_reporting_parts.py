@@ -191,3 +191,48 @@ def test_an_empty_section_says_why(tmp_path):
     assert zh["msg.mart_missing"].format(mart="student_ability") in student
     assert zh["msg.mart_missing"].format(mart="student_fitness") in parent
     assert zh["msg.no_data"] not in student + parent
+
+
+def test_only_pages_whose_inputs_changed_are_written_again(tmp_path):
+    """A page's file is rewritten only when the digest of its inputs changes; what is
+    kept is still exactly what a render from scratch writes."""
+    import shutil
+
+    import duckdb
+
+    from eduhouse_dev.sample_lake import build_sample_lake
+    from orchestration.reporting.render import render_reports
+
+    lake = build_sample_lake(tmp_path / "lake")
+    roles = ("teacher", "head_teacher", "grade_leader", "principal")
+    first = render_reports(lake, roles=roles, workers=1)
+    assert first.rendered > 5 and first.unchanged == 0
+    files = {p.relpath: lake / "reports" / p.relpath for p in first.pages}
+    stamps = {rel: f.stat().st_mtime_ns for rel, f in files.items()}
+    again = render_reports(lake, roles=roles, workers=1)
+    assert again.unchanged == again.rendered == first.rendered
+    assert {rel: f.stat().st_mtime_ns for rel, f in files.items()} == stamps
+
+    # one homeroom's engagement changes: its pages are written again, the others kept
+    mart = lake / "marts" / "class_engagement.parquet"
+    con = duckdb.connect()
+    homeroom = con.execute(f"select class_sourced_id from '{mart}' where class_type = 'homeroom' "
+                           f"order by 1 limit 1").fetchall()[0][0]
+    con.execute(f"copy (select * replace (case when class_sourced_id = ? then mean_active_days + 1 "
+                f"else mean_active_days end as mean_active_days) from '{mart}') to '{tmp_path}/ce.parquet' "
+                f"(format parquet)", [homeroom])
+    shutil.move(tmp_path / "ce.parquet", mart)
+    third = render_reports(lake, roles=roles, workers=1)
+    written = {p.relpath for p in third.pages if p.written}
+    assert f"head_teacher/{homeroom}.html" in written and 0 < len(written) < len(third.pages)
+
+    # the pages kept and the pages rewritten are those a render from scratch writes
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    for folder in ("marts", "restricted"):
+        (fresh / folder).symlink_to(lake / folder)
+    render_reports(fresh, roles=roles, workers=1)
+    stamp = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
+    for p in third.pages:
+        kept = (lake / "reports" / p.relpath).read_text(encoding="utf-8")
+        assert stamp.sub("", kept) == stamp.sub("", (fresh / "reports" / p.relpath).read_text(encoding="utf-8"))
