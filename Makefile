@@ -13,7 +13,7 @@ TEST_WORKERS ?= 2
 LAKE_HOME = $(abspath $(LAKE))/ops/dagster
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install demo test test-fast lint ui bench clean
+.PHONY: install browser demo test test-fast lint ui bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,18 @@ demo: install
 	$(BIN)/eduhouse run --lake $(LAKE)
 	@echo "Runs, assets and checks in the Dagster UI: make ui  (http://127.0.0.1:3000)"
 
-test: install
+# The browser tests open the reports in headless Chromium, with a CJK font for the Chinese
+# labels: Debian's packages, installed here when missing (as root; else one line says how).
+browser:
+	@dpkg -s chromium fonts-wqy-microhei >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing Debian's chromium and fonts-wqy-microhei for the browser tests ..."; \
+	    apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  else \
+	    echo "the browser tests need Chromium: sudo apt-get install chromium fonts-wqy-microhei" >&2; exit 1; \
+	  fi; }
+
+test: install browser
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: install

@@ -1,6 +1,6 @@
 """Open one report per role in real headless Chromium: not blank, no broken image, no
-page wider than the viewport. Skips when chromium is not installed (.ci/run installs
-Debian's chromium)."""
+page wider than the viewport. `make test` installs Debian's chromium first; without it
+these tests fail, they never skip."""
 
 import json
 import os
@@ -17,10 +17,14 @@ from eduhouse_dev.sample_lake import build_sample_lake
 from orchestration.reporting.browser import chromium_path, dump_dom, screenshot
 from orchestration.reporting.render import render_reports
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(chromium_path() is None, reason="chromium is not on PATH (apt-get install chromium)"),
-]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module", autouse=True)
+def chromium() -> str:
+    path = chromium_path()
+    assert path, "chromium is not on PATH: run `make test` (it installs Debian's chromium) or apt-get install chromium"
+    return path
 WIDTH, HEIGHT = 1280, 900
 PAGES = {
     "student": "k0005", "parent": "k0005", "teacher": "tch-math-sch-1", "head_teacher": "sch-1-hr-07-1",
