@@ -238,10 +238,11 @@ def for_students(base: ReportData, students: list[str], con: duckdb.DuckDBPyConn
 
 
 def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: int = DEFAULT_TOP_N,
-                     students: list[str] | None = None) -> ReportData:
+                     students: list[str] | None = None, unread: tuple[str, ...] = ()) -> ReportData:
     """Everything the pages read; with ``students``, the PER_STUDENT marts hold only
-    those students' rows (see :func:`for_students`)."""
-    store = MartStore(lake, students=students)
+    those students' rows (see :func:`for_students`); ``unread`` marts (no page of this
+    render reads them) are left empty."""
+    store = MartStore(lake, students=students, unread=unread)
     ident = store.table("student_identity").copy()
     ident["full_name"] = ident.family_name.fillna("").astype(str) + ident.given_name.fillna("").astype(str)
     orgs = store.orgs()

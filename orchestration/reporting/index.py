@@ -60,7 +60,8 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
             for org in sorted({p.org_id for p in items})]
         _write(out / role / "index.html", tpl.render(title=t(f"role.{role}"), subtitle=t("index.role_subtitle", n=len(items)),
                                                    groups=groups, root="../", generated_at=generated, missing=data.store.missing,
-                                                   filter=role in named))
+                                                   filter=role in named,
+                                                   intro=t("index.on_demand") if any(p.on_demand for p in items) else ""))
     for org, items in by_org.items():
         groups = []
         for role in ROLES:

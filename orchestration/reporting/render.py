@@ -26,6 +26,7 @@ from orchestration.pages.i18n import I18N_DIR
 from orchestration.reporting.contexts import build_context
 from orchestration.reporting.data import ReportData, load_report_data
 from orchestration.reporting.scopes import ON_DEMAND_ROLES, ROLES, Scope, resolve_scopes
+from orchestration.reporting.store import STUDENT_PAGES_ONLY
 from orchestration.settings import DEFAULT_MIN_CELL, DEFAULT_TOP_N
 
 CHUNK = 200  # scopes per task handed to a render worker
@@ -204,7 +205,9 @@ def render_reports(
     listed_only = tuple(r for r in roles if r in set(on_demand))
     if set(listed_only) - set(ON_DEMAND_ROLES):
         raise ValueError(f"only {', '.join(ON_DEMAND_ROLES)} pages can be rendered on demand")
-    data = data or load_report_data(lake, min_cell=min_cell, top_n=top_n)
+    with_student_pages = bool({"student", "parent"} & (set(roles) - set(listed_only)))
+    data = data or load_report_data(lake, min_cell=min_cell, top_n=top_n,
+                                    unread=() if with_student_pages else STUDENT_PAGES_ONLY)
     out = LakePaths(Path(lake)).reports
     out.mkdir(parents=True, exist_ok=True)
     # Pages carry names: readable by the service's user only, delivered through

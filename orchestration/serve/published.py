@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,6 +117,10 @@ class PublishedRows:
             self._checked[path] = time.monotonic()
             return loaded
 
+    def version(self, path: Path) -> int:
+        """The mtime of the file the rows in memory were read from."""
+        return self._current(Path(path)).mtime_ns
+
     def rows(self, path: Path, student_keys: list[str] | None = None) -> pa.Table:
         """The mart's rows; with ``student_keys``, only those students' rows (a mart
         without a student_key is returned whole: its rows are cut by SQL)."""
@@ -133,3 +138,49 @@ class PublishedRows:
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         index = np.repeat(starts - offsets, lengths) + np.arange(lengths.sum())
         return loaded.table.take(pa.array(index))
+
+
+class AggregateResults:
+    """Answers to reads of aggregate marts, per publication. Every reader whose decision
+    gives the same SQL and parameters (the same scope, columns, filters and page) gets
+    the same rows, so a dashboard polling ``usage_monthly`` needs one query per
+    publication, not one per request. Authentication, the decision and the access event
+    still happen for every request. The key holds the mart file's and the policy
+    state's versions read *before* the query ran: an answer computed while a new
+    publication arrived is filed under the old versions and never served again."""
+
+    def __init__(self, max_entries: int = 512, max_bytes: int = 64 << 20):
+        self._lock = threading.Lock()
+        self._entries: OrderedDict = OrderedDict()
+        self._bytes = 0
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+
+    @staticmethod
+    def key(*parts) -> tuple:
+        return tuple(_frozen(p) for p in parts)
+
+    def get(self, key: tuple) -> pa.Table | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, table: pa.Table) -> None:
+        size = table.nbytes
+        if size > self.max_bytes // 8:
+            return  # a large answer would push out many small ones
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = table
+            self._bytes += size
+            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                _, old = self._entries.popitem(last=False)
+                self._bytes -= old.nbytes
+
+
+def _frozen(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value

@@ -72,6 +72,11 @@ class PolicyState:
                 "select student_key, student_sourced_id from student_identity").fetchall())}
         return con
 
+    @property
+    def version(self) -> tuple | None:
+        """The files the current generation was built from (their mtimes)."""
+        return self._stamp
+
     def cursor(self) -> duckdb.DuckDBPyConnection | None:
         """A cursor on the current generation (None while a table is missing); ``memo``
         belongs to the same generation."""

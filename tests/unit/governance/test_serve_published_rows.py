@@ -64,3 +64,21 @@ def test_an_aggregate_is_whole_and_a_new_publication_is_read_again(tmp_path, mon
     later = time.time() + 5
     os.utime(path, (later, later))  # a distinct mtime even on a coarse clock
     assert rows.rows(path).num_rows == 3
+
+
+def test_aggregate_answers_are_kept_by_their_whole_key_and_evicted_oldest_first():
+    from orchestration.serve.published import AggregateResults
+
+    answers = AggregateResults(max_entries=2)
+    one = pa.table({"online": [1]})
+    key = answers.key("usage_monthly.parquet", 1, ("stamp",), "select ...", [["org-d01"], "x"])
+    answers.put(key, one)
+    assert answers.get(answers.key("usage_monthly.parquet", 1, ("stamp",), "select ...", [["org-d01"], "x"])) is one
+    # another scope, another publication or another policy generation is another answer
+    assert answers.get(answers.key("usage_monthly.parquet", 1, ("stamp",), "select ...", [["org-d02"], "x"])) is None
+    assert answers.get(answers.key("usage_monthly.parquet", 2, ("stamp",), "select ...", [["org-d01"], "x"])) is None
+    assert answers.get(answers.key("usage_monthly.parquet", 1, ("new",), "select ...", [["org-d01"], "x"])) is None
+    answers.put(("b",), pa.table({"x": [2]}))
+    answers.get(key)  # used: the other entry is now the oldest
+    answers.put(("c",), pa.table({"x": [3]}))
+    assert answers.get(key) is one and answers.get(("b",)) is None and answers.get(("c",)) is not None
