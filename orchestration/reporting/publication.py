@@ -24,7 +24,7 @@ from orchestration.pages.i18n import Translator
 from orchestration.reporting.components import Section, Table, cell
 from orchestration.reporting.contexts.platform import platform_use_section, school_flags_sections
 from orchestration.reporting.data import publication
-from orchestration.reporting.store import MartStore
+from orchestration.reporting.store import MartStore, records
 from orchestration.reporting.usage_table import usage_table
 
 MARTS = ("usage_monthly", "microtest_monthly")
@@ -49,7 +49,7 @@ def _micro_table(t: Translator, min_cell: int, m: pd.DataFrame) -> Table:
              cell(r.students_assigned, "int", suppressed=r.is_suppressed),
              cell(r.students_answering, "int", suppressed=r.is_suppressed),
              cell(r.answer_rate, "pct", suppressed=r.is_suppressed),
-             cell(r.answers, "int", suppressed=r.is_suppressed)] for r in m.itertuples()]
+             cell(r.answers, "int", suppressed=r.is_suppressed)] for r in records(m)]
     return Table([t("col.org"), t("col.segment"), t("col.microtests_assigned"), t("col.students_assigned"),
                   t("col.students_answering"), t("col.micro_answer_rate"), t("col.micro_answers")], rows,
                  footnote=t("note.suppressed", n=min_cell),

@@ -7,7 +7,9 @@ loads as an empty frame with the expected columns and is listed on the index pag
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -101,6 +103,24 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, students: list[str] | None
     # the marts are written in student_key order, so this reads a row group, not the file
     return con.execute("select * from read_parquet(?) where student_key in (select unnest(?))",
                        [str(path), list(students)]).df()
+
+
+@lru_cache(maxsize=256)
+def _row_type(fields: tuple[str, ...]):
+    return namedtuple("Row", fields, rename=True)
+
+
+def records(frame: pd.DataFrame):
+    """``frame.itertuples()`` (the same named rows, an ``Index`` first, the same Python
+    values) without its cost per call: pandas builds a Series per column and a new
+    namedtuple class each time, 1.6 ms for a 25-column frame of a few rows. Pages
+    iterate thousands of such small frames."""
+    columns = list(frame.columns)
+    row = _row_type(("Index", *columns))
+    lists = frame.to_dict("list") if len(columns) == len(set(columns)) else None
+    if lists is None:  # duplicate column names: pandas' own way
+        return frame.itertuples()
+    return map(row._make, zip(frame.index, *(lists[c] for c in columns), strict=True))
 
 
 @dataclass

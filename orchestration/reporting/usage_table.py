@@ -6,6 +6,7 @@ import pandas as pd
 
 from orchestration.pages.i18n import Translator
 from orchestration.reporting.components import Table, cell
+from orchestration.reporting.store import records
 
 
 def usage_table(t: Translator, min_cell: int, u: pd.DataFrame, m: pd.DataFrame, month: str) -> Table:
@@ -15,7 +16,7 @@ def usage_table(t: Translator, min_cell: int, u: pd.DataFrame, m: pd.DataFrame, 
     m = m[m.month.astype(str) == month]
     rows, classes = [], []
     orgs = u[["org_sourced_id", "org_name", "segment", "org_type"]].drop_duplicates().sort_values(["org_type", "segment", "org_name"], ascending=[False, True, True])
-    for o in orgs.itertuples():
+    for o in records(orgs):
         def pick(pop, o=o):
             r = u[(u.org_sourced_id == o.org_sourced_id) & (u.segment == o.segment) & (u.population == pop)]
             return r.iloc[0] if len(r) else None

@@ -25,6 +25,7 @@ from orchestration.reporting.contexts.common import (
 )
 from orchestration.reporting.data import ReportData
 from orchestration.reporting.scopes import Scope
+from orchestration.reporting.store import records
 
 
 # ----------------------------------------------------------------------------- class views
@@ -53,7 +54,7 @@ def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | 
           cell(r.students, "int", t("unit.people"), r.suppressed),
           cell(r.mean_score, "num1", t("unit.points"), r.suppressed),
           cell(r.district_mean, "num1", t("unit.points"), r.district_hidden),
-          cell(r.mean_z, "z", suppressed=r.suppressed)] for r in per_exam.itertuples()],
+          cell(r.mean_z, "z", suppressed=r.suppressed)] for r in records(per_exam)],
         footnote=_suppress_note(t, d)))
     latest = per_exam.iloc[-1]
     hidden = bool(latest.suppressed)
@@ -103,7 +104,7 @@ def _attention_section(t: Translator, d: ReportData, role: str, cls: str, period
         shown.psych_risk_high.eq(True) & psych)
     shown = shown.assign(_signals=signals).sort_values(["_signals", "latest_mean_z", "student_key"],
                                                        ascending=[False, True, True], na_position="last")
-    for r in shown.itertuples():
+    for r in records(shown):
         reasons = []
         if r.absent_from_latest:
             reasons.append(t("reason.absent"))
@@ -160,7 +161,7 @@ def _micro_section(t: Translator, d: ReportData, title: str, school: str | None,
                                     [[cell(r.month), cell(t(f"segment.{r.segment}")), cell(r.microtests_assigned, "int", t("unit.tests")),
                                       cell(r.students_assigned, "int", t("unit.people")),
                                       cell(r.students_answering, "int", t("unit.people"), r.is_suppressed),
-                                      cell(r.answer_rate, "pct", suppressed=r.is_suppressed)] for r in m.itertuples()],
+                                      cell(r.answer_rate, "pct", suppressed=r.is_suppressed)] for r in records(m)],
                                     caption=t("caption.school_micro", school=d.name(school))))
     return sec, facts
 
@@ -204,7 +205,7 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
                                   cell(r.mean_score, "num1", t("unit.points"), r.suppressed),
                                   cell(r.district_mean, "num1", t("unit.points"), r.district_hidden),
                                   cell(r.mean_z, "z", suppressed=r.suppressed)]
-                                 for r in per.itertuples()], footnote=_suppress_note(t, d)))
+                                 for r in records(per)], footnote=_suppress_note(t, d)))
         pivot = latest.pivot_table(index="student_key", columns="subject", values="z_score", aggfunc="mean")
         names = members.set_index("student_key").full_name
         subjects = list(pivot.columns)

@@ -8,6 +8,7 @@ import pandas as pd
 from orchestration.pages.i18n import Translator
 from orchestration.reporting.components import Cell, Section, Table, cell
 from orchestration.reporting.data import ReportData
+from orchestration.reporting.store import records
 
 ABILITIES = ("A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3")
 # The score-rate bands as the marts count them (dbt macro exam_score_bands), and their labels.
@@ -109,7 +110,7 @@ def _psych_section(t: Translator, d: ReportData, role: str, keys: list[str], own
     counts = counts.sort_values("risk_level", key=lambda s: s.map(order).fillna(len(order)))
     sec.tables.append(Table([t("col.risk_level"), t("col.students")],
                             [[cell(t(f"psych.{r.risk_level}")), cell(r.students, "int", t("unit.people"), suppressed=r.suppressed)]
-                             for r in counts.itertuples()], footnote=_suppress_note(t, d)))
+                             for r in records(counts)], footnote=_suppress_note(t, d)))
     return sec
 
 

@@ -24,6 +24,7 @@ from orchestration.reporting.contexts.school import _top_n
 from orchestration.reporting.contexts.wellbeing import wellbeing_sections
 from orchestration.reporting.data import ReportData
 from orchestration.reporting.scopes import Scope
+from orchestration.reporting.store import records
 from orchestration.reporting.usage_table import usage_table
 
 
@@ -80,7 +81,7 @@ def subject_researcher_context(t: Translator, d: ReportData, s: Scope) -> dict:
         wsec.tables.append(Table([t("col.kp"), t("col.students"), t("col.students_assessed"), t("col.score_rate"), t("col.weak_share")],
                                  [[cell(r.kp_name), cell(r.students, "int", t("unit.people"), r.suppressed),
                                    cell(r.students_assessed, "int", t("unit.people"), r.suppressed),
-                                   evidence(r, r.mean_score_rate), evidence(r, r.weak_share)] for r in kn.itertuples()],
+                                   evidence(r, r.mean_score_rate), evidence(r, r.weak_share)] for r in records(kn)],
                                  footnote=t("note.common_weak") + " " + _suppress_note(t, d)))
         facts["kp_rates"] = dict(zip(kn.kp_id, kn.mean_score_rate, strict=True))
     sections.append(wsec)
@@ -100,7 +101,7 @@ def subject_researcher_context(t: Translator, d: ReportData, s: Scope) -> dict:
                                              highlight=(items.discrimination < 0.2).tolist(), reference=0.2, reference_label="0.2"))
             isec.tables.append(Table([t("col.item"), t("col.difficulty"), t("col.discrimination"), t("col.flag")],
                                      [[cell(r.item_id), cell(r.difficulty, "num", suppressed=h), cell(r.discrimination, "num", suppressed=h),
-                                       cell(_item_flag(t, r.difficulty, r.discrimination))] for r, h in zip(items.itertuples(), hid, strict=True)],
+                                       cell(_item_flag(t, r.difficulty, r.discrimination))] for r, h in zip(records(items), hid, strict=True)],
                                      footnote=t("note.items")))
         facts.setdefault("items", {})[eid] = items
         sections.append(isec)
@@ -170,7 +171,7 @@ def district_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
         g = _top_groups(ts, ["school_name", "academic_session", "grade"])
         tsec.tables.append(Table([t("col.school"), t("col.session"), t("col.grade"), t("col.top_all"), t("col.top_k1")],
                                  [[cell(r.school_name), cell(d.session_title(r.academic_session)), cell(grade_label(t, r.grade)),
-                                   *_top_counts(t, r, _top_n(d, ts))] for r in g.itertuples()]))
+                                   *_top_counts(t, r, _top_n(d, ts))] for r in records(g)]))
         facts["top_all"] = dict(zip(g.school_name, g.all_.where(~g.covers.astype(bool)), strict=True))
     else:
         tsec.paragraphs.append(no_data(t, d, "top_students"))
@@ -203,14 +204,14 @@ def _districts_results(t: Translator, d: ReportData, districts: list[str]) -> Se
           cell(r.mean_z_score, "z", suppressed=r.hidden),
           cell(None if r.hidden or not r.students else r.band_ge90 / r.students, "pct", suppressed=r.hidden),
           cell(None if r.hidden or not r.students else r.band_lt60 / r.students, "pct", suppressed=r.hidden)]
-         for r in dt.itertuples()],
+         for r in records(dt)],
         footnote=_suppress_note(t, d)))
     # districts x subjects of the latest session; a suppressed row is a grey dash
     latest = dt[dt.academic_session == dt.academic_session.max()]
     subjects = sorted(latest.subject.astype(str).unique())
     names = sorted(latest.district_name.astype(str).unique())
     rate = {(str(r.district_name), str(r.subject)): None if r.hidden else round(float(r.mean_score_rate) * 100, 1)
-            for r in latest.itertuples()}
+            for r in records(latest)}
     sec.charts.append(svg.heat_map(names, [subject_label(t, x) for x in subjects],
                                    [[rate.get((n, x)) for x in subjects] for n in names],
                                    t("chart.district_score_rate"), unit=t("unit.pct"), lo=0, hi=100))

@@ -10,6 +10,7 @@ import pandas as pd
 from orchestration.pages.i18n import Translator
 from orchestration.reporting.components import Section, Table, cell
 from orchestration.reporting.contexts.common import no_data
+from orchestration.reporting.store import records
 
 
 def _flag(t: Translator, flag) -> str:
@@ -40,7 +41,7 @@ def platform_use_section(t: Translator, pu: pd.DataFrame, min_cell: int, orgs: l
           cell(r.active_users, "int", t("unit.people"), r.suppressed), cell(r.page_views, "int", suppressed=r.suppressed),
           cell(r.homework_published, "int", suppressed=r.suppressed), cell(r.checkins_published, "int", suppressed=r.suppressed),
           cell(r.checkins_done, "int", suppressed=r.suppressed), cell(r.evaluations_published, "int", suppressed=r.suppressed),
-          cell(r.training_hours, "num1", t("unit.hours"), r.suppressed)] for r in rows.itertuples()],
+          cell(r.training_hours, "num1", t("unit.hours"), r.suppressed)] for r in records(rows)],
         footnote=t("note.suppressed", n=min_cell)))
     return sec
 
@@ -67,7 +68,7 @@ def school_flags_sections(t: Translator, sf: pd.DataFrame, schools: list[str], m
             [[cell(r.school_name), cell(_flag(t, r.flag)), cell(r.use_rate, "pct"), cell(r.district_use_rate, "pct"),
               cell(r.training_hours_per_teacher, "num1", t("unit.hours")),
               cell(r.district_training_hours_per_teacher, "num1", t("unit.hours")), cell(r.registration_rate, "pct")]
-             for r in now.itertuples()],
+             for r in records(now)],
             row_classes=["flag" if f == "lagging" else "" for f in now.flag]))
     follow = sf[sf.followed_up.eq(True)].sort_values(["school_name", "month"])
     fsec = Section(t("section.follow_up"))
@@ -79,6 +80,6 @@ def school_flags_sections(t: Translator, sf: pd.DataFrame, schools: list[str], m
              t("col.change_since_flag"), t("col.training_per_teacher"), t("col.recovered")],
             [[cell(r.school_name), cell(r.month), cell(r.last_lagging_month), cell(_flag(t, r.flag)), cell(r.use_rate, "pct"),
               cell(r.use_rate_change_since_flag, "pp", t("unit.pp")), cell(r.training_hours_per_teacher, "num1", t("unit.hours")),
-              cell(_yes_no(t, r.recovered))] for r in follow.itertuples()]))
+              cell(_yes_no(t, r.recovered))] for r in records(follow)]))
     facts["recovered"] = follow[follow.recovered.eq(True)].school_name.astype(str).unique().tolist()
     return [sec, fsec], facts

@@ -23,6 +23,7 @@ from orchestration.reporting.contexts.platform import platform_use_section, scho
 from orchestration.reporting.contexts.wellbeing import wellbeing_sections
 from orchestration.reporting.data import ReportData
 from orchestration.reporting.scopes import Scope
+from orchestration.reporting.store import records
 from orchestration.reporting.usage_table import usage_table
 
 
@@ -42,7 +43,7 @@ def _classes_compared(t: Translator, d: ReportData, school: str, grade: str | No
         return sec, facts
     classes = sorted(latest.class_sourced_id.astype(str).unique(), key=lambda c: (d.class_title.get(c, c), c))
     subjects = sorted(latest.subject.astype(str).unique())
-    by = {(str(r.class_sourced_id), str(r.subject)): r for r in latest.itertuples()}
+    by = {(str(r.class_sourced_id), str(r.subject)): r for r in records(latest)}
     labels = [d.class_title.get(c, c) for c in classes]
 
     def z(c, subj):
@@ -89,7 +90,7 @@ def grade_leader_context(t: Translator, d: ReportData, s: Scope) -> dict:
                                    cell(r.students, "int", t("unit.people"), r.suppressed),
                                    cell(r.online_share, "pct", suppressed=r.suppressed),
                                    cell(r.mean_active_days, "num1", t("unit.days"), r.suppressed)]
-                                  for r in ct.itertuples()], footnote=_suppress_note(t, d)))
+                                  for r in records(ct)], footnote=_suppress_note(t, d)))
     else:
         esec.paragraphs.append(no_data(t, d, "class_term"))
     sections = [sec, esec, *wellbeing_sections(t, d, "grade_leader", "grade", f"{s.school_id}:{s.grade}")]
@@ -139,7 +140,7 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
                                    cell(r.district_mean, "num1", t("unit.points"), r.district_hidden is not False),
                                    cell(r.mean_z, "z", suppressed=r.is_suppressed),
                                    cell(r.change_in_mean_z_same_grade, "z", suppressed=r.is_suppressed)]
-                                  for r in qm.itertuples()],
+                                  for r in records(qm)],
                                  footnote=_suppress_note(t, d)))
     facts["quality"] = qm
     sections.append(rsec)
@@ -166,5 +167,5 @@ def _top_table(t: Translator, d: ReportData, ts: pd.DataFrame) -> Table:
     if len(ts):
         g = _top_groups(ts, ["academic_session", "grade"])
         rows = [[cell(d.session_title(r.academic_session)), cell(grade_label(t, r.grade)), cell(r.sittings, "int", t("unit.exams")),
-                 *_top_counts(t, r, _top_n(d, ts))] for r in g.itertuples()]
+                 *_top_counts(t, r, _top_n(d, ts))] for r in records(g)]
     return Table([t("col.session"), t("col.grade"), t("col.cohort_sittings"), t("col.top_all"), t("col.top_k1")], rows)
