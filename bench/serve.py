@@ -32,6 +32,7 @@ import duckdb
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from orchestration.serve.commands import DEFAULT_THREADS  # noqa: E402
 from orchestration.serve.tokens import TokenStore  # noqa: E402
 
 CLIENTS = (1, 8, 32)
@@ -149,15 +150,18 @@ def main() -> int:
     ap.add_argument("--as-of", default=None, help="replay day (default: the lake's last xAPI day)")
     ap.add_argument("--seconds", type=float, default=8.0, help="seconds per measurement")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "serve.md")
+    ap.add_argument("--threads", type=int, default=None, help="the server's --threads (default: its own)")
+    ap.add_argument("--shapes", default="parent,teacher,admin", help="comma-separated shapes to run")
     args = ap.parse_args()
     lake = args.lake.resolve() if args.lake else build_lake(args.scale or "small")
     as_of = args.as_of or last_day(lake)
-    shapes = pick(lake, as_of)
+    shapes = {k: v for k, v in pick(lake, as_of).items() if k in args.shapes.split(",")}
     store = TokenStore(lake)
     tokens = {name: store.issue(s["principal"], "bench", None, datetime.now(UTC)) for name, s in shapes.items()}
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     server = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "serve", "--lake", str(lake), "--port", "0",
-                               "--as-of", as_of, "--threads", "32"], stdout=subprocess.PIPE, text=True, env=env)
+                               "--as-of", as_of, *(["--threads", str(args.threads)] if args.threads else [])],
+                              stdout=subprocess.PIPE, text=True, env=env)
     try:
         url = server.stdout.readline().split()[2]
         host, port = url.removeprefix("http://").split(":")
@@ -191,7 +195,9 @@ def main() -> int:
         f"lake `{lake}` ({size:,} students), replayed as of {as_of}; {args.seconds:g} s per cell; "
         "produced by `bench/serve.py`. "
         "Served: `eduhouse serve` with every check and a durable (fsynced) access event per request, "
-        "HTTP/1.1 keep-alive clients on 127.0.0.1. Direct: the same rows read in-process by DuckDB, no policy.",
+        f"HTTP/1.1 keep-alive clients on 127.0.0.1; the server ran {args.threads or DEFAULT_THREADS} requests at "
+        "once (--threads). "
+        "Direct: the same rows read in-process by DuckDB, no policy.",
         "",
         "| shape | rows | clients | served req/s | p50 ms | p99 ms | direct req/s | served / direct | errors |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
