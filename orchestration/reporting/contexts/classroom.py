@@ -87,23 +87,24 @@ def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | 
     return out, facts
 
 
-def _attention_section(t: Translator, d: ReportData, role: str, cls: str, period: str) -> Section:
-    """Named students of the teacher's own class who need attention, with the reasons, as
-    the restricted students_needing_attention mart flags them (rules and thresholds: dbt
-    var `attention`). The psych signal shows only where the policy grants the role
-    student_psych for its report's purpose (the head teacher's pastoral care)."""
-    title = d.class_title.get(cls, cls)
-    sec = Section(t("section.attention", cls=title), period=period, note=t("note.named_own_class"))
-    flags = d.attention_by_class.get(cls)
+def _attention_rows(t: Translator, d: ReportData, role: str) -> dict[str, list[list]]:
+    """Every class's rows of the attention table for ``role``, built in one pass over the
+    mart the first time a page asks (per render process and role): class by class it
+    cost a dozen pandas operations per page. Within a class, most signals first, then
+    the lowest z, then the key: the student to see first heads the list."""
+    built = d.__dict__.setdefault("_attention_rows", {})
+    if role in built:
+        return built[role]
+    flags = d.attention_by_class.frame
     psych = d.psych_allowed.get(role, False)
     shown = flags[flags.needs_attention.eq(True) | (psych & flags.psych_risk_high.eq(True))]
-    names = d.ident_by_key.get_many(sorted(shown.student_key.astype(str))).set_index("student_key").full_name
-    rows = []
-    # most signals first, then the lowest z: the student to see first heads the list
+    names = d.ident_by_key.get_many(sorted(shown.student_key.astype(str).unique())).set_index("student_key").full_name
     signals = shown[["absent_from_latest", "low_z", "z_fall", "inactive"]].astype(bool).sum(axis=1) + (
         shown.psych_risk_high.eq(True) & psych)
-    shown = shown.assign(_signals=signals).sort_values(["_signals", "latest_mean_z", "student_key"],
-                                                       ascending=[False, True, True], na_position="last")
+    shown = shown.assign(_signals=signals).sort_values(
+        ["class_sourced_id", "_signals", "latest_mean_z", "student_key"], ascending=[True, False, True, True],
+        na_position="last")
+    rows: dict[str, list[list]] = {}
     for r in records(shown):
         reasons = []
         if r.absent_from_latest:
@@ -117,7 +118,20 @@ def _attention_section(t: Translator, d: ReportData, role: str, cls: str, period
         if psych and bool(r.psych_risk_high):
             reasons.append(t("reason.psych_high"))
         z = None if pd.isna(r.latest_mean_z) else float(r.latest_mean_z)
-        rows.append([cell(names.get(str(r.student_key), "")), cell(z, "z"), cell("；".join(reasons))])
+        rows.setdefault(str(r.class_sourced_id), []).append(
+            [cell(names.get(str(r.student_key), "")), cell(z, "z"), cell("；".join(reasons))])
+    built[role] = rows
+    return rows
+
+
+def _attention_section(t: Translator, d: ReportData, role: str, cls: str, period: str) -> Section:
+    """Named students of the teacher's own class who need attention, with the reasons, as
+    the restricted students_needing_attention mart flags them (rules and thresholds: dbt
+    var `attention`). The psych signal shows only where the policy grants the role
+    student_psych for its report's purpose (the head teacher's pastoral care)."""
+    title = d.class_title.get(cls, cls)
+    sec = Section(t("section.attention", cls=title), period=period, note=t("note.named_own_class"))
+    rows = _attention_rows(t, d, role).get(str(cls), [])
     sec.tables.append(Table([t("col.student"), t("col.latest_z"), t("col.reason")], rows))
     if not rows:
         sec.paragraphs.append(t("msg.nobody_attention"))
