@@ -132,7 +132,8 @@ def _chunks(items: list[Scope], size: int) -> Iterable[list[Scope]]:
         yield items[i: i + size]
 
 
-def _read_manifest(out: Path) -> list[PageResult]:
+def read_manifest(out: Path) -> list[PageResult]:
+    """Every page listed in ``<out>/pages.json`` (what the pipeline and the server share)."""
     manifest = out / "pages.json"
     if not manifest.exists():
         return []
@@ -145,7 +146,7 @@ def _update_manifest(out: Path, roles: tuple[str, ...], pages: list[PageResult])
     """Pages of every role rendered so far (reports/pages.json): a run of some roles
     replaces those roles' entries and removes their pages that no longer have a scope."""
     manifest = out / "pages.json"
-    kept = [p for p in _read_manifest(out) if p.role not in roles]
+    kept = [p for p in read_manifest(out) if p.role not in roles]
     fresh = {p.relpath for p in pages if not p.on_demand}  # an on-demand page's old file goes
     for role in roles:
         folder = out / role
@@ -215,7 +216,7 @@ def render_reports(
     os.chmod(out, 0o700)
     _DATA, _OUT = data, out
     _GENERATED = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    _PREVIOUS = {p.relpath: p.digest for p in _read_manifest(out) if p.digest and not p.on_demand}
+    _PREVIOUS = {p.relpath: p.digest for p in read_manifest(out) if p.digest and not p.on_demand}
     _INPUTS = templates_digest(lang, data)
     staff = data.store.table("staff_scope")
     scopes = resolve_scopes(staff, data.ident, data.orgs, data.as_of, roles)

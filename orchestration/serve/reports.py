@@ -11,7 +11,6 @@ lake, readable by the service's user only (the render step makes them so).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -20,20 +19,12 @@ import duckdb
 
 from orchestration.governance.policy import REPORT_RESOURCE as RESOURCE
 from orchestration.reporting.on_demand import OnDemandPages
+from orchestration.reporting.render import PageResult as Page
+from orchestration.reporting.render import read_manifest
 from orchestration.serve.enforce import Denied, choose_grant, scope_ids, scope_students
 
 # pages that show named or keyed students: their reads list those students as subjects
 STUDENT_PAGES = ("student", "parent", "teacher", "head_teacher", "grade_leader")
-
-
-@dataclass(frozen=True)
-class Page:
-    role: str
-    page_id: str
-    relpath: str
-    org_id: str
-    title: str
-    on_demand: bool = False  # no file: rendered when asked for (reporting.on_demand)
 
 
 @dataclass(frozen=True)
@@ -56,10 +47,7 @@ class ReportPages:
         except FileNotFoundError:
             return {}
         if self._cache is None or self._cache[0] != mtime:
-            rows = json.loads(manifest.read_text(encoding="utf-8"))
-            fields = set(Page.__dataclass_fields__)  # the manifest also carries each page's digest
-            self._cache = (mtime, {(r["role"], r["page_id"]): Page(**{k: v for k, v in r.items() if k in fields})
-                                   for r in rows})
+            self._cache = (mtime, {(p.role, p.page_id): p for p in read_manifest(self.folder)})
         return self._cache[1]
 
     @staticmethod
