@@ -1,4 +1,4 @@
-"""The `eduhouse` command line: simulate | run | status | backfill | report | audit | serve | token.
+"""The `eduhouse` command line: simulate | run | status | backfill | report | audit | serve | token | cluster.
 
 Each part adds its own subcommands through `<part>/commands.py: register(subparsers)`;
 this module only assembles them, so a command lives beside the code it drives. Packages
@@ -16,7 +16,7 @@ import sys
 
 from orchestration.errors import UserError
 
-COMMAND_PARTS = ("runner", "automation", "reporting", "governance", "serve")
+COMMAND_PARTS = ("runner", "automation", "reporting", "governance", "serve", "cluster")
 
 
 class OneLineParser(argparse.ArgumentParser):

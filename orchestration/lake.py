@@ -20,6 +20,8 @@
       work.json                                the plan of a run not yet finished
       serve/tokens.json                        salted hashes of the API's bearer tokens (0600)
       serve/serve.lock                         held by the one `eduhouse serve` of this lake
+      spark/                                   the lake's Spark cluster (cluster.json, logs/, work/)
+    <lake>/warehouse/spark/                  the Spark engine's metastore and tables (docs/scaleout.md)
 """
 
 from __future__ import annotations

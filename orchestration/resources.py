@@ -7,7 +7,14 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.lake import LakePaths
-from orchestration.settings import DEFAULT_MIN_CELL, DEFAULT_TIMEZONE, DEFAULT_TOP_N, Settings, get_settings
+from orchestration.settings import (
+    DEFAULT_ENGINE,
+    DEFAULT_MIN_CELL,
+    DEFAULT_TIMEZONE,
+    DEFAULT_TOP_N,
+    Settings,
+    get_settings,
+)
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -30,6 +37,24 @@ class LakeResource(dg.ConfigurableResource):
             min_cell=settings.min_cell,
             top_n=settings.top_n,
         )
+
+
+class EngineResource(dg.ConfigurableResource):
+    """The engine dbt builds on: ``duckdb`` (the warehouse file of the lake) or ``spark``
+    (a cluster: ``spark_master``, else the lake's own from `eduhouse cluster up`). Chosen
+    by configuration (EDUHOUSE_ENGINE, `eduhouse run --engine`); the assets, partitions,
+    checks and sensors are the same either way, and every run carries the tag
+    ``eduhouse/engine``."""
+
+    name: str = DEFAULT_ENGINE
+    spark_master: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineResource:
+        return cls(name=settings.engine, spark_master=settings.spark_master)
+
+
+ENGINE_TAG = "eduhouse/engine"
 
 
 def default_resources(settings: Settings | None = None) -> dict:

@@ -21,6 +21,10 @@ REPORTS_DIR = REPO_ROOT / "reports"
 DEFAULT_TIMEZONE = "Asia/Shanghai"  # the district's calendar: days and months are local
 DEFAULT_MIN_CELL = 10  # the smallest group a published aggregate may show (docs/privacy.md)
 DEFAULT_TOP_N = 200  # "top students": within the top N of the district in an exam
+# The engine dbt builds the models on: duckdb (one machine) or spark (a cluster;
+# docs/scaleout.md). The same models, tests and marts either way.
+ENGINES = ("duckdb", "spark")
+DEFAULT_ENGINE = "duckdb"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,10 @@ class Settings:
     # The most a delivery may expand to (a zip's members, a folder's files): a 1.5 MB zip
     # that inflates to 1.5 GB is quarantined (too_large) instead of filling the disk.
     max_delivery_bytes: int = 4 << 30
+    engine: str = DEFAULT_ENGINE
+    # spark://host:port of an existing cluster, or local[N]; unset = the lake's own
+    # cluster (`eduhouse cluster up`).
+    spark_master: str | None = None
 
     @classmethod
     def from_env(cls, lake: str | Path | None = None) -> Settings:
@@ -47,7 +55,16 @@ class Settings:
             partitions_start=env.get("EDUHOUSE_PARTITIONS_START", "2021-01-01"),
             alert_webhook_url=env.get("EDUHOUSE_ALERT_WEBHOOK_URL") or None,
             max_delivery_bytes=int(env.get("EDUHOUSE_MAX_DELIVERY_BYTES", str(4 << 30))),
+            engine=_engine(env.get("EDUHOUSE_ENGINE", DEFAULT_ENGINE)),
+            spark_master=env.get("EDUHOUSE_SPARK_MASTER") or None,
         )
+
+
+def _engine(name: str) -> str:
+    name = name.strip().lower()
+    if name not in ENGINES:
+        raise ValueError(f"EDUHOUSE_ENGINE must be one of {', '.join(ENGINES)}, got {name!r}")
+    return name
 
 
 def get_settings(lake: str | Path | None = None) -> Settings:

@@ -15,6 +15,10 @@
 {%- endmacro %}
 
 {% macro bronze_files(source_name, table_name) -%}
+  {{- return(adapter.dispatch('bronze_files')(source_name, table_name)) -}}
+{%- endmacro %}
+
+{% macro default__bronze_files(source_name, table_name) -%}
   {%- if not execute -%}{{ return([]) }}{%- endif -%}
   {%- set res = run_query("select file from glob('" ~ bronze_glob(source_name, table_name) ~ "') order by file") -%}
   {{ return(res.columns[0].values() | list) }}
@@ -25,6 +29,11 @@
 {%- endmacro %}
 
 {% macro bronze_relation(source_name, table_name, columns=none, files=none) -%}
+  {{- return(adapter.dispatch('bronze_relation')(source_name, table_name, columns, files)) -}}
+{%- endmacro %}
+
+{#- DuckDB reads the Parquet files in place with read_parquet. -#}
+{% macro default__bronze_relation(source_name, table_name, columns, files) -%}
   {%- set _lineage = source(source_name, table_name) -%}
   {%- set cols = (columns if columns is not none else bronze_columns(source_name, table_name)) + [('_extra', 'VARCHAR')] -%}
   {%- set file_list = (files if files is not none else bronze_files(source_name, table_name)) if execute else [] -%}

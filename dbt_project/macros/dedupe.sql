@@ -1,11 +1,11 @@
 {#- Keep the newest version of each record: OneRoster supersedes by sourcedId and
     dateLastModified; ties (same timestamp delivered twice) go to the latest landing,
     then the last line. Used by every roster staging model. -#}
-{% macro latest_by_key(relation, key, modified_col='"dateLastModified"') -%}
+{% macro latest_by_key(relation, key, modified_col='dateLastModified') -%}
 (select * from {{ relation }} as r
  qualify row_number() over (
      partition by {{ key }}
-     order by {{ modified_col }} desc nulls last, "_landed_at" desc nulls last, "_delivery" desc, "_position" desc
+     order by {{ modified_col }} desc nulls last, _landed_at desc nulls last, _delivery desc, _position desc
  ) = 1)
 {%- endmacro %}
 
@@ -27,21 +27,21 @@ coalesce(lower(nullif(trim({{ status_col }}), '')), 'active') <> 'tobedeleted'
     select * from {{ bronze_relation('roster', table_name) }}
 ), bulks as (
     select v._delivery,
-           coalesce(max(v."dateLastModified"), max(v._landed_at)) as as_of,
+           coalesce(max(v.dateLastModified), max(v._landed_at)) as as_of,
            max(v._landed_at) as landed
     from versions as v
     where v._delivery in (
         select m._delivery from {{ bronze_relation('roster', 'manifest') }} as m
-        where lower(trim(m."propertyName")) = lower('file.{{ manifest_name }}')
+        where lower(trim(m.propertyName)) = lower('file.{{ manifest_name }}')
           and lower(trim(m.value)) = 'bulk')
     group by v._delivery
 ), newest_bulk as (
     select * from bulks qualify row_number() over (order by as_of desc, landed desc) = 1
 ), latest as (
-    select * from {{ latest_by_key('versions', '"sourcedId"') }}
+    select * from {{ latest_by_key('versions', 'sourcedId') }}
 )
 select l.* from latest as l
 where not exists (select 1 from newest_bulk)
-   or l."sourcedId" in (select v."sourcedId" from versions as v where v._delivery = (select _delivery from newest_bulk))
-   or l."dateLastModified" > (select as_of from newest_bulk))
+   or l.sourcedId in (select v.sourcedId from versions as v where v._delivery = (select _delivery from newest_bulk))
+   or l.dateLastModified > (select as_of from newest_bulk))
 {%- endmacro %}

@@ -49,7 +49,7 @@ per_district as (
         {{ keys }}student_sourced_id,
         count(distinct exam_id) as exams_taken,
         count(distinct exam_id) filter (where district_rank <= {{ exam_top_n() }}) as exams_in_top_n,
-        arg_max(school_sourced_id, exam_date) as school_sourced_id,
+        max_by(school_sourced_id, exam_date) as school_sourced_id,
         max(exam_date) as last_exam_date
     from results
     group by org_sourced_id, grade, academic_session, {{ keys }}student_sourced_id

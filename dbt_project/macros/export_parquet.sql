@@ -15,10 +15,27 @@
     governed API, the reports) skips the row groups that cannot hold them instead of
     scanning the file. -#}
 {% macro export_parquet() -%}
+{{ adapter.dispatch('export_parquet')() }}
+{%- endmacro %}
+
+{% macro default__export_parquet() -%}
 {%- set exposure = (config.get('meta') or {}).get('exposure') -%}
 {%- if exposure in ('public', 'restricted') -%}
 {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if execute else [] -%}
 copy (select * from {{ this }}{{ ' order by student_key' if 'student_key' in columns else '' }})
 to '{{ export_folder(exposure == 'restricted') }}/{{ this.identifier }}.parquet' (format parquet, compression zstd)
+{%- endif -%}
+{%- endmacro %}
+
+{#- Spark writes a folder <name>.parquet/ holding one part file (COALESCE(1) after the
+    sort keeps the order); publishing moves that part file into place as <name>.parquet,
+    so readers get the same single file from either engine. -#}
+{% macro spark__export_parquet() -%}
+{%- set exposure = (config.get('meta') or {}).get('exposure') -%}
+{%- if exposure in ('public', 'restricted') -%}
+{%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if execute else [] -%}
+insert overwrite directory '{{ export_folder(exposure == 'restricted') }}/{{ this.identifier }}.parquet'
+using parquet options (compression 'zstd')
+select /*+ COALESCE(1) */ * from {{ this }}{{ ' order by student_key' if 'student_key' in columns else '' }}
 {%- endif -%}
 {%- endmacro %}

@@ -21,7 +21,7 @@
   {%- set dates = partition_dates() -%}
   {%- set replace = dates is not none and rebuild_partitions() -%}
   {%- set loaded = [] if replace else run_query(
-        "select distinct cast(local_date as varchar) || '/' || _delivery from " ~ this
+        "select distinct cast(local_date as string) || '/' || _delivery from " ~ this
       ).columns[0].values() | list -%}
   {%- set wanted = [] -%}
   {%- for f in all_files -%}
@@ -60,7 +60,7 @@
   {%- else -%}
     {{ date_col }} in (
         select distinct local_date from {{ upstream_relation }}
-        where _loaded_at > coalesce((select max(_loaded_at) from {{ this }}), '-infinity'::timestamptz)
+        where _loaded_at > coalesce((select max(_loaded_at) from {{ this }}), {{ timestamp_min() }})
     )
   {%- endif -%}
 {%- endmacro %}
@@ -76,7 +76,7 @@
   {%- else -%}
     ({{ key_cols | join(', ') }}) in (
         select distinct {{ key_cols | join(', ') }} from {{ upstream_relation }}
-        where _loaded_at > coalesce((select max(_loaded_at) from {{ this }}), '-infinity'::timestamptz)
+        where _loaded_at > coalesce((select max(_loaded_at) from {{ this }}), {{ timestamp_min() }})
     )
   {%- endif -%}
 {%- endmacro %}

@@ -26,12 +26,12 @@ org_people as (
     comes from `name_alias` (int_orgs joined as `o` in the intermediate models), else from
     `alias` itself (the marts). -#}
 {% macro org_row_keys(alias, name_alias=none) -%}
-    cast({{ alias }}.month as varchar) as month,
-    cast({{ alias }}.org_sourced_id as varchar) as org_sourced_id,
-    cast({{ alias }}.org_type as varchar) as org_type,
-    cast({{ name_alias or alias }}.org_name as varchar) as org_name,
-    cast({{ alias }}.segment as varchar) as segment,
-    cast({{ alias }}.population as varchar) as population
+    cast({{ alias }}.month as string) as month,
+    cast({{ alias }}.org_sourced_id as string) as org_sourced_id,
+    cast({{ alias }}.org_type as string) as org_type,
+    cast({{ name_alias or alias }}.org_name as string) as org_name,
+    cast({{ alias }}.segment as string) as segment,
+    cast({{ alias }}.population as string) as population
 {%- endmacro %}
 
 {#- A ratio of two counts (a rate, logins per online user), 0 where the denominator is 0:

@@ -5,7 +5,22 @@
     variables are null and so is every key: a build cannot silently fall back to a
     default. -#}
 {% macro pseudonymize(col) -%}
+{{ adapter.dispatch('pseudonymize')(col) }}
+{%- endmacro %}
+
+{% macro default__pseudonymize(col) -%}
 case when {{ col }} is null then null
      else sha256(getvariable('eduhouse_hmac_opad')
-                 || unhex(sha256(getvariable('eduhouse_hmac_ipad') || encode(cast({{ col }} as varchar))))) end
+                 || unhex(sha256(getvariable('eduhouse_hmac_ipad') || encode(cast({{ col }} as string))))) end
+{%- endmacro %}
+
+{#- Spark: the pads are Spark settings (spark.eduhouse.hmac_ipad / _opad, hex) that
+    the orchestration passes from the same key file; Spark substitutes ${...} when it
+    parses the statement, so the compiled SQL and dbt's artifacts hold only the names
+    (the driver's UI, which lists settings, is off). An unset pad is NULL,
+    so every key is NULL: never a keyless hash. -#}
+{% macro spark__pseudonymize(col) -%}
+case when {{ col }} is null then null
+     else sha2(unhex(nullif('${spark.eduhouse.hmac_opad}', ''))
+               || unhex(sha2(unhex(nullif('${spark.eduhouse.hmac_ipad}', '')) || encode(cast({{ col }} as string), 'utf-8'), 256)), 256) end
 {%- endmacro %}

@@ -10,6 +10,6 @@ end
 {#- Normalise a grade code to two digits ('7' -> '07'); NULL stays NULL. -#}
 {% macro grade_code(grade_col) -%}
 case when try_cast({{ grade_col }} as integer) is not null
-     then lpad(cast(try_cast({{ grade_col }} as integer) as varchar), 2, '0')
+     then lpad(cast(try_cast({{ grade_col }} as integer) as string), 2, '0')
      else nullif(trim({{ grade_col }}), '') end
 {%- endmacro %}

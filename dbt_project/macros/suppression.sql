@@ -30,29 +30,33 @@
     from {{ cells }}
 ),
 {%- for i in range(1, passes + 1) %}
+{#- Each pass reads the previous one once: a cell becomes one row per line it is in (as
+    a part, as a total), the lines' counts are windows, and grouping by cell brings the
+    cell back. An engine that inlines CTEs (Spark) then plans passes x cells, not
+    3^passes copies of the first. -#}
+{{ name }}_{{ i }}_members as (
+    select cell_id, line_id, total_of, size, suppressed, m.line as line, m.is_total as is_total
+    from (
+        select p.*, {{ fn('unnest') }}({{ fn('list_value') }}(
+            {{ make_struct([('line', 'p.line_id'), ('is_total', 'false')]) }},
+            {{ make_struct([('line', 'p.total_of'), ('is_total', 'true')]) }})) as m
+        from {{ name }}_{{ i - 1 }} as p
+    ) as x
+),
 {{ name }}_{{ i }} as (
-    with members as (
-        select line_id as line, cell_id, size, suppressed, false as is_total
-        from {{ name }}_{{ i - 1 }} where line_id is not null
-        union all
-        select total_of, cell_id, size, suppressed, true
-        from {{ name }}_{{ i - 1 }} where total_of is not null
-    ),
-    exposed as (
-        select line from members group by line
-        having count(*) filter (where is_total) = 1 and count(*) filter (where suppressed) = 1
-    ),
-    picked as (
-        select cell_id from (
-            select m.cell_id,
-                row_number() over (partition by m.line order by m.is_total, m.size = 0, m.size, m.cell_id) as pick
-            from members as m inner join exposed as e on e.line = m.line
-            where not m.suppressed
-        ) as ranked where pick = 1
-    )
-    select c.cell_id, c.line_id, c.total_of, c.size,
-        c.suppressed or c.cell_id in (select cell_id from picked) as suppressed
-    from {{ name }}_{{ i - 1 }} as c
+    select cell_id, any_value(line_id) as line_id, any_value(total_of) as total_of, any_value(size) as size,
+        bool_or(suppressed or (exposed and pick = 1)) as suppressed
+    from (
+        select cell_id, line_id, total_of, size, suppressed,
+            line is not null
+                and count(*) filter (where is_total) over (partition by line) = 1
+                and count(*) filter (where suppressed) over (partition by line) = 1 as exposed,
+            -- the member to hide: the smallest non-empty shown part, else the total
+            row_number() over (partition by line, suppressed order by is_total, size = 0, size, cell_id)
+                + case when suppressed then 1 else 0 end as pick
+        from {{ name }}_{{ i }}_members
+    ) as ranked
+    group by cell_id
 ),
 {%- endfor %}
 {{ name }} as (

@@ -20,8 +20,15 @@ def suppression_flags(cells: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> 
 
     from orchestration.settings import DBT_PROJECT_DIR
 
+    # The macro is rendered outside dbt, so the engine macros it calls
+    # (macros/engine/functions.sql) are given their DuckDB spellings here.
+    duckdb_spelling = {
+        "var": lambda name: min_cell,
+        "fn": lambda name: name,
+        "make_struct": lambda fields: "struct_pack(" + ", ".join(f"{n} := {e}" for n, e in fields) + ")",
+    }
     macros = jinja2.Environment().from_string((DBT_PROJECT_DIR / "macros" / "suppression.sql").read_text(),
-                                              globals={"var": lambda name: min_cell}).module
+                                              globals=duckdb_spelling).module
     con = duckdb.connect()
     con.register("cells_frame", cells)
     flags = con.execute(f"with cells as (select * from cells_frame), {macros.suppress_small_cells('cells')} "

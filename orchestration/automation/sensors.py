@@ -28,8 +28,8 @@ from orchestration.automation.jobs import (
 )
 from orchestration.lake import TIME_BASED_SOURCES
 from orchestration.partitions import daily_partitions
-from orchestration.resources import LakeResource
-from orchestration.settings import OpsConfig
+from orchestration.resources import ENGINE_TAG, LakeResource
+from orchestration.settings import OpsConfig, get_settings
 
 TRIGGER_TAG = "eduhouse/trigger"
 SOURCE_TAG = "eduhouse/source"
@@ -146,7 +146,7 @@ with warnings.catch_warnings():  # default_condition and user-code evaluation ar
         use_user_code_server=True,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        run_tags={TRIGGER_TAG: "downstream_automation"},
+        run_tags={TRIGGER_TAG: "downstream_automation", ENGINE_TAG: get_settings().engine},
         description="Rebuilds dbt models (days, months, exams), checks, reports and the audit after "
                     "landing updates them.",
     )
@@ -300,4 +300,4 @@ def downstream_catchup(context: dg.SensorEvaluationContext):
     selection = sorted((dg.AssetSelection.keys(*lagging).downstream() & selections.downstream()).resolve(graph),
                        key=lambda k: k.to_user_string())
     return dg.RunRequest(run_key=f"catchup:{stamp}:{len(selection)}", asset_selection=selection,
-                         tags={TRIGGER_TAG: "downstream_catchup"})
+                         tags={TRIGGER_TAG: "downstream_catchup", ENGINE_TAG: get_settings().engine})

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from orchestration.errors import UserError, lake_from
 from orchestration.lake import LakePaths
+from orchestration.settings import ENGINES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--full", action="store_true",
                         help="rebuild every asset and every partition (days, months, exams: dbt `rebuild`), "
                         "not only what new deliveries change")
+    parser.add_argument("--engine", choices=ENGINES, default=None,
+                        help="build the dbt models on duckdb (default; $EDUHOUSE_ENGINE) or on spark: the lake's "
+                        "cluster from `eduhouse cluster up`, or $EDUHOUSE_SPARK_MASTER")
     parser.add_argument("--wait", action="store_true",
                         help="if another run is working on the lake, wait for it instead of exiting")
     parser.set_defaults(func=_run)
@@ -30,6 +35,9 @@ def _run(args: argparse.Namespace) -> int:
     from orchestration.runner.run import run_everything, summarize
 
     lake = lake_from(args.lake)
+    if args.engine:
+        # The Dagster definitions read their resources from the environment when loaded.
+        os.environ["EDUHOUSE_ENGINE"] = args.engine
     if not (LakePaths(Path(lake)).inbox).is_dir():
         raise UserError(f"no inbox at {lake}/inbox (put deliveries there, or `eduhouse simulate --lake {lake}`)")
     outcomes = run_everything(lake, full=args.full, wait=args.wait)

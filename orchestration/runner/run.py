@@ -27,6 +27,7 @@ from orchestration.dagster_home import get_instance
 from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
 from orchestration.landing.access_segments import seal_open_segments
 from orchestration.partitions import EXAM_PARTITIONS_NAME
+from orchestration.resources import ENGINE_TAG
 from orchestration.runner.execute import RANGE_END, RANGE_START, RunOutcome, execute, range_tags
 from orchestration.runner.recovery import (
     WorkJournal,
@@ -38,6 +39,7 @@ from orchestration.runner.recovery import (
 )
 from orchestration.runner.scope import Scope, ledger_ids, partition_runs
 from orchestration.runner.stages import Stage, partitioning_kind, plan_stages
+from orchestration.settings import get_settings
 
 __all__ = ["RANGE_END", "RANGE_START", "RunOutcome", "run_everything", "summarize"]
 STEP_LINES = {"loggers": {"step_lines": {}}}
@@ -163,7 +165,7 @@ def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> 
     journal.save(lake)
 
     log_path = LakePaths(lake).root / "logs" / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
-    base_tags = {"eduhouse/trigger": "cli"}
+    base_tags = {"eduhouse/trigger": "cli", ENGINE_TAG: get_settings(lake).engine}
     outcomes: list[RunOutcome] = []
     keys, tags = _landing_run(stages, selected, lake, instance, full)
     if keys:

@@ -26,7 +26,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from orchestration.dagster_home import WAREHOUSE_POOL
 from orchestration.faults import fault_point
 from orchestration.partitions import daily_partitions, exam_partitions, is_rebuild, monthly_partitions
-from orchestration.resources import LakeResource
+from orchestration.resources import EngineResource, LakeResource
+from orchestration.transform.engine import engine_env
 from orchestration.transform.project import (
     MANIFEST_PATH,
     dbt_env,
@@ -130,7 +131,8 @@ def _build(manifest: dict, kind: str | None, routed: dict[str, frozenset[dg.Asse
         pool=DBT_POOL,
         **dbt_selection(manifest, kind),
     )
-    def _dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource):
+    def _dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource,
+                    engine: EngineResource):
         """dbt build of the selected models and their tests; marts exported to Parquet.
 
         An export is published (renamed into place) only when its model was built in this
@@ -155,7 +157,9 @@ def _build(manifest: dict, kind: str | None, routed: dict[str, frozenset[dg.Asse
         # dbt's artifacts and logs (compiled SQL, run results, dbt.log) belong to the lake
         # they were made for: dagster-dbt puts each invocation's folder under DBT_TARGET_PATH.
         paths.dbt_target.mkdir(parents=True, exist_ok=True)
+        context.log.info(f"dbt engine: {engine.name}")
         env = {**dbt_env(lake.root, lake.timezone, lake.min_cell, lake.top_n),
+               **engine_env(engine, paths),
                PARTITIONS_ENV: json.dumps(request) if request else "",
                "DBT_TARGET_PATH": str(paths.dbt_target)}
         built: set[dg.AssetKey] = set()

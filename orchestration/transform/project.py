@@ -17,9 +17,12 @@ from dagster_dbt import DbtProject
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration.lake import LakePaths
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, get_settings
 
-MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+# The profile's target of each engine. A manifest is parsed per target: a test's unique id
+# hashes its rendered arguments (a quoted column is "check" on DuckDB, `check` on Spark),
+# so the assets must come from the manifest of the target dbt runs on.
+DBT_TARGETS = {"duckdb": "dev", "spark": "spark"}
 # Files whose change makes the manifest stale.
 _SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "tests/**/*", "seeds/**/*")
 
@@ -39,8 +42,8 @@ def _newest_source_mtime(project_dir: Path) -> float:
     return newest
 
 
-def manifest_is_stale(project_dir: Path = DBT_PROJECT_DIR) -> bool:
-    manifest = project_dir / "target" / "manifest.json"
+def manifest_is_stale(project_dir: Path = DBT_PROJECT_DIR, manifest: Path | None = None) -> bool:
+    manifest = manifest or project_dir / "target" / "manifest.json"
     return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir)
 
 
@@ -50,16 +53,17 @@ def _parse_if_stale(project: DbtProject) -> None:
     parse into the same target folder: the second waits on a file lock and then finds the
     manifest fresh. Parsing needs no data and no warehouse."""
     project_dir, manifest = Path(project.project_dir), Path(project.manifest_path)
-    if not manifest_is_stale(project_dir):
+    if not manifest_is_stale(project_dir, manifest):
         return
     manifest.parent.mkdir(parents=True, exist_ok=True)
     with open(manifest.parent / ".parse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if manifest_is_stale(project_dir):
+        if manifest_is_stale(project_dir, manifest):
             env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
             subprocess.run(
                 [dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
-                 "--profiles-dir", str(project.profiles_dir)],
+                 "--profiles-dir", str(project.profiles_dir), "--target", str(project.target),
+                 "--target-path", str(manifest.parent)],
                 check=True, env=env, cwd=project_dir, capture_output=True, text=True,
             )
             manifest.touch()
@@ -86,8 +90,14 @@ def dbt_env(lake_root: str | Path, timezone: str, min_cell: int, top_n: int) -> 
     }
 
 
-eduhouse_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR,
-)
+def dbt_project_for(engine: str) -> DbtProject:
+    target = DBT_TARGETS[engine]
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=target,
+                      target_path=Path("target") if target == "dev" else Path("target") / target)
+
+
+eduhouse_dbt_project = dbt_project_for(get_settings().engine)
+MANIFEST_PATH = Path(eduhouse_dbt_project.manifest_path)
 
 
 def ensure_manifest() -> Path:

@@ -1,10 +1,15 @@
 """Publishing mart exports: dbt's post-hook writes ``<area>/.staging/<name>.parquet``;
 once the model has finished, this renames the file into ``<area>/<name>.parquet``.
-``os.replace`` is atomic on one filesystem, so readers never see a half-written mart."""
+``os.replace`` is atomic on one filesystem, so readers never see a half-written mart.
+
+On Spark the post-hook writes a folder ``<name>.parquet/`` holding one part file (the
+export coalesces to one partition); the part file is what moves into place, so readers
+get the same single file from either engine."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,6 +44,13 @@ def publish_export(lake: LakePaths, area: str, name: str) -> Path | None:
     if not staged.exists():
         return None
     final = folder / f"{name}.parquet"
+    if staged.is_dir():
+        parts = sorted(staged.glob("part-*.parquet"))
+        if len(parts) != 1:
+            raise RuntimeError(f"{staged}: expected one part file from the Spark export, found {len(parts)}")
+        os.replace(parts[0], final)
+        shutil.rmtree(staged, ignore_errors=True)
+        return final
     os.replace(staged, final)
     return final
 
@@ -49,7 +61,7 @@ def publish_all(lake: LakePaths, since: float = 0.0) -> list[Path]:
     published = []
     for area in ("marts", "restricted"):
         staging = area_folder(lake, area) / ".staging"
-        for staged in sorted(staging.glob("*.parquet")) if staging.exists() else []:
+        for staged in sorted(staging.glob("*.parquet")) if staging.exists() else []:  # files or Spark folders
             if staged.stat().st_mtime < since:
                 continue
             final = publish_export(lake, area, staged.stem)

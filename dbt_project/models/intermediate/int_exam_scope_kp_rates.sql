@@ -24,7 +24,7 @@ with per_item as (
 ),
 
 per_kp as (
-    select p.*, unnest(i.knowledge_point_ids) as kp_id
+    select p.*, {{ fn('unnest') }}(i.knowledge_point_ids) as kp_id
     from per_item as p
     inner join {{ ref('stg_exams__items') }} as i on i.exam_id = p.exam_id and i.item_id = p.item_id
 ),

@@ -8,7 +8,7 @@ select
     s.academic_session,
     s.subject,
     cast(avg(coalesce(a.active_days, 0)) as double) as mean_active_days,
-    cast(avg(case when coalesce(a.active_days, 0) > 0 then 1.0 else 0.0 end) as double) as online_share
+    cast(avg(case when coalesce(a.active_days, 0) > 0 then cast(1 as double) else cast(0 as double) end) as double) as online_share
 from {{ ref('int_exam_scope_student_terms') }} as s
 left join {{ ref('int_exam_student_term_activity') }} as a
     on a.student_sourced_id = s.student_sourced_id and a.academic_session = s.academic_session

@@ -8,10 +8,8 @@ with weak as (
         scope_id,
         academic_session,
         subject,
-        list(
-            struct_pack(kp_id := kp_id, kp_name := kp_name, items := cast(items as bigint), score_rate := cast(score_rate as double))
-            order by weak_rank
-        ) as weak_points
+        {{ ordered_list(make_struct([('kp_id', 'kp_id'), ('kp_name', 'kp_name'),
+            ('items', 'cast(items as bigint)'), ('score_rate', 'cast(score_rate as double)')]), 'weak_rank') }} as weak_points
     from {{ ref('int_exam_scope_kp_rates') }}
     where weak_rank <= {{ var('weak_point_count', 3) | int }}
     group by scope_type, scope_id, academic_session, subject
@@ -36,7 +34,7 @@ summary as (
 
 select
     summary.*,
-    coalesce(weak.weak_points, []) as weak_points
+    coalesce(weak.weak_points, {{ fn('list_value') }}()) as weak_points
 from summary
 left join weak
     on weak.scope_type = summary.scope_type

@@ -35,7 +35,7 @@ results as (
 
 totals as (
     select r.sitting_id, r.student_sourced_id, sum(r.score) as total_score,
-        arg_max(r.school_sourced_id, r.exam_date) as school_sourced_id
+        max_by(r.school_sourced_id, r.exam_date) as school_sourced_id
     from results as r
     inner join sittings as s on s.sitting_id = r.sitting_id
     where r.is_total = s.has_total

@@ -16,7 +16,7 @@ with by_class as (
 ),
 
 roster_orgs as (
-    select user_sourced_id as student_sourced_id, unnest(org_sourced_ids) as org_sourced_id
+    select user_sourced_id as student_sourced_id, {{ fn('unnest') }}(org_sourced_ids) as org_sourced_id
     from {{ ref('stg_roster__users') }}
     where role = 'student'
 ),

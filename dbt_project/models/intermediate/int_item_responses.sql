@@ -10,7 +10,7 @@ select
     s.status,
     s.score,
     i.max_score,
-    coalesce(i.knowledge_point_ids, []::varchar[]) as knowledge_point_ids,
+    coalesce(i.knowledge_point_ids, {{ fn('list_value') }}()::{{ type_string_list() }}) as knowledge_point_ids,
     i.ability,
     e.subject,
     e.grade,

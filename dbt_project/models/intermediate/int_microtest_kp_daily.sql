@@ -32,9 +32,9 @@ with answers as (
 
 microtest_kps as (
     -- the knowledge points a micro-test names when it is assigned (any assignment of it)
-    select object_id as microtest_id, list_distinct(flatten(list(knowledge_point_ids))) as knowledge_point_ids
+    select object_id as microtest_id, array_sort(array_distinct(flatten(array_agg(knowledge_point_ids)))) as knowledge_point_ids
     from {{ ref('stg_xapi__statements') }}
-    where {{ xapi_event('microtest_assigned') }} and len(knowledge_point_ids) > 0
+    where {{ xapi_event('microtest_assigned') }} and cardinality(knowledge_point_ids) > 0
       and object_id in (select microtest_id from answers)
     group by object_id
 ),
@@ -42,8 +42,8 @@ microtest_kps as (
 mapped as (
     select
         a.student_sourced_id, a.local_date, a.month, a.is_voided, a.score, a.max_score, a._loaded_at,
-        unnest(case when len(a.knowledge_point_ids) > 0 then a.knowledge_point_ids
-                    else coalesce(m.knowledge_point_ids, []) end) as kp_id
+        {{ fn('unnest') }}(case when cardinality(a.knowledge_point_ids) > 0 then a.knowledge_point_ids
+                    else coalesce(m.knowledge_point_ids, {{ fn('list_value') }}()) end) as kp_id
     from answers as a
     left join microtest_kps as m on m.microtest_id = a.microtest_id
     where a.max_score is not null

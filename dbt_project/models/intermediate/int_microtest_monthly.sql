@@ -123,11 +123,11 @@ microtests as (
 )
 
 select
-    cast(g.month as varchar) as month,
-    cast(g.org_sourced_id as varchar) as org_sourced_id,
-    cast(g.org_type as varchar) as org_type,
-    cast(o.org_name as varchar) as org_name,
-    cast(g.segment as varchar) as segment,
+    cast(g.month as string) as month,
+    cast(g.org_sourced_id as string) as org_sourced_id,
+    cast(g.org_type as string) as org_type,
+    cast(o.org_name as string) as org_name,
+    cast(g.segment as string) as segment,
     cast(coalesce(t.microtests_assigned, 0) as bigint) as microtests_assigned,
     cast(coalesce(p.students_assigned, 0) as bigint) as students_assigned,
     cast(coalesce(p.students_answering, 0) as bigint) as students_answering,

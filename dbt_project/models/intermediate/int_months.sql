@@ -6,9 +6,9 @@
 {%- if months is not none and is_incremental() %}
 select
     m as month,
-    cast(strptime(m || '-01', '%Y-%m-%d') as date) as month_start,
-    cast(last_day(strptime(m || '-01', '%Y-%m-%d')) as date) as month_end
-from (select unnest({{ sql_string_list(months) }}) as m)
+    cast(m || '-01' as date) as month_start,
+    cast(last_day(cast(m || '-01' as date)) as date) as month_end
+from (select {{ fn('unnest') }}({{ fn('list_value') }}({{ sql_string_list(months)[1:-1] }})) as m) as ms
 {%- else %}
 with bounds as (
     select
@@ -18,10 +18,13 @@ with bounds as (
 )
 
 select
-    strftime(cast(m.month_start as date), '%Y-%m') as month,
+    {{ month_of('cast(m.month_start as date)') }} as month,
     cast(m.month_start as date) as month_start,
-    cast(last_day(m.month_start) as date) as month_end
-from bounds,
-    lateral (select unnest(generate_series(first_month, last_month, interval 1 month)) as month_start) as m
-where first_month is not null
+    cast(last_day(cast(m.month_start as date)) as date) as month_end
+from (
+    select {{ fn('unnest') }}({{ fn('generate_series') }}(
+        cast(first_month as date), cast(last_month as date), interval 1 month)) as month_start
+    from bounds
+    where first_month is not null
+) as m
 {%- endif %}

@@ -35,8 +35,8 @@ overall as (
         academic_session,
         count(*) as exams_taken,
         avg(z_score) as mean_z_score,
-        arg_max(school_sourced_id, exam_date) as school_sourced_id,
-        arg_max(grade, exam_date) as grade
+        max_by(school_sourced_id, exam_date) as school_sourced_id,
+        max_by(grade, exam_date) as grade
     from results
     group by student_sourced_id, academic_session
 ),
@@ -45,15 +45,12 @@ subject_lists as (
     select
         student_sourced_id,
         academic_session,
-        list(
-            struct_pack(
-                subject := subject,
-                exams := cast(exams as bigint),
-                mean_score_rate := cast(mean_score_rate as double),
-                mean_z_score := cast(mean_z_score as double)
-            )
-            order by subject
-        ) as subject_results
+        {{ ordered_list(make_struct([
+            ('subject', 'subject'),
+            ('exams', 'cast(exams as bigint)'),
+            ('mean_score_rate', 'cast(mean_score_rate as double)'),
+            ('mean_z_score', 'cast(mean_z_score as double)'),
+        ]), 'subject') }} as subject_results
     from by_subject
     group by student_sourced_id, academic_session
 )

@@ -10,8 +10,11 @@ classes as (
     select
         class_sourced_id,
         school_sourced_id,
-        {{ school_segment("list_sort(list_filter(grades, lambda g: g is not null))[1]") }} as segment
-    from {{ ref('stg_roster__classes') }}
+        {{ school_segment('lowest_grade') }} as segment
+    from (
+        select *, {{ fn('list_extract') }}(array_sort(filter(grades, {{ lambda('g') }} g is not null)), 1) as lowest_grade
+        from {{ ref('stg_roster__classes') }}
+    ) as c
 ),
 
 expected as (

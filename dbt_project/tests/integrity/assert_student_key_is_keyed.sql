@@ -6,8 +6,8 @@ select student_sourced_id
 from {{ ref('student_identity') }}
 where student_key is null
    or student_key = student_sourced_id
-   or student_key = sha256(student_sourced_id)
-   or student_key = sha256(':' || student_sourced_id)
+   or student_key = {{ sha256_hex("student_sourced_id") }}
+   or student_key = {{ sha256_hex("':' || student_sourced_id") }}
    or student_key = md5(student_sourced_id)
    or student_key = sha1(student_sourced_id)
-   or student_key = sha256('eduhouse-dev-secret-not-for-production:' || student_sourced_id)
+   or student_key = {{ sha256_hex("'eduhouse-dev-secret-not-for-production:' || student_sourced_id") }}

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import bronze_fixture  # noqa: E402
 
 from orchestration.partitions import daily_partitions, monthly_partitions  # noqa: E402
-from orchestration.resources import LakeResource  # noqa: E402
+from orchestration.resources import EngineResource, LakeResource  # noqa: E402
 from orchestration.transform import definitions as transform_defs  # noqa: E402
 from orchestration.transform.assets import DBT_POOL, OP_NAMES  # noqa: E402
 
@@ -156,7 +156,7 @@ def test_materialize_publishes_exports(tmp_path, dbt_assets_def):
     result = dg.materialize(
         [dbt_assets_def],
         selection=selection,
-        resources={"dbt": transform_defs.defs.resources["dbt"], "lake": LakeResource(root=str(lake))},
+        resources={"dbt": transform_defs.defs.resources["dbt"], "lake": LakeResource(root=str(lake)), "engine": EngineResource()},
     )
     assert result.success
     materialized = {e.asset_key for e in result.get_asset_materialization_events() if e.asset_key}

@@ -41,10 +41,10 @@ select
     'bulk_export' as check_name,
     principal_id,
     grant_id,
-    list(event_id order by event_time, event_id) as event_ids,
-    count(*) || ' ' || string_agg(distinct action, '/') || '(s) of up to ' || max(rows_returned)
-        || ' rows (scope: ' || coalesce(cast(max(scope_students) as varchar), 'no') || ' students; usual: '
-        || cast(max(median_rows) as varchar) || ' rows)' as evidence,
+    {{ ordered_list('event_id', 'event_time, event_id') }} as event_ids,
+    count(*) || ' ' || {{ distinct_text('action', '/') }} || '(s) of up to ' || max(rows_returned)
+        || ' rows (scope: ' || coalesce(cast(max(scope_students) as string), 'no') || ' students; usual: '
+        || cast(max(median_rows) as string) || ' rows)' as evidence,
     min(event_time) as first_seen,
     max(event_time) as last_seen
 from flagged

@@ -6,11 +6,11 @@ with rules as (
 ),
 
 required_purposes as (
-    select list(purpose) as purposes from rules where rule = 'required_purpose'
+    select array_agg(purpose) as purposes from rules where rule = 'required_purpose'
 ),
 
 under_14 as (
-    select list(category) as categories, max(cast(value as integer)) as age
+    select array_agg(category) as categories, max(cast(value as integer)) as age
     from rules where rule = 'under_14_category'
 ),
 
@@ -22,9 +22,9 @@ uses as (
     select
         s.*,
         i.birth_date,
-        list_intersect(s.classes_read, u.categories) as sensitive_categories,
-        list_contains(r.purposes, s.purpose) as purpose_needs_consent,
-        i.birth_date is not null and i.birth_date > s.local_date - to_years(u.age) as is_under_14,
+        array_intersect(s.classes_read, u.categories) as sensitive_categories,
+        array_contains(r.purposes, s.purpose) as purpose_needs_consent,
+        i.birth_date is not null and i.birth_date > s.local_date - {{ fn('to_years') }}(u.age) as is_under_14,
         x.role is not null as is_exempt
     from {{ ref('int_governance__event_subjects') }} as s
     cross join required_purposes as r
@@ -37,10 +37,10 @@ uses as (
 needing as (
     select
         *,
-        coalesce(sensitive_categories[1], 'learning') as consent_category
+        coalesce({{ fn('list_extract') }}(sensitive_categories, 1), 'learning') as consent_category
     from uses
     where purpose_needs_consent
-       or (is_under_14 and len(sensitive_categories) > 0 and not is_exempt)
+       or (is_under_14 and cardinality(sensitive_categories) > 0 and not is_exempt)
 ),
 
 consented as (
@@ -59,10 +59,10 @@ select
     'consent_missing' as check_name,
     n.principal_id,
     n.grant_id,
-    list(distinct n.event_id) as event_ids,
-    count(distinct n.event_id) || ' use(s) for ' || string_agg(distinct n.purpose, ', ') || ' of '
+    array_agg(distinct n.event_id) as event_ids,
+    count(distinct n.event_id) || ' use(s) for ' || {{ distinct_text('n.purpose', ', ') }} || ' of '
         || count(distinct n.subject_id) || ' student(s) without valid consent ('
-        || string_agg(distinct n.consent_category, ', ') || '), e.g. ' || min(n.subject_id) as evidence,
+        || {{ distinct_text('n.consent_category', ', ') }} || '), e.g. ' || min(n.subject_id) as evidence,
     min(n.event_time) as first_seen,
     max(n.event_time) as last_seen
 from needing as n

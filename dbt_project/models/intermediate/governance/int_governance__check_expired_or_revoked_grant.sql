@@ -9,11 +9,11 @@ select
     'expired_or_revoked_grant' as check_name,
     principal_id,
     grant_id,
-    list(event_id order by event_time, event_id) as event_ids,
+    {{ ordered_list('event_id', 'event_time, event_id') }} as event_ids,
     count(*) || ' access(es) outside the grant''s validity ('
-        || coalesce('from ' || strftime(min(grant_valid_from), '%Y-%m-%d'), '')
-        || coalesce(' to ' || strftime(min(grant_valid_to), '%Y-%m-%d'), '')
-        || coalesce(', revoked ' || strftime(min(grant_revoked_at), '%Y-%m-%d %H:%M'), '') || ')' as evidence,
+        || coalesce('from ' || {{ format_time("min(grant_valid_from)", '%Y-%m-%d') }}, '')
+        || coalesce(' to ' || {{ format_time("min(grant_valid_to)", '%Y-%m-%d') }}, '')
+        || coalesce(', revoked ' || {{ format_time("min(grant_revoked_at)", '%Y-%m-%d %H:%M') }}, '') || ')' as evidence,
     min(event_time) as first_seen,
     max(event_time) as last_seen
 from usable

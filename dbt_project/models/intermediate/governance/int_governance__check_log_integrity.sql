@@ -17,9 +17,9 @@ seqs as (
 gaps as (
     select
         'log_sequence_gap' as check_name,
-        cast(null as varchar) as principal_id,
-        cast(null as varchar) as grant_id,
-        [event_id] as event_ids,
+        cast(null as string) as principal_id,
+        cast(null as string) as grant_id,
+        {{ fn('list_value') }}(event_id) as event_ids,
         client_app || ': seq ' || previous_seq || ' -> ' || seq || ' (' || (seq - previous_seq - 1)
             || ' event(s) missing)' as evidence,
         event_time as first_seen,
@@ -33,12 +33,12 @@ missing as (
         'log_missing_fields' as check_name,
         principal_id,
         grant_id,
-        list(line_id order by line_id) as event_ids,
-        count(*) || ' event(s) missing ' || array_to_string(list_distinct(flatten(list(missing_fields))), ', ') as evidence,
+        {{ ordered_list('line_id', 'line_id') }} as event_ids,
+        count(*) || ' event(s) missing ' || {{ fn('array_to_string') }}(array_sort(array_distinct(flatten(array_agg(missing_fields)))), ', ') as evidence,
         min(event_time) as first_seen,
         max(event_time) as last_seen
     from (
-        select *, list_filter([
+        select *, filter({{ fn('list_value') }}(
             case when event_id is null then 'event_id' end,
             case when seq is null then 'seq' end,
             case when event_time is null then 'event_time' end,
@@ -49,13 +49,13 @@ missing as (
             case when resource is null then 'resource' end,
             case when purpose is null then 'purpose' end,
             case when decision is null then 'decision' end
-        ], lambda f: f is not null) as missing_fields
+        ), {{ lambda('f') }} f is not null) as missing_fields
         from lines
         where (occurrence = 1 or event_id is null)
           and (event_id is null or seq is null or event_time is null or principal_id is null or role is null
                or client_app is null or action is null or resource is null or purpose is null or decision is null)
     )
-    where len(missing_fields) > 0
+    where cardinality(missing_fields) > 0
     group by principal_id, grant_id
 ),
 
@@ -64,13 +64,13 @@ duplicates as (
         'log_duplicate_event' as check_name,
         principal_id,
         grant_id,
-        list(event_id order by event_id) as event_ids,
+        {{ ordered_list('event_id', 'event_id') }} as event_ids,
         count(*) || ' event id(s) delivered more than once (' || sum(copies) || ' lines)' as evidence,
         min(event_time) as first_seen,
         max(event_time) as last_seen
     from (
-        select event_id, count(*) as copies, arg_min(principal_id, occurrence) as principal_id,
-            arg_min(grant_id, occurrence) as grant_id, min(event_time) as event_time
+        select event_id, count(*) as copies, min_by(principal_id, occurrence) as principal_id,
+            min_by(grant_id, occurrence) as grant_id, min(event_time) as event_time
         from lines
         where event_id is not null
         group by event_id

@@ -4,8 +4,8 @@ select
     'over_broad_grant' as check_name,
     principal_id,
     grant_id,
-    cast([] as varchar[]) as event_ids,
-    coalesce(role, '?') || ' grant on ' || coalesce(resource, '?') || ': ' || array_to_string(exceeds_reasons, '; ') as evidence,
+    cast({{ fn('list_value') }}() as {{ type_string_list() }}) as event_ids,
+    coalesce(role, '?') || ' grant on ' || coalesce(resource, '?') || ': ' || {{ fn('array_to_string') }}(exceeds_reasons, '; ') as evidence,
     valid_from as first_seen,
     valid_from as last_seen
 from {{ ref('int_governance__grants') }}

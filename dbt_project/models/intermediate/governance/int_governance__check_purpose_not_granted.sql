@@ -10,9 +10,9 @@ select
     'purpose_not_granted' as check_name,
     m.principal_id,
     m.grant_id,
-    list(m.event_id order by m.event_time, m.event_id) as event_ids,
-    count(*) || ' access(es) for ' || string_agg(distinct m.purpose, ', ')
-        || '; the grant allows ' || array_to_string(any_value(g.purposes), ', ') as evidence,
+    {{ ordered_list('m.event_id', 'm.event_time, m.event_id') }} as event_ids,
+    count(*) || ' access(es) for ' || {{ distinct_text('m.purpose', ', ') }}
+        || '; the grant allows ' || {{ fn('array_to_string') }}(any_value(g.purposes), ', ') as evidence,
     min(m.event_time) as first_seen,
     max(m.event_time) as last_seen
 from misused as m

@@ -27,9 +27,9 @@ in_burst as (
 select
     'repeated_denials' as check_name,
     principal_id,
-    cast(null as varchar) as grant_id,
-    list(event_id order by event_time, event_id) as event_ids,
-    count(*) || ' denied requests in bursts (' || string_agg(distinct resource, ', ') || ')' as evidence,
+    cast(null as string) as grant_id,
+    {{ ordered_list('event_id', 'event_time, event_id') }} as event_ids,
+    count(*) || ' denied requests in bursts (' || {{ distinct_text('resource', ', ') }} || ')' as evidence,
     min(event_time) as first_seen,
     max(event_time) as last_seen
 from in_burst

@@ -19,13 +19,13 @@ overdue as (
 
 select
     'retention_overdue' as check_name,
-    cast(null as varchar) as principal_id,
-    cast(null as varchar) as grant_id,
-    coalesce(list(distinct o.item_id) filter (where o.item_id is not null), []) as event_ids,
+    cast(null as string) as principal_id,
+    cast(null as string) as grant_id,
+    coalesce(array_agg(distinct o.item_id) filter (where o.item_id is not null), {{ fn('list_value') }}()) as event_ids,
     count(*) || ' ' || o.data_category || ' record(s) older than ' || any_value(r.retention_days)
-        || ' days (oldest ' || strftime(min(o.kept_date), '%Y-%m-%d') || ')' as evidence,
-    cast(min(o.kept_date) as timestamptz) as first_seen,
-    cast(max(o.kept_date) as timestamptz) as last_seen
+        || ' days (oldest ' || {{ format_time("min(o.kept_date)", '%Y-%m-%d') }} || ')' as evidence,
+    cast(min(o.kept_date) as {{ type_timestamptz() }}) as first_seen,
+    cast(max(o.kept_date) as {{ type_timestamptz() }}) as last_seen
 from overdue as o
 inner join retention as r on r.data_category = o.data_category
 cross join params as p

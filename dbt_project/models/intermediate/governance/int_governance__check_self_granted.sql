@@ -3,7 +3,7 @@ select
     'self_granted' as check_name,
     principal_id,
     grant_id,
-    cast([] as varchar[]) as event_ids,
+    cast({{ fn('list_value') }}() as {{ type_string_list() }}) as event_ids,
     'grant for ' || coalesce(resource, '?') || ' ' || case
         when granted_by = principal_id and approved_by = principal_id then 'granted and approved'
         when granted_by = principal_id then 'granted'

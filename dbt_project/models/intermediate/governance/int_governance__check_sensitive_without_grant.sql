@@ -3,9 +3,9 @@ select
     'sensitive_without_grant' as check_name,
     principal_id,
     grant_id,
-    list(event_id order by event_time, event_id) as event_ids,
-    count(*) || ' read(s) of ' || array_to_string(list_distinct(flatten(list(classes_read))), ', ')
-        || ' data from ' || string_agg(distinct resource, ', ') || ' under a non-sensitive grant' as evidence,
+    {{ ordered_list('event_id', 'event_time, event_id') }} as event_ids,
+    count(*) || ' read(s) of ' || {{ fn('array_to_string') }}(array_sort(array_distinct(flatten(array_agg(classes_read)))), ', ')
+        || ' data from ' || {{ distinct_text('resource', ', ') }} || ' under a non-sensitive grant' as evidence,
     min(event_time) as first_seen,
     max(event_time) as last_seen
 from {{ ref('int_governance__events') }}

@@ -7,7 +7,7 @@ with params as (
 
 grant_scopes as (
     select g.grant_id, g.principal_id, g.role, g.scope_type, g.resource, g.valid_from,
-        unnest(case when len(g.scope_ids) = 0 then [null] else g.scope_ids end) as scope_id
+        {{ fn('unnest') }}(case when cardinality(g.scope_ids) = 0 then {{ fn('list_value') }}(null) else g.scope_ids end) as scope_id
     from {{ ref('int_governance__grants') }} as g
     where g.is_active and coalesce(g.principal_type, 'user') = 'user' and g.role <> 'downstream_app'
 ),
@@ -35,9 +35,9 @@ select
     'stale_grant' as check_name,
     s.principal_id,
     s.grant_id,
-    cast([] as varchar[]) as event_ids,
+    cast({{ fn('list_value') }}() as {{ type_string_list() }}) as event_ids,
     coalesce(s.role, '?') || ' grant on ' || coalesce(s.resource, '?') || ' still covers '
-        || s.scope_type || ' ' || string_agg(coalesce(s.scope_id, '(any)'), ', ' order by s.scope_id)
+        || s.scope_type || ' ' || {{ fn('array_to_string') }}({{ ordered_list("coalesce(s.scope_id, '(any)')", 's.scope_id') }}, ', ')
         || ' with no current roster relationship' as evidence,
     min(s.valid_from) as first_seen,
     min(s.valid_from) as last_seen

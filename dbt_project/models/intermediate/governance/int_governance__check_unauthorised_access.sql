@@ -4,14 +4,14 @@ select
     'unauthorised_access' as check_name,
     principal_id,
     grant_id,
-    list(event_id order by event_time, event_id) as event_ids,
+    {{ ordered_list('event_id', 'event_time, event_id') }} as event_ids,
     count(*) || ' access(es) without a covering grant: '
-        || string_agg(distinct case
+        || {{ fn('array_to_string') }}(array_sort(array_agg(distinct case
             when grant_id is null then 'no grant cited'
             when not grant_found then 'unknown grant ' || grant_id
             when grant_principal_id <> principal_id then 'grant of ' || grant_principal_id
             when grant_resource is distinct from resource then 'grant is for ' || coalesce(grant_resource, '?') || ', not ' || resource
-            else 'action ' || action || ' not granted' end, '; ') as evidence,
+            else 'action ' || action || ' not granted' end)), '; ') as evidence,
     min(event_time) as first_seen,
     max(event_time) as last_seen
 from {{ ref('int_governance__events') }}

@@ -16,14 +16,14 @@ select
     'unused_grant' as check_name,
     g.principal_id,
     g.grant_id,
-    cast([] as varchar[]) as event_ids,
+    cast({{ fn('list_value') }}() as {{ type_string_list() }}) as event_ids,
     coalesce(g.role, '?') || ' grant on ' || coalesce(g.resource, '?') || ' held since '
-        || strftime(g.valid_from, '%Y-%m-%d') || ', not used in the ' || p.unused_grant_days
-        || ' days to ' || strftime(p.audit_date, '%Y-%m-%d') as evidence,
+        || {{ format_time("g.valid_from", '%Y-%m-%d') }} || ', not used in the ' || p.unused_grant_days
+        || ' days to ' || {{ format_time("p.audit_date", '%Y-%m-%d') }} as evidence,
     g.valid_from as first_seen,
     g.valid_from as last_seen
 from {{ ref('int_governance__grants') }} as g
 cross join params as p
 left join used as u on u.grant_id = g.grant_id
 where g.is_active and u.grant_id is null
-  and g.valid_from <= cast(p.audit_date - p.unused_grant_days as timestamptz)
+  and g.valid_from <= cast(p.audit_date - p.unused_grant_days as {{ type_timestamptz() }})

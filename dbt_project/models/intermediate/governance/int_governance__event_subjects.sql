@@ -3,7 +3,7 @@
 -- student's date-effective class/grade/school/district/city/self/child keys).
 with events as (
     select event_id, event_time, local_date, principal_id, role, grant_id, purpose, resource,
-        classes_read, unnest(subject_ids) as subject_id
+        classes_read, {{ fn('unnest') }}(subject_ids) as subject_id
     from {{ ref('int_governance__events') }}
     where is_access and principal_id is not null
 ),

@@ -29,8 +29,8 @@ shapes as (
 ),
 
 shape_classes as (
-    select s.resource, s.columns, list(distinct c.classification) as column_classes
-    from (select resource, columns, unnest(columns) as column_name from shapes) as s
+    select s.resource, s.columns, array_agg(distinct c.classification) as column_classes
+    from (select resource, columns, {{ fn('unnest') }}(columns) as column_name from shapes) as s
     inner join classified as c on c.model_name = s.resource and c.column_name = s.column_name
     group by s.resource, s.columns
 ),
@@ -39,8 +39,8 @@ shape_reads as (
     select
         s.resource,
         s.columns,
-        list_sort(list_distinct(list_concat(coalesce(sc.column_classes, []),
-            case when r.category is null then [] else [r.category] end))) as classes_read
+        array_sort(array_distinct(concat(coalesce(sc.column_classes, {{ fn('list_value') }}()),
+            case when r.category is null then {{ fn('list_value') }}() else {{ fn('list_value') }}(r.category) end))) as classes_read
     from shapes as s
     left join shape_classes as sc on sc.resource is not distinct from s.resource and sc.columns = s.columns
     left join resources as r on r.resource = s.resource
@@ -66,14 +66,14 @@ select
     g.principal_id as grant_principal_id,
     g.role as grant_role,
     g.resource as grant_resource,
-    list_contains(g.actions, e.action) as action_granted,
-    list_contains(g.purposes, e.purpose) as purpose_granted,
+    array_contains(g.actions, e.action) as action_granted,
+    array_contains(g.purposes, e.purpose) as purpose_granted,
     g.sensitive as grant_sensitive,
     g.valid_from as grant_valid_from,
     g.valid_to as grant_valid_to,
     g.revoked_at as grant_revoked_at,
     sr.classes_read,
-    len(list_intersect(sr.classes_read, p.sensitive_classifications)) > 0 as reads_sensitive
+    cardinality(array_intersect(sr.classes_read, p.sensitive_classifications)) > 0 as reads_sensitive
 from events as e
 left join grants as g on g.grant_id = e.grant_id
 left join shape_reads as sr on sr.resource is not distinct from e.resource and sr.columns = e.columns

@@ -8,10 +8,10 @@ with grants as (
 templates as (
     select
         role,
-        string_split(scope_types, ';') as scope_types,
-        string_split(resources, ';') as resources,
-        string_split(actions, ';') as actions,
-        string_split(purposes, ';') as purposes,
+        {{ fn('string_split') }}(scope_types, ';') as scope_types,
+        {{ fn('string_split') }}(resources, ';') as resources,
+        {{ fn('string_split') }}(actions, ';') as actions,
+        {{ fn('string_split') }}(purposes, ';') as purposes,
         sensitive
     from {{ ref('governance_role_templates') }}
 ),
@@ -27,22 +27,22 @@ compared as (
         (g.valid_from is null or g.valid_from < p.audit_end)
             and (g.valid_to is null or g.valid_to >= p.audit_end)
             and (g.revoked_at is null or g.revoked_at >= p.audit_end) as is_active,
-        list_filter([
+        filter({{ fn('list_value') }}(
             case when t.role is null then 'role has no template' end,
-            case when t.role is not null and not list_contains(t.scope_types, g.scope_type)
-                 then 'scope ' || coalesce(g.scope_type, '?') || ' not in template (' || array_to_string(t.scope_types, ', ') || ')' end,
-            case when t.role is not null and not list_contains(t.resources, g.resource)
+            case when t.role is not null and not array_contains(t.scope_types, g.scope_type)
+                 then 'scope ' || coalesce(g.scope_type, '?') || ' not in template (' || {{ fn('array_to_string') }}(t.scope_types, ', ') || ')' end,
+            case when t.role is not null and not array_contains(t.resources, g.resource)
                  then 'resource ' || coalesce(g.resource, '?') || ' not in template' end,
-            case when t.role is not null and len(list_filter(g.actions, lambda a: not list_contains(t.actions, a))) > 0
-                 then 'actions ' || array_to_string(list_filter(g.actions, lambda a: not list_contains(t.actions, a)), ', ') || ' not in template' end,
-            case when t.role is not null and len(list_filter(g.purposes, lambda x: not list_contains(t.purposes, x))) > 0
-                 then 'purposes ' || array_to_string(list_filter(g.purposes, lambda x: not list_contains(t.purposes, x)), ', ') || ' not in template' end,
+            case when t.role is not null and cardinality(filter(g.actions, {{ lambda('a') }} not array_contains(t.actions, a))) > 0
+                 then 'actions ' || {{ fn('array_to_string') }}(filter(g.actions, {{ lambda('a') }} not array_contains(t.actions, a)), ', ') || ' not in template' end,
+            case when t.role is not null and cardinality(filter(g.purposes, {{ lambda('x') }} not array_contains(t.purposes, x))) > 0
+                 then 'purposes ' || {{ fn('array_to_string') }}(filter(g.purposes, {{ lambda('x') }} not array_contains(t.purposes, x)), ', ') || ' not in template' end,
             case when t.role is not null and g.sensitive and not t.sensitive then 'sensitive grant for a non-sensitive role' end
-        ], lambda r: r is not null) as exceeds_reasons
+        ), {{ lambda('r') }} r is not null) as exceeds_reasons
     from grants as g
     left join templates as t on t.role = g.role
     cross join params as p
 )
 
-select *, len(exceeds_reasons) > 0 as exceeds_template
+select *, cardinality(exceeds_reasons) > 0 as exceeds_template
 from compared

@@ -13,11 +13,11 @@ with micro as (
 {{ org_rollup_suppression('micro', ['month', 'segment'], 'students_assigned') }}
 
 select
-    cast(k.month as varchar) as month,
-    cast(k.org_sourced_id as varchar) as org_sourced_id,
-    cast(k.org_type as varchar) as org_type,
-    cast(k.org_name as varchar) as org_name,
-    cast(k.segment as varchar) as segment,
+    cast(k.month as string) as month,
+    cast(k.org_sourced_id as string) as org_sourced_id,
+    cast(k.org_type as string) as org_type,
+    cast(k.org_name as string) as org_name,
+    cast(k.segment as string) as segment,
     cast(k.microtests_assigned as bigint) as microtests_assigned,
     cast({{ unless_suppressed('k.students_assigned', 's.suppressed') }} as bigint) as students_assigned,
     cast({{ unless_suppressed('k.students_answering', 's.suppressed') }} as bigint) as students_answering,

@@ -21,21 +21,21 @@ catalogue as (
 
 select
     cast(substr(md5(f.check_name || '|' || coalesce(f.principal_id, '') || '|' || coalesce(f.grant_id, '') || '|'
-        || coalesce(f.evidence, '') || '|' || coalesce(array_to_string(f.event_ids[1:3], ','), '')), 1, 16) as varchar) as finding_id,
-    cast(f.check_name as varchar) as "check",
-    cast(c.severity as varchar) as severity,
-    cast(f.principal_id as varchar) as principal_id,
-    cast(f.grant_id as varchar) as grant_id,
-    cast(f.event_ids as varchar[]) as event_ids,
-    cast(len(f.event_ids) as bigint) as event_count,
-    cast(f.evidence as varchar) as evidence,
-    cast(f.first_seen as timestamptz) as first_seen,
-    cast(f.last_seen as timestamptz) as last_seen,
-    cast(c.title as varchar) as title,
-    cast(c.how_to_fix as varchar) as how_to_fix,
+        || coalesce(f.evidence, '') || '|' || coalesce({{ fn('array_to_string') }}({{ list_head('f.event_ids', 3) }}, ','), '')), 1, 16) as string) as finding_id,
+    cast(f.check_name as string) as {{ adapter.quote('check') }},
+    cast(c.severity as string) as severity,
+    cast(f.principal_id as string) as principal_id,
+    cast(f.grant_id as string) as grant_id,
+    cast(f.event_ids as {{ type_string_list() }}) as event_ids,
+    cast(cardinality(f.event_ids) as bigint) as event_count,
+    cast(f.evidence as string) as evidence,
+    cast(f.first_seen as {{ type_timestamptz() }}) as first_seen,
+    cast(f.last_seen as {{ type_timestamptz() }}) as last_seen,
+    cast(c.title as string) as title,
+    cast(c.how_to_fix as string) as how_to_fix,
     cast(p.audit_date as date) as audit_date
 from findings as f
 left join catalogue as c on c.check_name = f.check_name
 cross join {{ ref('int_governance__audit_params') }} as p
 order by case c.severity when 'critical' then 1 when 'high' then 2 when 'medium' then 3 else 4 end,
-    "check", principal_id, grant_id, finding_id
+    {{ adapter.quote('check') }}, principal_id, grant_id, finding_id

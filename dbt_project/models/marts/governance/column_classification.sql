@@ -23,7 +23,7 @@ select * from (values
 {%- endfor %}
 ) as t(model_name, column_name, classification, exposure)
 {%- else %}
-select cast(null as varchar) as model_name, cast(null as varchar) as column_name,
-    cast(null as varchar) as classification, cast(null as varchar) as exposure
+select cast(null as string) as model_name, cast(null as string) as column_name,
+    cast(null as string) as classification, cast(null as string) as exposure
 where false
 {%- endif %}

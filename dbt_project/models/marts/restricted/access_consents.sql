@@ -3,14 +3,14 @@
 -- request time (given_at <= now < withdrawn_at, status not refused); the audit's
 -- consent check reads the same staging model at event time.
 select
-    cast(c.consent_id as varchar) as consent_id,
-    cast(i.student_key as varchar) as student_key,
-    cast(c.student_sourced_id as varchar) as student_sourced_id,
-    cast(c.purpose as varchar) as purpose,
-    cast(c.data_category as varchar) as data_category,
-    cast(c.status as varchar) as status,
-    cast(c.given_at as timestamptz) as given_at,
-    cast(c.withdrawn_at as timestamptz) as withdrawn_at
+    cast(c.consent_id as string) as consent_id,
+    cast(i.student_key as string) as student_key,
+    cast(c.student_sourced_id as string) as student_sourced_id,
+    cast(c.purpose as string) as purpose,
+    cast(c.data_category as string) as data_category,
+    cast(c.status as string) as status,
+    cast(c.given_at as {{ type_timestamptz() }}) as given_at,
+    cast(c.withdrawn_at as {{ type_timestamptz() }}) as withdrawn_at
 from {{ ref('stg_governance__consents') }} as c
 inner join {{ ref('student_identity') }} as i on i.student_sourced_id = c.student_sourced_id
 order by consent_id

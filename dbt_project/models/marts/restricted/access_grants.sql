@@ -4,19 +4,19 @@
 -- the scope ids are cut to the roster (staff_scope). The audit reads the same staging
 -- model (int_governance__grants), so the grants enforced are the grants audited.
 select
-    cast(grant_id as varchar) as grant_id,
-    cast(principal_id as varchar) as principal_id,
-    cast(principal_type as varchar) as principal_type,
-    cast(role as varchar) as role,
-    cast(scope_type as varchar) as scope_type,
-    cast(scope_ids as varchar[]) as scope_ids,
-    cast(resource as varchar) as resource,
-    cast(columns as varchar[]) as columns,
-    cast(actions as varchar[]) as actions,
-    cast(purposes as varchar[]) as purposes,
+    cast(grant_id as string) as grant_id,
+    cast(principal_id as string) as principal_id,
+    cast(principal_type as string) as principal_type,
+    cast(role as string) as role,
+    cast(scope_type as string) as scope_type,
+    cast(scope_ids as {{ type_string_list() }}) as scope_ids,
+    cast(resource as string) as resource,
+    cast(columns as {{ type_string_list() }}) as columns,
+    cast(actions as {{ type_string_list() }}) as actions,
+    cast(purposes as {{ type_string_list() }}) as purposes,
     cast(sensitive as boolean) as sensitive,
-    cast(valid_from as timestamptz) as valid_from,
-    cast(valid_to as timestamptz) as valid_to,
-    cast(revoked_at as timestamptz) as revoked_at
+    cast(valid_from as {{ type_timestamptz() }}) as valid_from,
+    cast(valid_to as {{ type_timestamptz() }}) as valid_to,
+    cast(revoked_at as {{ type_timestamptz() }}) as revoked_at
 from {{ ref('stg_governance__grants') }}
 order by grant_id

@@ -69,7 +69,7 @@ assignments as (
 
 guardianship as (
     select
-        unnest(i.guardian_sourced_ids) as person_sourced_id,
+        {{ fn('unnest') }}(i.guardian_sourced_ids) as person_sourced_id,
         'parent' as role,
         'child' as scope_type,
         i.student_sourced_id as scope_id,
@@ -86,19 +86,19 @@ guardianship as (
 )
 
 select
-    cast(person_sourced_id as varchar) as person_sourced_id,
-    cast(role as varchar) as role,
-    cast(scope_type as varchar) as scope_type,
-    cast(scope_id as varchar) as scope_id,
-    cast(school_sourced_id as varchar) as school_sourced_id,
-    cast(district_sourced_id as varchar) as district_sourced_id,
-    cast(grade as varchar) as grade,
-    cast(subject as varchar) as subject,
-    cast(class_sourced_id as varchar) as class_sourced_id,
+    cast(person_sourced_id as string) as person_sourced_id,
+    cast(role as string) as role,
+    cast(scope_type as string) as scope_type,
+    cast(scope_id as string) as scope_id,
+    cast(school_sourced_id as string) as school_sourced_id,
+    cast(district_sourced_id as string) as district_sourced_id,
+    cast(grade as string) as grade,
+    cast(subject as string) as subject,
+    cast(class_sourced_id as string) as class_sourced_id,
     cast(begin_date as date) as begin_date,
     cast(end_date as date) as end_date,
-    cast(granted_by_source as varchar) as granted_by_source,
-    cast(source_id as varchar) as source_id
+    cast(granted_by_source as string) as granted_by_source,
+    cast(source_id as string) as source_id
 from (
     select * from teaching
     union all

@@ -27,16 +27,16 @@ homerooms as (
 -- Guardian links go both ways in OneRoster: the student's agentSourcedIds and the
 -- parents' agentSourcedIds.
 guardian_links as (
-    select user_sourced_id as student_sourced_id, unnest(agent_sourced_ids) as guardian_sourced_id
+    select user_sourced_id as student_sourced_id, {{ fn('unnest') }}(agent_sourced_ids) as guardian_sourced_id
     from students
     union
-    select unnest(agent_sourced_ids), user_sourced_id
+    select {{ fn('unnest') }}(agent_sourced_ids), user_sourced_id
     from {{ ref('stg_roster__users') }}
     where role in ('parent', 'guardian', 'relative')
 ),
 
 guardians as (
-    select student_sourced_id, list(distinct guardian_sourced_id order by guardian_sourced_id) as guardian_sourced_ids
+    select student_sourced_id, array_sort(array_agg(distinct guardian_sourced_id)) as guardian_sourced_ids
     from guardian_links
     where guardian_sourced_id is not null
     group by student_sourced_id
@@ -50,30 +50,30 @@ schools as (
 first_school as (
     select o.user_sourced_id, sc.*
     from (
-        select user_sourced_id, unnest(org_sourced_ids) as org_sourced_id,
-            generate_subscripts(org_sourced_ids, 1) as position
+        select user_sourced_id, org_sourced_ids, {{ fn('unnest') }}(org_sourced_ids) as org_sourced_id
         from students
     ) as o
     inner join schools as sc on sc.school_sourced_id = o.org_sourced_id
-    qualify row_number() over (partition by o.user_sourced_id order by o.position) = 1
+    qualify row_number() over (
+        partition by o.user_sourced_id order by array_position(o.org_sourced_ids, o.org_sourced_id)) = 1
 )
 
 select
-    cast({{ pseudonymize('s.user_sourced_id') }} as varchar) as student_key,
-    cast(s.user_sourced_id as varchar) as student_sourced_id,
-    cast(s.given_name as varchar) as given_name,
-    cast(s.family_name as varchar) as family_name,
-    cast(coalesce(h.school_sourced_id, fs.school_sourced_id) as varchar) as school_sourced_id,
-    cast(coalesce(hs.school_name, fs.school_name) as varchar) as school_name,
-    cast(coalesce(h.district_sourced_id, fs.district_sourced_id) as varchar) as district_sourced_id,
-    cast(coalesce(h.grade, s.grades[1]) as varchar) as grade,
-    cast(h.class_sourced_id as varchar) as homeroom_class_sourced_id,
-    cast(h.class_title as varchar) as homeroom_title,
+    cast({{ pseudonymize('s.user_sourced_id') }} as string) as student_key,
+    cast(s.user_sourced_id as string) as student_sourced_id,
+    cast(s.given_name as string) as given_name,
+    cast(s.family_name as string) as family_name,
+    cast(coalesce(h.school_sourced_id, fs.school_sourced_id) as string) as school_sourced_id,
+    cast(coalesce(hs.school_name, fs.school_name) as string) as school_name,
+    cast(coalesce(h.district_sourced_id, fs.district_sourced_id) as string) as district_sourced_id,
+    cast(coalesce(h.grade, {{ fn('list_extract') }}(s.grades, 1)) as string) as grade,
+    cast(h.class_sourced_id as string) as homeroom_class_sourced_id,
+    cast(h.class_title as string) as homeroom_title,
     cast(d.birth_date as date) as birth_date,
     cast(case when d.birth_date is null then null
               else d.birth_date > {{ ref_date }} - interval 14 year end as boolean) as is_under_14,
-    cast(d.sex as varchar) as sex,
-    cast(coalesce(g.guardian_sourced_ids, []) as varchar[]) as guardian_sourced_ids
+    cast(d.sex as string) as sex,
+    cast(coalesce(g.guardian_sourced_ids, {{ fn('list_value') }}()) as {{ type_string_list() }}) as guardian_sourced_ids
 from students as s
 left join homerooms as h on h.person_sourced_id = s.user_sourced_id
 left join schools as hs on hs.school_sourced_id = h.school_sourced_id

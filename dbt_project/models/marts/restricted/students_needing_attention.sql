@@ -83,7 +83,7 @@ signals as (
     select
         e.*,
         la.last_active_date,
-        cast(date_diff('day', coalesce(la.last_active_date, w.first_day - 1), w.last_day) as bigint)
+        cast({{ days_between('coalesce(la.last_active_date, w.first_day - 1)', 'w.last_day') }} as bigint)
             as days_without_activity,
         coalesce(p.at_risk, false) as psych_risk_high
     from exams as e

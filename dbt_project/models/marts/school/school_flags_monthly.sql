@@ -88,23 +88,23 @@ followed as (
 )
 
 select
-    cast(f.month as varchar) as month,
-    cast(f.school_sourced_id as varchar) as school_sourced_id,
-    cast(f.school_name as varchar) as school_name,
-    cast(f.district_sourced_id as varchar) as district_sourced_id,
-    cast(f.flag as varchar) as flag,
+    cast(f.month as string) as month,
+    cast(f.school_sourced_id as string) as school_sourced_id,
+    cast(f.school_name as string) as school_name,
+    cast(f.district_sourced_id as string) as district_sourced_id,
+    cast(f.flag as string) as flag,
     cast(case f.flag
-        when 'lagging' then ['use_rate', 'training_hours_per_teacher']
-        when 'model' then ['use_rate', 'training_hours_per_teacher']
-        else []
-    end as varchar[]) as triggered_by,
+        when 'lagging' then {{ fn('list_value') }}('use_rate', 'training_hours_per_teacher')
+        when 'model' then {{ fn('list_value') }}('use_rate', 'training_hours_per_teacher')
+        else {{ fn('list_value') }}()
+    end as {{ type_string_list() }}) as triggered_by,
     cast({{ unless_suppressed('f.use_rate', 'f.not_assessed') }} as double) as use_rate,
     cast({{ unless_suppressed('f.district_use_rate', 'f.not_assessed') }} as double) as district_use_rate,
     cast({{ unless_suppressed('f.training_hours_per_teacher', 'f.not_assessed') }} as double) as training_hours_per_teacher,
     cast({{ unless_suppressed('f.district_training_hours_per_teacher', 'f.not_assessed') }} as double)
         as district_training_hours_per_teacher,
     cast({{ unless_suppressed('f.registration_rate', 'f.not_assessed') }} as double) as registration_rate,
-    cast(f.last_lagging_month as varchar) as last_lagging_month,
+    cast(f.last_lagging_month as string) as last_lagging_month,
     cast(f.last_lagging_month is not null as boolean) as followed_up,
     cast(case when f.last_lagging_month is not null and f.flag in ('none', 'model') then true
               when f.last_lagging_month is not null and f.flag = 'lagging' then false end as boolean) as recovered,

@@ -9,7 +9,7 @@ with exam_responses as (
     select
         student_sourced_id,
         subject,
-        unnest(knowledge_point_ids) as kp_id,
+        {{ fn('unnest') }}(knowledge_point_ids) as kp_id,
         coalesce(score, 0) as score,
         max_score
     from {{ ref('int_item_responses') }}

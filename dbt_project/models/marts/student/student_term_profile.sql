@@ -19,7 +19,7 @@ students as (
 roster_school as (
     select r.student_sourced_id, min(r.org_sourced_id) as school_sourced_id
     from (
-        select user_sourced_id as student_sourced_id, unnest(org_sourced_ids) as org_sourced_id
+        select user_sourced_id as student_sourced_id, {{ fn('unnest') }}(org_sourced_ids) as org_sourced_id
         from {{ ref('stg_roster__users') }}
         where role = 'student'
     ) as r
@@ -29,7 +29,7 @@ roster_school as (
 ),
 
 roster_grade as (
-    select user_sourced_id as student_sourced_id, grades[1] as grade
+    select user_sourced_id as student_sourced_id, {{ fn('list_extract') }}(grades, 1) as grade
     from {{ ref('stg_roster__users') }}
     where role = 'student'
 )
@@ -41,7 +41,7 @@ select
     coalesce(o.grade, rg.grade) as grade,
     cast(coalesce(o.exams_taken, 0) as bigint) as exams_taken,
     cast(o.mean_z_score as double) as mean_z_score,
-    coalesce(o.subject_results, []) as subject_results,
+    coalesce(o.subject_results, {{ fn('list_value') }}()) as subject_results,
     cast(coalesce(a.active_days, 0) as bigint) as active_days,
     cast(coalesce(a.logins, 0) as bigint) as logins,
     cast(coalesce(a.resources_viewed, 0) as bigint) as resources_viewed,

@@ -10,12 +10,12 @@ select
     nullif(trim(client_app), '') as client_app,
     lower(nullif(trim(action), '')) as action,
     nullif(trim(resource), '') as resource,
-    coalesce(columns, []) as columns,
+    coalesce(columns, {{ fn('list_value') }}()) as columns,
     lower(nullif(trim(purpose), '')) as purpose,
     lower(nullif(trim(decision), '')) as decision,
     nullif(trim(grant_id), '') as grant_id,
     rows_returned,
-    coalesce(subject_ids, []) as subject_ids,
+    coalesce(subject_ids, {{ fn('list_value') }}()) as subject_ids,
     row_number() over (
         partition by event_id order by _landed_at, _delivery, _position
     ) as occurrence,

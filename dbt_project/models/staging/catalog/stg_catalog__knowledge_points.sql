@@ -7,5 +7,5 @@ select
     nullif(trim(parent_kp_id), '') as parent_kp_id,
     _delivery,
     _landed_at
-from {{ latest_by_key(bronze_relation('catalog', 'knowledge_points'), 'kp_id', modified_col='"_landed_at"') }}
+from {{ latest_by_key(bronze_relation('catalog', 'knowledge_points'), 'kp_id', modified_col='_landed_at') }}
 where kp_id is not null

@@ -10,12 +10,12 @@ select
     {{ grade_code('grade') }} as grade,
     lower(trim(subject)) as subject,
     exam_date,
-    nullif(trim("org_sourcedId"), '') as org_sourced_id,
+    nullif(trim(org_sourcedId), '') as org_sourced_id,
     coalesce(
         nullif(trim(sitting_id), ''),
-        concat_ws('|', {{ grade_code('grade') }}, lower(trim(kind)), nullif(trim(academic_session), ''), cast(exam_date as varchar))
+        concat_ws('|', {{ grade_code('grade') }}, lower(trim(kind)), nullif(trim(academic_session), ''), cast(exam_date as string))
     ) as sitting_id,
     _delivery,
     _landed_at
-from {{ latest_by_key(bronze_relation('exams', 'exams'), 'exam_id', modified_col='"_landed_at"') }}
+from {{ latest_by_key(bronze_relation('exams', 'exams'), 'exam_id', modified_col='_landed_at') }}
 where exam_id is not null

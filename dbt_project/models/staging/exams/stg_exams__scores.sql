@@ -6,11 +6,11 @@
 -- full build or without partition_exams).
 select
     exam_id,
-    "student_sourcedId" as student_sourced_id,
+    student_sourcedId as student_sourced_id,
     item_id,
     case when lower(trim(status)) = 'present' then score end as score,
     lower(trim(status)) as status,
     _delivery,
     _landed_at
-from {{ latest_by_key('(select * from ' ~ bronze_relation('exams', 'exam_scores') ~ ' as b where ' ~ partition_scope('exam_id', exams) ~ ')', 'exam_id, "student_sourcedId", item_id', modified_col='"_landed_at"') }}
-where exam_id is not null and "student_sourcedId" is not null
+from {{ latest_by_key('(select * from ' ~ bronze_relation('exams', 'exam_scores') ~ ' as b where ' ~ partition_scope('exam_id', exams) ~ ')', 'exam_id, student_sourcedId, item_id', modified_col='_landed_at') }}
+where exam_id is not null and student_sourcedId is not null

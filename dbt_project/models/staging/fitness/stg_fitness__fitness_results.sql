@@ -13,5 +13,5 @@ select
     nullif(trim(grade), '') as fitness_grade,
     _delivery,
     _landed_at
-from {{ latest_by_key(bronze_relation('fitness', 'fitness_results'), 'student_sourcedId, test_date', modified_col='"_landed_at"') }}
+from {{ latest_by_key(bronze_relation('fitness', 'fitness_results'), 'student_sourcedId, test_date', modified_col='_landed_at') }}
 where student_sourcedId is not null

@@ -11,5 +11,5 @@ select
     withdrawn_at,
     _delivery,
     _landed_at
-from {{ latest_by_key(bronze_relation('governance', 'consents'), 'consent_id', modified_col='"_landed_at"') }}
+from {{ latest_by_key(bronze_relation('governance', 'consents'), 'consent_id', modified_col='_landed_at') }}
 where consent_id is not null

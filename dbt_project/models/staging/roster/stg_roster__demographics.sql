@@ -1,9 +1,9 @@
 -- Birth date and sex per user (OneRoster demographics.sourcedId = the user's sourcedId).
 select
-    "sourcedId" as user_sourced_id,
+    sourcedId as user_sourced_id,
     coalesce(lower(nullif(trim(status), '')), 'active') as status,
-    "dateLastModified" as date_last_modified,
-    "birthDate" as birth_date,
+    dateLastModified as date_last_modified,
+    birthDate as birth_date,
     lower(nullif(trim(sex), '')) as sex,
     _extra as other_demographics_json,
     _delivery,

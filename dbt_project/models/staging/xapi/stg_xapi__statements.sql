@@ -13,7 +13,7 @@
 {%- set batch = incremental_bronze_files('xapi', 'statements') %}
 
 with versions as (
-    select *, coalesce(try_cast(stored_raw as timestamptz), ts) as record_time
+    select *, coalesce(try_cast(stored_raw as {{ type_timestamptz() }}), ts) as record_time
     from {{ bronze_relation('xapi', 'statements', files=batch['files']) }} as s
     where statement_id is not null and ts is not null
 ),
@@ -57,12 +57,12 @@ select
     result_score_scaled,
     result_duration,
     context_registration,
-    coalesce(context_parent_ids, []) as context_parent_ids,
-    coalesce(context_grouping_ids, []) as context_grouping_ids,
-    coalesce(knowledge_point_ids, []) as knowledge_point_ids,
-    context_parent_ids[1] as parent_activity_id,
+    coalesce(context_parent_ids, {{ fn('list_value') }}()) as context_parent_ids,
+    coalesce(context_grouping_ids, {{ fn('list_value') }}()) as context_grouping_ids,
+    coalesce(knowledge_point_ids, {{ fn('list_value') }}()) as knowledge_point_ids,
+    {{ fn('list_extract') }}(context_parent_ids, 1) as parent_activity_id,
     nullif(regexp_extract(
-        list_filter(coalesce(context_grouping_ids, []), lambda g: g like '%/classes/%')[1],
+        {{ fn('list_extract') }}(filter(coalesce(context_grouping_ids, {{ fn('list_value') }}()), {{ lambda('g') }} g like '%/classes/%'), 1),
         '/classes/([^/?#]+)', 1), '') as grouping_class_sourced_id,
     ts,
     ts_raw,

@@ -1,0 +1,65 @@
+"""What a dbt invocation needs for the engine at hand (the ``engine`` resource).
+
+DuckDB needs nothing more than the lake: the profile's default target opens
+``<lake>/warehouse/eduhouse.duckdb``. Spark (profile target ``spark``, dbt-spark's
+``session`` method) runs its driver inside dbt's process and its executors on a
+standalone cluster: the lake's own (``eduhouse cluster up``) unless a master is
+configured. Its metastore (Derby) and table files live under ``<lake>/warehouse/spark``,
+so a Spark build belongs to its lake as the DuckDB file does.
+
+The pseudonym key reaches Spark as its two HMAC pads in hex, in settings Spark substitutes
+into the SQL when it parses it (macros/pseudonymize.sql); they never enter compiled SQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.cluster.standalone import cluster_dir, running
+from orchestration.lake import LakePaths
+from orchestration.privacy.pseudonym import hmac_pads, load_key
+from orchestration.resources import EngineResource
+
+LOG4J2 = Path(__file__).with_name("spark-log4j2.properties")
+
+
+def spark_warehouse(lake: LakePaths) -> Path:
+    return lake.root / "warehouse" / "spark"
+
+
+def spark_master(engine: EngineResource, lake: LakePaths) -> str:
+    """The configured master, else the lake's running cluster; a clear error otherwise."""
+    if engine.spark_master:
+        return engine.spark_master
+    cluster = running(lake.root)
+    if cluster is None:
+        raise dg.Failure(
+            f"engine spark: no Spark cluster for {lake.root}; start one with "
+            f"`eduhouse cluster up --lake {lake.root}` or set EDUHOUSE_SPARK_MASTER (spark://host:port or local[N])")
+    return cluster.master_url
+
+
+def engine_env(engine: EngineResource, lake: LakePaths) -> dict[str, str]:
+    """Environment variables for one dbt invocation on ``engine`` (profiles.yml reads them)."""
+    if engine.name != "spark":
+        return {"EDUHOUSE_DBT_TARGET": "dev"}
+    master = spark_master(engine, lake)
+    ipad, opad = hmac_pads(load_key(lake.root))
+    spark_warehouse(lake).mkdir(parents=True, exist_ok=True)
+    ops = cluster_dir(lake.root)
+    ops.mkdir(parents=True, exist_ok=True)
+    env = {
+        "EDUHOUSE_DBT_TARGET": "spark",
+        "EDUHOUSE_SPARK_MASTER": master,
+        "EDUHOUSE_SPARK_HMAC_IPAD": ipad.hex(),
+        "EDUHOUSE_SPARK_HMAC_OPAD": opad.hex(),
+        # Derby writes derby.log into its home; Spark logs at WARN, not INFO.
+        "EDUHOUSE_SPARK_DRIVER_OPTS": f"-Dderby.system.home={ops} -Dlog4j2.configurationFile=file:{LOG4J2}",
+    }
+    cluster = running(lake.root)
+    if cluster is not None and not engine.spark_master:
+        # An executor takes what its worker offers, no more.
+        env["EDUHOUSE_SPARK_EXECUTOR_MEMORY"] = cluster.memory_per_worker
+    return env
