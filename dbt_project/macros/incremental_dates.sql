@@ -16,8 +16,9 @@
 
 {% macro incremental_bronze_files(source_name, table_name) -%}
   {%- if not execute -%}{{ return({'files': [], 'mode': 'all'}) }}{%- endif -%}
+  {#- A full build reads the whole table (files none): no listing, no file filter. -#}
+  {%- if not is_incremental() -%}{{ return({'files': none, 'mode': 'all'}) }}{%- endif -%}
   {%- set all_files = bronze_files(source_name, table_name) -%}
-  {%- if not is_incremental() -%}{{ return({'files': all_files, 'mode': 'all'}) }}{%- endif -%}
   {%- set dates = partition_dates() -%}
   {%- set replace = dates is not none and rebuild_partitions() -%}
   {%- set loaded = [] if replace else run_query(

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from orchestration.errors import lake_from
+from orchestration.errors import UserError, lake_from
 
 
 def register(subparsers) -> None:
@@ -39,6 +39,8 @@ def _up(args: argparse.Namespace) -> int:
     from orchestration.cluster.standalone import up
 
     lake = Path(lake_from(args.lake))
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
     _say(f"starting a Spark cluster for {lake} ...")
     cluster = up(lake, workers=args.workers, cores_per_worker=args.cores_per_worker,
                  memory_per_worker=args.memory_per_worker, progress=_say)

@@ -1,0 +1,39 @@
+"""`eduhouse cluster` without a cluster: one clear line, never a traceback. (Starting and
+stopping a real cluster is exercised by tests/e2e/transform/test_transform_spark_equals_duckdb.py.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def _eduhouse(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_status_and_down_of_a_lake_without_a_cluster(tmp_path):
+    status = _eduhouse("cluster", "status", "--lake", str(tmp_path))
+    assert status.returncode == 1
+    assert status.stdout.strip() == f"no cluster for {tmp_path} (`eduhouse cluster up --lake {tmp_path}`)"
+    down = _eduhouse("cluster", "down", "--lake", str(tmp_path))
+    assert down.returncode == 0 and "no cluster was running" in down.stdout
+
+
+def test_a_cluster_of_no_workers_is_refused_in_one_line(tmp_path):
+    up = _eduhouse("cluster", "up", "--lake", str(tmp_path), "--workers", "0")
+    assert up.returncode == 2
+    assert up.stderr.strip().splitlines() == ["eduhouse cluster: --workers must be at least 1"]
+    assert not (tmp_path / "ops" / "spark" / "cluster.json").exists()
+
+
+def test_the_spark_engine_without_a_cluster_says_how_to_start_one(tmp_path):
+    import dagster as dg
+    import pytest
+
+    from orchestration.lake import LakePaths
+    from orchestration.resources import EngineResource
+    from orchestration.transform.engine import engine_env
+
+    with pytest.raises(dg.Failure, match="eduhouse cluster up --lake"):
+        engine_env(EngineResource(name="spark"), LakePaths(tmp_path))
+    assert engine_env(EngineResource(name="duckdb"), LakePaths(tmp_path)) == {"EDUHOUSE_DBT_TARGET": "dev"}
