@@ -1,28 +1,34 @@
 """Run by test_automation_pool: one process materializing a dbt-like warehouse writer.
 
 Usage: python pool_worker.py <lake> <label> <out.jsonl>; DAGSTER_HOME must be set.
-The asset holds the DuckDB warehouse open for writing for ~1 s, like a dbt model.
+The asset holds the DuckDB warehouse open for writing for ~1 s, like a dbt model, and
+like dbt it does so in a child process: the file lock is gone when the step ends, as it
+is when dbt exits (an in-process connection can hold it past the step on a busy machine).
 """
 
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 lake, label, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+WRITE = """
+import sys, time, duckdb
+with duckdb.connect(sys.argv[1]) as con:
+    con.execute("CREATE TABLE IF NOT EXISTS runs (label VARCHAR, n BIGINT)")
+    con.execute("INSERT INTO runs SELECT ?, range FROM range(100000)", [sys.argv[2]])
+    time.sleep(1)
+"""
 
 
 @dg.asset(key=["marts", f"writer_{label}"], pool="duckdb_warehouse")
 def writer():
     started = time.time()
     path = lake / "warehouse" / "eduhouse.duckdb"
-    with duckdb.connect(str(path)) as con:
-        con.execute("CREATE TABLE IF NOT EXISTS runs (label VARCHAR, n BIGINT)")
-        con.execute("INSERT INTO runs SELECT ?, range FROM range(100000)", [label])
-        time.sleep(1)
+    subprocess.run([sys.executable, "-c", WRITE, str(path), label], check=True)
     ended = time.time()
     with open(out, "a") as fh:
         fh.write(json.dumps({"label": label, "start": started, "end": ended}) + "\n")
