@@ -186,10 +186,7 @@ def build(lake: Path, engine: str, workers: int, memory: str, out_dir: Path) -> 
         row["nodes"] = len(results)
         row["failed"] = [r["unique_id"] for r in results if r["status"] not in ("success", "pass")]
         row["exit"] = code
-        if engine == "spark":
-            row["model_s"] = sum(r["execution_time"] for r in results if r["unique_id"].startswith("model."))
-        else:
-            row["model_s"] = sum(r["execution_time"] for r in results if r["unique_id"].startswith("model."))
+        row["model_s"] = sum(r["execution_time"] for r in results if r["unique_id"].startswith("model."))
         dest = out_dir / f"marts-{engine}-{workers}"
         shutil.rmtree(dest, ignore_errors=True)
         for area in ("marts", "restricted"):

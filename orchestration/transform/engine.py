@@ -17,7 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.cluster.standalone import cluster_dir, running
+from orchestration.cluster.standalone import Cluster, cluster_dir, running
 from orchestration.lake import LakePaths
 from orchestration.privacy.pseudonym import hmac_pads, load_key
 from orchestration.resources import EngineResource
@@ -29,23 +29,24 @@ def spark_warehouse(lake: LakePaths) -> Path:
     return lake.root / "warehouse" / "spark"
 
 
-def spark_master(engine: EngineResource, lake: LakePaths) -> str:
-    """The configured master, else the lake's running cluster; a clear error otherwise."""
+def spark_master(engine: EngineResource, lake: LakePaths) -> tuple[str, Cluster | None]:
+    """The configured master, else the lake's running cluster (returned too, for its
+    sizes); a clear error otherwise."""
     if engine.spark_master:
-        return engine.spark_master
+        return engine.spark_master, None
     cluster = running(lake.root)
     if cluster is None:
         raise dg.Failure(
             f"engine spark: no Spark cluster for {lake.root}; start one with "
             f"`eduhouse cluster up --lake {lake.root}` or set EDUHOUSE_SPARK_MASTER (spark://host:port or local[N])")
-    return cluster.master_url
+    return cluster.master_url, cluster
 
 
 def engine_env(engine: EngineResource, lake: LakePaths) -> dict[str, str]:
     """Environment variables for one dbt invocation on ``engine`` (profiles.yml reads them)."""
     if engine.name != "spark":
         return {"EDUHOUSE_DBT_TARGET": "dev"}
-    master = spark_master(engine, lake)
+    master, cluster = spark_master(engine, lake)
     ipad, opad = hmac_pads(load_key(lake.root))
     spark_warehouse(lake).mkdir(parents=True, exist_ok=True)
     ops = cluster_dir(lake.root)
@@ -58,8 +59,7 @@ def engine_env(engine: EngineResource, lake: LakePaths) -> dict[str, str]:
         # Derby writes derby.log into its home; Spark logs at WARN, not INFO.
         "EDUHOUSE_SPARK_DRIVER_OPTS": f"-Dderby.system.home={ops} -Dlog4j2.configurationFile=file:{LOG4J2}",
     }
-    cluster = running(lake.root)
-    if cluster is not None and not engine.spark_master:
+    if cluster is not None:
         # An executor takes what its worker offers, no more.
         env["EDUHOUSE_SPARK_EXECUTOR_MEMORY"] = cluster.memory_per_worker
     return env
