@@ -1,12 +1,17 @@
 """The dbt build of one simulated week on DuckDB and on the lake's Spark cluster with 1 and
 2 workers, side by side in one run (issue: scale-out).
 
-    python bench/scaleout.py [--scale small] [--seed 7] [--start 2021-10-01] [--days 7]
+    python bench/scaleout.py [--scale district] [--seed 7] [--start 2021-10-01] [--days 7]
                              [--lake /tmp/eduhouse-scaleout] [--engines duckdb,spark1,spark2]
+                             [--land run|cluster] [--land-workers 2]
                              [--memory-per-worker 2g] [--out bench/results/scaleout.md]
 
-1. simulate `--days` days into a scratch lake and land them (`eduhouse run`, which also
-   builds everything on DuckDB once, so bronze and the key are in place);
+1. simulate `--days` days into a scratch lake and land them: with `--land run` by
+   `eduhouse run` (landing in one process, and everything built on DuckDB once, reports
+   included); with `--land cluster` (a city: its reports are not this bench's subject)
+   on the lake's cluster of `--land-workers` workers, one Spark task per delivery, the way
+   the landing assets do it with the engine `spark`, timed per source with the CPU and
+   memory of every process and the conservation check of every source;
 2. for each engine, a full `dbt build` (every model, data test and contract; no unit
    tests) from the same bronze, timed alone: DuckDB on a fresh warehouse file; Spark on a
    fresh metastore, after `eduhouse cluster up --workers N` (the cluster's start-up is
@@ -152,7 +157,7 @@ def _fresh(lake: Path, engine: str) -> None:
     prepare_lake(paths)
 
 
-def build(lake: Path, engine: str, workers: int, memory: str, out_dir: Path) -> dict:
+def build(lake: Path, engine: str, workers: int, memory: str, out_dir: Path, select: str | None = None) -> dict:
     paths = LakePaths(lake)
     row: dict = {"engine": engine if engine == "duckdb" else f"spark, {workers} worker(s)"}
     roots: dict[str, list[int]] = {}
@@ -170,7 +175,8 @@ def build(lake: Path, engine: str, workers: int, memory: str, out_dir: Path) -> 
                **engine_env(EngineResource(name=engine), paths),
                "EDUHOUSE_DBT_PARTITIONS": "", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         cmd = [dbt_executable(), "build", "--target", "spark" if engine == "spark" else "dev",
-               "--exclude-resource-type", "unit_test", "--project-dir", str(DBT_PROJECT_DIR),
+               "--exclude-resource-type", "unit_test", *(["--select", select] if select else []),
+               "--project-dir", str(DBT_PROJECT_DIR),
                "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(target)]
         row["load"] = os.getloadavg()[0]
         t0 = time.perf_counter()
@@ -200,14 +206,76 @@ def build(lake: Path, engine: str, workers: int, memory: str, out_dir: Path) -> 
     return row
 
 
-def _table(rows: list[dict], args, simulated: str, base: dict) -> str:
+def land_on_the_cluster(lake: Path, workers: int, memory: str) -> dict:
+    """Every source landed by ``land_on_cluster`` on the lake's cluster (the landing
+    assets' code with the engine spark), timed per source; then the conservation checks."""
+    from orchestration.cluster.tasks import ClusterTasks
+    from orchestration.lake import SOURCES
+    from orchestration.landing import conservation
+    from orchestration.landing.on_cluster import land_on_cluster
+
+    t0 = time.perf_counter()
+    _eduhouse(lake, "cluster", "up", "--workers", str(workers), "--memory-per-worker", memory)
+    out: dict = {"workers": workers, "cluster_up_s": time.perf_counter() - t0, "sources": [],
+                 "load": os.getloadavg()[0]}
+    cluster = load_cluster(lake)
+    roots = {"driver": [os.getpid()], "master": [p.pid for p in cluster.processes if p.role == "master"],
+             "workers and executors": [p.pid for p in cluster.workers]}
+    try:
+        with Sampler(roots) as sampler:
+            t0 = time.perf_counter()
+            with ClusterTasks(cluster.master_url, f"eduhouse bench landing ({lake})", executor_memory=memory) as tasks:
+                out["cores"] = tasks.parallelism
+                for source in SOURCES:
+                    s0 = time.perf_counter()
+                    summary = land_on_cluster(tasks, lake, source, DEFAULT_TIMEZONE)
+                    out["sources"].append({
+                        "source": source, "wall_s": time.perf_counter() - s0, "deliveries": summary.by_status(),
+                        "records_in": summary.records_in, "landed": summary.landed,
+                        "quarantined": summary.quarantined})
+                    print(f"  landed {source}: {out['sources'][-1]}", file=sys.stderr, flush=True)
+            out["wall_s"] = time.perf_counter() - t0
+        out["cpu_s"] = sampler.cpu_by_kind()
+        out["peak_rss_mb"] = {k: v / 2**20 for k, v in sampler.peak.items()}
+        out["conservation"] = {s: conservation.check(lake, s).passed for s in SOURCES}
+    finally:
+        _eduhouse(lake, "cluster", "down")
+    return out
+
+
+def _landing_table(land: dict) -> list[str]:
+    lines = ["", f"## Landing on the cluster ({land['workers']} workers, {land['cores']} cores; one Spark task per delivery)",
+             "", "| source | deliveries | records in | landed | quarantined | wall s |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for s in land["sources"]:
+        lines.append(f"| {s['source']} | {', '.join(f'{k} {v}' for k, v in sorted(s['deliveries'].items()))} "
+                     f"| {s['records_in']:,} | {s['landed']:,} | {s['quarantined']:,} | {s['wall_s']:.1f} |")
+    cpu, rss = land["cpu_s"], land["peak_rss_mb"]
+    records = sum(s["records_in"] for s in land["sources"])
+    lines += [
+        f"| all | {sum(sum(s['deliveries'].values()) for s in land['sources'])} | {records:,} "
+        f"| {sum(s['landed'] for s in land['sources']):,} | {sum(s['quarantined'] for s in land['sources']):,} "
+        f"| {land['wall_s']:.1f} |", "",
+        f"CPU s: driver {cpu.get('driver', 0):.1f}, master {cpu.get('master', 0):.1f}, workers and executors "
+        f"{cpu.get('workers and executors', 0):.1f}; {records / max(sum(cpu.values()), 1e-9):,.0f} records per CPU "
+        f"second. Peak RSS MB: driver {rss.get('driver', 0):,.0f}, workers and executors "
+        f"{rss.get('workers and executors', 0):,.0f}. Cluster start-up {land['cluster_up_s']:.1f} s. "
+        f"Load at the start {land['load']:.2f}.",
+        "", "Conservation (records in = landed + quarantined, every delivery ledgered): "
+        + ", ".join(f"{s} {'passed' if ok else 'FAILED'}" for s, ok in land["conservation"].items()) + "."]
+    return lines
+
+
+def _table(rows: list[dict], args, simulated: str, base: dict, land: dict | None = None) -> str:
     lines = [
         "# Scale-out: one simulated week built on DuckDB and on Spark",
         "",
-        f"`python bench/scaleout.py --scale {args.scale} --seed {args.seed} --start {args.start} --days {args.days}`, "
+        f"`python bench/scaleout.py --scale {args.scale} --seed {args.seed} --start {args.start} --days {args.days} "
+        f"--engines {args.engines} --land {args.land}{f' --select {args.select}' if args.select else ''}`, "
         f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores. {simulated}",
         "",
-        "Each build is a full `dbt build` (models, data tests, contracts; no unit tests) from the same bronze.",
+        (f"Each build is `dbt build --select {args.select}` (those models, their data tests and contracts) from the same bronze."
+         if args.select else
+         "Each build is a full `dbt build` (models, data tests, contracts; no unit tests) from the same bronze."),
         "CPU is every process's: dbt and the Spark driver inside it, the master, the workers and their executors.",
         "",
         "| engine | wall s | model s | CPU s dbt+driver | CPU s master | CPU s workers+executors | CPU s total "
@@ -231,12 +299,14 @@ def _table(rows: list[dict], args, simulated: str, base: dict) -> str:
             total = sum(r["cpu_s"].values())
             lines.append(f"- {r['engine']}: {base['statements'] / total:,.0f} statements per CPU second "
                          f"({base['statements']:,} statements, {total:.1f} CPU s)")
+    if land:
+        lines += _landing_table(land)
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", default="small", choices=("tiny", "small", "district", "city"))
+    ap.add_argument("--scale", default="district", choices=("tiny", "small", "district", "city"))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--start", default="2021-10-01")
     ap.add_argument("--days", type=int, default=7)
@@ -244,6 +314,11 @@ def main() -> int:
     ap.add_argument("--engines", default="duckdb,spark1,spark2",
                     help="comma-separated: duckdb, spark1 (one worker), spark2 (two workers), ...")
     ap.add_argument("--memory-per-worker", default="2g")
+    ap.add_argument("--land", default="run", choices=("run", "cluster"),
+                    help="run: `eduhouse run` lands (and builds once on DuckDB); cluster: land on the lake's cluster")
+    ap.add_argument("--land-workers", type=int, default=2)
+    ap.add_argument("--select", default=None,
+                    help="a dbt selection instead of the whole project (a city: the xAPI path, '+tag:partition_daily')")
     ap.add_argument("--reuse", action="store_true", help="keep an existing simulated and landed lake")
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "scaleout.md"))
     args = ap.parse_args()
@@ -258,29 +333,37 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "orchestration.cli", "simulate", "--lake", str(lake), "--scale", args.scale,
                         "--seed", str(args.seed), "--start", str(date.fromisoformat(args.start)), "--days", str(args.days)],
                        check=True, cwd=REPO, env=env)
-        print(f"simulated in {time.perf_counter() - t0:.0f} s; landing and a first DuckDB build ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--lake", str(lake)], check=True, cwd=REPO, env=env,
-                       stdout=subprocess.DEVNULL)
+        print(f"simulated in {time.perf_counter() - t0:.0f} s; landing ({args.land}) ...", file=sys.stderr)
+        if args.land == "cluster":
+            land = land_on_the_cluster(lake, args.land_workers, args.memory_per_worker)
+            (out_dir / "landing.json").write_text(json.dumps(land, indent=1))
+        else:
+            subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--lake", str(lake)], check=True, cwd=REPO,
+                           env=env, stdout=subprocess.DEVNULL)
+    landing_json = out_dir / "landing.json"
+    land = json.loads(landing_json.read_text()) if args.land == "cluster" and landing_json.exists() else None
     import duckdb
 
     statements = duckdb.connect().execute(
         f"select count(*) from read_parquet('{lake}/bronze/xapi/statements/**/*.parquet')").fetchone()[0]
-    simulated = f"Simulated {args.scale} district, {args.days} days: {statements:,} xAPI statements in bronze."
+    simulated = f"Simulated scale {args.scale}, {args.days} days: {statements:,} xAPI statements in bronze."
     rows = []
     for name in args.engines.split(","):
         engine, workers = ("duckdb", 0) if name == "duckdb" else ("spark", int(name.removeprefix("spark") or 1))
         print(f"building on {name} ...", file=sys.stderr, flush=True)
-        rows.append(build(lake, engine, workers, args.memory_per_worker, out_dir))
+        rows.append(build(lake, engine, workers, args.memory_per_worker, out_dir, args.select))
         print(f"  {name}: {rows[-1]['wall_s']:.1f} s, failed {len(rows[-1]['failed'])}", file=sys.stderr, flush=True)
     reference = next((r for r in rows if r["engine"] == "duckdb"), None)
     for r in rows:
         if reference is not None and r is not reference:
-            diffs = []
+            diffs, compared = [], 0
             for area in ("marts", "restricted"):
-                _, d = compare_mart_folders(Path(reference["marts_dir"]) / area, Path(r["marts_dir"]) / area)
+                n, d = compare_mart_folders(Path(reference["marts_dir"]) / area, Path(r["marts_dir"]) / area)
                 diffs += d
-            r["equal"] = "yes" if not diffs else f"no: {len(diffs)} ({'; '.join(str(d)[:120] for d in diffs[:3])})"
-    Path(args.out).write_text(_table(rows, args, simulated, {"statements": statements}))
+                compared += n
+            r["equal"] = ("no marts in the selection" if not compared else "yes" if not diffs
+                          else f"no: {len(diffs)} ({'; '.join(str(d)[:120] for d in diffs[:3])})")
+    Path(args.out).write_text(_table(rows, args, simulated, {"statements": statements}, land))
     print(Path(args.out).read_text())
     return 0 if all(not r["failed"] for r in rows) else 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import dagster as dg
@@ -40,8 +41,10 @@ class LakeResource(dg.ConfigurableResource):
 
 
 class EngineResource(dg.ConfigurableResource):
-    """The engine dbt builds on: ``duckdb`` (the warehouse file of the lake) or ``spark``
-    (a cluster: ``spark_master``, else the lake's own from `eduhouse cluster up`). Chosen
+    """The engine the models build on and landing runs on: ``duckdb`` (the lake's warehouse
+    file; landing in the run's process) or ``spark`` (a cluster: ``spark_master``, else the
+    lake's own from `eduhouse cluster up`; dbt builds there and landing runs one task per
+    delivery there). Chosen
     by configuration (EDUHOUSE_ENGINE, `eduhouse run --engine`); the assets, partitions,
     checks and sensors are the same either way, and every run carries the tag
     ``eduhouse/engine``."""
@@ -55,6 +58,14 @@ class EngineResource(dg.ConfigurableResource):
 
 
 ENGINE_TAG = "eduhouse/engine"
+
+
+@functools.cache
+def engine_resource() -> EngineResource:
+    """The process's engine, provided by each part whose assets use it (landing,
+    transform): ``Definitions.merge`` accepts a resource key twice only when it is the
+    same object, so there is exactly one."""
+    return EngineResource.from_settings(get_settings())
 
 
 def default_resources(settings: Settings | None = None) -> dict:

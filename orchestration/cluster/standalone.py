@@ -68,6 +68,10 @@ def spark_home() -> Path:
     return home
 
 
+# Spark's own logs at WARN (not INFO) for every JVM the project starts.
+LOG4J2 = Path(__file__).with_name("spark-log4j2.properties")
+
+
 def cluster_dir(lake: Path) -> Path:
     return LakePaths(lake).ops / "spark"
 
@@ -129,6 +133,20 @@ def running(lake: Path) -> Cluster | None:
     if master is None or not _alive(master.pid) or not _listening(master.port):
         return None
     return cluster
+
+
+def resolve_master(lake: Path, configured: str | None) -> tuple[str, Cluster | None]:
+    """The master a Spark job of this lake connects to: the configured one
+    (EDUHOUSE_SPARK_MASTER: ``spark://host:port`` or ``local[N]``), else the lake's running
+    cluster (returned too, for its sizes); a clear error when there is neither."""
+    if configured:
+        return configured, None
+    cluster = running(lake)
+    if cluster is None:
+        raise UserError(
+            f"engine spark: no Spark cluster for {lake}; start one with "
+            f"`eduhouse cluster up --lake {lake}` or set EDUHOUSE_SPARK_MASTER (spark://host:port or local[N])")
+    return cluster.master_url, cluster
 
 
 def _spawn(lake: Path, role: str, args: list[str], env: dict[str, str]) -> tuple[int, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestration.landing import quarantine
-from orchestration.landing.core import EngineOptions, LandContext, LandingSummary, land_source
+from orchestration.landing.core import LandContext, LandingSummary, land_source
 from orchestration.landing.rules import TS_RE, Rule, detail_sql, reason_sql, rule_index_sql, show
 from orchestration.landing.textfile import MAX_LINE_BYTES, READ_ERRORS, as_unreadable, lines_sql
 from orchestration.landing.writer import sql_str
@@ -110,6 +110,5 @@ def _handle(ctx: LandContext) -> None:
     con.execute("DROP TABLE _access")
 
 
-def land_access(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
-                options: EngineOptions | None = None) -> LandingSummary:
-    return land_source(lake_root, SOURCE, timezone, _handle, rebuild=rebuild, options=options)
+def land_access(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, **landing) -> LandingSummary:
+    return land_source(lake_root, SOURCE, timezone, _handle, **landing)

@@ -17,13 +17,16 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.cluster.tasks import ClusterTasks
+from orchestration.errors import UserError
 from orchestration.lake import SOURCES, LakePaths
 from orchestration.landing import conservation, ledger
 from orchestration.landing.core import PARTITIONED, SOURCE_TABLES, LandingSummary
 from orchestration.landing.exam_partitions import register_exam_partitions
+from orchestration.landing.on_cluster import land_on_cluster, to_land
 from orchestration.landing.sources import LANDERS, NEEDS_ROSTER
 from orchestration.partitions import daily_partitions
-from orchestration.resources import LakeResource
+from orchestration.resources import EngineResource, LakeResource
 
 REBUILD_TAG = "eduhouse/rebuild"
 
@@ -85,6 +88,18 @@ def _metadata(summary: LandingSummary) -> dict:
     }
 
 
+def _land_on_cluster(context, root: Path, source: str, timezone: str, engine: EngineResource,
+                     rebuild_ids: list[str]) -> LandingSummary:
+    """Engine spark: the deliveries land as tasks on the cluster, one per delivery."""
+    try:
+        tasks = ClusterTasks.for_lake(root, engine.spark_master, f"eduhouse landing {source} ({root})")
+    except UserError as exc:
+        raise dg.Failure(str(exc)) from None
+    context.log.info(f"{source}: landing on the Spark cluster at {tasks.master}")
+    with tasks:
+        return land_on_cluster(tasks, root, source, timezone, rebuild=rebuild_ids)
+
+
 def _build_asset(source: str) -> dg.AssetsDefinition:
     key = asset_key(source)
     partitioned = source in PARTITIONED
@@ -96,10 +111,11 @@ def _build_asset(source: str) -> dg.AssetsDefinition:
         deps=[asset_key("roster")] if source in NEEDS_ROSTER else [],
         partitions_def=daily_partitions if partitioned else None,
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
-        kinds={"parquet", "duckdb"},
+        kinds={"parquet", "duckdb", "spark"},
         description=f"Inbox deliveries of {source} validated into bronze/{source} (+ quarantine, ledger).",
     )
-    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, config: LandingConfig):
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, config: LandingConfig,
+               engine: EngineResource):
         root = Path(lake.root)
         rebuild = config.rebuild or context.run.tags.get(REBUILD_TAG, "").lower() == "true"
         dates = None
@@ -107,7 +123,10 @@ def _build_asset(source: str) -> dg.AssetsDefinition:
             rng = context.partition_key_range
             dates = _dates(rng.start, rng.end)
         rebuild_ids = _rebuild_ids(root, source, dates) if rebuild else []
-        summary = lander(root, lake.timezone, rebuild=rebuild_ids)
+        if engine.name == "spark" and to_land(root, source, rebuild_ids):
+            summary = _land_on_cluster(context, root, source, lake.timezone, engine, rebuild_ids)
+        else:
+            summary = lander(root, lake.timezone, rebuild=rebuild_ids)
         if source == "exams":  # exam marts are partitioned by exam: register new ones
             register_exam_partitions(context.instance, root)
         for d in summary.deliveries:

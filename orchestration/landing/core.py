@@ -67,6 +67,7 @@ class DeliveryResult:
     # Dates whose data this delivery changes without adding rows there (a voided
     # statement's day): listed in the ledger so those days and months are rebuilt.
     touched_dates: set[str] = field(default_factory=set)
+    started_at: datetime | None = None
 
     @property
     def local_dates(self) -> list[str]:
@@ -210,18 +211,28 @@ def land_source(
     options: EngineOptions | None = None,
     prepare: Callable[[duckdb.DuckDBPyConnection, Path], None] | None = None,
     preload: Preload | None = None,
+    only: Iterable[str] | None = None,
+    ledger_rows: bool = True,
 ) -> LandingSummary:
     """Land every not-yet-ledgered delivery of ``source`` (and re-land ``rebuild`` ids).
 
     With ``preload`` (see ``ahead``), the next delivery is read and judged while one is
-    finished; deliveries already known to be duplicates are not prepared."""
+    finished; deliveries already known to be duplicates are not prepared.
+
+    ``only`` and ``ledger_rows=False`` are how landing runs on a cluster (``on_cluster``):
+    a task lands exactly the delivery it was given, and the caller, which saw every
+    delivery of the batch, writes the ledger rows afterwards."""
     lake_root = Path(lake_root)
     rebuild = set(rebuild)
     rows = ledger.read_ledger(lake_root, source)
     done = {r["delivery_id"] for r in rows}
     known_hashes = {r["content_sha256"]: r["delivery_id"] for r in rows if r["status"] != "duplicate"}
     summary = LandingSummary(source)
-    todo = [d for d in discover(lake_root, source) if d.delivery_id not in done or d.delivery_id in rebuild]
+    if only is not None:
+        wanted = set(only)
+        todo = [d for d in discover(lake_root, source) if d.delivery_id in wanted]
+    else:
+        todo = [d for d in discover(lake_root, source) if d.delivery_id not in done or d.delivery_id in rebuild]
     if not todo:
         return summary
     options = options or EngineOptions()
@@ -253,7 +264,8 @@ def land_source(
                         ahead.read(d)
             summary.deliveries.append(
                 _land_one(con, lake_root, source, timezone, delivery, handler, known_hashes, content(delivery),
-                          ahead.result_for(delivery.delivery_id) if ahead is not None else lambda: None)
+                          ahead.result_for(delivery.delivery_id) if ahead is not None else lambda: None,
+                          ledger_rows)
             )
             if ahead is not None:
                 ahead.release(delivery.delivery_id)
@@ -266,14 +278,15 @@ def land_source(
 
 def _land_one(con, lake_root, source, timezone, delivery: Delivery, handler: Handler,
               known_hashes: dict[str, str], content: tuple[str, int],
-              preloaded: Callable[[], Preloaded | None]) -> DeliveryResult:
+              preloaded: Callable[[], Preloaded | None], ledger_rows: bool = True) -> DeliveryResult:
     started = datetime.now(UTC)
     sha, size = content
     first = known_hashes.get(sha)
     if first is not None and first != delivery.delivery_id:
         result = DeliveryResult(delivery.delivery_id, "duplicate", duplicate_of=first,
-                                reason=f"same content as {first}")
-        _write_ledger(lake_root, source, delivery, sha, size, result, started)
+                                reason=f"same content as {first}", started_at=started)
+        if ledger_rows:
+            write_ledger(lake_root, source, delivery, sha, size, result)
         log.info("%s/%s: duplicate of %s", source, delivery.delivery_id, first)
         return result
     quarantine.create(con)
@@ -298,19 +311,27 @@ def _land_one(con, lake_root, source, timezone, delivery: Delivery, handler: Han
                                 reason=f"{unreadable.reason}: {unreadable.detail}"[:500])
     result.quarantined = quarantine.count(con)
     result.reasons = quarantine.by_reason(con)
+    result.started_at = started
     quarantine.write(con, lake_root, source, delivery.delivery_id,
                      f"TIMESTAMPTZ '{started.isoformat()}'")
-    # The ledger row is written last: a crash before it leaves the delivery pending, and
-    # landing it again overwrites exactly its own bronze and quarantine files.
-    fault_point(f"landing:{source}:{delivery.delivery_id}")
-    _write_ledger(lake_root, source, delivery, sha, size, result, started)
     known_hashes[sha] = delivery.delivery_id
+    if ledger_rows:
+        commit(lake_root, source, delivery, sha, size, result)
     log.info("%s/%s: %s in=%d landed=%d quarantined=%d", source, delivery.delivery_id,
              result.status, result.records_in, result.landed, result.quarantined)
     return result
 
 
-def _write_ledger(lake_root, source, delivery: Delivery, sha, size, result: DeliveryResult, started):
+def commit(lake_root, source, delivery: Delivery, sha: str, size: int, result: DeliveryResult) -> None:
+    """The ledger row of a delivery whose bronze and quarantine files are written.
+
+    It is written last: a crash before it leaves the delivery pending, and landing it
+    again overwrites exactly its own bronze and quarantine files."""
+    fault_point(f"landing:{source}:{delivery.delivery_id}")
+    write_ledger(lake_root, source, delivery, sha, size, result)
+
+
+def write_ledger(lake_root, source, delivery: Delivery, sha: str, size: int, result: DeliveryResult) -> None:
     ledger.write_row(
         lake_root,
         ledger.LedgerRow(
@@ -319,6 +340,7 @@ def _write_ledger(lake_root, source, delivery: Delivery, sha, size, result: Deli
             content_sha256=sha, size_bytes=size, records_in=result.records_in,
             landed=result.landed, quarantined=result.quarantined, status=result.status,
             duplicate_of=result.duplicate_of, reason=result.reason,
-            local_dates=result.local_dates, started_at=started, finished_at=datetime.now(UTC),
+            local_dates=result.local_dates, started_at=result.started_at or datetime.now(UTC),
+            finished_at=datetime.now(UTC),
         ),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestration.landing.core import EngineOptions, LandContext, LandingSummary, land_source
+from orchestration.landing.core import LandContext, LandingSummary, land_source
 from orchestration.landing.csv_reader import Col, TableSpec, find_member, land_csv_file
 from orchestration.landing.references import load_roster_users
 from orchestration.landing.rules import Rule, show
@@ -69,7 +69,6 @@ def _handle(ctx: LandContext) -> None:
         land_csv_file(ctx, spec, find_member(ctx.members, spec.file), whole_delivery=True)
 
 
-def land_exams(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
-               options: EngineOptions | None = None) -> LandingSummary:
-    return land_source(lake_root, SOURCE, timezone, _handle, rebuild=rebuild, options=options,
+def land_exams(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, **landing) -> LandingSummary:
+    return land_source(lake_root, SOURCE, timezone, _handle, **landing,
                        prepare=load_roster_users)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestration.landing.core import EngineOptions, LandContext, LandingSummary, Unreadable, land_source
+from orchestration.landing.core import LandContext, LandingSummary, Unreadable, land_source
 from orchestration.landing.csv_reader import Col, TableSpec, find_member, land_csv_file
 from orchestration.landing.references import load_roster_users
 from orchestration.landing.rules import Rule, show
@@ -48,7 +48,6 @@ def _handle(ctx: LandContext) -> None:
             land_csv_file(ctx, spec, paths[spec.file])
 
 
-def land_governance(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
-                    options: EngineOptions | None = None) -> LandingSummary:
-    return land_source(lake_root, SOURCE, timezone, _handle, rebuild=rebuild, options=options,
+def land_governance(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, **landing) -> LandingSummary:
+    return land_source(lake_root, SOURCE, timezone, _handle, **landing,
                        prepare=load_roster_users)

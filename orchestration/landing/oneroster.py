@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestration.landing.core import EngineOptions, LandContext, LandingSummary, Unreadable, land_source
+from orchestration.landing.core import LandContext, LandingSummary, Unreadable, land_source
 from orchestration.landing.csv_reader import Col, TableSpec, find_member, land_csv_file
 from orchestration.landing.rules import Rule
 from orchestration.settings import DEFAULT_TIMEZONE
@@ -121,10 +121,9 @@ def _handle(ctx: LandContext) -> None:
             land_csv_file(ctx, spec, path)
 
 
-def land_roster(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
-                options: EngineOptions | None = None) -> LandingSummary:
+def land_roster(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, **landing) -> LandingSummary:
     """Land every new roster delivery (folder or zip)."""
-    return land_source(lake_root, SOURCE, timezone, _handle, rebuild=rebuild, options=options)
+    return land_source(lake_root, SOURCE, timezone, _handle, **landing)
 
 
 __all__ = ["land_roster", "SPECS"]

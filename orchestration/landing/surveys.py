@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestration.landing.core import EngineOptions, LandingSummary, land_source
+from orchestration.landing.core import LandingSummary, land_source
 from orchestration.landing.csv_reader import Col, TableSpec, single_file_handler
 from orchestration.landing.references import load_roster_users
 from orchestration.landing.rules import Rule, show
@@ -40,13 +40,9 @@ PSYCH = TableSpec("psych.csv", "psych_screenings", (
     key=("student_sourcedId", "screen_date", "instrument", "scale"), rules=_student_ref)
 
 
-def land_fitness(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
-                 options: EngineOptions | None = None) -> LandingSummary:
-    return land_source(lake_root, "fitness", timezone, single_file_handler(FITNESS), rebuild=rebuild,
-                       options=options, prepare=load_roster_users)
+def land_fitness(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, **landing) -> LandingSummary:
+    return land_source(lake_root, "fitness", timezone, single_file_handler(FITNESS), **landing, prepare=load_roster_users)
 
 
-def land_psych(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
-               options: EngineOptions | None = None) -> LandingSummary:
-    return land_source(lake_root, "psych", timezone, single_file_handler(PSYCH), rebuild=rebuild,
-                       options=options, prepare=load_roster_users)
+def land_psych(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, **landing) -> LandingSummary:
+    return land_source(lake_root, "psych", timezone, single_file_handler(PSYCH), **landing, prepare=load_roster_users)

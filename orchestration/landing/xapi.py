@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+
 from orchestration.lake import LakePaths
 from orchestration.landing import quarantine
 from orchestration.landing.ahead import Preload, Preloaded
-from orchestration.landing.core import EngineOptions, LandContext, LandingSummary, land_source
+from orchestration.landing.core import LandContext, LandingSummary, land_source
 from orchestration.landing.references import load_roster_users
 from orchestration.landing.textfile import READ_ERRORS, as_unreadable, lines_sql
 from orchestration.landing.writer import sql_str
@@ -134,6 +136,35 @@ def _voided_dates(con, lake_root: Path, delivery_id: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def voided_dates_of_batch(lake_root: Path, delivery_ids: list[str]) -> dict[str, set[str]]:
+    """``_voided_dates`` for deliveries landed side by side (on a cluster): a delivery may
+    void statements of another one of the batch, which its own task could not see yet, so
+    the dates are looked up again once the whole batch is in bronze. Reads the batch's own
+    files for voiding statements; scans bronze ids only when there are some."""
+    bronze = LakePaths(Path(lake_root)).bronze / SOURCE / "statements"
+    files = [str(f) for d in delivery_ids for f in bronze.glob(f"local_date=*/{d}.parquet")]
+    if not files:
+        return {}
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "CREATE TEMP TABLE _voids AS SELECT DISTINCT _delivery, lower(object_id) AS target FROM "
+            f"read_parquet(?, hive_partitioning=false, union_by_name=true) WHERE verb_id = {sql_str(VOIDED_VERB)} "
+            "AND object_type = 'StatementRef'", [files])
+        if not con.execute("SELECT count(*) FROM _voids").fetchall()[0][0]:
+            return {}
+        rows = con.execute(
+            "SELECT DISTINCT v._delivery, strftime(b.local_date, '%Y-%m-%d') FROM _voids v JOIN read_parquet("
+            f"{sql_str(str(bronze / '*' / '*.parquet'))}, hive_partitioning=false, union_by_name=true) b "
+            "ON b.statement_id = v.target").fetchall()
+    finally:
+        con.close()
+    out: dict[str, set[str]] = {}
+    for delivery, day in rows:
+        out.setdefault(delivery, set()).add(day)
+    return out
+
+
 def _prepare(con, lake_root: Path) -> None:
     """Roster users, and those a coerced non-string actor name cannot be mistaken for
     (a plain table: the read-ahead connection judges against it too)."""
@@ -144,9 +175,8 @@ def _prepare(con, lake_root: Path) -> None:
     )
 
 
-def land_xapi(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, *, rebuild=(),
-              options: EngineOptions | None = None) -> LandingSummary:
+def land_xapi(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, **landing) -> LandingSummary:
     """Land every new xAPI delivery (and re-land the ``rebuild`` delivery ids), reading and
     judging the next delivery while one is written."""
-    return land_source(lake_root, SOURCE, timezone, _handle, rebuild=rebuild, options=options,
+    return land_source(lake_root, SOURCE, timezone, _handle, **landing,
                        prepare=_prepare, preload=_preload(timezone))

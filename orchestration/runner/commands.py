@@ -24,8 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="rebuild every asset and every partition (days, months, exams: dbt `rebuild`), "
                         "not only what new deliveries change")
     parser.add_argument("--engine", choices=ENGINES, default=None,
-                        help="build the dbt models on duckdb (default; $EDUHOUSE_ENGINE) or on spark: the lake's "
-                        "cluster from `eduhouse cluster up`, or $EDUHOUSE_SPARK_MASTER")
+                        help="land and build on duckdb (default; $EDUHOUSE_ENGINE), or on spark: deliveries land as "
+                        "one task each and the dbt models build on the lake's cluster from `eduhouse cluster up`, "
+                        "or on $EDUHOUSE_SPARK_MASTER")
     parser.add_argument("--wait", action="store_true",
                         help="if another run is working on the lake, wait for it instead of exiting")
     parser.set_defaults(func=_run)

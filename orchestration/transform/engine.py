@@ -17,12 +17,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.cluster.standalone import Cluster, cluster_dir, running
+from orchestration.cluster.standalone import LOG4J2, Cluster, cluster_dir, resolve_master
+from orchestration.errors import UserError
 from orchestration.lake import LakePaths
 from orchestration.privacy.pseudonym import hmac_pads, load_key
 from orchestration.resources import EngineResource
-
-LOG4J2 = Path(__file__).with_name("spark-log4j2.properties")
 
 
 def spark_warehouse(lake: LakePaths) -> Path:
@@ -32,14 +31,10 @@ def spark_warehouse(lake: LakePaths) -> Path:
 def spark_master(engine: EngineResource, lake: LakePaths) -> tuple[str, Cluster | None]:
     """The configured master, else the lake's running cluster (returned too, for its
     sizes); a clear error otherwise."""
-    if engine.spark_master:
-        return engine.spark_master, None
-    cluster = running(lake.root)
-    if cluster is None:
-        raise dg.Failure(
-            f"engine spark: no Spark cluster for {lake.root}; start one with "
-            f"`eduhouse cluster up --lake {lake.root}` or set EDUHOUSE_SPARK_MASTER (spark://host:port or local[N])")
-    return cluster.master_url, cluster
+    try:
+        return resolve_master(lake.root, engine.spark_master)
+    except UserError as exc:
+        raise dg.Failure(str(exc)) from None
 
 
 def engine_env(engine: EngineResource, lake: LakePaths) -> dict[str, str]:

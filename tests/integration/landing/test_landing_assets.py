@@ -10,7 +10,7 @@ import dagster as dg
 
 from orchestration.landing.assets import landing_assets, landing_checks
 from orchestration.landing.definitions import defs
-from orchestration.resources import LakeResource
+from orchestration.resources import EngineResource, LakeResource
 
 HOME = "https://slp.example.edu.cn"
 MANIFEST = "propertyName,value\nfile.users,bulk\nfile.orgs,absent\n"
@@ -54,7 +54,7 @@ def test_landing_definitions_load(lake: Path):
 
 def test_materialize_roster_then_xapi_partition(lake: Path):
     setup_lake(lake)
-    resources = {"lake": LakeResource(root=str(lake))}
+    resources = {"lake": LakeResource(root=str(lake)), "engine": EngineResource()}
     assets = by_key(landing_assets)
     checks = [c for c in landing_checks if {k.asset_key.path[1] for k in c.check_keys} & {"roster", "xapi"}]
     roster = dg.materialize([assets[dg.AssetKey(["bronze", "roster"])]], resources=resources)
@@ -80,7 +80,7 @@ def test_materialize_roster_then_xapi_partition(lake: Path):
 
 def test_rebuild_relands_requested_dates_and_check_catches_loss(lake: Path):
     setup_lake(lake)
-    resources = {"lake": LakeResource(root=str(lake))}
+    resources = {"lake": LakeResource(root=str(lake)), "engine": EngineResource()}
     assets = by_key(landing_assets)
     xapi = assets[dg.AssetKey(["bronze", "xapi"])]
     check = [c for c in landing_checks if any(k.asset_key == xapi.key for k in c.check_keys)]

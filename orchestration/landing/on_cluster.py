@@ -1,0 +1,99 @@
+"""Landing on the Spark cluster: a batch's deliveries spread over the executors, one task
+per delivery, running the same landing code (issue: scale-out; docs/scaleout.md).
+
+Deliveries are independent: each becomes its own bronze files, quarantine file and ledger
+row. Only three decisions need the whole batch, and they stay here, in the driver:
+
+1. **Duplicates.** A resend is judged by content hash against the ledger and the batch's
+   earlier deliveries, in inbox order, as ``core.land_source`` does; the hashes themselves
+   are computed on the executors (reading every file is the cluster's work).
+2. **Cross-delivery dates.** A delivery that voids statements of another one landed side
+   by side could not see them from its task; ``sources.BATCH_TOUCHED_DATES`` looks them up
+   once the batch is in bronze, so the ledger lists every date to rebuild.
+3. **The ledger.** Tasks write bronze and quarantine only (``ledger_rows=False``); the
+   driver writes each delivery's ledger row afterwards, in inbox order, through
+   ``core.commit``. A crash anywhere before a row leaves that delivery pending, and
+   landing it again overwrites exactly its own files: conservation holds as before.
+
+Why tasks on the cluster that builds the models, rather than a Dagster executor spread over
+machines: one cluster serves both stages, deliveries need no shared state but the lake,
+and a multi-machine Dagster executor (Celery, Kubernetes) needs services this deployment
+does not have.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from orchestration.cluster.tasks import ClusterTasks, largest_first
+from orchestration.landing import ledger
+from orchestration.landing.core import DeliveryResult, EngineOptions, LandingSummary, commit, write_ledger
+from orchestration.landing.deliveries import Delivery, discover
+from orchestration.landing.sources import BATCH_TOUCHED_DATES, LANDERS
+
+# A task holds one of its executor's cores (spark.task.cpus = 1): DuckDB gets one thread.
+TASK_OPTIONS = EngineOptions(threads=1)
+
+
+def to_land(lake_root: Path, source: str, rebuild=()) -> list[Delivery]:
+    """The deliveries a landing run takes: not yet ledgered, or asked to be rebuilt."""
+    rebuild = set(rebuild)
+    done = {r["delivery_id"] for r in ledger.read_ledger(lake_root, source)}
+    return [d for d in discover(lake_root, source) if d.delivery_id not in done or d.delivery_id in rebuild]
+
+
+def _content(delivery: Delivery) -> tuple[str, int]:
+    """Task: the delivery's content hash and size."""
+    return delivery.content_sha256()
+
+
+def _land(job: tuple[str, str, str, str]) -> DeliveryResult:
+    """Task: land one delivery with its source's own landing code, without its ledger row."""
+    lake_root, source, timezone, delivery_id = job
+    summary = LANDERS[source](Path(lake_root), timezone, only=[delivery_id], ledger_rows=False,
+                              options=TASK_OPTIONS)
+    (result,) = summary.deliveries
+    return result
+
+
+def land_on_cluster(tasks: ClusterTasks, lake_root: Path, source: str, timezone: str, *,
+                    rebuild=()) -> LandingSummary:
+    """Land every not-yet-ledgered delivery of ``source`` (and re-land ``rebuild`` ids) as
+    tasks on ``tasks``' cluster; the summary is ``land_source``'s, in inbox order."""
+    lake_root = Path(lake_root)
+    summary = LandingSummary(source)
+    todo = to_land(lake_root, source, rebuild)
+    if not todo:
+        return summary
+    known = {r["content_sha256"]: r["delivery_id"]
+             for r in ledger.read_ledger(lake_root, source) if r["status"] != "duplicate"}
+    contents = tasks.map(_content, todo, job=f"eduhouse landing {source}: hash {len(todo)} deliveries")
+    results: dict[str, DeliveryResult] = {}
+    landing: list[int] = []
+    for i, (delivery, (sha, _size)) in enumerate(zip(todo, contents, strict=True)):
+        first = known.get(sha)
+        if first is not None and first != delivery.delivery_id:
+            results[delivery.delivery_id] = DeliveryResult(
+                delivery.delivery_id, "duplicate", duplicate_of=first, reason=f"same content as {first}",
+                started_at=datetime.now(UTC))
+        else:
+            known[sha] = delivery.delivery_id
+            landing.append(i)
+    order = [landing[k] for k in largest_first(landing, lambda i: contents[i][1])]
+    landed = tasks.map(_land, [(str(lake_root), source, timezone, todo[i].delivery_id) for i in order],
+                       job=f"eduhouse landing {source}: land {len(order)} deliveries")
+    for i, result in zip(order, landed, strict=True):
+        results[todo[i].delivery_id] = result
+    touched = BATCH_TOUCHED_DATES.get(source)
+    if touched is not None and landed:
+        for delivery_id, dates in touched(lake_root, [r.delivery_id for r in landed]).items():
+            results[delivery_id].touched_dates |= dates
+    for delivery, (sha, size) in zip(todo, contents, strict=True):
+        result = results[delivery.delivery_id]
+        if result.status == "duplicate":
+            write_ledger(lake_root, source, delivery, sha, size, result)
+        else:
+            commit(lake_root, source, delivery, sha, size, result)
+        summary.deliveries.append(result)
+    return summary
