@@ -9,7 +9,7 @@
 1. simulate `--days` days into a scratch lake and land them: with `--land run` by
    `eduhouse run` (landing in one process, and everything built on DuckDB once, reports
    included); with `--land cluster` (a city: its reports are not this bench's subject)
-   on the lake's cluster of `--land-workers` workers, one Spark task per delivery, the way
+   on the lake's cluster of `--land-workers` workers, a few deliveries per Spark task, the way
    the landing assets do it with the engine `spark`, timed per source with the CPU and
    memory of every process and the conservation check of every source;
 2. for each engine, a full `dbt build` (every model, data test and contract; no unit
@@ -244,7 +244,7 @@ def land_on_the_cluster(lake: Path, workers: int, memory: str) -> dict:
 
 
 def _landing_table(land: dict) -> list[str]:
-    lines = ["", f"## Landing on the cluster ({land['workers']} workers, {land['cores']} cores; one Spark task per delivery)",
+    lines = ["", f"## Landing on the cluster ({land['workers']} workers, {land['cores']} cores; a few deliveries per Spark task)",
              "", "| source | deliveries | records in | landed | quarantined | wall s |", "| --- | --- | ---: | ---: | ---: | ---: |"]
     for s in land["sources"]:
         lines.append(f"| {s['source']} | {', '.join(f'{k} {v}' for k, v in sorted(s['deliveries'].items()))} "

@@ -1,7 +1,7 @@
 """Plain Python work spread over a Spark cluster: one Spark task per item.
 
 Landing scales by delivery (docs/scaleout.md): deliveries are independent, so the same
-landing code runs on the cluster's executors, one task per delivery, and only the
+landing code runs on the cluster's executors, a few deliveries per task, and only the
 decisions that need every delivery (duplicates, the ledger) stay with the caller. This
 module is the cluster side of that, and knows nothing of landing.
 
@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from orchestration.cluster.standalone import LOG4J2, resolve_master
 
@@ -103,7 +103,12 @@ class ClusterTasks:
         return self._sc.parallelize(list(items), len(items)).map(fn).collect()
 
 
-def largest_first(items: Sequence[Any], size: Callable[[Any], int]) -> list[int]:
-    """Indices of ``items`` by decreasing size: tasks are handed out in order, so starting
-    the biggest first keeps one large delivery from finishing alone at the end."""
-    return sorted(range(len(items)), key=lambda i: -size(items[i]))
+def balanced_groups(sizes: Sequence[int], groups: int) -> list[list[int]]:
+    """Indices ``0..len(sizes)-1`` in at most ``groups`` groups of about equal total size:
+    each item, largest first, joins the lightest group (LPT). The groups come heaviest
+    first, since tasks are handed out in order and a heavy one should not start last."""
+    bins: list[tuple[int, list[int]]] = [(0, []) for _ in range(max(1, min(groups, len(sizes))))]
+    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+        k = min(range(len(bins)), key=lambda k: bins[k][0])
+        bins[k] = (bins[k][0] + sizes[i], [*bins[k][1], i])
+    return [members for _, members in sorted(bins, key=lambda b: -b[0]) if members]

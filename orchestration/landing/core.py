@@ -11,7 +11,7 @@ import logging
 import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -211,7 +211,7 @@ def land_source(
     options: EngineOptions | None = None,
     prepare: Callable[[duckdb.DuckDBPyConnection, Path], None] | None = None,
     preload: Preload | None = None,
-    only: Iterable[str] | None = None,
+    given: Sequence[tuple[Delivery, tuple[str, int]]] | None = None,
     ledger_rows: bool = True,
 ) -> LandingSummary:
     """Land every not-yet-ledgered delivery of ``source`` (and re-land ``rebuild`` ids).
@@ -219,19 +219,22 @@ def land_source(
     With ``preload`` (see ``ahead``), the next delivery is read and judged while one is
     finished; deliveries already known to be duplicates are not prepared.
 
-    ``only`` and ``ledger_rows=False`` are how landing runs on a cluster (``on_cluster``):
-    a task lands exactly the delivery it was given, and the caller, which saw every
-    delivery of the batch, writes the ledger rows afterwards."""
+    ``given`` and ``ledger_rows=False`` are how landing runs on a cluster (``on_cluster``):
+    a task lands exactly the deliveries it was given, with their content hash and size,
+    which the caller already judged not to be resends; the caller, which saw the whole
+    batch, writes the ledger rows afterwards."""
     lake_root = Path(lake_root)
-    rebuild = set(rebuild)
-    rows = ledger.read_ledger(lake_root, source)
-    done = {r["delivery_id"] for r in rows}
-    known_hashes = {r["content_sha256"]: r["delivery_id"] for r in rows if r["status"] != "duplicate"}
     summary = LandingSummary(source)
-    if only is not None:
-        wanted = set(only)
-        todo = [d for d in discover(lake_root, source) if d.delivery_id in wanted]
+    hashes: dict[str, tuple[str, int]] = {}
+    if given is not None:
+        todo = [d for d, _ in given]
+        hashes.update((d.delivery_id, content) for d, content in given)
+        known_hashes: dict[str, str] = {}
     else:
+        rebuild = set(rebuild)
+        rows = ledger.read_ledger(lake_root, source)
+        done = {r["delivery_id"] for r in rows}
+        known_hashes = {r["content_sha256"]: r["delivery_id"] for r in rows if r["status"] != "duplicate"}
         todo = [d for d in discover(lake_root, source) if d.delivery_id not in done or d.delivery_id in rebuild]
     if not todo:
         return summary
@@ -242,7 +245,6 @@ def land_source(
     elif preload is not None:
         con.execute(f"SET threads={int(options.threads) - 1}")
     ahead = None
-    hashes: dict[str, tuple[str, int]] = {}
 
     def content(d: Delivery) -> tuple[str, int]:
         if d.delivery_id not in hashes:

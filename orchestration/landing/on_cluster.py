@@ -1,5 +1,6 @@
-"""Landing on the Spark cluster: a batch's deliveries spread over the executors, one task
-per delivery, running the same landing code (issue: scale-out; docs/scaleout.md).
+"""Landing on the Spark cluster: a batch's deliveries spread over the executors in tasks
+of a few deliveries each, running the same landing code (issue: scale-out;
+docs/scaleout.md).
 
 Deliveries are independent: each becomes its own bronze files, quarantine file and ledger
 row. Only three decisions need the whole batch, and they stay here, in the driver:
@@ -26,7 +27,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestration.cluster.tasks import ClusterTasks, largest_first
+from orchestration.cluster.tasks import ClusterTasks, balanced_groups
 from orchestration.landing import ledger
 from orchestration.landing.core import DeliveryResult, EngineOptions, LandingSummary, commit, write_ledger
 from orchestration.landing.deliveries import Delivery, discover
@@ -34,6 +35,11 @@ from orchestration.landing.sources import BATCH_TOUCHED_DATES, LANDERS
 
 # A task holds one of its executor's cores (spark.task.cpus = 1): DuckDB gets one thread.
 TASK_OPTIONS = EngineOptions(threads=1)
+# Deliveries are grouped into about this many tasks per core of the application, of about
+# equal bytes: enough to even out unequal deliveries, few enough that each task's fixed
+# cost (a DuckDB connection, the roster's users read once for the sources checked
+# against them) is paid per group, not per delivery (840 fitness files are 840 deliveries).
+TASKS_PER_CORE = 3
 
 
 def to_land(lake_root: Path, source: str, rebuild=()) -> list[Delivery]:
@@ -43,18 +49,17 @@ def to_land(lake_root: Path, source: str, rebuild=()) -> list[Delivery]:
     return [d for d in discover(lake_root, source) if d.delivery_id not in done or d.delivery_id in rebuild]
 
 
-def _content(delivery: Delivery) -> tuple[str, int]:
-    """Task: the delivery's content hash and size."""
-    return delivery.content_sha256()
+def _contents(deliveries: list[Delivery]) -> list[tuple[str, int]]:
+    """Task: each delivery's content hash and size."""
+    return [d.content_sha256() for d in deliveries]
 
 
-def _land(job: tuple[str, str, str, str]) -> DeliveryResult:
-    """Task: land one delivery with its source's own landing code, without its ledger row."""
-    lake_root, source, timezone, delivery_id = job
-    summary = LANDERS[source](Path(lake_root), timezone, only=[delivery_id], ledger_rows=False,
-                              options=TASK_OPTIONS)
-    (result,) = summary.deliveries
-    return result
+def _land(job: tuple[str, str, str, list[tuple[Delivery, tuple[str, int]]]]) -> list[DeliveryResult]:
+    """Task: land a group of deliveries with their source's own landing code, without
+    their ledger rows."""
+    lake_root, source, timezone, given = job
+    summary = LANDERS[source](Path(lake_root), timezone, given=given, ledger_rows=False, options=TASK_OPTIONS)
+    return summary.deliveries
 
 
 def land_on_cluster(tasks: ClusterTasks, lake_root: Path, source: str, timezone: str, *,
@@ -68,7 +73,12 @@ def land_on_cluster(tasks: ClusterTasks, lake_root: Path, source: str, timezone:
         return summary
     known = {r["content_sha256"]: r["delivery_id"]
              for r in ledger.read_ledger(lake_root, source) if r["status"] != "duplicate"}
-    contents = tasks.map(_content, todo, job=f"eduhouse landing {source}: hash {len(todo)} deliveries")
+    n_tasks = tasks.parallelism * TASKS_PER_CORE
+    chunks = [todo[k::n_tasks] for k in range(min(n_tasks, len(todo)))]
+    hashed = dict(zip((d.delivery_id for chunk in chunks for d in chunk),
+                      (c for cs in tasks.map(_contents, chunks, job=f"eduhouse landing {source}: hash "
+                                             f"{len(todo)} deliveries") for c in cs), strict=True))
+    contents = [hashed[d.delivery_id] for d in todo]
     results: dict[str, DeliveryResult] = {}
     landing: list[int] = []
     for i, (delivery, (sha, _size)) in enumerate(zip(todo, contents, strict=True)):
@@ -80,11 +90,13 @@ def land_on_cluster(tasks: ClusterTasks, lake_root: Path, source: str, timezone:
         else:
             known[sha] = delivery.delivery_id
             landing.append(i)
-    order = [landing[k] for k in largest_first(landing, lambda i: contents[i][1])]
-    landed = tasks.map(_land, [(str(lake_root), source, timezone, todo[i].delivery_id) for i in order],
-                       job=f"eduhouse landing {source}: land {len(order)} deliveries")
-    for i, result in zip(order, landed, strict=True):
-        results[todo[i].delivery_id] = result
+    groups = [[landing[k] for k in group] for group in balanced_groups(
+        [contents[i][1] for i in landing], n_tasks)] if landing else []
+    jobs = [(str(lake_root), source, timezone, [(todo[i], contents[i]) for i in group]) for group in groups]
+    landed = [r for rs in tasks.map(_land, jobs, job=f"eduhouse landing {source}: {len(landing)} deliveries "
+                                    f"in {len(jobs)} tasks") for r in rs]
+    for result in landed:
+        results[result.delivery_id] = result
     touched = BATCH_TOUCHED_DATES.get(source)
     if touched is not None and landed:
         for delivery_id, dates in touched(lake_root, [r.delivery_id for r in landed]).items():

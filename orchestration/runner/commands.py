@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "not only what new deliveries change")
     parser.add_argument("--engine", choices=ENGINES, default=None,
                         help="land and build on duckdb (default; $EDUHOUSE_ENGINE), or on spark: deliveries land as "
-                        "one task each and the dbt models build on the lake's cluster from `eduhouse cluster up`, "
+                        "Spark tasks and the dbt models build on the lake's cluster from `eduhouse cluster up`, "
                         "or on $EDUHOUSE_SPARK_MASTER")
     parser.add_argument("--wait", action="store_true",
                         help="if another run is working on the lake, wait for it instead of exiting")

@@ -7,17 +7,20 @@ another resend, a truncated gzip (unreadable), and a `voided` statement voiding 
 statement of another delivery of the same batch. The inbox is copied into two lakes. One lands it the usual way, source by
 source in one process (``LANDERS``). The other lands it through the Dagster landing
 assets with the engine set to ``spark``, on the lake's own standalone cluster of two
-one-core workers started by `eduhouse cluster up`: one task per delivery.
+one-core workers started by `eduhouse cluster up`: a few deliveries per task.
 
 Then every ledger row (but its clock times), every bronze row (but its landing time) and
 every quarantine row (likewise) must be equal between the two lakes, the conservation
-checks must pass, and the tasks must have run on the cluster's workers.
+checks must pass, and the tasks must have run on the cluster's workers. A third lake's
+landing driver is killed as it is about to write a ledger row; landing again must finish
+with the same ledger and bronze and nothing lost.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -105,6 +108,11 @@ def _rows(lake: Path, glob: str) -> list[tuple]:
         con.close()
 
 
+def _ledger(lake: Path, source: str) -> list[dict]:
+    rows = [{k: v for k, v in r.items() if k not in CLOCKS} for r in ledger.read_ledger(lake, source)]
+    return sorted(rows, key=lambda r: r["delivery_id"])
+
+
 def test_the_assets_land_on_the_cluster_and_their_checks_pass(lakes):
     _local, spread, runs, _target = lakes
     for run in runs:
@@ -119,11 +127,8 @@ def test_the_assets_land_on_the_cluster_and_their_checks_pass(lakes):
 def test_ledger_bronze_and_quarantine_equal_landing_in_one_process(lakes):
     local, spread, _runs, _target = lakes
     for source in SOURCES:
-        strip = [{k: v for k, v in r.items() if k not in CLOCKS} for r in ledger.read_ledger(local, source)]
-        spread_rows = [{k: v for k, v in r.items() if k not in CLOCKS} for r in ledger.read_ledger(spread, source)]
-        key = lambda r: r["delivery_id"]  # noqa: E731
-        assert sorted(strip, key=key) == sorted(spread_rows, key=key), source
-        assert strip, source
+        assert _ledger(local, source) == _ledger(spread, source), source
+        assert _ledger(local, source), source
         for table in SOURCE_TABLES[source]:
             folder = LakePaths(local).bronze / source / table
             if not any(folder.rglob("*.parquet")):
@@ -157,3 +162,46 @@ def test_the_batch_decisions_stay_with_the_driver(lakes):
     finally:
         con.close()
     assert day in voids["local_dates"]
+
+
+CRASH = """
+import sys
+from pathlib import Path
+from orchestration.cluster.tasks import ClusterTasks
+from orchestration.lake import SOURCES
+from orchestration.landing.on_cluster import land_on_cluster
+lake, master = Path(sys.argv[1]), sys.argv[2]
+with ClusterTasks(master, "eduhouse test: crash while landing") as tasks:
+    for source in SOURCES:
+        land_on_cluster(tasks, lake, source, "Asia/Shanghai")
+"""
+
+
+def test_a_driver_killed_before_its_ledger_rows_loses_nothing(lakes, tmp_path):
+    """The driver is killed (SIGKILL) as it is about to ledger an xAPI delivery whose
+    files the tasks wrote; landing again finishes the work: the same ledger, bronze and
+    quarantine as landing in one process, and conservation holds."""
+    from orchestration.cluster.standalone import load as load_cluster
+    from orchestration.cluster.tasks import ClusterTasks
+    from orchestration.landing.on_cluster import land_on_cluster
+
+    local, spread, _runs, _target = lakes
+    crashed = tmp_path / "crashed"
+    shutil.copytree(local / "inbox", crashed / "inbox")
+    master = load_cluster(spread).master_url
+    killed = subprocess.run([sys.executable, "-c", CRASH, str(crashed), master], capture_output=True, text=True,
+                            timeout=600, env={**os.environ, "EDUHOUSE_FAULT_AT": "landing:xapi:2021-10-02"})
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    ledgered = {r["delivery_id"] for r in ledger.read_ledger(crashed, "xapi")}
+    assert "2021-10-02.jsonl.gz" not in ledgered and "2021-10-01.jsonl.gz" in ledgered
+    assert (LakePaths(crashed).bronze / "xapi" / "statements" / "local_date=2021-10-02" / "2021-10-02.jsonl.gz.parquet").exists()
+
+    with ClusterTasks(master, "eduhouse test: landing again") as tasks:
+        for source in SOURCES:
+            land_on_cluster(tasks, crashed, source, DEFAULT_TIMEZONE)
+    for source in SOURCES:
+        assert conservation.check(crashed, source).passed, source
+        assert _ledger(crashed, source) == _ledger(local, source), source
+    glob = "**/*.parquet"
+    assert _rows(crashed, str(LakePaths(crashed).bronze / "xapi" / "statements" / glob)) == _rows(
+        local, str(LakePaths(local).bronze / "xapi" / "statements" / glob))

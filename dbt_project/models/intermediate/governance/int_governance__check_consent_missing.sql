@@ -59,7 +59,7 @@ select
     'consent_missing' as check_name,
     n.principal_id,
     n.grant_id,
-    array_agg(distinct n.event_id) as event_ids,
+    array_sort(array_agg(distinct n.event_id)) as event_ids,
     count(distinct n.event_id) || ' use(s) for ' || {{ distinct_text('n.purpose', ', ') }} || ' of '
         || count(distinct n.subject_id) || ' student(s) without valid consent ('
         || {{ distinct_text('n.consent_category', ', ') }} || '), e.g. ' || min(n.subject_id) as evidence,

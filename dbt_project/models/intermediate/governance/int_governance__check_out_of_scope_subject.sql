@@ -5,7 +5,7 @@ select
     'out_of_scope_subject' as check_name,
     principal_id,
     grant_id,
-    array_agg(distinct event_id) as event_ids,
+    array_sort(array_agg(distinct event_id)) as event_ids,
     count(distinct event_id) || ' access(es) returned ' || count(distinct subject_id)
         || ' student(s) outside the ' || coalesce(any_value(role), '?') || ' scope, e.g. '
         || min(subject_id) as evidence,

@@ -21,7 +21,7 @@ select
     'retention_overdue' as check_name,
     cast(null as string) as principal_id,
     cast(null as string) as grant_id,
-    coalesce(array_agg(distinct o.item_id) filter (where o.item_id is not null), {{ fn('list_value') }}()) as event_ids,
+    coalesce(array_sort(array_agg(distinct o.item_id) filter (where o.item_id is not null)), {{ fn('list_value') }}()) as event_ids,
     count(*) || ' ' || o.data_category || ' record(s) older than ' || any_value(r.retention_days)
         || ' days (oldest ' || {{ format_time("min(o.kept_date)", '%Y-%m-%d') }} || ')' as evidence,
     cast(min(o.kept_date) as {{ type_timestamptz() }}) as first_seen,
