@@ -75,9 +75,10 @@ def land_on_cluster(tasks: ClusterTasks, lake_root: Path, source: str, timezone:
              for r in ledger.read_ledger(lake_root, source) if r["status"] != "duplicate"}
     n_tasks = tasks.parallelism * TASKS_PER_CORE
     chunks = [todo[k::n_tasks] for k in range(min(n_tasks, len(todo)))]
-    hashed = dict(zip((d.delivery_id for chunk in chunks for d in chunk),
-                      (c for cs in tasks.map(_contents, chunks, job=f"eduhouse landing {source}: hash "
-                                             f"{len(todo)} deliveries") for c in cs), strict=True))
+    hashed: dict[str, tuple[str, int]] = {}
+    for chunk, got in zip(chunks, tasks.map(_contents, chunks, job=f"eduhouse landing {source}: hash "
+                                            f"{len(todo)} deliveries"), strict=True):
+        hashed.update(zip((d.delivery_id for d in chunk), got, strict=True))
     contents = [hashed[d.delivery_id] for d in todo]
     results: dict[str, DeliveryResult] = {}
     landing: list[int] = []
