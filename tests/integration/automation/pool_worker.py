@@ -28,7 +28,10 @@ with duckdb.connect(sys.argv[1]) as con:
 def writer():
     started = time.time()
     path = lake / "warehouse" / "eduhouse.duckdb"
-    subprocess.run([sys.executable, "-c", WRITE, str(path), label], check=True)
+    done = subprocess.run([sys.executable, "-c", WRITE, str(path), label], capture_output=True, text=True)
+    if done.returncode != 0:  # the writer's own error (a lock conflict names the holder's pid)
+        raise RuntimeError(f"writer {label} failed at {time.time():.3f} (started {started:.3f}): "
+                           f"{done.stderr[-1500:]}")
     ended = time.time()
     with open(out, "a") as fh:
         fh.write(json.dumps({"label": label, "start": started, "end": ended}) + "\n")

@@ -24,7 +24,8 @@ def test_pool_serialises_two_processes(lake, dagster_home, instance):
         for label in ("a", "b")
     ]
     logs = [p.communicate(timeout=240)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], "\n".join(log[-2000:] for log in logs)
+    failed = [line for log in logs for line in log.splitlines() if "writer " in line and " failed at " in line]
+    assert [p.returncode for p in procs] == [0, 0], "\n".join(failed or [log[-2000:] for log in logs])
 
     first, second = sorted((json.loads(line) for line in out.read_text().splitlines()),
                            key=lambda r: r["start"])
