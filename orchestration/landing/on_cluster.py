@@ -42,10 +42,12 @@ TASK_OPTIONS = EngineOptions(threads=1)
 TASKS_PER_CORE = 3
 
 
-def to_land(lake_root: Path, source: str, rebuild=()) -> list[Delivery]:
-    """The deliveries a landing run takes: not yet ledgered, or asked to be rebuilt."""
+def to_land(lake_root: Path, source: str, rebuild=(), rows: list[dict] | None = None) -> list[Delivery]:
+    """The deliveries a landing run takes: not yet ledgered, or asked to be rebuilt
+    (``rows``: the source's ledger, when the caller has read it)."""
     rebuild = set(rebuild)
-    done = {r["delivery_id"] for r in ledger.read_ledger(lake_root, source)}
+    rows = ledger.read_ledger(lake_root, source) if rows is None else rows
+    done = {r["delivery_id"] for r in rows}
     return [d for d in discover(lake_root, source) if d.delivery_id not in done or d.delivery_id in rebuild]
 
 
@@ -68,11 +70,11 @@ def land_on_cluster(tasks: ClusterTasks, lake_root: Path, source: str, timezone:
     tasks on ``tasks``' cluster; the summary is ``land_source``'s, in inbox order."""
     lake_root = Path(lake_root)
     summary = LandingSummary(source)
-    todo = to_land(lake_root, source, rebuild)
+    rows = ledger.read_ledger(lake_root, source)
+    todo = to_land(lake_root, source, rebuild, rows)
     if not todo:
         return summary
-    known = {r["content_sha256"]: r["delivery_id"]
-             for r in ledger.read_ledger(lake_root, source) if r["status"] != "duplicate"}
+    known = {r["content_sha256"]: r["delivery_id"] for r in rows if r["status"] != "duplicate"}
     n_tasks = tasks.parallelism * TASKS_PER_CORE
     chunks = [todo[k::n_tasks] for k in range(min(n_tasks, len(todo)))]
     hashed: dict[str, tuple[str, int]] = {}
