@@ -60,8 +60,6 @@ class ClusterTasks:
             SparkConf()
             .setMaster(self.master)
             .setAppName(self.app)
-            .set("spark.pyspark.python", sys.executable)
-            .set("spark.pyspark.driver.python", sys.executable)
             .set("spark.executorEnv.PYTHONPATH", python_path)
             .set("spark.executor.memory", self.executor_memory)
             .set("spark.task.maxFailures", str(TASK_ATTEMPTS))
@@ -71,7 +69,8 @@ class ClusterTasks:
             .set("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{LOG4J2}")
         )
         # pyspark takes the executors' interpreter from this variable when the context is
-        # made (the spark.pyspark.python setting does not reach RDD tasks).
+        # made (the spark.pyspark.python setting does not reach RDD tasks), so it is set
+        # for that moment only.
         saved = os.environ.get("PYSPARK_PYTHON")
         os.environ["PYSPARK_PYTHON"] = sys.executable
         try:

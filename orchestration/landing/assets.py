@@ -21,9 +21,9 @@ from orchestration.cluster.tasks import ClusterTasks
 from orchestration.errors import UserError
 from orchestration.lake import SOURCES, LakePaths
 from orchestration.landing import conservation, ledger
-from orchestration.landing.core import PARTITIONED, SOURCE_TABLES, LandingSummary
+from orchestration.landing.core import PARTITIONED, SOURCE_TABLES, LandingSummary, to_land
 from orchestration.landing.exam_partitions import register_exam_partitions
-from orchestration.landing.on_cluster import land_on_cluster, to_land
+from orchestration.landing.on_cluster import land_on_cluster
 from orchestration.landing.sources import LANDERS, NEEDS_ROSTER
 from orchestration.partitions import daily_partitions
 from orchestration.resources import EngineResource, LakeResource

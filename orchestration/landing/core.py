@@ -195,10 +195,29 @@ def connect(timezone: str, options: EngineOptions | None = None) -> duckdb.DuckD
     return con
 
 
+def to_land(lake_root: Path, source: str, rebuild: Iterable[str] = (), rows: list[dict] | None = None) -> list[Delivery]:
+    """The deliveries a landing run takes: no ledger row yet, or asked to be rebuilt
+    (``rows``: the source's ledger, when the caller has read it)."""
+    rebuild = set(rebuild)
+    rows = ledger.read_ledger(lake_root, source) if rows is None else rows
+    done = {r["delivery_id"] for r in rows}
+    return [d for d in discover(lake_root, source) if d.delivery_id not in done or d.delivery_id in rebuild]
+
+
 def pending(lake_root: Path, source: str) -> list[Delivery]:
     """Deliveries in the inbox with no ledger row yet."""
-    done = {r["delivery_id"] for r in ledger.read_ledger(lake_root, source)}
-    return [d for d in discover(lake_root, source) if d.delivery_id not in done]
+    return to_land(lake_root, source)
+
+
+def known_hashes(rows: list[dict]) -> dict[str, str]:
+    """Content hash -> the delivery that landed it first (resends are judged against it)."""
+    return {r["content_sha256"]: r["delivery_id"] for r in rows if r["status"] != "duplicate"}
+
+
+def duplicate_of(delivery_id: str, first: str, started: datetime) -> DeliveryResult:
+    """The verdict for a resend of ``first``: ledgered, nothing landed."""
+    return DeliveryResult(delivery_id, "duplicate", duplicate_of=first, reason=f"same content as {first}",
+                          started_at=started)
 
 
 def land_source(
@@ -229,13 +248,11 @@ def land_source(
     if given is not None:
         todo = [d for d, _ in given]
         hashes.update((d.delivery_id, content) for d, content in given)
-        known_hashes: dict[str, str] = {}
+        known: dict[str, str] = {}
     else:
-        rebuild = set(rebuild)
         rows = ledger.read_ledger(lake_root, source)
-        done = {r["delivery_id"] for r in rows}
-        known_hashes = {r["content_sha256"]: r["delivery_id"] for r in rows if r["status"] != "duplicate"}
-        todo = [d for d in discover(lake_root, source) if d.delivery_id not in done or d.delivery_id in rebuild]
+        known = known_hashes(rows)
+        todo = to_land(lake_root, source, rebuild, rows)
     if not todo:
         return summary
     options = options or EngineOptions()
@@ -261,11 +278,11 @@ def land_source(
                 # background while this one is finished), unless one is a resend of a
                 # landed delivery or of the one landing now.
                 for d in todo[i:i + 2]:
-                    first = known_hashes.get(content(d)[0])
+                    first = known.get(content(d)[0])
                     if first in (None, d.delivery_id) and (d is delivery or content(d) != content(delivery)):
                         ahead.read(d)
             summary.deliveries.append(
-                _land_one(con, lake_root, source, timezone, delivery, handler, known_hashes, content(delivery),
+                _land_one(con, lake_root, source, timezone, delivery, handler, known, content(delivery),
                           ahead.result_for(delivery.delivery_id) if ahead is not None else lambda: None,
                           ledger_rows)
             )
@@ -285,8 +302,7 @@ def _land_one(con, lake_root, source, timezone, delivery: Delivery, handler: Han
     sha, size = content
     first = known_hashes.get(sha)
     if first is not None and first != delivery.delivery_id:
-        result = DeliveryResult(delivery.delivery_id, "duplicate", duplicate_of=first,
-                                reason=f"same content as {first}", started_at=started)
+        result = duplicate_of(delivery.delivery_id, first, started)
         if ledger_rows:
             write_ledger(lake_root, source, delivery, sha, size, result)
         log.info("%s/%s: duplicate of %s", source, delivery.delivery_id, first)

@@ -29,8 +29,17 @@ from pathlib import Path
 
 from orchestration.cluster.tasks import ClusterTasks, balanced_groups
 from orchestration.landing import ledger
-from orchestration.landing.core import DeliveryResult, EngineOptions, LandingSummary, commit, write_ledger
-from orchestration.landing.deliveries import Delivery, discover
+from orchestration.landing.core import (
+    DeliveryResult,
+    EngineOptions,
+    LandingSummary,
+    commit,
+    duplicate_of,
+    known_hashes,
+    to_land,
+    write_ledger,
+)
+from orchestration.landing.deliveries import Delivery
 from orchestration.landing.sources import BATCH_TOUCHED_DATES, LANDERS
 
 # A task holds one of its executor's cores (spark.task.cpus = 1): DuckDB gets one thread.
@@ -40,15 +49,6 @@ TASK_OPTIONS = EngineOptions(threads=1)
 # cost (a DuckDB connection, the roster's users read once for the sources checked
 # against them) is paid per group, not per delivery (840 fitness files are 840 deliveries).
 TASKS_PER_CORE = 3
-
-
-def to_land(lake_root: Path, source: str, rebuild=(), rows: list[dict] | None = None) -> list[Delivery]:
-    """The deliveries a landing run takes: not yet ledgered, or asked to be rebuilt
-    (``rows``: the source's ledger, when the caller has read it)."""
-    rebuild = set(rebuild)
-    rows = ledger.read_ledger(lake_root, source) if rows is None else rows
-    done = {r["delivery_id"] for r in rows}
-    return [d for d in discover(lake_root, source) if d.delivery_id not in done or d.delivery_id in rebuild]
 
 
 def _contents(deliveries: list[Delivery]) -> list[tuple[str, int]]:
@@ -74,7 +74,7 @@ def land_on_cluster(tasks: ClusterTasks, lake_root: Path, source: str, timezone:
     todo = to_land(lake_root, source, rebuild, rows)
     if not todo:
         return summary
-    known = {r["content_sha256"]: r["delivery_id"] for r in rows if r["status"] != "duplicate"}
+    known = known_hashes(rows)
     n_tasks = tasks.parallelism * TASKS_PER_CORE
     chunks = [todo[k::n_tasks] for k in range(min(n_tasks, len(todo)))]
     hashed: dict[str, tuple[str, int]] = {}
@@ -87,9 +87,7 @@ def land_on_cluster(tasks: ClusterTasks, lake_root: Path, source: str, timezone:
     for i, (delivery, (sha, _size)) in enumerate(zip(todo, contents, strict=True)):
         first = known.get(sha)
         if first is not None and first != delivery.delivery_id:
-            results[delivery.delivery_id] = DeliveryResult(
-                delivery.delivery_id, "duplicate", duplicate_of=first, reason=f"same content as {first}",
-                started_at=datetime.now(UTC))
+            results[delivery.delivery_id] = duplicate_of(delivery.delivery_id, first, datetime.now(UTC))
         else:
             known[sha] = delivery.delivery_id
             landing.append(i)
