@@ -29,13 +29,16 @@ to '{{ export_folder(exposure == 'restricted') }}/{{ this.identifier }}.parquet'
 
 {#- Spark writes a folder <name>.parquet/ holding one part file (COALESCE(1) after the
     sort keeps the order); publishing moves that part file into place as <name>.parquet,
-    so readers get the same single file from either engine. -#}
+    so readers get the same single file from either engine. A partitioned table keeps its
+    partition column last: the columns are written in the contract's order, as on DuckDB. -#}
 {% macro spark__export_parquet() -%}
 {%- set exposure = (config.get('meta') or {}).get('exposure') -%}
 {%- if exposure in ('public', 'restricted') -%}
 {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if execute else [] -%}
+{%- set declared = model.columns.keys() | list -%}
+{%- set ordered = declared if (declared | sort) == (columns | sort) else columns -%}
 insert overwrite directory '{{ export_folder(exposure == 'restricted') }}/{{ this.identifier }}.parquet'
 using parquet options (compression 'zstd')
-select /*+ COALESCE(1) */ * from {{ this }}{{ ' order by student_key' if 'student_key' in columns else '' }}
+select /*+ COALESCE(1) */ {% for c in ordered %}{{ adapter.quote(c) }}{{ ', ' if not loop.last }}{% else %}*{% endfor %} from {{ this }}{{ ' order by student_key' if 'student_key' in columns else '' }}
 {%- endif -%}
 {%- endmacro %}

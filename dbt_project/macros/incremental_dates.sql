@@ -14,16 +14,25 @@
     - replace (`partition_dates` with `rebuild`): every file of the requested dates, whose
       rows are deleted first (pre-hook replace_partitions), for backfills and repairs. -#}
 
-{% macro incremental_bronze_files(source_name, table_name) -%}
+{% macro incremental_bronze_files(source_name, table_name, related_dates=none) -%}
+  {{ return(adapter.dispatch('incremental_bronze_files')(source_name, table_name, related_dates)) }}
+{%- endmacro %}
+
+{#- The (local date, delivery) pairs the model has rows for: the files it has read. -#}
+{% macro bronze_files_read() -%}
+  {{ return(run_query(
+      "select distinct cast(local_date as string) || '/' || _delivery from " ~ this
+  ).columns[0].values() | list) }}
+{%- endmacro %}
+
+{% macro default__incremental_bronze_files(source_name, table_name, related_dates) -%}
   {%- if not execute -%}{{ return({'files': [], 'mode': 'all'}) }}{%- endif -%}
   {#- A full build reads the whole table (files none): no listing, no file filter. -#}
   {%- if not is_incremental() -%}{{ return({'files': none, 'mode': 'all'}) }}{%- endif -%}
   {%- set all_files = bronze_files(source_name, table_name) -%}
   {%- set dates = partition_dates() -%}
   {%- set replace = dates is not none and rebuild_partitions() -%}
-  {%- set loaded = [] if replace else run_query(
-        "select distinct cast(local_date as string) || '/' || _delivery from " ~ this
-      ).columns[0].values() | list -%}
+  {%- set loaded = [] if replace else bronze_files_read() -%}
   {%- set wanted = [] -%}
   {%- for f in all_files -%}
     {%- set m = modules.re.search('local_date=([0-9]{4}-[0-9]{2}-[0-9]{2})/([^/]+)\\.parquet$', f) -%}
@@ -37,16 +46,97 @@
   {{ return({'files': wanted, 'mode': mode}) }}
 {%- endmacro %}
 
+{#- On Spark a daily table is partitioned by local_date and a run overwrites whole dates
+    (partition_configs.sql), so a run reads every file of each date it rewrites:
+
+    - the dates with a file the table has not read (within the requested dates if any),
+      and with `rebuild` the requested dates;
+    - the dates related_dates(files) names for those unread files: for xAPI, the dates
+      already holding an earlier version of one of their statements, or a statement
+      they void. Those dates change too (a version loses, a statement is flagged).
+
+    A new day costs that day's files and the few dates its corrections and voidings
+    reach. mode 'dates'; `dates` lists them for the pre-hook that drops them first
+    (drop_dates_to_reread), since a date whose rows all moved elsewhere writes no
+    partition and would keep its old rows. -#}
+{% macro spark__incremental_bronze_files(source_name, table_name, related_dates) -%}
+  {%- if not execute -%}{{ return({'files': [], 'mode': 'all', 'dates': []}) }}{%- endif -%}
+  {%- if not is_incremental() -%}{{ return({'files': none, 'mode': 'all', 'dates': []}) }}{%- endif -%}
+  {%- set all_files = bronze_files(source_name, table_name) -%}
+  {%- set requested = partition_dates() -%}
+  {%- set replace = requested is not none and rebuild_partitions() -%}
+  {%- set loaded = [] if replace else bronze_files_read() -%}
+  {%- set pattern = 'local_date=([0-9]{4}-[0-9]{2}-[0-9]{2})/([^/]+)\\.parquet$' -%}
+  {%- set unread = [] -%}
+  {%- set dates = [] -%}
+  {%- for f in all_files -%}
+    {%- set m = modules.re.search(pattern, f) -%}
+    {%- if m and (requested is none or m.group(1) in requested)
+              and (replace or (m.group(1) ~ '/' ~ m.group(2)) not in loaded) -%}
+      {%- do unread.append(f) -%}
+      {%- if m.group(1) not in dates -%}{%- do dates.append(m.group(1)) -%}{%- endif -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- if unread and related_dates is not none -%}
+    {%- for d in related_dates(unread) -%}
+      {%- if d not in dates -%}{%- do dates.append(d) -%}{%- endif -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {%- set files = [] -%}
+  {%- for f in all_files -%}
+    {%- set m = modules.re.search(pattern, f) -%}
+    {%- if m and m.group(1) in dates -%}{%- do files.append(f) -%}{%- endif -%}
+  {%- endfor -%}
+  {{ log("incremental " ~ source_name ~ "." ~ table_name ~ " (dates): " ~ (dates | length) ~ " date(s), "
+         ~ (files | length) ~ " file(s) to read", info=true) }}
+  {{ return({'files': files, 'mode': 'dates', 'dates': dates | sort}) }}
+{%- endmacro %}
+
+{#- related_dates of xAPI statements: the local dates of the table holding a statement
+    these files carry again (an earlier version, possibly on another date: a corrected
+    timestamp) or void. -#}
+{% macro xapi_dates_sharing_statements(files) -%}
+  {%- set delivered = bronze_relation('xapi', 'statements', files=files) -%}
+  {%- set query -%}
+    select distinct cast(local_date as string) from {{ this }}
+    where statement_id in (
+        select lower(statement_id) from {{ delivered }} as d
+        union all
+        select lower(object_id) from {{ delivered }} as v
+        where verb_id = {{ xapi_verb('voided') }} and object_type = 'StatementRef'
+    )
+  {%- endset -%}
+  {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- Pre-hook of a daily model reading bronze: on Spark, drop the dates the run rewrites
+    (computed again from the same table and files the model was compiled from). -#}
+{% macro drop_dates_to_reread(source_name, table_name, related_dates=none) -%}
+  {%- if execute and is_incremental() and target.type == 'spark' -%}
+    {%- set batch = incremental_bronze_files(source_name, table_name, related_dates) -%}
+    {%- if batch['dates'] -%}{{ spark__delete_partitions('local_date', 'daily', batch['dates']) }}{%- endif -%}
+  {%- endif -%}
+{%- endmacro %}
+
 {#- Pre-hook of every partitioned model: with `rebuild` (or `always`: models that recompute
     a requested partition whole anyway), delete the requested partitions first, so a
     partition that now has no rows does not keep stale ones. -#}
 {% macro replace_partitions(col, kind, always=false) -%}
   {%- if execute and is_incremental() and (always or rebuild_partitions()) -%}
     {%- set values = partition_dates() if kind == 'daily' else (partition_months() if kind == 'monthly' else partition_exams()) -%}
-    {%- if values is not none -%}
-      delete from {{ this }} where {{ in_list(col, values, 'date' if kind == 'daily' else none) }}
-    {%- endif -%}
+    {%- if values -%}{{ adapter.dispatch('delete_partitions')(col, kind, values) }}{%- endif -%}
   {%- endif -%}
+{%- endmacro %}
+
+{% macro default__delete_partitions(col, kind, values) -%}
+delete from {{ this }} where {{ in_list(col, values, 'date' if kind == 'daily' else none) }}
+{%- endmacro %}
+
+{#- A Spark table of plain Parquet is partitioned by the key (partition_configs.sql):
+    dropping a partition removes its folder; one that does not exist is no error. -#}
+{% macro spark__delete_partitions(col, kind, values) -%}
+alter table {{ this }} drop if exists
+{%- for v in values %} partition ({{ col }} = '{{ v | replace("'", "''") }}'){{ "," if not loop.last }}{%- endfor %}
 {%- endmacro %}
 
 {#- Downstream daily models: the local dates to recompute, as a SQL predicate on
@@ -72,12 +162,57 @@
     and replaces them (unique_key = the same columns), so a day's late statements cost
     their own people's days, not whole days. -#}
 {% macro groups_reloaded_since_last_run(upstream_relation, key_cols, date_col='local_date') -%}
+  {{ return(adapter.dispatch('groups_reloaded_since_last_run')(upstream_relation, key_cols, date_col)) }}
+{%- endmacro %}
+
+{#- On Spark a daily table overwrites whole dates: a run recomputes every date with a
+    (re)loaded row, not just its groups. -#}
+{% macro spark__groups_reloaded_since_last_run(upstream_relation, key_cols, date_col) -%}
+  {{ return(dates_reloaded_since_last_run(upstream_relation, date_col)) }}
+{%- endmacro %}
+
+{% macro default__groups_reloaded_since_last_run(upstream_relation, key_cols, date_col) -%}
   {%- if not is_incremental() or (rebuild_partitions() and partition_dates() is not none) -%}
     {{ dates_reloaded_since_last_run(upstream_relation, date_col) }}
   {%- else -%}
     ({{ key_cols | join(', ') }}) in (
         select distinct {{ key_cols | join(', ') }} from {{ upstream_relation }}
         where _loaded_at > coalesce((select max(_loaded_at) from {{ this }}), {{ timestamp_min() }})
+        union
+        -- the groups a corrected statement left (stg_xapi__statements: _replaced_*)
+        select distinct {% for c in key_cols %}_replaced_{{ c }}{{ ', ' if not loop.last }}{% endfor %} from {{ upstream_relation }}
+        where _replaced_local_date is not null
+          and _loaded_at > coalesce((select max(_loaded_at) from {{ this }}), {{ timestamp_min() }})
     )
   {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of the daily models downstream of stg_xapi__statements. groups maps the
+    model's group columns to the upstream's (person_sourced_id: actor_sourced_id, ...).
+    A group can lose every statement it had (a correction moved them elsewhere); its
+    recomputation then yields no row, and the old one would stay. So drop first:
+    on DuckDB, the groups the statements reloaded since this model's last run left
+    (their _replaced_* keys), which the run then recomputes; on Spark, the dates the
+    upstream has no row for any more (a whole date left behind). -#}
+{% macro drop_moved_groups(upstream_name, groups) -%}
+  {%- if execute and is_incremental() -%}
+    {{ adapter.dispatch('drop_moved_groups')(ref(upstream_name), groups) }}
+  {%- endif -%}
+{%- endmacro %}
+
+{% macro default__drop_moved_groups(upstream, groups) -%}
+delete from {{ this }} where ({{ groups.keys() | join(', ') }}) in (
+    select {% for c in groups.values() %}_replaced_{{ c }}{{ ', ' if not loop.last }}{% endfor %}
+    from {{ upstream }}
+    where _replaced_local_date is not null
+      and _loaded_at > coalesce((select max(_loaded_at) from {{ this }}), {{ timestamp_min() }})
+)
+{%- endmacro %}
+
+{% macro spark__drop_moved_groups(upstream, groups) -%}
+  {%- set gone = run_query(
+      "select distinct cast(local_date as string) from " ~ this
+      ~ " except select distinct cast(local_date as string) from " ~ upstream
+  ).columns[0].values() | list -%}
+  {%- if gone -%}{{ spark__delete_partitions('local_date', 'daily', gone) }}{%- endif -%}
 {%- endmacro %}

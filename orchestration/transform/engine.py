@@ -13,6 +13,7 @@ into the SQL when it parses it (macros/pseudonymize.sql); they never enter compi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -37,6 +38,17 @@ def spark_master(engine: EngineResource, lake: LakePaths) -> tuple[str, Cluster 
         raise dg.Failure(str(exc)) from None
 
 
+def driver_memory() -> str:
+    """The Spark driver's heap: EDUHOUSE_SPARK_DRIVER_MEMORY, else a quarter of this
+    machine's memory, from 2g to 8g. The driver runs inside dbt's process and holds query
+    plans and broadcast sides: a district fits 2g, a city week needed 6g (docs/scaleout.md).
+    The JVM takes its heap as it grows, so a larger cap costs nothing until it is used."""
+    if os.environ.get("EDUHOUSE_SPARK_DRIVER_MEMORY"):
+        return os.environ["EDUHOUSE_SPARK_DRIVER_MEMORY"]
+    quarter_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4 // 2**30
+    return f"{min(8, max(2, quarter_gib))}g"
+
+
 def engine_env(engine: EngineResource, lake: LakePaths) -> dict[str, str]:
     """Environment variables for one dbt invocation on ``engine`` (profiles.yml reads them)."""
     if engine.name != "spark":
@@ -51,6 +63,7 @@ def engine_env(engine: EngineResource, lake: LakePaths) -> dict[str, str]:
         "EDUHOUSE_SPARK_MASTER": master,
         "EDUHOUSE_SPARK_HMAC_IPAD": ipad.hex(),
         "EDUHOUSE_SPARK_HMAC_OPAD": opad.hex(),
+        "EDUHOUSE_SPARK_DRIVER_MEMORY": driver_memory(),
         # Derby writes derby.log into its home; Spark logs at WARN, not INFO.
         "EDUHOUSE_SPARK_DRIVER_OPTS": f"-Dderby.system.home={ops} -Dlog4j2.configurationFile=file:{LOG4J2}",
     }

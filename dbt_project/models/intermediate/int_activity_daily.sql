@@ -1,4 +1,5 @@
-{{ partitioned_by_day(['person_sourced_id', 'local_date']) }}
+{{ partitioned_by_day(['person_sourced_id', 'local_date'],
+    groups={'person_sourced_id': 'actor_sourced_id', 'local_date': 'local_date'}) }}
 -- Platform activity per person per local day: logins, resource views, micro-test items
 -- answered, micro-tests completed, homework submitted, and Linze's indicators
 -- (registrations, homework / check-ins / evaluations published, check-ins done, training

@@ -1,4 +1,5 @@
-{{ partitioned_by_day(['microtest_id', 'class_sourced_id', 'local_date']) }}
+{{ partitioned_by_day(['microtest_id', 'class_sourced_id', 'local_date'],
+    groups={'microtest_id': 'object_id', 'class_sourced_id': 'grouping_class_sourced_id', 'local_date': 'local_date'}) }}
 -- Micro-tests assigned by teachers (`assign` statements of a micro-test, not homework or check-ins): one row per micro-test, class
 -- (the statement's grouping) and local day. Incremental by that grain: a group with a
 -- (re)loaded statement is recomputed whole.

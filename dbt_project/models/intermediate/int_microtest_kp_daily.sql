@@ -1,4 +1,5 @@
-{{ partitioned_by_day(['student_sourced_id', 'kp_id', 'local_date']) }}
+{{ partitioned_by_day(['student_sourced_id', 'kp_id', 'local_date'],
+    groups={'student_sourced_id': 'actor_sourced_id', 'local_date': 'local_date'}) }}
 -- Knowledge-point evidence from micro-tests, per student, knowledge point and local day:
 -- every `answered` item counts once for each knowledge point it maps to, with its points
 -- (result.score raw / max; an item reporting only result.success counts 1 / 1 or 0 / 1).

@@ -1,4 +1,5 @@
-{{ partitioned_by_day(['student_sourced_id', 'local_date']) }}
+{{ partitioned_by_day(['student_sourced_id', 'local_date'],
+    groups={'student_sourced_id': 'actor_sourced_id', 'local_date': 'local_date'}) }}
 -- Students' work on micro-tests per local day: `answered` statements count against their
 -- parent micro-test (context parent), `completed` statements against their object.
 -- Incremental by student-day: a student-day with a (re)loaded statement is recomputed whole.

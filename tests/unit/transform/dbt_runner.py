@@ -9,7 +9,9 @@ import subprocess
 from pathlib import Path
 
 from orchestration.lake import LakePaths
+from orchestration.resources import EngineResource
 from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.transform.engine import engine_env
 from orchestration.transform.project import dbt_executable, prepare_lake
 
 # Part A's marts and everything upstream of them.
@@ -17,10 +19,13 @@ CORE_SELECTION = ["+usage_monthly", "+microtest_monthly", "+student_identity", "
 
 
 def run_dbt(lake: Path, args: list[str], target: Path, timeout: int = 300,
-            partitions: dict | None = None, min_cell: int | None = None) -> subprocess.CompletedProcess:
+            partitions: dict | None = None, min_cell: int | None = None,
+            engine: str = "duckdb") -> subprocess.CompletedProcess:
     """``partitions``: the partition request Dagster would pass (EDUHOUSE_DBT_PARTITIONS).
     ``min_cell``: the small-cell size (EDUHOUSE_MIN_CELL); 1 shows every group, for tests
-    of the counting on a handful of hand-made people."""
+    of the counting on a handful of hand-made people. ``engine`` ``spark``: the profile's
+    spark target with the environment the dbt asset gives it, on an in-process
+    ``local[2]`` Spark (the SQL under test is the same on a cluster)."""
     prepare_lake(LakePaths(lake))
     env = {
         **os.environ,
@@ -34,6 +39,8 @@ def run_dbt(lake: Path, args: list[str], target: Path, timeout: int = 300,
         "DBT_INDIRECT_SELECTION": "cautious",
     }
     env.pop("EDUHOUSE_PSEUDONYM_SECRET", None)
+    if engine == "spark":
+        env.update(engine_env(EngineResource(name="spark", spark_master="local[2]"), LakePaths(lake)))
     if min_cell is not None:
         env["EDUHOUSE_MIN_CELL"] = str(min_cell)
     result = subprocess.run(

@@ -9,8 +9,10 @@
 -- daily models recompute its group. A voiding statement cannot itself be voided (xAPI).
 -- Incremental (macro incremental_bronze_files): a run reads only the bronze files it has
 -- not read yet, so a new day costs that day's deliveries; with partition_dates + rebuild
--- it replaces those dates from every file.
-{%- set batch = incremental_bronze_files('xapi', 'statements') %}
+-- it replaces those dates from every file. On Spark (mode 'dates') it rereads whole the
+-- dates those files and their corrections and voidings reach, dropped first (pre-hook).
+{{ config(pre_hook="{{ drop_dates_to_reread('xapi', 'statements', xapi_dates_sharing_statements) }}") }}
+{%- set batch = incremental_bronze_files('xapi', 'statements', related_dates=xapi_dates_sharing_statements) %}
 
 with versions as (
     select *, coalesce(try_cast(stored_raw as {{ type_timestamptz() }}), ts) as record_time
@@ -26,6 +28,24 @@ deduplicated as (
         order by record_time desc, _landed_at desc nulls last, _delivery desc, _position desc
     ) = 1
 ),
+
+{%- if batch['mode'] == 'catch_up' %}
+
+-- The loaded versions this batch may replace: a correction can move a statement to
+-- another person, object, class or day, and the daily models must then recompute (or
+-- drop) the group it leaves as well as the one it joins (groups_reloaded_since_last_run,
+-- drop_moved_groups).
+replaced as (
+    select
+        statement_id as _replaced_statement_id,
+        actor_sourced_id as _replaced_actor_sourced_id,
+        object_id as _replaced_object_id,
+        grouping_class_sourced_id as _replaced_grouping_class_sourced_id,
+        local_date as _replaced_local_date
+    from {{ this }}
+    where statement_id in (select lower(statement_id) from deduplicated)
+),
+{%- endif %}
 
 -- Statement ids voided by a voiding statement of this batch, or of earlier runs.
 voided_ids as (
@@ -75,9 +95,21 @@ select
     _landed_at,
     current_timestamp as _loaded_at,
     lower(statement_id) in (select statement_id from voided_ids)
-        and verb_id <> {{ xapi_verb('voided') }} as is_voided
+        and verb_id <> {{ xapi_verb('voided') }} as is_voided,
+    {%- if batch['mode'] == 'catch_up' %}
+    _replaced_actor_sourced_id,
+    _replaced_object_id,
+    _replaced_grouping_class_sourced_id,
+    _replaced_local_date
+    {%- else %}
+    cast(null as string) as _replaced_actor_sourced_id,
+    cast(null as string) as _replaced_object_id,
+    cast(null as string) as _replaced_grouping_class_sourced_id,
+    cast(null as date) as _replaced_local_date
+    {%- endif %}
 from deduplicated as d
 {%- if batch['mode'] == 'catch_up' %}
+left join replaced as r on r._replaced_statement_id = lower(d.statement_id)
 -- A version already loaded stays when it is newer by record time, or as new and landed
 -- at the same time or later (delete+insert on statement_id replaces it otherwise).
 where not exists (
@@ -86,11 +118,20 @@ where not exists (
       and (t.record_time > d.record_time
            or (t.record_time = d.record_time and t._landed_at >= d._landed_at))
 )
+{%- elif batch['mode'] == 'dates' %}
+-- A version on a date not reread (those were dropped) stays when it is newer.
+where not exists (
+    select 1 from {{ this }} as t
+    where t.statement_id = lower(d.statement_id)
+      and not {{ in_list('t.local_date', batch['dates'], 'date') }}
+      and (t.record_time > d.record_time
+           or (t.record_time = d.record_time and t._landed_at >= d._landed_at))
+)
 {%- endif %}
 )
 
 select * from batch
-{%- if is_incremental() %}
+{%- if is_incremental() and batch['mode'] != 'dates' %}
 union all by name
 -- Loaded earlier, voided by this batch: emitted again, flagged, to be recomputed downstream.
 select * replace (true as is_voided, current_timestamp as _loaded_at)
