@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -92,6 +93,8 @@ def main() -> int:
     out_dir = lake.parent / (lake.name + "-bench")
     out_dir.mkdir(parents=True, exist_ok=True)
     files, dates = _newest_delivery(lake)
+    # The held-back files go back on a kill too (SIGTERM runs the finally blocks below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     held = out_dir / "held"
     shutil.rmtree(held, ignore_errors=True)
     moved = {f: held / f"{i}.parquet" for i, f in enumerate(files)}
