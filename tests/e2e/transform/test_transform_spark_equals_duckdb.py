@@ -1,11 +1,11 @@
 """The same dbt project on Spark builds the same marts as on DuckDB (issue: scale-out).
 
-The tiny district's bronze, landed by the shared pipeline run, is copied into a lake of
-its own (other tests of the pipeline group go on landing days into the shared lake, so
-its marts are not the reference). From that one copy, dbt runs with the environment the
-dbt asset gives it (orchestration.transform.engine): on DuckDB, and on the lake's Spark
-standalone master and worker that `eduhouse cluster up` starts from the installed
-pyspark (the command a user runs).
+A tiny district is simulated and landed into a lake of this test's own (not the shared
+pipeline's: this test then runs beside the pipeline's tests, on the other core, instead
+of after them). From that one bronze, dbt runs with the environment the dbt asset gives it
+(orchestration.transform.engine): on DuckDB, and on the lake's Spark standalone master
+and worker that `eduhouse cluster up` starts from the installed pyspark (the command a
+user runs).
 
 - DuckDB: one full `dbt build`, the reference.
 - Spark: reached the way a nightly run reaches it. A full build without the newest xAPI
@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from eduhouse_dev.mart_equality import compare_mart_folders
+from eduhouse_dev.simulate.run import simulate
 from orchestration.lake import LakePaths
+from orchestration.landing.sources import LANDERS
 from orchestration.resources import EngineResource
 from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_MIN_CELL, DEFAULT_TIMEZONE, DEFAULT_TOP_N
 from orchestration.transform.engine import engine_env
@@ -48,12 +50,12 @@ def _eduhouse(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def spark_lake(pipeline, tmp_path):
-    """A lake holding the pipeline's bronze and pseudonym key, with its own Spark cluster."""
+def spark_lake(tmp_path):
+    """A landed tiny district week, with its own Spark cluster."""
     lake = tmp_path / "spark_lake"
-    source = LakePaths(pipeline.lake)
-    shutil.copytree(source.bronze, lake / "bronze")
-    shutil.copytree(source.ops / "secrets", lake / "ops" / "secrets")
+    simulate(lake, scale="tiny", seed=42, start=date(2021, 10, 1), days=7, progress=lambda *_: None)
+    for source in ("roster", "catalog", "exams", "fitness", "psych", "governance", "xapi", "access"):
+        LANDERS[source](lake)
     started = _eduhouse("cluster", "up", "--lake", str(lake), "--workers", "1", "--memory-per-worker", "1g")
     try:
         assert started.returncode == 0, started.stderr
