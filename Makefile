@@ -13,7 +13,7 @@ TEST_WORKERS ?= 2
 LAKE_HOME = $(abspath $(LAKE))/ops/dagster
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install browser demo test test-fast lint ui bench clean
+.PHONY: install browser demo test test-spark test-fast lint ui bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,14 @@ browser:
 	    echo "the browser tests need Chromium: sudo apt-get install chromium fonts-wqy-microhei" >&2; exit 1; \
 	  fi; }
 
+# Everything but the tests that start a Spark cluster (about 13 minutes on 2 cores);
+# `make test-spark` runs those (about 8 more): the Spark build equal to the DuckDB one,
+# and landing on the cluster. CI runs both (.ci/run).
 test: install browser
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not spark"
+
+test-spark: install
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m spark
 
 test-fast: install
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not e2e and not browser"

@@ -25,23 +25,35 @@
   ).columns[0].values() | list) }}
 {%- endmacro %}
 
+{#- The table's bronze files as (path, local date), and the unread ones a run must read:
+    those without a row in the model, within the requested dates if any; with `rebuild`,
+    every file of the requested dates. -#}
+{% macro bronze_files_to_read(source_name, table_name) -%}
+  {%- set requested = partition_dates() -%}
+  {%- set replace = requested is not none and rebuild_partitions() -%}
+  {%- set loaded = [] if replace else bronze_files_read() -%}
+  {%- set listed = [] -%}
+  {%- set unread = [] -%}
+  {%- for f in bronze_files(source_name, table_name) -%}
+    {%- set m = modules.re.search('local_date=([0-9]{4}-[0-9]{2}-[0-9]{2})/([^/]+)\\.parquet$', f) -%}
+    {%- if m -%}
+      {%- do listed.append((f, m.group(1))) -%}
+      {%- if (requested is none or m.group(1) in requested)
+             and (replace or (m.group(1) ~ '/' ~ m.group(2)) not in loaded) -%}
+        {%- do unread.append((f, m.group(1))) -%}
+      {%- endif -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {{ return({'listed': listed, 'unread': unread, 'replace': replace}) }}
+{%- endmacro %}
+
 {% macro default__incremental_bronze_files(source_name, table_name, related_dates) -%}
   {%- if not execute -%}{{ return({'files': [], 'mode': 'all'}) }}{%- endif -%}
   {#- A full build reads the whole table (files none): no listing, no file filter. -#}
   {%- if not is_incremental() -%}{{ return({'files': none, 'mode': 'all'}) }}{%- endif -%}
-  {%- set all_files = bronze_files(source_name, table_name) -%}
-  {%- set dates = partition_dates() -%}
-  {%- set replace = dates is not none and rebuild_partitions() -%}
-  {%- set loaded = [] if replace else bronze_files_read() -%}
-  {%- set wanted = [] -%}
-  {%- for f in all_files -%}
-    {%- set m = modules.re.search('local_date=([0-9]{4}-[0-9]{2}-[0-9]{2})/([^/]+)\\.parquet$', f) -%}
-    {%- if m and (dates is none or m.group(1) in dates)
-              and (replace or (m.group(1) ~ '/' ~ m.group(2)) not in loaded) -%}
-      {%- do wanted.append(f) -%}
-    {%- endif -%}
-  {%- endfor -%}
-  {%- set mode = 'replace' if replace else 'catch_up' -%}
+  {%- set found = bronze_files_to_read(source_name, table_name) -%}
+  {%- set wanted = found['unread'] | map(attribute=0) | list -%}
+  {%- set mode = 'replace' if found['replace'] else 'catch_up' -%}
   {{ log("incremental " ~ source_name ~ "." ~ table_name ~ " (" ~ mode ~ "): " ~ (wanted | length) ~ " file(s) to read", info=true) }}
   {{ return({'files': wanted, 'mode': mode}) }}
 {%- endmacro %}
@@ -49,44 +61,24 @@
 {#- On Spark a daily table is partitioned by local_date and a run overwrites whole dates
     (partition_configs.sql), so a run reads every file of each date it rewrites:
 
-    - the dates with a file the table has not read (within the requested dates if any),
-      and with `rebuild` the requested dates;
-    - the dates related_dates(files) names for those unread files: for xAPI, the dates
-      already holding an earlier version of one of their statements, or a statement
-      they void. Those dates change too (a version loses, a statement is flagged).
+    - the dates with a file to read (bronze_files_to_read);
+    - the dates related_dates(files) names for those files: for xAPI, the dates already
+      holding an earlier version of one of their statements, or a statement they void.
+      Those dates change too (a version loses, a statement is flagged).
 
-    A new day costs that day's files and the few dates its corrections and voidings
-    reach. mode 'dates'; `dates` lists them for the pre-hook that drops them first
-    (drop_dates_to_reread), since a date whose rows all moved elsewhere writes no
+    A new day costs that day's files and the few dates its corrections, voidings and late
+    statements reach. mode 'dates'; `dates` lists them for the pre-hook that drops them
+    first (drop_dates_to_reread), since a date whose rows all moved elsewhere writes no
     partition and would keep its old rows. -#}
 {% macro spark__incremental_bronze_files(source_name, table_name, related_dates) -%}
   {%- if not execute -%}{{ return({'files': [], 'mode': 'all', 'dates': []}) }}{%- endif -%}
   {%- if not is_incremental() -%}{{ return({'files': none, 'mode': 'all', 'dates': []}) }}{%- endif -%}
-  {%- set all_files = bronze_files(source_name, table_name) -%}
-  {%- set requested = partition_dates() -%}
-  {%- set replace = requested is not none and rebuild_partitions() -%}
-  {%- set loaded = [] if replace else bronze_files_read() -%}
-  {%- set pattern = 'local_date=([0-9]{4}-[0-9]{2}-[0-9]{2})/([^/]+)\\.parquet$' -%}
-  {%- set unread = [] -%}
-  {%- set dates = [] -%}
-  {%- for f in all_files -%}
-    {%- set m = modules.re.search(pattern, f) -%}
-    {%- if m and (requested is none or m.group(1) in requested)
-              and (replace or (m.group(1) ~ '/' ~ m.group(2)) not in loaded) -%}
-      {%- do unread.append(f) -%}
-      {%- if m.group(1) not in dates -%}{%- do dates.append(m.group(1)) -%}{%- endif -%}
-    {%- endif -%}
-  {%- endfor -%}
-  {%- if unread and related_dates is not none -%}
-    {%- for d in related_dates(unread) -%}
-      {%- if d not in dates -%}{%- do dates.append(d) -%}{%- endif -%}
-    {%- endfor -%}
+  {%- set found = bronze_files_to_read(source_name, table_name) -%}
+  {%- set dates = found['unread'] | map(attribute=1) | unique | list -%}
+  {%- if found['unread'] and related_dates is not none -%}
+    {%- set dates = (dates + related_dates(found['unread'] | map(attribute=0) | list)) | unique | list -%}
   {%- endif -%}
-  {%- set files = [] -%}
-  {%- for f in all_files -%}
-    {%- set m = modules.re.search(pattern, f) -%}
-    {%- if m and m.group(1) in dates -%}{%- do files.append(f) -%}{%- endif -%}
-  {%- endfor -%}
+  {%- set files = found['listed'] | selectattr(1, 'in', dates) | map(attribute=0) | list -%}
   {{ log("incremental " ~ source_name ~ "." ~ table_name ~ " (dates): " ~ (dates | length) ~ " date(s), "
          ~ (files | length) ~ " file(s) to read", info=true) }}
   {{ return({'files': files, 'mode': 'dates', 'dates': dates | sort}) }}

@@ -58,8 +58,9 @@
     table partitioned by its key: a run computes the requested partitions whole, as on
     DuckDB, drops them first (the same pre-hook: a partition that now has no rows must
     not keep stale ones) and overwrites them. Every other partition stays untouched, so a
-    new month costs that month. Daily models likewise, by date (below). The table's partition column comes last in its schema;
-    the export writes a mart's columns in its contract's order (export_parquet). -#}
+    new month costs that month. Daily models likewise, by date (below). A table's
+    partition column comes last in its schema; the export writes a mart's columns in its
+    contract's order (export_parquet). -#}
 {% macro spark__partitioned_whole(key, kind, tag) -%}
 {{ config(
     materialized='incremental',

@@ -41,7 +41,7 @@ from orchestration.landing.sources import LANDERS
 from orchestration.resources import EngineResource, LakeResource
 from orchestration.settings import DEFAULT_TIMEZONE
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.spark]  # make test-spark
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 CLOCKS = ("_landed_at", "quarantined_at", "started_at", "finished_at")

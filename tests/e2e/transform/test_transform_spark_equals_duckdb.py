@@ -43,6 +43,7 @@ from orchestration.transform.engine import engine_env
 from orchestration.transform.project import dbt_env, dbt_executable, prepare_lake
 from orchestration.transform.publish import publish_all
 
+pytestmark = [pytest.mark.e2e, pytest.mark.spark]  # make test-spark
 
 def _eduhouse(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "orchestration.cli", *args],
