@@ -110,20 +110,17 @@ select
 from deduplicated as d
 {%- if batch['mode'] == 'catch_up' %}
 left join replaced as r on r._replaced_statement_id = lower(d.statement_id)
+{%- endif %}
+{%- if batch['mode'] in ('catch_up', 'dates') %}
 -- A version already loaded stays when it is newer by record time, or as new and landed
--- at the same time or later (delete+insert on statement_id replaces it otherwise).
+-- at the same time or later (delete+insert on statement_id replaces it otherwise). On
+-- Spark only versions on dates not reread count: the reread ones were dropped.
 where not exists (
     select 1 from {{ this }} as t
     where t.statement_id = lower(d.statement_id)
-      and (t.record_time > d.record_time
-           or (t.record_time = d.record_time and t._landed_at >= d._landed_at))
-)
-{%- elif batch['mode'] == 'dates' %}
--- A version on a date not reread (those were dropped) stays when it is newer.
-where not exists (
-    select 1 from {{ this }} as t
-    where t.statement_id = lower(d.statement_id)
+      {%- if batch['mode'] == 'dates' %}
       and not {{ in_list('t.local_date', batch['dates'], 'date') }}
+      {%- endif %}
       and (t.record_time > d.record_time
            or (t.record_time = d.record_time and t._landed_at >= d._landed_at))
 )
