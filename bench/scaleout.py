@@ -171,6 +171,9 @@ def build(lake: Path, engine: str, workers: int, memory: str, out_dir: Path, sel
     try:
         _fresh(lake, engine)
         target = lake / "ops" / "dbt" / f"bench-{engine}-{workers}"
+        # A reused lake's target may hold a partial parse made from another checkout; dbt
+        # would take its seeds' paths from there.
+        (target / "partial_parse.msgpack").unlink(missing_ok=True)
         env = {**os.environ, **dbt_env(lake, DEFAULT_TIMEZONE, DEFAULT_MIN_CELL, DEFAULT_TOP_N),
                **engine_env(EngineResource(name=engine), paths),
                "EDUHOUSE_DBT_PARTITIONS": "", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
