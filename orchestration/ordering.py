@@ -1,7 +1,11 @@
 """Order a graph's nodes into runs of one kind each (one partitioning per Dagster run).
 
 Greedy rounds: each round takes, kind by kind, every node whose parents are all built
-(or built in the same round). The runner plans `eduhouse run` with it and the dbt
+(or built in the same round). An unpartitioned node that no partitioned node reads
+(directly or not) waits until the partitioned work is done, so it joins the last
+unpartitioned round instead of opening a run of its own before the partitioned ones: on
+a new day the governance models that read the access log share the marts' run (one dbt
+start-up and one Dagster run fewer). The runner plans `eduhouse run` with it and the dbt
 selection orders dbt's own nodes with it, so it lives below both.
 """
 
@@ -22,6 +26,7 @@ def order_in_rounds(keys: Iterable[Hashable], parents_of: Callable[[Hashable], I
     remaining = set(keys)
     done: set = set()
     out: list[tuple[str, list]] = []
+    late = _feeding_no_partitioned(remaining, parents_of, kind_of, last)
 
     def closure(kind: str, deferred: bool) -> set:
         batch: set = set()
@@ -30,6 +35,8 @@ def order_in_rounds(keys: Iterable[Hashable], parents_of: Callable[[Hashable], I
             grew = False
             for key in remaining - batch:
                 if kind_of(key) != kind or last(key) != deferred:
+                    continue
+                if key in late and any(kind_of(k) != "none" and not last(k) for k in remaining):
                     continue
                 if all(p in done or p in batch or p not in remaining for p in parents_of(key)):
                     batch.add(key)
@@ -51,3 +58,17 @@ def order_in_rounds(keys: Iterable[Hashable], parents_of: Callable[[Hashable], I
         if not progressed:
             raise ValueError(f"cannot order these assets into runs: {sorted(map(str, remaining))}")
     return out
+
+
+def _feeding_no_partitioned(keys: set, parents_of: Callable[[Hashable], Iterable[Hashable]],
+                            kind_of: Callable[[Hashable], str], last: Callable[[Hashable], bool]) -> set:
+    """The unpartitioned keys from which no partitioned key (of the ones not run `last`)
+    can be reached: nothing waits for them until the partitioned work is done."""
+    feeding: set = set()  # ancestors of a partitioned key
+    stack = [k for k in keys if kind_of(k) != "none" and not last(k)]
+    while stack:
+        for parent in parents_of(stack.pop()):
+            if parent in keys and parent not in feeding:
+                feeding.add(parent)
+                stack.append(parent)
+    return {k for k in keys if kind_of(k) == "none" and not last(k) and k not in feeding}

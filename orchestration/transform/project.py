@@ -42,9 +42,30 @@ def _newest_source_mtime(project_dir: Path) -> float:
     return newest
 
 
-def manifest_is_stale(project_dir: Path = DBT_PROJECT_DIR, manifest: Path | None = None) -> bool:
+PARSED_MARK = ".eduhouse_parsed"  # beside the manifest: the target it was parsed for and its mtime
+
+
+def manifest_is_stale(project_dir: Path = DBT_PROJECT_DIR, manifest: Path | None = None,
+                      target: str | None = None) -> bool:
+    """Missing, older than a project file, or not the one eduhouse parsed (for `target`):
+    a `dbt run --target spark` by hand in the project folder rewrites its manifest with
+    the other engine's tests, and the code location would load that graph."""
     manifest = manifest or project_dir / "target" / "manifest.json"
-    return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir)
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project_dir):
+        return True
+    if target is None:
+        return False
+    mark = manifest.with_name(PARSED_MARK)
+    try:
+        return mark.read_text().split() != [target, str(manifest.stat().st_mtime_ns)]
+    except OSError:
+        return True
+
+
+def _mark_parsed(manifest: Path, target: str) -> None:
+    tmp = manifest.with_name(f"{PARSED_MARK}.{os.getpid()}.tmp")
+    tmp.write_text(f"{target} {manifest.stat().st_mtime_ns}\n")
+    os.replace(tmp, manifest.with_name(PARSED_MARK))
 
 
 def _parse_if_stale(project: DbtProject) -> None:
@@ -53,12 +74,13 @@ def _parse_if_stale(project: DbtProject) -> None:
     parse into the same target folder: the second waits on a file lock and then finds the
     manifest fresh. Parsing needs no data and no warehouse."""
     project_dir, manifest = Path(project.project_dir), Path(project.manifest_path)
-    if not manifest_is_stale(project_dir, manifest):
+    target = str(project.target)
+    if not manifest_is_stale(project_dir, manifest, target):
         return
     manifest.parent.mkdir(parents=True, exist_ok=True)
     with open(manifest.parent / ".parse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if manifest_is_stale(project_dir, manifest):
+        if manifest_is_stale(project_dir, manifest, target):
             env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
             subprocess.run(
                 [dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
@@ -67,6 +89,7 @@ def _parse_if_stale(project: DbtProject) -> None:
                 check=True, env=env, cwd=project_dir, capture_output=True, text=True,
             )
             manifest.touch()
+            _mark_parsed(manifest, target)
 
 
 def prepare_lake(lake: LakePaths) -> None:

@@ -7,16 +7,24 @@ import pandas as pd
 from orchestration.landing.surveys import FITNESS_GRADES
 from orchestration.pages.i18n import Translator
 from orchestration.reporting import svg
-from orchestration.reporting.components import Section, Table, cell
+from orchestration.reporting.components import Section, Table, _missing, cell
+from orchestration.reporting.contexts.class_rows import (
+    class_exams,
+    latest_per_subject,
+    latest_session,
+    rate_pct,
+    school_micro_table,
+    session_rows,
+    sessions_label,
+    weakest,
+)
 from orchestration.reporting.contexts.common import (
     BIN_LABELS,
-    SCORE_BANDS,
     _date,
     _latest_exam_rows,
     _members,
     _period_exams,
     _psych_section,
-    _publication,
     _sessions,
     _suppress_note,
     grade_label,
@@ -32,33 +40,28 @@ from orchestration.reporting.store import records
 def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | None, members: pd.DataFrame,
                          with_names: bool) -> tuple[list[Section], dict]:
     """A class's results per exam, latest distribution, weak points and (for its own
-    teacher) the students needing attention, from the bulk class × exam aggregates."""
-    keys = members.student_key.astype(str).tolist()
-    per_exam = d.class_exam_by_class.get(cls)
+    teacher) the students needing attention, from the bulk class × exam aggregates
+    (their rows per class: class_rows.py)."""
+    per_exam = class_exams(t, d).get(str(cls), [])
     if subject:
-        per_exam = per_exam[per_exam.subject == subject]
-    facts: dict = {"members": len(keys)}
+        per_exam = [r for r in per_exam if r.subject == subject]
+    facts: dict = {"members": len(members)}
     out: list[Section] = []
     title = d.class_title.get(cls, cls)
-    if per_exam.empty:
+    if not per_exam:
         out.append(Section(t("section.class_results", cls=title), paragraphs=[no_data(t, d, "class_exam")]))
         return out, facts
-    facts["exam_means"] = {e: (None if h else m) for e, m, h in zip(per_exam.exam_id, per_exam.mean_score, per_exam.suppressed, strict=True)}
-    dates = per_exam.exam_date.astype(str)
-    period = t("period.exams", start=dates.min()[:10], end=dates.max()[:10])
+    facts["exam_means"] = {r.exam_id: (None if r.suppressed else r.mean_score) for r in per_exam}
+    dates = [str(r.exam_date) for r in per_exam]
+    period = t("period.exams", start=min(dates)[:10], end=max(dates)[:10])
     sec = Section(t("section.class_results", cls=title), period=period)
     sec.tables.append(Table(
         [t("col.exam"), t("col.subject"), t("col.date"), t("col.students_present"), t("col.class_mean"),
          t("col.district_mean"), t("col.mean_z")],
-        [[cell(r.exam_name), cell(subject_label(t, r.subject)), cell(_date(r.exam_date)),
-          cell(r.students, "int", t("unit.people"), r.suppressed),
-          cell(r.mean_score, "num1", t("unit.points"), r.suppressed),
-          cell(r.district_mean, "num1", t("unit.points"), r.district_hidden),
-          cell(r.mean_z, "z", suppressed=r.suppressed)] for r in records(per_exam)],
+        [list(r.cells) for r in per_exam],
         footnote=_suppress_note(t, d)))
-    latest = per_exam.iloc[-1]
-    hidden = bool(latest.suppressed)
-    counts = None if hidden else [int(latest[band]) for band in SCORE_BANDS]
+    latest = per_exam[-1]
+    counts = None if latest.suppressed else [int(v) for v in latest.bands]
     sec.charts.append(svg.histogram(BIN_LABELS, counts or [None] * len(BIN_LABELS),
                                     t("chart.distribution", exam=latest.exam_name, date=_date(latest.exam_date)),
                                     unit=t("unit.people_axis")))
@@ -67,20 +70,21 @@ def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | 
 
     # the class's weak points as class_weak_points publishes them (latest session): a
     # suppressed class shows its knowledge points in catalogue order, with no value and no rank
-    weak = d.weak_by_class.get(cls)
-    if subject and len(weak):
-        weak = weak[weak.subject == subject]
-    weak = _latest_session(weak)
-    wsec = Section(t("section.class_weak", cls=title), period=_sessions(d, weak))
-    hidden = bool(weak.suppressed.eq(True).any()) if len(weak) else False
-    weak = weak.sort_values("kp_id").head(5) if hidden else weak.sort_values(["score_rate", "kp_id"]).head(5)
-    if weak.empty:
+    weak = session_rows(t, d, "weak_by_class").get(str(cls), [])
+    if subject and weak:
+        weak = [r for r in weak if r.fields["subject"] == subject]
+    weak = latest_session(weak)
+    wsec = Section(t("section.class_weak", cls=title), period=sessions_label(d, weak))
+    hidden = any(r.fields["suppressed"] is True or r.fields["suppressed"] == 1 for r in weak)
+    weak = weakest(weak, hidden)
+    if not weak:
         wsec.paragraphs.append(no_data(t, d, "class_weak_points"))
     else:
-        wsec.charts.append(svg.bar_chart(weak.kp_name.fillna(weak.kp_id).astype(str).tolist(),
-                                         [None if hidden else round(v * 100, 1) for v in weak.score_rate],
+        wsec.charts.append(svg.bar_chart([str(r.fields["kp_id"] if _missing(r.fields["kp_name"]) else r.fields["kp_name"])
+                                          for r in weak],
+                                         [None if hidden else rate_pct(r.fields["score_rate"]) for r in weak],
                                          t("chart.class_weak"), unit=t("unit.score_rate_pct"), max_value=100))
-    facts["weak_kps"] = weak.kp_id.tolist()
+    facts["weak_kps"] = [r.fields["kp_id"] for r in weak]
     out.append(wsec)
     if with_names:
         out.append(_attention_section(t, d, "teacher", cls, period))
@@ -150,34 +154,48 @@ def _micro_section(t: Translator, d: ReportData, title: str, school: str | None,
     class_engagement publishes it (students who answered at least one micro-test item /
     students of the class), beside the school's published monthly answer rate (students
     answering / students a micro-test was published to)."""
-    eng = _latest_session(d.engagement_by_class.get(cls))
-    sec = Section(t("section.micro", cls=title), period=_sessions(d, eng))
+    eng = latest_session(session_rows(t, d, "engagement_by_class").get(str(cls), []))
+    sec = Section(t("section.micro", cls=title), period=sessions_label(d, eng))
     facts: dict = {}
-    if eng.empty:
+    if not eng:
         sec.paragraphs.append(no_data(t, d, "class_engagement"))
     else:
-        r = eng.iloc[0]
-        facts.update(class_students=None if r.suppressed else int(r.students),
-                     students_answering=None if r.suppressed else int(r.students_answering),
-                     answer_rate=None if r.suppressed else float(r.answer_share))
+        r = eng[0].fields
+        hidden = r["suppressed"]
+        facts.update(class_students=None if hidden else int(r["students"]),
+                     students_answering=None if hidden else int(r["students_answering"]),
+                     answer_rate=None if hidden else float(r["answer_share"]))
         sec.tables.append(Table([t("col.students"), t("col.students_answering"), t("col.answer_share"), t("col.answers")],
-                                [[cell(r.students, "int", t("unit.people"), r.suppressed),
-                                  cell(r.students_answering, "int", t("unit.people"), r.suppressed),
-                                  cell(r.answer_share, "pct", suppressed=r.suppressed),
-                                  cell(r.microtests_answered, "int", t("unit.times"), r.suppressed)]],
+                                [[cell(r["students"], "int", t("unit.people"), hidden),
+                                  cell(r["students_answering"], "int", t("unit.people"), hidden),
+                                  cell(r["answer_share"], "pct", suppressed=hidden),
+                                  cell(r["microtests_answered"], "int", t("unit.times"), hidden)]],
                                 footnote=t("note.micro_class") + " " + _suppress_note(t, d), sortable=False))
     if school:
-        _, m = _publication(t, d, [school])
-        if len(m):
-            m = m.sort_values("month")
-            sec.tables.append(Table([t("col.month"), t("col.segment"), t("col.microtests_assigned"), t("col.students_assigned"),
-                                     t("col.students_answering"), t("col.micro_answer_rate")],
-                                    [[cell(r.month), cell(t(f"segment.{r.segment}")), cell(r.microtests_assigned, "int", t("unit.tests")),
-                                      cell(r.students_assigned, "int", t("unit.people")),
-                                      cell(r.students_answering, "int", t("unit.people"), r.is_suppressed),
-                                      cell(r.answer_rate, "pct", suppressed=r.is_suppressed)] for r in records(m)],
-                                    caption=t("caption.school_micro", school=d.name(school))))
+        table = school_micro_table(t, d, school)
+        if table is not None:
+            sec.tables.append(table)
     return sec, facts
+
+
+def _z_grid(latest: pd.DataFrame) -> tuple[list, list, list[list]]:
+    """Students × subjects of the z-scores on each subject's latest exam, rounded as the
+    heat map shows them: what ``pivot_table(mean)`` gives (sorted keys; a pair with no
+    score is None; a student or subject with none is left out), without its cost per
+    page. A student with two sittings on a subject's latest date gets pandas' mean."""
+    pairs: dict[tuple, list[float]] = {}
+    for key, subject, z in zip(latest.student_key.tolist(), latest.subject.tolist(), latest.z_score.tolist(),
+                               strict=True):
+        if not (_missing(key) or _missing(subject) or _missing(z)):
+            pairs.setdefault((key, subject), []).append(z)
+    if any(len(v) > 1 for v in pairs.values()):
+        pivot = latest.pivot_table(index="student_key", columns="subject", values="z_score", aggfunc="mean")
+        return list(pivot.index), list(pivot.columns), \
+            [[None if pd.isna(v) else round(float(v), 2) for v in row] for row in pivot.to_numpy()]
+    students = sorted({k for k, _ in pairs})
+    subjects = sorted({s for _, s in pairs})
+    return students, subjects, [[round(float(pairs[(k, s)][0]), 2) if (k, s) in pairs else None for s in subjects]
+                                for k in students]
 
 
 def teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
@@ -205,29 +223,22 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
     ex = d.exam_by_student.get_many(keys)
     latest = _latest_exam_rows(ex)
     # across subjects: class mean and z per subject (latest exam), students × subjects heat map
-    sec = Section(t("section.homeroom_subjects", cls=title), period=_period_exams(t, latest))
+    period = _period_exams(t, latest)
+    sec = Section(t("section.homeroom_subjects", cls=title), period=period)
     if latest.empty:
         sec.paragraphs.append(no_data(t, d, "student_exam"))
     else:
-        per = d.class_exam_by_class.get(cls)
-        per = per.groupby("subject", as_index=False).tail(1)  # each subject's latest exam (rows in date order)
-        facts["subject_means"] = {sj: (None if h else m) for sj, m, h in zip(per.subject, per.mean_score, per.suppressed, strict=True)}
+        per = latest_per_subject(class_exams(t, d).get(str(cls), []))  # each subject's latest exam
+        facts["subject_means"] = {r.subject: (None if r.suppressed else r.mean_score) for r in per}
         sec.tables.append(Table([t("col.subject"), t("col.exam"), t("col.date"), t("col.students_present"), t("col.class_mean"),
                                  t("col.district_mean"), t("col.mean_z")],
-                                [[cell(subject_label(t, r.subject)), cell(r.exam_name), cell(_date(r.exam_date)),
-                                  cell(r.students, "int", t("unit.people"), r.suppressed),
-                                  cell(r.mean_score, "num1", t("unit.points"), r.suppressed),
-                                  cell(r.district_mean, "num1", t("unit.points"), r.district_hidden),
-                                  cell(r.mean_z, "z", suppressed=r.suppressed)]
-                                 for r in records(per)], footnote=_suppress_note(t, d)))
-        pivot = latest.pivot_table(index="student_key", columns="subject", values="z_score", aggfunc="mean")
+                                [r.by_subject for r in per], footnote=_suppress_note(t, d)))
+        students, subjects, grid = _z_grid(latest)
         names = members.set_index("student_key").full_name
-        subjects = list(pivot.columns)
-        sec.charts.append(svg.heat_map([names.get(k, k) for k in pivot.index], [subject_label(t, x) for x in subjects],
-                                       [[None if pd.isna(v) else round(float(v), 2) for v in row] for row in pivot.to_numpy()],
+        sec.charts.append(svg.heat_map([names.get(k, k) for k in students], [subject_label(t, x) for x in subjects], grid,
                                        t("chart.students_subjects"), unit=t("unit.z"), lo=-2, hi=2, signed=True))
     sections.append(sec)
-    sections.append(_attention_section(t, d, "head_teacher", cls, _period_exams(t, latest)))
+    sections.append(_attention_section(t, d, "head_teacher", cls, period))
     # engagement: each student's figures (the head teacher's own class, named) and the
     # class means as class_engagement publishes them, for the latest session
     eng = _latest_session(d.engagement_by_class.get(cls))
@@ -239,9 +250,11 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
     else:
         row = eng.iloc[0]
         per = prof[prof.academic_session == row.academic_session].set_index("student_key")
+        by_metric = {m: per[m].to_dict() for m in metrics}  # one lookup per cell, not a column access
         names = members.set_index("student_key").full_name
         esec.tables.append(Table([t("col.student")] + [t(f"activity.{m}") for m in metrics],
-                                 [[cell(n)] + [cell(per[m].get(k, 0), "int") for m in metrics] for k, n in names.items()]))
+                                 [[cell(n)] + [cell(by_metric[m].get(k, 0), "int") for m in metrics]
+                                  for k, n in names.items()]))
         means = None if row.suppressed else {m: float(row[f"mean_{m}"]) for m in metrics}
         esec.charts.append(svg.bar_chart([t(f"activity.{m}") for m in metrics],
                                          [None if means is None else round(means[m], 1) for m in metrics],

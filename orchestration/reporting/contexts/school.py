@@ -7,6 +7,7 @@ import pandas as pd
 from orchestration.pages.i18n import Translator
 from orchestration.reporting import svg
 from orchestration.reporting.components import Section, Table, cell
+from orchestration.reporting.contexts.class_rows import homerooms_of_school
 from orchestration.reporting.contexts.common import (
     _date,
     _period_exams,
@@ -31,8 +32,7 @@ from orchestration.reporting.usage_table import usage_table
 def _classes_compared(t: Translator, d: ReportData, school: str, grade: str | None, title: str) -> tuple[Section, dict]:
     """Homerooms of a school (optionally one grade) × subjects on each grade's and
     subject's latest exam, as the class_exam mart publishes them (suppressed in dbt)."""
-    ce = d.class_exams
-    ce = ce[(ce.school_sourced_id.astype(str) == str(school)) & (ce.class_type == "homeroom")]
+    ce = homerooms_of_school(t, d, "class_exams", school)
     if grade is not None:
         ce = ce[ce.grade.astype(str) == str(grade)]
     latest = ce[ce.exam_date == ce.groupby(["grade", "subject"]).exam_date.transform("max")] if len(ce) else ce
@@ -73,9 +73,8 @@ def grade_leader_context(t: Translator, d: ReportData, s: Scope) -> dict:
     ident = d.ident_by_school.get(s.school_id)
     ident = ident[ident.grade.astype(str) == str(s.grade)]
     # the grade's homerooms in their latest session, as the class_term mart publishes them
-    ct = d.class_term
-    ct = ct[(ct.school_sourced_id.astype(str) == str(s.school_id)) & (ct.class_type == "homeroom")
-            & (ct.grade.astype(str) == str(s.grade))]
+    ct = homerooms_of_school(t, d, "class_term", s.school_id)
+    ct = ct[ct.grade.astype(str) == str(s.grade)]
     if len(ct):
         ct = ct[ct.academic_session == ct.academic_session.max()]
         # one row per homeroom: its session figures repeat per subject; the subject with

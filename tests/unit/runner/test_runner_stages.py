@@ -113,3 +113,24 @@ def test_partitioned_models_run_between_what_they_read_and_what_reads_them():
         ("monthly", False, ["monthly_publication"]),  # one month per run, last
     ]
     assert [s.landing for s in stages[:3]] == [True, True, False]
+
+
+@dg.asset(deps=[roster])
+def grants():
+    return None
+
+
+@dg.asset(deps=[grants, report])
+def audit():
+    return None
+
+
+def test_unpartitioned_work_no_partitioned_asset_reads_waits_for_the_last_run():
+    """`grants` could run in the first round, but nothing partitioned reads it: it shares
+    the run of the marts rather than costing a run (and a dbt start-up) of its own, which
+    on a new day would be a run before the daily models."""
+    stages = plan_stages(_graph(roster, xapi, exams, enrollments, activity_daily, student_exam, months,
+                                usage_monthly, report, monthly_publication, grants, audit))
+    names = [(s.kind, [k.to_user_string() for k in s.asset_keys]) for s in stages]
+    assert names[2] == ("none", ["enrollments"])
+    assert names[-2] == ("none", ["audit", "grants", "report"])
