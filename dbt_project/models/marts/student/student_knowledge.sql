@@ -1,26 +1,12 @@
 -- Knowledge-point mastery (知识图谱) per student, from two kinds of evidence: every
 -- present exam item response counts once for each knowledge point of its item, and every
 -- micro-test item answered on the platform once for each knowledge point it maps to
--- (int_microtest_kp_daily). score_rate = points scored / points possible over both, so an
--- item weighs by its points wherever it was answered; banded by the dbt vars
+-- (int_microtest_kp_daily; the exam side is int_exam_student_kp). score_rate = points
+-- scored / points possible over both, so an item weighs by its points wherever it was answered; banded by the dbt vars
 -- mastery_thresholds and mastery_min_items (macro exam_mastery_level) on the total evidence.
 -- Too little evidence is its own level, 'insufficient', never a low score.
-with exam_responses as (
-    select
-        student_sourced_id,
-        subject,
-        {{ fn('unnest') }}(knowledge_point_ids) as kp_id,
-        coalesce(score, 0) as score,
-        max_score
-    from {{ ref('int_item_responses') }}
-    where status = 'present' and max_score > 0
-),
-
-exam_kp as (
-    select student_sourced_id, kp_id, min(subject) as exam_subject, count(*) as items,
-        sum(score) as score, sum(max_score) as max_score
-    from exam_responses
-    group by student_sourced_id, kp_id
+with exam_kp as (
+    select * from {{ ref('int_exam_student_kp') }}
 ),
 
 microtest_kp as (
@@ -41,10 +27,16 @@ per_kp as (
             / nullif(coalesce(e.max_score, 0) + coalesce(m.max_score, 0), 0) as score_rate
     from exam_kp as e
     full outer join microtest_kp as m on m.student_sourced_id = e.student_sourced_id and m.kp_id = e.kp_id
+),
+
+-- one key per student (30 k at a district), not one HMAC per row (4 M)
+student_keys as (
+    select student_sourced_id, {{ pseudonymize('student_sourced_id') }} as student_key
+    from (select distinct student_sourced_id from per_kp) as students
 )
 
 select
-    {{ pseudonymize('p.student_sourced_id') }} as student_key,
+    k.student_key,
     p.kp_id,
     coalesce(kp.subject, p.exam_subject) as subject,
     kp.kp_name,
@@ -54,4 +46,5 @@ select
     cast(p.exam_items as bigint) as exam_items,
     cast(p.microtest_items as bigint) as microtest_items
 from per_kp as p
+left join student_keys as k on k.student_sourced_id = p.student_sourced_id
 left join {{ ref('stg_catalog__knowledge_points') }} as kp on kp.kp_id = p.kp_id
