@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.resources import engine_resource
 from orchestration.transform.assets import build_dbt_assets, load_manifest
+from orchestration.transform.dbt_resource import EduhouseDbtCliResource
 from orchestration.transform.project import dbt_executable, eduhouse_dbt_project
 
 
@@ -14,7 +14,7 @@ def build_defs() -> dg.Definitions:
     manifest = load_manifest()
     # The engine (EDUHOUSE_ENGINE, `eduhouse run --engine`, a shared resource) decides the
     # dbt project's target and the manifest the dbt assets are built from.
-    resources = {"dbt": DbtCliResource(project_dir=eduhouse_dbt_project, dbt_executable=dbt_executable()),
+    resources = {"dbt": EduhouseDbtCliResource(project_dir=eduhouse_dbt_project, dbt_executable=dbt_executable()),
                  "engine": engine_resource()}
     if manifest is None:
         return dg.Definitions(resources=resources)
