@@ -9,6 +9,9 @@ new day on top (issue 17's table), with wall, CPU and peak memory per stage.
 3. `eduhouse run` on the rest: the month's first build;
 4. put the held-back day into the inbox and `eduhouse run` again: the new day.
 
+`--save-month DIR` keeps a copy of the lake after step 3; `--from-month DIR` starts from
+that copy and measures step 4 alone (the new day again, after a change, in 2 minutes).
+
 Each run is a child process measured with `os.wait4` (its own and its children's CPU, the
 largest resident set among them). The run's step lines (`✓ step (12.3s)`) are summed by
 kind: landing, bronze checks, dbt, mart checks, reports, audit and publication; what the
@@ -107,33 +110,54 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, default=30)
     p.add_argument("--lake", default="/tmp/eduhouse-e2e")
     p.add_argument("--out", default=str(REPO / "bench" / "results" / "e2e.md"))
+    p.add_argument("--save-month", metavar="DIR",
+                   help="after the month's run, copy the lake and the held-back day to DIR")
+    p.add_argument("--from-month", metavar="DIR",
+                   help="skip simulation and the month: start from a --save-month copy, measure the new day only")
     args = p.parse_args(argv)
     if args.days < 2:
         raise SystemExit("--days: give at least 2 (the last day is held back for the new-day run)")
     lake = Path(args.lake)
+    holdback = lake.parent / f"{lake.name}-holdback"
     shutil.rmtree(lake, ignore_errors=True)
+    shutil.rmtree(holdback, ignore_errors=True)
     env = {**os.environ, "EDUHOUSE_LAKE": str(lake), "PYTHONPATH": str(REPO)}
     cli = [sys.executable, "-m", "orchestration.cli"]
-
-    print(f"simulate {args.scale}, {args.days} days from {args.start} (seed {args.seed})", flush=True)
-    t0 = time.perf_counter()
-    subprocess.run([*cli, "simulate", "--lake", str(lake), "--scale", args.scale, "--seed", str(args.seed),
-                    "--start", args.start.isoformat(), "--days", str(args.days)],
-                   check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
-    simulate_s = time.perf_counter() - t0
     last = args.start + timedelta(days=args.days - 1)
-    held = _hold_back(lake / "inbox", last, lake.parent / f"{lake.name}-holdback")
-    print(f"simulated in {simulate_s:.0f} s; held back {len(held)} deliveries of {last}", flush=True)
-
     logs = lake.parent / f"{lake.name}-logs"
     logs.mkdir(exist_ok=True)
-    print("month, first build:", flush=True)
-    month = _measured([*cli, "run", "--lake", str(lake)], env, logs / "month.log")
-    _restore(lake.parent / f"{lake.name}-holdback", lake / "inbox")
+    month = None
+    if args.from_month:
+        # the copy goes back to the same path: the lake's Dagster instance names its folders
+        saved = Path(args.from_month)
+        shutil.copytree(saved / "lake", lake, symlinks=True)
+        shutil.copytree(saved / "holdback", holdback, symlinks=True)
+        held = [str(p.relative_to(holdback)) for p in sorted(holdback.glob("*/*"))]
+        simulate_s = 0.0
+        print(f"the month from {saved}; {len(held)} deliveries of {last} held back", flush=True)
+    else:
+        print(f"simulate {args.scale}, {args.days} days from {args.start} (seed {args.seed})", flush=True)
+        t0 = time.perf_counter()
+        subprocess.run([*cli, "simulate", "--lake", str(lake), "--scale", args.scale, "--seed", str(args.seed),
+                        "--start", args.start.isoformat(), "--days", str(args.days)],
+                       check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
+        simulate_s = time.perf_counter() - t0
+        held = _hold_back(lake / "inbox", last, holdback)
+        print(f"simulated in {simulate_s:.0f} s; held back {len(held)} deliveries of {last}", flush=True)
+        print("month, first build:", flush=True)
+        month = _measured([*cli, "run", "--lake", str(lake)], env, logs / "month.log")
+        if args.save_month:
+            saved = Path(args.save_month)
+            shutil.rmtree(saved, ignore_errors=True)
+            shutil.copytree(lake, saved / "lake", symlinks=True)
+            shutil.copytree(holdback, saved / "holdback", symlinks=True)
+    _restore(holdback, lake / "inbox")
     print("one new day on top:", flush=True)
     day = _measured([*cli, "run", "--lake", str(lake)], env, logs / "new_day.log")
 
     pages = sum(1 for _ in (lake / "reports").rglob("*.html"))
+    runs = ([("month, first build", month)] if month else []) + [("one new day", day)]
+    share = {name: 100 * (r["wall"] - sum(r["steps"].values())) / r["wall"] for name, r in runs}
     lines = [
         "# End to end: a district month, then one new day (`bench/e2e.py`)", "",
         f"Measured {date.today()} on this machine ({os.cpu_count()} cores). `--scale {args.scale} --seed {args.seed} "
@@ -141,11 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         f"the new-day run. Simulation took {simulate_s:.0f} s (not part of the pipeline). {pages:,} report pages. "
         "Step times are summed from `eduhouse run`'s step lines; orchestration is the wall time they do not "
         "account for (Dagster run and step start-up, dbt start-up and manifest load, planning).", "",
-        *_table([("month, first build", month), ("one new day", day)]), "",
+        *_table(runs), "",
         "Goals (issue 17): month ≤ 180 s to the audit, reports ≤ 120 s more, new day ≤ 45 s, every process "
         "< 4 GiB, orchestration < 15 % of the wall.",
-        f"Orchestration share here: month {100 * (month['wall'] - sum(month['steps'].values())) / month['wall']:.0f} %, "
-        f"new day {100 * (day['wall'] - sum(day['steps'].values())) / day['wall']:.0f} %.", "",
+        "Orchestration share here: " + ", ".join(f"{name} {pct:.0f} %" for name, pct in share.items()) + ".", "",
         f"Logs: `{logs}/month.log`, `{logs}/new_day.log`.",
     ]
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
