@@ -142,11 +142,14 @@ def read_manifest(out: Path) -> list[PageResult]:
             for p in json.loads(manifest.read_text(encoding="utf-8"))]
 
 
-def _update_manifest(out: Path, roles: tuple[str, ...], pages: list[PageResult]) -> list[PageResult]:
+def _update_manifest(out: Path, roles: tuple[str, ...], pages: list[PageResult],
+                     previous: list[PageResult] | None = None) -> list[PageResult]:
     """Pages of every role rendered so far (reports/pages.json): a run of some roles
-    replaces those roles' entries and removes their pages that no longer have a scope."""
+    replaces those roles' entries and removes their pages that no longer have a scope.
+    ``previous``: the manifest as this render read it at its start (123 k entries at a
+    district: not read twice)."""
     manifest = out / "pages.json"
-    kept = [p for p in read_manifest(out) if p.role not in roles]
+    kept = [p for p in (read_manifest(out) if previous is None else previous) if p.role not in roles]
     fresh = {p.relpath for p in pages if not p.on_demand}  # an on-demand page's old file goes
     for role in roles:
         folder = out / role
@@ -216,7 +219,8 @@ def render_reports(
     os.chmod(out, 0o700)
     _DATA, _OUT = data, out
     _GENERATED = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    _PREVIOUS = {p.relpath: p.digest for p in read_manifest(out) if p.digest and not p.on_demand}
+    previous = read_manifest(out)
+    _PREVIOUS = {p.relpath: p.digest for p in previous if p.digest and not p.on_demand}
     _INPUTS = templates_digest(lang, data)
     staff = data.store.table("staff_scope")
     scopes = resolve_scopes(staff, data.ident, data.orgs, data.as_of, roles)
@@ -238,6 +242,6 @@ def render_reports(
     from orchestration.reporting.index import write_indexes
 
     pages += listed
-    all_pages = _update_manifest(out, roles, pages)
+    all_pages = _update_manifest(out, roles, pages, previous)
     index_path = write_indexes(out, all_pages, data, make_env(lang), _GENERATED)
     return RenderSummary(pages, time.perf_counter() - started, index_path, list(data.store.missing), cpu)
