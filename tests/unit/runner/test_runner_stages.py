@@ -134,3 +134,23 @@ def test_unpartitioned_work_no_partitioned_asset_reads_waits_for_the_last_run():
     names = [(s.kind, [k.to_user_string() for k in s.asset_keys]) for s in stages]
     assert names[2] == ("none", ["enrollments"])
     assert names[-2] == ("none", ["audit", "grants", "report"])
+
+
+def test_a_failed_roster_holds_back_the_learning_logs_and_a_failed_exam_does_not():
+    """Landing is two runs (unpartitioned sources, then the daily ones over their range):
+    the second is held back only by a failure of what it reads, as one run would."""
+    from orchestration.runner.run import RunOutcome, blocked_by
+
+    @dg.asset(group_name="landing", partitions_def=daily, deps=[roster])
+    def statements():  # the learning log checks its actors against the roster
+        return None
+
+    graph = _graph(roster, statements, exams)
+    roster_check = RunOutcome("land", "r1", True, 1.0, failed_checks=["roster:conservation"])
+    roster_step = RunOutcome("land", "r2", False, 1.0, failed_steps=["roster"])
+    exam_check = RunOutcome("land", "r3", True, 1.0, failed_checks=["exams:conservation"])
+    xapi_key = [dg.AssetKey("statements")]
+    assert blocked_by(xapi_key, graph, [roster_check]) == {dg.AssetKey("roster")}
+    assert blocked_by(xapi_key, graph, [roster_step]) == {dg.AssetKey("roster")}
+    assert blocked_by(xapi_key, graph, [exam_check]) == set()
+    assert blocked_by(xapi_key, graph, []) == set()
