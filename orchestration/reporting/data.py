@@ -63,7 +63,6 @@ class ReportData:
     exam_name: dict[str, str]
     student_exam: pd.DataFrame
     exam_by_student: Indexed
-    exam_by_school: Indexed
     exam_stats: pd.DataFrame
     knowledge_by_student: Indexed
     ability_by_student: Indexed
@@ -217,7 +216,6 @@ def _per_student(store: MartStore, exam_name: dict[str, str]) -> dict:
     knowledge = store.table("student_knowledge")
     return dict(
         student_exam=student_exam, exam_by_student=Indexed(student_exam, "student_key"),
-        exam_by_school=Indexed(student_exam, "school_sourced_id"),
         knowledge=knowledge, knowledge_by_student=Indexed(knowledge, "student_key"),
         ability_by_student=Indexed(store.table("student_ability"), "student_key"),
         profile_by_student=Indexed(store.table("student_term_profile"), "student_key"),
