@@ -154,3 +154,12 @@ def test_a_failed_roster_holds_back_the_learning_logs_and_a_failed_exam_does_not
     assert blocked_by(xapi_key, graph, [roster_step]) == {dg.AssetKey("roster")}
     assert blocked_by(xapi_key, graph, [exam_check]) == set()
     assert blocked_by(xapi_key, graph, []) == set()
+
+
+def test_never_built_is_what_has_no_materialization():
+    from orchestration.runner.run import _never_built
+
+    instance = dg.DagsterInstance.ephemeral()
+    dg.materialize([roster], instance=instance)
+    keys = [dg.AssetKey("roster"), dg.AssetKey("exams"), dg.AssetKey("not_an_asset")]
+    assert _never_built(instance, keys) == {dg.AssetKey("exams"), dg.AssetKey("not_an_asset")}
