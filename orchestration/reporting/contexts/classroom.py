@@ -9,6 +9,7 @@ from orchestration.pages.i18n import Translator
 from orchestration.reporting import svg
 from orchestration.reporting.components import Section, Table, _missing, cell
 from orchestration.reporting.contexts.class_rows import (
+    cached,
     class_exams,
     latest_per_subject,
     latest_session,
@@ -93,39 +94,40 @@ def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | 
 
 def _attention_rows(t: Translator, d: ReportData, role: str) -> dict[str, list[list]]:
     """Every class's rows of the attention table for ``role``, built in one pass over the
-    mart the first time a page asks (per render process and role): class by class it
-    cost a dozen pandas operations per page. Within a class, most signals first, then
-    the lowest z, then the key: the student to see first heads the list."""
-    built = d.__dict__.setdefault("_attention_rows", {})
-    if role in built:
-        return built[role]
-    flags = d.attention_by_class.frame
-    psych = d.psych_allowed.get(role, False)
-    shown = flags[flags.needs_attention.eq(True) | (psych & flags.psych_risk_high.eq(True))]
-    names = d.ident_by_key.get_many(sorted(shown.student_key.astype(str).unique())).set_index("student_key").full_name
-    signals = shown[["absent_from_latest", "low_z", "z_fall", "inactive"]].astype(bool).sum(axis=1) + (
-        shown.psych_risk_high.eq(True) & psych)
-    shown = shown.assign(_signals=signals).sort_values(
-        ["class_sourced_id", "_signals", "latest_mean_z", "student_key"], ascending=[True, False, True, True],
-        na_position="last")
-    rows: dict[str, list[list]] = {}
-    for r in records(shown):
-        reasons = []
-        if r.absent_from_latest:
-            reasons.append(t("reason.absent"))
-        if r.low_z:
-            reasons.append(t("reason.low_z", z=f"{r.latest_mean_z:+.2f}"))
-        if r.z_fall:
-            reasons.append(t("reason.drop", dz=f"{abs(r.min_z_change):.2f}"))  # "fell by 0.63", not "by -0.63"
-        if r.inactive:
-            reasons.append(t("reason.inactive", days=int(r.days_without_activity)))
-        if psych and bool(r.psych_risk_high):
-            reasons.append(t("reason.psych_high"))
-        z = None if pd.isna(r.latest_mean_z) else float(r.latest_mean_z)
-        rows.setdefault(str(r.class_sourced_id), []).append(
-            [cell(names.get(str(r.student_key), "")), cell(z, "z"), cell("；".join(reasons))])
-    built[role] = rows
-    return rows
+    mart the first time a page asks (once per render process, role and language:
+    class_rows.cached): class by class it cost a dozen pandas operations per page. Within
+    a class, most signals first, then the lowest z, then the key: the student to see
+    first heads the list."""
+
+    def build() -> dict[str, list[list]]:
+        flags = d.attention_by_class.frame
+        psych = d.psych_allowed.get(role, False)
+        shown = flags[flags.needs_attention.eq(True) | (psych & flags.psych_risk_high.eq(True))]
+        names = d.ident_by_key.get_many(sorted(shown.student_key.astype(str).unique())).set_index("student_key").full_name
+        signals = shown[["absent_from_latest", "low_z", "z_fall", "inactive"]].astype(bool).sum(axis=1) + (
+            shown.psych_risk_high.eq(True) & psych)
+        shown = shown.assign(_signals=signals).sort_values(
+            ["class_sourced_id", "_signals", "latest_mean_z", "student_key"], ascending=[True, False, True, True],
+            na_position="last")
+        rows: dict[str, list[list]] = {}
+        for r in records(shown):
+            reasons = []
+            if r.absent_from_latest:
+                reasons.append(t("reason.absent"))
+            if r.low_z:
+                reasons.append(t("reason.low_z", z=f"{r.latest_mean_z:+.2f}"))
+            if r.z_fall:
+                reasons.append(t("reason.drop", dz=f"{abs(r.min_z_change):.2f}"))  # "fell by 0.63", not "by -0.63"
+            if r.inactive:
+                reasons.append(t("reason.inactive", days=int(r.days_without_activity)))
+            if psych and bool(r.psych_risk_high):
+                reasons.append(t("reason.psych_high"))
+            z = None if pd.isna(r.latest_mean_z) else float(r.latest_mean_z)
+            rows.setdefault(str(r.class_sourced_id), []).append(
+                [cell(names.get(str(r.student_key), "")), cell(z, "z"), cell("；".join(reasons))])
+        return rows
+
+    return cached(d, t, f"attention:{role}", build)
 
 
 def _attention_section(t: Translator, d: ReportData, role: str, cls: str, period: str) -> Section:
