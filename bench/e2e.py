@@ -103,7 +103,7 @@ def _table(rows: list[tuple[str, dict]]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     p.add_argument("--scale", default="district")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--start", type=date.fromisoformat, default=date(2021, 10, 1))

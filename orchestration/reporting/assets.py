@@ -74,8 +74,8 @@ def role_reports(context: dg.AssetExecutionContext, lake: LakeResource):
                              on_demand=ON_DEMAND_ROLES)
     listed = len(summary.pages) - summary.rendered
     context.log.info(f"built {summary.rendered} pages in {summary.seconds:.1f} s ({summary.pages_per_second:.1f} "
-                     f"pages/s), {summary.unchanged} of them unchanged (files kept); listed {listed} student and "
-                     f"parent pages, rendered on demand by `eduhouse serve`")
+                     f"pages/s), {summary.unchanged} of them unchanged (files kept); listed {listed} pages of "
+                     f"{', '.join(r for r in ON_DEMAND_ROLES if r in roles)}, rendered on demand by `eduhouse serve`")
     for role in roles:
         yield dg.MaterializeResult(
             asset_key=["reports", role],

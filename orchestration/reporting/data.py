@@ -224,11 +224,13 @@ def _per_student(store: MartStore, exam_name: dict[str, str]) -> dict:
     )
 
 
-def for_students(base: ReportData, students: list[str], con: duckdb.DuckDBPyConnection | None = None) -> ReportData:
+def for_students(base: ReportData, students: list[str], con: duckdb.DuckDBPyConnection | None = None,
+                 unread: tuple[str, ...] = ()) -> ReportData:
     """``base`` (loaded with ``students=[]``: every mart but the PER_STUDENT ones) with
     these students' rows of the PER_STUDENT marts: all a student's or a parent's page
-    reads, in milliseconds, for the server to render such a page when it is asked for."""
-    store = MartStore(base.store.paths.root, students=students, con=con)
+    reads (a class's: a teacher's or head teacher's), in milliseconds, for the server to
+    render such a page when it is asked for. ``unread``: marts the page does not read."""
+    store = MartStore(base.store.paths.root, students=students, con=con, unread=unread)
     for name in PER_STUDENT:  # a mart missing from the lake is missing for every page
         store.table(name)
     store.missing = list(base.store.missing)

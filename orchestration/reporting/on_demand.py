@@ -1,15 +1,19 @@
-"""Student and parent pages rendered when they are asked for (ON_DEMAND_ROLES).
+"""Pages rendered when they are asked for (ON_DEMAND_ROLES): student, parent, teacher
+and head teacher pages.
 
-At district scale these are 117,000 of the 123,000 pages, and every day's learning
-activity changes most of them, so rendering them all each night costs minutes for pages
-few will open that day. Instead the pipeline lists them (reports/pages.json) and
-`eduhouse serve` renders the one a reader asks for, from the same contexts and templates
+At district scale these are 122,000 of the 123,000 pages, and every day's learning
+activity changes most of them (a teacher's page counts each student's days without
+activity), so rendering them all each night costs minutes for pages few will open that
+day. Instead the pipeline lists them (reports/pages.json) and `eduhouse serve` renders the
+one a reader asks for, after the policy allowed it, from the same contexts and templates
 as the batch, so the page is the one the batch would have written:
 
 - once per publication, every mart but the per-student ones is loaded (``base``: about
   a second at district scale);
-- per page, the student's rows of the per-student marts (a row group of each, the marts
-  being written in student_key order), then the context and the template.
+- per page, the rows of the per-student marts of the page's students (the student; a
+  teacher's or head teacher's classes' members), then the context and the template;
+- the class rows every teacher and head teacher page filters (contexts/class_rows.py)
+  are built from ``base`` the first time a staff page is asked for, and kept with it.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from orchestration.lake import LakePaths
 from orchestration.pages.env import make_env
 from orchestration.reporting.data import ReportData, for_students, load_report_data
 from orchestration.reporting.render import page_html
-from orchestration.reporting.scopes import ON_DEMAND_ROLES, ROLES, resolve_scopes
+from orchestration.reporting.scopes import ON_DEMAND_ROLES, ROLES, Scope, resolve_scopes
+from orchestration.reporting.store import STUDENT_PAGES_ONLY
 from orchestration.settings import get_settings
 
 CHECK_EVERY_S = 1.0
@@ -61,17 +66,39 @@ class OnDemandPages:
                 self._checked = now
             return self._base
 
-    def html(self, role: str, student_key: str) -> str | None:
-        """The page of ``role`` for the student, or None when the student has no such page
-        today (not on the roster; a parent page needs a guardian)."""
+    def html(self, role: str, page_id: str) -> str | None:
+        """The page of ``role`` with this id (a student key; a teacher's person id; a
+        homeroom's class id), or None when there is no such page today (not on the
+        roster, no longer teaching; a parent page needs a guardian)."""
         if role not in ON_DEMAND_ROLES:
             raise ValueError(f"{role} pages are rendered by the pipeline, not on demand")
         base = self.base()
-        ident = base.ident[base.ident.student_key.astype(str) == str(student_key)]
-        staff = base.store.table("staff_scope").iloc[0:0]
-        scopes = [s for s in resolve_scopes(staff, ident, base.orgs, base.as_of, (role,)) if s.role == role]
-        if not scopes:
+        scope = _scope(base, role, str(page_id))
+        if scope is None:
             return None
-        data = for_students(base, [str(student_key)], self._con.cursor())
+        if role in ("teacher", "head_teacher"):  # a class page: its classes' members
+            students = sorted(set(base.members_by_class.get_many(scope.class_ids).student_key.astype(str)))
+            unread = STUDENT_PAGES_ONLY
+        else:
+            students, unread = [str(page_id)], ()
+        data = for_students(base, students, self._con.cursor(), unread=unread)
+        # The class rows are built from marts base holds whole: one build per publication
+        # serves every staff page (contexts/class_rows.cached keeps them on the data).
+        data.__dict__["_class_rows"] = base.__dict__.setdefault("_class_rows", {})
         generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        return page_html(self.env, self.templates, data, scopes[0], generated)[0]
+        return page_html(self.env, self.templates, data, scope, generated)[0]
+
+
+def _scope(base: ReportData, role: str, page_id: str) -> Scope | None:
+    """The page's scope as the batch resolves it, from the rows of that page alone."""
+    staff = base.store.table("staff_scope")
+    ident = base.ident.iloc[0:0]
+    if role in ("student", "parent"):
+        staff, ident = staff.iloc[0:0], base.ident[base.ident.student_key.astype(str) == page_id]
+    elif role == "teacher":
+        staff = staff[staff.person_sourced_id.astype(str) == page_id]
+    else:  # head_teacher: the homeroom's rows (resolve_scopes: class id, else scope id)
+        staff = staff[(staff.class_sourced_id.astype(str) == page_id) | (staff.scope_id.astype(str) == page_id)]
+    scopes = [s for s in resolve_scopes(staff, ident, base.orgs, base.as_of, (role,))
+              if s.role == role and s.page_id == page_id]
+    return scopes[0] if scopes else None

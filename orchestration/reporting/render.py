@@ -23,7 +23,7 @@ import jinja2
 from orchestration.lake import LakePaths
 from orchestration.pages.env import TEMPLATES_DIR, make_env
 from orchestration.pages.i18n import I18N_DIR
-from orchestration.reporting.contexts import build_context
+from orchestration.reporting.contexts import LISTED_TITLES, build_context
 from orchestration.reporting.data import ReportData, load_report_data
 from orchestration.reporting.scopes import ON_DEMAND_ROLES, ROLES, Scope, resolve_scopes
 from orchestration.reporting.store import STUDENT_PAGES_ONLY
@@ -96,10 +96,14 @@ def page_html(env: jinja2.Environment, templates: dict[str, jinja2.Template], da
     return html, ctx
 
 
-def _title(t, scope: Scope, ctx: dict | None) -> str:
+def _title(t, scope: Scope, ctx: dict | None, data: ReportData | None = None) -> str:
+    """The page's title in pages.json and the index: from its context, or for a page
+    listed only (rendered on demand), from its scope (LISTED_TITLES)."""
     # A student's or parent's page is named by its pseudonymous key; a title with the
     # child's name in pages.json and the index would map every key back to a name.
-    return t(f"role.{scope.role}") if scope.role in NAMED_BY_KEY else ctx["title"]
+    if scope.role in NAMED_BY_KEY:
+        return t(f"role.{scope.role}")
+    return ctx["title"] if ctx is not None else LISTED_TITLES[scope.role](t, data, scope)
 
 
 def render_page(scope: Scope) -> PageResult:
@@ -225,7 +229,7 @@ def render_reports(
     staff = data.store.table("staff_scope")
     scopes = resolve_scopes(staff, data.ident, data.orgs, data.as_of, roles)
     t = make_env(lang).globals["t"]
-    listed = [PageResult(s.role, s.page_id, s.relpath, s.org_id, _title(t, s, None), on_demand=True)
+    listed = [PageResult(s.role, s.page_id, s.relpath, s.org_id, _title(t, s, None, data), on_demand=True)
               for s in scopes if s.role in listed_only]
     scopes = [s for s in scopes if s.role not in listed_only]
     pages: list[PageResult] = []

@@ -15,10 +15,12 @@ from orchestration.governance.policy import REPORT_ROLES
 
 # The nine report roles come from the role policy (roles whose template opens a report page).
 ROLES = REPORT_ROLES
-# One page per student for these two roles, 117,000 at district scale, nearly all of
-# them read by nobody on a given day: the pipeline lists them and `eduhouse serve`
-# renders each when its reader asks for it (docs/reports.md, "Pages on demand").
-ON_DEMAND_ROLES = ("student", "parent")
+# One page per student for the first two roles (117,000 at district scale), one per
+# teacher and per homeroom for the other two (4,300): nearly all read by nobody on a
+# given day, and most changed by every day's activity. The pipeline lists them and
+# `eduhouse serve` renders each when its reader asks for it, through the policy
+# (docs/reports.md, "Pages on demand").
+ON_DEMAND_ROLES = ("student", "parent", "teacher", "head_teacher")
 _ROLE_ALIASES = {
     "head_teacher": "head_teacher", "headteacher": "head_teacher", "homeroom_teacher": "head_teacher",
     "teacher": "teacher", "subject_teacher": "teacher", "grade_leader": "grade_leader",

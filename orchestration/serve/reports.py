@@ -1,7 +1,8 @@
 """Role report pages, delivered only through the server and only to whom they belong.
 
-Student and parent pages are rendered when asked for (:mod:`orchestration.reporting.on_demand`);
-the others are files the pipeline rendered. A page (role, scope id) opens under a grant of the principal on the resource
+Student, parent, teacher and head teacher pages are rendered when asked for
+(:mod:`orchestration.reporting.on_demand`), after the grant check; the others are files
+the pipeline rendered. A page (role, scope id) opens under a grant of the principal on the resource
 ``role_report`` for that role (read, the purpose, valid now, within the role's template)
 whose scope, cut to the principal's roster scope today, covers the page: a student's or
 a child's page by the student's sourcedId, a teacher's page to that teacher, a homeroom,

@@ -7,7 +7,7 @@ district, …) before computing anything, so a page cannot show what its scope e
 from __future__ import annotations
 
 from orchestration.pages.i18n import Translator
-from orchestration.reporting.contexts.classroom import head_teacher_context, teacher_context
+from orchestration.reporting.contexts.classroom import class_page_title, head_teacher_context, teacher_context
 from orchestration.reporting.contexts.district import (
     city_admin_context,
     district_admin_context,
@@ -26,6 +26,10 @@ BUILDERS = {
 }
 
 
+# The titles of the pages rendered on demand that are not named by key, without a context.
+LISTED_TITLES = {"teacher": class_page_title, "head_teacher": class_page_title}
+
+
 def build_context(t: Translator, d: ReportData, s: Scope) -> dict:
     ctx = BUILDERS[s.role](t, d, s)
     ctx["role"] = s.role
@@ -33,4 +37,4 @@ def build_context(t: Translator, d: ReportData, s: Scope) -> dict:
     return ctx
 
 
-__all__ = ["BUILDERS", "build_context", "Cell"]
+__all__ = ["BUILDERS", "LISTED_TITLES", "build_context", "Cell"]

@@ -211,8 +211,16 @@ def teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
         sections += secs + [msec]
         facts[cls] = {**f, **mf, "students": members.student_key.tolist()}
     school = d.name(s.school_id)
-    return {"title": t("title.teacher"), "subtitle": f"{school} · {t('label.classes', n=len(s.class_ids))}",
+    return {"title": class_page_title(t, d, s), "subtitle": f"{school} · {t('label.classes', n=len(s.class_ids))}",
             "sections": sections, "facts": facts}
+
+
+def class_page_title(t: Translator, d: ReportData, s: Scope) -> str:
+    """A teacher's or head teacher's page title, from its scope alone (no student row):
+    the page list names the pages rendered on demand without building them."""
+    if s.role == "head_teacher":
+        return t("title.head_teacher", cls=d.class_title.get(s.class_ids[0], s.class_ids[0]))
+    return t("title.teacher")
 
 
 def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
@@ -286,5 +294,5 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
     psych = _psych_section(t, d, "head_teacher", keys, own=False, cls=cls)
     if psych:
         sections.append(psych)
-    return {"title": t("title.head_teacher", cls=title), "subtitle": f"{d.name(s.school_id)} · {grade_label(t, s.grade)}",
+    return {"title": class_page_title(t, d, s), "subtitle": f"{d.name(s.school_id)} · {grade_label(t, s.grade)}",
             "sections": sections, "facts": facts}

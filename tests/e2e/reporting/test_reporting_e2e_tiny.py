@@ -42,11 +42,12 @@ _ON_DEMAND: dict[Path, OnDemandPages] = {}
 
 
 def read(lake: Path, rel: str) -> str:
-    """A page as its reader gets it: a student's or a parent's rendered on demand (as
-    `eduhouse serve` does), any other the file the run wrote."""
-    role, name = rel.split("/")
+    """A page as its reader gets it: a student's, parent's, teacher's or head teacher's
+    rendered on demand (as `eduhouse serve` does), any other the file the run wrote."""
+    role = rel.split("/")[0]
     if role in ON_DEMAND_ROLES:
-        html = _ON_DEMAND.setdefault(lake, OnDemandPages(lake)).html(role, name.removesuffix(".html"))
+        page_id = next(p["page_id"] for p in listed(lake, role) if p["relpath"] == rel)  # the file name is path-safe
+        html = _ON_DEMAND.setdefault(lake, OnDemandPages(lake)).html(role, page_id)
         assert html is not None, rel
         return html
     return (lake / "reports" / rel).read_text(encoding="utf-8")
@@ -97,10 +98,12 @@ def test_parent_page_only_own_child(lake):
 
 
 def test_pages_on_demand_are_the_pages_the_batch_would_write(lake, tmp_path):
-    """The run lists student and parent pages and writes none of them; rendered on
-    demand, every one of them is the page a batch render of the same marts writes
-    (byte for byte, but for the time it was generated)."""
-    assert listed(lake, "student") and all(p["on_demand"] for r in ON_DEMAND_ROLES for p in listed(lake, r))
+    """The run lists student, parent, teacher and head teacher pages and writes none of
+    them; rendered on demand, every one of them is the page a batch render of the same
+    marts writes (byte for byte, but for the time it was generated)."""
+    assert set(ON_DEMAND_ROLES) == {"student", "parent", "teacher", "head_teacher"}
+    assert all(listed(lake, r) for r in ON_DEMAND_ROLES)
+    assert all(p["on_demand"] for r in ON_DEMAND_ROLES for p in listed(lake, r))
     assert not [f for r in ON_DEMAND_ROLES for f in (lake / "reports" / r).glob("*.html") if f.name != "index.html"]
     copy = tmp_path / "lake"
     copy.mkdir()
@@ -119,17 +122,16 @@ def test_staff_pages_hold_only_their_students(lake):
     c = con(lake)
     everyone = names(c)
     ident = dict(c.execute("select student_key, homeroom_class_sourced_id from student_identity").fetchall())
-    for page in (lake / "reports" / "head_teacher").glob("*.html"):
-        if page.name == "index.html":
-            continue
-        html = page.read_text(encoding="utf-8")
-        leaked = only_outside(everyone, {k for k, hr in ident.items() if hr == page.stem}) & shown(html)
-        assert not leaked, (page.name, sorted(leaked)[:3])
+    homerooms = listed(lake, "head_teacher")
+    assert homerooms
+    for page in homerooms:
+        html = read(lake, page["relpath"])
+        leaked = only_outside(everyone, {k for k, hr in ident.items() if hr == page["page_id"]}) & shown(html)
+        assert not leaked, (page["relpath"], sorted(leaked)[:3])
     enrollments = lake / "bronze" / "roster" / "enrollments"
     teachers = c.execute("select distinct person_sourced_id from staff_scope where role = 'teacher' and subject is not null").fetchall()
     for (person,) in teachers[:10]:
-        path = lake / "reports" / "teacher" / f"{re.sub(r'[^A-Za-z0-9._-]', '_', person)}.html"
-        html = path.read_text(encoding="utf-8")
+        html = read(lake, f"teacher/{re.sub(r'[^A-Za-z0-9._-]', '_', person)}.html")
         # the teacher's students, straight from the landed roster (independent of the report code)
         inside = {k for (k,) in c.execute(f"""
             select i.student_key

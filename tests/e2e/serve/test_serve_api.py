@@ -336,6 +336,9 @@ def test_report_pages_open_only_to_whom_they_belong(api, serve_lake):
     teacher_page = next(p for p in body["reports"] if p["role"] == "teacher")
     status, headers, page = get(f"{api.url}{teacher_page['href']}", token, "teaching")
     assert status == 200 and headers["content-type"].startswith("text/html") and b"<html" in page.lower()
+    # teacher and head teacher pages are rendered when asked for: every listed page opens
+    for p in body["reports"]:
+        assert get(f"{api.url}{p['href']}", token, "teaching")[0] == 200, p
     other = next(p for p in _q(lake, "select distinct person_sourced_id from '{r}/staff_scope.parquet' "
                                      "where role = 'teacher'") if p[0] != w.teacher)[0]
     status, _, _ = get(f"{api.url}/v1/reports/teacher/{other}", token, "teaching")
