@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,6 +43,9 @@ class PageResult:
     digest: str = ""  # of the page's inputs (page_digest): equal next run, the file is kept
     written: bool = True  # this run wrote the file (False: its inputs had not changed)
 
+
+# What pages.json holds of each page (not ``written``: that is this run's, not the page's).
+MANIFEST_FIELDS = ("role", "page_id", "relpath", "org_id", "title", "on_demand", "digest")
 
 # Per-process state: set in the parent before forking, templates compiled per worker.
 _DATA: ReportData | None = None
@@ -162,7 +165,9 @@ def _update_manifest(out: Path, roles: tuple[str, ...], pages: list[PageResult],
                 old.unlink()
     merged = kept + pages
     tmp = manifest.with_suffix(".tmp")
-    rows = [{k: v for k, v in asdict(p).items() if k != "written"} for p in merged]
+    # plain getattr, not dataclasses.asdict: asdict deep-copies every value (4.3 s for the
+    # 123 k entries of a district, against 0.2 s)
+    rows = [{k: getattr(p, k) for k in MANIFEST_FIELDS} for p in merged]
     tmp.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     tmp.replace(manifest)
     return merged

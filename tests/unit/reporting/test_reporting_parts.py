@@ -236,3 +236,13 @@ def test_only_pages_whose_inputs_changed_are_written_again(tmp_path):
     for p in third.pages:
         kept = (lake / "reports" / p.relpath).read_text(encoding="utf-8")
         assert stamp.sub("", kept) == stamp.sub("", (fresh / "reports" / p.relpath).read_text(encoding="utf-8"))
+
+
+def test_the_manifest_holds_every_field_of_a_page_but_this_runs_written():
+    """pages.json is written field by field (MANIFEST_FIELDS, not dataclasses.asdict):
+    a field added to PageResult must be added there too, or the manifest would lose it."""
+    from dataclasses import fields
+
+    from orchestration.reporting.render import MANIFEST_FIELDS, PageResult
+
+    assert MANIFEST_FIELDS == tuple(f.name for f in fields(PageResult) if f.name != "written")
