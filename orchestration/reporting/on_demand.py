@@ -27,6 +27,7 @@ import duckdb
 
 from orchestration.lake import LakePaths
 from orchestration.pages.env import make_env
+from orchestration.reporting.contexts.class_rows import share_class_rows
 from orchestration.reporting.data import ReportData, for_students, load_report_data
 from orchestration.reporting.render import page_html
 from orchestration.reporting.scopes import ON_DEMAND_ROLES, ROLES, Scope, resolve_scopes
@@ -82,23 +83,22 @@ class OnDemandPages:
         else:
             students, unread = [str(page_id)], ()
         data = for_students(base, students, self._con.cursor(), unread=unread)
-        # The class rows are built from marts base holds whole: one build per publication
-        # serves every staff page (contexts/class_rows.cached keeps them on the data).
-        data.__dict__["_class_rows"] = base.__dict__.setdefault("_class_rows", {})
+        share_class_rows(base, data)  # one build per publication serves every staff page
         generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         return page_html(self.env, self.templates, data, scope, generated)[0]
 
 
 def _scope(base: ReportData, role: str, page_id: str) -> Scope | None:
-    """The page's scope as the batch resolves it, from the rows of that page alone."""
+    """The page's scope, resolved as the batch resolves it (scopes.resolve_scopes): a
+    student's from that student's identity row; a staff role's pages all at once, the
+    first time one is asked for, and kept with ``base`` (one publication)."""
     staff = base.store.table("staff_scope")
-    ident = base.ident.iloc[0:0]
     if role in ("student", "parent"):
-        staff, ident = staff.iloc[0:0], base.ident[base.ident.student_key.astype(str) == page_id]
-    elif role == "teacher":
-        staff = staff[staff.person_sourced_id.astype(str) == page_id]
-    else:  # head_teacher: the homeroom's rows (resolve_scopes: class id, else scope id)
-        staff = staff[(staff.class_sourced_id.astype(str) == page_id) | (staff.scope_id.astype(str) == page_id)]
-    scopes = [s for s in resolve_scopes(staff, ident, base.orgs, base.as_of, (role,))
-              if s.role == role and s.page_id == page_id]
-    return scopes[0] if scopes else None
+        ident = base.ident[base.ident.student_key.astype(str) == page_id]
+        return next((s for s in resolve_scopes(staff.iloc[0:0], ident, base.orgs, base.as_of, (role,))
+                     if s.role == role), None)
+    by_role = base.__dict__.setdefault("_staff_scopes", {})
+    if role not in by_role:
+        by_role[role] = {s.page_id: s for s in resolve_scopes(staff, base.ident.iloc[0:0], base.orgs, base.as_of, (role,))
+                         if s.role == role}
+    return by_role[role].get(page_id)

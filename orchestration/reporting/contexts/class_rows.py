@@ -27,14 +27,23 @@ from orchestration.reporting.contexts.common import SCORE_BANDS, _date, subject_
 from orchestration.reporting.data import ReportData
 from orchestration.reporting.store import records
 
+_MEMO = "_class_rows"  # the attribute of a ReportData that holds its class rows
+
 
 def cached(d: ReportData, t: Translator, name: str, build: Callable[[], Any]) -> Any:
     """``build()`` once per ReportData, name and language (cells hold translated units)."""
-    memo = d.__dict__.setdefault("_class_rows", {})
+    memo = d.__dict__.setdefault(_MEMO, {})
     key = (name, t.lang)
     if key not in memo:
         memo[key] = build()
     return memo[key]
+
+
+def share_class_rows(base: ReportData, data: ReportData) -> None:
+    """``data`` uses ``base``'s class rows, built once for every page rendered from it.
+    For ``data`` made from ``base`` with other students' rows (data.for_students): the
+    class rows read only marts ``base`` holds whole."""
+    data.__dict__[_MEMO] = base.__dict__.setdefault(_MEMO, {})
 
 
 @dataclass(frozen=True)
