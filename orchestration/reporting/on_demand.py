@@ -1,19 +1,22 @@
-"""Pages rendered when they are asked for (ON_DEMAND_ROLES): student, parent, teacher
-and head teacher pages.
+"""Pages rendered when they are asked for (ON_DEMAND_ROLES): student, parent, teacher,
+head teacher, grade leader and principal pages.
 
-At district scale these are 122,000 of the 123,000 pages, and every day's learning
+At district scale these are all but 8 of the 123,300 pages, and every day's learning
 activity changes most of them (a teacher's page counts each student's days without
-activity), so rendering them all each night costs minutes for pages few will open that
-day. Instead the pipeline lists them (reports/pages.json) and `eduhouse serve` renders the
+activity; a grade's and a school's pages their classes' online shares and the month's
+use), so rendering them all each night costs minutes for pages few will open that day. Instead the pipeline lists them (reports/pages.json) and `eduhouse serve` renders the
 one a reader asks for, after the policy allowed it, from the same contexts and templates
 as the batch, so the page is the one the batch would have written:
 
 - once per publication, every mart but the per-student ones is loaded (``base``: about
   a second at district scale);
 - per page, the rows of the per-student marts of the page's students (the student; a
-  teacher's or head teacher's classes' members), then the context and the template;
-- the class rows every teacher and head teacher page filters (contexts/class_rows.py)
-  are built from ``base`` the first time a staff page is asked for, and kept with it.
+  teacher's or head teacher's classes' members; none for a grade's or a school's page,
+  which read the class, school and identity marts only), then the context and the
+  template;
+- the class rows every teacher, head teacher and grade leader page filters
+  (contexts/class_rows.py) are built from ``base`` the first time a staff page is asked
+  for, and kept with it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from orchestration.reporting.store import STUDENT_PAGES_ONLY
 from orchestration.settings import get_settings
 
 CHECK_EVERY_S = 1.0
+# Grade and school pages read no per-student mart (the batch renders them without any).
+SCHOOL_PAGES = ("grade_leader", "principal")
 
 
 class OnDemandPages:
@@ -77,13 +82,16 @@ class OnDemandPages:
         scope = _scope(base, role, str(page_id))
         if scope is None:
             return None
-        if role in ("teacher", "head_teacher"):  # a class page: its classes' members
-            students = sorted(set(base.members_by_class.get_many(scope.class_ids).student_key.astype(str)))
-            unread = STUDENT_PAGES_ONLY
+        if role in SCHOOL_PAGES:  # no per-student mart: base holds all they read
+            data = base
         else:
-            students, unread = [str(page_id)], ()
-        data = for_students(base, students, self._con.cursor(), unread=unread)
-        share_class_rows(base, data)  # one build per publication serves every staff page
+            if role in ("teacher", "head_teacher"):  # a class page: its classes' members
+                students = sorted(set(base.members_by_class.get_many(scope.class_ids).student_key.astype(str)))
+                unread = STUDENT_PAGES_ONLY
+            else:
+                students, unread = [str(page_id)], ()
+            data = for_students(base, students, self._con.cursor(), unread=unread)
+            share_class_rows(base, data)  # one build per publication serves every staff page
         generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         return page_html(self.env, self.templates, data, scope, generated)[0]
 

@@ -16,11 +16,13 @@ from orchestration.governance.policy import REPORT_ROLES
 # The nine report roles come from the role policy (roles whose template opens a report page).
 ROLES = REPORT_ROLES
 # One page per student for the first two roles (117,000 at district scale), one per
-# teacher and per homeroom for the other two (4,300): nearly all read by nobody on a
-# given day, and most changed by every day's activity. The pipeline lists them and
-# `eduhouse serve` renders each when its reader asks for it, through the policy
-# (docs/reports.md, "Pages on demand").
-ON_DEMAND_ROLES = ("student", "parent", "teacher", "head_teacher")
+# teacher and per homeroom for the next two (4,300), one per school grade and per school
+# for the last two (690): each read by one person, nearly all by nobody on a given day,
+# and changed by every day's activity. The pipeline lists them and `eduhouse serve`
+# renders each when its reader asks for it, through the policy (docs/reports.md, "Pages
+# on demand"). The district's and city's pages (subject researcher, district and city
+# administrator: 8 at a district) stay files the pipeline writes.
+ON_DEMAND_ROLES = ("student", "parent", "teacher", "head_teacher", "grade_leader", "principal")
 _ROLE_ALIASES = {
     "head_teacher": "head_teacher", "headteacher": "head_teacher", "homeroom_teacher": "head_teacher",
     "teacher": "teacher", "subject_teacher": "teacher", "grade_leader": "grade_leader",

@@ -265,8 +265,8 @@ def summarize(lake: Path, outcomes: list[RunOutcome]) -> str:
         on_demand = sum(1 for p in json.loads(manifest.read_text(encoding="utf-8")) if p.get("on_demand")) \
             if manifest.exists() else 0
         if on_demand:
-            lines.append(f"  student, parent, teacher and head teacher pages: {on_demand:,}, rendered on demand "
-                         f"by eduhouse serve (GET /v1/reports/<role>/<page id>)")
+            lines.append(f"  student, parent, teacher, head teacher, grade leader and principal pages: {on_demand:,}, "
+                         f"rendered on demand by eduhouse serve (GET /v1/reports/<role>/<page id>)")
         district = sorted(p for p in (paths.reports / "district_admin").glob("*.html") if p.name != "index.html")
         if district:
             lines.append(f"  district administrator's report: {district[0]}")

@@ -13,7 +13,7 @@ from orchestration.reporting.contexts.district import (
     district_admin_context,
     subject_researcher_context,
 )
-from orchestration.reporting.contexts.school import grade_leader_context, principal_context
+from orchestration.reporting.contexts.school import grade_leader_context, principal_context, school_page_title
 from orchestration.reporting.contexts.student import parent_context, student_context
 from orchestration.reporting.data import ReportData
 from orchestration.reporting.scopes import Scope
@@ -27,7 +27,8 @@ BUILDERS = {
 
 
 # The titles of the pages rendered on demand that are not named by key, without a context.
-LISTED_TITLES = {"teacher": class_page_title, "head_teacher": class_page_title}
+LISTED_TITLES = {"teacher": class_page_title, "head_teacher": class_page_title,
+                 "grade_leader": school_page_title, "principal": school_page_title}
 
 
 def build_context(t: Translator, d: ReportData, s: Scope) -> dict:

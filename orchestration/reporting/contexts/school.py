@@ -67,6 +67,14 @@ def _classes_compared(t: Translator, d: ReportData, school: str, grade: str | No
     return sec, facts
 
 
+def school_page_title(t: Translator, d: ReportData, s: Scope) -> str:
+    """A grade leader's or principal's page title, from its scope alone: the page list
+    names the pages rendered on demand without building them."""
+    if s.role == "grade_leader":
+        return t("title.grade_leader", grade=grade_label(t, s.grade))
+    return t("title.principal", school=d.name(s.school_id))
+
+
 def grade_leader_context(t: Translator, d: ReportData, s: Scope) -> dict:
     gl = grade_label(t, s.grade)
     sec, facts = _classes_compared(t, d, s.school_id, s.grade, t("section.grade_classes", grade=gl))
@@ -93,7 +101,7 @@ def grade_leader_context(t: Translator, d: ReportData, s: Scope) -> dict:
     else:
         esec.paragraphs.append(no_data(t, d, "class_term"))
     sections = [sec, esec, *wellbeing_sections(t, d, "grade_leader", "grade", f"{s.school_id}:{s.grade}")]
-    return {"title": t("title.grade_leader", grade=gl), "subtitle": d.name(s.school_id), "sections": sections, "facts": facts}
+    return {"title": school_page_title(t, d, s), "subtitle": d.name(s.school_id), "sections": sections, "facts": facts}
 
 
 def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
@@ -151,7 +159,7 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
     tsec.tables.append(_top_table(t, d, ts))
     sections.append(tsec)
     sections += wellbeing_sections(t, d, "principal", "school", str(school))
-    return {"title": t("title.principal", school=d.name(school)), "subtitle": d.name(s.district_id), "sections": sections, "facts": facts}
+    return {"title": school_page_title(t, d, s), "subtitle": d.name(s.district_id), "sections": sections, "facts": facts}
 
 
 def _top_n(d: ReportData, ts: pd.DataFrame) -> int:
