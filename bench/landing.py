@@ -7,7 +7,11 @@ district --days 30 --lake /tmp/bench_lake``; generated here when the inbox is em
 Each phase runs in its own subprocess so its peak RSS is its own:
 
 - ``copy``: ``COPY (SELECT * FROM read_json(file)) TO ... (FORMAT parquet)`` per file,
-  what the engine does with no validation at all (malformed lines skipped);
+  what the engine does with no validation at all (malformed lines skipped), one file
+  after the other;
+- ``copy2``: the same copy in two streams (two connections of one thread, the files
+  split between them), so that, like landing, it may use both cores: issue 17's
+  like-with-like comparison (landing ≥ 0.8× of it);
 - ``landing``: ``land_xapi`` (roster reference check, every xAPI rule, quarantine,
   ledger, per-date files), on a clean ledger;
 - ``breakdown``: where landing's CPU goes, step by step, on the largest single-day file
@@ -46,16 +50,32 @@ def _files(lake: Path) -> list[Path]:
     return sorted(p for p in (lake / "inbox" / "xapi").iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-def phase_copy(lake: Path, memory_limit: str) -> dict:
+def _copy_files(con, files: list[Path], out: Path) -> tuple[int, list[str]]:
+    rows, skipped = 0, []
+    for f in files:
+        target = out / (f.name.split(".")[0] + ".parquet")
+        try:
+            con.execute(f"COPY (SELECT * FROM read_json('{f}', format='newline_delimited', "
+                        f"ignore_errors=true)) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+        except Exception as exc:  # noqa: BLE001 - the truncated delivery: the bare copy cannot read it either
+            skipped.append(f"{f.name}: {str(exc).splitlines()[0]}")
+            continue
+        rows += con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchall()[0][0]
+    return rows, skipped
+
+
+def _copy(lake: Path, memory_limit: str, streams: int) -> dict:
+    """The bare copy, file by file: one stream (one DuckDB connection, threads=2: a gzip
+    JSON read is one pipeline, so it keeps one core busy), or two streams (two
+    connections of one thread each, the files split between them by size), which is what
+    the engine does with no validation when it may use both cores, as landing does."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import duckdb
 
-    out = lake / "bench_copy"
+    out = lake / f"bench_copy{streams}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    con = duckdb.connect()
-    con.execute("SET threads=2")
-    con.execute(f"SET memory_limit='{memory_limit}'")
-    rows, skipped = 0, []
     # The same bytes delivered twice are one delivery: copy each content once, as landing
     # lands it once (hashing is not timed here; landing's time includes its hashing).
     from orchestration.landing.deliveries import discover
@@ -67,20 +87,31 @@ def phase_copy(lake: Path, memory_limit: str) -> dict:
         if sha not in seen:
             seen.add(sha)
             files.append(d.path)
+    shares: list[list[Path]] = [[] for _ in range(streams)]
+    for f in sorted(files, key=lambda p: p.stat().st_size, reverse=True):  # largest first, to the lightest share
+        min(shares, key=lambda share: sum(x.stat().st_size for x in share)).append(f)
+    cons = []
+    for _ in range(streams):
+        con = duckdb.connect()
+        con.execute(f"SET threads={2 if streams == 1 else 1}")
+        con.execute(f"SET memory_limit='{memory_limit}'")
+        cons.append(con)
     t0, c0 = time.perf_counter(), _cpu()
-    for f in files:
-        target = out / (f.name.split(".")[0] + ".parquet")
-        try:
-            con.execute(f"COPY (SELECT * FROM read_json('{f}', format='newline_delimited', "
-                        f"ignore_errors=true)) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
-        except duckdb.Error as exc:  # the truncated delivery: the bare copy cannot read it either
-            skipped.append(f"{f.name}: {str(exc).splitlines()[0]}")
-            continue
-        rows += con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchall()[0][0]
+    with ThreadPoolExecutor(streams) as pool:
+        done = list(pool.map(lambda i: _copy_files(cons[i], shares[i], out), range(streams)))
     seconds, cpu = time.perf_counter() - t0, _cpu() - c0
     size = sum(p.stat().st_size for p in out.glob("*.parquet"))
     shutil.rmtree(out, ignore_errors=True)
-    return {"rows": rows, "seconds": seconds, "cpu_seconds": cpu, "skipped": skipped, "output_bytes": size}
+    return {"rows": sum(r for r, _ in done), "seconds": seconds, "cpu_seconds": cpu,
+            "skipped": [x for _, sk in done for x in sk], "output_bytes": size, "streams": streams}
+
+
+def phase_copy(lake: Path, memory_limit: str) -> dict:
+    return _copy(lake, memory_limit, streams=1)
+
+
+def phase_copy2(lake: Path, memory_limit: str) -> dict:
+    return _copy(lake, memory_limit, streams=2)
 
 
 def phase_landing(lake: Path, memory_limit: str) -> dict:
@@ -129,7 +160,8 @@ def phase_breakdown(lake: Path, memory_limit: str, repeat: int = 3) -> dict:
     sub = Path(tempfile.mkdtemp(prefix="bench-landing-day-"))
     try:
         (sub / "inbox" / "xapi").mkdir(parents=True)
-        (sub / "inbox" / "xapi" / day.name).symlink_to(day)
+        # a copy, not a symlink: landing refuses a delivery that is a symlink (it could point anywhere)
+        shutil.copyfile(day, sub / "inbox" / "xapi" / day.name)
         for part in ("bronze", "ledger"):
             (sub / part).mkdir()
             (sub / part / "roster").symlink_to(lake / part / "roster")
@@ -202,14 +234,16 @@ def _warm(lake: Path) -> int:
     return total
 
 
-def _report(lake: Path, days: int, memory_limit: str, copy: dict, land: dict, input_bytes: int,
+def _report(lake: Path, days: int, memory_limit: str, copy: dict, copy2: dict, land: dict, input_bytes: int,
             note: str, parts: dict) -> str:
     gib = 1024 ** 3
     c_tp = copy["rows"] / copy["seconds"]
+    c2_tp = copy2["rows"] / copy2["seconds"]
     l_tp = land["rows"] / land["seconds"]
     ratio = l_tp / c_tp
+    ratio2 = l_tp / c2_tp
     cpu_ratio = (land["rows"] / land["cpu_seconds"]) / (copy["rows"] / copy["cpu_seconds"])
-    ok_ratio = "yes" if ratio >= 0.7 else "NO"
+    ok_ratio2 = "yes" if ratio2 >= 0.8 else "NO"
     ok_mem = "yes" if land["peak_rss_bytes"] < 4 * gib else "NO"
     steps = parts["steps"]
     rest = parts["total"] - sum(steps.values())
@@ -223,11 +257,13 @@ Input: `{lake}/inbox/xapi`, {len(_files(lake))} deliveries, {days} simulated dis
 
 | | statements | wall s | statements/s | CPU s | peak RSS | Parquet out |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
-| bare copy (`read_json` → Parquet) | {copy['rows']:,} | {copy['seconds']:.1f} | {c_tp:,.0f} | {copy['cpu_seconds']:.1f} | {copy['peak_rss_bytes'] / gib:.2f} GiB | {copy['output_bytes'] / 1e6:,.0f} MB |
+| bare copy (`read_json` → Parquet), one stream | {copy['rows']:,} | {copy['seconds']:.1f} | {c_tp:,.0f} | {copy['cpu_seconds']:.1f} | {copy['peak_rss_bytes'] / gib:.2f} GiB | {copy['output_bytes'] / 1e6:,.0f} MB |
+| bare copy, two streams (both cores) | {copy2['rows']:,} | {copy2['seconds']:.1f} | {c2_tp:,.0f} | {copy2['cpu_seconds']:.1f} | {copy2['peak_rss_bytes'] / gib:.2f} GiB | {copy2['output_bytes'] / 1e6:,.0f} MB |
 | landing, full validation | {land['rows']:,} | {land['seconds']:.1f} | {l_tp:,.0f} | {land['cpu_seconds']:.1f} | {land['peak_rss_bytes'] / gib:.2f} GiB | {land['output_bytes'] / 1e6:,.0f} MB |
 
-- Landing / bare copy throughput (wall): **{ratio:.2f}×** (goal ≥ 0.7×: {ok_ratio}); per CPU
-  second: {cpu_ratio:.2f}×.
+- Landing / bare copy in two streams, both using both cores (issue 17's like with like):
+  **{ratio2:.2f}×** (goal ≥ 0.8×: {ok_ratio2}). Against the one-stream copy (the earlier,
+  unequal comparison): {ratio:.2f}×; per CPU second: {cpu_ratio:.2f}×.
 - Landing peak memory: **{land['peak_rss_bytes'] / gib:.2f} GiB** (goal < 4 GiB: {ok_mem}).
 - Landing outcome: {land['landed']:,} landed, {land['quarantined']:,} quarantined, deliveries
   {json.dumps(land['deliveries'])}; reasons {json.dumps(land['reasons'])}.
@@ -267,10 +303,12 @@ splitting and ~0.2 of storing the lines; the write step ~0.65 of Parquet encodin
 ~0.15 of building the three id lists.
 
 So on one thread landing costs about {parts['total'] / parts['copy']:.1f}× the copy's CPU (per CPU second
-{parts['copy'] / parts['total']:.2f}×, the month above {cpu_ratio:.2f}×): ≥ 0.7× on wall time needs the second
-core. The bare copy cannot use it (one gzip stream, one pipeline); the pipelined landing
-keeps both threads busy. When other work holds one core the ratio drops towards the
-per-CPU-second one: measured 0.62× at a 1-minute load of 2.7–3.6 (22:06 UTC, same code).
+{parts['copy'] / parts['total']:.2f}×, the month above {cpu_ratio:.2f}×). Against the one-stream copy the
+pipelined landing gained on wall time by using the second core, which that copy leaves
+idle (one gzip stream, one pipeline). Given both cores too, the copy runs two files at a
+time, and the wall ratio ({ratio2:.2f}×) comes down to what landing does per CPU second: meeting
+0.8× means landing in about 1.25× the copy's CPU, where it needs about {parts['total'] / parts['copy']:.1f}×
+(the judge step alone costs as much as the whole copy).
 
 ## Before / after (the landing rework)
 
@@ -279,7 +317,7 @@ per-CPU-second one: measured 0.62× at a 1-minute load of 2.7–3.6 (22:06 UTC, 
 | before: 32-path `json_extract`, `statement_json` kept (committed results, first 7 days, load ~12) | 0.34× | 0.34× | 1.60 GiB |
 | one `json_transform` + fast path, `statement_json` kept (whole month, 19:51 UTC, load 1.7–6.4) | 0.45× | 0.44× | 1.35 GiB |
 | this code, whole month, load 2.7–3.6 (22:06 UTC) | 0.62× | 0.54× | 1.63 GiB |
-| this code, whole month (table above) | {ratio:.2f}× | {cpu_ratio:.2f}× | {land['peak_rss_bytes'] / gib:.2f} GiB |
+| this code, whole month (table above; against the two-stream copy {ratio2:.2f}×) | {ratio:.2f}× | {cpu_ratio:.2f}× | {land['peak_rss_bytes'] / gib:.2f} GiB |
 
 What changed since the 0.45× run (same verdicts: on the 2021-10-01/02/03 + resend +
 truncated deliveries the bronze rows (all columns but `statement_json` and
@@ -308,15 +346,16 @@ identical, `EXCEPT ALL` both ways; the month's counts per reason are unchanged):
 
 
 def _sub_lake(lake: Path, days: int) -> Path:
-    """``<lake>-<days>d``: the roster and the first ``days`` dates of xAPI, as symlinks."""
+    """``<lake>-<days>d``: the roster and the first ``days`` dates of xAPI, as hard links
+    (landing refuses a delivery that is a symlink out of its inbox)."""
     sub = lake.with_name(f"{lake.name}-{days}d")
     shutil.rmtree(sub, ignore_errors=True)
     (sub / "inbox" / "xapi").mkdir(parents=True)
-    (sub / "inbox" / "roster").symlink_to(lake / "inbox" / "roster")
+    shutil.copytree(lake / "inbox" / "roster", sub / "inbox" / "roster", copy_function=os.link)
     dates = sorted({f.name[:10] for f in _files(lake)})[:days]
     for f in _files(lake):
         if f.name[:10] in dates:
-            (sub / "inbox" / "xapi" / f.name).symlink_to(f)
+            os.link(f, sub / "inbox" / "xapi" / f.name)
     return sub
 
 
@@ -338,26 +377,36 @@ def main(argv: list[str] | None = None) -> int:
         from eduhouse_dev.simulate.run import simulate
 
         simulate(lake, scale="district", days=args.days, governance=False)
+    if not (lake / "ledger" / "roster").is_dir():  # xAPI references the roster's users
+        from orchestration.landing.oneroster import land_roster
+
+        land_roster(lake)
     input_bytes = _warm(lake)
     parts = _run_phase("breakdown", lake, args.memory_limit)
-    copies, lands = [], []
+    copies, copies2, lands = [], [], []
     for i in range(args.repeat):  # alternate, so both see the same machine conditions
         copies.append(_run_phase("copy", lake, args.memory_limit))
         print(f"copy #{i + 1}: {copies[-1]['rows']:,} rows in {copies[-1]['seconds']:.1f}s "
               f"({copies[-1]['cpu_seconds']:.1f} CPU s, load {copies[-1]['load']})", flush=True)
+        copies2.append(_run_phase("copy2", lake, args.memory_limit))
+        print(f"copy, two streams #{i + 1}: {copies2[-1]['rows']:,} rows in {copies2[-1]['seconds']:.1f}s "
+              f"({copies2[-1]['cpu_seconds']:.1f} CPU s, load {copies2[-1]['load']})", flush=True)
         lands.append(_run_phase("landing", lake, args.memory_limit))
         print(f"landing #{i + 1}: {lands[-1]['rows']:,} rows in {lands[-1]['seconds']:.1f}s "
               f"({lands[-1]['cpu_seconds']:.1f} CPU s, load {lands[-1]['load']})", flush=True)
     copy = min(copies, key=lambda r: r["seconds"])
+    copy2 = min(copies2, key=lambda r: r["seconds"])
+    copy2["peak_rss_bytes"] = max(r["peak_rss_bytes"] for r in copies2)
     land = min(lands, key=lambda r: r["seconds"])
     copy["peak_rss_bytes"] = max(r["peak_rss_bytes"] for r in copies)
     land["peak_rss_bytes"] = max(r["peak_rss_bytes"] for r in lands)
-    runs = "; ".join(f"copy {c['seconds']:.1f}s / {c['cpu_seconds']:.1f} CPU s, landing {x['seconds']:.1f}s / "
-                     f"{x['cpu_seconds']:.1f} CPU s" for c, x in zip(copies, lands, strict=True))
-    loads = [v for r in copies + lands for v in r["load"]]
+    runs = "; ".join(f"copy {c['seconds']:.1f}s / {c['cpu_seconds']:.1f} CPU s, two streams {c2['seconds']:.1f}s / "
+                     f"{c2['cpu_seconds']:.1f} CPU s, landing {x['seconds']:.1f}s / {x['cpu_seconds']:.1f} CPU s"
+                     for c, c2, x in zip(copies, copies2, lands, strict=True))
+    loads = [v for r in copies + copies2 + lands for v in r["load"]]
     runs += (f". 1-minute load average before/after each run {min(loads):.1f}–{max(loads):.1f} on the 2 shared "
-             "cores, the runs' own threads included (1 busy for the copy, 2 for landing)")
-    text = _report(lake, args.days, args.memory_limit, copy, land, input_bytes,
+             "cores, the runs' own threads included (1 busy for the one-stream copy, 2 for the others)")
+    text = _report(lake, args.days, args.memory_limit, copy, copy2, land, input_bytes,
                    " ".join(filter(None, [args.note, f"Best of {args.repeat} alternating runs ({runs})."])),
                    parts)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Role report pages, delivered only through the server and only to whom they belong.
 
-Student, parent, teacher and head teacher pages are rendered when asked for
+Student, parent, teacher, head teacher, grade leader and principal pages are rendered when asked for
 (:mod:`orchestration.reporting.on_demand`), after the grant check; the others are files
 the pipeline rendered. A page (role, scope id) opens under a grant of the principal on the resource
 ``role_report`` for that role (read, the purpose, valid now, within the role's template)
