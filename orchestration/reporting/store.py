@@ -8,7 +8,6 @@ loads as an empty frame with the expected columns and is listed on the index pag
 from __future__ import annotations
 
 from collections import namedtuple
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -123,43 +122,54 @@ def records(frame: pd.DataFrame):
     return map(row._make, zip(frame.index, *(lists[c] for c in columns), strict=True))
 
 
-@dataclass
 class Indexed:
-    """A frame sorted by ``key`` with offsets, so ``get(k)`` is a slice, not a scan."""
+    """A frame sorted by ``key`` with offsets, so ``get(k)`` is a slice, not a scan.
 
-    frame: pd.DataFrame
-    key: str
-    _keys: np.ndarray = field(init=False, repr=False)
-    _starts: np.ndarray = field(init=False, repr=False)
-    _ends: np.ndarray = field(init=False, repr=False)
+    Sorted the first time it is read, not when it is made: a render reads only some of
+    the indexes the loaded marts offer (the pipeline's batch of district pages none of the
+    per-student ones), and sorting a district's million-row marts costs about 0.5 s."""
 
-    def __post_init__(self) -> None:
+    def __init__(self, frame: pd.DataFrame, key: str) -> None:
+        self._source: pd.DataFrame | None = frame
+        self.key = key
+
+    def _build(self) -> None:
         # Grouped by the key as text, which is what lookups compare (a null key is 'None'
         # and groups on its own). A frame already in key order (the student marts are
         # exported so) is neither sorted nor copied again: at district scale that saves a
         # 4 M-row copy of student_knowledge and a sort of its keys.
-        f = self.frame
+        f = self._source
         values = f[self.key].astype(str).to_numpy() if len(f) else np.array([], dtype=object)
         if len(values) > 1 and not bool((values[1:] >= values[:-1]).all()):
             order = np.argsort(values, kind="stable")
             f, values = f.take(order), values[order]
         if not (isinstance(f.index, pd.RangeIndex) and f.index.start == 0 and f.index.step == 1):
             f = f.reset_index(drop=True)
-        self.frame = f
         starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1]))) if len(values) \
             else np.array([], dtype=int)
         self._keys, self._starts = values[starts], starts.astype(int)
         self._ends = np.append(starts[1:], len(values)).astype(int)
+        self._frame = f  # last: a reader that sees it sees the offsets too
+        self._source = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The rows in key order."""
+        if "_frame" not in self.__dict__:
+            self._build()
+        return self._frame
 
     def get(self, key: str) -> pd.DataFrame:
+        frame = self.frame
         i = np.searchsorted(self._keys, key)
         if i < len(self._keys) and self._keys[i] == key:
-            return self.frame.iloc[self._starts[i]: self._ends[i]]
-        return self.frame.iloc[0:0]
+            return frame.iloc[self._starts[i]: self._ends[i]]
+        return frame.iloc[0:0]
 
     def cols(self, key: str, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
         """The key's rows as column arrays (views into arrays built once): the hot path
         for per-student pages, with no DataFrame per page."""
+        frame = self.frame
         arrays = self.__dict__.setdefault("_arrays", {})
         i = np.searchsorted(self._keys, key)
         found = i < len(self._keys) and self._keys[i] == key
@@ -167,15 +177,16 @@ class Indexed:
         out = {}
         for c in columns:
             if c not in arrays:
-                arrays[c] = self.frame[c].to_numpy() if c in self.frame.columns else np.full(len(self.frame), None, dtype=object)
+                arrays[c] = frame[c].to_numpy() if c in frame.columns else np.full(len(frame), None, dtype=object)
             out[c] = arrays[c][lo:hi]
         return out
 
     def get_many(self, keys) -> pd.DataFrame:
         """Rows of all ``keys`` in one vectorised take (no per-key slicing)."""
+        frame = self.frame
         wanted = np.unique(np.asarray([str(k) for k in keys], dtype=object))
         if not len(wanted) or not len(self._keys):
-            return self.frame.iloc[0:0]
+            return frame.iloc[0:0]
         pos = np.searchsorted(self._keys, wanted)
         ok = pos < len(self._keys)
         ok[ok] = self._keys[pos[ok]] == wanted[ok]
@@ -183,9 +194,9 @@ class Indexed:
         starts, ends = self._starts[pos], self._ends[pos]
         lens = ends - starts
         if not lens.sum():
-            return self.frame.iloc[0:0]
+            return frame.iloc[0:0]
         idx = np.repeat(starts - np.concatenate(([0], np.cumsum(lens)[:-1])), lens) + np.arange(lens.sum())
-        return self.frame.iloc[idx]
+        return frame.iloc[idx]
 
 
 class MartStore:
