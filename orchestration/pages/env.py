@@ -25,9 +25,9 @@ def _chart_title(svg_text: str) -> markupsafe.Markup:
 
 def _link_items(links) -> markupsafe.Markup:
     """An index's ``<li>`` links, joined here rather than looped in the template: a
-    district's indexes hold about 250 k links, and a Jinja loop spends about 8 µs of
-    attribute lookups on each (2.6 s of a report run) where this spends under 1 µs.
-    Same markup, escaped the same way, as ``{% for link in links %}`` would give."""
+    district's indexes hold about 250 k links, and the loop's attribute lookups per link
+    made writing them 2.1 s where this takes 1.5 s. The same markup, escaped the same
+    way, as ``{% for link in links %}`` gave (every index file of a district compared)."""
     esc = markupsafe.escape
     return markupsafe.Markup("".join(
         f'<li><a href="{esc(k["href"])}">{esc(k["text"])}</a>'

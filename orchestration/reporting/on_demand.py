@@ -4,7 +4,8 @@ head teacher, grade leader and principal pages.
 At district scale these are all but 8 of the 123,300 pages, and every day's learning
 activity changes most of them (a teacher's page counts each student's days without
 activity; a grade's and a school's pages their classes' online shares and the month's
-use), so rendering them all each night costs minutes for pages few will open that day. Instead the pipeline lists them (reports/pages.json) and `eduhouse serve` renders the
+use), so rendering them all each night costs minutes for pages few will open that day.
+Instead the pipeline lists them (reports/pages.json) and `eduhouse serve` renders the
 one a reader asks for, after the policy allowed it, from the same contexts and templates
 as the batch, so the page is the one the batch would have written:
 
@@ -84,14 +85,12 @@ class OnDemandPages:
             return None
         if role in SCHOOL_PAGES:  # no per-student mart: base holds all they read
             data = base
+        elif role in ("teacher", "head_teacher"):  # a class page: its classes' members
+            students = sorted(set(base.members_by_class.get_many(scope.class_ids).student_key.astype(str)))
+            data = for_students(base, students, self._con.cursor(), unread=STUDENT_PAGES_ONLY)
         else:
-            if role in ("teacher", "head_teacher"):  # a class page: its classes' members
-                students = sorted(set(base.members_by_class.get_many(scope.class_ids).student_key.astype(str)))
-                unread = STUDENT_PAGES_ONLY
-            else:
-                students, unread = [str(page_id)], ()
-            data = for_students(base, students, self._con.cursor(), unread=unread)
-            share_class_rows(base, data)  # one build per publication serves every staff page
+            data = for_students(base, [str(page_id)], self._con.cursor())
+        share_class_rows(base, data)  # one build per publication serves every staff page
         generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         return page_html(self.env, self.templates, data, scope, generated)[0]
 

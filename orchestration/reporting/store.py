@@ -7,6 +7,7 @@ loads as an empty frame with the expected columns and is listed on the index pag
 
 from __future__ import annotations
 
+import threading
 from collections import namedtuple
 from functools import lru_cache
 from pathlib import Path
@@ -132,6 +133,8 @@ class Indexed:
     def __init__(self, frame: pd.DataFrame, key: str) -> None:
         self._source: pd.DataFrame | None = frame
         self.key = key
+        # `eduhouse serve` renders pages in several threads from one loaded publication
+        self._lock = threading.Lock()
 
     def _build(self) -> None:
         # Grouped by the key as text, which is what lookups compare (a null key is 'None'
@@ -150,13 +153,15 @@ class Indexed:
         self._keys, self._starts = values[starts], starts.astype(int)
         self._ends = np.append(starts[1:], len(values)).astype(int)
         self._frame = f  # last: a reader that sees it sees the offsets too
-        self._source = None
+        self._source = None  # the unsorted frame is not kept beside the sorted one
 
     @property
     def frame(self) -> pd.DataFrame:
         """The rows in key order."""
         if "_frame" not in self.__dict__:
-            self._build()
+            with self._lock:
+                if "_frame" not in self.__dict__:
+                    self._build()
         return self._frame
 
     def get(self, key: str) -> pd.DataFrame:
