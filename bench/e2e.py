@@ -120,11 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     # A saved month goes back to the path it was built at: the lake's path is in dbt's
     # partial parse (elsewhere the first dbt step re-parses the project, 5 s) and in the
     # lake's Dagster run storage.
-    built_at = Path(args.from_month) / "lake_path" if args.from_month else None
-    lake = Path(args.lake or (built_at.read_text().strip() if built_at and built_at.exists() else "/tmp/eduhouse-e2e"))
-    if built_at and built_at.exists() and lake != Path(built_at.read_text().strip()):
-        print(f"note: {args.from_month} was built at {built_at.read_text().strip()}; at {lake} dbt re-parses once",
-              flush=True)
+    record = Path(args.from_month) / "lake_path" if args.from_month else None
+    built_at = Path(record.read_text().strip()) if record and record.exists() else None
+    lake = Path(args.lake) if args.lake else built_at or Path("/tmp/eduhouse-e2e")
+    if built_at and lake != built_at:
+        print(f"note: {args.from_month} was built at {built_at}; at {lake} dbt re-parses once", flush=True)
     holdback = lake.parent / f"{lake.name}-holdback"
     shutil.rmtree(lake, ignore_errors=True)
     shutil.rmtree(holdback, ignore_errors=True)
