@@ -14,12 +14,15 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+from dagster._serdes import ConfigurableClassData
 
 from orchestration.lake import LakePaths
 
 INSTANCE_YAML = Path(__file__).parent / "instance" / "dagster.yaml"
 WAREHOUSE_POOL = "duckdb_warehouse"
 POOL_LIMITS = {WAREHOUSE_POOL: 1}
+DEFAULT_STORAGE = ("dagster._core.storage.sqlite_storage", "DagsterSqliteStorage")
+LAKE_STORAGE = ("orchestration.instance_storage", "LakeSqliteStorage")
 
 
 def dagster_home_for(lake: Path) -> Path:
@@ -41,8 +44,17 @@ def get_instance(lake: Path) -> dg.DagsterInstance:
     """The lake's instance, with the warehouse pool's limit set before any run claims it.
 
     Built from its folder, not from the process environment, so one process can serve
-    several lakes one after the other (tests, a notebook) without mixing them up."""
-    instance = dg.DagsterInstance.from_config(str(ensure_dagster_home(lake)))
+    several lakes one after the other (tests, a notebook) without mixing them up. Its
+    storage, when dagster.yaml leaves it to Dagster's SQLite default, is that default
+    with the event log keeping its connections (instance_storage.py: a third of the time
+    per stored event); an instance configured otherwise keeps its own."""
+    from dagster._core.instance.ref import InstanceRef
+
+    ref = InstanceRef.from_dir(str(ensure_dagster_home(lake)))
+    data = ref.storage_data
+    if data is not None and (data.module_name, data.class_name) == DEFAULT_STORAGE:
+        ref = ref._replace(storage_data=ConfigurableClassData(*LAKE_STORAGE, data.config_yaml))
+    instance = dg.DagsterInstance.from_ref(ref)
     ensure_pools(instance)
     return instance
 
