@@ -66,3 +66,14 @@ def test_an_overlong_access_line_is_quarantined_alone(lake, kit):
     summary = land_access(lake)
     assert [q[2:] for q in kit.quarantine(lake, "access")] == [(2, "line_too_long")]
     assert (summary.records_in, summary.landed, summary.quarantined) == (3, 2, 1)
+
+
+def test_the_runner_scans_pending_dates_in_the_lakes_time_zone(lake, kit, monkeypatch):
+    """`eduhouse run` plans the daily landing run over the days of the lake's time zone
+    (EDUHOUSE_TZ), scanned in the background while the code location loads."""
+    from orchestration.runner.run import _scan_pending_dates
+
+    kit.write_lines(lake / "inbox/access/x.jsonl", [ev(event_time="2021-10-07T20:00:00Z")])
+    assert _scan_pending_dates(lake).result(timeout=60)["access"] == ["2021-10-08"]  # Asia/Shanghai
+    monkeypatch.setenv("EDUHOUSE_TZ", "UTC")
+    assert _scan_pending_dates(lake).result(timeout=60) == {"xapi": [], "access": ["2021-10-07"]}
