@@ -42,6 +42,7 @@ from orchestration.runner.recovery import (
 from orchestration.runner.scope import Scope, ledger_ids, partition_runs
 from orchestration.runner.stages import Stage, partitioning_kind, plan_stages
 from orchestration.settings import get_settings
+from orchestration.transform.dbt_worker import dbt_worker
 
 __all__ = ["RANGE_END", "RANGE_START", "RunOutcome", "blocked_by", "run_everything", "summarize"]
 STEP_LINES = {"loggers": {"step_lines": {}}}
@@ -170,9 +171,6 @@ def _say(text: str) -> None:
 
 def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> list[RunOutcome]:
     os.environ["EDUHOUSE_LAKE"] = str(lake)
-    from orchestration.definitions import defs as load_defs
-    from orchestration.runner.progress import step_lines
-
     instance = instance or get_instance(lake)
     release_dead_runs(instance, log=_say)
     wait_for_tools(lake, log=_say)
@@ -188,6 +186,15 @@ def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> 
         _say(f"  the inbox is empty: nothing to land (deliveries go under {inbox}/<source>/)")
         return []
     scan = _scan_pending_dates(lake)  # after sealing: the sealed segments are deliveries
+    with dbt_worker(lake):  # imports dbt while the code location loads and landing runs
+        return _plan_and_execute(lake, instance, full, leftover, scan)
+
+
+def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, leftover: WorkJournal | None,
+                      scan: Future) -> list[RunOutcome]:
+    from orchestration.definitions import defs as load_defs
+    from orchestration.runner.progress import step_lines
+
     if leftover is not None:
         _say(f"  finishing what the run started {leftover.started_at} (pid {leftover.pid}) left undone")
         full = full or leftover.full

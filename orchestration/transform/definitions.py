@@ -7,14 +7,16 @@ import dagster as dg
 from orchestration.resources import engine_resource
 from orchestration.transform.assets import build_dbt_assets, load_manifest
 from orchestration.transform.dbt_resource import EduhouseDbtCliResource
-from orchestration.transform.project import dbt_executable, eduhouse_dbt_project
+from orchestration.transform.dbt_worker import step_dbt_executable
+from orchestration.transform.project import eduhouse_dbt_project
 
 
 def build_defs() -> dg.Definitions:
     manifest = load_manifest()
     # The engine (EDUHOUSE_ENGINE, `eduhouse run --engine`, a shared resource) decides the
     # dbt project's target and the manifest the dbt assets are built from.
-    resources = {"dbt": EduhouseDbtCliResource(project_dir=eduhouse_dbt_project, dbt_executable=dbt_executable()),
+    resources = {"dbt": EduhouseDbtCliResource(project_dir=eduhouse_dbt_project,
+                                          dbt_executable=step_dbt_executable()),
                  "engine": engine_resource()}
     if manifest is None:
         return dg.Definitions(resources=resources)

@@ -1,0 +1,69 @@
+"""The dbt worker (orchestration/transform/dbt_worker.py): `eduhouse-dbt` runs dbt forked
+from a process that has imported it, with the caller's arguments, streams and exit code,
+and runs the venv's dbt itself when no worker answers. The end-to-end runs build every
+model through it; these tests pin the edges."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestration.runner.recovery import tools_still_working
+from orchestration.transform.dbt_worker import WORKER_ENV, dbt_worker, step_dbt_executable
+
+CLIENT = str(Path(sys.executable).with_name("eduhouse-dbt"))
+
+
+def _client(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([CLIENT, *args], capture_output=True, text=True, timeout=120, env=env)
+
+
+def _wait_for_socket(timeout: float = 60) -> Path:
+    path = Path(os.environ[WORKER_ENV])
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, "the dbt worker did not come up"
+        time.sleep(0.1)
+    return path
+
+
+def test_the_dbt_steps_call_the_client():
+    assert step_dbt_executable() == CLIENT and Path(CLIENT).exists()
+
+
+@pytest.mark.parametrize("socket_path", [None, "/nonexistent/eduhouse-dbt.sock"])
+def test_without_a_worker_the_client_runs_dbt_itself(socket_path):
+    env = {k: v for k, v in os.environ.items() if k != WORKER_ENV}
+    if socket_path:
+        env[WORKER_ENV] = socket_path
+    done = _client("--help", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Usage: dbt" in done.stdout
+
+
+def test_the_worker_forks_dbt_with_the_callers_arguments_streams_and_exit_code(tmp_path):
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    with dbt_worker(lake):
+        _wait_for_socket()
+        done = _client("--help")
+        assert done.returncode == 0, done.stderr
+        assert "Usage: dbt" in done.stdout  # dbt's own name, in the caller's stdout
+        # a request larger than one read of the socket (the environment goes with it)
+        big = _client("--help", env={**os.environ, "EDUHOUSE_TEST_PADDING": "x" * 100_000})
+        assert big.returncode == 0 and "Usage: dbt" in big.stdout, big.stderr
+        bad = _client("--no-such-flag")
+        assert bad.returncode == 2 and "No such option" in bad.stderr  # the caller's stderr
+        # the worker (and so every dbt it forks) carries the lake in its environment: a dbt
+        # left working by a run that died is one the next run waits for
+        assert tools_still_working(lake)
+    deadline = time.monotonic() + 15
+    while tools_still_working(lake):
+        assert time.monotonic() < deadline, "the worker outlived its context"
+        time.sleep(0.2)
+    assert WORKER_ENV not in os.environ
