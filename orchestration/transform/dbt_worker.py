@@ -53,6 +53,9 @@ def step_dbt_executable() -> str:
 
 def serve(socket_path: str) -> None:
     """Import dbt, then fork one child per request until the parent process is gone."""
+    # Stopped with SIGTERM at the end of the run, whatever the starting process ignores
+    # (a disposition to ignore is inherited across exec).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     import dbt.adapters.duckdb  # noqa: F401 - imported once here, inherited by every child
     import dbt.cli.main  # noqa: F401
 
@@ -96,7 +99,8 @@ def _serve_one(conn: socket.socket, server: socket.socket) -> None:
             for target, fd in enumerate(fds):
                 os.dup2(fd, target)
                 os.close(fd)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # as a dbt process has
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.chdir(request["cwd"])
             os.environ.clear()
             os.environ.update(request["env"])
@@ -151,8 +155,11 @@ def dbt_worker(lake: Path) -> Iterator[None]:
         else:
             os.environ[WORKER_ENV] = saved
         worker.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
+        try:
             worker.wait(10)
+        except subprocess.TimeoutExpired:  # not gone after 10 s: killed
+            worker.kill()
+            worker.wait()
         with contextlib.suppress(OSError):
             os.unlink(path)
             folder.rmdir()

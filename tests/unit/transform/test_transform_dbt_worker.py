@@ -6,6 +6,7 @@ model through it; these tests pin the edges."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -67,3 +68,17 @@ def test_the_worker_forks_dbt_with_the_callers_arguments_streams_and_exit_code(t
         assert time.monotonic() < deadline, "the worker outlived its context"
         time.sleep(0.2)
     assert WORKER_ENV not in os.environ
+
+
+def test_the_worker_stops_with_its_context_even_if_the_caller_ignores_sigterm(tmp_path):
+    """A disposition to ignore SIGTERM is inherited across exec; the run's end must still
+    stop the worker (seen in the full suite, where an earlier test left SIGTERM ignored)."""
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        with dbt_worker(lake):
+            _wait_for_socket()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert not tools_still_working(lake)
