@@ -35,17 +35,18 @@ WORKER_ENV = "EDUHOUSE_DBT_WORKER"  # the worker's socket, for the client
 MAX_REQUEST = 1 << 22
 
 
-def _real_dbt() -> str:
-    from orchestration.transform.project import dbt_executable
-
-    return dbt_executable()
+def dbt_executable() -> str:
+    """The venv's dbt, so Dagster never picks up another installation on PATH. (Here, not
+    in project.py, so that the client, which execs it, imports nothing heavy.)"""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
 
 
 def step_dbt_executable() -> str:
     """The dbt executable of the dbt steps: the venv's `eduhouse-dbt` (this module's
     client), else the venv's dbt."""
     client = Path(sys.executable).with_name("eduhouse-dbt")
-    return str(client) if client.exists() else _real_dbt()
+    return str(client) if client.exists() else dbt_executable()
 
 
 # -- the worker ------------------------------------------------------------------------
@@ -193,7 +194,7 @@ def client_main() -> None:
             sock.close()
             sock = None
     if sock is None:
-        real = _real_dbt()
+        real = dbt_executable()
         os.execv(real, [real, *args])
     request = {"args": args, "cwd": os.getcwd(), "env": dict(os.environ)}
     socket.send_fds(sock, [b"\0"], [0, 1, 2])  # one byte carries the streams

@@ -10,7 +10,6 @@ from __future__ import annotations
 import fcntl
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -18,6 +17,7 @@ from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration.lake import LakePaths
 from orchestration.settings import DBT_PROJECT_DIR, get_settings
+from orchestration.transform.dbt_worker import dbt_executable
 
 # The profile's target of each engine. A manifest is parsed per target: a test's unique id
 # hashes its rendered arguments (a quoted column is "check" on DuckDB, `check` on Spark),
@@ -27,10 +27,6 @@ DBT_TARGETS = {"duckdb": "dev", "spark": "spark"}
 _SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "tests/**/*", "seeds/**/*")
 
 
-def dbt_executable() -> str:
-    """The venv's dbt, so Dagster never picks up another installation on PATH."""
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
