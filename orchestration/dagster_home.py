@@ -46,8 +46,8 @@ def get_instance(lake: Path) -> dg.DagsterInstance:
     Built from its folder, not from the process environment, so one process can serve
     several lakes one after the other (tests, a notebook) without mixing them up. Its
     storage, when dagster.yaml leaves it to Dagster's SQLite default, is that default
-    with the event log keeping its connections (instance_storage.py: a third of the time
-    per stored event); an instance configured otherwise keeps its own."""
+    with the event log keeping its connections (instance_storage.py: 5.5 → 1.6 ms per
+    stored materialization); an instance configured otherwise keeps its own."""
     from dagster._core.instance.ref import InstanceRef
 
     ref = InstanceRef.from_dir(str(ensure_dagster_home(lake)))
