@@ -121,9 +121,9 @@ def _landing_runs(stages: list[Stage], selected: set, lake: Path, instance, full
 
     Two runs, not one: Dagster plans every asset of a ranged run for every day of the
     range, one stored event each (6.6 ms then, with Dagster's own event log), and one
-    stray old record stretches the range. A
-    month whose access log held one record of April planned 1,600 events, 11 s before
-    landing began; the daily sources alone plan a quarter of that."""
+    stray old record stretches the range. A month whose access log held one record of
+    April planned 1,600 events, 11 s before landing began; the daily sources alone plan a
+    quarter of that."""
     pending = set(_changed_sources(lake))
     for stage in (s for s in stages if s.landing):
         chosen = [k for k in stage.asset_keys if k in selected
