@@ -21,7 +21,7 @@ SQLite connections).
 ``LakeSqliteStorage`` is Dagster's default ``DagsterSqliteStorage`` with this event log;
 ``orchestration.dagster_home.get_instance`` puts it in the lake's instance in place of
 the default. Overrides private members of dagster (pinned with dagster-dbt in
-pyproject.toml); tests/unit/test_instance_storage.py fails if Dagster stops calling them.
+pyproject.toml); tests/unit/runner/test_instance_storage.py fails if Dagster stops calling them.
 """
 
 from __future__ import annotations

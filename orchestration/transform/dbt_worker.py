@@ -172,7 +172,10 @@ def dbt_worker(lake: Path) -> Iterator[None]:
 def _lines(sock: socket.socket) -> Iterator[str]:
     buffer = b""
     while True:
-        chunk = sock.recv(64)
+        try:
+            chunk = sock.recv(64)
+        except OSError:  # the worker is gone: as if it had closed the connection
+            return
         if not chunk:
             return
         buffer += chunk
@@ -193,14 +196,12 @@ def client_main() -> None:
         except OSError:
             sock.close()
             sock = None
-    if sock is None:
+    lines = _request(sock, args) if sock is not None else iter(())
+    forked = next(lines, None)
+    if forked is None:  # no worker, or it went away before forking: dbt itself
         real = dbt_executable()
         os.execv(real, [real, *args])
-    request = {"args": args, "cwd": os.getcwd(), "env": dict(os.environ)}
-    socket.send_fds(sock, [b"\0"], [0, 1, 2])  # one byte carries the streams
-    sock.sendall(json.dumps(request).encode() + b"\n")
-    lines = _lines(sock)
-    pid = int(next(lines))
+    pid = int(forked)
     for sig in (signal.SIGINT, signal.SIGTERM):  # what Dagster sends to stop dbt
         signal.signal(sig, lambda signum, _frame: os.kill(pid, signum))
     code = next(lines, None)
@@ -209,6 +210,18 @@ def client_main() -> None:
             time.sleep(0.5)
         sys.exit(1)
     sys.exit(int(code))
+
+
+def _request(sock: socket.socket, args: list[str]) -> Iterator[str]:
+    """Hand the worker this process's streams and request; its answer lines (the pid it
+    forked, then dbt's exit code), none if it closed the connection."""
+    request = {"args": args, "cwd": os.getcwd(), "env": dict(os.environ)}
+    try:
+        socket.send_fds(sock, [b"\0"], [0, 1, 2])  # one byte carries the streams
+        sock.sendall(json.dumps(request).encode() + b"\n")
+    except OSError:
+        return iter(())
+    return _lines(sock)
 
 
 def _alive(pid: int) -> bool:
