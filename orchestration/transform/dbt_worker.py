@@ -19,6 +19,7 @@ venv's dbt instead: the worker only ever saves start-up time.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -110,6 +111,12 @@ def _serve_one(conn: socket.socket, server: socket.socket) -> None:
             sys.stdout.reconfigure(line_buffering=True)
             code = _run_dbt()
         finally:
+            # A dbt process closes the warehouse in its exit handlers (dbt-duckdb's), and
+            # closing is when DuckDB checkpoints its write-ahead log into the file. os._exit
+            # skips them: run them as that process's exit would, or every later open replays
+            # a log that grows by every run's writes.
+            with contextlib.suppress(Exception):
+                atexit._run_exitfuncs()
             with contextlib.suppress(Exception):
                 sys.stdout.flush()
                 sys.stderr.flush()

@@ -82,3 +82,29 @@ def test_the_worker_stops_with_its_context_even_if_the_caller_ignores_sigterm(tm
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert not tools_still_working(lake)
+
+
+def test_a_forked_dbt_checkpoints_the_warehouse_as_a_dbt_process_does(tmp_path):
+    """dbt-duckdb closes the database in an exit handler, and closing is when DuckDB moves
+    its write-ahead log into the file. The forked child must run it too: without it every
+    later open replays a log that grows with every run (150 MB after a district month)."""
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: wal_probe\nversion: '1.0'\nconfig-version: 2\nprofile: wal_probe\n")
+    (project / "models" / "probe.sql").write_text(
+        "{{ config(materialized='table') }}\nselect range as n from range(1000)\n")
+    warehouse = tmp_path / "probe.duckdb"
+    (project / "profiles.yml").write_text(
+        f"wal_probe:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: '{warehouse}'\n"
+        "      threads: 1\n")
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    with dbt_worker(lake):
+        _wait_for_socket()
+        done = subprocess.run([CLIENT, "run", "--project-dir", str(project), "--profiles-dir", str(project)],
+                              capture_output=True, text=True, timeout=180, cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert warehouse.exists()
+    wal = warehouse.with_name(warehouse.name + ".wal")
+    assert not wal.exists() or wal.stat().st_size == 0, "the forked dbt left its write-ahead log"
