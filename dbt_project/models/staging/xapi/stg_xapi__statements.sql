@@ -13,6 +13,7 @@
 -- dates those files and their corrections and voidings reach, dropped first (pre-hook).
 {{ config(pre_hook="{{ drop_dates_to_reread('xapi', 'statements', xapi_dates_sharing_statements) }}") }}
 {%- set batch = incremental_bronze_files('xapi', 'statements', related_dates=xapi_dates_sharing_statements) %}
+{%- set loaded = 'held' if batch['mode'] == 'catch_up' else this %}
 
 with versions as (
     select *, coalesce(try_cast(stored_raw as {{ type_timestamptz() }}), ts) as record_time
@@ -29,7 +30,31 @@ deduplicated as (
     ) = 1
 ),
 
+-- Statement ids voided by a voiding statement of this batch, or of earlier runs.
+voided_ids as (
+    select distinct lower(object_id) as statement_id from deduplicated
+    where verb_id = {{ xapi_verb('voided') }} and object_type = 'StatementRef'
+    {%- if is_incremental() %}
+    union
+    select lower(object_id) from {{ this }}
+    where verb_id = {{ xapi_verb('voided') }} and object_type = 'StatementRef'
+    {%- endif %}
+),
+
 {%- if batch['mode'] == 'catch_up' %}
+
+-- The loaded rows this batch concerns, read from the table once: earlier versions of its
+-- statements, and the statements voided (by it or before). A batch is a day's
+-- deliveries and the table every statement so far, which each of the three uses below
+-- scanned whole (a district new day's batch: 2.3 -> 1.5 s).
+held as (
+    select * from {{ this }}
+    where statement_id in (
+        select lower(statement_id) from deduplicated
+        union
+        select statement_id from voided_ids
+    )
+),
 
 -- The loaded versions this batch may replace: a correction can move a statement to
 -- another person, object, class or day, and the daily models must then recompute (or
@@ -42,21 +67,10 @@ replaced as (
         object_id as _replaced_object_id,
         grouping_class_sourced_id as _replaced_grouping_class_sourced_id,
         local_date as _replaced_local_date
-    from {{ this }}
+    from held
     where statement_id in (select lower(statement_id) from deduplicated)
 ),
 {%- endif %}
-
--- Statement ids voided by a voiding statement of this batch, or of earlier runs.
-voided_ids as (
-    select distinct lower(object_id) as statement_id from deduplicated
-    where verb_id = {{ xapi_verb('voided') }} and object_type = 'StatementRef'
-    {%- if is_incremental() %}
-    union
-    select lower(object_id) from {{ this }}
-    where verb_id = {{ xapi_verb('voided') }} and object_type = 'StatementRef'
-    {%- endif %}
-),
 
 batch as (
 
@@ -116,7 +130,7 @@ left join replaced as r on r._replaced_statement_id = lower(d.statement_id)
 -- at the same time or later (delete+insert on statement_id replaces it otherwise). On
 -- Spark only versions on dates not reread count: the reread ones were dropped.
 where not exists (
-    select 1 from {{ this }} as t
+    select 1 from {{ loaded }} as t
     where t.statement_id = lower(d.statement_id)
       {%- if batch['mode'] == 'dates' %}
       and not {{ in_list('t.local_date', batch['dates'], 'date') }}
@@ -132,7 +146,7 @@ select * from batch
 union all by name
 -- Loaded earlier, voided by this batch: emitted again, flagged, to be recomputed downstream.
 select * replace (true as is_voided, current_timestamp as _loaded_at)
-from {{ this }}
+from {{ loaded }}
 where not is_voided
   and verb_id <> {{ xapi_verb('voided') }}
   and statement_id in (select statement_id from voided_ids)
