@@ -51,14 +51,14 @@ def backfill_command(args: argparse.Namespace) -> int:
     from orchestration.automation.backfill import run_backfill
     from orchestration.dagster_home import get_instance
     from orchestration.runner.recovery import lake_lock
-    from orchestration.transform.dbt_worker import dbt_worker
+    from orchestration.worker import run_worker
 
     if (args.start is None) != (args.end is None) or (args.start is None and not args.exam):
         raise UserError("give --from DATE --to DATE, and/or --exam EXAM_ID")
     lake = existing_lake(args.lake)
     definitions = _load_defs(lake)
     with lake_lock(lake, wait=args.wait, what="eduhouse backfill"), get_instance(lake) as instance, \
-            dbt_worker(lake):
+            run_worker(lake):
         try:
             summary = run_backfill(definitions, instance, args.start, args.end,
                                    downstream=not args.no_downstream, rebuild=args.rebuild, exams=args.exam)

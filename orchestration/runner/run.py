@@ -42,7 +42,7 @@ from orchestration.runner.recovery import (
 from orchestration.runner.scope import Scope, ledger_ids, partition_runs
 from orchestration.runner.stages import Stage, partitioning_kind, plan_stages
 from orchestration.settings import get_settings
-from orchestration.transform.dbt_worker import dbt_worker
+from orchestration.worker import run_worker
 
 __all__ = ["RANGE_END", "RANGE_START", "RunOutcome", "blocked_by", "run_everything", "summarize"]
 STEP_LINES = {"loggers": {"step_lines": {}}}
@@ -187,7 +187,7 @@ def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> 
         _say(f"  the inbox is empty: nothing to land (deliveries go under {inbox}/<source>/)")
         return []
     scan = _scan_pending_dates(lake)  # after sealing: the sealed segments are deliveries
-    with dbt_worker(lake):  # imports dbt while the code location loads and landing runs
+    with run_worker(lake):  # imports dbt and GX while the code location loads and landing runs
         return _plan_and_execute(lake, instance, full, leftover, scan)
 
 

@@ -7,8 +7,8 @@ import dagster as dg
 from orchestration.resources import engine_resource
 from orchestration.transform.assets import build_dbt_assets, load_manifest
 from orchestration.transform.dbt_resource import EduhouseDbtCliResource
-from orchestration.transform.dbt_worker import step_dbt_executable
 from orchestration.transform.project import eduhouse_dbt_project
+from orchestration.worker import step_dbt_executable
 
 
 def build_defs() -> dg.Definitions:

@@ -17,7 +17,7 @@ from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration.lake import LakePaths
 from orchestration.settings import DBT_PROJECT_DIR, get_settings
-from orchestration.transform.dbt_worker import dbt_executable
+from orchestration.worker import dbt_executable
 
 # The profile's target of each engine. A manifest is parsed per target: a test's unique id
 # hashes its rendered arguments (a quoted column is "check" on DuckDB, `check` on Spark),

@@ -1,39 +1,53 @@
-"""dbt started by forking a process that has already imported it.
+"""The run's worker: a process that imports dbt and Great Expectations once, then forks a
+child per request.
 
 Every dbt step of `eduhouse run` starts a dbt process, and a new Python process spends
 about 1.6 s importing dbt before it reads a file (`dbt.cli.main` alone 1.3 s on this
 machine, most of it generating the artifact classes' (de)serialisers); a new day runs
-three dbt steps, a district month six. So `eduhouse run` starts one worker per run that
-imports dbt once (while landing runs), and the dbt executable Dagster calls
-(`eduhouse-dbt`, :func:`client_main`) asks the worker to fork a child that runs dbt's own
-command line with the client's arguments, working directory, environment and standard
-streams. The child is a process of its own, as a dbt subprocess was: dbt's global state,
-its memory and the warehouse file are its alone, and it dies or lives on as one would
-(the client forwards SIGINT and SIGTERM; `recovery.tools_still_working` finds a child
-left working by a run that died, since it inherits the worker's environment, which names
-the lake).
+three dbt steps, a district month six. Every Great Expectations check imports GX, 2.6 s
+more, in the run's own process. So `eduhouse run` (and `eduhouse backfill`) starts a
+worker first, which imports both while the code location loads and landing runs, on
+the other core. It takes two kinds of request:
 
-Anything amiss (no worker configured, not started yet, gone) and the client execs the
-venv's dbt instead: the worker only ever saves start-up time.
+- dbt: the dbt executable Dagster calls (`eduhouse-dbt`, :func:`client_main`) asks the
+  worker to fork a child that runs dbt's own command line with the client's arguments,
+  working directory, environment and standard streams. The child is a process of its
+  own, as a dbt subprocess was: dbt's global state, its memory and the warehouse file
+  are its alone, and it dies or lives on as one would (the client forwards SIGINT and
+  SIGTERM; `recovery.tools_still_working` finds a child left working by a run that died,
+  since it inherits the worker's environment, which names the lake).
+- call: :func:`call` runs a function of this package in a forked child (a suite's
+  validation: `quality.validate.run_suite`) and returns its result, or raises its error.
+
+Anything amiss (no worker configured, gone, a request it cannot take) and the client
+does the work itself (the venv's dbt exec'd; the function called in-process): the
+worker only ever saves start-up time.
 """
 
 from __future__ import annotations
 
 import atexit
+import base64
 import contextlib
+import importlib
 import json
 import os
+import pickle
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 WORKER_ENV = "EDUHOUSE_DBT_WORKER"  # the worker's socket, for the client
 MAX_REQUEST = 1 << 22
+# GX first: the landing run's checks come before any dbt step
+PRELOADED = ("great_expectations", "dbt.adapters.duckdb", "dbt.cli.main")
+RESULT = b"result:"  # a call's answer line (the worker's own last line is the exit code)
 
 
 def dbt_executable() -> str:
@@ -54,17 +68,21 @@ def step_dbt_executable() -> str:
 
 
 def serve(socket_path: str) -> None:
-    """Import dbt, then fork one child per request until the parent process is gone."""
+    """Import dbt and GX, then fork one child per request until the parent process is gone.
+
+    The socket is bound first: a request that comes before the imports are done waits in
+    the backlog for them rather than doing them itself."""
     # Stopped with SIGTERM at the end of the run, whatever the starting process ignores
     # (a disposition to ignore is inherited across exec).
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    import dbt.adapters.duckdb  # noqa: F401 - imported once here, inherited by every child
-    import dbt.cli.main  # noqa: F401
-
     parent = os.getppid()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(socket_path)
     server.listen(4)
+    # imported once here, inherited by every child
+    for module in PRELOADED:
+        importlib.import_module(module)
+
     server.settimeout(1.0)
     while os.getppid() == parent:  # the run that started it is gone: so is the worker
         try:
@@ -92,12 +110,14 @@ def _serve_one(conn: socket.socket, server: socket.socket) -> None:
         return
     conn.settimeout(None)
     request = json.loads(payload)
+    call = request.get("kind") == "call"
     pid = os.fork()
-    if pid == 0:  # the dbt process
+    if pid == 0:  # the child: dbt, or the call
         code = 1
         try:
             server.close()
-            conn.close()
+            if not call:
+                conn.close()
             for target, fd in enumerate(fds):
                 os.dup2(fd, target)
                 os.close(fd)
@@ -106,10 +126,13 @@ def _serve_one(conn: socket.socket, server: socket.socket) -> None:
             os.chdir(request["cwd"])
             os.environ.clear()
             os.environ.update(request["env"])
-            sys.argv = ["dbt", *request["args"]]
-            # each log line reaches Dagster as dbt writes it, as from an unbuffered dbt
+            # each log line reaches Dagster as it is written, as from an unbuffered dbt
             sys.stdout.reconfigure(line_buffering=True)
-            code = _run_dbt()
+            if call:
+                code = _run_call(conn, request["payload"])
+            else:
+                sys.argv = ["dbt", *request["args"]]
+                code = _run_dbt()
         finally:
             # A dbt process closes the warehouse in its exit handlers (dbt-duckdb's), and
             # closing is when DuckDB checkpoints its write-ahead log into the file. os._exit
@@ -123,10 +146,28 @@ def _serve_one(conn: socket.socket, server: socket.socket) -> None:
             os._exit(code)
     for fd in fds:
         os.close(fd)
-    conn.sendall(f"{pid}\n".encode())
+    if not call:  # a call's child answers on the connection itself
+        conn.sendall(f"{pid}\n".encode())
     _, status = os.waitpid(pid, 0)
     with contextlib.suppress(OSError):
         conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+
+
+def _run_call(conn: socket.socket, payload: str) -> int:
+    """Run the requested function; its result (or error) goes back as one line."""
+    try:
+        target, args, kwargs = pickle.loads(base64.b64decode(payload))
+        module, name = target.split(":")
+        answer = ("ok", getattr(importlib.import_module(module), name)(*args, **kwargs))
+    except BaseException as error:  # noqa: BLE001 - every failure goes back to the caller
+        text = traceback.format_exc()
+        try:
+            pickle.dumps(error)
+            answer = ("error", error, text)
+        except Exception:  # noqa: BLE001 - an error pickle cannot carry
+            answer = ("error", RuntimeError(f"{type(error).__name__}: {error}"), text)
+    conn.sendall(RESULT + base64.b64encode(pickle.dumps(answer)) + b"\n")
+    return 0 if answer[0] == "ok" else 1
 
 
 def _run_dbt() -> int:
@@ -141,8 +182,8 @@ def _run_dbt() -> int:
 
 
 @contextlib.contextmanager
-def dbt_worker(lake: Path) -> Iterator[None]:
-    """A worker for this process's dbt steps (on `lake`), stopped on exit.
+def run_worker(lake: Path) -> Iterator[None]:
+    """A worker for this process's dbt steps and checks (on `lake`), stopped on exit.
 
     Its environment names the lake and says it is dagster-dbt's (`DAGSTER_DBT_CLI`), as a
     dbt subprocess's does: a child it forked for a run that then died is a dbt process
@@ -151,7 +192,7 @@ def dbt_worker(lake: Path) -> Iterator[None]:
     path = str(folder / "worker.sock")
     env = {**os.environ, "EDUHOUSE_LAKE": str(Path(lake).resolve()), "DAGSTER_DBT_CLI": "true",
            "PYTHONUNBUFFERED": "1"}
-    worker = subprocess.Popen([sys.executable, "-m", "orchestration.transform.dbt_worker", path], env=env,
+    worker = subprocess.Popen([sys.executable, "-m", "orchestration.worker", path], env=env,
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     saved = os.environ.get(WORKER_ENV)
     os.environ[WORKER_ENV] = path
@@ -173,19 +214,19 @@ def dbt_worker(lake: Path) -> Iterator[None]:
             folder.rmdir()
 
 
-# -- the client (the `eduhouse-dbt` executable) ----------------------------------------
+# -- the clients: `eduhouse-dbt`, and call() ------------------------------------------
 
 
-def _lines(sock: socket.socket) -> Iterator[str]:
+def _lines(sock: socket.socket, chunk: int = 64) -> Iterator[str]:
     buffer = b""
     while True:
         try:
-            chunk = sock.recv(64)
+            received = sock.recv(chunk)
         except OSError:  # the worker is gone: as if it had closed the connection
             return
-        if not chunk:
+        if not received:
             return
-        buffer += chunk
+        buffer += received
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
             yield line.decode()
@@ -222,13 +263,51 @@ def client_main() -> None:
 def _request(sock: socket.socket, args: list[str]) -> Iterator[str]:
     """Hand the worker this process's streams and request; its answer lines (the pid it
     forked, then dbt's exit code), none if it closed the connection."""
-    request = {"args": args, "cwd": os.getcwd(), "env": dict(os.environ)}
+    request = {"kind": "dbt", "args": args, "cwd": os.getcwd(), "env": dict(os.environ)}
     try:
         socket.send_fds(sock, [b"\0"], [0, 1, 2])  # one byte carries the streams
         sock.sendall(json.dumps(request).encode() + b"\n")
     except OSError:
         return iter(())
     return _lines(sock)
+
+
+def call(target: Callable, *args, **kwargs):
+    """``target(*args, **kwargs)`` in a child of the run's worker, which has GX and dbt
+    imported already; in this process when there is no worker, or it answered nothing
+    (gone, killed). An error the call raised in the child is raised here, with the
+    child's traceback as a note; it is not run again."""
+    path = os.environ.get(WORKER_ENV)
+    answer = _call_in_worker(path, target, args, kwargs) if path else None
+    if answer is None:
+        return target(*args, **kwargs)
+    if answer[0] == "ok":
+        return answer[1]
+    error = answer[1]
+    error.add_note(f"raised in the worker's child:\n{answer[2]}")
+    raise error
+
+
+def _call_in_worker(path: str, target: Callable, args: tuple, kwargs: dict) -> tuple | None:
+    module = sys.modules.get(getattr(target, "__module__", None) or "")
+    if getattr(module, getattr(target, "__qualname__", ""), None) is not target:
+        return None  # not a module-level function: the child could not find it by name
+    try:
+        payload = base64.b64encode(pickle.dumps((f"{target.__module__}:{target.__qualname__}", args, kwargs)))
+    except (pickle.PicklingError, TypeError, AttributeError):  # arguments a child cannot be sent
+        return None
+    request = {"kind": "call", "cwd": os.getcwd(), "env": dict(os.environ), "payload": payload.decode()}
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(path)
+            socket.send_fds(sock, [b"\0"], [0, 1, 2])  # the child writes to this process's streams
+            sock.sendall(json.dumps(request).encode() + b"\n")
+        except OSError:
+            return None
+        line = next(_lines(sock, chunk=1 << 16), "")
+    if not line.startswith(RESULT.decode()):  # the worker's exit-code line, or nothing
+        return None
+    return pickle.loads(base64.b64decode(line[len(RESULT):]))
 
 
 def _alive(pid: int) -> bool:

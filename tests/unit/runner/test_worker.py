@@ -1,7 +1,9 @@
-"""The dbt worker (orchestration/transform/dbt_worker.py): `eduhouse-dbt` runs dbt forked
-from a process that has imported it, with the caller's arguments, streams and exit code,
-and runs the venv's dbt itself when no worker answers. The end-to-end runs build every
-model through it; these tests pin the edges."""
+"""The run's worker (orchestration/worker.py): `eduhouse-dbt` runs dbt forked from a
+process that has imported it, with the caller's arguments, streams and exit code, and
+runs the venv's dbt itself when no worker answers; `call` runs a function in a forked
+child and returns its result or raises its error, in-process when no worker answers.
+The end-to-end runs build every model and run every suite through it; these tests pin
+the edges."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.runner.recovery import tools_still_working
-from orchestration.transform.dbt_worker import WORKER_ENV, dbt_worker, step_dbt_executable
+from orchestration.worker import WORKER_ENV, call, run_worker, step_dbt_executable
 
 CLIENT = str(Path(sys.executable).with_name("eduhouse-dbt"))
 
@@ -50,7 +52,7 @@ def test_without_a_worker_the_client_runs_dbt_itself(socket_path):
 def test_the_worker_forks_dbt_with_the_callers_arguments_streams_and_exit_code(tmp_path):
     lake = tmp_path / "lake"
     lake.mkdir()
-    with dbt_worker(lake):
+    with run_worker(lake):
         _wait_for_socket()
         done = _client("--help")
         assert done.returncode == 0, done.stderr
@@ -77,7 +79,7 @@ def test_the_worker_stops_with_its_context_even_if_the_caller_ignores_sigterm(tm
     lake.mkdir()
     previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
-        with dbt_worker(lake):
+        with run_worker(lake):
             _wait_for_socket()
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -100,7 +102,7 @@ def test_a_forked_dbt_checkpoints_the_warehouse_as_a_dbt_process_does(tmp_path):
         "      threads: 1\n")
     lake = tmp_path / "lake"
     lake.mkdir()
-    with dbt_worker(lake):
+    with run_worker(lake):
         _wait_for_socket()
         done = subprocess.run([CLIENT, "run", "--project-dir", str(project), "--profiles-dir", str(project)],
                               capture_output=True, text=True, timeout=180, cwd=project)
@@ -108,3 +110,29 @@ def test_a_forked_dbt_checkpoints_the_warehouse_as_a_dbt_process_does(tmp_path):
     assert warehouse.exists()
     wal = warehouse.with_name(warehouse.name + ".wal")
     assert not wal.exists() or wal.stat().st_size == 0, "the forked dbt left its write-ahead log"
+
+
+def _whose() -> tuple[int, bool]:
+    """The calling process, and whether it has imported GX (the worker's child has)."""
+    return os.getpid(), "great_expectations" in sys.modules
+
+
+def _fails(message: str) -> None:
+    raise ValueError(message)
+
+
+def test_call_runs_in_a_child_of_the_worker_and_brings_back_result_and_error(tmp_path):
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    here = os.getpid()
+    assert call(_whose)[0] == here  # no worker: in this process
+    with run_worker(lake):
+        _wait_for_socket()
+        pid, preloaded = call(_whose)
+        assert pid != here and preloaded
+        assert call(_whose)[0] != pid  # a child per call
+        with pytest.raises(ValueError, match="no such exam") as raised:
+            call(_fails, "no such exam")
+        assert any("raised in the worker's child" in note for note in raised.value.__notes__)
+        local = lambda: os.getpid()  # noqa: E731 - a function a child cannot import by name
+        assert call(local) == here
