@@ -29,8 +29,11 @@ How data reaches GX
 
 Speed
     Per check, GX adds a fixed ~0.3-1 s of metric planning; the DuckDB scans are
-    column-projected aggregates. The one-off cost is importing GX (~3 s CPU, done lazily in
-    the first check, never when the code location loads). Partitioned bronze is validated
+    column-projected aggregates. The one-off cost is importing GX (~3 s CPU). Under
+    `eduhouse run` and `eduhouse backfill` it is paid by the run's worker
+    (``orchestration/worker.py``) on the other core while the run starts, and each
+    suite is validated in a child forked from it; elsewhere (the daemon, the UI) lazily in
+    the first check, never when the code location loads. Partitioned bronze is validated
     one day (or one backfilled range) at a time, so a district month (tens of millions of
     statements) is never rescanned by a daily run: measured 3.7 s CPU for a 3 M-statement
     day (~1.2 s per million, fixed part ~0.5 s). Costly GX forms are replaced by cheaper SQL
