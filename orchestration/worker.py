@@ -43,7 +43,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-WORKER_ENV = "EDUHOUSE_DBT_WORKER"  # the worker's socket, for the client
+WORKER_ENV = "EDUHOUSE_WORKER"  # the worker's socket, for the client
 MAX_REQUEST = 1 << 22
 # GX first: the landing run's checks come before any dbt step
 PRELOADED = ("great_expectations", "dbt.adapters.duckdb", "dbt.cli.main")
@@ -188,7 +188,7 @@ def run_worker(lake: Path) -> Iterator[None]:
     Its environment names the lake and says it is dagster-dbt's (`DAGSTER_DBT_CLI`), as a
     dbt subprocess's does: a child it forked for a run that then died is a dbt process
     left working on this lake, which the next run waits for."""
-    folder = Path(tempfile.mkdtemp(prefix="eduhouse-dbt-"))
+    folder = Path(tempfile.mkdtemp(prefix="eduhouse-worker-"))
     path = str(folder / "worker.sock")
     env = {**os.environ, "EDUHOUSE_LAKE": str(Path(lake).resolve()), "DAGSTER_DBT_CLI": "true",
            "PYTHONUNBUFFERED": "1"}

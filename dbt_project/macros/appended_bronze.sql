@@ -29,11 +29,7 @@
 {#- The (local date / delivery) files the model has rows of that the lake no longer holds. -#}
 {% macro bronze_files_gone(source_name, table_name) -%}
   {%- if not execute or not is_incremental() -%}{{ return([]) }}{%- endif -%}
-  {%- set listed = [] -%}
-  {%- for f in bronze_files(source_name, table_name) -%}
-    {%- set m = modules.re.search('local_date=([0-9]{4}-[0-9]{2}-[0-9]{2})/([^/]+)\\.parquet$', f) -%}
-    {%- if m -%}{%- do listed.append(m.group(1) ~ '/' ~ m.group(2)) -%}{%- endif -%}
-  {%- endfor -%}
+  {%- set listed = bronze_files_to_read(source_name, table_name)['keys'] -%}
   {{ return(bronze_files_read() | reject('none') | reject('in', listed) | list) }}
 {%- endmacro %}
 

@@ -25,7 +25,8 @@
   ).columns[0].values() | list) }}
 {%- endmacro %}
 
-{#- The table's bronze files as (path, local date), and the unread ones a run must read:
+{#- The table's bronze files as (path, local date) and as 'date/delivery' keys (those of
+    bronze_files_read), and the unread ones a run must read:
     those without a row in the model, within the requested dates if any; with `rebuild`,
     every file of the requested dates. -#}
 {% macro bronze_files_to_read(source_name, table_name) -%}
@@ -33,18 +34,20 @@
   {%- set replace = requested is not none and rebuild_partitions() -%}
   {%- set loaded = [] if replace else bronze_files_read() -%}
   {%- set listed = [] -%}
+  {%- set keys = [] -%}
   {%- set unread = [] -%}
   {%- for f in bronze_files(source_name, table_name) -%}
     {%- set m = modules.re.search('local_date=([0-9]{4}-[0-9]{2}-[0-9]{2})/([^/]+)\\.parquet$', f) -%}
     {%- if m -%}
       {%- do listed.append((f, m.group(1))) -%}
+      {%- do keys.append(m.group(1) ~ '/' ~ m.group(2)) -%}
       {%- if (requested is none or m.group(1) in requested)
              and (replace or (m.group(1) ~ '/' ~ m.group(2)) not in loaded) -%}
         {%- do unread.append((f, m.group(1))) -%}
       {%- endif -%}
     {%- endif -%}
   {%- endfor -%}
-  {{ return({'listed': listed, 'unread': unread, 'replace': replace}) }}
+  {{ return({'listed': listed, 'keys': keys, 'unread': unread, 'replace': replace}) }}
 {%- endmacro %}
 
 {% macro default__incremental_bronze_files(source_name, table_name, related_dates) -%}
