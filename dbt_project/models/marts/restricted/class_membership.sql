@@ -19,3 +19,4 @@ qualify row_number() over (
     partition by e.class_sourced_id, e.person_sourced_id
     order by ({{ ref_date }} between e.effective_from and e.effective_to) desc, e.effective_from desc
 ) = 1
+{{ stored_in_student_key_order() }}

@@ -114,3 +114,4 @@ select
     s.psych_risk_high
 from signals as s
 left join {{ ref('int_classes') }} as c on c.class_sourced_id = s.class_sourced_id
+{{ stored_in_student_key_order() }}

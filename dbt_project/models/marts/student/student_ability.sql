@@ -9,3 +9,4 @@ select
 from {{ ref('int_item_responses') }}
 where status = 'present' and max_score > 0 and ability is not null
 group by student_sourced_id, subject, ability
+{{ stored_in_student_key_order() }}

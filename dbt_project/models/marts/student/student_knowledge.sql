@@ -48,3 +48,4 @@ select
 from per_kp as p
 left join student_keys as k on k.student_sourced_id = p.student_sourced_id
 left join {{ ref('stg_catalog__knowledge_points') }} as kp on kp.kp_id = p.kp_id
+{{ stored_in_student_key_order() }}
