@@ -125,6 +125,11 @@ def test_a_killed_run_is_finished_by_the_next(pipeline, crashed_lake):
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     # It resumed where the last one died: the stages that run finished are not redone.
     assert "done before the run that started it died" in finished.stderr
+    # What a user reads is the run's own lines: no library's warnings or log records
+    # (Dagster's beta notices, GX's INFO from the run worker).
+    noise = [line for line in (finished.stdout + finished.stderr).splitlines()
+             if "Warning:" in line or line.startswith(("INFO:", "WARNING:"))]
+    assert not noise, noise[:5]
     status = _eduhouse(lake, "status")
     assert status.returncode == 0, status.stdout
     again = _eduhouse(lake, "run")
