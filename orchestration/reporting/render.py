@@ -26,7 +26,7 @@ from orchestration.pages.i18n import I18N_DIR
 from orchestration.reporting.contexts import LISTED_TITLES, build_context
 from orchestration.reporting.data import ReportData, load_report_data
 from orchestration.reporting.scopes import ON_DEMAND_ROLES, ROLES, Scope, resolve_scopes
-from orchestration.reporting.store import STUDENT_PAGES_ONLY
+from orchestration.reporting.store import BELOW_DISTRICT_ONLY, STUDENT_PAGES_ONLY
 from orchestration.settings import DEFAULT_MIN_CELL, DEFAULT_TOP_N
 
 CHUNK = 200  # scopes per task handed to a render worker
@@ -199,6 +199,15 @@ class RenderSummary:
         return self.rendered / self.seconds if self.seconds else 0.0
 
 
+def unread_marts(rendered: set[str]) -> tuple[str, ...]:
+    """The marts no page of the ``rendered`` roles reads, left unread by their render."""
+    if {"student", "parent"} & rendered:
+        return ()
+    if set(ON_DEMAND_ROLES) & rendered:  # class and school pages
+        return STUDENT_PAGES_ONLY
+    return BELOW_DISTRICT_ONLY
+
+
 def render_reports(
     lake: str | Path,
     roles: Iterable[str] = ROLES,
@@ -218,9 +227,8 @@ def render_reports(
     listed_only = tuple(r for r in roles if r in set(on_demand))
     if set(listed_only) - set(ON_DEMAND_ROLES):
         raise ValueError(f"only {', '.join(ON_DEMAND_ROLES)} pages can be rendered on demand")
-    with_student_pages = bool({"student", "parent"} & (set(roles) - set(listed_only)))
     data = data or load_report_data(lake, min_cell=min_cell, top_n=top_n,
-                                    unread=() if with_student_pages else STUDENT_PAGES_ONLY)
+                                    unread=unread_marts(set(roles) - set(listed_only)))
     out = LakePaths(Path(lake)).reports
     out.mkdir(parents=True, exist_ok=True)
     # Pages carry names: readable by the service's user only, delivered through

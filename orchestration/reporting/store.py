@@ -95,6 +95,13 @@ PER_STUDENT = ("student_exam", "student_knowledge", "student_ability", "student_
 # Of those, the marts no other page reads: a render without student and parent pages
 # leaves them unread (at district scale 5.8 M rows, 2.3 GB in pandas, 11 s to load).
 STUDENT_PAGES_ONLY = ("student_knowledge", "student_ability")
+# And the marts only the pages below a district read (a student's, a parent's, a class's,
+# a grade's or a school's): the pipeline's batch renders the district and city pages and
+# lists the others for `eduhouse serve`, so it leaves these unread too (at district scale
+# 0.7 M rows, about 1.5 s of the new day's reports). Page titles and scopes read none of them.
+BELOW_DISTRICT_ONLY = (*STUDENT_PAGES_ONLY, "student_term_profile", "student_fitness", "student_psych",
+                       "students_needing_attention", "class_weak_points", "class_exam", "class_engagement",
+                       "class_fitness", "class_psych")
 
 
 def _read(con: duckdb.DuckDBPyConnection, path: Path, students: list[str] | None = None) -> pd.DataFrame:

@@ -325,3 +325,32 @@ def test_time_on_task_matches_bronze_durations(lake):
         assert abs(minutes - want) < 1e-6, (k, session)
     k, _, minutes = max(got, key=lambda r: r[2])
     assert f"{minutes:,.0f} 分钟" in read(lake, f"student/{k}.html")
+
+
+def test_the_batch_load_leaves_unread_only_what_its_pages_do_not_read(lake):
+    """The pipeline renders the district and city pages from a load that leaves the marts
+    of the pages below a district unread (render.unread_marts) and lists the others: every
+    such page's inputs (its context, what its digest hashes) and every listed page's title
+    are the same as from a full load."""
+    from orchestration.pages.env import make_env
+    from orchestration.reporting.data import load_report_data
+    from orchestration.reporting.render import _title, page_context, unread_marts
+    from orchestration.reporting.scopes import ROLES, resolve_scopes
+
+    batch = {r for r in ROLES if r not in ON_DEMAND_ROLES}
+    unread = unread_marts(batch)
+    full, narrow = load_report_data(lake), load_report_data(lake, unread=unread)
+    # the narrowed load did leave marts with rows unread, so the comparison means something
+    assert {"student_term_profile", "students_needing_attention", "class_weak_points"} <= set(unread)
+    assert all(len(full.store.table(m)) for m in ("student_term_profile", "students_needing_attention"))
+    assert not any(len(narrow.store.table(m)) for m in unread)
+    env = make_env("zh")
+    scopes = resolve_scopes(full.store.table("staff_scope"), full.ident, full.orgs, full.as_of, ROLES)
+    rendered = [s for s in scopes if s.role in batch]
+    assert {"district_admin", "subject_researcher"} <= {s.role for s in rendered}
+    for s in rendered:
+        assert repr(page_context(env, narrow, s)) == repr(page_context(env, full, s)), s.relpath
+    t = env.globals["t"]
+    for s in scopes:
+        if s.role not in batch:
+            assert _title(t, s, None, narrow) == _title(t, s, None, full), s.relpath
