@@ -222,9 +222,10 @@ def _gx_context():
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        # GX logs at INFO that it made a temporary folder for a docs site it never builds;
-        # in the run worker (orchestration.worker) that line reached the run's output.
-        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        # GX logs at INFO that it made a temporary folder for a docs site it never builds
+        # (its module sets its own logger to INFO); in the run worker (orchestration.worker)
+        # that line reached the run's output.
+        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
         _CONTEXT = gx.get_context(mode="ephemeral")
         _CONTEXT.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm in run logs
     return _CONTEXT
