@@ -34,6 +34,10 @@
 {%- endmacro %}
 
 {% macro default__stored_in_student_key_order(rank) -%}
+{#- an incremental model appends its new rows at the end: its export must sort -#}
+{%- if config.get('materialized') == 'incremental' -%}
+  {{ exceptions.raise_compiler_error(model.name ~ ": an incremental model cannot be stored in student_key order") }}
+{%- endif -%}
 {{ config(stored_in_student_key_order=true) }}
 order by {{ rank or 'student_key' }}
 {%- endmacro %}
