@@ -18,12 +18,8 @@ def _date(text: str) -> date:
 
 
 def _load_defs(lake):
-    import warnings
-
-    import dagster as dg
-
-    warnings.simplefilter("ignore", dg.BetaWarning)  # parts' beta parameters: not the user's concern
-    warnings.simplefilter("ignore", dg.PreviewWarning)
+    # (Dagster's beta notices of the parts' parameters are filtered where they load:
+    # orchestration/definitions.py)
     os.environ["EDUHOUSE_LAKE"] = str(lake)
     from orchestration.definitions import defs
 
