@@ -7,6 +7,7 @@ the edges."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -136,3 +137,38 @@ def test_call_runs_in_a_child_of_the_worker_and_brings_back_result_and_error(tmp
         assert any("raised in the worker's child" in note for note in raised.value.__notes__)
         local = lambda: os.getpid()  # noqa: E731 - a function a child cannot import by name
         assert call(local) == here
+
+
+def test_a_forked_dbt_build_writes_its_manifest_once_when_it_finishes(tmp_path):
+    """The child skips the manifest dbt writes right after parsing (worker.py,
+    `_skip_the_manifest_written_at_parse`); the one written when the build finishes is
+    there, with the compiled SQL. `dbt parse` writes it still: that is its only write."""
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: manifest_probe\nversion: '1.0'\nconfig-version: 2\nprofile: manifest_probe\n")
+    (project / "models" / "probe.sql").write_text(
+        "{{ config(materialized='table') }}\nselect range as n from range(10)\n")
+    (project / "profiles.yml").write_text(
+        f"manifest_probe:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+        f"      path: '{tmp_path / 'probe.duckdb'}'\n      threads: 1\n")
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    common = ["--project-dir", str(project), "--profiles-dir", str(project), "--log-format", "json",
+              "--log-level", "debug"]
+    with run_worker(lake):
+        _wait_for_socket()
+        build = subprocess.run([CLIENT, "build", *common, "--target-path", str(tmp_path / "build")],
+                               capture_output=True, text=True, timeout=180, cwd=project)
+        parse = subprocess.run([CLIENT, "parse", *common, "--target-path", str(tmp_path / "parse")],
+                               capture_output=True, text=True, timeout=180, cwd=project)
+    assert build.returncode == 0 and parse.returncode == 0, build.stdout + parse.stdout
+
+    def manifest_writes(stdout: str) -> int:
+        return sum(1 for line in stdout.splitlines()
+                   if '"ArtifactWritten"' in line and "WritableManifest" in line)
+
+    assert manifest_writes(build.stdout) == 1
+    manifest = json.loads((tmp_path / "build" / "manifest.json").read_text())
+    assert "range(10)" in manifest["nodes"]["model.manifest_probe.probe"]["compiled_code"]
+    assert manifest_writes(parse.stdout) == 1 and (tmp_path / "parse" / "manifest.json").exists()
