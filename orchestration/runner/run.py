@@ -77,14 +77,14 @@ def _changed_sources(lake: Path) -> list[str]:
     return [source for source in SOURCES if pending(lake, source)]
 
 
-def _selection(defs: dg.Definitions, instance, lake: Path, full: bool) -> set[dg.AssetKey]:
+def _selection(defs: dg.Definitions, instance, changed_sources: list[str], full: bool) -> set[dg.AssetKey]:
     """What this run must build: everything downstream of a source with new deliveries,
     plus anything never materialized (a first run, a new model). Nothing else changed."""
     graph = defs.resolve_asset_graph()
     everything = set(graph.materializable_asset_keys)
     if full:
         return everything
-    changed = [dg.AssetKey(["bronze", source]) for source in _changed_sources(lake)]
+    changed = [dg.AssetKey(["bronze", source]) for source in changed_sources]
     selected = set(dg.AssetSelection.assets(*changed).downstream().resolve(graph)) if changed else set()
     never = _never_built(instance, everything)
     # Exam models with no exam landed wait (an exam id is their only partition); daily
@@ -109,7 +109,7 @@ def _time_sources(graph, keys) -> set[str]:
     return {s for s in TIME_BASED_SOURCES if dg.AssetKey(["bronze", s]) in upstream}
 
 
-def _landing_runs(stages: list[Stage], selected: set, lake: Path, instance, full: bool,
+def _landing_runs(stages: list[Stage], selected: set, changed_sources: list[str], instance, full: bool,
                   pending_dates: Callable[[], dict[str, list[str]]]) -> Iterator[tuple[str, list[dg.AssetKey], dict]]:
     """The landing runs, (label, keys, tags): new deliveries of the unpartitioned sources,
     then the daily sources over the range of local days their new deliveries hold (one run
@@ -124,7 +124,7 @@ def _landing_runs(stages: list[Stage], selected: set, lake: Path, instance, full
     stray old record stretches the range. A month whose access log held one record of
     April planned 1,600 events, 11 s before landing began; the daily sources alone plan a
     quarter of that."""
-    pending = set(_changed_sources(lake))
+    pending = set(changed_sources)
     for stage in (s for s in stages if s.landing):
         chosen = [k for k in stage.asset_keys if k in selected
                   and (full or k.path[-1] in pending or _never_built(instance, [k]))]
@@ -203,7 +203,10 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
     job = defs.resolve_implicit_global_asset_job_def()
     graph = defs.resolve_asset_graph()
     stages = plan_stages(graph)
-    selected = _selection(defs, instance, lake, full)
+    # which sources have new deliveries, asked once: nothing lands before the landing runs
+    # (8 sources' inboxes against their ledgers: 0.35 s at a district)
+    changed_sources = _changed_sources(lake)
+    selected = _selection(defs, instance, changed_sources, full)
     if leftover is not None:
         everything = set(graph.materializable_asset_keys)
         selected |= {dg.AssetKey.from_user_string(k) for k in leftover.keys} & everything
@@ -217,7 +220,7 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
     base_tags = {"eduhouse/trigger": "cli", ENGINE_TAG: get_settings(lake).engine}
     outcomes: list[RunOutcome] = []
     landed_before = ledger_ids(lake)
-    for label, keys, tags in _landing_runs(stages, selected, lake, instance, full, scan.result):
+    for label, keys, tags in _landing_runs(stages, selected, changed_sources, instance, full, scan.result):
         # as in one run: a failure holds back only the landing that reads what failed
         # (the learning logs check their actors against the roster)
         if blocked_by(keys, graph, outcomes):
