@@ -5,11 +5,14 @@ Simulated tiny district; the newest xAPI delivery (with late statements for earl
 days) and the newest exam are held back, landed after the first build, then processed
 by the dbt runs Dagster makes: the daily partitions the delivery touched, their month
 and the unpartitioned models downstream; the unpartitioned exam catalogue, the exam's
-partition and the unpartitioned models downstream.
+partition and the unpartitioned models downstream. Then the newest access-log delivery
+(the governance models append its events) and a second grants delivery that revokes a
+grant in use (they rebuild whole: macros/appended_lines.sql).
 """
 
 from __future__ import annotations
 
+import csv
 import shutil
 import sys
 from datetime import date
@@ -77,6 +80,11 @@ def test_new_day_by_partitions_equals_full_build(tmp_path):
     new_exam = sorted(p for p in exams.iterdir() if p.name[:4].isdigit() and "resend" not in p.name)[-1]
     held_exam = tmp_path / new_exam.name
     new_exam.rename(held_exam)
+    access = lake / "inbox" / "access"
+    new_access = sorted(p for p in access.iterdir() if p.name[:4].isdigit())[-1]
+    held_access = tmp_path / "access" / new_access.name  # the same name as the held xAPI file
+    held_access.parent.mkdir()
+    new_access.rename(held_access)
     _land_all(lake)
     target = tmp_path / "target"
     run_dbt(lake, ["build"], target, timeout=600)
@@ -100,6 +108,11 @@ def test_new_day_by_partitions_equals_full_build(tmp_path):
     run_dbt(lake, ["build", "--select", "tag:partition_exam"], target, partitions={"partition_exams": [exam_id]})
     run_dbt(lake, ["build", "--select", "source:exams+", "--exclude", *PARTITIONED], target)
 
+    held_access.rename(access / new_access.name)
+    LANDERS["access"](lake)
+    appended = run_dbt(lake, ["build", "--select", "source:access+", "--exclude", *PARTITIONED], target)
+    assert "rebuilding it whole" not in appended.stdout, appended.stdout
+
     full = tmp_path / "full"
     full.mkdir()
     for folder in ("bronze", "ledger"):
@@ -112,6 +125,44 @@ def test_new_day_by_partitions_equals_full_build(tmp_path):
     assert incremental.keys() == rebuilt.keys()
     differ = [name for name in rebuilt if incremental[name] != rebuilt[name]]
     assert differ == [], f"incremental run differs from the full build in {differ}"
+
+    # A grants delivery changes what every event joins to: the governance models rebuild
+    # whole, and hold what a full refresh of them gives.
+    _revoke_a_used_grant(lake, held=tmp_path)
+    LANDERS["governance"](lake)
+    changed = run_dbt(lake, ["build", "--select", "source:governance+", "--exclude", *PARTITIONED], target)
+    assert "int_governance__events: what it joins the log to changed; rebuilding it whole" in changed.stdout
+    governance = ("intermediate.int_governance__events", "intermediate.int_governance__event_subjects")
+    after_change = {name: table for name, table in _tables(lake / "warehouse" / "eduhouse.duckdb").items()
+                    if name in governance}
+    run_dbt(lake, ["build", "--full-refresh", "--select", *(n.split(".")[1] for n in governance)], target)
+    refreshed = {name: table for name, table in _tables(lake / "warehouse" / "eduhouse.duckdb").items()
+                 if name in governance}
+    assert after_change.keys() == set(governance)
+    assert after_change == refreshed, "the governance models after the grants delivery differ from a full refresh"
+
+
+def _revoke_a_used_grant(lake: Path, held: Path) -> None:
+    """A second governance delivery: the first one's grants and consents, one grant that
+    access events cite revoked on the first day of the log."""
+    first = next(p for p in (lake / "inbox" / "governance").iterdir() if p.is_dir())
+    con = duckdb.connect()
+    used, day = con.execute(
+        f"""select grant_id, min(cast(event_time as date)) from read_json_auto('{lake}/inbox/access/*.jsonl*')
+            where grant_id is not null group by grant_id order by count(*) desc limit 1""").fetchone()
+    staged = held / "governance-revoked"
+    staged.mkdir()
+    shutil.copy(first / "consents.csv", staged / "consents.csv")
+    with open(first / "grants.csv", newline="", encoding="utf-8") as src, \
+            open(staged / "grants.csv", "w", newline="", encoding="utf-8") as dst:
+        reader = csv.DictReader(src)
+        writer = csv.DictWriter(dst, fieldnames=reader.fieldnames)
+        writer.writeheader()
+        for row in reader:
+            if row["grant_id"] == used:
+                row["revoked_at"] = f"{day}T00:00:00+08:00"
+            writer.writerow(row)
+    staged.rename(first.with_name(first.name.replace("governance", "governance-revoked")))
 
 
 def test_dbt_unit_tests_pass(tmp_path):

@@ -1,11 +1,19 @@
 -- Every student whose rows an access returned, with whether the principal's roster
 -- scope covered that student on the event's local date (staff_scope keys meet the
 -- student's date-effective class/grade/school/district/city/self/child keys).
+-- Appended (macro appended_lines): a run adds the subjects of the events it has not
+-- seen, and rebuilds the table whole when the roster keys changed or the events were
+-- rebuilt for their own inputs.
+{%- set log_model = 'int_governance__events' %}
+{%- set inputs = ['int_governance__principal_keys', 'int_governance__student_keys'] %}
+{{ appended_lines(log_model, inputs, upstream=[log_model]) }}
+{%- set fingerprint = lines_fingerprint(log_model, inputs, upstream=[log_model]) %}
+
 with events as (
     select event_id, event_time, local_date, principal_id, role, grant_id, purpose, resource,
-        classes_read, {{ fn('unnest') }}(subject_ids) as subject_id
-    from {{ ref('int_governance__events') }}
-    where is_access and principal_id is not null
+        classes_read, {{ fn('unnest') }}(subject_ids) as subject_id, _delivery, _position
+    from {{ ref('int_governance__events') }} as line
+    where is_access and principal_id is not null and {{ unseen_lines('line') }}
 ),
 
 covered as (
@@ -19,6 +27,7 @@ covered as (
         and e.local_date between s.effective_from and s.effective_to
 )
 
-select e.*, c.event_id is not null as in_scope
+select e.event_id, e.event_time, e.local_date, e.principal_id, e.role, e.grant_id, e.purpose, e.resource,
+    e.classes_read, e.subject_id, c.event_id is not null as in_scope, e._delivery, e._position, '{{ fingerprint }}' as _inputs_fingerprint
 from events as e
 left join covered as c on c.event_id = e.event_id and c.subject_id = e.subject_id

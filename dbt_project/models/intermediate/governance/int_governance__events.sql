@@ -1,9 +1,17 @@
 -- One row per access event (first occurrence of each event id), with the grant it cites
 -- and what that grant says about it. is_access: the event returned data (allowed or
 -- masked); denials are only counted for probing.
+-- Appended (macro appended_lines): a run adds the events it has not seen, and rebuilds
+-- the table whole when the grants, the resources, the column classifications or the
+-- settings changed.
+{%- set log_model = 'stg_access__events' %}
+{%- set inputs = ['stg_governance__grants', 'governance_resources', 'column_classification', 'governance_settings'] %}
+{{ appended_lines(log_model, inputs) }}
+{%- set fingerprint = lines_fingerprint(log_model, inputs) %}
+
 with events as (
-    select * from {{ ref('stg_access__events') }}
-    where occurrence = 1 and event_id is not null
+    select * from {{ ref('stg_access__events') }} as line
+    where occurrence = 1 and event_id is not null and {{ unseen_lines('line') }}
 ),
 
 grants as (
@@ -73,7 +81,10 @@ select
     g.valid_to as grant_valid_to,
     g.revoked_at as grant_revoked_at,
     sr.classes_read,
-    cardinality(array_intersect(sr.classes_read, p.sensitive_classifications)) > 0 as reads_sensitive
+    cardinality(array_intersect(sr.classes_read, p.sensitive_classifications)) > 0 as reads_sensitive,
+    e._delivery,
+    e._position,
+    '{{ fingerprint }}' as _inputs_fingerprint
 from events as e
 left join grants as g on g.grant_id = e.grant_id
 left join shape_reads as sr on sr.resource is not distinct from e.resource and sr.columns = e.columns
