@@ -15,7 +15,6 @@ that died left undone (recovery.py).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -24,6 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
+import orjson
 
 from orchestration.dagster_home import get_instance
 from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
@@ -290,7 +290,8 @@ def summarize(lake: Path, outcomes: list[RunOutcome]) -> str:
     if pages:
         lines.append(f"  reports: {len(pages):,} pages under {paths.reports}/ (start at {paths.reports / 'index.html'})")
         manifest = paths.reports / "pages.json"
-        on_demand = sum(1 for p in json.loads(manifest.read_text(encoding="utf-8")) if p.get("on_demand")) \
+        # orjson: json took 0.3 s for a district's 123 k entries
+        on_demand = sum(1 for p in orjson.loads(manifest.read_bytes()) if p.get("on_demand")) \
             if manifest.exists() else 0
         if on_demand:
             lines.append(f"  student, parent, teacher, head teacher, grade leader and principal pages: {on_demand:,}, "
