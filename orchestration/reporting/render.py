@@ -21,7 +21,7 @@ import jinja2
 import orjson
 
 from orchestration.lake import LakePaths
-from orchestration.pages.env import TEMPLATES_DIR, make_env
+from orchestration.pages.env import STATIC_DIR, TEMPLATES_DIR, make_env
 from orchestration.pages.i18n import I18N_DIR
 from orchestration.reporting.contexts import LISTED_TITLES, build_context
 from orchestration.reporting.data import ReportData, load_report_data
@@ -58,10 +58,11 @@ _INPUTS: bytes = b""  # what every page depends on besides its context (template
 
 
 def templates_digest(lang: str, data: ReportData) -> bytes:
-    """The inputs every page shares: the templates, the message catalogue, the language,
-    the reference date and the marts missing from the lake."""
+    """The inputs every page shares: the templates, the style sheet every page inlines,
+    the message catalogue, the language, the reference date and the marts missing from
+    the lake."""
     h = hashlib.blake2b(digest_size=16)
-    for path in sorted([*TEMPLATES_DIR.rglob("*"), *I18N_DIR.glob("*.yaml")]):
+    for path in sorted([*TEMPLATES_DIR.rglob("*"), *STATIC_DIR.rglob("*"), *I18N_DIR.glob("*.yaml")]):
         if path.is_file():
             h.update(path.name.encode() + b"\0" + path.read_bytes())
     h.update(f"{lang}|{data.as_of}|{sorted(data.store.missing)}".encode())

@@ -246,3 +246,22 @@ def test_the_manifest_holds_every_field_of_a_page_but_this_runs_written():
     from orchestration.reporting.render import MANIFEST_FIELDS, PageResult
 
     assert MANIFEST_FIELDS == tuple(f.name for f in fields(PageResult) if f.name != "written")
+
+
+def test_a_change_of_the_inlined_style_sheet_renders_every_page_again(tmp_path, monkeypatch):
+    """Every page inlines reports/static/report.css: it is one of the inputs every page's
+    digest holds, or a style fix would leave the unchanged pages in the old style."""
+    import shutil
+    from types import SimpleNamespace
+
+    from orchestration.reporting import render
+
+    static = tmp_path / "static"
+    shutil.copytree(render.STATIC_DIR, static)
+    monkeypatch.setattr(render, "STATIC_DIR", static)
+    data = SimpleNamespace(as_of="2021-10-30", store=SimpleNamespace(missing=[]))
+    before = render.templates_digest("zh", data)
+    assert render.templates_digest("zh", data) == before
+    css = static / "report.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\n.note { color: #333; }\n", encoding="utf-8")
+    assert render.templates_digest("zh", data) != before
