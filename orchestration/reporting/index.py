@@ -6,10 +6,12 @@ a short key, and the page has a filter box (class, school or key)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from pathlib import Path
 
 import jinja2
+import orjson
 
 from orchestration.reporting.data import ReportData
 from orchestration.reporting.scopes import ROLES, safe_id
@@ -23,6 +25,45 @@ def _write(path: Path, html: str) -> None:
 
 
 SHORT_KEY = 12  # hex characters of a student_key shown in the index (unique in practice at city scale)
+DIGESTS = "indexes.json"  # in the reports folder: each index page's path -> the digest of its inputs
+
+
+class _IndexWriter:
+    """Writes an index page only when the digest of its inputs changed, as the pages
+    themselves are (render.page_digest): what it lists, its texts and the shared inputs
+    (templates, style sheet, messages, missing marts), not the generation time, which an
+    unchanged index keeps. A district's indexes hold about 250 k links, and rendering them
+    took 1.2 s of every run although a new day rarely changes what they list. The top
+    index (a few hundred links) is written every time: its generation time says when the
+    reports were last made."""
+
+    def __init__(self, out: Path, tpl: jinja2.Template, generated: str, shared: bytes):
+        self.out, self.tpl, self.generated, self.shared = out, tpl, generated, shared
+        path = out / DIGESTS
+        try:
+            self.previous: dict[str, str] = orjson.loads(path.read_bytes()) if path.exists() else {}
+        except orjson.JSONDecodeError:  # a damaged file: every index is written again
+            self.previous = {}
+        self.digests: dict[str, str] = {}
+
+    def write(self, path: Path, always: bool = False, **inputs) -> None:
+        """``always``: whatever the digest (the top index, whose generation time says when
+        the reports were last made)."""
+        relpath = path.relative_to(self.out).as_posix()
+        digest = hashlib.blake2b(self.shared + orjson.dumps(inputs, default=_jsonable, option=orjson.OPT_SORT_KEYS),
+                                 digest_size=16).hexdigest()
+        self.digests[relpath] = digest
+        if always or self.previous.get(relpath) != digest or not path.is_file():
+            _write(path, self.tpl.render(**inputs, generated_at=self.generated))
+
+    def save(self) -> None:
+        tmp = self.out / f".{DIGESTS}.tmp"
+        tmp.write_bytes(orjson.dumps(self.digests, option=orjson.OPT_SORT_KEYS))
+        tmp.replace(self.out / DIGESTS)
+
+
+def _jsonable(value):
+    return sorted(value) if isinstance(value, (set, frozenset)) else str(value)
 
 
 def _homeroom_groups(t, data: ReportData, items: list, link) -> list[dict]:
@@ -37,9 +78,12 @@ def _homeroom_groups(t, data: ReportData, items: list, link) -> list[dict]:
              "links": [link(p, "../") for p in ps]} for (school, room), ps in sorted(grouped.items())]
 
 
-def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, generated: str) -> Path:
+def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, generated: str,
+                  shared: bytes = b"") -> Path:
+    """The index pages of ``pages``; ``shared``: the digest of the inputs every page
+    shares (render.templates_digest without the reference date)."""
     t = env.globals["t"]
-    tpl = env.get_template("index.html")
+    writer = _IndexWriter(out, env.get_template("index.html"), generated, shared)
     by_role: dict[str, list] = defaultdict(list)
     by_org: dict[str, list] = defaultdict(list)
     for p in pages:
@@ -58,19 +102,17 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
         groups = _homeroom_groups(t, data, items, link) if role in named else [
             {"title": data.name(org) or org, "links": [link(p, "../") for p in items if p.org_id == org]}
             for org in sorted({p.org_id for p in items})]
-        _write(out / role / "index.html", tpl.render(title=t(f"role.{role}"), subtitle=t("index.role_subtitle", n=len(items)),
-                                                   groups=groups, root="../", generated_at=generated, missing=data.store.missing,
-                                                   filter=role in named,
-                                                   intro=t("index.on_demand") if any(p.on_demand for p in items) else ""))
+        writer.write(out / role / "index.html", title=t(f"role.{role}"), subtitle=t("index.role_subtitle", n=len(items)),
+                     groups=groups, root="../", missing=data.store.missing, filter=role in named,
+                     intro=t("index.on_demand") if any(p.on_demand for p in items) else "")
     for org, items in by_org.items():
         groups = []
         for role in ROLES:
             mine = sorted((p for p in items if p.role == role), key=lambda p: p.page_id)
             if mine:
                 groups.append({"title": f"{t(f'role.{role}')}（{len(mine)}）", "links": [link(p, "../") for p in mine]})
-        _write(out / "orgs" / f"{safe_id(org)}.html", tpl.render(title=data.name(org) or org, subtitle=t("index.org_subtitle"),
-                                                               groups=groups, root="../", generated_at=generated,
-                                                               missing=data.store.missing))
+        writer.write(out / "orgs" / f"{safe_id(org)}.html", title=data.name(org) or org, subtitle=t("index.org_subtitle"),
+                     groups=groups, root="../", missing=data.store.missing)
     role_links = [{"href": f"{role}/index.html", "text": t(f"role.{role}"), "extra": t("index.pages", n=len(by_role.get(role, [])))}
                   for role in ROLES]
     orgs = data.orgs
@@ -91,6 +133,7 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
         groups.append({"title": t("index.governance"), "links": [{"href": "governance/governance_audit.html",
                                                                   "text": t("index.governance_audit"), "extra": ""}]})
     index = out / "index.html"
-    _write(index, tpl.render(title=t("index.title"), subtitle=t("index.subtitle", n=len(pages)), intro=t("index.intro"),
-                             groups=groups, root="", generated_at=generated, missing=data.store.missing))
+    writer.write(index, always=True, title=t("index.title"), subtitle=t("index.subtitle", n=len(pages)), intro=t("index.intro"),
+                 groups=groups, root="", missing=data.store.missing)
+    writer.save()
     return index

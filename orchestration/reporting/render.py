@@ -57,15 +57,15 @@ _PREVIOUS: dict[str, str] = {}  # relpath -> digest of the page on disk (pages.j
 _INPUTS: bytes = b""  # what every page depends on besides its context (templates_digest)
 
 
-def templates_digest(lang: str, data: ReportData) -> bytes:
+def templates_digest(lang: str, data: ReportData, dated: bool = True) -> bytes:
     """The inputs every page shares: the templates, the style sheet every page inlines,
-    the message catalogue, the language, the reference date and the marts missing from
-    the lake."""
+    the message catalogue, the language, the reference date (not with ``dated`` false:
+    the index pages do not show it) and the marts missing from the lake."""
     h = hashlib.blake2b(digest_size=16)
     for path in sorted([*TEMPLATES_DIR.rglob("*"), *STATIC_DIR.rglob("*"), *I18N_DIR.glob("*.yaml")]):
         if path.is_file():
             h.update(path.name.encode() + b"\0" + path.read_bytes())
-    h.update(f"{lang}|{data.as_of}|{sorted(data.store.missing)}".encode())
+    h.update(f"{lang}|{data.as_of if dated else ''}|{sorted(data.store.missing)}".encode())
     return h.digest()
 
 
@@ -272,5 +272,6 @@ def render_reports(
 
     pages += listed
     all_pages = _update_manifest(out, roles, pages, previous)
-    index_path = write_indexes(out, all_pages, data, make_env(lang), _GENERATED)
+    index_path = write_indexes(out, all_pages, data, make_env(lang), _GENERATED,
+                               shared=templates_digest(lang, data, dated=False))
     return RenderSummary(pages, time.perf_counter() - started, index_path, list(data.store.missing), cpu)

@@ -265,3 +265,42 @@ def test_a_change_of_the_inlined_style_sheet_renders_every_page_again(tmp_path, 
     css = static / "report.css"
     css.write_text(css.read_text(encoding="utf-8") + "\n.note { color: #333; }\n", encoding="utf-8")
     assert render.templates_digest("zh", data) != before
+
+
+def test_index_pages_are_written_again_only_when_what_they_list_changed(tmp_path):
+    """An index page whose inputs (links, texts, shared inputs) are unchanged keeps its
+    file (index.py, _IndexWriter); the top index is written every time. What is kept is
+    what a render from scratch writes, but for the generation time."""
+    import shutil
+
+    from eduhouse_dev.sample_lake import build_sample_lake
+    from orchestration.reporting.render import render_reports
+
+    lake = build_sample_lake(tmp_path / "lake")
+    roles = ("teacher", "head_teacher", "principal")
+    render_reports(lake, roles=roles, workers=1)
+    reports = lake / "reports"
+    indexes = sorted(p for p in reports.rglob("*.html") if p.parent.name == "orgs" or p.name == "index.html")
+    role_indexes = [p for p in indexes if p.parent != reports and p.parent.name != "publication"]
+    assert any(p.parent.name == "orgs" for p in role_indexes) and any(p.parent.name == "teacher" for p in role_indexes)
+    stamps = {p: p.stat().st_mtime_ns for p in role_indexes}
+    top = (reports / "index.html").stat().st_mtime_ns
+    render_reports(lake, roles=roles, workers=1)
+    assert {p: p.stat().st_mtime_ns for p in role_indexes} == stamps
+    assert (reports / "index.html").stat().st_mtime_ns != top
+
+    # a damaged digest file: every index is written again
+    (reports / "indexes.json").write_text("{", encoding="utf-8")
+    render_reports(lake, roles=roles, workers=1)
+    assert all(p.stat().st_mtime_ns != stamps[p] for p in role_indexes)
+
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    for folder in ("marts", "restricted"):
+        (fresh / folder).symlink_to(lake / folder)
+    render_reports(fresh, roles=roles, workers=1)
+    stamp = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
+    for path in indexes:
+        kept = path.read_text(encoding="utf-8")
+        assert stamp.sub("", kept) == stamp.sub("", (fresh / path.relative_to(lake)).read_text(encoding="utf-8")), path
+    shutil.rmtree(fresh)
