@@ -11,7 +11,8 @@
 
     What the model has seen: every row carries its line (_delivery, _position), and the
     fingerprint of everything else it read (_inputs_fingerprint: row count and the sum of
-    row hashes of each input relation, in one string). A run rebuilds whole when
+    row hashes of each input relation, and the model's own code, in one string). A run
+    rebuilds whole when
       - the table is new, or the run asks for `rebuild` (Dagster's `eduhouse run --full`);
       - the fingerprint differs from the stored one;
       - a line the model holds is no longer in the log (retention emptied the log's model
@@ -19,8 +20,9 @@
     The pre-hook (empty_unless_appending) decides, and empties the table to rebuild it.
     The model's select always keeps the lines the table has no row of (unseen_lines): all
     of them once the pre-hook has emptied it, since pre-hooks run before the select. A
-    table built before these columns existed is rebuilt whole once (its new columns are
-    appended).
+    table built before these columns existed is rebuilt whole once; a change of the
+    model's columns syncs the table's (on_schema_change) and, its code having changed,
+    rebuilds it whole.
 
     Arguments are model or seed names: `log_model` the log's model; `inputs` the relations
     hashed whole; `upstream` appended-lines models whose stored fingerprint counts as an
@@ -37,7 +39,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='append_new_columns',
+    on_schema_change='sync_all_columns',
     pre_hook="{{ empty_unless_appending(" ~ tojson(log_model) ~ ", " ~ tojson(inputs) ~ ", " ~ tojson(upstream) ~ ") }}"
 ) }}
 {%- endmacro %}
@@ -60,7 +62,8 @@
 {% macro lines_fingerprint(log_model, inputs, upstream=[]) -%}
   {%- set relations = appended_lines_relations(log_model, inputs, upstream) -%}
   {%- if not execute or target.type == 'spark' -%}{{ return('') }}{%- endif -%}
-  {%- set parts = [] -%}
+  {#- the model's own code too: a new column or a changed expression rebuilds it whole -#}
+  {%- set parts = ["'" ~ model.checksum.checksum ~ "'"] -%}
   {%- for relation in relations['hashed'] -%}
     {%- do parts.append("(select count(*) || ':' || coalesce(sum(hash(t)::hugeint), 0) from " ~ relation ~ " as t)") -%}
   {%- endfor -%}
