@@ -14,44 +14,12 @@
 --     psych_risk_levels. This column is sensitive_psych: a grant without `sensitive`
 --     gets it masked, and it does not feed needs_attention, so the rows a teacher sees
 --     say nothing about it. Every member has a row, for the same reason.
+-- The exam signals come from int_exam_class_member_signals (rebuilt when exams land).
 -- Restricted: it names students' pseudonymous keys with their class.
 {%- set a = var('attention') %}
 
-with members as (
-    select class_sourced_id, student_key from {{ ref('class_membership') }}
-    union
-    select homeroom_class_sourced_id, student_key from {{ ref('student_identity') }}
-    where homeroom_class_sourced_id is not null
-),
-
-latest_class_exams as (
-    select scope_id as class_sourced_id, subject, exam_id
-    from {{ ref('int_exam_scope_results') }}
-    where scope_type = 'class'
-    qualify row_number() over (partition by scope_id, subject order by exam_date desc, exam_id desc) = 1
-),
-
-student_z as (
-    select
-        student_key,
-        exam_id,
-        z_score,
-        z_score - lag(z_score) over (partition by student_key, subject order by exam_date, exam_id) as z_change
-    from {{ ref('student_exam') }}
-),
-
-exams as (
-    select
-        m.class_sourced_id,
-        m.student_key,
-        count(l.exam_id) as latest_exams,
-        count(l.exam_id) - count(z.exam_id) as exams_absent,
-        avg(z.z_score) as latest_mean_z,
-        min(z.z_change) as min_z_change
-    from members as m
-    left join latest_class_exams as l on l.class_sourced_id = m.class_sourced_id
-    left join student_z as z on z.student_key = m.student_key and z.exam_id = l.exam_id
-    group by m.class_sourced_id, m.student_key
+with exams as (
+    select * from {{ ref('int_exam_class_member_signals') }}
 ),
 
 window_days as (
