@@ -227,15 +227,23 @@ def test_only_pages_whose_inputs_changed_are_written_again(tmp_path):
     assert f"head_teacher/{homeroom}.html" in written and 0 < len(written) < len(third.pages)
 
     # the pages kept and the pages rewritten are those a render from scratch writes
-    fresh = tmp_path / "fresh"
+    _assert_as_rendered_from_scratch(lake, tmp_path / "fresh", roles,
+                                     [lake / "reports" / p.relpath for p in third.pages])
+
+
+def _assert_as_rendered_from_scratch(lake, fresh, roles, files) -> None:
+    """``files`` of ``lake`` are what a render of the same marts into a new lake writes,
+    but for the generation time."""
+    from orchestration.reporting.render import render_reports
+
     fresh.mkdir()
     for folder in ("marts", "restricted"):
         (fresh / folder).symlink_to(lake / folder)
     render_reports(fresh, roles=roles, workers=1)
     stamp = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
-    for p in third.pages:
-        kept = (lake / "reports" / p.relpath).read_text(encoding="utf-8")
-        assert stamp.sub("", kept) == stamp.sub("", (fresh / "reports" / p.relpath).read_text(encoding="utf-8"))
+    for path in files:
+        kept = path.read_text(encoding="utf-8")
+        assert stamp.sub("", kept) == stamp.sub("", (fresh / path.relative_to(lake)).read_text(encoding="utf-8")), path
 
 
 def test_the_manifest_holds_every_field_of_a_page_but_this_runs_written():
@@ -271,8 +279,6 @@ def test_index_pages_are_written_again_only_when_what_they_list_changed(tmp_path
     """An index page whose inputs (links, texts, shared inputs) are unchanged keeps its
     file (index.py, _IndexWriter); the top index is written every time. What is kept is
     what a render from scratch writes, but for the generation time."""
-    import shutil
-
     from eduhouse_dev.sample_lake import build_sample_lake
     from orchestration.reporting.render import render_reports
 
@@ -294,13 +300,4 @@ def test_index_pages_are_written_again_only_when_what_they_list_changed(tmp_path
     render_reports(lake, roles=roles, workers=1)
     assert all(p.stat().st_mtime_ns != stamps[p] for p in role_indexes)
 
-    fresh = tmp_path / "fresh"
-    fresh.mkdir()
-    for folder in ("marts", "restricted"):
-        (fresh / folder).symlink_to(lake / folder)
-    render_reports(fresh, roles=roles, workers=1)
-    stamp = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
-    for path in indexes:
-        kept = path.read_text(encoding="utf-8")
-        assert stamp.sub("", kept) == stamp.sub("", (fresh / path.relative_to(lake)).read_text(encoding="utf-8")), path
-    shutil.rmtree(fresh)
+    _assert_as_rendered_from_scratch(lake, tmp_path / "fresh", roles, indexes)

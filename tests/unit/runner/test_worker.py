@@ -87,20 +87,23 @@ def test_the_worker_stops_with_its_context_even_if_the_caller_ignores_sigterm(tm
     assert not tools_still_working(lake)
 
 
+def _probe_project(project: Path, name: str, sql: str, warehouse: Path) -> Path:
+    """A dbt project of one table model (``sql``) on a DuckDB file of its own."""
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(f"name: {name}\nversion: '1.0'\nconfig-version: 2\nprofile: {name}\n")
+    (project / "models" / "probe.sql").write_text("{{ config(materialized='table') }}\n" + sql + "\n")
+    (project / "profiles.yml").write_text(
+        f"{name}:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: '{warehouse}'\n"
+        "      threads: 1\n")
+    return project
+
+
 def test_a_forked_dbt_checkpoints_the_warehouse_as_a_dbt_process_does(tmp_path):
     """dbt-duckdb closes the database in an exit handler, and closing is when DuckDB moves
     its write-ahead log into the file. The forked child must run it too: without it every
     later open replays a log that grows with every run (150 MB after a district month)."""
-    project = tmp_path / "project"
-    (project / "models").mkdir(parents=True)
-    (project / "dbt_project.yml").write_text(
-        "name: wal_probe\nversion: '1.0'\nconfig-version: 2\nprofile: wal_probe\n")
-    (project / "models" / "probe.sql").write_text(
-        "{{ config(materialized='table') }}\nselect range as n from range(1000)\n")
     warehouse = tmp_path / "probe.duckdb"
-    (project / "profiles.yml").write_text(
-        f"wal_probe:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: '{warehouse}'\n"
-        "      threads: 1\n")
+    project = _probe_project(tmp_path / "project", "wal_probe", "select range as n from range(1000)", warehouse)
     lake = tmp_path / "lake"
     lake.mkdir()
     with run_worker(lake):
@@ -143,15 +146,8 @@ def test_a_forked_dbt_build_writes_its_manifest_once_when_it_finishes(tmp_path):
     """The child skips the manifest dbt writes right after parsing (worker.py,
     `_skip_the_manifest_written_at_parse`); the one written when the build finishes is
     there, with the compiled SQL. `dbt parse` writes it still: that is its only write."""
-    project = tmp_path / "project"
-    (project / "models").mkdir(parents=True)
-    (project / "dbt_project.yml").write_text(
-        "name: manifest_probe\nversion: '1.0'\nconfig-version: 2\nprofile: manifest_probe\n")
-    (project / "models" / "probe.sql").write_text(
-        "{{ config(materialized='table') }}\nselect range as n from range(10)\n")
-    (project / "profiles.yml").write_text(
-        f"manifest_probe:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
-        f"      path: '{tmp_path / 'probe.duckdb'}'\n      threads: 1\n")
+    project = _probe_project(tmp_path / "project", "manifest_probe", "select range as n from range(10)",
+                             tmp_path / "probe.duckdb")
     lake = tmp_path / "lake"
     lake.mkdir()
     common = ["--project-dir", str(project), "--profiles-dir", str(project), "--log-format", "json",
