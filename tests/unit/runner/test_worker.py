@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.runner.recovery import tools_still_working
-from orchestration.worker import WORKER_ENV, call, run_worker, step_dbt_executable
+from orchestration.worker import SCHEMA_CLASSES, WORKER_ENV, call, run_worker, step_dbt_executable
 
 CLIENT = str(Path(sys.executable).with_name("eduhouse-dbt"))
 
@@ -168,3 +168,41 @@ def test_a_forked_dbt_build_writes_its_manifest_once_when_it_finishes(tmp_path):
     manifest = json.loads((tmp_path / "build" / "manifest.json").read_text())
     assert "range(10)" in manifest["nodes"]["model.manifest_probe.probe"]["compiled_code"]
     assert manifest_writes(parse.stdout) == 1 and (tmp_path / "parse" / "manifest.json").exists()
+
+
+_WARM_PROBE = """
+import json, sys
+from orchestration import worker
+def built():  # one cache for all of dbt's classes, keyed by the class
+    from dbt_common.dataclass_schema import dbtClassMixin
+    return dbtClassMixin.json_schema.cache_info().currsize
+before = built()
+done = worker._warm_dbt(sys.argv[1])
+print(json.dumps({"before": before, "after": built(), "done": done}))
+"""
+
+
+def _warm(lake: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", _WARM_PROBE, str(lake)], capture_output=True, text=True,
+                          timeout=180, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_the_worker_does_dbts_first_work_once_for_its_children(tmp_path):
+    """The worker builds dbt's schemas, maps the modules to their files and reads the
+    lake's partial parse before it forks (worker.py, `_warm_dbt`); if dbt moves one of
+    those, this fails rather than every dbt step silently paying for it again. A partial
+    parse it cannot read is left to dbt."""
+    project = _probe_project(tmp_path / "project", "warm_probe", "select 1 as n", tmp_path / "probe.duckdb")
+    lake = tmp_path / "lake"
+    target = lake / "ops" / "dbt" / "target"
+    parsed = subprocess.run([str(Path(sys.executable).with_name("dbt")), "parse", "--project-dir", str(project),
+                             "--profiles-dir", str(project), "--target-path", str(target)],
+                            capture_output=True, text=True, timeout=180, cwd=project)
+    assert parsed.returncode == 0, parsed.stdout
+    warmed = _warm(lake)
+    assert (warmed["before"], warmed["after"]) == (0, len(SCHEMA_CLASSES))
+    assert warmed["done"] == ["schemas", "module files", "partial parse"]
+
+    (target / "partial_parse.msgpack").write_bytes(b"not a partial parse")
+    assert _warm(lake)["done"] == ["schemas", "module files"]
