@@ -7,10 +7,11 @@ machine, most of it generating the artifact classes' (de)serialisers); a new day
 three dbt steps, a district month six. Every Great Expectations check imports GX, 2.6 s
 more, in the run's own process. So `eduhouse run` (and `eduhouse backfill`) starts a
 worker first, which imports both while the code location loads and landing runs, on
-the other core. It then does once what each dbt process did on its own start
-(:func:`_warm_dbt`, 0.7 s of every dbt step) and freezes what it holds out of the
-garbage collector's way (``gc.freeze``: a child's collections no longer walk the million
-objects it inherits; 0.3 s more per step). It takes two kinds of request:
+the other core. It freezes what it holds out of the garbage collector's way
+(``gc.freeze``: a child's collections no longer walk the objects it inherits; 0.3 s of
+every dbt step), and when no request is waiting it does, a piece at a time, what each
+dbt process did on its own start (:func:`_warming_dbt`, 0.7 s more per step). It takes
+two kinds of request:
 
 - dbt: the dbt executable Dagster calls (`eduhouse-dbt`, :func:`client_main`) asks the
   worker to fork a child that runs dbt's own command line with the client's arguments,
@@ -51,6 +52,7 @@ WORKER_ENV = "EDUHOUSE_WORKER"  # the worker's socket, for the client
 MAX_REQUEST = 1 << 22
 # GX first: the landing run's checks come before any dbt step
 PRELOADED = ("great_expectations", "dbt.adapters.duckdb", "dbt.cli.main")
+IDLE_TICK = 0.05  # s without a request after which the worker warms dbt a piece further
 RESULT = b"result:"  # a call's answer line (the worker's own last line is the exit code)
 
 
@@ -86,15 +88,22 @@ def serve(socket_path: str) -> None:
     # imported once here, inherited by every child
     for module in PRELOADED:
         importlib.import_module(module)
-    _warm_dbt(os.environ.get("EDUHOUSE_LAKE"))
     gc.collect()
     gc.freeze()
 
-    server.settimeout(1.0)
+    # Warming waits for a moment without requests: the landing's checks come first, and
+    # a request waits for the piece under way at most (0.5 s), not for all of it.
+    warming = _warming_dbt(os.environ.get("EDUHOUSE_LAKE"))
+    server.settimeout(IDLE_TICK)
     while os.getppid() == parent:  # the run that started it is gone: so is the worker
         try:
             conn, _ = server.accept()
         except TimeoutError:
+            if warming is not None and next(warming, None) is None:
+                warming = None
+                gc.collect()
+                gc.freeze()
+                server.settimeout(1.0)
             continue
         with conn:
             _serve_one(conn, server)
@@ -111,44 +120,47 @@ SCHEMA_CLASSES = (
 )
 
 
-def _warm_dbt(lake_root: str | None) -> list[str]:
-    """Do in the worker what every dbt child would do first, once, for all of them, and
-    say what was done:
+def _warming_dbt(lake_root: str | None) -> Iterator[str]:
+    """Do in the worker what every dbt child would do first, once for all of them, one
+    piece per step, and name each piece done:
 
-    - "schemas": build the JSON schemas of SCHEMA_CLASSES;
+    - "schema <class>": build the JSON schema of each of SCHEMA_CLASSES;
     - "module files": let the adapter's behaviour flags find their source with
       ``inspect.stack()``, whose first call maps every loaded module to its file (0.25 s);
     - "partial parse": read the lake's saved partial parse once, so that mashumaro writes
-      each node type's decoder here rather than in every child (0.3 s).
+      each node type's decoder here rather than in every child (0.5 s here, 0.3 s a child).
 
-    Only time is at stake: whatever fails here (a dbt that moved a class, no partial
-    parse yet, a file from another dbt) is left to each child, as before."""
+    Only time is at stake: a piece that fails (a dbt that moved a class, no partial parse
+    yet, a file from another dbt) is left to each child, as before."""
     from orchestration.lake import LakePaths
 
-    done = []
-    schemas = 0
     for spec in SCHEMA_CLASSES:
         module, name = spec.split(":")
-        with contextlib.suppress(Exception):
+        try:
             getattr(importlib.import_module(module), name).json_schema()
-            schemas += 1
-    if schemas == len(SCHEMA_CLASSES):
-        done.append("schemas")
-    with contextlib.suppress(Exception):
+        except Exception:
+            continue
+        yield f"schema {name}"
+    try:
         from dbt_common.behavior_flags import BehaviorFlagRendered
 
         BehaviorFlagRendered._default_source()
-        done.append("module files")
-    if lake_root:
-        with contextlib.suppress(Exception):
-            from dbt.constants import PARTIAL_PARSE_FILE_NAME
-            from dbt.contracts.graph.manifest import Manifest
-            from dbt.parser.manifest import extended_mashumuro_decoder
+    except Exception:
+        pass
+    else:
+        yield "module files"
+    if not lake_root:
+        return
+    try:
+        from dbt.constants import PARTIAL_PARSE_FILE_NAME
+        from dbt.contracts.graph.manifest import Manifest
+        from dbt.parser.manifest import extended_mashumuro_decoder
 
-            saved = LakePaths(Path(lake_root)).dbt_target / PARTIAL_PARSE_FILE_NAME
-            Manifest.from_msgpack(saved.read_bytes(), decoder=extended_mashumuro_decoder)
-            done.append("partial parse")
-    return done
+        saved = LakePaths(Path(lake_root)).dbt_target / PARTIAL_PARSE_FILE_NAME
+        Manifest.from_msgpack(saved.read_bytes(), decoder=extended_mashumuro_decoder)
+    except Exception:
+        return
+    yield "partial parse"
 
 
 def _serve_one(conn: socket.socket, server: socket.socket) -> None:

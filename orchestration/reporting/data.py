@@ -96,6 +96,7 @@ class ReportData:
     pub_micro_by_org: Indexed = None
     session_titles: dict = None  # academic_session key -> its title (mart academic_sessions)
     district_term: pd.DataFrame = None  # per district x session x subject, suppressed in the mart
+    exams_sat: pd.DataFrame = None  # the distinct (school, subject, exam) of student_exam, all its rows
 
     def session_title(self, key) -> str:
         """A session as a reader knows it (2021-2022学年第一学期), the key only if untitled."""
@@ -207,6 +208,13 @@ def _top_students(ts: pd.DataFrame, ident: pd.DataFrame) -> pd.DataFrame:
     return ts
 
 
+def _exams_sat(store: MartStore) -> pd.DataFrame:
+    """The distinct (school, subject, exam) of student_exam: which exams a subject
+    researcher's schools sat. From the whole file, even for a store of a few students."""
+    sat = store.distinct("student_exam", ["school_sourced_id", "subject", "exam_id"])
+    return sat.assign(school_sourced_id=sat.school_sourced_id.astype(str), exam_id=sat.exam_id.astype(str))
+
+
 def _per_student(store: MartStore, exam_name: dict[str, str]) -> dict:
     """The fields read from the PER_STUDENT marts (all students', or the store's few)."""
     student_exam = store.table("student_exam").copy()
@@ -297,6 +305,7 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
         pub_usage_by_org=Indexed(pub_u, "org_sourced_id"), pub_micro_by_org=Indexed(pub_m, "org_sourced_id"),
         session_titles=_session_titles(store.table("academic_sessions")),
         district_term=store.table("district_term"),
+        exams_sat=_exams_sat(store),
         class_term=store.table("class_term"), district_knowledge=store.table("district_knowledge"),
         engagement_by_class=Indexed(_flagged(store.table("class_engagement")), "class_sourced_id"),
         fitness_by_class=Indexed(_flagged(store.table("class_fitness")), "homeroom_class_sourced_id"),

@@ -99,7 +99,9 @@ STUDENT_PAGES_ONLY = ("student_knowledge", "student_ability")
 # a grade's or a school's): the pipeline's batch renders the district and city pages and
 # lists the others for `eduhouse serve`, so it leaves these unread too (at district scale
 # 0.7 M rows, about 1.5 s of the new day's reports). Page titles and scopes read none of them.
-BELOW_DISTRICT_ONLY = (*STUDENT_PAGES_ONLY, "student_term_profile", "student_fitness", "student_psych",
+# student_exam is among them: the district pages read only its distinct (school, subject,
+# exam), which MartStore.distinct() asks the file for (0.5 M rows, 0.9 s to load and index).
+BELOW_DISTRICT_ONLY = (*STUDENT_PAGES_ONLY, "student_exam", "student_term_profile", "student_fitness", "student_psych",
                        "students_needing_attention", "class_weak_points", "class_exam", "class_engagement",
                        "class_fitness", "class_psych")
 
@@ -225,13 +227,30 @@ class MartStore:
         self._con = con or duckdb.connect()  # a cursor of a shared connection saves a connect
         self._cache: dict[str, pd.DataFrame] = {}
 
+    def _file(self, name: str) -> tuple[Path, tuple[str, ...]]:
+        """A mart's file and the columns the reports read from it."""
+        restricted = name in RESTRICTED_COLUMNS
+        folder = self.paths.restricted if restricted else self.paths.marts
+        return folder / f"{name}.parquet", (RESTRICTED_COLUMNS if restricted else PUBLIC_COLUMNS).get(name, ())
+
+    def distinct(self, name: str, columns: list[str]) -> pd.DataFrame:
+        """The distinct rows of ``columns`` over all the mart's rows, whatever this store's
+        students and unread marts: what a page needs of a mart it does not load."""
+        path, _ = self._file(name)
+        frame = self._cache.get(name)
+        if frame is not None and self.students is None and name not in self.unread:
+            return frame[columns].drop_duplicates().reset_index(drop=True)
+        if not path.exists():
+            if name not in self.missing:
+                self.missing.append(name)
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        listed = ", ".join(f'"{c}"' for c in columns)
+        return self._con.execute(f"select distinct {listed} from read_parquet(?) order by all", [str(path)]).df()
+
     def table(self, name: str) -> pd.DataFrame:
         if name in self._cache:
             return self._cache[name]
-        restricted = name in RESTRICTED_COLUMNS
-        folder = self.paths.restricted if restricted else self.paths.marts
-        columns = (RESTRICTED_COLUMNS if restricted else PUBLIC_COLUMNS).get(name, ())
-        path = folder / f"{name}.parquet"
+        path, columns = self._file(name)
         if name in self.unread:
             frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
         elif path.exists():

@@ -29,20 +29,8 @@ from orchestration.reporting.usage_table import usage_table
 
 
 # ----------------------------------------------------------------------------- district views
-def _exams_sat(d: ReportData) -> pd.DataFrame:
-    """The distinct (school, subject, exam) of student_exam, worked out once per ReportData:
-    every subject researcher's page filters them, and student_exam has about a million
-    rows at a district (0.2 s a page to filter whole)."""
-    sat = d.__dict__.get("_exams_sat")
-    if sat is None:
-        sat = d.student_exam[["school_sourced_id", "subject", "exam_id"]].drop_duplicates()
-        sat = sat.assign(school_sourced_id=sat.school_sourced_id.astype(str), exam_id=sat.exam_id.astype(str))
-        d.__dict__["_exams_sat"] = sat
-    return sat
-
-
 def _district_exam_ids(d: ReportData, schools: list[str], subject: str | None) -> list[str]:
-    ex = _exams_sat(d)
+    ex = d.exams_sat
     ex = ex[ex.school_sourced_id.isin(schools)]
     if subject:
         ex = ex[ex.subject == subject]
