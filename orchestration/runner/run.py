@@ -15,6 +15,7 @@ that died left undone (recovery.py).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -203,6 +204,11 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
     job = defs.resolve_implicit_global_asset_job_def()
     graph = defs.resolve_asset_graph()
     stages = plan_stages(graph)
+    # The code location's objects (the dbt manifest among them) live as long as the run:
+    # frozen, the garbage collector's full passes no longer walk them. They took 1.5 s of
+    # the 2.0 s a district new day's process spent collecting.
+    gc.collect()
+    gc.freeze()
     # which sources have new deliveries, asked once: nothing lands before the landing runs
     # (8 sources' inboxes against their ledgers: 0.35 s at a district)
     changed_sources = _changed_sources(lake)
