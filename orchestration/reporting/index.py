@@ -7,6 +7,7 @@ a short key, and the page has a filter box (class, school or key)."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import defaultdict
 from pathlib import Path
 
@@ -99,16 +100,21 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
 
     for role in ROLES:
         items = sorted(by_role.get(role, []), key=lambda p: (p.org_id, p.page_id))
-        groups = _homeroom_groups(t, data, items, link) if role in named else [
-            {"title": data.name(org) or org, "links": [link(p, "../") for p in items if p.org_id == org]}
-            for org in sorted({p.org_id for p in items})]
+        if role in named:
+            groups = _homeroom_groups(t, data, items, link)
+        else:  # items are in org order: one group per run of an org (123 k pages, not orgs x pages)
+            groups = [{"title": data.name(org) or org, "links": [link(p, "../") for p in run]}
+                      for org, run in itertools.groupby(items, key=lambda p: p.org_id)]
         writer.write(out / role / "index.html", title=t(f"role.{role}"), subtitle=t("index.role_subtitle", n=len(items)),
                      groups=groups, root="../", missing=data.store.missing, filter=role in named,
                      intro=t("index.on_demand") if any(p.on_demand for p in items) else "")
     for org, items in by_org.items():
         groups = []
+        of_role: dict[str, list] = defaultdict(list)
+        for p in items:
+            of_role[p.role].append(p)
         for role in ROLES:
-            mine = sorted((p for p in items if p.role == role), key=lambda p: p.page_id)
+            mine = sorted(of_role.get(role, ()), key=lambda p: p.page_id)
             if mine:
                 groups.append({"title": f"{t(f'role.{role}')}（{len(mine)}）", "links": [link(p, "../") for p in mine]})
         writer.write(out / "orgs" / f"{safe_id(org)}.html", title=data.name(org) or org, subtitle=t("index.org_subtitle"),
@@ -117,7 +123,8 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
                   for role in ROLES]
     orgs = data.orgs
     kind_order = {"city": 0, "district": 1, "school": 2}
-    org_ids = sorted(by_org, key=lambda o: (kind_order.get(str(dict(zip(orgs.sourced_id, orgs.type, strict=True)).get(o)), 3), data.name(o)))
+    kind = dict(zip(orgs.sourced_id, orgs.type, strict=True))
+    org_ids = sorted(by_org, key=lambda o: (kind_order.get(str(kind.get(o)), 3), data.name(o)))
     org_links = [{"href": f"orgs/{safe_id(o)}.html", "text": data.name(o) or o, "extra": t("index.pages", n=len(by_org[o]))}
                  for o in org_ids]
     groups = [{"title": t("index.by_role"), "links": role_links}, {"title": t("index.by_org"), "links": org_links}]
