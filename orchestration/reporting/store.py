@@ -235,11 +235,12 @@ class MartStore:
 
     def distinct(self, name: str, columns: list[str]) -> pd.DataFrame:
         """The distinct rows of ``columns`` over all the mart's rows, whatever this store's
-        students and unread marts: what a page needs of a mart it does not load."""
+        students and unread marts (what a page needs of a mart it does not load), sorted."""
         path, _ = self._file(name)
         frame = self._cache.get(name)
         if frame is not None and self.students is None and name not in self.unread:
-            return frame[columns].drop_duplicates().reset_index(drop=True)
+            rows = frame[columns].drop_duplicates()
+            return rows.sort_values(columns, na_position="last", kind="stable").reset_index(drop=True)
         if not path.exists():
             if name not in self.missing:
                 self.missing.append(name)

@@ -341,8 +341,11 @@ def test_the_batch_load_leaves_unread_only_what_its_pages_do_not_read(lake):
     unread = unread_marts(batch)
     full, narrow = load_report_data(lake), load_report_data(lake, unread=unread)
     # the narrowed load did leave marts with rows unread, so the comparison means something
-    assert {"student_term_profile", "students_needing_attention", "class_weak_points"} <= set(unread)
-    assert all(len(full.store.table(m)) for m in ("student_term_profile", "students_needing_attention"))
+    assert {"student_term_profile", "students_needing_attention", "class_weak_points", "student_exam"} <= set(unread)
+    assert all(len(full.store.table(m)) for m in ("student_term_profile", "students_needing_attention", "student_exam"))
+    # student_exam's distinct (school, subject, exam): asked of the file, or of the loaded mart
+    assert len(narrow.exams_sat)
+    assert narrow.exams_sat.astype(str).values.tolist() == full.exams_sat.astype(str).values.tolist()
     assert not any(len(narrow.store.table(m)) for m in unread)
     env = make_env("zh")
     scopes = resolve_scopes(full.store.table("staff_scope"), full.ident, full.orgs, full.as_of, ROLES)
