@@ -106,6 +106,18 @@ def identifier_findings(con, lake: LakePaths) -> list[dict]:
     by_name = {c: k for c, k in zip(classified["column_name"], classified["classification"], strict=True)
                if c not in other}
     students = _student_ids(con, lake)
+    if students:
+        # every weak pseudonym of every student, worked out once for all the marts
+        weak_keyed, params = _public_secret_hashes()
+        con.execute(f"""
+            create or replace temp table weak_keys as
+            with ids as (select sid from {students} where sid is not null)
+            select sid as k, 'the sourcedId itself' as how from ids
+            union all select sha256(sid), 'sha256(sourcedId)' from ids
+            union all select md5(sid), 'md5(sourcedId)' from ids
+            union all select sha1(sid), 'sha1(sourcedId)' from ids
+            {weak_keyed}
+        """, params)
     for path in public_marts(lake):
         name = path.stem
         seen = datetime.fromtimestamp(path.stat().st_mtime, UTC)
@@ -116,19 +128,10 @@ def identifier_findings(con, lake: LakePaths) -> list[dict]:
                        else f"classified {by_name[col]} elsewhere" if col in by_name else "an identifier by name")
                 out.append(_finding("identifier_in_public_mart", f"public mart {name}: column {col} is {why}", seen))
         if "student_key" in columns and students:
-            weak_keyed, params = _public_secret_hashes()
             hit = con.execute(f"""
-                with keys as (select distinct cast(student_key as varchar) as k from read_parquet({_q(path)})),
-                ids as (select sid from {students} where sid is not null),
-                weak as (
-                    select sid as k, 'the sourcedId itself' as how from ids
-                    union all select sha256(sid), 'sha256(sourcedId)' from ids
-                    union all select md5(sid), 'md5(sourcedId)' from ids
-                    union all select sha1(sid), 'sha1(sourcedId)' from ids
-                    {weak_keyed}
-                )
-                select w.how, count(*) from keys join weak as w on w.k = keys.k group by w.how order by 2 desc
-            """, params).fetchall()
+                with keys as (select distinct cast(student_key as varchar) as k from read_parquet({_q(path)}))
+                select w.how, count(*) from keys join weak_keys as w on w.k = keys.k group by w.how order by 2 desc
+            """).fetchall()
             for how, n in hit:
                 out.append(_finding("identifier_in_public_mart",
                                     f"public mart {name}: {n} student_key value(s) equal {how} (weak pseudonym)", seen))
@@ -173,6 +176,17 @@ def _hierarchy_recoverable(con, lake: LakePaths, path: Path, flag: str, dims: li
     """).fetchone()[0]
 
 
+def _joined(parts: list[pd.Series], index: pd.Index) -> pd.Series:
+    """The texts of each row joined by "|", as ``frame.agg("|".join, axis=1)`` joins
+    them, column by column rather than row by row."""
+    if not parts:
+        return pd.Series("", index=index)
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + "|" + part
+    return key
+
+
 def small_cell_findings(con, lake: LakePaths, min_cell: int, strict: bool = False) -> tuple[list[dict], list[str]]:
     """Findings, and the public marts left to downstream suppression (no flag column)."""
     out, downstream = [], []
@@ -197,13 +211,15 @@ def small_cell_findings(con, lake: LakePaths, min_cell: int, strict: bool = Fals
                                 seen))
         # recoverable: a line (all dims but one fixed) with a shown total and exactly one hidden cell
         recoverable = 0
+        # each dimension as text once per mart, not once per line key built from it: a
+        # list column's text is numpy's printing of each array (class_term's weak_points)
+        text = {c: cells[c].astype(str) for c in dims}
         for d in dims:
             others = [c for c in dims if c != d]
-            is_total = cells[d].isna() | cells[d].astype(str).str.lower().isin(TOTAL_MARKERS)
+            is_total = cells[d].isna() | text[d].str.lower().isin(TOTAL_MARKERS)
             if not is_total.any():
                 continue
-            key = (cells[others].astype(str).agg("|".join, axis=1) if others
-                   else pd.Series("", index=cells.index))
+            key = _joined([text[c] for c in others], cells.index)
             totals = set(key[is_total & ~cells["_hidden"]])
             hidden_per_line = cells[~is_total & cells["_hidden"]].groupby(key[~is_total & cells["_hidden"]]).size()
             recoverable += int(((hidden_per_line == 1) & hidden_per_line.index.isin(totals)).sum())

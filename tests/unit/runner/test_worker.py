@@ -18,7 +18,14 @@ from pathlib import Path
 import pytest
 
 from orchestration.runner.recovery import tools_still_working
-from orchestration.worker import SCHEMA_CLASSES, WORKER_ENV, call, run_worker, step_dbt_executable
+from orchestration.worker import (
+    DBT_MODULES,
+    SCHEMA_CLASSES,
+    WORKER_ENV,
+    call,
+    run_worker,
+    step_dbt_executable,
+)
 
 CLIENT = str(Path(sys.executable).with_name("eduhouse-dbt"))
 
@@ -189,8 +196,8 @@ def _warm(lake: Path) -> dict:
 
 
 def test_the_worker_does_dbts_first_work_once_for_its_children(tmp_path):
-    """The worker builds dbt's schemas, maps the modules to their files and reads the
-    lake's partial parse before it forks (worker.py, `_warming_dbt`); if dbt moves one of
+    """Between requests the worker imports dbt, builds its schemas, maps the modules to
+    their files and reads the lake's partial parse (worker.py, `_warming_dbt`); if dbt moves one of
     those, this fails rather than every dbt step silently paying for it again. A partial
     parse it cannot read is left to dbt."""
     project = _probe_project(tmp_path / "project", "warm_probe", "select 1 as n", tmp_path / "probe.duckdb")
@@ -202,8 +209,9 @@ def test_the_worker_does_dbts_first_work_once_for_its_children(tmp_path):
     assert parsed.returncode == 0, parsed.stdout
     warmed = _warm(lake)
     assert (warmed["before"], warmed["after"]) == (0, len(SCHEMA_CLASSES))
+    imports = [f"import {module}" for module in DBT_MODULES]
     schemas = [f"schema {spec.split(':')[1]}" for spec in SCHEMA_CLASSES]
-    assert warmed["done"] == [*schemas, "module files", "partial parse"]
+    assert warmed["done"] == [*imports, *schemas, "module files", "partial parse"]
 
     (target / "partial_parse.msgpack").write_bytes(b"not a partial parse")
-    assert _warm(lake)["done"] == [*schemas, "module files"]
+    assert _warm(lake)["done"] == [*imports, *schemas, "module files"]
