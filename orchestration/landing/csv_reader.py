@@ -220,12 +220,27 @@ def land_csv_file(ctx: LandContext, spec: TableSpec, path: Path | None, *,
         "WHERE pos > (SELECT min(pos) FROM _csv_records) AND pos NOT IN (SELECT pos FROM _csv_bad)"
     )
 
+    # Each column's trimmed text and typed value are computed once, as columns of their
+    # own (``_r<i>``, ``_t<i>``), and the rules, the details and the bronze columns refer
+    # to them: written inline, every rule repeated the trim and the cast, which cost a
+    # district's exam scores about twice the time of the whole judgement.
+    raw_cols: list[str] = []
     raws: dict[str, str] = {}
     typed: dict[str, str] = {}
-    for c in spec.columns:
+    for i, c in enumerate(spec.columns):
         h = by_lower.get(c.name.lower())
-        raws[c.name] = f"nullif(trim(r.{_ident(h)}), '')" if h is not None else "NULL::VARCHAR"
-        typed[c.name] = _typed(c, raws[c.name])
+        raw_cols.append((f"nullif(trim(r.{_ident(h)}), '')" if h is not None else "NULL::VARCHAR")
+                        + f" AS _r{i}")
+        raws[c.name] = f"_r{i}"
+    typed_cols = []
+    for i, c in enumerate(spec.columns):
+        typed_cols.append(f"{_typed(c, raws[c.name])} AS _t{i}")
+        typed[c.name] = f"_t{i}"
+    if extra:
+        pairs = ", ".join(f"{sql_str(h)}, r.{_ident(h)}" for h in extra)
+        raw_cols.append(f"json_object({pairs})::VARCHAR AS _extra")
+    else:
+        raw_cols.append("NULL::VARCHAR AS _extra")
     rules: list[Rule] = []
     for c in spec.columns:
         rules += _column_rules(c, raws[c.name], typed[c.name])
@@ -236,11 +251,7 @@ def land_csv_file(ctx: LandContext, spec: TableSpec, path: Path | None, *,
 
     select_cols = [f"{typed[c.name]} AS {_ident(c.name)}" for c in spec.columns]
     select_cols += [f"{raws[c.name]} AS {_ident(c.name + '_raw')}" for c in spec.columns if c.kind == "ts"]
-    if extra:
-        pairs = ", ".join(f"{sql_str(h)}, r.{_ident(h)}" for h in extra)
-        select_cols.append(f"json_object({pairs})::VARCHAR AS _extra")
-    else:
-        select_cols.append("NULL::VARCHAR AS _extra")
+    select_cols.append("_extra")
     if spec.partitioned_by:
         select_cols.append(f"{typed[spec.partitioned_by]} AS local_date")
     key_sql = ", ".join(typed[k] for k in spec.key)
@@ -248,9 +259,13 @@ def land_csv_file(ctx: LandContext, spec: TableSpec, path: Path | None, *,
                 if spec.key else "1")
     con.execute(f"""
 CREATE OR REPLACE TEMP TABLE _csv_judged AS
-WITH j AS (
-  SELECT g.pos AS _pos, g.line AS _line, r.*, {rule_index_sql(rules)} AS _rule
-  FROM _csv_rows r LEFT JOIN _csv_good g USING (_n)
+WITH raw AS (
+  SELECT r._n, {', '.join(raw_cols)} FROM _csv_rows r
+), typed AS (
+  SELECT raw.*, {', '.join(typed_cols)} FROM raw
+), j AS (
+  SELECT g.pos AS _pos, g.line AS _line, t.*, {rule_index_sql(rules)} AS _rule
+  FROM typed t LEFT JOIN _csv_good g USING (_n)
 ), k AS (
   SELECT *, CASE WHEN _rule = 0 THEN {copy_sql} END AS _copy FROM j r
 )
