@@ -23,7 +23,6 @@ import duckdb
 from orchestration.faults import fault_point
 from orchestration.lake import LakePaths
 from orchestration.landing import ledger, quarantine
-from orchestration.landing.ahead import Preload, Preloaded, ReadAhead
 from orchestration.landing.deliveries import Delivery, Unreadable, discover
 from orchestration.landing.writer import copy_atomic, copy_partitioned, remove_delivery, sql_str
 
@@ -47,9 +46,8 @@ PARTITIONED = ("xapi", "access")
 @dataclass
 class EngineOptions:
     """DuckDB knobs for landing (the machine is shared: keep threads low). ``threads`` is
-    how many threads landing keeps busy in all: with read-ahead (``ahead``) one of them
-    judges the next delivery in the background and DuckDB gets the others; without it,
-    that many deliveries land side by side, each on one DuckDB thread."""
+    how many threads landing keeps busy in all: that many deliveries land side by side,
+    each on one DuckDB thread (one delivery alone gets them all)."""
 
     threads: int = 2
     memory_limit: str = "2GB"
@@ -127,12 +125,8 @@ class LandContext:
     """What a handler needs to land one delivery: a connection, its files, writers."""
 
     def __init__(self, con, lake_root: Path, source: str, delivery: Delivery, timezone: str,
-                 landed_at: datetime, members: dict[str, Path],
-                 preloaded: Callable[[], Preloaded | None] = lambda: None):
+                 landed_at: datetime, members: dict[str, Path]):
         self.con = con
-        # What the source's preload prepared for this delivery (waits for it; re-raises
-        # its error), or None.
-        self.preloaded = preloaded
         self.lake_root = Path(lake_root)
         self.source = source
         self.delivery = delivery
@@ -232,14 +226,11 @@ def land_source(
     rebuild: Iterable[str] = (),
     options: EngineOptions | None = None,
     prepare: Callable[[duckdb.DuckDBPyConnection, Path], None] | None = None,
-    preload: Preload | None = None,
     given: Sequence[tuple[Delivery, tuple[str, int]]] | None = None,
     ledger_rows: bool = True,
 ) -> LandingSummary:
-    """Land every not-yet-ledgered delivery of ``source`` (and re-land ``rebuild`` ids).
-
-    With ``preload`` (see ``ahead``), the next delivery is read and judged while one is
-    finished; deliveries already known to be duplicates are not prepared.
+    """Land every not-yet-ledgered delivery of ``source`` (and re-land ``rebuild`` ids),
+    ``options.threads`` of them side by side (``_land_side_by_side``).
 
     ``given`` and ``ledger_rows=False`` are how landing runs on a cluster (``on_cluster``):
     a task lands exactly the deliveries it was given, with their content hash and size,
@@ -260,48 +251,20 @@ def land_source(
         return summary
     options = options or EngineOptions()
     con = connect(timezone, options)
-    if preload is None and options.threads >= 2 and len(todo) > 1:
-        try:
+    try:
+        if options.threads >= 2 and len(todo) > 1:
             summary.deliveries = _land_side_by_side(
                 con, lake_root, source, timezone, handler, todo, known, hashes, prepare,
                 options.threads, ledger_rows)
-        finally:
-            con.close()
-        return summary
-    if options.threads < 2:
-        preload = None  # no thread to spare for reading ahead
-    elif preload is not None:
-        con.execute(f"SET threads={int(options.threads) - 1}")
-    ahead = None
-
-    def content(d: Delivery) -> tuple[str, int]:
-        if d.delivery_id not in hashes:
-            hashes[d.delivery_id] = d.content_sha256()
-        return hashes[d.delivery_id]
-
-    try:
+            return summary
         if prepare is not None:
             prepare(con, lake_root)
-        ahead = ReadAhead(con, timezone, preload) if preload is not None else None
-        for i, delivery in enumerate(todo):
-            if ahead is not None:
-                # This delivery and the next are read (the next one is judged in the
-                # background while this one is finished), unless one is a resend of a
-                # landed delivery or of the one landing now.
-                for d in todo[i:i + 2]:
-                    first = known.get(content(d)[0])
-                    if first in (None, d.delivery_id) and (d is delivery or content(d) != content(delivery)):
-                        ahead.read(d)
-            summary.deliveries.append(
-                _land_one(con, lake_root, source, timezone, delivery, handler, known, content(delivery),
-                          ahead.result_for(delivery.delivery_id) if ahead is not None else lambda: None,
-                          ledger_rows)
-            )
-            if ahead is not None:
-                ahead.release(delivery.delivery_id)
+        for delivery in todo:
+            if delivery.delivery_id not in hashes:
+                hashes[delivery.delivery_id] = delivery.content_sha256()
+            summary.deliveries.append(_land_one(con, lake_root, source, timezone, delivery, handler, known,
+                                                hashes[delivery.delivery_id], ledger_rows))
     finally:
-        if ahead is not None:
-            ahead.close()
         con.close()
     return summary
 
@@ -316,9 +279,11 @@ def _land_side_by_side(con, lake_root: Path, source: str, timezone: str, handler
 
     A source's deliveries are independent once they are known not to be resends: each
     writes its own bronze, quarantine and ledger files, and its temp tables live in its
-    connection. Most deliveries are small (one exam, one school's survey, one day's
-    access log), and landing one keeps about 1.4 cores busy at most (reading a file and
-    writing Parquet are serial), so two side by side use both. Resend order still holds:
+    connection. Landing one delivery keeps about 1.4 cores busy at most (a gzip file is
+    read on one thread, Parquet written on few, and most deliveries are small: one exam,
+    one school's survey), so two side by side use both. xAPI's voided statements are
+    looked up in bronze by the delivery that voids them; a target landing beside it in
+    the same run is missed there, but its own day is in this run's dates anyway. Resend order still holds:
     the hashes are taken first, and a delivery whose content an earlier one of this
     batch holds lands after the batch, once the one it repeats is ledgered. A failure
     cancels what has not started; what runs finishes and commits, which is what a crash
@@ -341,7 +306,7 @@ def _land_side_by_side(con, lake_root: Path, source: str, timezone: str, handler
 
     def land(d: Delivery) -> DeliveryResult:
         return _land_one(cursor(), lake_root, source, timezone, d, handler, known, hashes[d.delivery_id],
-                         lambda: None, ledger_rows)
+                         ledger_rows)
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"landing-{source}")
     try:
@@ -365,7 +330,7 @@ def _land_side_by_side(con, lake_root: Path, source: str, timezone: str, handler
 
 def _land_one(con, lake_root, source, timezone, delivery: Delivery, handler: Handler,
               known_hashes: dict[str, str], content: tuple[str, int],
-              preloaded: Callable[[], Preloaded | None], ledger_rows: bool = True) -> DeliveryResult:
+              ledger_rows: bool = True) -> DeliveryResult:
     started = datetime.now(UTC)
     sha, size = content
     first = known_hashes.get(sha)
@@ -378,7 +343,7 @@ def _land_one(con, lake_root, source, timezone, delivery: Delivery, handler: Han
     quarantine.create(con)
     try:
         with delivery.members() as members:
-            ctx = LandContext(con, lake_root, source, delivery, timezone, started, members, preloaded)
+            ctx = LandContext(con, lake_root, source, delivery, timezone, started, members)
             handler(ctx)
             result = ctx.result
             result.records_in = ctx.records_in

@@ -12,8 +12,7 @@ detailed rules.
 Bronze does not copy the original line: the inbox is kept
 as delivered and the lineage ``(_delivery, _file, _position)`` addresses the exact line,
 so nothing the spec allows is lost; quarantine keeps the text of every rejected line.
-Deliveries are pipelined (``ahead``): the next file is judged on a second thread while
-one is written.
+Two deliveries land side by side (``core.land_source``), each on one DuckDB thread.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ import duckdb
 
 from orchestration.lake import LakePaths
 from orchestration.landing import quarantine
-from orchestration.landing.ahead import Preload, Preloaded
 from orchestration.landing.core import LandContext, LandingSummary, land_source
 from orchestration.landing.references import load_roster_users
 from orchestration.landing.textfile import READ_ERRORS, as_unreadable, lines_sql
@@ -37,47 +35,33 @@ SOURCE = "xapi"
 VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
 
 
-def _read(con, name: str, path: Path, key: str, temp: str = "") -> Preloaded:
-    """The file's non-blank lines as ``_xapi_lines_<key>(pos, line)``: read once (gunzip
-    is serial; the judging of the previous file runs meanwhile), judged from the table,
-    and kept so rejects and duplicates are quarantined with their text. ``temp`` ('TEMP')
-    keeps the table private to ``con``."""
-    lines = f"_xapi_lines_{key}"
+LINES, JUDGED = "_xapi_lines", "_xapi_judged"
+
+
+def _read(con, name: str, path: Path) -> None:
+    """The file's non-blank lines as ``_xapi_lines(pos, line)``: read once, judged from
+    the table, and kept so rejects and duplicates are quarantined with their text."""
     try:
         con.execute(
-            f"CREATE OR REPLACE {temp} TABLE {lines} AS SELECT ordinality AS pos, line FROM {lines_sql(path)} "
+            f"CREATE OR REPLACE TEMP TABLE {LINES} AS SELECT ordinality AS pos, line FROM {lines_sql(path)} "
             "WHERE line IS NOT NULL AND (left(line, 1) = '{' OR trim(line) <> '')"
         )
     except READ_ERRORS as exc:
-        con.execute(f"DROP TABLE IF EXISTS {lines}")
+        con.execute(f"DROP TABLE IF EXISTS {LINES}")
         raise as_unreadable(exc, name) from exc
-    return Preloaded((lines,), lines)
 
 
-def _judge(con, read: Preloaded, timezone: str, temp: str = "") -> Preloaded:
-    """``fast_sql`` over the lines as ``_xapi_<key>``; value (lines table, judged table)."""
-    lines = read.value
-    judged = lines.replace("_xapi_lines_", "_xapi_", 1)
-    con.execute(f"CREATE OR REPLACE {temp} TABLE {judged} AS {fast_sql(lines, timezone)}")
-    return Preloaded((judged,), (lines, judged))
-
-
-def _preload(timezone: str) -> Preload:
-    """Read single-file deliveries ahead and judge them in the background (``ahead``);
-    a zip or folder is extracted and read by the handler itself."""
-    def read(con, delivery, key: str) -> Preloaded | None:
-        return _read(con, delivery.path.name, delivery.path, key) if delivery.kind == "file" else None
-    return Preload(read, lambda con, read: _judge(con, read, timezone))
+def _judge(con, timezone: str) -> None:
+    """``fast_sql`` over the lines as ``_xapi_judged``."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {JUDGED} AS {fast_sql(LINES, timezone)}")
 
 
 def _handle(ctx: LandContext) -> None:
     con = ctx.con
     name, path = ctx.single_member()
-    preloaded = ctx.preloaded()  # read and judged ahead (its tables dropped by ``ahead``)
-    inline = preloaded is None  # or read and judged here, into temp tables
-    if inline:
-        preloaded = _judge(con, _read(con, name, path, "inline", "TEMP"), ctx.timezone, "TEMP")
-    lines, judged = preloaded.value
+    _read(con, name, path)
+    _judge(con, ctx.timezone)
+    lines, judged = LINES, JUDGED
     ctx.records_in = con.execute(f"SELECT count(*) FROM {judged}").fetchall()[0][0]
     # Lines the fast path could not pass: the detailed rules say why (or land them).
     con.execute(
@@ -114,9 +98,8 @@ def _handle(ctx: LandContext) -> None:
         f"FROM _xapi_dup d JOIN {lines} l USING (pos))",
     )
     ctx.result.touched_dates |= _voided_dates(con, ctx.lake_root, ctx.delivery_id)
-    con.execute("DROP VIEW _xapi_valid; DROP VIEW _xapi_ids; DROP TABLE _xapi_slow; DROP TABLE _xapi_dup")
-    if inline:
-        con.execute(f"DROP TABLE {lines}; DROP TABLE {judged}")
+    con.execute("DROP VIEW _xapi_valid; DROP VIEW _xapi_ids; DROP TABLE _xapi_slow; DROP TABLE _xapi_dup; "
+                f"DROP TABLE {lines}; DROP TABLE {judged}")
 
 
 def _voided_dates(con, lake_root: Path, delivery_id: str) -> set[str]:
@@ -167,16 +150,14 @@ def voided_dates_of_batch(lake_root: Path, delivery_ids: list[str]) -> dict[str,
 
 def _prepare(con, lake_root: Path) -> None:
     """Roster users, and those a coerced non-string actor name cannot be mistaken for
-    (a plain table: the read-ahead connection judges against it too)."""
+    (temp tables: each connection landing deliveries prepares its own)."""
     load_roster_users(con, lake_root)
     con.execute(
-        "CREATE OR REPLACE TABLE _roster_fast AS SELECT sourcedId FROM _roster_users "
+        "CREATE OR REPLACE TEMP TABLE _roster_fast AS SELECT sourcedId FROM _roster_users "
         f"WHERE NOT regexp_matches(sourcedId, {sql_str(LITERAL_LIKE)})"
     )
 
 
 def land_xapi(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, **landing) -> LandingSummary:
-    """Land every new xAPI delivery (and re-land the ``rebuild`` delivery ids), reading and
-    judging the next delivery while one is written."""
-    return land_source(lake_root, SOURCE, timezone, _handle, **landing,
-                       prepare=_prepare, preload=_preload(timezone))
+    """Land every new xAPI delivery (and re-land the ``rebuild`` delivery ids)."""
+    return land_source(lake_root, SOURCE, timezone, _handle, **landing, prepare=_prepare)

@@ -1,8 +1,8 @@
-"""xAPI read-ahead: the next delivery is read and judged while one is finished.
+"""xAPI deliveries landed two at a time, each on its own connection.
 
-The pipelined run must give exactly what landing one delivery after the other gives
-(bronze rows, quarantine rows, ledger rows), skip work for resends, and stop cleanly when
-a delivery fails.
+Side by side must give exactly what landing one delivery after the other gives (bronze
+rows, quarantine rows, ledger rows), skip work for resends, leave no table behind, and
+stop cleanly when a delivery fails.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ import gzip
 import json
 import threading
 import zipfile
+from datetime import UTC, datetime
 
 import duckdb
 import pytest
 
-from orchestration.landing import xapi
-from orchestration.landing.core import EngineOptions
+from orchestration.landing import quarantine, xapi
+from orchestration.landing.core import EngineOptions, LandContext
+from orchestration.landing.deliveries import Delivery
 
 TZ = "Asia/Shanghai"
 
@@ -31,7 +33,7 @@ def _inbox(lake, kit) -> None:
                              if n == 12 else s(n)) for n in range(10, 20)).encode(), mtime=0))
     blob = gzip.compress("\n".join(json.dumps(s(n)) for n in range(30, 80)).encode(), mtime=0)
     (inbox / "2021-10-03.jsonl.gz").write_bytes(blob[: len(blob) // 2])  # truncated
-    with zipfile.ZipFile(inbox / "2021-10-04.zip", "w") as zf:  # read inline, not ahead
+    with zipfile.ZipFile(inbox / "2021-10-04.zip", "w") as zf:
         zf.writestr("2021-10-04.jsonl", "\n".join(json.dumps(s(n)) for n in range(40, 45)))
     kit.write_lines(inbox / "2021-10-05.jsonl", [s(50), s(51, id="nope")])
 
@@ -52,9 +54,9 @@ def _outcome(lake) -> tuple:
     return bronze, quarantine, ledger
 
 
-def test_read_ahead_lands_exactly_what_one_at_a_time_lands(tmp_path, kit):
+def test_side_by_side_lands_exactly_what_one_at_a_time_lands(tmp_path, kit):
     outcomes = []
-    for threads in (1, 2):  # one thread: no read-ahead
+    for threads in (1, 2):  # one thread: one delivery after the other
         lake = tmp_path / f"lake{threads}"
         kit.roster_users(lake)
         _inbox(lake, kit)
@@ -73,27 +75,43 @@ def test_read_ahead_lands_exactly_what_one_at_a_time_lands(tmp_path, kit):
         ("2021-10-05.jsonl", 2, "invalid_uuid")]
 
 
-def test_read_ahead_skips_resends_and_zips_and_drops_its_tables(lake, kit, monkeypatch):
+def test_resends_are_not_read_and_no_table_is_left(lake, kit, monkeypatch):
     kit.roster_users(lake)
     _inbox(lake, kit)
-    read, tables = [], []
+    read, cons = [], []
     real_read = xapi._read
 
-    def spy(con, name, path, key, temp=""):
+    def spy(con, name, path):
         read.append(name)
-        got = real_read(con, name, path, key, temp)
-        tables.extend(got.tables)
-        return got
+        cons.append(con)
+        real_read(con, name, path)
 
     monkeypatch.setattr(xapi, "_read", spy)
     xapi.land_xapi(lake, TZ, options=EngineOptions(threads=2))
-    # every delivery read once; the resend never; the zip read by its handler (inline)
+    # every delivery read once (the zip's member by its name); the resend never
     assert sorted(read) == ["2021-10-01.jsonl", "2021-10-02.jsonl.gz", "2021-10-03.jsonl.gz",
                             "2021-10-04.jsonl", "2021-10-05.jsonl"]
-    assert any(t.endswith("_inline") for t in tables) and len(set(tables)) == len(tables)
+    assert len({id(c) for c in cons}) == 2  # two connections, each reused
 
 
-def test_a_failing_delivery_stops_the_background_work(lake, kit, monkeypatch):
+def test_each_delivery_drops_what_it_built(lake, kit):
+    kit.roster_users(lake)
+    _inbox(lake, kit)
+    con = duckdb.connect()
+    xapi._prepare(con, lake)
+    before = set(con.execute("SELECT table_name FROM duckdb_tables() UNION ALL "
+                             "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall())
+    for delivery in ("2021-10-01.jsonl", "2021-10-05.jsonl"):
+        ctx = LandContext(con, lake, "xapi", Delivery("xapi", delivery, lake / "inbox/xapi" / delivery), TZ,
+                          datetime.now(UTC), {delivery: lake / "inbox/xapi" / delivery})
+        quarantine.create(con)
+        xapi._handle(ctx)
+    after = set(con.execute("SELECT table_name FROM duckdb_tables() UNION ALL "
+                            "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall())
+    assert after - before == {("_quarantine",)}
+
+
+def test_a_failing_delivery_stops_the_others_cleanly(lake, kit, monkeypatch):
     kit.roster_users(lake)
     _inbox(lake, kit)
     real_handle = xapi._handle
@@ -108,4 +126,8 @@ def test_a_failing_delivery_stops_the_background_work(lake, kit, monkeypatch):
     with pytest.raises(RuntimeError, match="bug while landing"):
         xapi.land_xapi(lake, TZ, options=EngineOptions(threads=2))
     assert threading.active_count() == before
-    assert set(kit.ledger(lake, "xapi")) == {"2021-10-01.jsonl", "2021-10-01_resend.jsonl"}
+    ledgered = set(kit.ledger(lake, "xapi"))
+    # the failing delivery stays pending, and so does the resend of 10-01, which waits
+    # for the whole first batch; the others may have finished beside it
+    assert "2021-10-01.jsonl" in ledgered
+    assert not ledgered & {"2021-10-02.jsonl.gz", "2021-10-01_resend.jsonl"}
