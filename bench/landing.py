@@ -317,6 +317,7 @@ time, and the wall ratio ({ratio2:.2f}×) comes down to what landing does per CP
 | before: 32-path `json_extract`, `statement_json` kept (committed results, first 7 days, load ~12) | 0.34× | 0.34× | 1.60 GiB |
 | one `json_transform` + fast path, `statement_json` kept (whole month, 19:51 UTC, load 1.7–6.4) | 0.45× | 0.44× | 1.35 GiB |
 | this code, whole month, load 2.7–3.6 (22:06 UTC) | 0.62× | 0.54× | 1.63 GiB |
+| the two-stage pipeline, whole month, 2026-12-05 07:26 UTC (against the two-stream copy 0.36×) | 0.82× | 0.50× | 1.58 GiB |
 | this code, whole month (table above; against the two-stream copy {ratio2:.2f}×) | {ratio:.2f}× | {cpu_ratio:.2f}× | {land['peak_rss_bytes'] / gib:.2f} GiB |
 
 What changed since the 0.45× run (same verdicts: on the 2021-10-01/02/03 + resend +
