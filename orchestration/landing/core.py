@@ -281,13 +281,14 @@ def _land_side_by_side(con, lake_root: Path, source: str, timezone: str, handler
     writes its own bronze, quarantine and ledger files, and its temp tables live in its
     connection. Landing one delivery keeps about 1.4 cores busy at most (a gzip file is
     read on one thread, Parquet written on few, and most deliveries are small: one exam,
-    one school's survey), so two side by side use both. xAPI's voided statements are
-    looked up in bronze by the delivery that voids them; a target landing beside it in
-    the same run is missed there, but its own day is in this run's dates anyway. Resend order still holds:
-    the hashes are taken first, and a delivery whose content an earlier one of this
-    batch holds lands after the batch, once the one it repeats is ledgered. A failure
-    cancels what has not started; what runs finishes and commits, which is what a crash
-    between two deliveries leaves too.
+    one school's survey), so two side by side use both.
+
+    Resend order still holds: the hashes are taken first, and a delivery whose content
+    an earlier one of this batch holds lands after the batch, once the one it repeats is
+    ledgered. A failure cancels what has not started; what runs finishes and commits,
+    which is what a crash between two deliveries leaves too. xAPI's voided statements
+    are looked up in bronze by the delivery that voids them; a target landing beside it
+    in the same run is missed there, but the target's own day is in this run's dates.
     """
     con.execute("SET threads=1")
     local = threading.local()
