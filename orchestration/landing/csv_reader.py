@@ -222,9 +222,10 @@ def land_csv_file(ctx: LandContext, spec: TableSpec, path: Path | None, *,
 
     # Each column's trimmed text and typed value are computed once, as columns of their
     # own (``_r<i>``, ``_t<i>``), and the rules, the details and the bronze columns refer
-    # to them: written inline, every rule repeated the trim and the cast, which cost a
-    # district's exam scores about twice the time of the whole judgement.
+    # to them. Written inline, every rule repeated the trim and the cast, and judging a
+    # district's exam scores took twice as long.
     raw_cols: list[str] = []
+    typed_cols: list[str] = []
     raws: dict[str, str] = {}
     typed: dict[str, str] = {}
     for i, c in enumerate(spec.columns):
@@ -232,8 +233,6 @@ def land_csv_file(ctx: LandContext, spec: TableSpec, path: Path | None, *,
         raw_cols.append((f"nullif(trim(r.{_ident(h)}), '')" if h is not None else "NULL::VARCHAR")
                         + f" AS _r{i}")
         raws[c.name] = f"_r{i}"
-    typed_cols = []
-    for i, c in enumerate(spec.columns):
         typed_cols.append(f"{_typed(c, raws[c.name])} AS _t{i}")
         typed[c.name] = f"_t{i}"
     if extra:
