@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -293,6 +293,22 @@ def _land_side_by_side(con, lake_root: Path, source: str, timezone: str, handler
     con.execute("SET threads=1")
     local = threading.local()
     opened: list[duckdb.DuckDBPyConnection] = []
+    # A delivery's landing time orders it against the others downstream (the latest
+    # delivery of a consent or a grant wins by ``_landed_at``), so the deliveries take
+    # their times in inbox order, each later than the one before, whichever thread
+    # starts first.
+    turn = threading.Condition()
+    clock: dict = {"next": 0, "last": None}
+
+    def start_time(position: int) -> datetime:
+        with turn:
+            turn.wait_for(lambda: clock["next"] == position)
+            now = datetime.now(UTC)
+            if clock["last"] is not None and now <= clock["last"]:
+                now = clock["last"] + timedelta(microseconds=1)
+            clock["next"], clock["last"] = position + 1, now
+            turn.notify_all()
+        return now
 
     def cursor() -> duckdb.DuckDBPyConnection:
         cur = getattr(local, "cur", None)
@@ -305,9 +321,10 @@ def _land_side_by_side(con, lake_root: Path, source: str, timezone: str, handler
             local.cur = cur
         return cur
 
-    def land(d: Delivery) -> DeliveryResult:
+    def land(position: int, d: Delivery) -> DeliveryResult:
+        started = start_time(position)  # first: a task only starts after the one before it
         return _land_one(cursor(), lake_root, source, timezone, d, handler, known, hashes[d.delivery_id],
-                         ledger_rows)
+                         ledger_rows, started)
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"landing-{source}")
     try:
@@ -319,9 +336,9 @@ def _land_side_by_side(con, lake_root: Path, source: str, timezone: str, handler
             sha = hashes[d.delivery_id][0]
             (repeats if sha in seen else batch).append(d)
             seen.add(sha)
-        results = dict(zip((d.delivery_id for d in batch), pool.map(land, batch), strict=True))
-        for d in repeats:  # rare: a resend of a delivery of this batch, now ledgered
-            results[d.delivery_id] = pool.submit(land, d).result()
+        results = dict(zip((d.delivery_id for d in batch), pool.map(land, range(len(batch)), batch), strict=True))
+        for i, d in enumerate(repeats, len(batch)):  # rare: a resend of a delivery of this batch
+            results[d.delivery_id] = pool.submit(land, i, d).result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         for cur in opened:
@@ -331,8 +348,8 @@ def _land_side_by_side(con, lake_root: Path, source: str, timezone: str, handler
 
 def _land_one(con, lake_root, source, timezone, delivery: Delivery, handler: Handler,
               known_hashes: dict[str, str], content: tuple[str, int],
-              ledger_rows: bool = True) -> DeliveryResult:
-    started = datetime.now(UTC)
+              ledger_rows: bool = True, started: datetime | None = None) -> DeliveryResult:
+    started = started or datetime.now(UTC)
     sha, size = content
     first = known_hashes.get(sha)
     if first is not None and first != delivery.delivery_id:

@@ -9,6 +9,7 @@ cleanly when one fails.
 from __future__ import annotations
 
 import threading
+import time
 
 import duckdb
 import pytest
@@ -124,3 +125,34 @@ def test_a_failing_delivery_cancels_the_rest_and_leaves_no_thread(lake, kit, mon
     assert not (lake / "quarantine/exams" / f"{ids[1]}.parquet").exists()
     assert sorted(d.delivery_id for d in core.pending(lake, "exams")) == sorted(
         set(ids + [f"{ids[2]}-resend", "2021-11-08-ex-9"]) - ledgered)
+
+
+def test_deliveries_take_their_landing_times_in_inbox_order(lake, kit, monkeypatch):
+    """Downstream, the latest delivery of a key wins by ``_landed_at`` (a withdrawn
+    consent re-delivered later). The first connection's preparation is slow here, so
+    the second delivery would start first if each took its time when its thread got
+    going."""
+    kit.roster_users(lake)
+    ids = _inbox(lake)
+    calls = []
+    real_prepare = exams.load_roster_users
+
+    def slow_first(con, lake_root):
+        calls.append(threading.current_thread().name)
+        if len(calls) == 1:
+            time.sleep(0.5)
+        real_prepare(con, lake_root)
+
+    monkeypatch.setattr(exams, "load_roster_users", slow_first)
+    land_exams(lake, options=EngineOptions(threads=2))
+    assert len(calls) == 2
+    ledger = kit.ledger(lake, "exams")
+    # inbox order; the resend lands nothing and is ledgered after its batch
+    order = [d for d in sorted(ledger) if ledger[d]["status"] != "duplicate"]
+    started = [ledger[d]["started_at"] for d in order]
+    assert started == sorted(started) and len(set(started)) == len(started)
+    landed = dict(duckdb.connect().execute(
+        f"SELECT _delivery, min(_landed_at) FROM read_parquet('{lake}/bronze/exams/exam_scores/*.parquet') "
+        "GROUP BY 1").fetchall())
+    times = [landed[d] for d in ids]
+    assert times == sorted(times) and len(set(times)) == len(times)
