@@ -29,7 +29,9 @@ version_keys as (
     select
         lower(statement_id) as statement_key,
         coalesce(try_cast(stored_raw as {{ type_timestamptz() }}), ts) as record_time,
-        _landed_at, _delivery, _position
+        _landed_at, _delivery, _position,
+        case when verb_id = {{ xapi_verb('voided') }} and object_type = 'StatementRef'
+             then lower(object_id) end as voids
     from {{ bronze_relation('xapi', 'statements', files=batch['files']) }} as s
     where statement_id is not null and ts is not null
 ),
@@ -53,10 +55,16 @@ deduplicated as (
     )
 ),
 
--- Statement ids voided by a voiding statement of this batch, or of earlier runs.
+-- Statement ids voided by a voiding statement of this batch, or of earlier runs. Read
+-- from the keys, not from `deduplicated`: a second reader of that CTE made DuckDB
+-- materialize it, all 28 columns of every statement (a district month's first build
+-- 23.6 -> 17.0 s, the same rows).
 voided_ids as (
-    select distinct lower(object_id) as statement_id from deduplicated
-    where verb_id = {{ xapi_verb('voided') }} and object_type = 'StatementRef'
+    select distinct voids as statement_id from version_keys as k
+    where voids is not null
+      and not exists (
+          select 1 from superseded as x where x._delivery = k._delivery and x._position = k._position
+      )
     {%- if is_incremental() %}
     union
     select lower(object_id) from {{ this }}
