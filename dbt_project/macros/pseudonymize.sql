@@ -24,3 +24,16 @@ case when {{ col }} is null then null
      else sha2(unhex(nullif('${spark.eduhouse.hmac_opad}', ''))
                || unhex(sha2(unhex(nullif('${spark.eduhouse.hmac_ipad}', '')) || encode(cast({{ col }} as string), 'utf-8'), 256)), 256) end
 {%- endmacro %}
+
+{#- One pseudonymous key per distinct student of `relation` (a CTE or a ref), to be joined
+    to its rows: the HMAC is two SHA-256 passes, and a mart with a row per student x kp or
+    ability ran them millions of times for 59 k students (student_ability, a district
+    month: 2.7 -> 1.3 s). key_order ranks the keys, the cheaper sort a mart stored in
+    student_key order is written in (stored_in_student_key_order). -#}
+{% macro keyed_students(relation, col='student_sourced_id') -%}
+select *, row_number() over (order by student_key) as key_order
+from (
+    select {{ col }} as student_sourced_id, {{ pseudonymize(col) }} as student_key
+    from (select distinct {{ col }} from {{ relation }}) as students
+) as keyed
+{%- endmacro %}

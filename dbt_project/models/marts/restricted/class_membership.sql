@@ -3,20 +3,31 @@
 -- reports build class rosters from a mart and never from the landed roster.
 {%- set ref_date = "cast('" ~ var('reference_date') ~ "' as date)" if var('reference_date') else today_local() %}
 
+with memberships as (
+    select *
+    from {{ ref('int_enrollments_effective') }} as e
+    where e.role = 'student'
+    qualify row_number() over (
+        partition by e.class_sourced_id, e.person_sourced_id
+        order by ({{ ref_date }} between e.effective_from and e.effective_to) desc, e.effective_from desc
+    ) = 1
+),
+
+-- one key per student (macro keyed_students), not one HMAC per membership
+student_keys as (
+    {{ keyed_students('memberships', 'person_sourced_id') }}
+)
+
 select
-    e.class_sourced_id,
-    {{ pseudonymize('e.person_sourced_id') }} as student_key,
-    e.class_type,
-    e.class_title,
-    e.subject,
-    e.school_sourced_id,
-    e.grade,
-    e.effective_from,
-    e.effective_to
-from {{ ref('int_enrollments_effective') }} as e
-where e.role = 'student'
-qualify row_number() over (
-    partition by e.class_sourced_id, e.person_sourced_id
-    order by ({{ ref_date }} between e.effective_from and e.effective_to) desc, e.effective_from desc
-) = 1
-{{ stored_in_student_key_order() }}
+    m.class_sourced_id,
+    k.student_key,
+    m.class_type,
+    m.class_title,
+    m.subject,
+    m.school_sourced_id,
+    m.grade,
+    m.effective_from,
+    m.effective_to
+from memberships as m
+left join student_keys as k on k.student_sourced_id = m.person_sourced_id
+{{ stored_in_student_key_order('k.key_order') }}

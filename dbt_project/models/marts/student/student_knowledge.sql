@@ -29,14 +29,9 @@ per_kp as (
     full outer join microtest_kp as m on m.student_sourced_id = e.student_sourced_id and m.kp_id = e.kp_id
 ),
 
--- one key per student (30 k at a district), not one HMAC per row (4 M); key_order ranks
--- the keys, the cheaper sort the table is stored in (stored_in_student_key_order)
+-- one key per student (30 k at a district), not one HMAC per row (4 M)
 student_keys as (
-    select *, row_number() over (order by student_key) as key_order
-    from (
-        select student_sourced_id, {{ pseudonymize('student_sourced_id') }} as student_key
-        from (select distinct student_sourced_id from per_kp) as students
-    ) as keyed
+    {{ keyed_students('per_kp') }}
 )
 
 select
