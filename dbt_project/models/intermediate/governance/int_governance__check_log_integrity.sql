@@ -72,7 +72,9 @@ duplicates as (
         select event_id, count(*) as copies, min_by(principal_id, occurrence) as principal_id,
             min_by(grant_id, occurrence) as grant_id, min(event_time) as event_time
         from lines
-        where event_id is not null
+        -- only the ids with a second line (occurrence counts an id's lines across every
+        -- delivery, stg_access__events): the district's million events are not grouped
+        where event_id in (select event_id from lines where occurrence > 1)
         group by event_id
         having count(*) > 1
     )
