@@ -91,6 +91,8 @@ BREAKS = [
      ("expect_column_values_to_be_between", "max_score", "warn")),
     ("exam_scores", "bronze/exams/exam_scores/d1.parquet", "SELECT * REPLACE (CAST(score + 8 AS DOUBLE) AS score) FROM t",
      ("unexpected_rows_expectation", "score within 0..max_score of its item (same exam, same delivery)", "error")),
+    ("exam_scores", "bronze/exams/exam_scores/d1.parquet", "SELECT * FROM t UNION ALL SELECT * FROM t WHERE _position = 1",
+     ("unexpected_rows_expectation", "one score per student and item of an exam within a delivery", "error")),
     ("exam_scores", "bronze/exams/exam_scores/d1.parquet", "SELECT * REPLACE ('sick' AS status) FROM t",
      ("expect_column_values_to_be_in_set", "status", "error")),
     ("exam_scores", "bronze/exams/exam_scores/d1.parquet", "SELECT * REPLACE ('absent' AS status) FROM t",
