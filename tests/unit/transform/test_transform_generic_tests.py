@@ -1,5 +1,6 @@
-"""The project's own generic data tests (dbt_project/macros/test_*.sql), run by dbt on a
-probe project of hand-made tables: they must fail exactly on the rows they name."""
+"""The project's own generic data tests (dbt_project/macros/test_*.sql, and its hash-first
+implementation of dbt's `unique`), run by dbt on a probe project of hand-made tables:
+they must fail exactly on the rows they name."""
 
 from __future__ import annotations
 
@@ -24,17 +25,26 @@ models:
 - name: repeats
   data_tests:
   - unique_combination: {name: grain_repeats, arguments: {columns: [a, b]}, config: {store_failures: true}}
+  columns:
+  - name: a
+    data_tests:
+    - unique: {name: unique_repeats_a, config: {store_failures: true}}
 - name: unique_rows
   data_tests:
   - unique_combination: {name: grain_unique_rows, arguments: {columns: [a, b]}, config: {store_failures: true}}
+  columns:
+  - name: b
+    data_tests:
+    - unique: {name: unique_rows_b, config: {store_failures: true}}
 """
 
 
-def test_unique_combination_fails_on_each_repeated_key_and_only_those(tmp_path):
+def test_grain_and_unique_tests_fail_on_each_repeated_key_and_only_those(tmp_path):
     project = tmp_path / "project"
     (project / "models").mkdir(parents=True)
     (project / "macros").mkdir()
-    shutil.copy(DBT_PROJECT_DIR / "macros" / "test_unique_combination.sql", project / "macros")
+    for macro in ("test_unique_combination.sql", "test_unique.sql"):
+        shutil.copy(DBT_PROJECT_DIR / "macros" / macro, project / "macros")
     (project / "dbt_project.yml").write_text("name: grain_probe\nversion: '1.0'\nconfig-version: 2\nprofile: grain_probe\n")
     for name, sql in MODELS.items():
         (project / "models" / f"{name}.sql").write_text("{{ config(materialized='table') }}\n" + sql + "\n")
@@ -49,8 +59,14 @@ def test_unique_combination_fails_on_each_repeated_key_and_only_those(tmp_path):
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     status = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results
               if r["unique_id"].startswith("test.")}
-    assert status == {"grain_repeats": ("fail", 2), "grain_unique_rows": ("pass", 0)}, done.stdout[-3000:]
+    # unique: a repeats as 1 (three rows) and NULL (two), and NULLs are not tested (dbt's rule)
+    assert status == {"grain_repeats": ("fail", 2), "grain_unique_rows": ("pass", 0),
+                      "unique_repeats_a": ("fail", 1), "unique_rows_b": ("pass", 0)}, done.stdout[-3000:]
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         failing = con.execute("select a, b, n_rows from main_dbt_test__audit.grain_repeats order by all").fetchall()
+        repeated = con.execute("select * from main_dbt_test__audit.unique_repeats_a").fetchall()
     assert failing == [(1, "x", 2), (None, "y", 2)]
+    assert repeated == [(1, 3)]
+    compiled = next((tmp_path / "target" / "compiled").rglob("unique_repeats_a.sql")).read_text()
+    assert "repeated_hashes" in compiled  # the project's implementation, not dbt's own
