@@ -175,6 +175,30 @@ def test_student_in_two_homerooms_at_once(good_lake, lakekit):
     assert run("roster_enrollments", good_lake).passed
 
 
+def test_each_unexpected_rows_query_runs_once(good_lake, lakekit, monkeypatch):
+    """GX's own unexpected-rows expectation also fetched the rows, which only its COMPLETE
+    format shows, so every query ran twice over the batch. The suites ask GX for the count
+    alone; a failure's sample is one LIMIT query of our own, outside GX."""
+    import duckdb_engine
+
+    seen = []
+    execute = duckdb_engine.CursorWrapper.execute
+
+    def spy(self, statement, parameters=None, context=None):
+        seen.append(str(statement))
+        return execute(self, statement, parameters, context)
+
+    monkeypatch.setattr(duckdb_engine.CursorWrapper, "execute", spy)
+    lakekit.break_table(good_lake, X, "SELECT * REPLACE (CASE WHEN _position = 1 THEN 'not-a-uuid' "
+                                      "ELSE statement_id END AS statement_id) FROM t")
+    result = run("xapi_statements", good_lake)
+    uuid_check = [q for q in seen if "TRY_CAST(statement_id AS UUID)" in q]
+    assert len(uuid_check) == 1 and "COUNT(*)" in uuid_check[0], uuid_check
+    assert ("unexpected_rows_expectation", "statement_id is a UUID", "error") in failed(result)
+    sample = next(o.sample for o in result.failures if "is a UUID" in (o.kwargs or ""))
+    assert "not-a-uuid" in sample
+
+
 def test_partitioned_suite_reads_only_the_checked_dates(good_lake, lakekit):
     bad_day = "bronze/xapi/statements/local_date=2021-10-05/x-2021-10-05.parquet"
     lakekit.write_parquet(good_lake, bad_day, lakekit.xapi_sql("2021-10-05"))
