@@ -6,10 +6,6 @@
     every row sorted a district month's 6.5 M exam scores (stg_exams__scores 3.8 -> 2.2 s,
     the same rows). A hash collision only sends a few more rows to the window. -#}
 {% macro latest_by_key(relation, key, modified_col='dateLastModified') -%}
-{{ adapter.dispatch('latest_by_key')(relation, key, modified_col) }}
-{%- endmacro %}
-
-{% macro default__latest_by_key(relation, key, modified_col) -%}
 (with repeated as (
     select hash({{ key }}) as key_hash from {{ relation }} as k group by hash({{ key }}) having count(*) > 1
 )
@@ -21,17 +17,6 @@ qualify row_number() over (
     partition by {{ key }}
     order by {{ modified_col }} desc nulls last, _landed_at desc nulls last, _delivery desc, _position desc
 ) = 1)
-{%- endmacro %}
-
-{#- Spark ranks every row, as the hash-first form was measured on DuckDB only: on Spark it
-    adds a shuffle and two joins to each staging model, which a small lake pays for in
-    stages and a large one gains little from (Spark's hash is 32 bits). -#}
-{% macro spark__latest_by_key(relation, key, modified_col) -%}
-(select * from {{ relation }} as r
- qualify row_number() over (
-     partition by {{ key }}
-     order by {{ modified_col }} desc nulls last, _landed_at desc nulls last, _delivery desc, _position desc
- ) = 1)
 {%- endmacro %}
 
 {#- OneRoster status: empty in bulk files means active; 'tobedeleted' rows are dropped
