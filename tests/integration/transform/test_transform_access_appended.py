@@ -64,10 +64,12 @@ def test_appended_access_log_equals_a_full_build(tmp_path):
     run_dbt(lake, ["run", "--select", MODEL], target)
     first = _rows(lake)
 
-    # the next delivery, and one re-sending two events an earlier delivery already held
-    # (their second lines must number 2, as over the whole log)
+    # the next delivery, and one re-sending two events an earlier delivery already held,
+    # the first of them twice (their lines must number 2, and 3 for the third line of the
+    # first, as over the whole log)
     held.rename(inbox / newest.name)
     resent = [json.loads(line) for line in _lines(deliveries[1])[:2]]
+    resent.append(resent[0])
     (inbox / f"{newest.name[:10]}-resent.jsonl").write_text(
         "".join(json.dumps(event) + "\n" for event in resent), encoding="utf-8")
     LANDERS["access"](lake)
@@ -79,8 +81,19 @@ def test_appended_access_log_equals_a_full_build(tmp_path):
     con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
     twice = con.execute(f"select count(*) from staging.{MODEL} where occurrence = 2 and _delivery like '%resent%'"
                         ).fetchone()[0]
+    thrice = con.execute(f"select count(*) from staging.{MODEL} where occurrence = 3 and _delivery like '%resent%'"
+                         ).fetchone()[0]
+    # every line's number, computed apart: each event id's lines over all bronze, in
+    # landing order (the model ranks only the ids whose hash repeats)
+    bronze = lake / "bronze" / "access" / "events"
+    expected = con.execute(f"""
+        select _delivery, _position, row_number() over (
+            partition by event_id order by _landed_at, _delivery, _position) as occurrence
+        from read_parquet('{bronze}/*/*.parquet', union_by_name = true) order by all""").fetchall()
+    numbered = con.execute(f"select _delivery, _position, occurrence from staging.{MODEL} order by all").fetchall()
     con.close()
-    assert twice == 2
+    assert (twice, thrice) == (2, 1)
+    assert numbered == expected
 
     # retention deletes the oldest bronze day: the next run reads everything again
     oldest = sorted((lake / "bronze" / "access" / "events").glob("local_date=*"))[0]

@@ -6,13 +6,29 @@
 -- held (all landed earlier), so it is the number a full build over every file gives.
 {%- set batch = appended_bronze_files('access', 'events') %}
 
-with delivered as (
+{%- set lines = bronze_relation('access', 'events', files=batch['files']) %}
+
+-- An event id's lines in landing order: hash first, so only the ids whose hash repeats in
+-- the batch go through the window, and the rest (nearly every line: an event is delivered
+-- once unless re-sent) count 1 as they are. Numbering every line sorted a district
+-- month's 1.1 M events with all their columns (a first build 1.5 -> 0.85 s alone, the
+-- same rows). A null id counts as one id, as in the window: hash(null) is one value.
+with repeated as (
+    select hash(event_id) as id_hash from {{ lines }} as b group by hash(event_id) having count(*) > 1
+),
+
+delivered as (
+    select *, cast(1 as bigint) as batch_occurrence
+    from {{ lines }} as b
+    where hash(event_id) not in (select id_hash from repeated)
+    union all
     select
         *,
         row_number() over (
             partition by event_id order by _landed_at, _delivery, _position
         ) as batch_occurrence
-    from {{ bronze_relation('access', 'events', files=batch['files']) }}
+    from {{ lines }} as b
+    where hash(event_id) in (select id_hash from repeated)
 ){%- if batch['appending'] %},
 
 -- lines of the batch's event ids the table already holds (a null id counts as one id,
