@@ -83,3 +83,13 @@ transform(array_sort(array_agg(named_struct(
 {% macro sha256_hex(expr) -%}{{ return(adapter.dispatch('sha256_hex')(expr)) }}{%- endmacro %}
 {% macro default__sha256_hex(expr) -%}sha256({{ expr }}){%- endmacro %}
 {% macro spark__sha256_hex(expr) -%}sha2(encode({{ expr }}, 'utf-8'), 256){%- endmacro %}
+
+{#- inlined(): written after `<name> as` in a WITH clause, it makes each reader of the CTE
+    read its source again. DuckDB 2.0 materializes a CTE that two or more parts of a query
+    read: every row with every column, when each reader needs a few columns of it (a
+    district month's access log in int_governance__check_log_integrity: 0.97 -> 0.83 s,
+    the same rows). Not for a CTE whose reading costs more than holding it, such as one
+    that filters against the model's own table. Spark never materializes one. -#}
+{% macro inlined() -%}{{ return(adapter.dispatch('inlined')()) }}{%- endmacro %}
+{% macro default__inlined() -%}{{ return('not materialized') }}{%- endmacro %}
+{% macro spark__inlined() -%}{{ return('') }}{%- endmacro %}

@@ -1,6 +1,6 @@
 -- Access-log integrity: gaps in each client app's seq (events lost or removed), events
 -- missing required fields, and event ids delivered more than once.
-with lines as (
+with lines as {{ inlined() }} (
     select event_id, seq, event_time, principal_id, role, client_app, action, resource, purpose, decision,
         grant_id, occurrence, coalesce(event_id, _delivery || ':' || _position) as line_id
     from {{ ref('stg_access__events') }}
