@@ -31,9 +31,13 @@ _ROLE_ALIASES = {
 }
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
 def safe_id(value: str) -> str:
-    """A file-name-safe form of an id (same rule as ledger delivery ids)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", str(value))
+    """A file-name-safe form of an id (same rule as ledger delivery ids). Compiled once:
+    a district's 123 k page paths spent half of this in re's pattern cache."""
+    return _UNSAFE.sub("_", str(value))
 
 
 @dataclass(frozen=True)
