@@ -35,30 +35,44 @@ RANGE_END = "dagster/asset_partition_range_end"
 
 
 def checked_window(context, suite: Suite, lake: Path) -> Window | None:
-    """The local dates to validate for a daily-partitioned suite, from the run."""
+    """The local dates to validate for a daily-partitioned suite, from the run: its
+    partition or range, widened to the dates its landing put outside that range (a run's
+    range is the days its deliveries are for; a late or stray record lands all the same)."""
     if suite.partitioned != "daily":
         return None
     tags = context.run.tags if context is not None else {}
+    window = None
     if tags.get(RANGE_START) and tags.get(RANGE_END):
-        return Window.of(tags[RANGE_START], tags[RANGE_END])
-    if tags.get(PARTITION_TAG):
-        return Window.of(tags[PARTITION_TAG])
+        window = Window.of(tags[RANGE_START], tags[RANGE_END])
+    elif tags.get(PARTITION_TAG):
+        window = Window.of(tags[PARTITION_TAG])
+    if window is not None:
+        outside = _this_runs_metadata(context, dg.AssetKey(list(suite.asset)), "dates_outside_range") or []
+        days = [date.fromisoformat(str(d)[:10]) for d in outside] + [window.start, window.end]
+        return Window(min(days), max(days))
     view = next(v for v in suite.views if v.name == suite.dataset)
     dirs = partition_dirs(Path(lake) / view.parquet, view.partitioned_by or "local_date")
     latest: date | None = max(dirs, default=None)
     return Window.of(latest) if latest else None
 
 
-def landed_deliveries(context, asset_key: dg.AssetKey) -> set[str] | None:
-    """The delivery ids the asset's materialization in this run landed (landing's
-    ``delivery_ids`` metadata); None when this run did not materialize it or said nothing."""
+def _this_runs_metadata(context, asset_key: dg.AssetKey, name: str):
+    """A list the asset's materialization in this run holds under ``name``; None when this
+    run did not materialize it or said nothing."""
     if context is None:
         return None
     event = context.instance.get_latest_materialization_event(asset_key)
     if event is None or event.run_id != context.run.run_id or event.asset_materialization is None:
         return None
-    ids = event.asset_materialization.metadata.get("delivery_ids")
-    return set(ids.value) if ids is not None and isinstance(ids.value, list) else None
+    value = event.asset_materialization.metadata.get(name)
+    return value.value if value is not None and isinstance(value.value, list) else None
+
+
+def landed_deliveries(context, asset_key: dg.AssetKey) -> set[str] | None:
+    """The delivery ids the asset's materialization in this run landed (landing's
+    ``delivery_ids`` metadata); None when this run did not materialize it or said nothing."""
+    ids = _this_runs_metadata(context, asset_key, "delivery_ids")
+    return set(ids) if ids is not None else None
 
 
 def validate_suite(

@@ -1,4 +1,4 @@
-"""Access events (lenient landing) and ``pending_dates``."""
+"""Access events (lenient landing), ``pending_dates`` and ``head_dates``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gzip
 import json
 
 from orchestration.landing.access import land_access
-from orchestration.landing.pending import pending_dates
+from orchestration.landing.pending import HEAD_BYTES, head_dates, pending_dates
 from orchestration.landing.xapi import land_xapi
 
 EVENT = {"event_id": "ev-1", "seq": 1, "event_time": "2021-09-30T16:30:00Z", "principal_id": "tch-1",
@@ -77,3 +77,26 @@ def test_the_runner_scans_pending_dates_in_the_lakes_time_zone(lake, kit, monkey
     assert _scan_pending_dates(lake).result(timeout=60)["access"] == ["2021-10-08"]  # Asia/Shanghai
     monkeypatch.setenv("EDUHOUSE_TZ", "UTC")
     assert _scan_pending_dates(lake).result(timeout=60) == {"xapi": [], "access": ["2021-10-07"]}
+
+
+def test_head_dates_are_the_days_the_deliveries_are_for(lake, kit):
+    """The runner's landing range comes from each delivery's first records: a stray record
+    further in is not read (it lands all the same, as a partition beside the range), a
+    broken file gives nothing, and deliveries whose heads name no date fall back to every
+    line (pending_dates)."""
+    kit.roster_users(lake)
+    day = [kit.statement(i, timestamp="2021-10-05T09:00:00+08:00") for i in range(1, 2001)]
+    stray = kit.statement(9999, timestamp="2021-04-13T09:00:00+08:00")
+    kit.write_lines(lake / "inbox/xapi/2021-10-05.jsonl", [*day, stray])
+    assert (lake / "inbox/xapi/2021-10-05.jsonl").stat().st_size > 2 * HEAD_BYTES  # the stray is past the head
+    (lake / "inbox/xapi/2021-10-06.jsonl.gz").write_bytes(gzip.compress(
+        (json.dumps(kit.statement(3, timestamp="2021-10-06T01:00:00+08:00")) + "\n").encode()))
+    (lake / "inbox/xapi/broken.jsonl.gz").write_bytes(b"nope")
+    assert head_dates(lake, "xapi") == ["2021-10-05", "2021-10-06"]
+    assert pending_dates(lake, "xapi") == ["2021-04-13", "2021-10-05", "2021-10-06"]
+
+    kit.write_lines(lake / "inbox/access/x.jsonl", ["{not json"] * 5 + [ev(event_time="2021-10-07T23:59:00+08:00")])
+    assert head_dates(lake, "access") == ["2021-10-07"]  # the head holds the event
+    kit.write_lines(lake / "inbox/access/x.jsonl", ["{not json " + "x" * 1000] * 400
+                    + [ev(event_time="2021-10-08T09:00:00+08:00")])
+    assert head_dates(lake, "access") == ["2021-10-08"]  # no date in the head: every line
