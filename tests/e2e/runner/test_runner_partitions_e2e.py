@@ -138,5 +138,3 @@ def test_status_reads_partitioned_assets(pipeline, defs):
     assert models and all(not s["missing"] for s in models.values()), models
     assert all(s["last_run"]["status"] == "SUCCESS" for s in models.values())
     assert "overall:" in format_text(status)
-
-
