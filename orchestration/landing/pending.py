@@ -73,9 +73,9 @@ def head_dates(lake_root: Path, source: str, timezone: str = DEFAULT_TIMEZONE) -
     materializations, and the bronze checks widen their window to them (landing/assets.py,
     quality/checks.py). So this need not find every date, where ``pending_dates`` read a
     district month's whole inbox for it (62 files, 18.5 CPU s, on the two cores the first
-    landing and the code location's load were using) and a stray record of April stretched
-    the run's range over 200 days. With no date found for pending deliveries (their heads
-    all malformed) it falls back to ``pending_dates``."""
+    landing and the code location's load were using), and where any stray record stretched
+    the run's range (one of April: over 200 days). With no date found for pending
+    deliveries (their heads all malformed) it falls back to ``pending_dates``."""
     deliveries = [d for d in pending(Path(lake_root), source) if d.kind == "file"]
     if not deliveries:
         return []

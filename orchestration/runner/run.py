@@ -133,8 +133,8 @@ def _landing_runs(stages: list[Stage], selected: set, changed_sources: list[str]
     range, one stored event each (6.6 ms then, with Dagster's own event log). A month whose
     access log held one record of April planned 1,600 events, 11 s before landing began,
     when the range came from every record; the daily sources alone plan a quarter of that.
-    The range now comes from the deliveries' first records, so a stray one no longer
-    stretches it: it lands as a partition of its own beside the range."""
+    The range now comes from the deliveries' first records, so a stray record further in
+    no longer stretches it: it lands as a partition of its own beside the range."""
     pending = set(changed_sources)
     for stage in (s for s in stages if s.landing):
         chosen = [k for k in stage.asset_keys if k in selected
