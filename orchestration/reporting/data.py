@@ -41,6 +41,16 @@ def _membership(store: MartStore, ident: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame[["class_sourced_id", "student_key"]], homerooms], ignore_index=True).drop_duplicates()
 
 
+def _membership_titles(store: MartStore) -> pd.DataFrame:
+    """class_sourced_id, class_title of the class_membership mart: the loaded mart, or
+    only its distinct titles when this render leaves the mart unread (the pipeline's
+    batch: no district or city page reads the memberships, but the head teachers' page
+    titles name their classes; 278 k rows at a district, 0.4 s to load and index)."""
+    if "class_membership" in store.unread:
+        return store.distinct("class_membership", ["class_sourced_id", "class_title"])
+    return store.table("class_membership")
+
+
 @dataclass
 class ReportData:
     store: MartStore
@@ -264,7 +274,7 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
     class_school: dict[str, str] = {}
     class_grade: dict[str, str] = {}
     for frame, id_col, title_col in ((store.table("class_term"), "class_sourced_id", "class_title"),
-                                     (store.table("class_membership"), "class_sourced_id", "class_title"),
+                                     (_membership_titles(store), "class_sourced_id", "class_title"),
                                      (ident, "homeroom_class_sourced_id", "homeroom_title")):
         if title_col in frame.columns and len(frame):
             facts = frame[frame[title_col].notna()].drop_duplicates(id_col)

@@ -67,16 +67,16 @@ def _jsonable(value):
     return sorted(value) if isinstance(value, (set, frozenset)) else str(value)
 
 
-def _homeroom_groups(t, data: ReportData, items: list, link) -> list[dict]:
-    """Student or parent pages by school and homeroom (the student's, from the restricted
-    identity mart), keys sorted within; a student without a homeroom goes under the school."""
-    ident = data.ident_by_key.get_many([p.page_id for p in items])
-    homeroom = dict(zip(ident.student_key.astype(str), ident.homeroom_title.fillna("").astype(str), strict=True))
+def _homeroom_groups(t, data: ReportData, items: list, link, homeroom: dict[str, str]) -> list[dict]:
+    """Student or parent pages by school and homeroom (``homeroom``: the student's, from
+    the restricted identity mart), keys sorted within; a student without a homeroom goes
+    under the school."""
+    school_name = {org: data.name(org) or org for org in {p.org_id for p in items}}
     grouped: dict[tuple[str, str], list] = defaultdict(list)
     for p in items:
-        grouped[(data.name(p.org_id) or p.org_id, homeroom.get(p.page_id, ""))].append(p)
+        grouped[(school_name[p.org_id], homeroom.get(p.page_id, ""))].append(p)
     return [{"title": f"{school} · {room}" if room else school, "note": t("index.students", n=len(ps)),
-             "links": [link(p, "../") for p in ps]} for (school, room), ps in sorted(grouped.items())]
+             "links": [link(p) for p in ps]} for (school, room), ps in sorted(grouped.items())]
 
 
 def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, generated: str,
@@ -91,19 +91,25 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
         by_role[p.role].append(p)
         by_org[p.org_id].append(p)
     named = {"student", "parent"}
+    links: dict[int, dict] = {}  # id(page) -> its link: each page is listed twice, by role and by org
 
-    def link(p, prefix: str) -> dict:
-        text = p.page_id[:SHORT_KEY] if p.role in named else p.title
-        # an on-demand page has no file: `eduhouse serve` renders it at this path
-        href = f"/v1/reports/{p.role}/{p.page_id}" if p.on_demand else prefix + p.relpath
-        return {"href": href, "text": text, "extra": "" if p.role in named else p.page_id}
+    def link(p) -> dict:
+        made = links.get(id(p))
+        if made is None:
+            text = p.page_id[:SHORT_KEY] if p.role in named else p.title
+            # an on-demand page has no file: `eduhouse serve` renders it at this path
+            href = f"/v1/reports/{p.role}/{p.page_id}" if p.on_demand else "../" + p.relpath
+            made = links[id(p)] = {"href": href, "text": text, "extra": "" if p.role in named else p.page_id}
+        return made
 
+    ident = data.ident
+    homeroom = dict(zip(ident.student_key.astype(str), ident.homeroom_title.fillna("").astype(str), strict=True))
     for role in ROLES:
         items = sorted(by_role.get(role, []), key=lambda p: (p.org_id, p.page_id))
         if role in named:
-            groups = _homeroom_groups(t, data, items, link)
+            groups = _homeroom_groups(t, data, items, link, homeroom)
         else:  # items are in org order: one group per run of an org (123 k pages, not orgs x pages)
-            groups = [{"title": data.name(org) or org, "links": [link(p, "../") for p in run]}
+            groups = [{"title": data.name(org) or org, "links": [link(p) for p in run]}
                       for org, run in itertools.groupby(items, key=lambda p: p.org_id)]
         writer.write(out / role / "index.html", title=t(f"role.{role}"), subtitle=t("index.role_subtitle", n=len(items)),
                      groups=groups, root="../", missing=data.store.missing, filter=role in named,
@@ -116,7 +122,7 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
         for role in ROLES:
             mine = sorted(of_role.get(role, ()), key=lambda p: p.page_id)
             if mine:
-                groups.append({"title": f"{t(f'role.{role}')}（{len(mine)}）", "links": [link(p, "../") for p in mine]})
+                groups.append({"title": f"{t(f'role.{role}')}（{len(mine)}）", "links": [link(p) for p in mine]})
         writer.write(out / "orgs" / f"{safe_id(org)}.html", title=data.name(org) or org, subtitle=t("index.org_subtitle"),
                      groups=groups, root="../", missing=data.store.missing)
     role_links = [{"href": f"{role}/index.html", "text": t(f"role.{role}"), "extra": t("index.pages", n=len(by_role.get(role, [])))}

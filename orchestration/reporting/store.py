@@ -100,10 +100,12 @@ STUDENT_PAGES_ONLY = ("student_knowledge", "student_ability")
 # lists the others for `eduhouse serve`, so it leaves these unread too (at district scale
 # 0.7 M rows, about 1.5 s of the new day's reports). Page titles and scopes read none of them.
 # student_exam is among them: the district pages read only its distinct (school, subject,
-# exam), which MartStore.distinct() asks the file for (0.5 M rows, 0.9 s to load and index).
+# exam), which MartStore.distinct() asks the file for (0.5 M rows, 0.9 s to load and index);
+# so is class_membership, whose distinct class titles name the head teachers' pages
+# (data._membership_titles).
 BELOW_DISTRICT_ONLY = (*STUDENT_PAGES_ONLY, "student_exam", "student_term_profile", "student_fitness", "student_psych",
                        "students_needing_attention", "class_weak_points", "class_exam", "class_engagement",
-                       "class_fitness", "class_psych")
+                       "class_fitness", "class_psych", "class_membership")
 
 
 def _read(con: duckdb.DuckDBPyConnection, path: Path, students: list[str] | None = None) -> pd.DataFrame:
@@ -245,7 +247,9 @@ class MartStore:
             if name not in self.missing:
                 self.missing.append(name)
             return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-        listed = ", ".join(f'"{c}"' for c in columns)
+        # a column the file lacks is null, as table() makes it
+        present = {d[0] for d in self._con.execute("select * from read_parquet(?) limit 0", [str(path)]).description}
+        listed = ", ".join(f'"{c}"' if c in present else f'null as "{c}"' for c in columns)
         return self._con.execute(f"select distinct {listed} from read_parquet(?) order by all", [str(path)]).df()
 
     def table(self, name: str) -> pd.DataFrame:
