@@ -115,9 +115,11 @@ def view_files(
 ) -> list[Path]:
     """The Parquet files a view reads: only the partitions (and deliveries) it needs.
 
-    Bronze files are named ``<delivery_id>.parquet``; a ``per_delivery`` view given the
-    deliveries a run landed reads only those, so a nightly roster bulk is validated once,
-    not again with every delivery kept before it.
+    Bronze files are named ``<delivery_id>.parquet`` (in each date partition, for a
+    partitioned source); a ``per_delivery`` view given the deliveries a run landed reads
+    only those, so a nightly roster bulk is validated once, not again with every delivery
+    kept before it, and a day's late learning logs are, not the days they reach again
+    (a bronze file is written once and only ever removed whole: what was validated stays so).
     """
     root = Path(lake) / view.parquet
     if root.suffix == ".parquet":
@@ -131,8 +133,9 @@ def view_files(
             chosen = [d for d in window.dates() if d in dirs]
         else:
             chosen = sorted(dirs)
-        return sorted(f for d in chosen for f in dirs[d].glob("*.parquet"))
-    files = sorted(root.rglob("*.parquet"))
+        files = sorted(f for d in chosen for f in dirs[d].glob("*.parquet"))
+    else:
+        files = sorted(root.rglob("*.parquet"))
     if view.per_delivery and deliveries is not None:
         files = [f for f in files if f.stem in deliveries]
     return files

@@ -92,6 +92,41 @@ def test_partitioned_check_validates_the_run_partition(good_lake, lakekit):
     assert not bad.get_asset_check_evaluations()[0].passed
 
 
+def test_partitioned_check_validates_the_deliveries_the_run_landed(good_lake, lakekit):
+    """A day's partition holds the deliveries of earlier runs too (late statements reach
+    back): the run's check reads only its own, so an old bad delivery is not judged again,
+    and a check with no landing in its run still reads them all."""
+    old = "bronze/xapi/statements/local_date=2021-10-04/x-old.parquet"
+    lakekit.write_parquet(good_lake, old, lakekit.xapi_sql("2021-10-04").replace("'x-2021-10-04' AS _delivery",
+                                                                                    "'x-old' AS _delivery"))
+    lakekit.break_table(good_lake, old, "SELECT * REPLACE (CAST(9 AS DOUBLE) AS result_score_raw) FROM t")
+
+    def landing(ids):
+        @dg.asset(key=["bronze", "xapi"], partitions_def=daily_partitions)
+        def xapi():
+            return dg.MaterializeResult(metadata={"delivery_ids": dg.MetadataValue.json(ids)})
+
+        return xapi
+
+    resources = {"lake": LakeResource(root=str(good_lake))}
+    check = _suite_check(SUITES["xapi_statements"])
+
+    def evaluate(*defs):
+        result = dg.materialize([*defs, check], resources=resources, partition_key="2021-10-04",
+                                selection=None, raise_on_error=False)
+        return result.get_asset_check_evaluations()[0]
+
+    only_new = evaluate(landing(["x-2021-10-04"]))
+    assert only_new.passed and only_new.metadata["files_read"].value == 1
+    assert not evaluate(landing(["x-old", "x-2021-10-04"])).passed
+
+    @dg.asset(key=["bronze", "xapi"], partitions_def=daily_partitions)
+    def xapi_said_nothing() -> None: ...
+
+    every_file = evaluate(xapi_said_nothing)
+    assert not every_file.passed and every_file.metadata["files_read"].value == 2
+
+
 def test_definitions_target_only_contract_keys():
     """Every checked key is one docs/interfaces.md names: bronze/<source> or marts/<mart>."""
     from orchestration.lake import SOURCES
