@@ -18,10 +18,13 @@
   {{ return(adapter.dispatch('incremental_bronze_files')(source_name, table_name, related_dates)) }}
 {%- endmacro %}
 
-{#- The (local date, delivery) pairs the model has rows for: the files it has read. -#}
+{#- The (local date, delivery) pairs the model has rows for: the files it has read.
+    Distinct pairs first, then their text: joining the text on every row first cost
+    stg_xapi__statements 0.14 s a call at a district month (6.5 M rows), 0.03 s so. -#}
 {% macro bronze_files_read() -%}
   {{ return(run_query(
-      "select distinct cast(local_date as string) || '/' || _delivery from " ~ this
+      "select cast(local_date as string) || '/' || _delivery from (select distinct local_date, _delivery from "
+      ~ this ~ ") as files"
   ).columns[0].values() | list) }}
 {%- endmacro %}
 
