@@ -17,6 +17,7 @@ Shape (see any file under ``expectations/`` for a real one)::
       roster_users: {parquet: bronze/roster/users, optional: true}   # empty view when absent
       users: {parquet: bronze/roster/users, per_delivery: true}   # only the deliveries the run landed
       per_school: {sql: "SELECT ... FROM recent ..."}   # views over views
+      daily: {sql: "SELECT ...", materialized: true}     # computed once, a table (read often)
     dataset: statements              # the view GX validates (its ``{batch}``)
     columns: {statement_id: VARCHAR, ts: TIMESTAMPTZ}   # type contract, one expectation
     expectations:
@@ -55,6 +56,9 @@ class ViewSpec:
     last_days: int | None = None
     optional: bool = False
     per_delivery: bool = False
+    # an sql view computed once into a table: what several expectations, or one query in
+    # several places, read (a view is computed again at each reference)
+    materialized: bool = False
     columns: dict[str, str] = field(default_factory=dict)
 
 
@@ -124,6 +128,7 @@ def load_suite(path: Path) -> Suite:
             last_days=spec.get("last_days"),
             optional=bool(spec.get("optional", False)),
             per_delivery=bool(spec.get("per_delivery", False)),
+            materialized=bool(spec.get("materialized", False)),
             columns={k: normalize_type(v) for k, v in (spec.get("columns") or {}).items()},
         )
         for view_name, spec in (raw.get("views") or {}).items()
@@ -133,6 +138,8 @@ def load_suite(path: Path) -> Suite:
     for view in views:
         if bool(view.parquet) == bool(view.sql):
             raise ValueError(f"{where}: view {view.name} needs exactly one of parquet / sql")
+        if view.materialized and not view.sql:
+            raise ValueError(f"{where}: view {view.name}: only an sql view can be materialized")
     dataset = raw.get("dataset") or views[0].name
     if dataset not in {v.name for v in views}:
         raise ValueError(f"{where}: dataset {dataset!r} is not one of its views")

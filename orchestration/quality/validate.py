@@ -154,7 +154,9 @@ def build_views(
     files_read, missing = 0, []
     for view in suite.views:
         if view.sql:
-            con.execute(f"CREATE VIEW {view.name} AS {Template(view.sql).safe_substitute(params)}")
+            # a table in the suite's own in-memory database, which GX's cursors see too
+            kind = "TABLE" if view.materialized else "VIEW"
+            con.execute(f"CREATE {kind} {view.name} AS {Template(view.sql).safe_substitute(params)}")
             continue
         files = view_files(lake, view, window, deliveries)
         files_read += len(files)

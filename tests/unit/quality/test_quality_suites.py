@@ -255,3 +255,23 @@ def test_school_whose_logs_collapse_overnight_is_flagged(good_lake, lakekit):
 def test_district_wide_quiet_day_flags_no_school(good_lake, lakekit):
     _two_schools_logging(lakekit, good_lake, {"sch-1": 3, "sch-2": 2})  # a holiday: everyone is quiet
     assert run("usage_monthly", good_lake).passed
+
+
+def test_a_materialized_view_is_computed_once_into_a_table(good_lake, tmp_path):
+    """usage_monthly's volume guard reads its per-school counts twice in one query, and a
+    failure's sample reads them again: a view was computed at each reference."""
+    import duckdb
+
+    from orchestration.quality.suites import load_suite
+    from orchestration.quality.validate import build_views
+
+    con = duckdb.connect()
+    build_views(con, good_lake, SUITES["usage_monthly"], None, PARAMS)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    assert "school_daily_statements" in tables and "school_daily_statements" not in views
+    assert {"usage", "recent_statements"} <= views
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("asset: [marts, x]\nviews:\n  x: {parquet: marts/x.parquet, materialized: true}\n")
+    with pytest.raises(ValueError, match="only an sql view can be materialized"):
+        load_suite(bad)
