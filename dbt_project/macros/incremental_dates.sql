@@ -173,6 +173,8 @@ alter table {{ this }} drop if exists
   {%- if not is_incremental() or (rebuild_partitions() and partition_dates() is not none) -%}
     {{ dates_reloaded_since_last_run(upstream_relation, date_col) }}
   {%- else -%}
+    {%- set dates = reloaded_date_range(upstream_relation, date_col) if date_col in key_cols else none -%}
+    ({% if dates %}{{ date_col }} between {{ dates[0] }} and {{ dates[1] }} and {% endif -%}
     ({{ key_cols | join(', ') }}) in (
         select distinct {{ key_cols | join(', ') }} from {{ upstream_relation }}
         where _loaded_at > coalesce((select max(_loaded_at) from {{ this }}), {{ timestamp_min() }})
@@ -181,8 +183,25 @@ alter table {{ this }} drop if exists
         select distinct {% for c in key_cols %}_replaced_{{ c }}{{ ', ' if not loop.last }}{% endfor %} from {{ upstream_relation }}
         where _replaced_local_date is not null
           and _loaded_at > coalesce((select max(_loaded_at) from {{ this }}), {{ timestamp_min() }})
-    )
+    ))
   {%- endif -%}
+{%- endmacro %}
+
+{#- The first and last date of the groups groups_reloaded_since_last_run recomputes, as
+    date literals (none when there are none): as a literal range it prunes the upstream's
+    row groups by their date zone maps, as the same bound from a subquery does not. The
+    upstream is appended in landing order, so a new day's groups read about the days they
+    reach: int_microtest_responses_daily at a district new day 0.50 -> 0.10 s alone. -#}
+{% macro reloaded_date_range(upstream_relation, date_col) -%}
+  {%- if not execute -%}{{ return(none) }}{%- endif -%}
+  {%- set since = "coalesce((select max(_loaded_at) from " ~ this ~ "), " ~ timestamp_min() ~ ")" -%}
+  {%- set found = run_query(
+      "select cast(min(d) as varchar), cast(max(d) as varchar) from ("
+      ~ "select " ~ date_col ~ " as d from " ~ upstream_relation ~ " where _loaded_at > " ~ since
+      ~ " union all select _replaced_" ~ date_col ~ " from " ~ upstream_relation
+      ~ " where _replaced_" ~ date_col ~ " is not null and _loaded_at > " ~ since ~ ") as reloaded"
+  ).rows[0] -%}
+  {{ return(none if found[0] is none else ("date '" ~ found[0] ~ "'", "date '" ~ found[1] ~ "'")) }}
 {%- endmacro %}
 
 {#- Pre-hook of the daily models downstream of stg_xapi__statements. groups maps the

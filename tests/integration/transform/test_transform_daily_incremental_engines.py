@@ -71,14 +71,19 @@ def test_corrections_and_voidings_reaching_other_days_equal_a_full_build(tmp_pat
     first = _login(1, "stu-1", "2021-10-01T02:00:00Z")
     moved = _login(2, "stu-2", "2021-10-01T03:00:00Z", stored="2021-10-01T03:00:01Z")
     alone = _login(6, "stu-1", "2021-09-29T02:00:00Z", stored="2021-09-29T02:00:01Z")  # the only one that day
+    # stu-2's 09-28 keeps one of its two logins: a day before any the next night's
+    # statements are for, which only the left group's date brings into the recomputation
+    left = _login(8, "stu-2", "2021-09-28T03:00:00Z", stored="2021-09-28T03:00:01Z")
     kit.write_lines(lake / "inbox/xapi/2021-10-02.jsonl",
-                    [first, moved, _login(3, "stu-1", "2021-10-02T02:00:00Z"), alone])
+                    [first, moved, _login(3, "stu-1", "2021-10-02T02:00:00Z"), alone,
+                     _login(7, "stu-2", "2021-09-28T02:00:00Z"), left])
     land_xapi(lake)
     target = tmp_path / "target"
     run_dbt(lake, MODELS, target, engine=engine)
 
     # The next night: statement 2 corrected onto 10-02 (recorded later, so it wins),
     # statement 6 corrected onto 10-03 (leaving 09-29 with no statement at all),
+    # statement 8 corrected onto 10-03 (leaving one of stu-2's two 09-28 logins),
     # statement 1 voided, and a new login on 10-03.
     voiding = kit.statement(4, verb=VOIDED, result=None, context=None, timestamp="2021-10-03T02:00:00Z",
                             actor={"objectType": "Agent", "account": {"homePage": kit.HOME, "name": "tch-1"}},
@@ -86,7 +91,8 @@ def test_corrections_and_voidings_reaching_other_days_equal_a_full_build(tmp_pat
     kit.write_lines(lake / "inbox/xapi/2021-10-03.jsonl",
                     [_login(2, "stu-2", "2021-10-02T03:00:00Z", stored="2021-10-03T01:00:00Z"), voiding,
                      _login(5, "stu-2", "2021-10-03T04:00:00Z"),
-                     _login(6, "stu-1", "2021-10-03T05:00:00Z", stored="2021-10-03T05:00:01Z")])
+                     _login(6, "stu-1", "2021-10-03T05:00:00Z", stored="2021-10-03T05:00:01Z"),
+                     _login(8, "stu-2", "2021-10-03T06:00:00Z", stored="2021-10-03T06:00:01Z")])
     land_xapi(lake)
     row = {r["delivery_id"]: r for r in read_ledger(lake, "xapi")}["2021-10-03.jsonl"]
     dates = sorted(str(d)[:10] for d in row["local_dates"])
@@ -105,4 +111,5 @@ def test_corrections_and_voidings_reaching_other_days_equal_a_full_build(tmp_pat
     assert [s[1] for s in reference["statements"] if s[0] == alone["id"].lower()] == ["2021-10-03"]
     assert not [a for a in reference["activity"] if a[1] == "2021-09-29" or a[:2] == ("stu-2", "2021-10-01")]
     assert [s[3] for s in reference["statements"] if s[0] == first["id"].lower()] == [True]
+    assert [a[2:] for a in reference["activity"] if a[:2] == ("stu-2", "2021-09-28")] == [(1, 1)]
     assert incremental == reference
