@@ -98,7 +98,7 @@ STUDENT_PAGES_ONLY = ("student_knowledge", "student_ability")
 # And the marts only the pages below a district read (a student's, a parent's, a class's,
 # a grade's or a school's): the pipeline's batch renders the district and city pages and
 # lists the others for `eduhouse serve`, so it leaves these unread too (at district scale
-# 0.7 M rows, about 1.5 s of the new day's reports). Page titles and scopes read none of them.
+# 0.7 M rows, about 1.5 s of the new day's reports). Page titles and scopes read none of them whole.
 # student_exam is among them: the district pages read only its distinct (school, subject,
 # exam), which MartStore.distinct() asks the file for (0.5 M rows, 0.9 s to load and index);
 # so is class_membership, whose distinct class titles name the head teachers' pages
