@@ -12,16 +12,19 @@ was SQLite connections.
 ``LakeEventLogStorage`` keeps one engine per shard (the index and the few latest runs)
 with one pooled connection each: 1.6 ms per asset event, 0.4 ms per log line
 (bench/results/e2e.md). Same files, same schema, same locking (each write is still its
-own committed transaction, and SQLite locks the file, not the connection), so the
-webserver and the daemon, which build the default storage from dagster.yaml, read and
-write the same history alongside. The engines are dropped before Dagster deletes shard
-files (``wipe``), on ``dispose`` and in a forked child (which must not use its parent's
-SQLite connections).
+own committed transaction, and SQLite locks the file, not the connection), so Dagster's
+default storage (a lake whose dagster.yaml predates this one) reads and writes the same
+history alongside. The engines are dropped before Dagster deletes shard files
+(``wipe``), on ``dispose`` and in a forked child (which must not use its parent's SQLite
+connections). It also claims a pool's slot in one statement (``_claim_concurrency_slot``):
+Dagster's claim let two processes take the warehouse's one slot at once.
 
-``LakeSqliteStorage`` is Dagster's default ``DagsterSqliteStorage`` with this event log;
-``orchestration.dagster_home.get_instance`` puts it in the lake's instance in place of
-the default. Overrides private members of dagster (pinned with dagster-dbt in
-pyproject.toml); tests/unit/runner/test_instance_storage.py fails if Dagster stops calling them.
+``LakeSqliteStorage`` is Dagster's default ``DagsterSqliteStorage`` with this event log.
+The lake's dagster.yaml names it, so the webserver, the daemon and the runs it launches
+use it; ``orchestration.dagster_home.get_instance`` gives it the instance folder's path
+(and puts it in place of the default in an older lake's instance). Overrides private
+members of dagster (pinned with dagster-dbt in pyproject.toml);
+tests/unit/runner/test_instance_storage.py fails if Dagster stops calling them.
 """
 
 from __future__ import annotations
@@ -32,10 +35,13 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as db
+from dagster._core.storage.event_log.schema import ConcurrencySlotsTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
+from dagster._utils.concurrency import ConcurrencySlotStatus
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
@@ -87,6 +93,34 @@ class LakeEventLogStorage(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def _claim_concurrency_slot(self, concurrency_key: str, run_id: str, step_key: str) -> ConcurrencySlotStatus:
+        """Take a free slot of the pool in one statement, or report the step blocked.
+
+        Dagster's version selects a free slot, then updates it by id alone. SQLite
+        ignores its FOR UPDATE, so two processes that select the same free slot both
+        update it and both run: two dbt steps wrote the warehouse at once, and one
+        failed on DuckDB's file lock (the pool test caught it in about 1 run of 5).
+        One UPDATE that also requires the slot still free is atomic in SQLite (the
+        statement takes the write lock before it reads): the second claimant changes
+        no row, is told BLOCKED, and Dagster asks again once the slot is freed."""
+        free = (
+            db.select(ConcurrencySlotsTable.c.id)
+            .where(
+                ConcurrencySlotsTable.c.concurrency_key == concurrency_key,
+                ConcurrencySlotsTable.c.step_key.is_(None),
+                ConcurrencySlotsTable.c.deleted.is_(False),
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
+        with self.index_connection() as conn:
+            taken = conn.execute(
+                ConcurrencySlotsTable.update()
+                .where(ConcurrencySlotsTable.c.id == free, ConcurrencySlotsTable.c.step_key.is_(None))
+                .values(run_id=run_id, step_key=step_key)
+            ).rowcount
+        return ConcurrencySlotStatus.CLAIMED if taken else ConcurrencySlotStatus.BLOCKED
 
     def close_connections(self, close: bool = True) -> None:
         """Drop every kept engine (``close=False`` in a forked child: the parent's

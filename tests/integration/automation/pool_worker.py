@@ -14,6 +14,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.dagster_home import get_instance
+
 lake, label, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 WRITE = """
 import sys, time, duckdb
@@ -38,6 +40,7 @@ def writer():
 
 
 if __name__ == "__main__":
-    with dg.DagsterInstance.get() as instance:
+    # The lake's instance, as `eduhouse run` builds it (DAGSTER_HOME, set by the test, wins).
+    with get_instance(lake) as instance:
         result = dg.materialize([writer], instance=instance, raise_on_error=False)
     sys.exit(0 if result.success else 1)

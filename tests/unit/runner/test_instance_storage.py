@@ -8,10 +8,13 @@ import multiprocessing as mp
 import time
 
 import dagster as dg
+import yaml
 from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
 from dagster._core.events.log import EventLogEntry
+from dagster._core.instance.ref import InstanceRef
+from dagster._serdes import ConfigurableClassData
 
-from orchestration.dagster_home import ensure_dagster_home, get_instance
+from orchestration.dagster_home import DEFAULT_STORAGE, ensure_dagster_home, get_instance
 from orchestration.instance_storage import KEPT_SHARDS, LakeEventLogStorage
 
 
@@ -39,8 +42,12 @@ def test_lake_instance_keeps_connections_and_default_storage_reads_them(tmp_path
     instance.dispose()
     assert storage._engines == {}
 
-    # Dagster's own storage, as the webserver builds it from dagster.yaml, sees the run.
-    default = dg.DagsterInstance.from_config(str(ensure_dagster_home(tmp_path)))
+    # Dagster's own storage (a lake whose dagster.yaml predates the lake's storage) sees
+    # the run: same files, same schema.
+    home = str(ensure_dagster_home(tmp_path))
+    ref = InstanceRef.from_dir(home)._replace(storage_data=ConfigurableClassData(
+        *DEFAULT_STORAGE, yaml.safe_dump({"base_dir": home})))
+    default = dg.DagsterInstance.from_ref(ref)
     assert type(default.event_log_storage).__name__ == "SqliteEventLogStorage"
     event = default.get_latest_materialization_event(dg.AssetKey("tiny"))
     assert event is not None and event.run_id == result.run_id
@@ -89,3 +96,54 @@ def test_a_forked_child_does_not_inherit_the_connections(tmp_path):
     # the parent's connections are untouched
     assert storage._engines and len(storage.get_logs_for_run("r")) == 1
     instance.dispose()
+
+
+
+def _claim_at_once(home: str, label: str, pools: list[str], start, claims) -> None:
+    """Claim each pool at the same moment as the other process (`start` is a barrier)."""
+    instance = get_instance(home)
+    storage = instance.event_log_storage
+    for i, pool in enumerate(pools):
+        start.wait(30)
+        if storage.claim_concurrency_slot(pool, label, "step").is_claimed:
+            with claims.get_lock():
+                claims[i] += 1
+    instance.dispose()
+
+
+def test_two_processes_claiming_one_slot_at_once_get_it_once(tmp_path):
+    # Dagster's own claim selects a free slot, then updates it by id; SQLite ignores the
+    # FOR UPDATE, so two processes selecting at the same moment both took the one slot
+    # (two dbt steps writing the warehouse at once). The lake's storage claims it in one
+    # conditional statement.
+    instance = get_instance(tmp_path)
+    pools = [f"pool{i}" for i in range(60)]
+    for pool in pools:
+        instance.event_log_storage.set_concurrency_slots(pool, 1)
+    instance.dispose()
+    ctx = mp.get_context("spawn")
+    start, claims = ctx.Barrier(2), ctx.Array("i", len(pools))
+    procs = [ctx.Process(target=_claim_at_once, args=(str(tmp_path), label, pools, start, claims))
+             for label in ("a", "b")]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(120)
+    assert [proc.exitcode for proc in procs] == [0, 0]
+    assert list(claims) == [1] * len(pools)
+
+
+def test_the_webserver_and_daemon_build_the_lake_storage_from_dagster_yaml(tmp_path, monkeypatch):
+    # As `make ui` starts them: DAGSTER_HOME is the lake's instance folder. The runs the
+    # daemon launches get the same storage (their instance is built from its ref).
+    home = ensure_dagster_home(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.get() as instance:
+        assert isinstance(instance.event_log_storage, LakeEventLogStorage)
+        assert dg.DagsterInstance.from_ref(instance.get_ref()).event_log_storage.__class__ is LakeEventLogStorage
+    # eduhouse's own instance names the folder itself, DAGSTER_HOME or not.
+    monkeypatch.delenv("DAGSTER_HOME")
+    lake = tmp_path / "other"
+    with get_instance(lake) as instance:
+        assert isinstance(instance.event_log_storage, LakeEventLogStorage)
+        assert (lake / "ops" / "dagster" / "history" / "runs" / "index.db").exists()
