@@ -149,10 +149,10 @@ def test_call_runs_in_a_child_of_the_worker_and_brings_back_result_and_error(tmp
         assert call(local) == here
 
 
-def test_a_forked_dbt_build_writes_its_manifest_once_when_it_finishes(tmp_path):
-    """The child skips the manifest dbt writes right after parsing (worker.py,
-    `_skip_the_manifest_written_at_parse`); the one written when the build finishes is
-    there, with the compiled SQL. `dbt parse` writes it still: that is its only write."""
+def test_a_forked_dbt_build_writes_no_manifest_but_its_run_results(tmp_path):
+    """The child skips both manifests a build writes (worker.py, `_skip_the_manifest_writes`):
+    after parsing and when it finishes. Its run results and compiled SQL are there. `dbt
+    parse` writes its manifest still: that is its only output."""
     project = _probe_project(tmp_path / "project", "manifest_probe", "select range as n from range(10)",
                              tmp_path / "probe.duckdb")
     lake = tmp_path / "lake"
@@ -171,9 +171,11 @@ def test_a_forked_dbt_build_writes_its_manifest_once_when_it_finishes(tmp_path):
         return sum(1 for line in stdout.splitlines()
                    if '"ArtifactWritten"' in line and "WritableManifest" in line)
 
-    assert manifest_writes(build.stdout) == 1
-    manifest = json.loads((tmp_path / "build" / "manifest.json").read_text())
-    assert "range(10)" in manifest["nodes"]["model.manifest_probe.probe"]["compiled_code"]
+    assert manifest_writes(build.stdout) == 0 and not (tmp_path / "build" / "manifest.json").exists()
+    results = json.loads((tmp_path / "build" / "run_results.json").read_text())["results"]
+    assert [r["unique_id"] for r in results] == ["model.manifest_probe.probe"]
+    compiled = next((tmp_path / "build" / "compiled").rglob("probe.sql")).read_text()
+    assert "range(10)" in compiled
     assert manifest_writes(parse.stdout) == 1 and (tmp_path / "parse" / "manifest.json").exists()
 
 
