@@ -98,10 +98,9 @@ def test_a_forked_child_does_not_inherit_the_connections(tmp_path):
     instance.dispose()
 
 
-
-def _claim_at_once(home: str, label: str, pools: list[str], start, claims) -> None:
+def _claim_at_once(lake: str, label: str, pools: list[str], start, claims) -> None:
     """Claim each pool at the same moment as the other process (`start` is a barrier)."""
-    instance = get_instance(home)
+    instance = get_instance(lake)
     storage = instance.event_log_storage
     for i, pool in enumerate(pools):
         start.wait(30)
