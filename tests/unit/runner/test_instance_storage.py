@@ -120,7 +120,10 @@ def test_two_processes_claiming_one_slot_at_once_get_it_once(tmp_path):
     for pool in pools:
         instance.event_log_storage.set_concurrency_slots(pool, 1)
     instance.dispose()
-    ctx = mp.get_context("spawn")
+    # Forked, not spawned: a spawned child unpickles this test's function by its module
+    # name, which pytest's importlib mode does not put on the child's path (CI failed so).
+    # Each child builds its own instance; the fork hook drops any inherited connection.
+    ctx = mp.get_context("fork")
     start, claims = ctx.Barrier(2), ctx.Array("i", len(pools))
     procs = [ctx.Process(target=_claim_at_once, args=(str(tmp_path), label, pools, start, claims))
              for label in ("a", "b")]
