@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -68,14 +69,25 @@ def _pending_dates(lake: Path) -> dict[str, list[str]]:
     return found
 
 
-def _scan_pending_dates(lake: Path) -> Future:
-    """`_pending_dates` in a background thread, started before the code location loads,
-    which it then overlaps; the daily landing run waits for it only if it is still going.
-    (Reading every line of a month's inbox took 18.5 CPU s for 62 files at a district; the
-    heads of the files take about half a second.)"""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pending-dates")
+@dataclass(frozen=True)
+class InboxScan:
+    """What the runner asks of the inbox, scanned in a background thread started before
+    the code location loads, which it then overlaps: both read files and Parquet (the
+    GIL released), the load imports Python."""
+
+    changed_sources: Future  # list[str]: the sources with deliveries the ledger has not seen
+    pending_dates: Future  # dict[str, list[str]]: `_pending_dates`
+
+
+def _scan_inbox(lake: Path) -> InboxScan:
+    """The sources with new deliveries first (the plan needs them as soon as the code
+    location has loaded; 8 inboxes against their ledgers, 0.35 s at a district), then
+    the days the daily sources' new deliveries hold, which the daily landing run waits
+    for only if the scan is still going. (Reading every line of a month's inbox took 18.5 CPU s for 62
+    files at a district; the heads of the files take about half a second.)"""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-scan")
     try:
-        return pool.submit(_pending_dates, lake)
+        return InboxScan(pool.submit(_changed_sources, lake), pool.submit(_pending_dates, lake))
     finally:
         pool.shutdown(wait=False)
 
@@ -197,7 +209,7 @@ def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> 
         # Nothing delivered, nothing unfinished: building empty marts would only hide that.
         _say(f"  the inbox is empty: nothing to land (deliveries go under {inbox}/<source>/)")
         return []
-    scan = _scan_pending_dates(lake)  # after sealing: the sealed segments are deliveries
+    scan = _scan_inbox(lake)  # after sealing: the sealed segments are deliveries
     with run_worker(lake):  # imports dbt and GX while the code location loads and landing runs
         return _plan_and_execute(lake, instance, full, leftover, scan)
 
@@ -221,7 +233,7 @@ def _code_location_kept() -> Iterator[None]:
 
 
 def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, leftover: WorkJournal | None,
-                      scan: Future) -> list[RunOutcome]:
+                      scan: InboxScan) -> list[RunOutcome]:
     from orchestration.definitions import defs as load_defs
     from orchestration.runner.progress import step_lines
 
@@ -233,9 +245,8 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
         job = defs.resolve_implicit_global_asset_job_def()
         graph = defs.resolve_asset_graph()
         stages = plan_stages(graph)
-    # which sources have new deliveries, asked once: nothing lands before the landing runs
-    # (8 sources' inboxes against their ledgers: 0.35 s at a district)
-    changed_sources = _changed_sources(lake)
+    # which sources have new deliveries, asked once (nothing lands before the landing runs)
+    changed_sources = scan.changed_sources.result()
     selected = _selection(defs, instance, changed_sources, full)
     if leftover is not None:
         everything = set(graph.materializable_asset_keys)
@@ -250,7 +261,7 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
     base_tags = {"eduhouse/trigger": "cli", ENGINE_TAG: get_settings(lake).engine}
     outcomes: list[RunOutcome] = []
     landed_before = ledger_ids(lake)
-    for label, keys, tags in _landing_runs(stages, selected, changed_sources, instance, full, scan.result):
+    for label, keys, tags in _landing_runs(stages, selected, changed_sources, instance, full, scan.pending_dates.result):
         # as in one run: a failure holds back only the landing that reads what failed
         # (the learning logs check their actors against the roster)
         if blocked_by(keys, graph, outcomes):

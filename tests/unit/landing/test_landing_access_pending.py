@@ -71,12 +71,14 @@ def test_an_overlong_access_line_is_quarantined_alone(lake, kit):
 def test_the_runner_scans_pending_dates_in_the_lakes_time_zone(lake, kit, monkeypatch):
     """`eduhouse run` plans the daily landing run over the days of the lake's time zone
     (EDUHOUSE_TZ), scanned in the background while the code location loads."""
-    from orchestration.runner.run import _scan_pending_dates
+    from orchestration.runner.run import _scan_inbox
 
     kit.write_lines(lake / "inbox/access/x.jsonl", [ev(event_time="2021-10-07T20:00:00Z")])
-    assert _scan_pending_dates(lake).result(timeout=60)["access"] == ["2021-10-08"]  # Asia/Shanghai
+    scan = _scan_inbox(lake)
+    assert scan.changed_sources.result(timeout=60) == ["access"]
+    assert scan.pending_dates.result(timeout=60)["access"] == ["2021-10-08"]  # Asia/Shanghai
     monkeypatch.setenv("EDUHOUSE_TZ", "UTC")
-    assert _scan_pending_dates(lake).result(timeout=60) == {"xapi": [], "access": ["2021-10-07"]}
+    assert _scan_inbox(lake).pending_dates.result(timeout=60) == {"xapi": [], "access": ["2021-10-07"]}
 
 
 def test_head_dates_are_the_days_the_deliveries_are_for(lake, kit):
