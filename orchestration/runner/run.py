@@ -83,8 +83,9 @@ def _scan_inbox(lake: Path) -> InboxScan:
     """The sources with new deliveries first (the plan needs them as soon as the code
     location has loaded; 8 inboxes against their ledgers, 0.35 s at a district), then
     the days the daily sources' new deliveries hold, which the daily landing run waits
-    for only if the scan is still going. (Reading every line of a month's inbox took 18.5 CPU s for 62
-    files at a district; the heads of the files take about half a second.)"""
+    for only if the scan is still going. (Reading every line of a month's inbox took
+    18.5 CPU s for 62 files at a district; the heads of the files take about half a
+    second.)"""
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-scan")
     try:
         return InboxScan(pool.submit(_changed_sources, lake), pool.submit(_pending_dates, lake))
