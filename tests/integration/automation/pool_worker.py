@@ -40,7 +40,7 @@ def writer():
 
 
 if __name__ == "__main__":
-    # The lake's instance, as `eduhouse run` builds it (DAGSTER_HOME, set by the test, wins).
+    # The lake's instance, as `eduhouse run` builds it (from the lake's folder, not DAGSTER_HOME).
     with get_instance(lake) as instance:
         result = dg.materialize([writer], instance=instance, raise_on_error=False)
     sys.exit(0 if result.success else 1)

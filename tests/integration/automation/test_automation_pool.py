@@ -1,25 +1,25 @@
 """Two runs writing the DuckDB warehouse at once are serialised by the pool, not corrupted."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 
-from orchestration.dagster_home import ensure_pools
+from orchestration.dagster_home import get_instance
 
 WORKER = Path(__file__).with_name("pool_worker.py")
 
 
-def test_pool_serialises_two_processes(lake, dagster_home, instance):
+def test_pool_serialises_two_processes(lake):
     (lake / "warehouse").mkdir()
-    ensure_pools(instance)  # as `make install` / `eduhouse run` / backfill do
+    # The lake's instance sets the pool's limit before either process claims it, as
+    # `eduhouse run` and backfill do; both processes then build that instance too.
+    get_instance(lake).dispose()
     out = lake / "intervals.jsonl"
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
     procs = [
-        subprocess.Popen([sys.executable, str(WORKER), str(lake), label, str(out)], env=env,
+        subprocess.Popen([sys.executable, str(WORKER), str(lake), label, str(out)],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for label in ("a", "b")
     ]
@@ -36,4 +36,5 @@ def test_pool_serialises_two_processes(lake, dagster_home, instance):
         rows = con.execute("SELECT label, count(*) FROM runs GROUP BY 1 ORDER BY 1").fetchall()
     assert rows == [("a", 100000), ("b", 100000)]
     # The pool the instance enforced is the configured one: limit 1.
-    assert instance.event_log_storage.get_concurrency_info("duckdb_warehouse").slot_count == 1
+    with get_instance(lake) as instance:
+        assert instance.event_log_storage.get_concurrency_info("duckdb_warehouse").slot_count == 1
