@@ -87,6 +87,7 @@ def _measured(cmd: list[str], env: dict, log: Path, lake: Path) -> dict:
     started = time.time()
     t0 = time.perf_counter()
     steps: dict[str, float] = {}
+    dbt_steps = 0
     with open(log, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO)
         for line in proc.stdout:
@@ -94,6 +95,7 @@ def _measured(cmd: list[str], env: dict, log: Path, lake: Path) -> dict:
             m = STEP.match(line)
             if m:
                 steps[_kind(m.group(1))] = steps.get(_kind(m.group(1)), 0.0) + float(m.group(2))
+                dbt_steps += _kind(m.group(1)) == "dbt"
             if line.startswith("▶"):
                 print(f"  {time.perf_counter() - t0:7.1f} s  {line.rstrip()}", flush=True)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -102,7 +104,18 @@ def _measured(cmd: list[str], env: dict, log: Path, lake: Path) -> dict:
         raise SystemExit(f"{' '.join(cmd[-3:])} failed: see {log}")
     windows = dbt_node_windows(LakePaths(lake).dbt_target, started)
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
-            "load": load, "steps": steps, "dbt_nodes": sum(windows), "dbt_invocations": len(windows)}
+            "load": load, "steps": steps, "dbt_nodes": sum(windows), "dbt_invocations": len(windows),
+            "dbt_steps": dbt_steps}
+
+
+def unmatched_dbt_logs(name: str, run: dict) -> str | None:
+    """A sentence for the results when the dbt logs found are not one per dbt step (the
+    lake keeps the newest KEPT_TARGETS invocation folders): an invocation whose log is
+    gone has its nodes counted as orchestration."""
+    if run["dbt_invocations"] == run["dbt_steps"]:
+        return None
+    return (f"Warning: {name}: dbt logs of {run['dbt_invocations']} invocations for {run['dbt_steps']} dbt steps; "
+            "the nodes of a step without its log count as orchestration here.")
 
 
 def orchestration_seconds(run: dict) -> float:
@@ -240,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         "< 4 GiB, orchestration < 15 % of the wall.",
         "Orchestration share here: " + ", ".join(f"{name} {pct:.0f} %" for name, pct in share.items())
         + " (wall − steps alone: " + ", ".join(f"{name} {pct:.0f} %" for name, pct in steps_only.items()) + ").", "",
+        *filter(None, (unmatched_dbt_logs(name, r) for name, r in runs)),
         f"Logs: `{logs}/month.log`, `{logs}/new_day.log`.",
     ]
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")

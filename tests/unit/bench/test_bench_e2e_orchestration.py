@@ -50,6 +50,11 @@ def test_windows_run_from_the_first_node_start_to_the_last_node_end(e2e, tmp_pat
 
 
 def test_orchestration_adds_the_dbt_steps_time_outside_their_nodes(e2e):
-    run = {"wall": 30.0, "steps": {"landing": 1.0, "dbt": 18.0, "role reports": 3.0}, "dbt_nodes": 15.5}
+    run = {"wall": 30.0, "steps": {"landing": 1.0, "dbt": 18.0, "role reports": 3.0}, "dbt_nodes": 15.5,
+           "dbt_invocations": 3, "dbt_steps": 3}
     # 30 - 22 (steps) = 8 s no step accounts for, plus 18 - 15.5 = 2.5 s of dbt outside its nodes
     assert e2e.orchestration_seconds(run) == pytest.approx(10.5)
+    assert e2e.unmatched_dbt_logs("one new day", run) is None
+    # a step whose log the lake no longer keeps: said in the results, not silently counted
+    warning = e2e.unmatched_dbt_logs("one new day", {**run, "dbt_invocations": 2})
+    assert "2 invocations for 3 dbt steps" in warning
