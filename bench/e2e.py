@@ -94,8 +94,9 @@ def _measured(cmd: list[str], env: dict, log: Path, lake: Path) -> dict:
             out.write(line)
             m = STEP.match(line)
             if m:
-                steps[_kind(m.group(1))] = steps.get(_kind(m.group(1)), 0.0) + float(m.group(2))
-                dbt_steps += _kind(m.group(1)) == "dbt"
+                kind = _kind(m.group(1))
+                steps[kind] = steps.get(kind, 0.0) + float(m.group(2))
+                dbt_steps += kind == "dbt"
             if line.startswith("▶"):
                 print(f"  {time.perf_counter() - t0:7.1f} s  {line.rstrip()}", flush=True)
         _, status, usage = os.wait4(proc.pid, 0)
