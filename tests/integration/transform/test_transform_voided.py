@@ -6,6 +6,7 @@ its day without it."""
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
 
@@ -63,3 +64,61 @@ def test_a_later_voiding_removes_its_target_from_the_daily_models(tmp_path):
     con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
     flagged = con.execute("select statement_id, is_voided from staging.stg_xapi__statements order by 1").fetchall()
     assert flagged == [(first["id"].lower(), True), (other["id"].lower(), False), (voiding["id"].lower(), False)]
+
+
+def _statements(lake: Path) -> list[tuple]:
+    con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
+    try:
+        return con.execute("select statement_id, cast(local_date as varchar), verb, is_voided "
+                           "from staging.stg_xapi__statements order by all").fetchall()
+    finally:
+        con.close()
+
+
+def test_a_voided_statement_corrected_nights_later_stays_voided_as_a_full_build_says(tmp_path):
+    """The incremental run looks up in the loaded table only the statements of its own
+    batch and those it voids (stg_xapi__statements: held_rows), not every statement ever
+    voided: a correction of a statement voided on an earlier night must still come out
+    flagged, replace its earlier version, and leave the same tables as a full build."""
+    lake = tmp_path / "lake"
+    kit.roster_users(lake)
+    tch = {"objectType": "Agent", "account": {"homePage": kit.HOME, "name": "tch-1"}}
+    stu2 = {"objectType": "Agent", "account": {"homePage": kit.HOME, "name": "stu-2"}}
+    target_ = kit.statement(1, verb=LOGIN, object=PLATFORM, result=None, context=None,
+                            timestamp="2021-10-01T02:00:00Z", stored="2021-10-01T02:00:01Z")
+    other = kit.statement(2, verb=LOGIN, object=PLATFORM, result=None, context=None, actor=stu2,
+                          timestamp="2021-10-01T03:00:00Z")
+    kit.write_lines(lake / "inbox/xapi/2021-10-01.jsonl", [target_, other])
+    voiding = kit.statement(3, verb=VOIDED, actor=tch, object={"objectType": "StatementRef", "id": target_["id"]},
+                            result=None, context=None, timestamp="2021-10-02T02:00:00Z")
+    kit.write_lines(lake / "inbox/xapi/2021-10-02.jsonl", [voiding])
+    # night 3: the voided statement corrected onto 10-03 (recorded later: it wins), and a new login
+    corrected = {**target_, "timestamp": "2021-10-03T02:00:00Z", "stored": "2021-10-03T02:00:01Z"}
+    new = kit.statement(4, verb=LOGIN, object=PLATFORM, result=None, context=None, actor=stu2,
+                        timestamp="2021-10-03T03:00:00Z")
+    kit.write_lines(lake / "inbox/xapi/2021-10-03.jsonl", [corrected, new])
+    target = tmp_path / "target"
+    models = ["run", "--select", "stg_xapi__statements", "int_activity_daily"]
+    held_back = tmp_path / "held_back"
+    for night in ("2021-10-02.jsonl", "2021-10-03.jsonl"):
+        held_back.mkdir(exist_ok=True)
+        (lake / "inbox/xapi" / night).rename(held_back / night)
+    land_xapi(lake)
+    run_dbt(lake, models, target)
+    for night in ("2021-10-02.jsonl", "2021-10-03.jsonl"):
+        (held_back / night).rename(lake / "inbox/xapi" / night)
+        land_xapi(lake)
+        run_dbt(lake, models, target)  # incremental: the night's file only
+
+    full = tmp_path / "full"
+    for folder in ("bronze", "ledger"):
+        shutil.copytree(lake / folder, full / folder)
+    run_dbt(full, models, tmp_path / "full_target")
+
+    statements = _statements(lake)
+    assert [s[1:] for s in statements if s[0] == target_["id"].lower()] == [("2021-10-03", "logged-in", True)]
+    assert statements == _statements(full)
+    activity = _activity(lake)
+    assert activity == _activity(full)
+    assert activity.get(("stu-1", "2021-10-03"), (0, 0)) == (0, 0)
+    assert activity[("stu-2", "2021-10-03")] == (1, 1)
