@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     cli = [sys.executable, "-m", "orchestration.cli"]
     last = args.start + timedelta(days=args.days - 1)
     logs = lake.parent / f"{lake.name}-logs"
-    logs.mkdir(exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
     month = None
     # The code location's dbt manifest, parsed when the project changed: a deploy's first
     # run pays it once (about 10 s), not every night; not measured, as the simulation.
