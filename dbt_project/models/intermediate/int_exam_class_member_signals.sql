@@ -32,7 +32,7 @@ select
     m.student_key,
     count(l.exam_id) as latest_exams,
     count(l.exam_id) - count(z.exam_id) as exams_absent,
-    avg(z.z_score) as latest_mean_z,
+    {{ exact_mean('z.z_score') }} as latest_mean_z,
     min(z.z_change) as min_z_change
 from members as m
 left join latest_class_exams as l on l.class_sourced_id = m.class_sourced_id

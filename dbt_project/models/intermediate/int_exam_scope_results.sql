@@ -15,9 +15,9 @@ select
     r.grade,
     r.academic_session,
     cast(count(*) as bigint) as students,
-    cast(avg(r.score) as double) as mean_score,
-    cast(avg(r.score_rate) as double) as mean_score_rate,
-    cast(avg(r.z_score) as double) as mean_z,
+    {{ exact_mean('r.score') }} as mean_score,
+    {{ exact_mean('r.score_rate') }} as mean_score_rate,
+    {{ exact_mean('r.z_score') }} as mean_z,
     {{ exam_score_bands('r.score_rate') }}
 from {{ ref('int_exam_student_results') }} as r
 inner join {{ ref('int_exam_student_scopes') }} as s

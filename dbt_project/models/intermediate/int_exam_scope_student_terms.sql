@@ -11,8 +11,8 @@ select
     max(r.grade) as grade,
     r.student_sourced_id,
     count(distinct r.exam_id) as exams,
-    avg(r.score_rate) as score_rate,
-    avg(r.z_score) as z_score
+    {{ exact_mean('r.score_rate') }} as score_rate,
+    {{ exact_mean('r.z_score') }} as z_score
 from {{ ref('int_exam_student_scopes') }} as s
 inner join {{ ref('int_exam_student_results') }} as r
     on r.exam_id = s.exam_id and r.student_sourced_id = s.student_sourced_id

@@ -25,8 +25,8 @@ summary as (
         subject,
         case when count(distinct grade) = 1 then max(grade) end as grade,
         cast(count(*) as bigint) as students,
-        cast(avg(score_rate) as double) as mean_score_rate,
-        cast(avg(z_score) as double) as mean_z_score,
+        {{ exact_mean('score_rate') }} as mean_score_rate,
+        {{ exact_mean('z_score') }} as mean_z_score,
         {{ exam_score_bands('score_rate') }}
     from {{ ref('int_exam_scope_student_terms') }}
     group by scope_type, scope_id, class_type, academic_session, subject

@@ -11,15 +11,21 @@ with present as (
     where status = 'present' and {{ partition_scope('exam_id', exams) }}
 ),
 
+-- the mean and the population sd as exact means (macros/exact_mean.sql), so a rebuild
+-- gives the same z-scores to the last bit
+means as (
+    select *, {{ exact_mean('score', over='partition by exam_id') }} as exam_mean
+    from present
+),
+
 stats as (
     select
         *,
-        avg(score) over (partition by exam_id) as exam_mean,
-        stddev_pop(score) over (partition by exam_id) as exam_sd,
+        sqrt({{ exact_mean('(score - exam_mean) * (score - exam_mean)', over='partition by exam_id') }}) as exam_sd,
         count(*) over (partition by exam_id) as exam_students,
         rank() over (partition by exam_id order by score desc) as district_rank,
         percent_rank() over (partition by exam_id order by score asc) as percentile
-    from present
+    from means
 )
 
 select

@@ -23,8 +23,8 @@ by_subject as (
         academic_session,
         subject,
         count(*) as exams,
-        avg(score_rate) as mean_score_rate,
-        avg(z_score) as mean_z_score
+        {{ exact_mean('score_rate') }} as mean_score_rate,
+        {{ exact_mean('z_score') }} as mean_z_score
     from results
     group by student_sourced_id, academic_session, subject
 ),
@@ -34,7 +34,7 @@ overall as (
         student_sourced_id,
         academic_session,
         count(*) as exams_taken,
-        avg(z_score) as mean_z_score,
+        {{ exact_mean('z_score') }} as mean_z_score,
         max_by(school_sourced_id, exam_date) as school_sourced_id,
         max_by(grade, exam_date) as grade
     from results

@@ -20,7 +20,7 @@ per_kp as (
         max(kp_name) as kp_name,
         count(*) as students,
         count(*) filter (where mastery_level <> 'insufficient') as students_assessed,
-        avg(score_rate) filter (where mastery_level <> 'insufficient') as mean_score_rate,
+        {{ exact_mean('score_rate', filter="mastery_level <> 'insufficient'") }} as mean_score_rate,
         count(*) filter (where mastery_level = 'weak') as weak_students
     from students
     group by district_sourced_id, subject, kp_id

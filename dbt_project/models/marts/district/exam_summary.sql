@@ -2,17 +2,32 @@
 {%- set exams = partition_exams() %}
 -- One row per exam: who sat it and its score statistics. Only present students count in
 -- mean_score / sd_score (population sd); absent and exempt students are counted apart.
-with counts as (
+-- mean_score and sd_score are exact means (macros/exact_mean.sql): the same to the last
+-- bit in every rebuild
+with scores as (
+    select exam_id, status, score
+    from {{ ref('int_student_exam_scores') }}
+    where {{ partition_scope('exam_id', exams) }}
+),
+
+means as (
     select
         exam_id,
         count(*) filter (where status = 'present') as students_present,
         count(*) filter (where status = 'absent') as students_absent,
         count(*) filter (where status = 'exempt') as students_exempt,
-        avg(score) filter (where status = 'present') as mean_score,
-        stddev_pop(score) filter (where status = 'present') as sd_score
-    from {{ ref('int_student_exam_scores') }}
-    where {{ partition_scope('exam_id', exams) }}
+        {{ exact_mean('score', filter="status = 'present'") }} as mean_score
+    from scores
     group by exam_id
+),
+
+counts as (
+    select
+        m.exam_id, m.students_present, m.students_absent, m.students_exempt, m.mean_score,
+        sqrt({{ exact_mean('(s.score - m.mean_score) * (s.score - m.mean_score)', filter="s.status = 'present'") }}) as sd_score
+    from means as m
+    left join scores as s on s.exam_id = m.exam_id
+    group by m.exam_id, m.students_present, m.students_absent, m.students_exempt, m.mean_score
 ),
 
 exam_max as (

@@ -32,8 +32,8 @@ per_item as (
         exam_id,
         item_id,
         count(*) as students,
-        avg(item_rate) as difficulty,
-        avg(item_rate) filter (where in_upper) - avg(item_rate) filter (where in_lower) as discrimination
+        {{ exact_mean('item_rate') }} as difficulty,
+        {{ exact_mean('item_rate', filter='in_upper') }} - {{ exact_mean('item_rate', filter='in_lower') }} as discrimination
     from responses
     group by exam_id, item_id
 )
