@@ -2,8 +2,8 @@
 {%- set exams = partition_exams() %}
 -- One row per exam: who sat it and its score statistics. Only present students count in
 -- mean_score / sd_score (population sd); absent and exempt students are counted apart.
--- mean_score and sd_score are exact means (macros/exact_mean.sql): the same to the last
--- bit in every rebuild
+-- mean_score is an exact mean and sd_score the root of one (macros/exact_mean.sql): the
+-- same to the last bit in every rebuild
 with scores as (
     select exam_id, status, score
     from {{ ref('int_student_exam_scores') }}
