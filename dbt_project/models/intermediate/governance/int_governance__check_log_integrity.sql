@@ -6,12 +6,22 @@ with lines as {{ inlined() }} (
     from {{ ref('stg_access__events') }}
 ),
 
-seqs as (
-    select client_app, seq, min(event_id) as event_id, min(event_time) as event_time,
-        lag(seq) over (partition by client_app order by seq) as previous_seq
+-- Each line's seq after the one before it in its app: a gap is where they differ by more
+-- than one. Lines sharing a seq (an event re-sent, or two ids under one seq) follow each
+-- other at a difference of 0, so the first of them meets the seq before, as if each seq
+-- came once. The window carries two columns; the event ids and times are looked up for
+-- the few seqs after a gap. Grouping the seqs first, with their first id and time, and
+-- ordering those took 1.3-1.8 s at 89 district days (3.0 M lines), this 0.5-0.6 s.
+seq_steps as (
+    select client_app, seq, lag(seq) over (partition by client_app order by seq) as previous_seq
     from lines
     where client_app is not null and seq is not null
-    group by client_app, seq
+),
+
+gap_ends as (
+    select distinct client_app, seq, previous_seq
+    from seq_steps
+    where seq - previous_seq > 1
 ),
 
 gaps as (
@@ -19,13 +29,14 @@ gaps as (
         'log_sequence_gap' as check_name,
         cast(null as string) as principal_id,
         cast(null as string) as grant_id,
-        {{ fn('list_value') }}(event_id) as event_ids,
-        client_app || ': seq ' || previous_seq || ' -> ' || seq || ' (' || (seq - previous_seq - 1)
+        {{ fn('list_value') }}(min(l.event_id)) as event_ids,
+        g.client_app || ': seq ' || g.previous_seq || ' -> ' || g.seq || ' (' || (g.seq - g.previous_seq - 1)
             || ' event(s) missing)' as evidence,
-        event_time as first_seen,
-        event_time as last_seen
-    from seqs
-    where seq - previous_seq > 1
+        min(l.event_time) as first_seen,
+        min(l.event_time) as last_seen
+    from gap_ends as g
+    inner join lines as l on l.client_app = g.client_app and l.seq = g.seq
+    group by g.client_app, g.previous_seq, g.seq
 ),
 
 missing as (
