@@ -29,6 +29,7 @@ from orchestration.reporting.contexts.common import (
     _sessions,
     _suppress_note,
     grade_label,
+    latest_session_rows,
     no_data,
     subject_label,
 )
@@ -144,11 +145,6 @@ def _attention_section(t: Translator, d: ReportData, role: str, cls: str, period
     return sec
 
 
-def _latest_session(frame: pd.DataFrame) -> pd.DataFrame:
-    """A class mart's rows of its latest academic session (all rows when it has none)."""
-    if frame.empty or "academic_session" not in frame or frame.academic_session.isna().all():
-        return frame
-    return frame[frame.academic_session == frame.academic_session.max()]
 
 
 def _micro_section(t: Translator, d: ReportData, title: str, school: str | None, cls: str) -> tuple[Section, dict]:
@@ -251,7 +247,7 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
     sections.append(_attention_section(t, d, "head_teacher", cls, period))
     # engagement: each student's figures (the head teacher's own class, named) and the
     # class means as class_engagement publishes them, for the latest session
-    eng = _latest_session(d.engagement_by_class.get(cls))
+    eng = latest_session_rows(d.engagement_by_class.get(cls))
     prof = d.profile_by_student.get_many(keys)
     esec = Section(t("section.engagement", cls=title), period=_sessions(d, eng))
     metrics = [c for c in ("active_days", "logins", "resources_viewed", "microtests_answered", "homework_submitted") if c in prof]
@@ -275,7 +271,7 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
     sections.append(msec)
     facts.update(mf)
     # fitness summary: the restricted class_fitness mart (suppressed there)
-    fit = _latest_session(d.fitness_by_class.get(cls))
+    fit = latest_session_rows(d.fitness_by_class.get(cls))
     fsec = Section(t("section.fitness_summary", cls=title), period=_sessions(d, fit))
     if fit.empty:
         fsec.paragraphs.append(no_data(t, d, "class_fitness"))

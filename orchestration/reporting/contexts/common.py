@@ -53,6 +53,24 @@ def _period_exams(t: Translator, frame: pd.DataFrame) -> str:
     return t("period.exams", start=str(dates.min().date()), end=str(dates.max().date()))
 
 
+def latest_session(sessions: pd.Series) -> str | None:
+    """The latest of the academic sessions in ``sessions`` (by id, as the marts' ids sort),
+    None when no row has one. A row can have none: a fitness test dated between terms,
+    or in a term no exam has named yet (int_exam_sessions). ``Series.max()`` raised on
+    such a mix (the missing ones are read as NaN, a float, against the ids' text): a
+    district's role reports failed after 180 days."""
+    known = sessions.dropna()
+    return str(known.astype(str).max()) if len(known) else None
+
+
+def latest_session_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame``'s latest academic session (all rows when none has one)."""
+    if frame.empty or "academic_session" not in frame:
+        return frame
+    session = latest_session(frame.academic_session)
+    return frame if session is None else frame[frame.academic_session.astype(str) == session]
+
+
 def _sessions(d: ReportData, frame: pd.DataFrame) -> str:
     """The sessions a section covers, by their titles."""
     if "academic_session" not in frame or frame.empty:

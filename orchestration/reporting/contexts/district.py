@@ -16,6 +16,7 @@ from orchestration.reporting.contexts.common import (
     _top_counts,
     _top_groups,
     grade_label,
+    latest_session_rows,
     no_data,
     subject_label,
 )
@@ -208,7 +209,7 @@ def _districts_results(t: Translator, d: ReportData, districts: list[str]) -> Se
          for r in records(dt)],
         footnote=_suppress_note(t, d)))
     # districts x subjects of the latest session; a suppressed row is a grey dash
-    latest = dt[dt.academic_session == dt.academic_session.max()]
+    latest = latest_session_rows(dt)
     subjects = sorted(latest.subject.astype(str).unique())
     names = sorted(latest.district_name.astype(str).unique())
     rate = {(str(r.district_name), str(r.subject)): None if r.hidden else round(float(r.mean_score_rate) * 100, 1)

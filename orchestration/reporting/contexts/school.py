@@ -17,6 +17,7 @@ from orchestration.reporting.contexts.common import (
     _top_counts,
     _top_groups,
     grade_label,
+    latest_session_rows,
     no_data,
     subject_label,
 )
@@ -84,7 +85,7 @@ def grade_leader_context(t: Translator, d: ReportData, s: Scope) -> dict:
     ct = homerooms_of_school(t, d, "class_term", s.school_id)
     ct = ct[ct.grade.astype(str) == str(s.grade)]
     if len(ct):
-        ct = ct[ct.academic_session == ct.academic_session.max()]
+        ct = latest_session_rows(ct)
         # one row per homeroom: its session figures repeat per subject; the subject with
         # the most students present stands for the class
         ct = ct.sort_values(["class_sourced_id", "students"], ascending=[True, False], na_position="last")

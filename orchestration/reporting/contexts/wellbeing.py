@@ -10,7 +10,13 @@ import pandas as pd
 from orchestration.landing.surveys import FITNESS_GRADES
 from orchestration.pages.i18n import Translator
 from orchestration.reporting.components import Section, Table, cell
-from orchestration.reporting.contexts.common import _sessions, _suppress_note, grade_label, no_data
+from orchestration.reporting.contexts.common import (
+    _sessions,
+    _suppress_note,
+    grade_label,
+    latest_session,
+    no_data,
+)
 from orchestration.reporting.data import ReportData
 
 RISK_LEVELS = ("none", "watch", "high")
@@ -57,9 +63,9 @@ def _distribution_rows(t: Translator, d: ReportData, frame: pd.DataFrame, level:
 def _fitness_section(t: Translator, d: ReportData, scope_type: str, scope_id: str) -> Section:
     own = d.fitness_by_scope.get(scope_id)
     own = own[own.scope_type == scope_type]
-    session = own.academic_session.max() if len(own) else None
+    session = latest_session(own.academic_session) if len(own) else None
     frame = _rows(own, scope_id, d.fitness_by_parent.get(scope_id))
-    frame = frame[frame.academic_session == session] if session is not None else frame
+    frame = frame[frame.academic_session.astype(str) == session] if session is not None else frame
     sec = Section(t("section.scope_fitness", scope=_scope_name(t, d, scope_type, scope_id)), period=_sessions(d, frame),
                   note=t("note.wellbeing_granted"))
     if frame.empty:

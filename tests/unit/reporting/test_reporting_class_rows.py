@@ -20,6 +20,8 @@ from orchestration.reporting.contexts.class_rows import (
     weakest,
 )
 from orchestration.reporting.contexts.classroom import _z_grid
+from orchestration.reporting.contexts.common import latest_session as latest_of
+from orchestration.reporting.contexts.common import latest_session_rows
 
 
 def _rows(frame: pd.DataFrame) -> list[SessionRow]:
@@ -84,3 +86,15 @@ def test_z_grid_is_the_pivot_table():
     two_sittings = pd.concat([one_each, pd.DataFrame({"student_key": ["a"], "subject": ["math"], "z_score": [0.4]})])
     assert _z_grid(two_sittings) == _pivot(two_sittings)
     assert _z_grid(one_each.iloc[0:0]) == ([], [], [])
+
+
+def test_a_mart_frame_with_and_without_sessions_keeps_its_latest_session():
+    """A fitness test between terms, or in a term no exam has named, has no session; pandas'
+    max over such a mix raised (the district's role reports failed after 180 days)."""
+    mixed = pd.DataFrame({"academic_session": pd.Series(["as-2021-autumn", np.nan, "as-2021-spring", None], dtype=object),
+                          "n": [1, 2, 3, 4]})
+    assert latest_of(mixed.academic_session) == "as-2021-spring"
+    assert latest_session_rows(mixed).n.tolist() == [3]
+    assert latest_of(pd.Series([None, np.nan], dtype=object)) is None
+    assert latest_session_rows(mixed.assign(academic_session=None)).n.tolist() == [1, 2, 3, 4]
+    assert latest_session_rows(mixed.iloc[:0]).empty
