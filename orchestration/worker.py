@@ -109,6 +109,12 @@ def serve(socket_path: str) -> None:
             continue
         with conn:
             _serve_one(conn, server)
+    # The run that started it is gone without stopping it (killed: its own cleanup never
+    # ran), so nobody else removes the socket and its folder. A child still serving a
+    # request keeps its connection.
+    with contextlib.suppress(OSError):
+        os.unlink(socket_path)
+        os.rmdir(os.path.dirname(socket_path))
 
 
 # dbt validates its project, profile, flags and test results against JSON schemas that it

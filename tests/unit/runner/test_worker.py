@@ -94,6 +94,33 @@ def test_the_worker_stops_with_its_context_even_if_the_caller_ignores_sigterm(tm
     assert not tools_still_working(lake)
 
 
+def test_a_worker_whose_run_was_killed_removes_its_socket_and_leaves(tmp_path):
+    """A run killed outright never stops its worker: the worker notices its parent gone,
+    and takes its socket and folder away (each killed run left one in /tmp)."""
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    script = ("import os, sys, time\n"
+              "from pathlib import Path\n"
+              "from orchestration.worker import WORKER_ENV, run_worker\n"
+              "with run_worker(Path(sys.argv[1])):\n"
+              "    print(os.environ[WORKER_ENV], flush=True)\n"
+              "    time.sleep(120)\n")
+    run = subprocess.Popen([sys.executable, "-c", script, str(lake)], stdout=subprocess.PIPE, text=True)
+    try:
+        socket_path = Path(run.stdout.readline().strip())
+        deadline = time.monotonic() + 60
+        while not socket_path.exists():
+            assert time.monotonic() < deadline, "the worker did not come up"
+            time.sleep(0.1)
+    finally:
+        run.kill()
+        run.wait()
+    deadline = time.monotonic() + 60
+    while socket_path.parent.exists() or tools_still_working(lake):
+        assert time.monotonic() < deadline, f"the worker of a killed run left {socket_path} (or kept running)"
+        time.sleep(0.2)
+
+
 def _probe_project(project: Path, name: str, sql: str, warehouse: Path) -> Path:
     """A dbt project of one table model (``sql``) on a DuckDB file of its own."""
     (project / "models").mkdir(parents=True)
