@@ -145,8 +145,6 @@ def _attention_section(t: Translator, d: ReportData, role: str, cls: str, period
     return sec
 
 
-
-
 def _micro_section(t: Translator, d: ReportData, title: str, school: str | None, cls: str) -> tuple[Section, dict]:
     """Micro-test answering of the class's students in the latest session, as
     class_engagement publishes it (students who answered at least one micro-test item /
