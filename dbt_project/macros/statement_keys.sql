@@ -6,8 +6,9 @@
     DICT_FSST) that read cost 0.28 s for 18.8 M statements (89 district days); as a UUID,
     16 bytes a value compared as an integer, 0.04 s: 7x cheaper, and the table grows by
     about 7 M statements a district month. On that new day the catch-up query alone went
-    0.95-1.07 s -> 0.75-0.81 s, and dbt's delete (with the insert) 0.64 s -> 0.33-0.34 s. A landed id is a UUID (landing quarantines any
-    other, invalid_uuid), so the value and the lower-cased text are one to one.
+    0.95-1.07 s -> 0.75-0.81 s, and dbt's delete (with the insert) 0.64 s -> 0.33-0.34 s.
+    A landed id is a UUID (landing quarantines any other, invalid_uuid), so the value and
+    the lower-cased text are one to one.
     On Spark the key is the lower-cased text: it has no UUID type, and its daily tables
     overwrite dates instead (partition_configs.sql), so nothing looks rows up by it. -#}
 {% macro statement_key(expr) -%}
@@ -25,7 +26,7 @@ lower({{ expr }})
 {#- Pre-hook: a table built before the key existed gets it, computed from statement_id,
     before the run looks rows up by it (on_schema_change would add it empty, and an empty
     key finds nothing: a corrected statement would then be held twice). Once per lake:
-    18.8 M statements took 4.1 s. -#}
+    18.6-18.8 M statements took 4.1-4.4 s. -#}
 {% macro add_missing_statement_keys() -%}
   {%- if execute and is_incremental() and target.type != 'spark' -%}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
