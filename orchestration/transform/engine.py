@@ -29,6 +29,11 @@ def spark_warehouse(lake: LakePaths) -> Path:
     return lake.root / "warehouse" / "spark"
 
 
+def hive_resources_dir(lake: LakePaths) -> Path:
+    """The Hive sessions' resources folder (`hive.downloaded.resources.dir`): the lake's."""
+    return cluster_dir(lake.root) / "hive-resources"
+
+
 def spark_master(engine: EngineResource, lake: LakePaths) -> tuple[str, Cluster | None]:
     """The configured master, else the lake's running cluster (returned too, for its
     sizes); a clear error otherwise."""
@@ -66,6 +71,11 @@ def engine_env(engine: EngineResource, lake: LakePaths) -> dict[str, str]:
         "EDUHOUSE_SPARK_DRIVER_MEMORY": driver_memory(),
         # Derby writes derby.log into its home; Spark logs at WARN, not INFO.
         "EDUHOUSE_SPARK_DRIVER_OPTS": f"-Dderby.system.home={ops} -Dlog4j2.configurationFile=file:{LOG4J2}",
+        # Each dbt invocation's Hive session makes a resources folder, by default
+        # /tmp/<session id>_resources, and never removes it: four a Spark build of the
+        # suite. The lake's own folder instead, one for every session (it stays empty:
+        # nothing adds Hive resources).
+        "EDUHOUSE_SPARK_HIVE_RESOURCES": str(hive_resources_dir(lake)),
     }
     if cluster is not None:
         # An executor takes what its worker offers, no more.

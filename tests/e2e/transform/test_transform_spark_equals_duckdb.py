@@ -39,7 +39,7 @@ from orchestration.lake import LakePaths
 from orchestration.landing.sources import LANDERS
 from orchestration.resources import EngineResource
 from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_MIN_CELL, DEFAULT_TIMEZONE, DEFAULT_TOP_N
-from orchestration.transform.engine import engine_env
+from orchestration.transform.engine import engine_env, hive_resources_dir
 from orchestration.transform.project import dbt_env, dbt_executable, prepare_lake
 from orchestration.transform.publish import publish_all
 
@@ -122,7 +122,14 @@ def _hold_back(lake: Path, away: Path) -> dict:
                            "partition_exams": [exam_id]}}
 
 
+def _hive_resources_in_temp() -> set[Path]:
+    """Hive's per-session resources folders in the JVM's temp folder, its default place
+    (java.io.tmpdir: /tmp on Linux, whatever TMPDIR says)."""
+    return set(Path("/tmp").glob("*_resources"))
+
+
 def test_every_mart_built_on_spark_equals_the_duckdb_build(spark_lake, tmp_path):
+    in_temp_before = _hive_resources_in_temp()
     status = _eduhouse("cluster", "status", "--lake", str(spark_lake), "--json")
     assert json.loads(status.stdout)["alive_workers"] == 1
 
@@ -139,6 +146,9 @@ def test_every_mart_built_on_spark_equals_the_duckdb_build(spark_lake, tmp_path)
     on_spark = _collect(spark_lake, "spark")
     # The executors ran on the cluster's worker, not in the driver.
     assert any((spark_lake / "ops" / "spark" / "work").glob("app-*")), "no application ran on the cluster"
+    # dbt's Hive sessions kept their resources folder in the lake, not in the machine's /tmp
+    assert hive_resources_dir(LakePaths(spark_lake)).is_dir()
+    assert _hive_resources_in_temp() - in_temp_before == set()
 
     for area in ("marts", "restricted"):
         compared, differences = compare_mart_folders(on_duckdb / area, on_spark / area)
