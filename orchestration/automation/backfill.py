@@ -29,6 +29,7 @@ from orchestration.automation.jobs import LANDING_DAILY_JOB
 from orchestration.dagster_home import ensure_pools
 from orchestration.lake import TIME_BASED_SOURCES
 from orchestration.partitions import EXAM_PARTITIONS_NAME, REBUILD_TAG, daily_partitions
+from orchestration.resources import ENGINE_TAG
 from orchestration.runner.execute import LABEL_TAG, execute, range_tags
 from orchestration.runner.recovery import PID_TAG
 from orchestration.runner.scope import Scope, partition_runs
@@ -76,7 +77,7 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
     if unknown:
         raise ValueError(f"not registered exam partitions (has the exam landed?): {', '.join(unknown)}")
     backfill_id = uuid.uuid4().hex[:8]
-    tags = {BACKFILL_TAG: backfill_id}
+    tags = {BACKFILL_TAG: backfill_id, ENGINE_TAG: get_settings(_lake_root(defs)).engine}
     summary: dict = {"backfill_id": backfill_id, "partitions": keys, "exams": exams, "landing": None,
                      "downstream": None, "runs": []}
     graph = defs.resolve_asset_graph()

@@ -9,6 +9,7 @@ from orchestration.automation import selections
 from orchestration.automation.publication import monthly_publication
 from orchestration.automation.retention import retention
 from orchestration.partitions import daily_partitions
+from orchestration.resources import ENGINE_TAG
 from orchestration.settings import get_settings
 
 LANDING_JOB = "landing_job"
@@ -62,7 +63,8 @@ def previous_month(moment: datetime) -> str:
 )
 def monthly_publication_schedule(context: dg.ScheduleEvaluationContext):
     key = previous_month(context.scheduled_execution_time)
-    return dg.RunRequest(run_key=f"publication:{key}", partition_key=key)
+    return dg.RunRequest(run_key=f"publication:{key}", partition_key=key,
+                         tags={ENGINE_TAG: get_settings().engine})
 
 
 retention_schedule = dg.ScheduleDefinition(
@@ -72,4 +74,5 @@ retention_schedule = dg.ScheduleDefinition(
     execution_timezone=get_settings().timezone,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Daily at 03:30 district time: delete data past its retention.",
+    tags={ENGINE_TAG: get_settings().engine},
 )

@@ -66,7 +66,7 @@ def inbox_run_requests(lake_root: Path, found: dict[str, list[inbox.Entry]],
         requests.append(dg.RunRequest(
             run_key=f"landing:{','.join(plain)}:{_batch_id(entries)}", job_name=LANDING_JOB,
             asset_selection=[dg.AssetKey(["bronze", s]) for s in plain],
-            tags={TRIGGER_TAG: "inbox_sensor", SOURCE_TAG: ",".join(plain),
+            tags={TRIGGER_TAG: "inbox_sensor", ENGINE_TAG: get_settings().engine, SOURCE_TAG: ",".join(plain),
                   DELIVERIES_TAG: ",".join(e.delivery_id for e in entries)[:1000]},
         ))
     for source in sorted(s for s in found if s in TIME_BASED_SOURCES):
@@ -77,7 +77,7 @@ def inbox_run_requests(lake_root: Path, found: dict[str, list[inbox.Entry]],
         requests.append(dg.RunRequest(
             run_key=f"{source}:{days[0]}..{days[-1]}:{_batch_id(entries)}", job_name=LANDING_DAILY_JOB,
             asset_selection=[dg.AssetKey(["bronze", source])],
-            tags={TRIGGER_TAG: "inbox_sensor", SOURCE_TAG: source,
+            tags={TRIGGER_TAG: "inbox_sensor", ENGINE_TAG: get_settings().engine, SOURCE_TAG: source,
                   DELIVERIES_TAG: ",".join(e.delivery_id for e in entries)[:1000],
                   **range_tags(days[0], days[-1])},
         ))

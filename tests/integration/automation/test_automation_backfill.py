@@ -6,6 +6,7 @@ import pytest
 
 from orchestration.automation.backfill import run_backfill
 from orchestration.automation.sensors import downstream_automation
+from orchestration.resources import ENGINE_TAG
 
 XAPI = dg.AssetKey(["bronze", "xapi"])
 MART = dg.AssetKey(["marts", "fake_mart"])
@@ -17,6 +18,8 @@ def test_backfill_three_days(instance, lake, ops):
 
     assert summary["success"]
     assert summary["partitions"] == ["2021-10-01", "2021-10-02", "2021-10-03"]
+    for run in (summary["landing"], summary["downstream"]):  # the engine shows in the run's tags
+        assert instance.get_run_by_id(run["run_id"]).tags[ENGINE_TAG] == "duckdb"
     assert instance.get_materialized_partitions(XAPI) == {"2021-10-01", "2021-10-02", "2021-10-03"}
     days = sorted(p.name for p in (lake / "bronze" / "xapi" / "statements").iterdir())
     assert days == ["local_date=2021-10-01", "local_date=2021-10-02", "local_date=2021-10-03"]

@@ -4,7 +4,7 @@ import dagster as dg
 
 from orchestration.automation import inbox
 from orchestration.automation.sensors import inbox_sensor
-from orchestration.resources import LakeResource
+from orchestration.resources import ENGINE_TAG, LakeResource
 
 
 def _tick(instance, defs, lake, cursor):
@@ -51,6 +51,7 @@ def test_daily_source_requests_pending_days(instance, lake, monkeypatch, ops):
     requests, cursor = _tick(instance, defs, lake, None)
     [request] = requests  # one run for the source, spanning its pending days
     assert request.job_name == "landing_daily_job"
+    assert request.tags[ENGINE_TAG] == "duckdb"  # the engine shows in the run's tags
     assert (request.partition_key_range.start, request.partition_key_range.end) == ("2021-10-01", "2021-10-02")
     assert _tick(instance, defs, lake, cursor)[0] == []
 

@@ -15,9 +15,10 @@ import pytest
 from orchestration.automation import inbox
 from orchestration.automation.alerts import make_alert, read_alerts, write_alert
 from orchestration.automation.backfill import INSTANCE_YAML, partition_keys
-from orchestration.automation.jobs import previous_month
+from orchestration.automation.jobs import monthly_publication_schedule, previous_month, retention_schedule
 from orchestration.automation.retention import apply_retention
 from orchestration.automation.status import format_text, quarantine_counts
+from orchestration.resources import ENGINE_TAG
 from orchestration.settings import OpsConfig
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -137,6 +138,14 @@ def test_previous_month_and_partition_range():
     assert partition_keys("2021-10-30", "2021-11-01") == ["2021-10-30", "2021-10-31", "2021-11-01"]
     with pytest.raises(ValueError):
         partition_keys("2020-01-01", "2020-01-02")
+
+
+def test_scheduled_runs_name_the_engine():
+    """Every run shows the engine in its tags, the schedules' as much as `eduhouse run`'s."""
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2021, 11, 1, 7, tzinfo=UTC))
+    request = monthly_publication_schedule(context)
+    assert request.tags[ENGINE_TAG] == "duckdb" and request.partition_key == "2021-10-01"
+    assert retention_schedule.tags[ENGINE_TAG] == "duckdb"
 
 
 def test_quarantine_counts_and_text(tmp_path):
