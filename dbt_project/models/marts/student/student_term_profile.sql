@@ -2,7 +2,7 @@
 -- the session or active on the platform within its dates: results (overall and per
 -- subject) and engagement (within the session's start/end dates). A public mart holds no
 -- health data: fitness grades are in the restricted student_fitness only (a failing
--- test, assert_public_marts_hold_no_sensitive_columns, keeps it so).
+-- test, assert_public_marts_hold_no_protected_columns, keeps it so).
 with overall as (
     select * from {{ ref('int_student_term_results') }}
 ),
