@@ -2,7 +2,8 @@
 
 Student, parent, teacher, head teacher, grade leader and principal pages are rendered when asked for
 (:mod:`orchestration.reporting.on_demand`), after the grant check; the others are files
-the pipeline rendered. A page (role, scope id) opens under a grant of the principal on the resource
+the pipeline rendered. A page is asked for by its page id or by the scope id a grant names
+(:meth:`ReportPages._page`). A page (role, scope id) opens under a grant of the principal on the resource
 ``role_report`` for that role (read, the purpose, valid now, within the role's template)
 whose scope, cut to the principal's roster scope today, covers the page: a student's or
 a child's page by the student's sourcedId, a teacher's page to that teacher, a homeroom,
@@ -81,10 +82,30 @@ class ReportPages:
                 out.append(page)
         return out
 
-    def open(self, cur, principal_id: str, purpose: str, role: str, page_id: str, now: datetime,
+    def _page(self, cur, role: str, requested: str, principal_id: str, ids: list[str]) -> Page | None:
+        """The page asked for, by its page id (as `GET /v1/reports` lists it) or by the scope
+        id a grant names: a student's or child's sourcedId for the student and parent pages
+        (they are filed under the student's key), `<school>:<grade>` and
+        `<district>:<subject>` for the grade and subject pages, one of the teacher's classes
+        for the teacher's own page. Whether it may be read is decided after, by `_covers`."""
+        pages = self.pages()
+        page = pages.get((role, requested))
+        if page is not None:
+            return page
+        if role in ("student", "parent"):
+            row = cur.execute("select student_key from student_identity where student_sourced_id = ?",
+                              [requested]).fetchone()
+            return pages.get((role, row[0])) if row else None
+        if role == "teacher":
+            return pages.get((role, principal_id)) if requested in ids else None
+        if ":" in requested:
+            return pages.get((role, requested.replace(":", "_", 1)))
+        return None
+
+    def open(self, cur, principal_id: str, purpose: str, role: str, requested: str, now: datetime,
              today: date, grant_id: str | None = None) -> Opened:
-        page = self.pages().get((role, page_id))
         grant, ids = self._grant_for(cur, principal_id, purpose, role, now, today, grant_id)
+        page = self._page(cur, role, requested, principal_id, ids)
         # an unknown page and a page of someone else answer alike: nothing leaks about which exist
         if page is None or not self._covers(cur, page, principal_id, ids):
             raise Denied(403, "not_in_scope", "this report is not in your scope", role, grant["grant_id"])
@@ -96,6 +117,7 @@ class ReportPages:
                 if path.is_relative_to(self.folder.resolve()) and path.is_file() else None
         if html is None:
             raise Denied(403, "not_in_scope", "this report is not in your scope", role, grant["grant_id"])
+        page_id = page.page_id
         if role != "teacher":  # the page's own scope id, not every id of the grant
             ids = [i for i in ids if i == page_id or i.replace(":", "_", 1) == page_id
                    or role in ("student", "parent")]

@@ -327,10 +327,11 @@ def test_report_pages_open_only_to_whom_they_belong(api, serve_lake):
     status, _, body = get_json(f"{api.url}/v1/reports", token, "teaching")
     # their own teacher page, and the homeroom and grade pages the roster gives them today
     # (the simulator grants role_report for every role a person holds; all open to teaching)
-    held = {(role, scope_id.replace(":", "_", 1)) for role, scope_id in _q(
-        lake, "select role, scope_id from '{r}/staff_scope.parquet' where person_sourced_id = ? "
-              "and role in ('head_teacher', 'grade_leader') and cast(? as date) between "
-              "coalesce(begin_date, date '0001-01-01') and coalesce(end_date, date '9999-12-31')", w.teacher, AS_OF)}
+    scopes = _q(lake, "select role, scope_id from '{r}/staff_scope.parquet' where person_sourced_id = ? "
+                      "and role in ('head_teacher', 'grade_leader', 'teacher') and cast(? as date) between "
+                      "coalesce(begin_date, date '0001-01-01') and coalesce(end_date, date '9999-12-31')",
+                w.teacher, AS_OF)
+    held = {(role, scope_id.replace(":", "_", 1)) for role, scope_id in scopes if role != "teacher"}
     listed = [(p["role"], p["scope_id"]) for p in body["reports"]]
     assert status == 200 and set(listed) == {("teacher", w.teacher)} | held and len(listed) == len(set(listed))
     teacher_page = next(p for p in body["reports"] if p["role"] == "teacher")
@@ -339,10 +340,24 @@ def test_report_pages_open_only_to_whom_they_belong(api, serve_lake):
     # teacher and head teacher pages are rendered when asked for: every listed page opens
     for p in body["reports"]:
         assert get(f"{api.url}{p['href']}", token, "teaching")[0] == 200, p
+    # the same pages by the scope ids the grants name (`<school>:<grade>`, a class taught)
+    granted = {(role, i) for role, ids in _q(lake, "select role, scope_ids from '{r}/access_grants.parquet' "
+                                                   "where principal_id = ? and resource = 'role_report' "
+                                                   "and revoked_at is null", w.teacher) for i in ids}
+    by_scope = [(role, scope_id) for role, scope_id in scopes if (role, scope_id) in granted]
+    assert {"grade_leader", "teacher"} <= {role for role, _ in by_scope}, (scopes, granted)
+    for role, scope_id in by_scope:
+        quoted = urllib.parse.quote(scope_id, safe="")
+        status, _, page = get(f"{api.url}/v1/reports/{role}/{quoted}", token, "teaching")
+        assert status == 200 and b"<html" in page.lower(), (role, scope_id)
     other = next(p for p in _q(lake, "select distinct person_sourced_id from '{r}/staff_scope.parquet' "
                                      "where role = 'teacher'") if p[0] != w.teacher)[0]
     status, _, _ = get(f"{api.url}/v1/reports/teacher/{other}", token, "teaching")
     assert status == 403
+    others_class = _q(lake, "select scope_id from '{r}/staff_scope.parquet' where role = 'teacher' "
+                            "and person_sourced_id = ? limit 1", other)[0][0]
+    if others_class not in {scope_id for _, scope_id in granted}:
+        assert get(f"{api.url}/v1/reports/teacher/{others_class}", token, "teaching")[0] == 403
     parent = issue(lake, w.parent)
     status, _, body = get_json(f"{api.url}/v1/reports", parent, "guardianship")
     assert [(p["role"], p["scope_id"]) for p in body["reports"]] == [("parent", _key(lake, w.child))]
@@ -350,6 +365,14 @@ def test_report_pages_open_only_to_whom_they_belong(api, serve_lake):
     assert status == 200
     event = events(lake)[-1]
     assert (event["resource"], event["decision"], event["subject_ids"]) == ("role_report", "allowed", [w.child])
+    # by the child's sourcedId, the scope id of the parent's grant: the same page; another
+    # student's answers as an unknown page does
+    by_key = get(f"{api.url}{body['reports'][0]['href']}", parent, "guardianship")[2]
+    status, _, page = get(f"{api.url}/v1/reports/parent/{w.child}", parent, "guardianship")
+    assert status == 200 and page == by_key
+    assert (events(lake)[-1]["decision"], events(lake)[-1]["subject_ids"]) == ("allowed", [w.child])
+    assert get(f"{api.url}/v1/reports/parent/{w.other_student}", parent, "guardianship")[0] == 403
+    assert get(f"{api.url}/v1/reports/student/{w.child}", parent, "guardianship")[0] == 403
 
 
 def test_every_request_is_one_event_in_order_even_across_a_kill(api, serve_lake):
