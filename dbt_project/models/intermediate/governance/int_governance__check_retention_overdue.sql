@@ -1,5 +1,7 @@
 -- Data kept beyond its category's retention period at the audit date: access logs,
--- psych screenings and fitness results (retention days from the policy).
+-- psych screenings, fitness results and the learning logs (xAPI statements); retention
+-- days from the policy. The learning logs are read only before their cut-off date, which
+-- the statements' dates let DuckDB skip to (no lake keeps a statement five years yet).
 with params as (
     select * from {{ ref('int_governance__audit_params') }}
 ),
@@ -15,6 +17,12 @@ overdue as (
     select 'sensitive_psych', screen_date, null from {{ ref('stg_psych__psych_screenings') }}
     union all
     select 'sensitive_health', test_date, null from {{ ref('stg_fitness__fitness_results') }}
+    union all
+    select 'learning', local_date, null from {{ ref('stg_xapi__statements') }}
+    where local_date < (
+        select p.audit_date - r.retention_days from params as p
+        inner join retention as r on r.data_category = 'learning'
+    )
 )
 
 select
