@@ -243,20 +243,27 @@ def city_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
         usec.paragraphs.append(no_data(t, d, "usage_monthly"))
     sections.append(usec)
     sections.append(_districts_results(t, d, districts))
-    # size and top students per district (cohorts where N reaches everyone rate no one)
-    ident = d.ident.assign(district=d.ident.school_sourced_id.astype(str).map(d.org_parent))
+    # size and top students per district (cohorts where N reaches everyone rate no one).
+    # A district's students are the latest month's students on its roster as usage_monthly
+    # publishes them, summed over its segments: a segment the mart suppressed leaves the
+    # district's figure hidden, as on every other page that shows it.
+    latest = u[(u.population == "student") & (u.month.astype(str) == months[0])] if months else u.iloc[0:0]
+    on_roster = latest.groupby(latest.org_sourced_id.astype(str)).on_roster.agg(lambda x: x.sum(min_count=len(x)))
     ts = d.top_students.assign(district=d.top_students.school_sourced_id.astype(str).map(d.org_parent))
     if "top_n_covers_cohort" in ts:
         ts = ts[~ts.top_n_covers_cohort.fillna(False).astype(bool)]
     rows = []
     for dist in districts:
         schools = d.schools_of_district(dist)
+        students = on_roster.get(dist)
         rows.append([cell(d.name(dist)), cell(len(schools), "int", t("unit.schools")),
-                     cell(int((ident.district == dist).sum()), "int", t("unit.people")),
+                     cell(None if pd.isna(students) else int(students), "int", t("unit.people"),
+                          suppressed=dist in on_roster.index and pd.isna(students)),
                      cell(int(ts[(ts.district == dist)].in_all.sum()), "int", t("unit.people")),
                      cell(int(ts[ts.district == dist].student_key.nunique()), "int", t("unit.people"))])
     csec = Section(t("section.districts_compared"), period=_sessions(d, ts))
-    csec.tables.append(Table([t("col.district"), t("col.schools"), t("col.students"), t("col.top_all"), t("col.top_k1")], rows))
+    students_heading = f"{t('col.students')} ({months[0]})" if months else t("col.students")
+    csec.tables.append(Table([t("col.district"), t("col.schools"), students_heading, t("col.top_all"), t("col.top_k1")], rows))
     csec.charts.append(svg.bar_chart([r[0].text for r in rows], [r[2].sort for r in rows], t("chart.district_students"), unit=t("unit.people")))
     sections.append(csec)
     return {"title": t("title.city_admin", city=d.name(s.city_id)), "subtitle": t("subtitle.city"), "sections": sections, "facts": facts}

@@ -323,6 +323,18 @@ def test_city_admin_districts_compared(sample_reports):
     for school in ("第一中学", "第二中学", "北山中学"):
         assert school not in html
     assert not [n for n in all_names(lake).values() if n in html]
+    # each district's students: its latest month's roster as the mart publishes it, hidden
+    # when a segment is (dist-1's six seniors), never counted from the restricted roster
+    compared = html.split("<h2>各区规模与尖端生</h2>")[1].split("<tbody>")[1].split("</tbody>")[0]
+    students = q(lake, """select org_name, sum(on_roster), bool_or(on_roster is null) from usage_monthly
+                          where org_type = 'district' and population = 'student'
+                            and month = (select max(month) from usage_monthly)
+                          group by org_name order by org_name""")
+    assert len(students) == 2 and any(hidden for *_, hidden in students)
+    for name, total, hidden in students:
+        row = next(r for r in compared.split("</tr>") if f">{name}<" in r)
+        cells = row.split("</td>")  # name, schools, students, ...
+        assert ("—*" in cells[2]) if hidden else (f">{int(total):,} 人" in cells[2]), row
 
 
 def test_city_admin_compares_districts_on_results(sample_reports):
