@@ -16,7 +16,10 @@ def register(subparsers) -> None:
     p.add_argument("--build", action="store_true",
                    help="first run the audit's dbt models (and parents) and publish their Parquet")
     p.add_argument("--audit-date", default=None, help="audit as of this local date (default: latest event)")
-    p.add_argument("--min-cell", type=int, default=None, help="small-cell threshold (default EDUHOUSE_MIN_CELL)")
+    p.add_argument("--min-cell", type=int, default=None,
+                   help="check the publication against this small-cell threshold (default: the lake's "
+                        "EDUHOUSE_MIN_CELL, the one the marts were suppressed with); a larger one asks which "
+                        "published groups a stricter rule would hide")
     p.add_argument("--strict-marts", action="store_true",
                    help="treat every public aggregate mart as published as is (small-cell check on all)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")

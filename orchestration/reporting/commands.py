@@ -19,7 +19,9 @@ def register(subparsers) -> None:
     p.add_argument("--lake", default=None, help="lake root (default: EDUHOUSE_LAKE or ./lake)")
     p.add_argument("--role", action="append", choices=ROLES, help="render only this role (repeatable)")
     p.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
-    p.add_argument("--min-cell", type=int, default=None, help="small-cell threshold (default EDUHOUSE_MIN_CELL or 10)")
+    p.add_argument("--min-cell", type=int, default=None,
+                   help="the small-cell threshold the pages state; it must be the lake's (EDUHOUSE_MIN_CELL, default "
+                        "10), which the marts were suppressed with: a report cannot change it")
     p.add_argument("--lang", default="zh", choices=languages(), help="message catalogue: zh (default) or en")
     p.add_argument("--pdf", nargs="?", const="__all_staff__", default=None, metavar="PAGE",
                    help="print a PDF with headless Chromium: of PAGE (an .html path, or role/id), or without PAGE "
@@ -44,10 +46,16 @@ def run(args: argparse.Namespace) -> int:
 
     lake = existing_lake(args.lake)
     settings = get_settings(lake)
+    if args.min_cell is not None and args.min_cell != settings.min_cell:
+        # The marts hide groups below the lake's setting; a page that said another
+        # threshold would state a rule that was not applied (one setting: docs/privacy.md).
+        raise UserError(f"--min-cell {args.min_cell}: the marts are suppressed at the lake's minimum cell "
+                        f"{settings.min_cell} (EDUHOUSE_MIN_CELL); to change it, set EDUHOUSE_MIN_CELL and "
+                        "rebuild the marts (eduhouse run --full)")
     if not args.no_render:
         from orchestration.reporting.render import render_reports
 
-        summary = render_reports(lake, roles=tuple(args.role or ROLES), min_cell=args.min_cell or settings.min_cell,
+        summary = render_reports(lake, roles=tuple(args.role or ROLES), min_cell=settings.min_cell,
                                  top_n=settings.top_n, workers=args.workers, lang=args.lang)
         print(f"{len(summary.pages)} pages in {summary.seconds:.1f} s ({summary.pages_per_second:.1f} pages/s); "
               f"index: {summary.index_path}")
@@ -57,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
         months = published_months(lake)
         for month in months:
-            render_publication(lake, month, args.min_cell or settings.min_cell, lang=args.lang)
+            render_publication(lake, month, settings.min_cell, lang=args.lang)
         if months:
             print(f"{len(months)} monthly publication(s): {lake / 'reports' / 'publication' / 'index.html'}")
     if args.pdf:

@@ -112,6 +112,22 @@ def test_cli_renders_sample_lake_in_english(tmp_path):
     assert (tmp_path / "reports" / "index.html").exists()
 
 
+def test_a_report_cannot_state_another_minimum_cell_than_the_marts(tmp_path, monkeypatch, capsys):
+    """The marts hide groups below the lake's EDUHOUSE_MIN_CELL; `report --min-cell` with
+    another value is refused in one line (its pages would state a rule not applied)."""
+    from orchestration.cli import main
+
+    monkeypatch.delenv("EDUHOUSE_MIN_CELL", raising=False)
+    assert main(["sample-marts", "--lake", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["report", "--lake", str(tmp_path), "--role", "city_admin", "--min-cell", "20"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "minimum cell 10" in err[0] and "EDUHOUSE_MIN_CELL" in err[0], err
+    assert not (tmp_path / "reports" / "city_admin").exists()
+    assert main(["report", "--lake", str(tmp_path), "--role", "city_admin", "--workers", "1",
+                 "--min-cell", "10"]) == 0
+
+
 def test_psych_shows_only_when_the_policy_allows(tmp_path, monkeypatch):
     from eduhouse_dev.sample_lake import build_sample_lake
     from orchestration.reporting import data as data_module
