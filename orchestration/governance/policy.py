@@ -75,7 +75,7 @@ def seed_tables(policy: dict | None = None) -> dict[str, list[dict]]:
     templates = [{
         "role": role, "scope_types": join(t["scope_types"]), "resources": join(t["resources"]),
         "actions": join(t["actions"]), "purposes": join(t["purposes"]),
-        "sensitive": str(bool(t.get("sensitive"))).lower(),
+        "sensitive": str(bool(t.get("sensitive"))).lower(), "columns": join(t.get("columns", ["*"])),
     } for role, t in p["roles"].items()]
     resources = [{"resource": r, "category": v["category"],
                   "student_level": str(bool(v["student_level"])).lower()}

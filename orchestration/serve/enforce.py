@@ -11,7 +11,7 @@ person, so a grant that outlived a class gives nothing of that class. Then:
 - rows: student-level marts keep the students of the scope (self, child, class, grade,
   school, subject, district, city; date-effective), aggregates keep the organisations
   of the scope, those below and those above it; ``aggregate_only`` reads aggregates only;
-- columns: outside the grant's ``columns``, or classified sensitive without a
+- columns: outside the grant's ``columns`` or the role template's, or classified sensitive without a
   ``sensitive`` grant, are removed and the decision is ``masked``;
 - consent: research, and an under-14's sensitive categories outside the policy's
   exemptions, keep only the students with a consent valid now.
@@ -90,6 +90,19 @@ def _valid(g: dict, now: datetime) -> str:
     if g["valid_to"] is not None and g["valid_to"] <= now:
         return "grant_expired"
     return "valid"
+
+
+def readable_columns(mart: Mart, grant: dict, template_columns: list[str] | None,
+                     sensitive_classes: set[str]) -> list[str]:
+    """The mart's columns a read under ``grant`` may return: those the grant opens (no
+    list or ``*``: all) and the role's template lists (no list or ``*``: all; the
+    template bounds every grant of the role, and the audit finds a grant beyond it:
+    over_broad_grant), without the sensitive ones unless the grant is sensitive."""
+    granted = list(grant["columns"] or ["*"])
+    template = list(template_columns or ["*"])
+    return [c.name for c in mart.columns
+            if ("*" in granted or c.name in granted) and ("*" in template or c.name in template)
+            and (grant["sensitive"] or c.classification not in sensitive_classes)]
 
 
 def _within_template(g: dict, purpose: str) -> bool:
@@ -297,10 +310,7 @@ def decide(cur: duckdb.DuckDBPyConnection, mart: Mart, principal_id: str, purpos
     if mart.category in sensitive_classes and not grant["sensitive"]:
         raise Denied(403, "sensitive_not_granted", f"{mart.name} is {mart.category}; grant {gid} is not sensitive",
                      role, gid)
-    granted = list(grant["columns"] or ["*"])
-    allowed = [c.name for c in mart.columns
-               if ("*" in granted or c.name in granted)
-               and (grant["sensitive"] or c.classification not in sensitive_classes)]
+    allowed = readable_columns(mart, grant, (role_template(role) or {}).get("columns"), sensitive_classes)
     shown = [c for c in requested if c in allowed]
     hidden_filters = sorted(set(filters) - set(allowed))
     if hidden_filters:

@@ -23,7 +23,7 @@ def test_every_role_has_a_template():
                                    "subject_researcher", "district_admin", "city_admin")
     assert policy.ROLES == (*policy.REPORT_ROLES, "downstream_app")
     for name, t in roles.items():
-        assert t["scope_types"] and t["resources"] and t["purposes"], name
+        assert t["scope_types"] and t["resources"] and t["purposes"] and t["columns"], name
         assert set(t["resources"]) <= set(policy.load_policy()["resources"]), name
 
 
@@ -51,3 +51,23 @@ def test_every_check_has_a_model_or_a_publication_check():
         assert meta["severity"] in ("critical", "high", "medium", "low")
         assert check in models or check in log_checks | publication, check
     assert Path(policy.POLICY_PATH).exists()
+
+
+def test_a_read_returns_only_columns_both_the_grant_and_the_role_template_open():
+    from orchestration.serve.catalog import Column, Mart
+    from orchestration.serve.enforce import readable_columns
+
+    cols = (Column("class_sourced_id", "VARCHAR", "attribute", ""), Column("mean_score", "DOUBLE", "aggregate", ""),
+            Column("student_key", "VARCHAR", "pseudonymous", ""), Column("risk_level", "VARCHAR", "sensitive_psych", ""))
+    mart = Mart("m", "", "public", "learning", False, ("class_sourced_id",), cols, Path("m.parquet"))
+    sensitive = {"sensitive_psych", "sensitive_health", "minor"}
+    every = {"columns": ["*"], "sensitive": True}
+    assert readable_columns(mart, every, ["*"], sensitive) == [c.name for c in cols]
+    assert readable_columns(mart, every, None, sensitive) == [c.name for c in cols]
+    # a template that lists its columns bounds a grant of every column, and of a list
+    assert readable_columns(mart, every, ["class_sourced_id", "mean_score"], sensitive) == \
+        ["class_sourced_id", "mean_score"]
+    assert readable_columns(mart, {"columns": [], "sensitive": False}, ["mean_score", "risk_level"], sensitive) == \
+        ["mean_score"]
+    assert readable_columns(mart, {"columns": ["student_key", "mean_score"], "sensitive": False}, ["mean_score"],
+                            sensitive) == ["mean_score"]

@@ -1,5 +1,5 @@
 -- Active grants that give more than the role's template (scope, resource, actions,
--- purposes or sensitivity).
+-- purposes, sensitivity or columns).
 select
     'over_broad_grant' as check_name,
     principal_id,

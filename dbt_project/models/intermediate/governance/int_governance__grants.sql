@@ -1,5 +1,6 @@
 -- Grants with their validity at the audit date and how they compare with the role's
--- template (exceeds_template + the reasons): the base of the entitlements mart and of
+-- template: scope, resource, actions, purposes, sensitivity, columns (exceeds_template
+-- + the reasons): the base of the entitlements mart and of
 -- the grant checks (over-broad, unused, stale, self-granted).
 with grants as (
     select * from {{ ref('stg_governance__grants') }}
@@ -12,7 +13,8 @@ templates as (
         {{ fn('string_split') }}(resources, ';') as resources,
         {{ fn('string_split') }}(actions, ';') as actions,
         {{ fn('string_split') }}(purposes, ';') as purposes,
-        sensitive
+        sensitive,
+        {{ fn('string_split') }}(columns, ';') as template_columns
     from {{ ref('governance_role_templates') }}
 ),
 
@@ -37,7 +39,15 @@ compared as (
                  then 'actions ' || {{ fn('array_to_string') }}(filter(g.actions, {{ lambda('a') }} not array_contains(t.actions, a)), ', ') || ' not in template' end,
             case when t.role is not null and cardinality(filter(g.purposes, {{ lambda('x') }} not array_contains(t.purposes, x))) > 0
                  then 'purposes ' || {{ fn('array_to_string') }}(filter(g.purposes, {{ lambda('x') }} not array_contains(t.purposes, x)), ', ') || ' not in template' end,
-            case when t.role is not null and g.sensitive and not t.sensitive then 'sensitive grant for a non-sensitive role' end
+            case when t.role is not null and g.sensitive and not t.sensitive then 'sensitive grant for a non-sensitive role' end,
+            -- a grant's columns beyond a template that names its columns ('*' or no list
+            -- in the grant opens every column, so it exceeds any list)
+            case when t.role is not null and not array_contains(t.template_columns, '*')
+                      and (cardinality(g.columns) = 0 or array_contains(g.columns, '*')
+                           or cardinality(filter(g.columns, {{ lambda('c') }} not array_contains(t.template_columns, c))) > 0)
+                 then 'columns ' || case when cardinality(g.columns) = 0 or array_contains(g.columns, '*') then '*'
+                                         else {{ fn('array_to_string') }}(filter(g.columns, {{ lambda('c') }} not array_contains(t.template_columns, c)), ', ') end
+                      || ' not in template' end
         ), {{ lambda('r') }} r is not null) as exceeds_reasons
     from grants as g
     left join templates as t on t.role = g.role
