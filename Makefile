@@ -27,6 +27,7 @@ demo: install
 	$(BIN)/eduhouse simulate --lake $(LAKE) --scale $(SCALE)
 	$(BIN)/eduhouse run --lake $(LAKE)
 	@echo "Runs, assets and checks in the Dagster UI: make ui  (http://127.0.0.1:3000)"
+	@echo "District administrator's report: $$(ls $(abspath $(LAKE))/reports/district_admin/*.html | grep -v '/index.html$$' | head -1)"
 
 # The browser tests open the reports in headless Chromium, with a CJK font for the Chinese
 # labels: Debian's packages, installed here when missing (as root; else one line says how).
