@@ -5,27 +5,21 @@ once however many roles it renders."""
 
 import dagster as dg
 
+from orchestration.governance.policy import REPORT_RESOURCE, load_policy
 from orchestration.reporting.render import render_reports
 from orchestration.reporting.scopes import ON_DEMAND_ROLES, ROLES
 from orchestration.resources import LakeResource
 
-# The marts (asset keys ["marts", name]) each role's pages read.
+# The marts (asset keys ["marts", name]) each role's pages read: those every page scopes
+# and titles with, and the resources of the role's template in the role policy, where
+# roles are declared once. A page shows nothing of a mart outside its role's template
+# (the contexts ask the policy: psych, whole-person aggregates, top students, micro-tests).
 COMMON = ("student_identity", "staff_scope", "org_hierarchy", "student_exam", "exam_summary")
-ROLE_MARTS: dict[str, tuple[str, ...]] = {
-    "student": ("student_knowledge", "student_ability", "student_term_profile", "student_psych"),
-    "parent": ("student_knowledge", "student_ability", "student_term_profile", "student_fitness", "student_psych"),
-    "teacher": ("class_exam", "class_engagement", "class_weak_points", "class_term", "student_term_profile",
-                "microtest_monthly", "students_needing_attention"),
-    "head_teacher": ("class_exam", "class_engagement", "class_fitness", "class_psych", "class_term",
-                     "student_term_profile", "microtest_monthly", "students_needing_attention"),
-    "grade_leader": ("class_exam", "class_term", "student_term_profile"),
-    "principal": ("usage_monthly", "microtest_monthly", "platform_use_monthly", "school_flags_monthly", "quality_map",
-                  "top_students", "class_exam", "class_term"),
-    "subject_researcher": ("quality_map", "district_knowledge", "item_analysis"),
-    "district_admin": ("usage_monthly", "microtest_monthly", "platform_use_monthly", "school_flags_monthly",
-                       "quality_map", "top_students"),
-    "city_admin": ("usage_monthly", "microtest_monthly", "top_students"),
-}
+
+
+def role_marts(role: str) -> tuple[str, ...]:
+    """The marts of the role's template (every resource of it but the report pages)."""
+    return tuple(r for r in load_policy()["roles"][role]["resources"] if r != REPORT_RESOURCE and r not in COMMON)
 DESCRIPTIONS = {
     "student": "学生 student: own scores, z-scores, percentiles, trend, knowledge map, ability radar, activity.",
     "parent": "家长 parent: the own child only, plain language, activity and fitness grade.",
@@ -45,7 +39,7 @@ def _specs() -> list[dg.AssetSpec]:
             key=["reports", role],
             group_name="reports",
             description=DESCRIPTIONS[role],
-            deps=[dg.AssetKey(["marts", m]) for m in COMMON + ROLE_MARTS[role]],
+            deps=[dg.AssetKey(["marts", m]) for m in COMMON + role_marts(role)],
             kinds={"html"},
             skippable=True,
         )

@@ -135,12 +135,13 @@ def _psych_grants() -> dict[str, bool]:
 
 
 def _aggregate_grants() -> dict[tuple[str, str], bool]:
-    """Default-deny, as for psych: the whole-person aggregates show where the policy lets
-    the role read them for its report's purpose."""
+    """Default-deny, as for psych: the whole-person aggregates, and the marts a page reads
+    beyond the ones every page of its role shows, show where the policy lets the role read
+    them for its report's purpose."""
     from orchestration.reporting.scopes import ROLES
 
     return {(role, resource): bool(allows(role, resource, report_purpose(role)))
-            for role in ROLES for resource in ("scope_fitness", "scope_psych")}
+            for role in ROLES for resource in ("scope_fitness", "scope_psych", "top_students", "microtest_monthly")}
 
 
 def _scope_marts(store: MartStore) -> dict[str, Indexed]:

@@ -224,7 +224,9 @@ def city_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
     o = d.orgs
     districts = sorted(o[(o.type == "district") & ((o.parent_sourced_id.astype(str) == str(s.city_id)) | o.parent_sourced_id.isna())].sourced_id.astype(str))
     u = d.usage[d.usage.org_sourced_id.astype(str).isin(districts)]
-    m = d.micro[d.micro.org_sourced_id.astype(str).isin(districts)]
+    # what the page shows beyond usage, only where the role policy lets the city admin read it
+    allowed = {r for r in ("microtest_monthly", "top_students") if d.aggregate_allowed.get(("city_admin", r))}
+    m = d.micro[d.micro.org_sourced_id.astype(str).isin(districts)] if "microtest_monthly" in allowed else None
     facts: dict = {"districts": districts, "usage": u}
     sections = []
     months = sorted(u.month.astype(str).unique(), reverse=True)
@@ -249,6 +251,7 @@ def city_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
     # district's figure hidden, as on every other page that shows it.
     latest = u[(u.population == "student") & (u.month.astype(str) == months[0])] if months else u.iloc[0:0]
     on_roster = latest.groupby(latest.org_sourced_id.astype(str)).on_roster.agg(lambda x: x.sum(min_count=len(x)))
+    top = "top_students" in allowed
     ts = d.top_students.assign(district=d.top_students.school_sourced_id.astype(str).map(d.org_parent))
     if "top_n_covers_cohort" in ts:
         ts = ts[~ts.top_n_covers_cohort.fillna(False).astype(bool)]
@@ -256,14 +259,18 @@ def city_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
     for dist in districts:
         schools = d.schools_of_district(dist)
         students = on_roster.get(dist)
-        rows.append([cell(d.name(dist)), cell(len(schools), "int", t("unit.schools")),
-                     cell(None if pd.isna(students) else int(students), "int", t("unit.people"),
-                          suppressed=dist in on_roster.index and pd.isna(students)),
-                     cell(int(ts[(ts.district == dist)].in_all.sum()), "int", t("unit.people")),
-                     cell(int(ts[ts.district == dist].student_key.nunique()), "int", t("unit.people"))])
-    csec = Section(t("section.districts_compared"), period=_sessions(d, ts))
+        row = [cell(d.name(dist)), cell(len(schools), "int", t("unit.schools")),
+               cell(None if pd.isna(students) else int(students), "int", t("unit.people"),
+                    suppressed=dist in on_roster.index and pd.isna(students))]
+        if top:
+            row += [cell(int(ts[(ts.district == dist)].in_all.sum()), "int", t("unit.people")),
+                    cell(int(ts[ts.district == dist].student_key.nunique()), "int", t("unit.people"))]
+        rows.append(row)
+    csec = Section(t("section.districts_compared" if top else "section.districts_size"),
+                   period=_sessions(d, ts) if top else "")
     students_heading = f"{t('col.students')} ({months[0]})" if months else t("col.students")
-    csec.tables.append(Table([t("col.district"), t("col.schools"), students_heading, t("col.top_all"), t("col.top_k1")], rows))
+    heading = [t("col.district"), t("col.schools"), students_heading]
+    csec.tables.append(Table(heading + ([t("col.top_all"), t("col.top_k1")] if top else []), rows))
     csec.charts.append(svg.bar_chart([r[0].text for r in rows], [r[2].sort for r in rows], t("chart.district_students"), unit=t("unit.people")))
     sections.append(csec)
     return {"title": t("title.city_admin", city=d.name(s.city_id)), "subtitle": t("subtitle.city"), "sections": sections, "facts": facts}

@@ -325,7 +325,11 @@ def test_city_admin_districts_compared(sample_reports):
     assert not [n for n in all_names(lake).values() if n in html]
     # each district's students: its latest month's roster as the mart publishes it, hidden
     # when a segment is (dist-1's six seniors), never counted from the restricted roster
-    compared = html.split("<h2>各区规模与尖端生</h2>")[1].split("<tbody>")[1].split("</tbody>")[0]
+    # the role policy gives the city admin neither top_students nor microtest_monthly: the
+    # page shows neither (the district admin's, whose template has both, shows them)
+    assert "<h2>各区规模与尖端生</h2>" not in html and "每次均进前 N 名" not in html
+    assert "微测作答率" not in html and "微测作答率" in page(lake, "district_admin", "dist-1")
+    compared = html.split("<h2>各区规模</h2>")[1].split("<tbody>")[1].split("</tbody>")[0]
     students = q(lake, """select org_name, sum(on_roster), bool_or(on_roster is null) from usage_monthly
                           where org_type = 'district' and population = 'student'
                             and month = (select max(month) from usage_monthly)
