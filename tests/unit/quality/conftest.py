@@ -64,6 +64,37 @@ GOOD: dict[str, str] = {
       SELECT 'sch-1' AS sourcedId, 'active' AS status, TIMESTAMPTZ '2021-09-01 00:00:00+00' AS dateLastModified,
         'School 1' AS name, 'school' AS type, NULL::VARCHAR AS identifier, 'dist-1' AS parentSourcedId, {LINEAGE}
       FROM range(1) t(i)""",
+    "bronze/roster/academic_sessions/d1.parquet": f"""
+      SELECT sid AS sourcedId, 'active' AS status, TIMESTAMPTZ '2021-09-01 00:00:00+00' AS dateLastModified,
+        title, kind AS type, s AS startDate, e AS endDate, parent AS parentSourcedId, '2022' AS schoolYear, {LINEAGE}
+      FROM (VALUES (0, 'as-2021', '2021-2022', 'schoolyear', DATE '2021-09-01', DATE '2022-07-10', NULL::VARCHAR),
+                   (1, 'term-1', '2021-2022 autumn', 'term', DATE '2021-09-01', DATE '2022-01-20', 'as-2021'))
+        v(i, sid, title, kind, s, e, parent)""",
+    "bronze/roster/courses/d1.parquet": f"""
+      SELECT 'crs-' || (i + 1) AS sourcedId, 'active' AS status, TIMESTAMPTZ '2021-09-01 00:00:00+00' AS dateLastModified,
+        'as-2021' AS schoolYearSourcedId, 'Math ' || (i + 7) AS title, 'MATH-0' || (i + 7) AS courseCode,
+        ['0' || (i + 7)]::VARCHAR[] AS grades, 'sch-1' AS orgSourcedId, ['math']::VARCHAR[] AS subjects,
+        []::VARCHAR[] AS subjectCodes, {LINEAGE}
+      FROM range(2) t(i)""",
+    "bronze/roster/demographics/d1.parquet": f"""
+      SELECT 'stu-' || i AS sourcedId, 'active' AS status, TIMESTAMPTZ '2021-09-01 00:00:00+00' AS dateLastModified,
+        DATE '2009-03-01' + CAST(i AS INTEGER) AS birthDate, CASE WHEN i % 2 = 0 THEN 'female' ELSE 'male' END AS sex,
+        NULL::VARCHAR AS americanIndianOrAlaskaNative, NULL::VARCHAR AS asian, NULL::VARCHAR AS blackOrAfricanAmerican,
+        NULL::VARCHAR AS nativeHawaiianOrOtherPacificIslander, NULL::VARCHAR AS white,
+        NULL::VARCHAR AS demographicRaceTwoOrMoreRaces, NULL::VARCHAR AS hispanicOrLatinoEthnicity,
+        NULL::VARCHAR AS countryOfBirthCode, NULL::VARCHAR AS stateOfBirthAbbreviation, NULL::VARCHAR AS cityOfBirth,
+        NULL::VARCHAR AS publicSchoolResidenceStatus, {LINEAGE}
+      FROM range(3) t(i)""",
+    "bronze/roster/staff_assignments/d1.parquet": f"""
+      SELECT 'sa-' || i AS sourcedId, u AS userSourcedId, r AS role, o AS orgSourcedId, g AS grade, s AS subject,
+        DATE '2021-09-01' AS beginDate, NULL::DATE AS endDate, {LINEAGE}
+      FROM (VALUES (0, 'adm-1', 'principal', 'sch-1', NULL::VARCHAR, NULL::VARCHAR),
+                   (1, 'tch-1', 'grade_leader', 'sch-1', '07', NULL),
+                   (2, 'tch-2', 'subject_researcher', 'dist-1', NULL, 'math')) v(i, u, r, o, g, s)""",
+    "bronze/roster/manifest/d1.parquet": f"""
+      SELECT p AS propertyName, v AS value, {LINEAGE}
+      FROM (VALUES (0, 'manifest.version', '1.0'), (1, 'oneroster.version', '1.1'), (2, 'file.orgs', 'bulk'),
+                   (3, 'file.users', 'Bulk'), (4, 'file.resources', 'absent')) t(i, p, v)""",
     "bronze/roster/classes/d1.parquet": f"""
       SELECT 'cls-' || i AS sourcedId, 'active' AS status, TIMESTAMPTZ '2021-09-01 00:00:00+00' AS dateLastModified,
         'Class ' || i AS title, ['07']::VARCHAR[] AS grades, 'crs-1' AS courseSourcedId, NULL::VARCHAR AS classCode,
@@ -75,6 +106,14 @@ GOOD: dict[str, str] = {
       SELECT 'enr-' || i AS sourcedId, 'active' AS status, TIMESTAMPTZ '2021-09-01 00:00:00+00' AS dateLastModified,
         'cls-0' AS classSourcedId, 'sch-1' AS schoolSourcedId, 'stu-' || i AS userSourcedId, 'student' AS role,
         false AS "primary", DATE '2021-09-01' AS beginDate, DATE '2022-07-10' AS endDate, {LINEAGE}
+      FROM range(3) t(i)""",
+    "bronze/exams/exams/d1.parquet": f"""
+      SELECT 'ex-1' AS exam_id, 'Term math' AS name, 'term' AS kind, 'term-1' AS academic_session, '07' AS grade,
+        'math' AS subject, DATE '2021-10-01' AS exam_date, 'dist-1' AS org_sourcedId, NULL::VARCHAR AS sitting_id, {LINEAGE}
+      FROM range(1) t(i)""",
+    "bronze/catalog/knowledge_points/d1.parquet": f"""
+      SELECT 'kp-' || i AS kp_id, 'math' AS subject, '07' AS grade, 'Point ' || i AS name,
+        CASE WHEN i > 0 THEN 'kp-0' END AS parent_kp_id, {LINEAGE}
       FROM range(3) t(i)""",
     "bronze/exams/exam_items/d1.parquet": f"""
       SELECT 'ex-1' AS exam_id, 'it-' || i AS item_id, CAST(10 AS DOUBLE) AS max_score,
@@ -102,6 +141,12 @@ GOOD: dict[str, str] = {
         TIMESTAMPTZ '2021-09-01 00:00:00+08' AS valid_from, TIMESTAMPTZ '2022-07-10 00:00:00+08' AS valid_to,
         NULL::TIMESTAMPTZ AS revoked_at, {LINEAGE}
       FROM range(2) t(i)""",
+    "bronze/governance/consents/d1.parquet": f"""
+      SELECT 'cns-' || i AS consent_id, 'stu-' || i AS student_sourcedId, 'par-' || i AS guardian_sourcedId,
+        'research' AS purpose, CASE WHEN i = 2 THEN 'Sensitive_Health' ELSE 'learning' END AS data_category,
+        'given' AS status, TIMESTAMPTZ '2021-08-01 00:00:00+08' AS given_at, NULL::TIMESTAMPTZ AS withdrawn_at,
+        {LINEAGE}
+      FROM range(3) t(i)""",
     "bronze/xapi/statements/local_date=2021-10-04/x-2021-10-04.parquet": xapi_sql("2021-10-04"),
     "bronze/access/events/local_date=2021-10-04/a-2021-10-04.parquet": access_sql("2021-10-04"),
     "marts/usage_monthly.parquet": """
