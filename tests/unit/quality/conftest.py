@@ -175,8 +175,12 @@ GOOD: dict[str, str] = {
       SELECT 'ex-' || i AS exam_id, 'Exam' AS name, 'term' AS kind, 'math' AS subject, '07' AS grade,
         '2021-2022' AS academic_session, DATE '2021-11-01' AS exam_date, 'dist-1' AS org_sourced_id,
         CAST(100 AS DOUBLE) AS max_score, CAST(5 AS BIGINT) AS students_present, CAST(0 AS BIGINT) AS students_absent,
-        CAST(0 AS BIGINT) AS students_exempt, CAST(60 AS DOUBLE) AS mean_score, CAST(10 AS DOUBLE) AS sd_score
-      FROM range(2) t(i)""",
+        CAST(0 AS BIGINT) AS students_exempt, CAST(60 AS DOUBLE) AS mean_score, CAST(10 AS DOUBLE) AS sd_score,
+        false AS suppressed
+      FROM range(2) t(i)
+      UNION ALL  -- an exam of three students: published without its figures
+      SELECT 'ex-small', 'Make-up', 'unit', 'math', '07', '2021-2022', DATE '2021-11-02', 'dist-1', 100, NULL, NULL,
+        NULL, NULL, NULL, true""",
     "restricted/student_identity.parquet": """
       SELECT 'k' || i AS student_key, 'stu-' || i AS student_sourced_id, 'sch-1' AS school_sourced_id,
         '07' AS grade, 'cls-0' AS homeroom_class_sourced_id, DATE '2009-03-01' AS birth_date,
