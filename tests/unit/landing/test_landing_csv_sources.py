@@ -56,6 +56,28 @@ def test_exam_scores_checked_against_items_and_roster(lake, kit):
     assert summary.records_in == summary.landed + summary.quarantined == 1 + 4 + 10
 
 
+def test_an_exam_without_its_session_grade_or_subject_is_quarantined_whole(lake, kit):
+    """Each places the exam's figures (term, cohort, subject): an exam without one could be
+    published nowhere, and once landed it broke the marts' build."""
+    kit.roster_users(lake)
+    for name, row in (("no-subject", "ex-2,x,term,2021a,07,,2021-11-05,d-1"),
+                      ("no-grade", "ex-3,x,term,2021a,,math,2021-11-05,d-1"),
+                      ("no-session", "ex-4,x,term,,07,math,2021-11-05,d-1")):
+        exam_id = row.split(",")[0]
+        write(lake / f"inbox/exams/2021-11-05-{name}", exam__csv=EXAM.splitlines()[0] + "\n" + row + "\n",
+              items__csv=f"exam_id,item_id,max_score\n{exam_id},i1,5\n",
+              scores__csv=f"exam_id,student_sourcedId,item_id,score,status\n{exam_id},stu-1,i1,4,present\n")
+    summary = land_exams(lake)
+    rows = kit.quarantine(lake, "exams")
+    assert [(d, f, r) for d, f, _, r in rows if f == "exam.csv"] == [
+        ("2021-11-05-no-grade", "exam.csv", "missing_required"),
+        ("2021-11-05-no-session", "exam.csv", "missing_required"),
+        ("2021-11-05-no-subject", "exam.csv", "missing_required")]
+    assert len(rows) == 9  # each exam with its item and its score: nothing landed, nothing lost
+    assert kit.bronze(lake, "exams", "exams", "exam_id") == []
+    assert summary.records_in == summary.quarantined == 9 and summary.landed == 0
+
+
 def test_exam_without_scores_file_is_unreadable(lake, kit):
     kit.roster_users(lake)
     write(lake / "inbox/exams/e1", exam__csv=EXAM, items__csv=ITEMS)
