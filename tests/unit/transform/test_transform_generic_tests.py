@@ -4,14 +4,14 @@ they must fail exactly on the rows they name."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-
-import duckdb
+import sys
+from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR
-from orchestration.transform.project import dbt_executable
+
+sys.path.insert(0, str(Path(__file__).parent))
+from dbt_probe import make_probe  # noqa: E402
 
 MODELS = {
     # (a, b) repeats for (1, 'x') and for (NULL, 'y'): a NULL is one value to a grain
@@ -40,33 +40,18 @@ models:
 
 
 def test_grain_and_unique_tests_fail_on_each_repeated_key_and_only_those(tmp_path):
-    project = tmp_path / "project"
-    (project / "models").mkdir(parents=True)
-    (project / "macros").mkdir()
+    probe = make_probe(tmp_path, "grain_probe")
     for macro in ("test_unique_combination.sql", "test_unique.sql"):
-        shutil.copy(DBT_PROJECT_DIR / "macros" / macro, project / "macros")
-    (project / "dbt_project.yml").write_text("name: grain_probe\nversion: '1.0'\nconfig-version: 2\nprofile: grain_probe\n")
+        shutil.copy(DBT_PROJECT_DIR / "macros" / macro, probe.project / "macros")
     for name, sql in MODELS.items():
-        (project / "models" / f"{name}.sql").write_text("{{ config(materialized='table') }}\n" + sql + "\n")
-    (project / "models" / "schema.yml").write_text(SCHEMA)
-    warehouse = tmp_path / "probe.duckdb"
-    (project / "profiles.yml").write_text(
-        f"grain_probe:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: '{warehouse}'\n"
-        "      threads: 1\n")
-    done = subprocess.run([dbt_executable(), "build", "--project-dir", str(project), "--profiles-dir", str(project),
-                           "--target-path", str(tmp_path / "target")],
-                          capture_output=True, text=True, timeout=300, cwd=project)
-    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
-    status = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results
-              if r["unique_id"].startswith("test.")}
+        (probe.project / "models" / f"{name}.sql").write_text(sql + "\n")
+    (probe.project / "models" / "schema.yml").write_text(SCHEMA)
+    status, output = probe.run("build")
     # unique: a repeats as 1 (three rows) and NULL (two), and NULLs are not tested (dbt's rule)
     assert status == {"grain_repeats": ("fail", 2), "grain_unique_rows": ("pass", 0),
-                      "unique_repeats_a": ("fail", 1), "unique_rows_b": ("pass", 0)}, done.stdout[-3000:]
+                      "unique_repeats_a": ("fail", 1), "unique_rows_b": ("pass", 0)}, output
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        failing = con.execute("select a, b, n_rows from main_dbt_test__audit.grain_repeats order by all").fetchall()
-        repeated = con.execute("select * from main_dbt_test__audit.unique_repeats_a").fetchall()
-    assert failing == [(1, "x", 2), (None, "y", 2)]
-    assert repeated == [(1, 3)]
+    assert probe.failing_rows("grain_repeats", "select a, b, n_rows from {t} order by all") == [(1, "x", 2), (None, "y", 2)]
+    assert probe.failing_rows("unique_repeats_a") == [(1, 3)]
     compiled = next((tmp_path / "target" / "compiled").rglob("unique_repeats_a.sql")).read_text()
     assert "repeated_hashes" in compiled  # the project's implementation, not dbt's own

@@ -5,12 +5,14 @@ over hand-made student_exam and exam_summary tables."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
+import sys
+from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR
-from orchestration.transform.project import dbt_executable
+
+sys.path.insert(0, str(Path(__file__).parent))
+from dbt_probe import make_probe  # noqa: E402
 
 TESTS = {"exam_summary_matches_student_exam": "integrity", "exam_z_scores_standardised": "value"}
 # big: 12 students, standardised; small: 3 students, suppressed in exam_summary;
@@ -37,34 +39,14 @@ select 'small', null, null, null, true
 
 
 def test_a_suppressed_small_exam_passes_and_a_real_disagreement_fails(tmp_path):
-    project = tmp_path / "project"
-    (project / "models").mkdir(parents=True)
-    (project / "tests").mkdir()
+    probe = make_probe(tmp_path, "exam_probe")
     for name, folder in TESTS.items():
-        shutil.copy(DBT_PROJECT_DIR / "tests" / folder / f"{name}.sql", project / "tests")
-    (project / "dbt_project.yml").write_text(
-        "name: exam_probe\nversion: '1.0'\nconfig-version: 2\nprofile: exam_probe\n"
-        "models:\n  exam_probe:\n    +materialized: table\n"
-        "data_tests:\n  exam_probe:\n    +store_failures: true\n")
-    (project / "models" / "student_exam.sql").write_text(STUDENT_EXAM)
-    (project / "models" / "exam_summary.sql").write_text(EXAM_SUMMARY)
-    (project / "profiles.yml").write_text(
-        f"exam_probe:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: '{tmp_path / 'p.duckdb'}'\n"
-        "      threads: 1\n")
-    for command in ("run", "test"):  # a build would skip exam_summary after the first failing test
-        done = subprocess.run([dbt_executable(), command, "--project-dir", str(project), "--profiles-dir",
-                               str(project), "--target-path", str(tmp_path / "target")],
-                              capture_output=True, text=True, timeout=300, cwd=project)
-    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
-    status = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results
-              if r["unique_id"].startswith("test.")}
+        shutil.copy(DBT_PROJECT_DIR / "tests" / folder / f"{name}.sql", probe.project / "tests")
+    (probe.project / "models" / "student_exam.sql").write_text(STUDENT_EXAM)
+    (probe.project / "models" / "exam_summary.sql").write_text(EXAM_SUMMARY)
+    status, output = probe.run("run", "test")  # a build would skip exam_summary after the first failing test
     # one failing exam each: the mean off by one, the shifted z-scores; the small one neither
     assert status == {"exam_summary_matches_student_exam": ("fail", 1),
-                      "exam_z_scores_standardised": ("fail", 1)}, done.stdout[-3000:]
-    import duckdb
-
-    with duckdb.connect(str(tmp_path / "p.duckdb"), read_only=True) as con:
-        assert con.execute("select exam_id from main_dbt_test__audit.exam_summary_matches_student_exam"
-                           ).fetchall() == [("bad_mean",)]
-        assert con.execute("select exam_id from main_dbt_test__audit.exam_z_scores_standardised"
-                           ).fetchall() == [("bad_z",)]
+                      "exam_z_scores_standardised": ("fail", 1)}, output
+    assert probe.failing_rows("exam_summary_matches_student_exam", "select exam_id from {t}") == [("bad_mean",)]
+    assert probe.failing_rows("exam_z_scores_standardised", "select exam_id from {t}") == [("bad_z",)]
