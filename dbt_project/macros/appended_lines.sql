@@ -61,7 +61,8 @@
 {#- The fingerprint of the inputs as they are now ('' on Spark, which rebuilds anyway). -#}
 {% macro lines_fingerprint(log_model, inputs, upstream=[]) -%}
   {%- set relations = appended_lines_relations(log_model, inputs, upstream) -%}
-  {%- if not execute or target.type == 'spark' -%}{{ return('') }}{%- endif -%}
+  {#- a unit test's inputs are fixtures (CTEs), not tables to fingerprint -#}
+  {%- if not execute or target.type == 'spark' or model.resource_type == 'unit_test' -%}{{ return('') }}{%- endif -%}
   {#- the model's own code too: a new column or a changed expression rebuilds it whole -#}
   {%- set parts = ["'" ~ model.checksum.checksum ~ "'"] -%}
   {%- for relation in relations['hashed'] -%}
@@ -111,7 +112,7 @@
 {#- The condition that keeps the log's lines (alias `line`) the table has no row of yet:
     every line when it is new, or was just emptied by the pre-hook. -#}
 {% macro unseen_lines(line) -%}
-  {%- if execute and is_incremental() and target.type != 'spark' and holds_appended_lines() -%}
+  {%- if execute and model.resource_type != 'unit_test' and is_incremental() and target.type != 'spark' and holds_appended_lines() -%}
     not exists (select 1 from {{ this }} as seen where seen._delivery = {{ line }}._delivery and seen._position = {{ line }}._position)
   {%- else -%}
     true

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from orchestration.governance.policy import load_policy
+from orchestration.governance.policy import REPORT_RESOURCE, load_policy
 from orchestration.lake import LakePaths
 from orchestration.reporting.on_demand import OnDemandPages
 from orchestration.serve.access_log import AccessLog
@@ -38,6 +38,11 @@ from orchestration.serve.state import PolicyState
 from orchestration.serve.tokens import TokenRecord, TokenStore, now_utc
 
 SERVER_APP = "eduhouse-serve"
+# The two listings' access events: action ``list`` on ``catalog`` (GET /v1/marts) or on
+# ``role_report`` (GET /v1/reports), rows_returned = entries listed, no subjects. The audit
+# (int_governance__events.is_access) reads such an event as metadata, not a read of data.
+LIST = "list"
+CATALOG = "catalog"
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
 RESERVED = {"columns", "limit", "cursor", "purpose", "grant_id"}
@@ -113,7 +118,7 @@ class Service:
 
     def record(self, caller: Caller | None, request: Request, resource: str, decision: str, *,
                role: str | None = None, grant_id: str | None = None, columns=(), rows: int = 0,
-               subjects=()) -> None:
+               subjects=(), action: str = "read") -> None:
         """The access event of this request: written and fsynced before the response."""
         principal = caller.principal_id if caller else "unauthenticated"
         purpose = (caller.purpose if caller else None) or request.headers.get("x-purpose") \
@@ -124,7 +129,7 @@ class Service:
         self.log.record(principal_id=principal, role=role, client_app=caller.client_app if caller else SERVER_APP,
                         resource=_printable(resource), columns=list(columns), purpose=_printable(purpose, 60),
                         decision=decision, grant_id=grant_id, rows_returned=rows, subject_ids=list(subjects),
-                        now=self.now())
+                        now=self.now(), action=action)
         self.metrics.decision(decision)
 
     def now(self) -> datetime:
@@ -151,8 +156,9 @@ def metrics(request: Request) -> Response:
 
 
 def list_marts(request: Request) -> Response:
-    """The catalogue the caller may read. Metadata only: a refusal is recorded like any
-    denial, a listing is not an access to data (the audit would see a read without data)."""
+    """The catalogue the caller may read. Recorded like every request, as action ``list`` on
+    ``catalog`` with the number of marts listed: names and column metadata, no rows, so the
+    audit counts it for the log's integrity and probing, not as a read of data."""
     svc: Service = request.app.state.svc
     caller = None
     try:
@@ -160,7 +166,7 @@ def list_marts(request: Request) -> Response:
         svc.check_purpose(caller)
         cur = _state(svc)
     except ApiError as err:
-        svc.record(caller, request, "catalog", "denied")
+        svc.record(caller, request, CATALOG, "denied", action=LIST)
         return _error(err.status, err.code, err.message)
     now, today = svc.now(), svc.today()
     readable = []
@@ -174,6 +180,7 @@ def list_marts(request: Request) -> Response:
         entry["columns"] = [c for c in entry["columns"] if c["name"] in decision.columns]
         entry["grant_id"] = decision.grant_id
         readable.append(entry)
+    svc.record(caller, request, CATALOG, "allowed", action=LIST, rows=len(readable))
     return JSONResponse({"marts": readable})
 
 
@@ -292,8 +299,9 @@ def list_reports(request: Request) -> Response:
         cur = _state(svc)
         pages = svc.reports.readable(cur, caller.principal_id, caller.purpose, svc.now(), svc.today())
     except ApiError as err:
-        svc.record(caller, request, "role_report", "denied")
+        svc.record(caller, request, REPORT_RESOURCE, "denied", action=LIST)
         return _error(err.status, err.code, err.message)
+    svc.record(caller, request, REPORT_RESOURCE, "allowed", action=LIST, rows=len(pages))
     return JSONResponse({"reports": [{"role": p.role, "scope_id": p.page_id, "title": p.title,
                                       "href": f"/v1/reports/{p.role}/{p.page_id}"} for p in pages]})
 

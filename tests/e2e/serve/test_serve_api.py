@@ -311,6 +311,10 @@ def test_the_catalogue_lists_what_the_caller_may_read(api, serve_lake):
     token = issue(serve_lake.lake, APP)
     status, _, body = get_json(f"{api.url}/v1/marts", token, "app_service")
     assert status == 200 and [m["name"] for m in body["marts"]] == ["usage_monthly"]
+    # a listing is a request like any other: one event, metadata only (no grant, no subjects)
+    event = events(serve_lake.lake)[-1]
+    assert (event["action"], event["resource"], event["decision"], event["rows_returned"], event["subject_ids"],
+            event["grant_id"]) == ("list", "catalog", "allowed", 1, [], None)
     entry = body["marts"][0]
     assert entry["last_built"] and {c["name"]: c["classification"] for c in entry["columns"]}["online"] == "aggregate"
     status, headers, text = get(f"{api.url}/metrics")
@@ -361,6 +365,9 @@ def test_report_pages_open_only_to_whom_they_belong(api, serve_lake):
     parent = issue(lake, w.parent)
     status, _, body = get_json(f"{api.url}/v1/reports", parent, "guardianship")
     assert [(p["role"], p["scope_id"]) for p in body["reports"]] == [("parent", _key(lake, w.child))]
+    event = events(lake)[-1]
+    assert (event["principal_id"], event["action"], event["resource"], event["decision"], event["rows_returned"],
+            event["subject_ids"]) == (w.parent, "list", "role_report", "allowed", 1, [])
     status, _, _ = get(f"{api.url}{body['reports'][0]['href']}", parent, "guardianship")
     assert status == 200
     event = events(lake)[-1]

@@ -1,6 +1,6 @@
 -- One row per access event (first occurrence of each event id), with the grant it cites
 -- and what that grant says about it. is_access: the event returned data (allowed or
--- masked); denials are only counted for probing.
+-- masked, and not one of the server's listings); denials are only counted for probing.
 -- Appended (macro appended_lines): a run adds the events it has not seen, and rebuilds
 -- the table whole when the grants, the resources, the column classifications or the
 -- settings changed.
@@ -69,7 +69,12 @@ select
     e.grant_id,
     e.rows_returned,
     e.subject_ids,
-    e.decision in ('allowed', 'masked') as is_access,
+    -- eduhouse serve's listings (action list on catalog or role_report, no subjects) name
+    -- what a principal may open and return no rows: logged, checked for integrity and
+    -- probing, but not a read of data that needs a grant
+    e.decision in ('allowed', 'masked')
+        and not (e.action = 'list' and e.resource in ('catalog', 'role_report')
+                 and coalesce(cardinality(e.subject_ids), 0) = 0) as is_access,
     g.grant_id is not null as grant_found,
     g.principal_id as grant_principal_id,
     g.role as grant_role,
