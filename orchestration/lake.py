@@ -7,8 +7,8 @@
     <lake>/warehouse/eduhouse.duckdb         dbt's database; only dbt opens it
     <lake>/marts/<name>.parquet              public marts for apps (pseudonymous)
     <lake>/restricted/<name>.parquet         restricted marts (identities, psych)
-    <lake>/quality/                          validation results and data docs
-    <lake>/reports/                          rendered role reports and the audit
+    <lake>/quality/                          validation results (Parquet)
+    <lake>/reports/                          rendered role reports, the audit, the data docs (quality/)
     <lake>/alerts/alerts.jsonl               operational alerts
     <lake>/logs/                             tool output of `eduhouse run` (dbt's log)
     <lake>/simulator/                        simulator ground truth (never in inbox)

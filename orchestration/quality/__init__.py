@@ -13,7 +13,7 @@ Where things are
     results.py     outcomes → ``<lake>/quality/results/<dataset>/<run_ts>.parquet`` and
                    ``AssetCheckResult`` metadata (failing expectations, observed values,
                    unexpected counts, samples, links to results and docs)
-    docs.py        ``<lake>/quality/docs/index.html``: latest run per check and its history
+    docs.py        ``<lake>/reports/quality/index.html``: latest run per check and its history
 
 How data reaches GX
     SQL-backed, no sampling. Each validation opens an in-memory DuckDB, creates views over

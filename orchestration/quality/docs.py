@@ -1,8 +1,10 @@
 """A static data-docs page over every kept validation result.
 
 GX's own Data Docs need a file-backed GX project; ours are generated from the result
-Parquet instead (one Jinja2 page, ``<lake>/quality/docs/index.html``): the latest run of
-each check with every expectation, and a strip of past outcomes per check.
+Parquet instead (one Jinja2 page, ``<lake>/reports/quality/index.html``, under the lake's
+reports as issue 4 asks, so readable by the service's user only like every page there:
+a failure's sample can name a student): the latest run of each check with every
+expectation, and a strip of past outcomes per check.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ HISTORY = 30
 
 
 def docs_path(lake: Path) -> Path:
-    return LakePaths(Path(lake)).quality / "docs" / "index.html"
+    return LakePaths(Path(lake)).reports / "quality" / "index.html"
 
 
 def _status(passed: bool, severity: str) -> str:
@@ -47,6 +49,7 @@ def build_data_docs(lake: Path) -> Path:
     root = LakePaths(Path(lake)).quality / "results"
     target = docs_path(lake)
     target.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(target.parent.parent, 0o700)  # the lake's reports, as the render leaves them
     checks: list[dict] = []
     total_runs = 0
     files = sorted(str(p) for p in root.glob("*/*.parquet"))

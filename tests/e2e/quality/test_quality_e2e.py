@@ -47,7 +47,7 @@ def test_tiny_district_passes_quality(pipeline):
         ev = evaluations[key]
         assert ev.passed or ev.severity == dg.AssetCheckSeverity.WARN, (key, ev.metadata["failures"].value)
 
-    docs = (lake / "quality" / "docs" / "index.html").read_text()
+    docs = (lake / "reports" / "quality" / "index.html").read_text()
     assert all(s.name in docs for s in suites)
     assert all(any((lake / "quality" / "results" / s.name).glob("*.parquet")) for s in suites)
 

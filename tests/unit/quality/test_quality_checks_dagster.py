@@ -48,7 +48,7 @@ def test_error_failure_blocks_downstream(good_lake, lakekit):
     assert "expect_column_values_to_be_in_set" in md["failures"].value and "good" in md["failures"].value
     assert Path(md["results_file"].value).exists()
     docs = Path(md["data_docs"].value)
-    assert docs == good_lake / "quality" / "docs" / "index.html" and "fitness_results" in docs.read_text()
+    assert docs == good_lake / "reports" / "quality" / "index.html" and "fitness_results" in docs.read_text()
 
 
 def test_warn_failure_is_shown_and_passes(good_lake, lakekit):
