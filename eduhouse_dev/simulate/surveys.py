@@ -75,7 +75,7 @@ def write_fitness(world: World, inbox: Path, first: date, days: int, seed: int, 
         ensured = ensured or bool(picks)
         for row, k in picks.items():
             if k == "invalid_value":
-                cols["height_cm"][row] = "3000"
+                cols["height_cm"][row] = "-151.5"  # a sign slipped in: no height; 3000 would land and warn
             else:
                 cols["test_date"][row] = f"{day.year}-02-30"
             log.add("fitness", name, name, row + 2, k, "quarantined", FITNESS_DEFECTS[k])

@@ -1,7 +1,10 @@
 """Physical-fitness and psychological screening files (one CSV a delivery).
 
-Minors' health data: values outside plausible ranges are quarantined rather than
-guessed at, and every student must be on the landed roster.
+Minors' health data. Only what cannot be a measurement is quarantined: a negative
+height, weight, lung capacity, run time, jump or score (sit and reach can be negative).
+A value that is possible but implausible (a 3 m height, a 4.9 s 50 m run) lands and the
+bronze suite's plausibility ranges warn about it: a bound tuned to what usually comes
+would reject the unusual student. Every student must be on the landed roster.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ def _student_ref(t: dict[str, str]) -> list[Rule]:
 FITNESS = TableSpec("fitness.csv", "fitness_results", (
     Col("student_sourcedId", required=True, header=True),
     Col("test_date", "date", required=True, header=True),
-    Col("height_cm", "double", lo=80, hi=230), Col("weight_kg", "double", lo=15, hi=200),
-    Col("vital_capacity_ml", "double", lo=200, hi=10000), Col("run50m_s", "double", lo=5, hi=20),
-    Col("sit_reach_cm", "double", lo=-40, hi=50), Col("standing_jump_cm", "double", lo=20, hi=400),
-    Col("total_score", "double", lo=0, hi=120),
+    Col("height_cm", "double", lo=0), Col("weight_kg", "double", lo=0),
+    Col("vital_capacity_ml", "double", lo=0), Col("run50m_s", "double", lo=0),
+    Col("sit_reach_cm", "double"), Col("standing_jump_cm", "double", lo=0),
+    Col("total_score", "double", lo=0),
     Col("grade", "enum", enum=FITNESS_GRADES)),
     key=("student_sourcedId", "test_date"), rules=_student_ref)
 PSYCH = TableSpec("psych.csv", "psych_screenings", (

@@ -91,9 +91,9 @@ def test_fitness_ranges_dates_grades(lake, kit):
     kit.roster_users(lake)
     head = "student_sourcedId,test_date,height_cm,weight_kg,vital_capacity_ml,run50m_s,sit_reach_cm,standing_jump_cm,total_score,grade\r\n"
     body = ("stu-1,2021-10-02,151.5,45,2500,8.9,10,180,85,良好\r\n"
-            "stu-2,2021-10-02,3000,45,2500,8.9,10,180,85,良好\r\n"    # 3 height
+            "stu-2,2021-10-02,-150,45,2500,8.9,10,180,85,良好\r\n"    # 3 height below 0
             "stu-2,2021-02-30,150,45,2500,8.9,10,180,85,良好\r\n"     # 4 date
-            "stu-2,2021-10-02,150,45,2500,30,10,180,85,良好\r\n"      # 5 run50m
+            "stu-2,2021-10-02,150,45,2500,-9,10,180,85,良好\r\n"      # 5 run50m below 0
             "stu-2,2021-10-02,150,45,2500,9,10,180,85,优\r\n"         # 6 grade
             "stu-2,2021-10-02,150,abc,2500,9,10,180,85,及格")         # 7 weight not a number
     (lake / "inbox/fitness").mkdir(parents=True)
@@ -103,6 +103,23 @@ def test_fitness_ranges_dates_grades(lake, kit):
         (3, "invalid_value"), (4, "invalid_date"), (5, "invalid_value"), (6, "invalid_enum"), (7, "invalid_type")]
     assert kit.bronze(lake, "fitness", "fitness_results", "student_sourcedId, height_cm, grade, _file") == [
         ("stu-1", 151.5, "良好", "2021-10-02-sch-1.csv")]
+
+
+def test_fitness_implausible_but_possible_values_land(lake, kit):
+    """Only what cannot be a measurement is quarantined. A 3 m height (a unit slip), a
+    4.9 s 50 m run, a 210 kg weight, a reach of -45 cm and a total of 125 are possible
+    data: they land, and the bronze suite's plausibility ranges warn about them."""
+    kit.roster_users(lake)
+    head = "student_sourcedId,test_date,height_cm,weight_kg,vital_capacity_ml,run50m_s,sit_reach_cm,standing_jump_cm,total_score,grade\n"
+    body = ("stu-1,2021-10-02,300,45,2500,8.9,10,180,85,良好\n"
+            "stu-2,2021-10-02,150,210,12000,4.9,-45,420,125,优秀\n")
+    (lake / "inbox/fitness").mkdir(parents=True)
+    (lake / "inbox/fitness/2021-10-02-sch-1.csv").write_text(head + body, encoding="utf-8")
+    summary = land_fitness(lake)
+    assert (summary.landed, summary.quarantined) == (2, 0), kit.quarantine(lake, "fitness")
+    assert kit.bronze(lake, "fitness", "fitness_results",
+                      "student_sourcedId, height_cm, weight_kg, run50m_s, sit_reach_cm, total_score") == [
+        ("stu-1", 300.0, 45.0, 8.9, 10.0, 85.0), ("stu-2", 150.0, 210.0, 4.9, -45.0, 125.0)]
 
 
 def test_fitness_not_utf8_is_unreadable(lake, kit):

@@ -122,7 +122,7 @@ def test_cr_only_line_ends_split_where_they_should(lake, kit):
     assert (summary.landed, summary.quarantined) == (3, 0), kit.quarantine(lake, "xapi")
     assert kit.bronze(lake, "xapi", "statements", "_position") == [(1,), (2,), (3,)]
     rows = [FITNESS_HEAD, "stu-1,2021-10-02,151.5,45,2500,8.9,10,180,85,良好",
-            "stu-2,2021-10-02,3000,45,2500,8.9,10,180,85,良好"]
+            "stu-2,2021-10-02,-150,45,2500,8.9,10,180,85,良好"]
     (lake / "inbox/fitness").mkdir(parents=True)
     (lake / "inbox/fitness/cr.csv").write_bytes("\r".join(rows).encode())
     land_fitness(lake)
@@ -137,7 +137,7 @@ def test_a_quoted_field_over_two_lines_keeps_positions_right(lake, kit):
     text = "\n".join([
         FITNESS_HEAD + ",note",
         'stu-1,2021-10-02,151.5,45,2500,8.9,10,180,85,良好,"two\nlines"',   # lines 2-3
-        "stu-2,2021-10-02,3000,45,2500,8.9,10,180,85,良好,x",              # line 4: bad height
+        "stu-2,2021-10-02,-150,45,2500,8.9,10,180,85,良好,x",              # line 4: bad height
         "stu-2,2021-10-03,150,45,2500,8.9,10,180,85,及格,y",               # line 5
     ])
     (lake / "inbox/fitness").mkdir(parents=True)
@@ -145,6 +145,6 @@ def test_a_quoted_field_over_two_lines_keeps_positions_right(lake, kit):
     land_fitness(lake)
     quarantined = kit.rows(f"SELECT position, reason, record FROM '{lake}/quarantine/fitness/*.parquet'")
     assert [(p, r) for p, r, _ in quarantined] == [(4, "invalid_value")]
-    assert quarantined[0][2].startswith("stu-2,2021-10-02,3000")
+    assert quarantined[0][2].startswith("stu-2,2021-10-02,-150")
     assert sorted(kit.bronze(lake, "fitness", "fitness_results", "student_sourcedId, _position")) == [
         ("stu-1", 2), ("stu-2", 5)]
