@@ -14,8 +14,9 @@ from orchestration.landing.writer import sql_str
 UUID_RE = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 # An absolute IRI: a scheme, a colon, then no whitespace or characters IRIs forbid.
 IRI_RE = r'^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>"{}|\\^`]+$'
-# ISO 8601 date-time with seconds and a UTC offset (xAPI timestamps, access event_time).
-TS_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)$"
+# ISO 8601 date-time with a UTC offset (xAPI timestamps, access event_time). Seconds and
+# their fraction are optional: ISO 8601 allows hh:mm, and an LRS may export it.
+TS_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$"
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 
 

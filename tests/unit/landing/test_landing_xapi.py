@@ -117,9 +117,12 @@ def test_time_zone_boundary_and_late_arrival(lake, kit):
         kit.statement(2, timestamp="2021-09-30T16:30:00Z"),   # 00:30 local: Oct 1
         kit.statement(3, timestamp="2021-10-01T00:30:00+08:00"),  # Sep 30 16:30Z: Oct 1 local
         kit.statement(4, timestamp="2021-10-05T09:00:00Z"),
+        kit.statement(5, timestamp="2021-10-05T17:00+08:00"),  # ISO 8601 without seconds
+        kit.statement(6, timestamp="2021-09-30T16:00Z"),       # 00:00 local: Oct 1
     ])
     summary = land_xapi(lake, "Asia/Shanghai")
-    assert summary.rows_by_date == {"2021-09-30": 1, "2021-10-01": 2, "2021-10-05": 1}
+    assert summary.quarantined == 0, kit.quarantine(lake, "xapi")
+    assert summary.rows_by_date == {"2021-09-30": 1, "2021-10-01": 3, "2021-10-05": 2}
     files = sorted(p.relative_to(lake / "bronze/xapi/statements").as_posix()
                    for p in (lake / "bronze/xapi/statements").rglob("*.parquet"))
     assert files == ["local_date=2021-09-30/2021-10-05.jsonl.parquet",
