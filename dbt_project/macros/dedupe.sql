@@ -28,30 +28,37 @@ coalesce(lower(nullif(trim({{ status_col }}), '')), 'active') <> 'tobedeleted'
 {#- The current records of a OneRoster file: the latest version of each sourcedId
     (latest_by_key), minus those a newer bulk ended. A bulk file (manifest
     `file.<name>` = bulk) is the whole set as of its delivery: a record the newest bulk
-    no longer holds has ended, unless a version newer than that bulk (a later delta)
-    brought it back. The newest bulk is the one with the latest record time
-    (dateLastModified, else its landing), never the file name. Deltas change only what
-    they hold; `tobedeleted` ends a record (is_not_deleted). -#}
+    no longer holds has ended, unless a later delta brought it back: a delta delivered
+    after that bulk, or a version dated after anything the bulk holds. The newest bulk is
+    found by its record time (dateLastModified) when every bulk carries one, so an old
+    bulk landed late never ends today's records; when a bulk has none (bulk files may
+    leave it empty), by landing order: its only time is its landing, and a landing time
+    cannot be compared with a source's record times (a history loaded years later would
+    make its first undated bulk the newest for ever). Never by the file name. Deltas
+    change only what they hold; `tobedeleted` ends a record (is_not_deleted). -#}
 {% macro oneroster_current(table_name, manifest_name) -%}
 (with versions as (
     select * from {{ bronze_relation('roster', table_name) }}
 ), bulks as (
-    select v._delivery,
-           coalesce(max(v.dateLastModified), max(v._landed_at)) as as_of,
-           max(v._landed_at) as landed
+    select v._delivery, max(v.dateLastModified) as modified, max(v._landed_at) as landed
     from versions as v
     where v._delivery in (
         select m._delivery from {{ bronze_relation('roster', 'manifest') }} as m
         where lower(trim(m.propertyName)) = lower('file.{{ manifest_name }}')
           and lower(trim(m.value)) = 'bulk')
     group by v._delivery
+), bulk_order as (
+    select b.*, case when u.undated = 0 then b.modified end as dated
+    from bulks as b
+    cross join (select count(*) - count(modified) as undated from bulks) as u
 ), newest_bulk as (
-    select * from bulks qualify row_number() over (order by as_of desc, landed desc) = 1
+    select * from bulk_order qualify row_number() over (order by dated desc nulls last, landed desc, _delivery desc) = 1
 ), latest as (
     select * from {{ latest_by_key('versions', 'sourcedId') }}
 )
 select l.* from latest as l
 where not exists (select 1 from newest_bulk)
    or l.sourcedId in (select v.sourcedId from versions as v where v._delivery = (select _delivery from newest_bulk))
-   or l.dateLastModified > (select as_of from newest_bulk))
+   or (l._delivery not in (select _delivery from bulks) and l._landed_at > (select landed from newest_bulk))
+   or l.dateLastModified > (select modified from newest_bulk))
 {%- endmacro %}

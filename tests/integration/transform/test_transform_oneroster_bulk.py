@@ -1,7 +1,8 @@
 """OneRoster bulk and delta semantics, landed for real and modelled by dbt: a record a
 newer bulk no longer holds has ended (a student who left a class stops being in it), a
 delta changes only what it holds, `tobedeleted` ends a record, and the newest bulk is
-found by its record time, not by its file name."""
+found by its record time when every bulk has one, by landing order when one has none,
+never by its file name."""
 
 from __future__ import annotations
 
@@ -52,3 +53,42 @@ def test_a_newer_bulk_ends_what_it_no_longer_holds(tmp_path):
     current = con.execute("select enrollment_sourced_id from staging.stg_roster__enrollments "
                           "order by 1").fetchall()
     assert current == [("e-1",), ("e-4",)]
+
+
+def _current(lake: Path, target: Path) -> list[str]:
+    run_dbt(lake, ["run", "--select", "stg_roster__enrollments"], target)
+    con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
+    try:
+        return [r[0] for r in con.execute("select enrollment_sourced_id from staging.stg_roster__enrollments "
+                                          "order by 1").fetchall()]
+    finally:
+        con.close()
+
+
+def test_an_undated_bulk_is_ordered_by_landing_not_against_record_times(tmp_path):
+    """OneRoster bulk files may leave dateLastModified empty. Such a bulk's only time is
+    its landing, which a history loaded years later puts after every record time: it
+    once stayed the newest bulk for ever, so a later delta's new enrollment and a later
+    bulk's removals were both lost."""
+    lake, target = tmp_path / "lake", tmp_path / "target"
+    inbox = lake / "inbox" / "roster"
+    _delivery(inbox, "r1-bulk", "bulk", [
+        "e-1,,,c-1,s-1,stu-1,student,false,2021-09-01,",
+        "e-2,,,c-1,s-1,stu-2,student,false,2021-09-01,",
+    ])
+    _delivery(inbox, "r2-delta", "delta", [
+        "e-3,,2021-10-26T00:00:00Z,c-1,s-1,stu-3,student,false,2021-10-26,",    # joined
+    ])
+    land_roster(lake)
+    assert _current(lake, target) == ["e-1", "e-2", "e-3"]
+    _delivery(inbox, "r3-bulk", "bulk", [                                          # stu-2 left
+        "e-1,,2021-11-01T00:00:00Z,c-1,s-1,stu-1,student,false,2021-09-01,",
+        "e-3,,2021-11-01T00:00:00Z,c-1,s-1,stu-3,student,false,2021-10-26,",
+    ])
+    land_roster(lake)
+    assert _current(lake, target) == ["e-1", "e-3"]
+    _delivery(inbox, "r4-delta", "delta", [                                         # undated delta
+        "e-4,,,c-1,s-1,stu-4,student,false,2021-11-05,",
+    ])
+    land_roster(lake)
+    assert _current(lake, target) == ["e-1", "e-3", "e-4"]
