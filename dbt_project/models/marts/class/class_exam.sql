@@ -1,3 +1,5 @@
+{{ partitioned_by_exam() }}
+{%- set exams = partition_exams() %}
 -- Per class x exam (班级考试成绩): the class's present students in one exam, their mean
 -- score, mean score rate, mean z and score-rate distribution (macro exam_score_bands).
 -- A homeroom (行政班) has a row for every exam its students sat, a scheduled class
@@ -5,7 +7,7 @@
 -- the school's class comparison read it; they compute no figure of their own.
 -- Suppressed with quality_map's school rows in int_exam_suppression: a small class is
 -- hidden, and so is a second homeroom of its school where the school's row would give
--- it away.
+-- it away. Partitioned by exam, like the exam's other marts.
 select
     r.scope_id as class_sourced_id,
     r.class_type,
@@ -27,4 +29,4 @@ from {{ ref('int_exam_scope_results') }} as r
 inner join {{ ref('int_exam_suppression') }} as s
     on s.cell_id = {{ exam_cell_id('r.scope_type', 'r.scope_id', 'r.class_type', 'r.exam_id') }}
 left join {{ ref('stg_roster__classes') }} as c on c.class_sourced_id = r.scope_id
-where r.scope_type = 'class'
+where r.scope_type = 'class' and {{ partition_scope('r.exam_id', exams) }}
