@@ -24,6 +24,12 @@ monthly_partitions = dg.MonthlyPartitionsDefinition(
 # (orchestration/landing/exam_partitions.py).
 EXAM_PARTITIONS_NAME = "exam"
 exam_partitions = dg.DynamicPartitionsDefinition(name=EXAM_PARTITIONS_NAME)
+# Before a lake's first exam (September: rosters and learning logs only) the exam models
+# are built once on this placeholder partition, empty and typed, so the unpartitioned
+# models that read them (term profiles, knowledge, the reports) can be built, as the daily
+# and monthly models are built empty on their first partition. No exam row carries it;
+# the first real exam's registration removes it.
+NO_EXAM_YET = "no-exam-yet"
 
 # Run tag: replace the run's partitions from all upstream data (a backfill, a repair)
 # instead of catching up on what is new. Landing re-lands deliveries; dbt gets `rebuild`.

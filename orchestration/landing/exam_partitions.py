@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.lake import LakePaths
-from orchestration.partitions import EXAM_PARTITIONS_NAME
+from orchestration.partitions import EXAM_PARTITIONS_NAME, NO_EXAM_YET
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +64,13 @@ def exam_ids(lake_root: Path, delivery_ids: Iterable[str] | None = None) -> list
 def register_exam_partitions(instance: dg.DagsterInstance, lake_root: Path,
                              delivery_ids: Iterable[str] | None = None) -> list[str]:
     """Add every exam id in bronze (or in the given deliveries) that is not a partition
-    yet; returns the added ones. Idempotent: re-landing adds nothing."""
-    ids = exam_ids(lake_root, delivery_ids)
+    yet; returns the added ones. Idempotent: re-landing adds nothing. The first real exam
+    removes the placeholder partition the exam models were first built on."""
+    ids = [i for i in exam_ids(lake_root, delivery_ids) if i != NO_EXAM_YET]
     known = set(instance.get_dynamic_partitions(EXAM_PARTITIONS_NAME))
     missing = [i for i in ids if i not in known]
     if missing:
         instance.add_dynamic_partitions(EXAM_PARTITIONS_NAME, missing)
+    if ids and NO_EXAM_YET in known:
+        instance.delete_dynamic_partition(EXAM_PARTITIONS_NAME, NO_EXAM_YET)
     return missing

@@ -31,7 +31,7 @@ import orjson
 from orchestration.dagster_home import get_instance
 from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
 from orchestration.landing.access_segments import seal_open_segments
-from orchestration.partitions import EXAM_PARTITIONS_NAME
+from orchestration.partitions import EXAM_PARTITIONS_NAME, NO_EXAM_YET
 from orchestration.resources import ENGINE_TAG
 from orchestration.runner.execute import RANGE_END, RANGE_START, RunOutcome, execute, range_tags
 from orchestration.runner.recovery import (
@@ -110,10 +110,13 @@ def _selection(defs: dg.Definitions, instance, changed_sources: list[str], full:
     changed = [dg.AssetKey(["bronze", source]) for source in changed_sources]
     selected = set(dg.AssetSelection.assets(*changed).downstream().resolve(graph)) if changed else set()
     never = _never_built(instance, everything)
-    # Exam models with no exam landed wait (an exam id is their only partition); daily
-    # and monthly ones with no day yet are built empty on their first partition.
-    if not instance.get_dynamic_partitions(EXAM_PARTITIONS_NAME):
-        never = {k for k in never if partitioning_kind(graph.get(k).partitions_def) != "exam"}
+    # Models never built are built now. Daily and monthly ones with no day yet are built
+    # empty on their first partition (scope.partition_runs), exam ones with no exam yet on
+    # the placeholder exam partition, registered here: the unpartitioned models that read
+    # them need their tables.
+    if (any(partitioning_kind(graph.get(k).partitions_def) == "exam" for k in never)
+            and not instance.get_dynamic_partitions(EXAM_PARTITIONS_NAME)):
+        instance.add_dynamic_partitions(EXAM_PARTITIONS_NAME, [NO_EXAM_YET])
     return (selected | never) & everything
 
 

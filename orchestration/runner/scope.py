@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.lake import TIME_BASED_SOURCES, LakePaths
-from orchestration.partitions import EXAM_PARTITIONS_NAME, REBUILD_TAG
+from orchestration.partitions import EXAM_PARTITIONS_NAME, NO_EXAM_YET, REBUILD_TAG
 from orchestration.runner.execute import range_tags
 from orchestration.runner.stages import Stage
 
@@ -131,6 +131,8 @@ def partition_runs(stage: Stage, scope: Scope, instance: dg.DagsterInstance,
     if stage.kind == "exam":
         registered = list(instance.get_dynamic_partitions(EXAM_PARTITIONS_NAME))
         wanted = set(registered) if scope.every or not scope.new_exams else set(scope.new_exams) & set(registered)
+        if registered == [NO_EXAM_YET]:
+            return [PartitionRun(f"{stage.name}: no exam yet, empty tables", {PARTITION_TAG: NO_EXAM_YET, **rebuild})]
         return [PartitionRun(f"{stage.name} {first}..{last} ({n} exams)", {**range_tags(first, last), **rebuild})
                 for first, last, n in exam_blocks(registered, wanted)]
     dates = scope.dates(set(sources))
