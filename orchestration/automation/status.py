@@ -20,7 +20,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 
 from orchestration.automation import inbox
 from orchestration.automation.alerts import read_alerts
-from orchestration.lake import SOURCES, LakePaths
+from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
 from orchestration.privacy.pseudonym import PseudonymKeyError, load_key, pseudonym
 from orchestration.runner.recovery import PID_TAG, WorkJournal, cli_runs_in_flight, lake_in_use
 from orchestration.settings import OpsConfig
@@ -143,6 +143,44 @@ def quarantine_counts(lake_root: Path, since: datetime) -> list[dict]:
     return [{"source": s, "reason": r, "records": n, "deliveries": d} for s, r, n, d in rows]
 
 
+def known_now(lake_root: Path) -> list[dict]:
+    """Records quarantined as `unknown_reference` whose person the roster holds now (an LRS
+    export or an exam sheet ahead of the roster export), per source: how many, their
+    deliveries, the local days they hold, and how to land them. Landing judged them by the
+    roster of their day and never judges a delivery twice on its own; a re-landing does."""
+    paths = LakePaths(Path(lake_root))
+    quarantined = sorted(str(p) for p in paths.quarantine.glob("*/*.parquet"))
+    users = sorted(str(p) for p in (paths.bronze / "roster" / "users").glob("*.parquet"))
+    if not quarantined or not users:
+        return []
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            # the detail names the person: 'actor "stu-1" is not a roster user' (landing.rules.show)
+            "SELECT source, count(*), list(DISTINCT delivery_id ORDER BY delivery_id) "
+            "FROM read_parquet(?, union_by_name = true) "
+            "WHERE reason = 'unknown_reference' AND regexp_extract(detail, '\"(.*)\" is not a roster user', 1) "
+            "  IN (SELECT sourcedId FROM read_parquet(?, union_by_name = true)) "
+            "GROUP BY ALL ORDER BY 1", [quarantined, users]).fetchall()
+    finally:
+        con.close()
+    out = []
+    for source, records, deliveries in rows:
+        days: set[str] = set()
+        if source in TIME_BASED_SOURCES:
+            from orchestration.landing.ledger import read_ledger
+
+            wanted = set(deliveries)
+            days = {str(d)[:10] for r in read_ledger(Path(lake_root), source)
+                    if r["delivery_id"] in wanted for d in r["local_dates"] or []}
+        how = (f"eduhouse backfill --from {min(days)} --to {max(days)} --rebuild" if days else
+               f"materialize bronze/{source} with the run config `rebuild: true` (the UI's Launchpad), "
+               "then `eduhouse run --full`")
+        out.append({"source": source, "records": records, "deliveries": deliveries,
+                    "days": sorted(days), "land_them": how})
+    return out
+
+
 def inbox_backlog(lake_root: Path) -> dict[str, int]:
     """Deliveries waiting in the inbox that the ledger has not recorded yet."""
     out = {}
@@ -216,6 +254,7 @@ def gather_status(instance: dg.DagsterInstance, asset_graph, lake_root: Path, da
         "groups": groups,
         "jobs": jobs,
         "quarantine": quarantine_counts(lake_root, since),
+        "quarantined_known_now": known_now(lake_root),
         "inbox_backlog": inbox_backlog(lake_root),
         "alerts": {"count": len(alerts), "recent": alerts[-10:]},
     }
@@ -262,6 +301,9 @@ def format_text(status: dict) -> str:
         lines.append("  none")
     for q in status["quarantine"]:
         lines.append(f"  {q['source']:<11} {q['reason']:<22} {q['records']:>9} {q['deliveries']:>5}")
+    for q in status.get("quarantined_known_now") or []:
+        lines.append(f"  ~ {q['source']}: {q['records']} record(s) quarantined as unknown_reference name people the "
+                     f"roster holds now; to land them: {q['land_them']}")
     backlog = status["inbox_backlog"]
     lines.append("inbox backlog: " + (", ".join(f"{s}={n}" for s, n in backlog.items()) or "none"))
     lines.append(f"alerts, last {status['days']} days: {status['alerts']['count']}")
