@@ -68,7 +68,13 @@ def _parse_if_stale(project: DbtProject) -> None:
     """Parse when the manifest is missing or older than any project file, never otherwise.
     Two processes loading at once (the UI and a CLI run, or two test workers) would both
     parse into the same target folder: the second waits on a file lock and then finds the
-    manifest fresh. Parsing needs no data and no warehouse."""
+    manifest fresh. Parsing needs no data and no warehouse.
+
+    A whole parse, not a partial one: after a change to a yml of singular tests, dbt
+    1.11's partial parse kept the changed test's config and dropped the `meta` of the
+    file's other tests, so their asset checks (`meta.dagster.ref`) vanished from the code
+    location (five integrity checks, seen after moving one test's ref). 6 s once per
+    change of the project; a run's dbt still parses partially from the state this writes."""
     project_dir, manifest = Path(project.project_dir), Path(project.manifest_path)
     target = str(project.target)
     if not manifest_is_stale(project_dir, manifest, target):
@@ -79,7 +85,7 @@ def _parse_if_stale(project: DbtProject) -> None:
         if manifest_is_stale(project_dir, manifest, target):
             env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
             subprocess.run(
-                [dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
+                [dbt_executable(), "parse", "--quiet", "--no-partial-parse", "--project-dir", str(project_dir),
                  "--profiles-dir", str(project.profiles_dir), "--target", str(project.target),
                  "--target-path", str(manifest.parent)],
                 check=True, env=env, cwd=project_dir, capture_output=True, text=True,
