@@ -65,3 +65,42 @@ def test_new_day_is_processed_alone(tmp_path):
 
 def _table(con, lake, name):
     return con.execute(f"select * from '{lake}/marts/.staging/{name}.parquet' order by all").fetchall()
+
+
+def test_a_backdated_enrollment_does_not_block_the_months_a_run_does_not_rebuild(tmp_path):
+    """A roster delta adds a student to a class from September; the next run rebuilds
+    October only (its new days). September keeps the figures it was published with until
+    a backfill, so the roster-denominator test checks the run's months: it blocked every
+    run after such a delta (found with hand-written deliveries). Run on its own it still
+    finds September stale."""
+    from dbt_runner import run_dbt
+
+    lake, target = tmp_path / "lake", tmp_path / "target"
+    bf.build_fixture_lake(lake)
+    run_core(lake, target, min_cell=1)
+    con = duckdb.connect()
+    con.execute("set timezone = 'UTC'")
+    later = datetime(2021, 11, 2, tzinfo=UTC)
+    r = lake / "bronze" / "roster"
+    bf._write(con, r / "users" / "delta.parquet",
+              f"{bf.ROSTER_META}, enabledUser BOOLEAN, orgSourcedIds VARCHAR[], role VARCHAR, username VARCHAR, "
+              "userIds VARCHAR[], givenName VARCHAR, familyName VARCHAR, middleName VARCHAR, identifier VARCHAR, "
+              "email VARCHAR, sms VARCHAR, phone VARCHAR, agentSourcedIds VARCHAR[], grades VARCHAR[]",
+              [("st9", "active", later, True, ["S1"], "student", "st9", [], "Lei", "Wu", None, "st9", None, None, None,
+                [], ["07"], *bf._lineage("delta", "users.csv", 2, later))])
+    bf._write(con, r / "enrollments" / "delta.parquet",
+              f"{bf.ROSTER_META}, classSourcedId VARCHAR, schoolSourcedId VARCHAR, userSourcedId VARCHAR, role VARCHAR, "
+              "primary BOOLEAN, beginDate DATE, endDate DATE",
+              [("e20", "active", later, "H7A", "S1", "st9", "student", False, "2021-09-01", None,
+                *bf._lineage("delta", "enrollments.csv", 2, later))])
+    october = {"partition_months": {"start": "2021-10", "end": "2021-10"}}
+    selection = ["--select", "+usage_monthly", "assert_roster_denominator_matches_enrollments"]
+    run_dbt(lake, ["build", *selection, "--exclude-resource-type", "unit_test"], target, partitions=october,
+            min_cell=1)
+    months = con.execute(f"select month, on_roster from '{lake}/marts/.staging/usage_monthly.parquet' "
+                         "where org_sourced_id = 'S1' and population = 'student' order by month").fetchall()
+    # October counts st9 (st1, st2, st9); September keeps st1, st2 and st3 (who left on
+    # the 20th) without st9 until a backfill
+    assert months == [("2021-09", 3), ("2021-10", 3)]
+    with pytest.raises(AssertionError, match="assert_roster_denominator_matches_enrollments"):
+        run_dbt(lake, ["test", "--select", "assert_roster_denominator_matches_enrollments"], target, min_cell=1)
