@@ -239,9 +239,18 @@ def row_scope(mart: Mart, grant: dict, ids: list[str], today: date, exam_summary
         return [], []
     where, params = [], []
     names = mart.column_names
-    if kind == "subject" and "subject" in names:
-        where.append("list_contains(?, m.subject)")
-        params.append(sorted({i.split(":", 1)[1] for i in ids if ":" in i}))
+    if kind == "subject":
+        subjects = sorted({i.split(":", 1)[1] for i in ids if ":" in i})
+        if "subject" in names:
+            where.append("list_contains(?, m.subject)")
+            params.append(subjects)
+        elif "exam_id" in names:
+            # a mart of an exam's parts (item_analysis): the subject is the exam's
+            where.append("m.exam_id in (select exam_id from read_parquet(?) where list_contains(?, subject))")
+            params += [exam_summary, subjects]
+        elif "student_key" not in names and "scope_id" not in names:
+            raise Denied(403, "scope_not_applicable", f"{mart.name} cannot be cut to a subject", grant["role"],
+                         grant["grant_id"])
     if "student_key" in names:
         if student_keys is not None and len(student_keys) <= BOUND_KEYS:
             # the same set, resolved once per grant and day: a short bound list is cheaper

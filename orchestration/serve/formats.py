@@ -25,6 +25,9 @@ MEDIA = {"json": "application/json", "csv": "text/csv", "parquet": "application/
          "arrow": "application/vnd.apache.arrow.stream"}
 
 
+MAX_OFFSET = 2**62
+
+
 def cursor_offset(value: str | None) -> int:
     if not value:
         return 0
@@ -32,7 +35,7 @@ def cursor_offset(value: str | None) -> int:
         offset = int(json.loads(base64.urlsafe_b64decode(value.encode() + b"==").decode())["o"])
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise BadCursor(value) from None
-    if offset < 0:
+    if not 0 <= offset <= MAX_OFFSET:  # a crafted {"o": 1e30} overflowed DuckDB's OFFSET (a 500)
         raise BadCursor(value)
     return offset
 

@@ -109,6 +109,10 @@ def _plant(lake: Path) -> World:
         # a grade leader's sensitive aggregate: its grade, the grade's homerooms, and above
         _grant("tst-grade-psych", leader.principal_id, "user", "grade_leader", "grade", leader.scope_ids.split(";"),
                "scope_psych", "management", sensitive=True),
+        # a subject researcher's item statistics: a mart with no subject column, cut by
+        # its exams' subject
+        _grant("tst-items", researcher.principal_id, "user", "subject_researcher", "subject",
+               researcher.scope_ids.split(";"), "item_analysis", "research"),
     ]
     folder = inbox / "governance" / "zz-serve-test"
     folder.mkdir(parents=True)

@@ -8,6 +8,7 @@ Expected rows are computed independently, with DuckDB over the restricted marts.
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import signal
@@ -168,6 +169,19 @@ def test_each_scope_type_cuts_rows_to_its_scope(api, serve_lake, scope_type):
         assert len(body["rows"]) == everything
 
 
+def test_a_subject_researcher_reads_the_items_of_their_subjects_exams_only(api, serve_lake):
+    """item_analysis has no subject column: its rows are cut by their exam's subject (a
+    researcher of one subject read every subject's items)."""
+    lake, w = serve_lake.lake, serve_lake.world
+    token = issue(lake, w.researcher)
+    status, _, body = get_json(f"{api.url}/v1/marts/item_analysis?limit=10000&grant_id=tst-items", token, "research")
+    assert status == 200 and body["rows"], body
+    subjects = {i.split(":", 1)[1] for i in w.extra["research_scope"].split(";")}
+    by_exam = dict(_q(lake, "select exam_id, subject from '{m}/exam_summary.parquet'"))
+    assert {by_exam[r["exam_id"]] for r in body["rows"]} == subjects
+    assert len({r["exam_id"] for r in body["rows"]}) < len(by_exam)
+
+
 def test_a_grade_leader_reads_the_grades_aggregates_and_not_another_grades(api, serve_lake):
     """scope_psych cut to a grade scope: the grade's row, its homerooms' and the school's
     and district's above it; another grade of the same school never (its school column
@@ -275,6 +289,14 @@ def test_hostile_names_and_values_change_nothing(api, serve_lake):
     assert status == 200 and body["rows"] == []
     status, _, body = get_json(f"{api.url}/v1/marts/student_exam?columns={quoted('score, 1 as x')}", token, "teaching")
     assert (status, body["error"]["code"]) == (400, "unknown_column")
+    # a crafted cursor far past any table (it was a 500 with no access event)
+    huge = base64.urlsafe_b64encode(b'{"o": 1e30}').decode().rstrip("=")
+    before = len(events(lake))
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam?cursor={huge}", token, "teaching")
+    assert (status, body["error"]["code"]) == (400, "bad_cursor") and len(events(lake)) == before + 1
+    # a filter given twice is refused, not read as its last value
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam?exam_id=a&exam_id=b", token, "teaching")
+    assert (status, body["error"]["code"]) == (400, "repeated_filter")
     status, _, body = get_json(f"{api.url}/v1/reports/teacher/..%2F..%2Fops%2Fsecrets%2Fpseudonym.key", token, "teaching")
     assert status in (403, 404)
     assert b"pseudonym" not in get(f"{api.url}/v1/reports/teacher/%2e%2e", token, "teaching")[2].lower().replace(

@@ -54,6 +54,8 @@ def test_the_lake_comes_from_the_environment(tmp_path):
         (["simulate", "--dirt-rate", "5"], "--dirt-rate"),
         (["simulate", "--start", "2021-13-40"], "--start"),
         (["run", "--no-such-flag"], "unrecognized"),
+        (["serve", "--port", "99999"], "--port"),
+        (["serve", "--port", "-1"], "--port"),
     ],
 )
 def test_wrong_arguments_give_one_line(tmp_path, args, words):
