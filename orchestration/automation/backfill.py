@@ -18,7 +18,9 @@ the failure sensor sees them.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import uuid
 from datetime import date
 from pathlib import Path
@@ -60,12 +62,19 @@ def _lake_root(defs: dg.Definitions) -> Path:
     return Path(lake.root) if lake is not None and hasattr(lake, "root") else get_settings().lake
 
 
+def _stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
 def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None, end=None,
-                 downstream: bool = True, rebuild: bool = False, log=print,
-                 exams: list[str] | None = None, select: dg.AssetSelection | None = None) -> dict:
+                 downstream: bool = True, rebuild: bool = False, log=_stderr,
+                 exams: list[str] | None = None, select: dg.AssetSelection | None = None,
+                 log_path: Path | None = None, run_config: dict | None = None) -> dict:
     """Land the days [start, end] in one run (if given), then rebuild what they and the
     given `exams` feed, stage by stage (only the assets in `select`, if given). `rebuild`
-    re-lands the days' deliveries."""
+    re-lands the days' deliveries. Progress goes to stderr (stdout is the command's
+    result, `--json`); tools' output (dbt) to `log_path`; `run_config` names the runs'
+    loggers (the CLI's one line per step)."""
     ensure_pools(instance)
     if (start is None) != (end is None):
         raise ValueError("give both --from and --to")
@@ -92,7 +101,11 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
         if rebuild:
             landing_tags[REBUILD_TAG] = "true"
         landing_tags.update({PID_TAG: str(os.getpid()), LABEL_TAG: "backfill landing"})
-        result = landing.execute_in_process(instance=instance, tags=landing_tags, raise_on_error=False)
+        _stderr(f"▶ backfill landing {keys[0]}..{keys[-1]}")
+        with (open(log_path, "a", encoding="utf-8") if log_path else contextlib.nullcontext(sys.stderr)) as out, \
+                contextlib.redirect_stdout(out):
+            result = landing.execute_in_process(instance=instance, tags=landing_tags, raise_on_error=False,
+                                                run_config=run_config or {})
         summary["landing"] = {"run_id": result.run_id, "success": result.success}
         log(f"landing {keys[0]}..{keys[-1]} ({len(keys)} days): "
             f"{'ok' if result.success else 'FAILED'} (run {result.run_id})")
@@ -105,13 +118,15 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
         if exams and stage.kind == "exam":
             roots |= set(stage.asset_keys)
     if downstream:
-        _run_downstream(defs, instance, stages, roots, keys, exams, tags, summary, log, select)
+        _run_downstream(defs, instance, stages, roots, keys, exams, tags, summary, log, select, log_path,
+                        run_config)
     runs = summary["runs"]
     summary["success"] = (summary["landing"] or {}).get("success", True) and all(r["success"] for r in runs)
     return summary
 
 
-def _run_downstream(defs, instance, stages, roots, keys, exams, tags, summary, log, select) -> None:
+def _run_downstream(defs, instance, stages, roots, keys, exams, tags, summary, log, select, log_path=None,
+                    run_config=None) -> None:
     """Every stage's assets below `roots` (the exam assets themselves included)."""
     graph = defs.resolve_asset_graph()
     below = set(dg.AssetSelection.assets(*roots).downstream().resolve(graph))
@@ -128,7 +143,7 @@ def _run_downstream(defs, instance, stages, roots, keys, exams, tags, summary, l
             if summary["runs"] and not summary["runs"][-1]["success"]:
                 log(f"{run.label}: skipped, an earlier run failed")
                 continue
-            outcome = execute(job, instance, run.label, chosen, {**tags, **run.tags})
+            outcome = execute(job, instance, run.label, chosen, {**tags, **run.tags}, log_path, run_config)
             entry = {"label": run.label, "run_id": outcome.run_id, "success": outcome.success}
             summary["runs"].append(entry)
             summary["downstream"] = {"run_id": outcome.run_id, "success": outcome.success}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
+import time
 from datetime import date
 
 from orchestration.errors import UserError, existing_lake
@@ -44,20 +46,30 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def backfill_command(args: argparse.Namespace) -> int:
+    import dagster as dg
+
     from orchestration.automation.backfill import run_backfill
     from orchestration.dagster_home import get_instance
+    from orchestration.lake import LakePaths
+    from orchestration.runner.progress import step_lines
     from orchestration.runner.recovery import lake_lock
+    from orchestration.runner.run import STEP_LINES
     from orchestration.worker import run_worker
 
     if (args.start is None) != (args.end is None) or (args.start is None and not args.exam):
         raise UserError("give --from DATE --to DATE, and/or --exam EXAM_ID")
     lake = existing_lake(args.lake)
-    definitions = _load_defs(lake)
+    # as `eduhouse run`: one line per step on stderr, the tools' output (dbt) in a log file
+    definitions = dg.Definitions.merge(_load_defs(lake), dg.Definitions(loggers={"step_lines": step_lines}))
+    log_path = LakePaths(lake).root / "logs" / f"backfill-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"  tool output: {log_path}", file=sys.stderr)
     with lake_lock(lake, wait=args.wait, what="eduhouse backfill"), get_instance(lake) as instance, \
             run_worker(lake):
         try:
             summary = run_backfill(definitions, instance, args.start, args.end,
-                                   downstream=not args.no_downstream, rebuild=args.rebuild, exams=args.exam)
+                                   downstream=not args.no_downstream, rebuild=args.rebuild, exams=args.exam,
+                                   log_path=log_path, run_config=STEP_LINES)
         except ValueError as exc:  # a range or exam the partitions do not hold
             raise UserError(str(exc)) from None
     if args.json:

@@ -62,3 +62,17 @@ def test_no_exams_yet_still_builds_every_mart(tmp_path):
     assert con.execute(f"select count(*) from '{lake}/marts/student_exam.parquet'").fetchone()[0] > 0
     exams = get_instance(lake).get_dynamic_partitions(EXAM_PARTITIONS_NAME)
     assert exams and NO_EXAM_YET not in exams
+    # `eduhouse backfill --json` prints the summary alone on stdout (a script reads it), a
+    # line per step on stderr, and dbt's output into a log file
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "PYTHONPATH")}
+    done = subprocess.run([sys.executable, "-m", "orchestration.cli", "backfill", "--lake", str(lake), "--exam",
+                           exams[0], "--json"], capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert summary["success"] and summary["exams"] == [exams[0]]
+    assert "DEBUG" not in done.stderr and "Running dbt command" not in done.stderr, done.stderr[:3000]
