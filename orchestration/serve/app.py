@@ -331,9 +331,25 @@ def read_report(request: Request) -> Response:
 # -- the application --------------------------------------------------------------------------------
 
 async def _not_found(request: Request, exc) -> Response:
-    """Unknown routes answer in the API's error shape too (no data, so no access event)."""
+    """Unknown routes and methods answer in the API's error shape, and are recorded like
+    every request (issue 13: each request appends one event): a denial of the path asked
+    for, under the token's principal when it has a valid one. Probing for paths shows in
+    the audit's repeated denials."""
     status = getattr(exc, "status_code", 404)
-    return _error(status, "not_found" if status == 404 else "bad_request", "no such endpoint")
+    svc: Service = request.app.state.svc
+
+    def record() -> None:
+        try:
+            caller = svc.authenticate(request)
+        except ApiError:
+            caller = None
+        action = "read" if request.method in ("GET", "HEAD") else request.method.lower()
+        svc.record(caller, request, request.url.path, "denied", action=action)
+
+    await anyio.to_thread.run_sync(record)
+    if status == 405:
+        return _error(405, "method_not_allowed", f"{_printable(request.method, 10)} is not served here; use GET")
+    return _error(status, "not_found", "no such endpoint")
 
 
 def create_app(lake: Path, timezone: str, as_of: date | None = None, threads: int | None = None) -> Starlette:

@@ -45,9 +45,11 @@ def issue(lake: Path, principal: str, *, app: str | None = None, days: int | Non
     return TokenStore(lake).issue(principal, app, days, datetime.now(UTC))
 
 
-def get(url: str, token: str | None = None, purpose: str | None = None, accept: str | None = None):
-    """(status, headers with lower-case names, body) of one GET by a real HTTP client."""
-    request = urllib.request.Request(url)
+def get(url: str, token: str | None = None, purpose: str | None = None, accept: str | None = None,
+        method: str = "GET"):
+    """(status, headers with lower-case names, body) of one request (a GET unless
+    `method`) by a real HTTP client."""
+    request = urllib.request.Request(url, method=method)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     if purpose:

@@ -294,6 +294,15 @@ def test_hostile_names_and_values_change_nothing(api, serve_lake):
     before = len(events(lake))
     status, _, body = get_json(f"{api.url}/v1/marts/student_exam?cursor={huge}", token, "teaching")
     assert (status, body["error"]["code"]) == (400, "bad_cursor") and len(events(lake)) == before + 1
+    # an unknown route and a method the API does not serve: refused, and recorded
+    before = len(events(lake))
+    status, _, body = get_json(f"{api.url}/v1/admin", token, "teaching")
+    assert (status, body["error"]["code"]) == (404, "not_found")
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam", token, "teaching", method="DELETE")
+    assert (status, body["error"]["code"]) == (405, "method_not_allowed")
+    probes = events(lake)[before:]
+    assert [(e["principal_id"], e["resource"], e["action"], e["decision"]) for e in probes] == [
+        (w.teacher, "/v1/admin", "read", "denied"), (w.teacher, "/v1/marts/student_exam", "delete", "denied")]
     # a filter given twice is refused, not read as its last value
     status, _, body = get_json(f"{api.url}/v1/marts/student_exam?exam_id=a&exam_id=b", token, "teaching")
     assert (status, body["error"]["code"]) == (400, "repeated_filter")
