@@ -79,6 +79,26 @@ def _known_principal(lake: Path, principal: str) -> bool:
     return False
 
 
+def _app_with_its_own_log(lake: Path, app: str) -> bool:
+    """Whether a client app of that name already sends its own access log (landed access
+    events not written by this server): the server numbers its events per client_app, so
+    sharing the name would give two events one seq and hide gaps from the audit."""
+    import duckdb
+
+    from orchestration.lake import LakePaths
+    from orchestration.landing.access_segments import PREFIX
+
+    files = sorted(str(p) for p in (LakePaths(lake).bronze / "access").rglob("*.parquet"))
+    if not files:
+        return False
+    con = duckdb.connect()
+    try:
+        return con.execute("select 1 from read_parquet(?, union_by_name = true) where client_app = ? "
+                           "and not starts_with(_delivery, ?) limit 1", [files, app, PREFIX]).fetchone() is not None
+    finally:
+        con.close()
+
+
 def token_issue(args: argparse.Namespace) -> int:
     from orchestration.errors import UserError, existing_lake
     from orchestration.serve.tokens import TokenStore, now_utc
@@ -87,6 +107,9 @@ def token_issue(args: argparse.Namespace) -> int:
     if not _known_principal(lake, args.principal):
         raise UserError(f"{args.principal} is neither a roster user nor a principal of grants.csv in this lake "
                         "(run `eduhouse run` after delivering the roster and grants)")
+    if args.app and _app_with_its_own_log(lake, args.app):
+        raise UserError(f"client app {args.app!r} already sends its own access log: its events and the server's "
+                        "would share one seq; give this token another --app name")
     token = TokenStore(lake).issue(args.principal, args.app, args.expires_days, now_utc())
     print(token)
     print(f"token for {args.principal}: shown once; the lake keeps only a salted hash", file=sys.stderr)

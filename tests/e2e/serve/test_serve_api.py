@@ -474,3 +474,21 @@ def test_the_next_run_lands_the_events_and_the_audit_sees_exactly_the_probing(se
         assert sorted(found) == sorted(e["event_id"] for e in denials[principal])
     gaps = [f for f in findings if f[0] == "log_sequence_gap"]
     assert not [g for g in gaps if set(g[2] or []) & set(ids)]
+
+
+def test_a_token_cannot_take_the_name_of_an_app_with_its_own_access_log(serve_lake):
+    """The server numbers events per client_app; an app that sends its own log under the
+    same name would share seqs with it (seq 1, 2, 3 twice) and hide gaps."""
+    import subprocess
+
+    lake, w = serve_lake.lake, serve_lake.world
+    external = _q(lake, "select any_value(client_app) from read_parquet(?) where not starts_with(_delivery, "
+                        "'eduhouse-serve-')", str(lake / "bronze" / "access" / "**" / "*.parquet"))[0][0]
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    cli = [sys.executable, "-m", "orchestration.cli", "token", "issue", "--lake", str(lake), "--principal", w.teacher]
+    refused = subprocess.run([*cli, "--app", external], capture_output=True, text=True, timeout=120, env=env)
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "own access log" in refused.stderr and not refused.stdout
+    issued = subprocess.run([*cli, "--app", "eduhouse-test-console"], capture_output=True, text=True, timeout=120,
+                            env=env)
+    assert issued.returncode == 0 and issued.stdout.strip(), issued.stderr
