@@ -30,7 +30,14 @@ from orchestration.reporting.on_demand import OnDemandPages
 from orchestration.serve.access_log import AccessLog
 from orchestration.serve.catalog import Mart, load_catalog
 from orchestration.serve.enforce import Decision, Denied, decide, principal_role
-from orchestration.serve.formats import BadCursor, cursor_offset, next_cursor, render, requested_format
+from orchestration.serve.formats import (
+    BadCursor,
+    NotAcceptable,
+    cursor_offset,
+    next_cursor,
+    render,
+    requested_format,
+)
 from orchestration.serve.metrics import Metrics, TimedRequests
 from orchestration.serve.published import AggregateResults, PublishedRows
 from orchestration.serve.reports import ReportPages
@@ -221,12 +228,17 @@ def read_mart(request: Request) -> Response:
             offset = cursor_offset(params.get("cursor"))
         except BadCursor:
             raise ApiError(400, "bad_cursor", "the cursor is not one this server gave") from None
+        try:
+            fmt = requested_format(request)
+        except NotAcceptable:
+            raise ApiError(406, "not_acceptable", "Accept names no served format: application/json, text/csv, "
+                                                  "application/vnd.apache.parquet, "
+                                                  "application/vnd.apache.arrow.stream") from None
         policy_version = svc.state.version  # before the cursor: see AggregateResults
         cur = _state(svc)
         decision = decide(cur, mart, caller.principal_id, caller.purpose, requested, filters, svc.now(),
                           svc.today(), str(svc.paths.marts / "exam_summary.parquet"), svc.state.memo,
                           grant_id=caller.grant_id)
-        fmt = requested_format(request)
         table = _query(svc, cur, mart, decision, filters, limit + 1, offset, as_json=fmt == "json",
                        policy_version=policy_version)
     except Denied as denied:

@@ -44,12 +44,38 @@ def next_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
 
 
+class NotAcceptable(Exception):
+    """The Accept header names no format this API serves (and no */*)."""
+
+
 def requested_format(request: Request) -> str:
-    accept = request.headers.get("accept", "")
-    for key, media in MEDIA.items():
-        if media in accept:
-            return key
-    return "json"
+    """The served format the Accept header prefers (RFC 9110: media types in any letter
+    case, q-values, q=0 refuses one; ties go to the order given). No header, or */*,
+    application/*: JSON."""
+    accept = request.headers.get("accept", "").strip()
+    if not accept:
+        return "json"
+    by_media = {media: key for key, media in MEDIA.items()}
+    ranked = []
+    for position, part in enumerate(accept.split(",")):
+        media, *params = [p.strip() for p in part.split(";")]
+        media = media.lower()
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q <= 0:
+            continue
+        key = by_media.get(media) or ("json" if media in ("*/*", "application/*") else None)
+        if key is not None:
+            ranked.append((-q, position, key))
+    if not ranked:
+        raise NotAcceptable(accept)
+    return min(ranked)[2]
 
 
 def render(table: pa.Table, fmt: str, headers: dict, cursor: str | None) -> Response:

@@ -336,6 +336,10 @@ def test_formats_and_cursor_pages_agree(api, serve_lake):
     assert pa.ipc.open_stream(arrow_body).read_all().to_pylist() == rows
     status, _, body = get_json(url + "&cursor=not-a-cursor", token, "teaching")
     assert (status, body["error"]["code"]) == (400, "bad_cursor")
+    _, headers, _ = get(url, token, "teaching", accept="TEXT/CSV;q=0.9, application/json;q=0.1")
+    assert headers["content-type"].startswith("text/csv")
+    status, _, body = get_json(url, token, "teaching", accept="application/xml")
+    assert (status, body["error"]["code"]) == (406, "not_acceptable")
 
 
 def test_the_catalogue_lists_what_the_caller_may_read(api, serve_lake):
