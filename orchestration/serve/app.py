@@ -117,6 +117,13 @@ class Service:
         grant_id = request.headers.get("x-grant-id") or request.query_params.get("grant_id") or None
         return Caller(record, purpose, grant_id)
 
+    def _refused_token_owner(self, request: Request) -> Caller | None:
+        header = request.headers.get("authorization", "")
+        if not header.lower().startswith("bearer "):
+            return None
+        record, _state = self.tokens.verify(header[7:].strip(), now_utc())
+        return None if record is None else Caller(record, request.headers.get("x-purpose") or "")
+
     def check_purpose(self, caller: Caller) -> None:
         if not caller.purpose:
             raise ApiError(400, "purpose_missing", "declare a purpose (X-Purpose header or purpose parameter)")
@@ -126,7 +133,12 @@ class Service:
     def record(self, caller: Caller | None, request: Request, resource: str, decision: str, *,
                role: str | None = None, grant_id: str | None = None, columns=(), rows: int = 0,
                subjects=(), action: str = "read") -> None:
-        """The access event of this request: written and fsynced before the response."""
+        """The access event of this request: written and fsynced before the response. A
+        request refused before it had a caller (a revoked or expired token) is still the
+        token owner's: the audit ties the attempt to them; no token, or a forged one, is
+        'unauthenticated'."""
+        if caller is None:
+            caller = self._refused_token_owner(request)
         principal = caller.principal_id if caller else "unauthenticated"
         purpose = (caller.purpose if caller else None) or request.headers.get("x-purpose") \
             or request.query_params.get("purpose") or "none"

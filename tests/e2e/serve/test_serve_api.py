@@ -67,12 +67,16 @@ def test_health_needs_no_token_and_data_needs_a_valid_one(api, serve_lake):
     for presented, code in cases.items():
         status, _, body = get_json(f"{api.url}/v1/marts/student_exam", presented, "teaching")
         assert (status, body["error"]["code"]) == (401, code), presented
+        assert events(lake)[-1]["principal_id"] == "unauthenticated"  # nobody's token
     TokenStore(lake).revoke(token_id, datetime.now(UTC))
     status, _, body = get_json(f"{api.url}/v1/marts/student_exam", token, "teaching")
     assert (status, body["error"]["code"]) == (401, "token_revoked")
+    # a revoked or expired token's use is its owner's, so the audit can tie it to them
+    assert (events(lake)[-1]["principal_id"], events(lake)[-1]["decision"]) == (serve_lake.world.teacher, "denied")
     stale = TokenStore(lake).issue(serve_lake.world.teacher, None, 1, datetime.now(UTC) - timedelta(days=2))
     status, _, body = get_json(f"{api.url}/v1/marts/student_exam", stale, "teaching")
     assert (status, body["error"]["code"]) == (401, "token_expired")
+    assert events(lake)[-1]["principal_id"] == serve_lake.world.teacher
     # nothing about the data or other principals in an error
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
 
