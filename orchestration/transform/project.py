@@ -98,6 +98,9 @@ def prepare_lake(lake: LakePaths) -> None:
     """Create the folders dbt writes into (DuckDB's COPY does not create folders)."""
     for folder in (lake.warehouse.parent, lake.marts_staging, lake.restricted / ".staging"):
         folder.mkdir(parents=True, exist_ok=True)
+    # names, birth dates, psych screenings: readable by the service's user only, as the
+    # rendered reports are (reporting/render.py); read through `eduhouse serve`
+    os.chmod(lake.restricted, 0o700)
 
 
 def dbt_env(lake_root: str | Path, timezone: str, min_cell: int, top_n: int) -> dict[str, str]:

@@ -50,6 +50,14 @@ def test_the_key_is_the_lakes_own_and_owner_only(pipeline):
     assert len(key_file.read_text().strip()) == 64  # 32 random bytes, hex
 
 
+def test_identities_and_pages_are_the_service_users_only(pipeline):
+    """The restricted marts (names, birth dates, psych screenings), the rendered pages and
+    the data docs are read through `eduhouse serve`, never as shared folders."""
+    paths = LakePaths(pipeline.lake)
+    for folder in (paths.restricted, paths.reports):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+
+
 def test_no_public_key_is_recomputable_from_a_sourced_id(pipeline):
     """Every known sourcedId hashed every way an attacker would try: unkeyed sha256, md5,
     sha1, the id itself, and the old default secret (sha256 and HMAC). No public key

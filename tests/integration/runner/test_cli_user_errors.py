@@ -56,6 +56,7 @@ def test_the_lake_comes_from_the_environment(tmp_path):
         (["run", "--no-such-flag"], "unrecognized"),
         (["serve", "--port", "99999"], "--port"),
         (["serve", "--port", "-1"], "--port"),
+        (["status", "--days", "-3"], "--days"),
     ],
 )
 def test_wrong_arguments_give_one_line(tmp_path, args, words):
