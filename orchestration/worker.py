@@ -319,8 +319,11 @@ def run_worker(lake: Path) -> Iterator[None]:
         except subprocess.TimeoutExpired:  # not gone after 10 s: killed
             worker.kill()
             worker.wait()
+        # apart: a worker stopped before it made its socket (a command that failed at
+        # once) left no socket, and the folder stayed behind in /tmp
         with contextlib.suppress(OSError):
             os.unlink(path)
+        with contextlib.suppress(OSError):
             folder.rmdir()
 
 

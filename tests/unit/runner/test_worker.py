@@ -94,6 +94,22 @@ def test_the_worker_stops_with_its_context_even_if_the_caller_ignores_sigterm(tm
     assert not tools_still_working(lake)
 
 
+def test_a_command_that_fails_at_once_leaves_no_worker_folder(tmp_path, monkeypatch):
+    """`eduhouse backfill --exam unknown` stops its worker before the worker has made its
+    socket; the worker's folder under /tmp stayed behind, empty, once per such command."""
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    with pytest.raises(ValueError), run_worker(lake):
+        raise ValueError("not registered exam partitions")
+    assert list(scratch.glob("eduhouse-worker-*")) == []
+    assert not tools_still_working(lake)
+
+
 def test_a_worker_whose_run_was_killed_removes_its_socket_and_leaves(tmp_path):
     """A run killed outright never stops its worker: the worker notices its parent gone,
     and takes its socket and folder away (each killed run left one in /tmp)."""
