@@ -30,6 +30,7 @@ from orchestration.reporting.on_demand import OnDemandPages
 from orchestration.serve.access_log import AccessLog
 from orchestration.serve.catalog import Mart, load_catalog
 from orchestration.serve.enforce import Decision, Denied, decide, principal_role
+from orchestration.serve.filters import BadFilter, typed_value
 from orchestration.serve.formats import (
     BadCursor,
     NotAcceptable,
@@ -285,16 +286,21 @@ def _query(svc: Service, cur, mart: Mart, decision: Decision, filters: dict[str,
         select = ", ".join(f'm."{c}"' for c in decision.columns)
     if "student_key" in mart.column_names:
         select += ", m.student_key as __student_key"
+    if not mart.path.exists():
+        raise ApiError(503, "not_published", f"{mart.name} has not been published yet")
+    schema = svc.published.rows(mart.path).schema
     where, params = list(decision.where), list(decision.params)
     for column, value in filters.items():
-        where.append(f'cast(m."{column}" as varchar) = ?')
-        params.append(value)
+        try:
+            column_type = schema.field(column).type if column in schema.names else pa.string()
+            params.append(typed_value(column, column_type, value))
+        except BadFilter as bad:
+            raise ApiError(400, "bad_filter", _printable(str(bad))) from None
+        where.append(f'm."{column}" = ?')
     order = ", ".join(f'm."{c}"' for c in (mart.grain or mart.column_names[:1]))
     sql = (f"select {select} from published as m"
            + (f" where {' and '.join(where)}" if where else "")
            + f" order by {order} limit {int(limit)} offset {int(offset)}")
-    if not mart.path.exists():
-        raise ApiError(503, "not_published", f"{mart.name} has not been published yet")
     key = None
     if "student_key" not in mart.column_names:
         key = svc.answers.key(mart.path, svc.published.version(mart.path), policy_version, sql, params)

@@ -346,6 +346,32 @@ def test_formats_and_cursor_pages_agree(api, serve_lake):
     assert (status, body["error"]["code"]) == (406, "not_acceptable")
 
 
+def test_a_filter_compares_in_its_columns_type(api, serve_lake):
+    """?score=90 finds a score of 90.0 (compared as text, only '90.0' did), a date and a
+    whole number compare as such, and a value not of the column's type is a 400 with its
+    event, not an empty page. Expected rows: the caller's unfiltered page, filtered here."""
+    lake, w = serve_lake.lake, serve_lake.world
+    token = issue(lake, w.teacher)
+    url = f"{api.url}/v1/marts/student_exam?columns=exam_id,student_key,score,exam_date,district_rank&limit=10000"
+    _, _, whole = get_json(url, token, "teaching")
+    scored = [r for r in whole["rows"] if r["score"] is not None and float(r["score"]).is_integer()]
+    assert scored, "the tiny district has whole-number scores"
+    score = int(scored[0]["score"])
+    _, _, body = get_json(f"{url}&score={score}", token, "teaching")
+    assert body["rows"] == [r for r in whole["rows"] if r["score"] == score] and body["rows"]
+    day = whole["rows"][0]["exam_date"]
+    _, _, body = get_json(f"{url}&exam_date={day}", token, "teaching")
+    assert body["rows"] == [r for r in whole["rows"] if r["exam_date"] == day]
+    rank = next(r["district_rank"] for r in whole["rows"] if r["district_rank"] is not None)
+    _, _, body = get_json(f"{url}&district_rank=%20{rank}", token, "teaching")
+    assert body["rows"] == [r for r in whole["rows"] if r["district_rank"] == rank]
+    for bad in ("score=ninety", "exam_date=21%2F10%2F2021", "district_rank=1.5"):
+        before = len(events(lake))
+        status, _, body = get_json(f"{url}&{bad}", token, "teaching")
+        assert (status, body["error"]["code"]) == (400, "bad_filter"), bad
+        assert [e["decision"] for e in events(lake)[before:]] == ["denied"]
+
+
 def test_the_catalogue_lists_what_the_caller_may_read(api, serve_lake):
     token = issue(serve_lake.lake, APP)
     status, _, body = get_json(f"{api.url}/v1/marts", token, "app_service")
