@@ -158,13 +158,26 @@ def _build_cases(roster_files) -> Case:
     c.grant("g-self-near", t5, "teacher", "class", cls_of[t5], "item_analysis", "teaching")
     c.expect["self_granted"] = {"key": (t5, "g-self"), "not_keys": [(t5, "g-self-near")]}
 
-    # bulk_export: far beyond the school / near miss: a large but normal export
+    # bulk_export: far above the principal's usual size; more students than the school holds
+    # (those beyond it are out of scope too) / near misses: a small export, and the whole
+    # school's student_exam (rows: several per student, more than the school's students)
     g_p = c.grant("g-principal", principal, "principal", "school", [s1["school"]], "student_exam", "management")
+    whole = 3 * len(stu) + 500  # rows of the whole school's student_exam: >= bulk_min_rows, > students
+    for i in range(5):  # the principal's usual: median whole // 5, so 10x it is twice the school
+        c.event(f"e-bulk-usual-{i}", principal, "principal", "portal", g_p, "student_exam", "management",
+                [s1["student"]], at(12, f"09:0{i}:00"), rows=whole // 5)
     c.event("e-bulk", principal, "principal", "portal", g_p, "student_exam", "management", [s1["student"]],
-            at(13, "09:00:00"), action="export", rows=5000)
+            at(13, "09:00:00"), action="export", rows=50 * whole)
     c.event("e-bulk-near", principal, "principal", "portal", g_p, "student_exam", "management", [s1["student"]],
             at(13, "10:00:00"), action="export", rows=90)
-    c.expect["bulk_export"] = {"key": (principal, g_p), "found": ["e-bulk"], "not": ["e-bulk-near"]}
+    c.event("e-bulk-school", principal, "principal", "portal", g_p, "student_exam", "management", stu,
+            at(13, "11:00:00"), action="export", rows=whole)
+    beyond = stu + s.loc[s["school"] != s1["school"], "student"].head(5).tolist()
+    c.event("e-bulk-wide", principal, "principal", "portal", g_p, "student_exam", "management", beyond,
+            at(13, "12:00:00"), action="export", rows=whole)
+    c.expect["bulk_export"] = {"key": (principal, g_p), "found": ["e-bulk", "e-bulk-wide"],
+                               "not": ["e-bulk-near", "e-bulk-school"]}
+    c.expect["out_of_scope_subject"]["also"] = [(principal, g_p)]  # e-bulk-wide's other schools' students
 
     # unused_grant: held since May, never used / near miss: held since May, used
     c.grant("g-unused", t6, "teacher", "class", cls_of[t6], "exam_summary", "teaching", valid_from="2021-05-01")

@@ -1,5 +1,9 @@
--- Exports or reads returning more rows than the principal's whole scope holds students,
--- or far above the principal's own usual size (factor x their median), from a minimum.
+-- Exports or reads, from a minimum size, that returned more students than the principal's
+-- whole scope holds, or far more rows than the principal's own usual (factor x their median).
+-- Students, not rows, are set against the scope: a mart with many rows per student
+-- (student_exam: one per exam) read for the principal's own school returns more rows than
+-- the school holds students, and is the principal's job. An access names the students
+-- whose rows it returned (subject_ids; none for an aggregate).
 with params as (
     select * from {{ ref('int_governance__audit_params') }}
 ),
@@ -27,13 +31,14 @@ scope_size as (
 ),
 
 flagged as (
-    select e.*, b.median_rows, z.students as scope_students
+    select e.*, b.median_rows, z.students as scope_students,
+        coalesce(cardinality(array_distinct(e.subject_ids)), 0) as students_returned
     from events as e
     cross join params as a
     left join baseline as b on b.principal_id = e.principal_id
     left join scope_size as z on z.principal_id = e.principal_id
     where e.rows_returned >= a.bulk_min_rows
-      and (e.rows_returned > coalesce(z.students, 0)
+      and (coalesce(cardinality(array_distinct(e.subject_ids)), 0) > coalesce(z.students, 0)
            or e.rows_returned > a.bulk_baseline_factor * b.median_rows)
 )
 
@@ -43,7 +48,8 @@ select
     grant_id,
     {{ ordered_list('event_id', 'event_time, event_id') }} as event_ids,
     count(*) || ' ' || {{ distinct_text('action', '/') }} || '(s) of up to ' || max(rows_returned)
-        || ' rows (scope: ' || coalesce(cast(max(scope_students) as string), 'no') || ' students; usual: '
+        || ' rows and ' || max(students_returned) || ' students (scope: '
+        || coalesce(cast(max(scope_students) as string), 'no') || ' students; usual: '
         || cast(max(median_rows) as string) || ' rows)' as evidence,
     min(event_time) as first_seen,
     max(event_time) as last_seen
