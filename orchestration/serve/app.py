@@ -36,6 +36,7 @@ from orchestration.serve.formats import (
     NotAcceptable,
     cursor_offset,
     next_cursor,
+    query_digest,
     render,
     requested_format,
 )
@@ -237,10 +238,11 @@ def read_mart(request: Request) -> Response:
             raise ApiError(400, "bad_limit", "limit must be a whole number") from None
         if not 1 <= limit <= MAX_LIMIT:
             raise ApiError(400, "bad_limit", f"limit must be between 1 and {MAX_LIMIT}")
+        query = query_digest(mart.name, requested, filters, caller.purpose, caller.grant_id)
         try:
-            offset = cursor_offset(params.get("cursor"))
+            offset = cursor_offset(params.get("cursor"), query)
         except BadCursor:
-            raise ApiError(400, "bad_cursor", "the cursor is not one this server gave") from None
+            raise ApiError(400, "bad_cursor", "the cursor is not one this server gave for this query") from None
         try:
             fmt = requested_format(request)
         except NotAcceptable:
@@ -269,8 +271,8 @@ def read_mart(request: Request) -> Response:
                columns=decision.columns, rows=table.num_rows, subjects=subjects)
     headers = {"X-Decision": decision.decision, "X-Grant-Id": decision.grant_id}
     if more:
-        headers["X-Next-Cursor"] = next_cursor(offset + limit)
-    return render(table, fmt, headers, next_cursor(offset + limit) if more else None)
+        headers["X-Next-Cursor"] = next_cursor(offset + limit, query)
+    return render(table, fmt, headers, next_cursor(offset + limit, query) if more else None)
 
 
 def _query(svc: Service, cur, mart: Mart, decision: Decision, filters: dict[str, str], limit: int, offset: int,

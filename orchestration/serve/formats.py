@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import io
 import json
 
@@ -18,7 +19,7 @@ from orchestration.privacy.csv_safe import safe_cell
 
 
 class BadCursor(ValueError):
-    """A cursor this server did not give."""
+    """A cursor this server did not give, or gave for another query."""
 
 
 MEDIA = {"json": "application/json", "csv": "text/csv", "parquet": "application/vnd.apache.parquet",
@@ -28,20 +29,34 @@ MEDIA = {"json": "application/json", "csv": "text/csv", "parquet": "application/
 MAX_OFFSET = 2**62
 
 
-def cursor_offset(value: str | None) -> int:
+def query_digest(mart: str, columns: list[str], filters: dict[str, str], purpose: str,
+                 grant_id: str | None) -> str:
+    """What a cursor belongs to: the mart, the columns, the filters, the purpose and the
+    grant named. The page size may change from page to page; the question may not."""
+    text = json.dumps([mart, columns, sorted(filters.items()), purpose, grant_id], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def cursor_offset(value: str | None, query: str) -> int:
+    """The offset a cursor of ``query`` carries. A cursor of another query is refused: its
+    offset would be a page of a different answer, silently."""
     if not value:
         return 0
     try:
-        offset = int(json.loads(base64.urlsafe_b64decode(value.encode() + b"==").decode())["o"])
+        given = json.loads(base64.urlsafe_b64decode(value.encode() + b"==").decode())
+        offset = int(given["o"])
+        same = given["q"] == query
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise BadCursor(value) from None
+    if not same:
+        raise BadCursor(value)
     if not 0 <= offset <= MAX_OFFSET:  # a crafted {"o": 1e30} overflowed DuckDB's OFFSET (a 500)
         raise BadCursor(value)
     return offset
 
 
-def next_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+def next_cursor(offset: int, query: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset, "q": query}).encode()).decode().rstrip("=")
 
 
 class NotAcceptable(Exception):

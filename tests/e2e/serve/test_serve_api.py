@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import signal
 import sys
@@ -294,9 +295,11 @@ def test_hostile_names_and_values_change_nothing(api, serve_lake):
     status, _, body = get_json(f"{api.url}/v1/marts/student_exam?columns={quoted('score, 1 as x')}", token, "teaching")
     assert (status, body["error"]["code"]) == (400, "unknown_column")
     # a crafted cursor far past any table (it was a 500 with no access event)
-    huge = base64.urlsafe_b64encode(b'{"o": 1e30}').decode().rstrip("=")
+    given = get_json(f"{api.url}/v1/marts/student_exam?limit=1", token, "teaching")[2]["next_cursor"]
+    crafted = {**json.loads(base64.urlsafe_b64decode(given + "==")), "o": 1e30}  # this query's, far out
+    huge = base64.urlsafe_b64encode(json.dumps(crafted).encode()).decode().rstrip("=")
     before = len(events(lake))
-    status, _, body = get_json(f"{api.url}/v1/marts/student_exam?cursor={huge}", token, "teaching")
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam?limit=1&cursor={huge}", token, "teaching")
     assert (status, body["error"]["code"]) == (400, "bad_cursor") and len(events(lake)) == before + 1
     # an unknown route and a method the API does not serve: refused, and recorded
     before = len(events(lake))
@@ -340,6 +343,14 @@ def test_formats_and_cursor_pages_agree(api, serve_lake):
     assert pa.ipc.open_stream(arrow_body).read_all().to_pylist() == rows
     status, _, body = get_json(url + "&cursor=not-a-cursor", token, "teaching")
     assert (status, body["error"]["code"]) == (400, "bad_cursor")
+    # a cursor belongs to its query: with other columns, a filter or a purpose it is refused
+    # (as an offset it gave a page of another answer, silently); the page size may change
+    _, _, first = get_json(url + "&limit=7", token, "teaching")
+    cursor = first["next_cursor"]
+    assert get_json(url + f"&limit=3&cursor={cursor}", token, "teaching")[0] == 200
+    for other in (url.replace(",score", ""), url + "&exam_id=x"):
+        status, _, body = get_json(other + f"&cursor={cursor}", token, "teaching")
+        assert (status, body["error"]["code"]) == (400, "bad_cursor"), other
     _, headers, _ = get(url, token, "teaching", accept="TEXT/CSV;q=0.9, application/json;q=0.1")
     assert headers["content-type"].startswith("text/csv")
     status, _, body = get_json(url, token, "teaching", accept="application/xml")
