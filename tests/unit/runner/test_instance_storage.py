@@ -12,6 +12,7 @@ import yaml
 from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
 from dagster._core.events.log import EventLogEntry
 from dagster._core.instance.ref import InstanceRef
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._serdes import ConfigurableClassData
 
 from orchestration.dagster_home import DEFAULT_STORAGE, ensure_dagster_home, get_instance
@@ -75,6 +76,25 @@ def test_kept_engines_are_bounded_and_wipe_closes_them(tmp_path):
     assert storage.get_logs_for_run(runs[-1]) == []
     storage.store_event(_materialization("after-wipe", "a"))
     assert len(storage.get_logs_for_run("after-wipe")) == 1
+    instance.dispose()
+
+
+def test_commits_skip_the_fsync_in_wal_mode_and_a_known_table_is_not_asked_again(tmp_path, monkeypatch):
+    """A kept connection commits with synchronous=NORMAL on a WAL shard (consistent through
+    a power cut, durable through a crash of the process); has_table, asked before every
+    asset check event on a connection of its own, is answered from memory once yes."""
+    instance = get_instance(tmp_path)
+    storage = instance.event_log_storage
+    storage.store_event(_materialization("r1", "a"))
+    for shard in ("r1", "index"):
+        with storage._connect(shard) as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL (FULL is 2)
+    assert storage.supports_asset_checks
+    asked = []
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", lambda self, name: asked.append(name) or False)
+    assert storage.supports_asset_checks and asked == []
+    assert not storage.has_table("no_such_table") and asked == ["no_such_table"]  # a no is asked again
     instance.dispose()
 
 
