@@ -15,6 +15,7 @@ import os
 import sys
 
 from orchestration.errors import UserError
+from orchestration.settings import SettingError
 
 COMMAND_PARTS = ("runner", "automation", "reporting", "governance", "serve", "cluster")
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except UserError as exc:
+    except (UserError, SettingError) as exc:
         print(f"eduhouse {args.command}: {exc}", file=sys.stderr)
         return 2
 

@@ -20,6 +20,7 @@ REPORTS_DIR = REPO_ROOT / "reports"
 # the constants, never to their own literals (dbt's vars read the same environment).
 DEFAULT_TIMEZONE = "Asia/Shanghai"  # the district's calendar: days and months are local
 DEFAULT_MIN_CELL = 10  # the smallest group a published aggregate may show (docs/privacy.md)
+LEAST_MIN_CELL = 2  # the least EDUHOUSE_MIN_CELL a deployment may set: 1 would suppress nothing
 DEFAULT_TOP_N = 200  # "top students": within the top N of the district in an exam
 # The engine dbt builds the models on: duckdb (one machine) or spark (a cluster;
 # docs/scaleout.md). The same models, tests and marts either way.
@@ -50,20 +51,39 @@ class Settings:
         return cls(
             lake=Path(lake or env.get("EDUHOUSE_LAKE", "lake")).resolve(),
             timezone=env.get("EDUHOUSE_TZ", DEFAULT_TIMEZONE),
-            min_cell=int(env.get("EDUHOUSE_MIN_CELL", str(DEFAULT_MIN_CELL))),
-            top_n=int(env.get("EDUHOUSE_TOP_N", str(DEFAULT_TOP_N))),
+            min_cell=_whole("EDUHOUSE_MIN_CELL", DEFAULT_MIN_CELL, least=LEAST_MIN_CELL,
+                            why="a group of one is a person: suppression needs 2 or more"),
+            top_n=_whole("EDUHOUSE_TOP_N", DEFAULT_TOP_N, least=1),
             partitions_start=env.get("EDUHOUSE_PARTITIONS_START", "2021-01-01"),
             alert_webhook_url=env.get("EDUHOUSE_ALERT_WEBHOOK_URL") or None,
-            max_delivery_bytes=int(env.get("EDUHOUSE_MAX_DELIVERY_BYTES", str(4 << 30))),
+            max_delivery_bytes=_whole("EDUHOUSE_MAX_DELIVERY_BYTES", 4 << 30, least=1),
             engine=_engine(env.get("EDUHOUSE_ENGINE", DEFAULT_ENGINE)),
             spark_master=env.get("EDUHOUSE_SPARK_MASTER") or None,
         )
 
 
+class SettingError(ValueError):
+    """An environment setting the deployment got wrong; ``eduhouse`` prints it as one line."""
+
+
+def _whole(name: str, default: int, least: int, why: str = "") -> int:
+    """A whole-number setting of at least ``least``: a wrong one stops the command with
+    its name, never a traceback, and never runs with it (EDUHOUSE_MIN_CELL=0 would
+    publish every small group)."""
+    raw = os.environ.get(name, str(default)).strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < least:
+        raise SettingError(f"{name} must be at least {least}, got {value}" + (f" ({why})" if why else ""))
+    return value
+
+
 def _engine(name: str) -> str:
     name = name.strip().lower()
     if name not in ENGINES:
-        raise ValueError(f"EDUHOUSE_ENGINE must be one of {', '.join(ENGINES)}, got {name!r}")
+        raise SettingError(f"EDUHOUSE_ENGINE must be one of {', '.join(ENGINES)}, got {name!r}")
     return name
 
 
@@ -82,9 +102,12 @@ def _days(name: str, default: int) -> int | None:
     raw = os.environ.get(name, str(default)).strip().lower()
     if raw in ("", "0", "none", "forever"):
         return None
-    value = int(raw)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingError(f"{name} must be a number of days (0 or 'none': forever), got {raw!r}") from None
     if value < 0:
-        raise ValueError(f"{name} must be a positive number of days, got {raw!r}")
+        raise SettingError(f"{name} must be a positive number of days, got {raw!r}")
     return value
 
 

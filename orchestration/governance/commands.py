@@ -33,6 +33,13 @@ def run(args: argparse.Namespace) -> int:
     from orchestration.settings import get_settings
 
     settings = get_settings(existing_lake(args.lake))
+    if args.min_cell is not None and args.min_cell < settings.min_cell:
+        from orchestration.errors import UserError
+
+        # below the lake's, the check would pass groups the marts should have hidden
+        raise UserError(f"--min-cell {args.min_cell}: below the lake's minimum cell {settings.min_cell} "
+                        "(EDUHOUSE_MIN_CELL) it would pass groups the marts must hide; give "
+                        f"{settings.min_cell} or more")
     if args.build or args.audit_date:
         from orchestration.governance.build import build_audit_models
 
@@ -42,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             print("dbt build of the audit models failed")
             return 2
         print(f"dbt: audit models built in {built['seconds']} s")
-    result = run_audit(Path(settings.lake), min_cell=args.min_cell or settings.min_cell, strict=args.strict_marts,
+    result = run_audit(Path(settings.lake), min_cell=settings.min_cell if args.min_cell is None else args.min_cell, strict=args.strict_marts,
                        timezone=settings.timezone, lang=args.lang)
     s = result.summary
     if args.json:
