@@ -107,10 +107,9 @@ class Service:
 
     # -- authentication -----------------------------------------------------------------------
     def authenticate(self, request: Request) -> Caller:
-        header = request.headers.get("authorization", "")
-        if not header.lower().startswith("bearer "):
+        record, state = self._token(request)
+        if state == "missing":
             raise ApiError(401, "token_missing", "send Authorization: Bearer <token>")
-        record, state = self.tokens.verify(header[7:].strip(), now_utc())
         if record is None:
             raise ApiError(401, "token_unknown", "the token is not valid")
         if state != "valid":
@@ -119,11 +118,16 @@ class Service:
         grant_id = request.headers.get("x-grant-id") or request.query_params.get("grant_id") or None
         return Caller(record, purpose, grant_id)
 
-    def _refused_token_owner(self, request: Request) -> Caller | None:
+    def _token(self, request: Request) -> tuple[TokenRecord | None, str]:
+        """The bearer token's record and state (valid, revoked, expired), or no record:
+        state "missing" without a bearer header, else a token this lake never issued."""
         header = request.headers.get("authorization", "")
         if not header.lower().startswith("bearer "):
-            return None
-        record, _state = self.tokens.verify(header[7:].strip(), now_utc())
+            return None, "missing"
+        return self.tokens.verify(header[7:].strip(), now_utc())
+
+    def _refused_token_owner(self, request: Request) -> Caller | None:
+        record, _state = self._token(request)
         return None if record is None else Caller(record, request.headers.get("x-purpose") or "")
 
     def check_purpose(self, caller: Caller) -> None:
