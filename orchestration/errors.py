@@ -7,7 +7,9 @@ bug or an outage and keeps its traceback.
 
 from __future__ import annotations
 
+import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -28,3 +30,20 @@ def existing_lake(arg: str | Path | None) -> Path:
         raise UserError(f"no lake at {lake} (make one with `eduhouse simulate --lake {lake}`, "
                         "or point --lake / EDUHOUSE_LAKE at an existing one)")
     return lake
+
+
+def whole_number(least: int, most: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type`` for a whole number in ``least``..``most``: argparse prints one
+    line for anything else (``--port 99999``, ``--days -3``)."""
+    bounds = f"{least}..{most}" if most is not None else f"{least} or more"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < least or (most is not None and value > most):
+            raise argparse.ArgumentTypeError(f"give {bounds}, not {value}")
+        return value
+
+    return parse

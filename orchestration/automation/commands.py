@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import date
 
-from orchestration.errors import UserError, existing_lake
+from orchestration.errors import UserError, existing_lake, whole_number
 
 
 def _date(text: str) -> date:
@@ -77,20 +77,9 @@ def backfill_command(args: argparse.Namespace) -> int:
     return 0 if summary["success"] else 1
 
 
-def _days(text: str) -> int:
-    """A window of at least one day (argparse prints one line for anything else)."""
-    try:
-        days = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
-    if days < 1:
-        raise argparse.ArgumentTypeError(f"give 1 day or more, not {days}")
-    return days
-
-
 def register(subparsers) -> None:
     status = subparsers.add_parser("status", help="pipeline health: runs, stale assets, checks, quarantine")
-    status.add_argument("--days", type=_days, default=7, help="quarantine and alerts window (default 7)")
+    status.add_argument("--days", type=whole_number(1), default=7, help="quarantine and alerts window (default 7)")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--lake", default=None, help="lake root (default $EDUHOUSE_LAKE or ./lake)")
     status.set_defaults(func=status_command)

@@ -9,18 +9,9 @@ import os
 import sys
 from pathlib import Path
 
+from orchestration.errors import whole_number
+
 DEFAULT_THREADS = 2 * (os.cpu_count() or 1)
-
-
-def _port(text: str) -> int:
-    """A TCP port, 0..65535 (argparse prints one line for anything else)."""
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0..65535, not {port}")
-    return port
 
 
 def register(subparsers) -> None:
@@ -29,7 +20,7 @@ def register(subparsers) -> None:
                                           "the grants and lands in the access log.")
     p.add_argument("--lake", default=None, help="lake root (default: EDUHOUSE_LAKE or ./lake)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=_port, default=8080, help="port (default 8080; 0 picks a free one)")
+    p.add_argument("--port", type=whole_number(0, 65535), default=8080, help="port (default 8080; 0 picks a free one)")
     # Handlers are CPU-bound (DuckDB, JSON) and share the GIL: more threads than about two
     # per core only queue inside the process and stretch the tail (bench/serve.py, 2 cores,
     # a teacher's 4,115 rows at 8 clients: p99 80 ms with 4 threads, 111 ms with 8).
