@@ -58,6 +58,13 @@ def _rules() -> list[Rule]:
     return rules
 
 
+ENUMS = ("role", "action", "decision")  # lower-cased, as every source's enums in bronze
+
+
+def _text(f: str) -> str:
+    return f"lower({_s(f)})" if f in ENUMS else _s(f)
+
+
 def _list(f: str) -> str:
     return (f"CASE WHEN {_t(f)} = 'ARRAY' THEN json_extract_string(v[{_IDX[f]}], '$[*]') "
             "ELSE []::VARCHAR[] END")
@@ -85,7 +92,7 @@ SELECT pos, line, {reason_sql('_rule', rules)} AS reason, {detail_sql('_rule', r
     seq := TRY_CAST({_s('seq')} AS BIGINT),
     event_time := {ts},
     event_time_raw := {_s('event_time')},
-    {', '.join(f"{f} := {_s(f)}" for f in text if f != 'event_id')},
+    {', '.join(f"{f} := {_text(f)}" for f in text if f != 'event_id')},
     columns := {_list('columns')},
     rows_returned := TRY_CAST({_s('rows_returned')} AS BIGINT),
     subject_ids := {_list('subject_ids')},

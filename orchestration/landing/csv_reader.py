@@ -35,7 +35,9 @@ from orchestration.landing.writer import sql_str
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 FALSE_WORDS = ("false", "f", "0", "no", "n")
 # A date-time with an optional offset (none = district local time), or a bare date.
-DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
+# A date (local midnight) or a date-time with its UTC offset: the contract's every
+# timestamp carries one, and a time without it would be read silently as local time.
+DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?))?$"
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ class Col:
     required: bool = False  # a non-empty value is required (missing_required)
     header: bool = False  # the column must be in the header (missing_column, whole file)
     enum: tuple[str, ...] = ()
-    sep: str = ","
+    # A list's items are split at ',' and ';': OneRoster's multi-values are comma-separated
+    # ("09,10"), the contract's own lists ';'-separated, and real exports use either.
     lo: float | None = None
     hi: float | None = None
     default: str | None = None  # used when the value is empty (bulk status -> active)
@@ -98,7 +101,7 @@ def _typed(col: Col, raw: str) -> str:
     if col.kind == "enum":
         return f"upper({raw})" if col.upper else f"lower({raw})"
     if col.kind == "list":
-        return (f"coalesce(list_filter(list_transform(string_split({raw}, {sql_str(col.sep)}), "
+        return (f"coalesce(list_filter(list_transform(regexp_split_to_array({raw}, '[,;]'), "
                 "lambda x: trim(x)), lambda x: x <> ''), []::VARCHAR[])")
     if col.kind == "bool":
         return (f"CASE WHEN lower({raw}) IN {TRUE_WORDS} THEN true "
@@ -133,7 +136,7 @@ def _column_rules(col: Col, raw: str, typed: str) -> list[Rule]:
     if col.kind == "ts":
         out.append(Rule(f"{raw} IS NOT NULL AND (NOT regexp_full_match({raw}, {sql_str(DATETIME_RE)}) "
                         f"OR {typed} IS NULL)", "invalid_timestamp",
-                        f"'{name} ' || {show(raw)} || ' is not an ISO 8601 date-time'"))
+                        f"'{name} ' || {show(raw)} || ' is not a date or an ISO 8601 date-time with its UTC offset'"))
     if col.kind in ("double", "bigint"):
         out.append(Rule(f"{raw} IS NOT NULL AND {typed} IS NULL", "invalid_type",
                         f"'{name} ' || {show(raw)} || ' is not a number'"))

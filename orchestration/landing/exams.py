@@ -58,7 +58,7 @@ EXAM = TableSpec("exam.csv", "exams", (
 ITEMS = TableSpec("items.csv", "exam_items", (
     Col("exam_id", required=True, header=True), Col("item_id", required=True, header=True),
     Col("max_score", "double", required=True, header=True, lo=0),
-    Col("knowledge_point_ids", "list", sep=";"),
+    Col("knowledge_point_ids", "list"),
     Col("ability", "enum", enum=ABILITIES, upper=True)),
     key=("exam_id", "item_id"), rules=lambda t: [_exam_ref(t)], ok_table="_items_ok")
 SCORES = TableSpec("scores.csv", "exam_scores", (

@@ -23,8 +23,8 @@ GRANTS = TableSpec("grants.csv", "grants", (
     Col("grant_id", required=True, header=True), Col("principal_id", required=True, header=True),
     Col("principal_type", "enum", enum=("user", "app")), Col("role"),
     Col("scope_type", "enum", required=True, header=True, enum=SCOPE_TYPES),
-    Col("scope_ids", "list", sep=";"), Col("resource", required=True, header=True),
-    Col("columns", "list", sep=";"), Col("actions", "list", sep=";"), Col("purposes", "list", sep=";"),
+    Col("scope_ids", "list"), Col("resource", required=True, header=True),
+    Col("columns", "list"), Col("actions", "list"), Col("purposes", "list"),
     Col("sensitive", "bool"), Col("granted_by"), Col("approved_by"),
     Col("valid_from", "ts"), Col("valid_to", "ts"), Col("revoked_at", "ts")),
     key=("grant_id",))

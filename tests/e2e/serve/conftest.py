@@ -69,6 +69,8 @@ def _plant(lake: Path) -> World:
     withdrawn = research.iloc[0].copy()
     withdrawn["withdrawn_at"] = "2021-10-05T00:00:00+08:00"
     withdrawn["status"] = "withdrawn"
+    maybe = research.iloc[1].copy()  # corrected to a status the contract does not name: covers nothing
+    maybe["status"] = "Maybe"
     enrollments = pd.concat([pd.read_csv(p, dtype=str, encoding="utf-8-sig") for p in inbox.glob("roster/*/enrollments.csv")])
     births = pd.concat([pd.read_csv(p, dtype=str, encoding="utf-8-sig") for p in inbox.glob("roster/*/demographics.csv")])
     screened = set(pd.concat([pd.read_csv(p, dtype=str, encoding="utf-8-sig") for p in inbox.glob("psych/*.csv")]).student_sourcedId)
@@ -120,13 +122,14 @@ def _plant(lake: Path) -> World:
         writer = csv.DictWriter(fh, fieldnames=GRANT_COLUMNS)
         writer.writeheader()
         writer.writerows(planted)
-    pd.concat([pd.DataFrame([withdrawn]), pastoral]).to_csv(folder / "consents.csv", index=False)
+    pd.concat([pd.DataFrame([withdrawn, maybe]), pastoral]).to_csv(folder / "consents.csv", index=False)
     return World(teacher=t.principal_id, teacher_classes=t.scope_ids.split(";"), parent=parent, child=child,
                  other_student=other, bare_parent=bare_parent, bare_child=bare_child,
                  researcher=researcher.principal_id, withdrawn_student=withdrawn.student_sourcedId,
                  head_teacher=ht.principal_id, homeroom=ht.scope_ids.split(";")[0], pastoral_withdrawn=young[0],
                  extra={"district": district, "research_scope": researcher.scope_ids,
-                        "grade_leader": leader.principal_id, "grade": leader.scope_ids.split(";")[0]})
+                        "grade_leader": leader.principal_id, "grade": leader.scope_ids.split(";")[0],
+                        "maybe_student": maybe.student_sourcedId})
 
 
 @dataclass

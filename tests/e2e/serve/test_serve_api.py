@@ -260,11 +260,13 @@ def test_research_reads_only_students_with_consent_in_force(api, serve_lake):
     assert got
     consented = {r[0] for r in _q(lake, """
         select student_key from '{r}/access_consents.parquet' where purpose = 'research'
-          and coalesce(status, 'given') not in ('refused', 'denied')
+          and (coalesce(status, 'given') = 'given' or (status = 'withdrawn' and withdrawn_at is not null))
           and given_at <= cast(? as timestamptz) and (withdrawn_at is null or withdrawn_at > cast(? as timestamptz))""",
         f"{AS_OF}T12:00:00+08:00", f"{AS_OF}T12:00:00+08:00")}
     assert got <= consented
     assert _key(lake, w.withdrawn_student) not in got
+    # a consent whose status the contract does not name covers nothing (it did: not refused)
+    assert _key(lake, w.extra["maybe_student"]) not in got
 
 
 def test_an_under_14s_psych_data_needs_consent_outside_the_exemptions(api, serve_lake):

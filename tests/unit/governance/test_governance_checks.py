@@ -139,6 +139,12 @@ def _build_cases(roster_files) -> Case:
         {"consent_id": "c-2", "student_sourcedId": s_w, "guardian_sourcedId": "", "purpose": "research",
          "data_category": "learning", "status": "withdrawn", "given_at": "2021-09-01",
          "withdrawn_at": "2021-10-10T12:00:00+08:00"},
+        # a status the contract does not name, and a withdrawal without its time: neither
+        # covers (a consent is never assumed; they covered, being neither refused nor denied)
+        {"consent_id": "c-3", "student_sourcedId": stu[8], "guardian_sourcedId": "", "purpose": "research",
+         "data_category": "learning", "status": "Maybe", "given_at": "2021-09-01", "withdrawn_at": ""},
+        {"consent_id": "c-4", "student_sourcedId": stu[9], "guardian_sourcedId": "", "purpose": "research",
+         "data_category": "learning", "status": "withdrawn", "given_at": "2021-09-01", "withdrawn_at": ""},
     ]
     g_r1 = c.grant("g-r1", r1, "subject_researcher", "subject", [f"{d1}:{sub1}"], "student_knowledge", "research")
     g_r2 = c.grant("g-r2", r2, "subject_researcher", "subject", [f"{d2}:{sub2}"], "student_knowledge", "research")
@@ -150,7 +156,12 @@ def _build_cases(roster_files) -> Case:
             at(9, "09:00:00"))
     c.event("e-wd", r2, "subject_researcher", "research", g_r2, "student_knowledge", "research", [s_w],
             at(12, "10:00:00"))
-    c.expect["consent_missing"] = {"key": (r1, g_r1), "found": ["e-cons"], "not": ["e-cons-near"],
+    c.event("e-cons-maybe", r1, "subject_researcher", "research", g_r1, "student_knowledge", "research",
+            [stu[8]], at(12, "09:10:00"))
+    c.event("e-cons-undated", r1, "subject_researcher", "research", g_r1, "student_knowledge", "research",
+            [stu[9]], at(12, "09:15:00"))
+    c.expect["consent_missing"] = {"key": (r1, g_r1), "found": ["e-cons", "e-cons-maybe", "e-cons-undated"],
+                                   "not": ["e-cons-near"],
                                    "also_events": {(r2, g_r2): (["e-wd"], ["e-wd-near"])}}
 
     # self_granted / near miss: granted by the DPO

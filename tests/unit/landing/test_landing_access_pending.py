@@ -35,6 +35,7 @@ def test_access_keeps_what_the_audit_needs(lake, kit):
         "{not json",                                        # 7
         ev(event_id="ev-6", event_time=None),               # 8
         ev(event_id="ev-7", seq="8"),                       # integer text is typable
+        ev(event_id="ev-8", role="Teacher", action="READ", decision="DENIED", rows_returned=-3),  # lands
     ])
     summary = land_access(lake)
     assert [q[2:] for q in kit.quarantine(lake, "access")] == [
@@ -42,8 +43,13 @@ def test_access_keeps_what_the_audit_needs(lake, kit):
         (8, "missing_required")]
     got = kit.bronze(lake, "access", "events", "event_id, seq, grant_id, local_date::VARCHAR, subject_ids")
     assert got == [("ev-1", 1, "g1", "2021-10-01", ["stu-1", "stu-2"]), ("ev-1", 1, "g1", "2021-10-01", ["stu-1", "stu-2"]),
-                   ("ev-2", 1, None, "2021-10-01", ["stu-1", "stu-2"]), ("ev-7", 8, "g1", "2021-10-01", ["stu-1", "stu-2"])]
-    assert summary.records_in == 9
+                   ("ev-2", 1, None, "2021-10-01", ["stu-1", "stu-2"]), ("ev-7", 8, "g1", "2021-10-01", ["stu-1", "stu-2"]),
+                   ("ev-8", 1, "g1", "2021-10-01", ["stu-1", "stu-2"])]
+    # enums in any letter case are lower-cased in bronze, as every source's; an impossible
+    # count lands (the audit reads it; the bronze check warns)
+    assert kit.bronze(lake, "access", "events", "role, action, decision, rows_returned")[-1] == (
+        "teacher", "read", "denied", -3)
+    assert summary.records_in == 10
 
 
 def test_pending_dates_reads_only_unlanded_deliveries(lake, kit):

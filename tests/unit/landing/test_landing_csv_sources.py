@@ -18,7 +18,7 @@ def write(folder: Path, **files: str) -> None:
 
 EXAM = "exam_id,name,kind,academic_session,grade,subject,exam_date,org_sourcedId\nex-1,期中,Term,2021a,07,math,2021-11-05,d-1\n"
 ITEMS = ("exam_id,item_id,max_score,knowledge_point_ids,ability\n"
-         "ex-1,i1,5,kp-1;kp-2,a1\nex-1,i2,10,kp-3,B2\nex-1,i3,x,kp-3,B2\nex-1,i4,3,,D9\n")
+         "ex-1,i1,5,kp-1;kp-2,a1\nex-1,i2,10,\"kp-3,kp-4\",B2\nex-1,i3,x,kp-3,B2\nex-1,i4,3,,D9\n")
 SCORES = ("student_sourcedId,exam_id,item_id,score,status\n"   # columns in another order
           "stu-1,ex-1,i1,4,present\n"
           "stu-1,ex-1,i2,,ABSENT\n"
@@ -51,7 +51,7 @@ def test_exam_scores_checked_against_items_and_roster(lake, kit):
     assert kit.bronze(lake, "exams", "exam_scores", "student_sourcedId, item_id, score, status") == [
         ("stu-1", "i1", 4.0, "present"), ("stu-1", "i2", None, "absent")]
     assert kit.bronze(lake, "exams", "exam_items", "item_id, max_score, knowledge_point_ids, ability") == [
-        ("i1", 5.0, ["kp-1", "kp-2"], "A1"), ("i2", 10.0, ["kp-3"], "B2")]
+        ("i1", 5.0, ["kp-1", "kp-2"], "A1"), ("i2", 10.0, ["kp-3", "kp-4"], "B2")]  # ';' or ','-separated
     assert kit.bronze(lake, "exams", "exams", "kind, exam_date::VARCHAR") == [("term", "2021-11-05")]
     assert summary.records_in == summary.landed + summary.quarantined == 1 + 4 + 10
 
@@ -148,19 +148,25 @@ def test_governance_grants_and_consents(lake, kit):
               "purposes,sensitive,granted_by,approved_by,valid_from,valid_to,revoked_at\n"
               "g1,tch-1,User,teacher,class,c-1;c-2,student_exam,score;rank,read,teaching,false,adm,adm,2021-09-01,,\n"
               "g2,tch-1,user,teacher,galaxy,c-1,student_exam,,read,teaching,false,adm,adm,2021-09-01,,\n"
-              "g3,tch-1,user,teacher,class,c-1,student_exam,,read,teaching,false,adm,adm,2021-09-01,,2021-13-01\n")
+              "g3,tch-1,user,teacher,class,c-1,student_exam,,read,teaching,false,adm,adm,2021-09-01,,2021-13-01\n"
+              # a quoted comma-separated list, as real exports write them
+              'g4,tch-1,user,teacher,class,"c-3,c-4",student_exam,"score, rank",read,teaching,false,adm,adm,2021-09-01,,\n'
+              # a time without its UTC offset: the contract's every timestamp carries one
+              "g5,tch-1,user,teacher,class,c-1,student_exam,,read,teaching,false,adm,adm,2021-09-01,,"
+              "2021-10-01 10:00:00\n")
     consents = ("consent_id,student_sourcedId,guardian_sourcedId,purpose,data_category,status,given_at,withdrawn_at\n"
                 "k1,stu-1,par-1,research,psych,given,2021-09-01T08:00:00+08:00,\nk2,stu-404,par-1,research,psych,given,,\n")
     write(lake / "inbox/governance/g", grants__csv=grants, consents__csv=consents)
     land_governance(lake, "Asia/Shanghai")
     assert [q[1:] for q in kit.quarantine(lake, "governance")] == [
         ("consents.csv", 3, "unknown_reference"), ("grants.csv", 3, "invalid_enum"),
-        ("grants.csv", 4, "invalid_timestamp")]
+        ("grants.csv", 4, "invalid_timestamp"), ("grants.csv", 6, "invalid_timestamp")]
     got = kit.bronze(lake, "governance", "grants",
                      "principal_type, scope_ids, columns, valid_from AT TIME ZONE 'UTC', valid_from_raw")
     # A bare date is local midnight (Asia/Shanghai): 16:00 UTC the day before.
-    assert got == [("user", ["c-1", "c-2"], ["score", "rank"],
-                    __import__("datetime").datetime(2021, 8, 31, 16, 0), "2021-09-01")]
+    midnight = __import__("datetime").datetime(2021, 8, 31, 16, 0)
+    assert got == [("user", ["c-1", "c-2"], ["score", "rank"], midnight, "2021-09-01"),
+                   ("user", ["c-3", "c-4"], ["score", "rank"], midnight, "2021-09-01")]
 
 
 def test_catalog(lake, kit):
