@@ -29,6 +29,7 @@ from orchestration.automation.jobs import (
 from orchestration.lake import TIME_BASED_SOURCES
 from orchestration.partitions import daily_partitions
 from orchestration.resources import ENGINE_TAG, LakeResource
+from orchestration.runner.progress import failure_reason
 from orchestration.settings import OpsConfig, get_settings
 
 TRIGGER_TAG = "eduhouse/trigger"
@@ -173,7 +174,7 @@ def _run_error(context: dg.RunFailureSensorContext) -> str:
     for event in steps:
         error = getattr(event.event_specific_data, "error", None)
         if error is not None:
-            errors.append(f"{event.step_key}: {error.cls_name}: {error.message.strip()}")
+            errors.append(f"{event.step_key}: {failure_reason(error)}")
     return "\n".join(errors) or (context.failure_event.message or "run failed")
 
 

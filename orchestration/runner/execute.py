@@ -65,7 +65,16 @@ def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, label: str, key
             run_config=run_config or {},
         )
     outcome = RunOutcome(label, result.run_id, result.success, time.monotonic() - started, log_path)
-    outcome.failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    outcome.failed_steps = [e.step_key for e in failures]
+    if failures and log_path is not None:
+        # The terminal has one line per failed step; the log the summary points to has
+        # the whole error, cause and traceback, for whoever fixes it.
+        with open(log_path, "a", encoding="utf-8") as log:
+            for event in failures:
+                error = event.event_specific_data.error
+                log.write(f"\n== {label}: step {event.step_key} failed (run {result.run_id})\n"
+                          f"{error.to_string() if error else ''}\n")
     for evaluation in result.get_asset_check_evaluations():
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         if evaluation.passed:

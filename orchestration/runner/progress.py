@@ -45,9 +45,19 @@ class _StepLineHandler(logging.Handler):
         took = time.monotonic() - self._started.pop(step, time.monotonic())
         line = f"  {_SHOWN[kind]} {step} ({took:.1f}s)"
         if kind == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            line += f": {error.message.strip().splitlines()[0] if error else ''}"
+            line += f": {failure_reason(event.event_specific_data.error)}"
         print(line, file=sys.stderr, flush=True)
+
+
+def failure_reason(error) -> str:
+    """The first line of what went wrong: the innermost cause, not Dagster's wrapper
+    ("Error occurred while executing op ...") that says only where."""
+    if error is None:
+        return ""
+    while error.cause is not None:
+        error = error.cause
+    lines = error.message.strip().splitlines()
+    return lines[0] if lines else error.cls_name
 
 
 @dg.logger(description="One line per finished step and per asset check, on stderr.")
