@@ -19,16 +19,24 @@ SOURCE = "exams"
 ABILITIES = ("A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3")
 
 
-def _exam_ref(t: dict[str, str]) -> Rule:
-    return Rule(f"{t['exam_id']} NOT IN (SELECT exam_id FROM _exam_ok)", "unknown_reference",
-                f"'exam_id ' || {show(t['exam_id'])} || ' is not the exam in exam.csv'")
+def _exam_refs(t: dict[str, str]) -> list[Rule]:
+    """Items and scores go with their exam: quarantined with it when its exam.csv row was
+    (``missing_required``: the exam they need is missing, and the detail says why), or
+    ``unknown_reference`` for an exam_id exam.csv does not hold at all."""
+    why = f"(SELECT min(reason) FROM _exam_rejected r WHERE r.exam_id = {t['exam_id']})"
+    return [
+        Rule(f"{t['exam_id']} IN (SELECT exam_id FROM _exam_rejected)", "missing_required",
+             f"'exam ' || {show(t['exam_id'])} || ' was quarantined in exam.csv (' || {why} || ')'"),
+        Rule(f"{t['exam_id']} NOT IN (SELECT exam_id FROM _exam_ok)", "unknown_reference",
+             f"'exam_id ' || {show(t['exam_id'])} || ' is not the exam in exam.csv'"),
+    ]
 
 
 def _score_rules(t: dict[str, str]) -> list[Rule]:
     item_max = (f"(SELECT max(max_score) FROM _items_ok i WHERE i.exam_id = {t['exam_id']} "
                 f"AND i.item_id = {t['item_id']})")
     return [
-        _exam_ref(t),
+        *_exam_refs(t),
         Rule(f"NOT EXISTS (SELECT 1 FROM _items_ok i WHERE i.exam_id = {t['exam_id']} "
              f"AND i.item_id = {t['item_id']})", "unknown_reference",
              f"'item_id ' || {show(t['item_id'])} || ' is not in items.csv'"),
@@ -60,7 +68,7 @@ ITEMS = TableSpec("items.csv", "exam_items", (
     Col("max_score", "double", required=True, header=True, lo=0),
     Col("knowledge_point_ids", "list"),
     Col("ability", "enum", enum=ABILITIES, upper=True)),
-    key=("exam_id", "item_id"), rules=lambda t: [_exam_ref(t)], ok_table="_items_ok")
+    key=("exam_id", "item_id"), rules=_exam_refs, ok_table="_items_ok")
 SCORES = TableSpec("scores.csv", "exam_scores", (
     Col("exam_id", required=True, header=True),
     Col("student_sourcedId", required=True, header=True),
@@ -70,7 +78,10 @@ SCORES = TableSpec("scores.csv", "exam_scores", (
 
 
 def _handle(ctx: LandContext) -> None:
-    for spec in (EXAM, ITEMS, SCORES):
+    land_csv_file(ctx, EXAM, find_member(ctx.members, EXAM.file), whole_delivery=True)
+    ctx.con.execute("CREATE OR REPLACE TEMP TABLE _exam_rejected AS SELECT exam_id, reason FROM _csv_judged "
+                    "WHERE reason IS NOT NULL AND exam_id IS NOT NULL")
+    for spec in (ITEMS, SCORES):
         land_csv_file(ctx, spec, find_member(ctx.members, spec.file), whole_delivery=True)
 
 

@@ -74,6 +74,12 @@ def test_an_exam_without_its_session_grade_or_subject_is_quarantined_whole(lake,
         ("2021-11-05-no-session", "exam.csv", "missing_required"),
         ("2021-11-05-no-subject", "exam.csv", "missing_required")]
     assert len(rows) == 9  # each exam with its item and its score: nothing landed, nothing lost
+    # they go with their exam for its reason, not as an unknown exam (it is the same exam_id)
+    details = {(d, f): (r, x) for d, f, r, x in __import__("duckdb").sql(
+        f"SELECT delivery_id, file, reason, detail FROM read_parquet('{lake}/quarantine/exams/*.parquet')").fetchall()}
+    assert details[("2021-11-05-no-grade", "scores.csv")] == (
+        "missing_required", "exam \"ex-3\" was quarantined in exam.csv (missing_required)")
+    assert details[("2021-11-05-no-subject", "items.csv")][0] == "missing_required"
     assert kit.bronze(lake, "exams", "exams", "exam_id") == []
     assert summary.records_in == summary.quarantined == 9 and summary.landed == 0
 
