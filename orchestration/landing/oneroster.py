@@ -46,6 +46,14 @@ def _year_rule(t: dict[str, str]) -> list[Rule]:
                  "invalid_value", f"'schoolYear \"' || {t['schoolYear']} || '\" is not a year'")]
 
 
+def _student_org_rule(t: dict[str, str]) -> list[Rule]:
+    """OneRoster's users.orgSourcedIds is mandatory (1..*): a student in no org has no
+    school, segment or denominator. Quarantined alone; landed, it failed the roster's
+    blocking check and held back the whole district."""
+    return [Rule(f"{t['role']} = 'student' AND {t['status']} <> 'tobedeleted' AND len({t['orgSourcedIds']}) = 0",
+                 "missing_required", "'a student needs orgSourcedIds (OneRoster: at least one org)'")]
+
+
 def _span_rule(begin: str, end: str):
     def rules(t: dict[str, str]) -> list[Rule]:
         return [Rule(f"{t[end]} < {t[begin]}", "invalid_date", f"'{end} is before {begin}'")]
@@ -75,7 +83,7 @@ SPECS: tuple[TableSpec, ...] = (
         Col("role", "enum", required=True, header=True, enum=USER_ROLES), Col("username"),
         Col("userIds", "list"), Col("givenName"), Col("familyName"), Col("middleName"),
         Col("identifier"), Col("email"), Col("sms"), Col("phone"), Col("agentSourcedIds", "list"),
-        Col("grades", "list")), key=("sourcedId",), drop=("password",)),
+        Col("grades", "list")), key=("sourcedId",), drop=("password",), rules=_student_org_rule),
     TableSpec("enrollments.csv", "enrollments", _base(
         Col("classSourcedId", required=True, header=True), Col("schoolSourcedId"),
         Col("userSourcedId", required=True, header=True),

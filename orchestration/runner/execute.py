@@ -34,6 +34,8 @@ class RunOutcome:
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
     checks_passed: int = 0
+    # not run: blocking checks of an earlier run still fail on what it reads (run.held_by)
+    held_by: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import dagster as dg
 import orjson
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from orchestration.dagster_home import get_instance
 from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
@@ -183,6 +184,32 @@ def blocked_by(keys: list[dg.AssetKey], graph, outcomes: list[RunOutcome]) -> se
     return failed & upstream
 
 
+def failing_landing_checks(instance: dg.DagsterInstance, graph) -> dict[dg.AssetKey, list[str]]:
+    """Landed (bronze) assets whose latest blocking check failed, with those checks.
+
+    A blocking check holds back what reads its asset in its own run; the next run does
+    not land the delivery again, so without this it built the marts from the same data
+    the check had refused (and `eduhouse status` still reported the failure). The hold
+    lasts until a later landing of the source passes the check: a corrected delivery,
+    whose rows supersede the refused ones by key."""
+    keys = [k for k in graph.asset_check_keys if k.asset_key.path[0] == "bronze"]
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys) if keys else {}
+    failing: dict[dg.AssetKey, list[str]] = {}
+    for key, record in latest.items():
+        if record.status != AssetCheckExecutionRecordStatus.FAILED or record.event is None:
+            continue
+        evaluation = record.event.dagster_event.event_specific_data
+        if getattr(evaluation, "severity", None) == dg.AssetCheckSeverity.ERROR:
+            failing.setdefault(key.asset_key, []).append(f"{key.asset_key.to_user_string()}:{key.name}")
+    return failing
+
+
+def held_by(keys: list[dg.AssetKey], graph, failing: dict[dg.AssetKey, list[str]]) -> list[str]:
+    """The still-failing blocking checks on what `keys` read (failing_landing_checks)."""
+    upstream = set(dg.AssetSelection.assets(*keys).upstream().resolve(graph)) - set(keys)
+    return sorted(check for key in upstream & set(failing) for check in failing[key])
+
+
 def run_everything(lake: Path, instance: dg.DagsterInstance | None = None, full: bool = False,
                    wait: bool = False) -> list[RunOutcome]:
     """Materialize what the inbox's new deliveries change (everything with `full`), and
@@ -279,6 +306,7 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
     # The ledger as it was before this plan began (a dead run's plan included): what it
     # landed counts as new, so its days, months and exams are built now.
     scope = Scope.after_landing(lake, journal.ledger_before, full=full)
+    failing = failing_landing_checks(instance, graph)
     for stage in (s for s in stages if not s.landing):
         keys = [k for k in stage.asset_keys if k in selected]
         if not keys:
@@ -291,6 +319,12 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
             if any(not o.ok for o in outcomes):
                 # Blocking checks only hold back assets in their own run: stop here.
                 print(f"  {run.label}: skipped, an earlier run failed", file=sys.stderr)
+                continue
+            held = held_by(keys, graph, failing)
+            if held:
+                print(f"  {run.label}: held back, a blocking check still fails on what it reads: "
+                      f"{', '.join(held)}", file=sys.stderr)
+                outcomes.append(RunOutcome(run.label, "", False, 0.0, held_by=held))
                 continue
             marker = stage_marker(run.label, keys)
             if marker in journal.done:
@@ -351,6 +385,11 @@ def summarize(lake: Path, outcomes: list[RunOutcome]) -> str:
         lines.append(f"  API: eduhouse serve --lake {lake}  (tokens: eduhouse token issue --lake {lake} --principal ID;"
                      " a simulated district: add --as-of its last day; docs/serve.md)")
     for outcome in outcomes:
+        if outcome.held_by:
+            lines.append(f"  held back {outcome.label}: blocking check(s) of an earlier run still fail on what it "
+                         f"reads ({', '.join(outcome.held_by)}); deliver a correction of the refused records "
+                         "(`eduhouse status` says where)")
+            continue
         state = "ok" if outcome.success and not outcome.failed_checks else "FAILED"
         lines.append(
             f"  run {outcome.run_id[:8]} {outcome.label}: {state} in {outcome.seconds:.0f}s, "

@@ -97,7 +97,10 @@ def test_bad_values_are_quarantined_with_reasons(lake, kit):
              "stu-1,,student,true,s-1,07,\n"       # 6 duplicate sourcedId
              "stu-6,,student\n"                    # 7 too few fields
              "stu-7,deleted,student,true,s-1,07,\n"  # 8 bad status
-             "stu-8,,student,true,s-1,07,,extra\n")  # 9 too many fields
+             "stu-8,,student,true,s-1,07,,extra\n"  # 9 too many fields
+             "stu-9,,student,true,,07,\n"          # 10 a student in no org (OneRoster: 1..*)
+             "stu-10,tobedeleted,student,true,,07,\n"  # its removal needs none
+             "tch-9,,teacher,true,,,\n")            # a teacher may come without one
     enroll = ("sourcedId,classSourcedId,userSourcedId,role,beginDate,endDate,dateLastModified\n"
               "e-1,c-1,stu-1,student,2021-02-30,,\n"
               "e-2,c-1,stu-1,student,2021-09-01,2021-08-01,\n")
@@ -108,11 +111,11 @@ def test_bad_values_are_quarantined_with_reasons(lake, kit):
         ("r1", "users.csv", 3, "missing_required"), ("r1", "users.csv", 4, "invalid_enum"),
         ("r1", "users.csv", 5, "invalid_value"), ("r1", "users.csv", 6, "duplicate_id"),
         ("r1", "users.csv", 7, "wrong_column_count"), ("r1", "users.csv", 8, "invalid_enum"),
-        ("r1", "users.csv", 9, "wrong_column_count"),
+        ("r1", "users.csv", 9, "wrong_column_count"), ("r1", "users.csv", 10, "missing_required"),
     ]
     rec = kit.rows(f"SELECT record FROM '{lake}/quarantine/roster/r1.parquet' WHERE position = 7")
     assert rec == [("stu-6,,student",)]
-    assert kit.bronze(lake, "roster", "users", "sourcedId") == [("stu-1",)]
+    assert kit.bronze(lake, "roster", "users", "sourcedId") == [("stu-1",), ("stu-10",), ("tch-9",)]
 
 
 def test_missing_column_rejects_that_file_only(lake, kit):
