@@ -52,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
     result = run_audit(Path(settings.lake), min_cell=settings.min_cell if args.min_cell is None else args.min_cell, strict=args.strict_marts,
                        timezone=settings.timezone, lang=args.lang)
     s = result.summary
-    if args.json:
-        print(json.dumps(s, indent=2, ensure_ascii=False))
+    if args.json:  # stdout is the JSON alone, the files' paths in it
+        print(json.dumps({**s, "report": str(result.html), "csv": str(result.csv)}, indent=2, ensure_ascii=False))
+        return 1 if s["by_severity"]["critical"] else 0
     else:
         print(f"governance audit as of {s['audit_date']}: {s['findings']} finding(s)")
         print("  by severity: " + ", ".join(f"{k} {v}" for k, v in s["by_severity"].items()))

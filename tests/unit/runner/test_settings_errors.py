@@ -41,3 +41,16 @@ def test_audit_refuses_a_threshold_below_the_lakes(tmp_path, monkeypatch, capsys
         assert main(["audit", "--lake", str(tmp_path), "--min-cell", given]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "below the lake's minimum cell 10" in err[0], err
+
+
+def test_audit_json_is_the_json_alone(tmp_path, monkeypatch, capsys):
+    """`audit --json` printed the report's and the CSV's paths after the JSON object."""
+    import json
+
+    monkeypatch.delenv("EDUHOUSE_MIN_CELL", raising=False)
+    assert main(["sample-marts", "--lake", str(tmp_path)]) == 0
+    capsys.readouterr()
+    main(["audit", "--lake", str(tmp_path), "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["report"].endswith("governance_audit.html") and summary["csv"].endswith(".csv")
+    assert "findings" in summary
