@@ -195,7 +195,9 @@ def _build_cases(roster_files) -> Case:
     g_used = c.grant("g-used", t6, "teacher", "class", cls_of[t6], "class_term", "teaching",
                      valid_from="2021-05-01")
     c.event("e-used", t6, "teacher", "portal", g_used, "class_term", "teaching", [], at(14, "09:00:00"))
-    c.expect["unused_grant"] = {"key": (t6, "g-unused"), "not_keys": [(t6, g_used)]}
+    # ... and one without valid_from: open from the start, so held all along (it was never reported)
+    c.grant("g-unused-open", t6, "teacher", "class", cls_of[t6], "class_weak_points", "teaching", valid_from="")
+    c.expect["unused_grant"] = {"key": (t6, "g-unused"), "not_keys": [(t6, g_used)], "also": [(t6, "g-unused-open")]}
 
     # over_broad_grant: a teacher's grant over the whole school / near miss: over classes
     c.grant("g-broad", t6, "teacher", "school", [s1["school"]], "student_exam", "teaching")

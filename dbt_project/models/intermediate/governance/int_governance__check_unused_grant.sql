@@ -1,5 +1,6 @@
 -- Active grants held for the whole review window (90 days to the audit date) and not
--- used once in it: least privilege says revoke.
+-- used once in it: least privilege says revoke. A grant without valid_from is open from
+-- the start (as everywhere in the audit), so it is held for any window.
 with params as (
     select * from {{ ref('int_governance__audit_params') }}
 ),
@@ -18,7 +19,7 @@ select
     g.grant_id,
     cast({{ fn('list_value') }}() as {{ type_string_list() }}) as event_ids,
     coalesce(g.role, '?') || ' grant on ' || coalesce(g.resource, '?') || ' held since '
-        || {{ format_time("g.valid_from", '%Y-%m-%d') }} || ', not used in the ' || p.unused_grant_days
+        || coalesce({{ format_time("g.valid_from", '%Y-%m-%d') }}, 'always') || ', not used in the ' || p.unused_grant_days
         || ' days to ' || {{ format_time("p.audit_date", '%Y-%m-%d') }} as evidence,
     g.valid_from as first_seen,
     g.valid_from as last_seen
@@ -26,4 +27,4 @@ from {{ ref('int_governance__grants') }} as g
 cross join params as p
 left join used as u on u.grant_id = g.grant_id
 where g.is_active and u.grant_id is null
-  and g.valid_from <= cast(p.audit_date - p.unused_grant_days as {{ type_timestamptz() }})
+  and (g.valid_from is null or g.valid_from <= cast(p.audit_date - p.unused_grant_days as {{ type_timestamptz() }}))
