@@ -42,9 +42,9 @@ class Case:
         return gid
 
     def event(self, eid, who, role, app, gid, resource, purpose, subjects, when, *, decision="allowed",
-              action="read", rows=1, drop=()):
+              action="read", rows=1, drop=(), columns=("student_key", "score")):
         e = {"event_id": eid, "seq": None, "event_time": when, "principal_id": who, "role": role,
-             "client_app": app, "action": action, "resource": resource, "columns": ["student_key", "score"],
+             "client_app": app, "action": action, "resource": resource, "columns": list(columns),
              "purpose": purpose, "decision": decision, "grant_id": gid, "rows_returned": rows,
              "subject_ids": list(subjects)}
         for k in drop:
@@ -121,7 +121,19 @@ def _build_cases(roster_files) -> Case:
             at(10, "09:00:00"))
     c.event("e-sens-near", ht, "head_teacher", "portal", g_ps_ok, "student_fitness", "teaching", [s1["student"]],
             at(10, "09:30:00"))
-    c.expect["sensitive_without_grant"] = {"key": (ht, g_ps), "found": ["e-sens"], "not_keys": [(ht, g_ps_ok)]}
+    # ... and all the columns of a mart with a sensitive column, named `*` or not at all (they
+    # were read as no column: not sensitive) / near miss: its learning columns only
+    g_sna = c.grant("g-sna-plain", ht, "head_teacher", "class", [s1["homeroom"]], "students_needing_attention",
+                    "teaching")
+    c.event("e-sens-star", ht, "head_teacher", "portal", g_sna, "students_needing_attention", "teaching",
+            [s1["student"]], at(10, "10:00:00"), columns=["*"])
+    c.event("e-sens-all", ht, "head_teacher", "portal", g_sna, "students_needing_attention", "teaching",
+            [s1["student"]], at(10, "10:05:00"), columns=[])
+    c.event("e-sens-some", ht, "head_teacher", "portal", g_sna, "students_needing_attention", "teaching",
+            [s1["student"]], at(10, "10:10:00"), columns=["student_key"])
+    c.expect["sensitive_without_grant"] = {"key": (ht, g_ps), "found": ["e-sens"], "not_keys": [(ht, g_ps_ok)],
+                                           "also_events": {(ht, g_sna): (["e-sens-star", "e-sens-all"],
+                                                                         ["e-sens-some"])}}
 
     # purpose_not_granted / near miss: a granted purpose
     g_t4 = c.grant("g-t4", t4, "teacher", "class", cls_of[t4], "student_exam", "teaching")

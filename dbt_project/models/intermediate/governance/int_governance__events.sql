@@ -31,15 +31,26 @@ params as (
 ),
 
 -- the classifications an event read: its resource's category plus its columns'
--- classes, worked out once per distinct (resource, columns) request shape
+-- classes, worked out once per distinct (resource, columns) request shape. `*`, or no
+-- columns named, is every column of the resource (the grant's `*` means the same): a
+-- read of the whole of students_needing_attention reads its psych flag.
 shapes as (
     select distinct resource, columns from events
 ),
 
+shape_columns as (
+    select resource, columns, {{ fn('unnest') }}(columns) as column_name from shapes
+    where cardinality(columns) > 0
+    union all
+    select resource, columns, '*' as column_name from shapes
+    where columns is null or cardinality(columns) = 0
+),
+
 shape_classes as (
     select s.resource, s.columns, array_agg(distinct c.classification) as column_classes
-    from (select resource, columns, {{ fn('unnest') }}(columns) as column_name from shapes) as s
-    inner join classified as c on c.model_name = s.resource and c.column_name = s.column_name
+    from shape_columns as s
+    inner join classified as c
+        on c.model_name = s.resource and (c.column_name = s.column_name or s.column_name = '*')
     group by s.resource, s.columns
 ),
 
@@ -50,7 +61,8 @@ shape_reads as (
         array_sort(array_distinct(concat(coalesce(sc.column_classes, {{ fn('list_value') }}()),
             case when r.category is null then {{ fn('list_value') }}() else {{ fn('list_value') }}(r.category) end))) as classes_read
     from shapes as s
-    left join shape_classes as sc on sc.resource is not distinct from s.resource and sc.columns = s.columns
+    left join shape_classes as sc
+        on sc.resource is not distinct from s.resource and sc.columns is not distinct from s.columns
     left join resources as r on r.resource = s.resource
 )
 
@@ -92,5 +104,6 @@ select
     '{{ fingerprint }}' as _inputs_fingerprint
 from events as e
 left join grants as g on g.grant_id = e.grant_id
-left join shape_reads as sr on sr.resource is not distinct from e.resource and sr.columns = e.columns
+left join shape_reads as sr
+    on sr.resource is not distinct from e.resource and sr.columns is not distinct from e.columns
 cross join params as p
