@@ -94,7 +94,18 @@ def _build_cases(roster_files) -> Case:
             [school2["student"]], at(6, "09:00:00"))
     c.event("e-oos-near", t1["teacher"], "teacher", "portal", g_t1, "student_exam", "teaching", [s1["student"]],
             at(6, "09:10:00"))
-    c.expect["out_of_scope_subject"] = {"key": (t1["teacher"], g_t1), "found": ["e-oos"], "not": ["e-oos-near"]}
+    # ... and a student of another class the teacher teaches, read under a grant on one
+    # class: in the roster, outside the grant the read cites / near miss: that class's student
+    taught = sched.groupby("teacher")["class"].apply(list)
+    tm, (ca, cb) = next((x, cls[:2]) for x, cls in taught.items() if len(set(cls)) >= 2)
+    in_a = set(m.loc[m["class"] == ca, "student"])
+    only_b = m.loc[(m["class"] == cb) & ~m["student"].isin(in_a), "student"].iloc[0]
+    g_one = c.grant("g-one-class", tm, "teacher", "class", [ca], "student_exam", "teaching")
+    c.event("e-oos-grant", tm, "teacher", "portal", g_one, "student_exam", "teaching", [only_b], at(6, "10:00:00"))
+    c.event("e-oos-grant-near", tm, "teacher", "portal", g_one, "student_exam", "teaching", [sorted(in_a)[0]],
+            at(6, "10:10:00"))
+    c.expect["out_of_scope_subject"] = {"key": (t1["teacher"], g_t1), "found": ["e-oos"], "not": ["e-oos-near"],
+                                        "also_events": {(tm, g_one): (["e-oos-grant"], ["e-oos-grant-near"])}}
 
     # expired_or_revoked_grant: revoked before use / near miss: revoked after use
     g_rev = c.grant("g-rev", t2, "teacher", "class", cls_of[t2], "student_knowledge", "teaching",
