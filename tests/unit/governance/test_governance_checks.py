@@ -122,7 +122,14 @@ def _build_cases(roster_files) -> Case:
     # stale_grant: a class the teacher does not teach / near miss: the teacher's own class
     c.grant("g-stale", t3, "teacher", "class", [foreign_class], "class_term", "teaching")
     c.grant("g-stale-near", t3, "teacher", "class", cls_of[t3], "class_term", "teaching")
-    c.expect["stale_grant"] = {"key": (t3, "g-stale"), "not_keys": [(t3, "g-stale-near")]}
+    # ... and a head teacher's grant on a class its principal teaches as a subject teacher
+    # (backed by the roster, not in that role) / near miss: the same class as a teacher
+    sched_teacher, sched_class = sched.iloc[0]["teacher"], sched.iloc[0]["class"]
+    c.grant("g-stale-role", sched_teacher, "head_teacher", "class", [sched_class], "class_term", "teaching")
+    c.grant("g-stale-role-near", sched_teacher, "teacher", "class", [sched_class], "class_term", "teaching")
+    c.expect["stale_grant"] = {"key": (t3, "g-stale"), "not_keys": [(t3, "g-stale-near"),
+                                                                    (sched_teacher, "g-stale-role-near")],
+                               "also": [(sched_teacher, "g-stale-role")]}
 
     # sensitive_without_grant: psych under a plain grant / near miss: under a sensitive grant
     g_ps = c.grant("g-psych-plain", ht, "head_teacher", "class", [s1["homeroom"]], "student_psych", "teaching")

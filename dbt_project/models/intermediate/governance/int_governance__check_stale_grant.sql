@@ -1,6 +1,7 @@
 -- Active person grants whose scope is no longer (or never was) backed by the roster at
 -- the audit date: staff who left or no longer teach the class, students who moved,
--- guardianships that ended.
+-- guardianships that ended. The relationship must be the grant's role's: a head teacher
+-- grant on a class backed by teaching it as a subject teacher is stale.
 with params as (
     select * from {{ ref('int_governance__audit_params') }}
 ),
@@ -23,7 +24,7 @@ backed as (
     select distinct s.grant_id, s.scope_id
     from grant_scopes as s
     inner join current_scope as k
-        on k.principal_id = s.principal_id
+        on k.principal_id = s.principal_id and k.role = s.role
         and (s.scope_id is null
              or k.scope_id = s.scope_id
              or (s.scope_type = 'school' and k.school_sourced_id = s.scope_id)
