@@ -295,7 +295,7 @@ def consent_scope(mart: Mart, grant: dict, purpose: str, columns: list[str], now
     exempt = any(e["role"] == grant["role"] and e["purpose"] == purpose for e in rules["exempt"])
     category = sensitive[0] if sensitive else "learning"
     consented = ("select student_key from access_consents where purpose = ? and data_category in (?, 'all') "
-                 "and status_covers and given_at <= ? "
+                 "and covers and given_at <= ? "
                  "and (withdrawn_at is null or withdrawn_at > ?)")
     args = [purpose, category, now, now]
     if purpose in rules["required_purposes"]:

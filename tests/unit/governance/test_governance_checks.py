@@ -163,6 +163,10 @@ def _build_cases(roster_files) -> Case:
     # consent_missing: research without consent, and after withdrawal / near misses: with
     # consent, and before the withdrawal
     s_c, s_nc, s_w = stu[3], stu[4], stu[5]
+    links = r.guardians
+    theirs = links.loc[links["student"] == stu[11], "guardian"].iloc[0]
+    not_theirs = links.loc[~links["guardian"].isin(set(links.loc[links["student"] == stu[10], "guardian"])),
+                           "guardian"].iloc[0]
     c.consents += [
         {"consent_id": "c-1", "student_sourcedId": s_c, "guardian_sourcedId": "", "purpose": "research",
          "data_category": "learning", "status": "given", "given_at": "2021-09-01", "withdrawn_at": ""},
@@ -175,6 +179,11 @@ def _build_cases(roster_files) -> Case:
          "data_category": "learning", "status": "Maybe", "given_at": "2021-09-01", "withdrawn_at": ""},
         {"consent_id": "c-4", "student_sourcedId": stu[9], "guardian_sourcedId": "", "purpose": "research",
          "data_category": "learning", "status": "withdrawn", "given_at": "2021-09-01", "withdrawn_at": ""},
+        # given by another child's parent: covers nothing / near miss: by the student's own guardian
+        {"consent_id": "c-5", "student_sourcedId": stu[10], "guardian_sourcedId": not_theirs, "purpose": "research",
+         "data_category": "learning", "status": "given", "given_at": "2021-09-01", "withdrawn_at": ""},
+        {"consent_id": "c-6", "student_sourcedId": stu[11], "guardian_sourcedId": theirs, "purpose": "research",
+         "data_category": "learning", "status": "given", "given_at": "2021-09-01", "withdrawn_at": ""},
     ]
     g_r1 = c.grant("g-r1", r1, "subject_researcher", "subject", [f"{d1}:{sub1}"], "student_knowledge", "research")
     g_r2 = c.grant("g-r2", r2, "subject_researcher", "subject", [f"{d2}:{sub2}"], "student_knowledge", "research")
@@ -190,8 +199,13 @@ def _build_cases(roster_files) -> Case:
             [stu[8]], at(12, "09:10:00"))
     c.event("e-cons-undated", r1, "subject_researcher", "research", g_r1, "student_knowledge", "research",
             [stu[9]], at(12, "09:15:00"))
-    c.expect["consent_missing"] = {"key": (r1, g_r1), "found": ["e-cons", "e-cons-maybe", "e-cons-undated"],
-                                   "not": ["e-cons-near"],
+    c.event("e-cons-stranger", r1, "subject_researcher", "research", g_r1, "student_knowledge", "research",
+            [stu[10]], at(12, "09:20:00"))
+    c.event("e-cons-guardian", r1, "subject_researcher", "research", g_r1, "student_knowledge", "research",
+            [stu[11]], at(12, "09:25:00"))
+    c.expect["consent_missing"] = {"key": (r1, g_r1),
+                                   "found": ["e-cons", "e-cons-maybe", "e-cons-undated", "e-cons-stranger"],
+                                   "not": ["e-cons-near", "e-cons-guardian"],
                                    "also_events": {(r2, g_r2): (["e-wd"], ["e-wd-near"])}}
 
     # self_granted / near miss: granted by the DPO

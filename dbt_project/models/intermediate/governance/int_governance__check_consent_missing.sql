@@ -50,7 +50,7 @@ consented as (
         on c.student_sourced_id = n.subject_id
         and c.purpose = n.purpose
         and c.data_category in (n.consent_category, 'all')
-        and c.status_covers
+        and c.covers
         and c.given_at <= n.event_time
         and (c.withdrawn_at is null or c.withdrawn_at > n.event_time)
 )

@@ -1,25 +1,55 @@
--- Consents at their latest delivery. A consent covers [given_at, withdrawn_at) when its
--- status lets it (status_covers): given (or left empty), or withdrawn with the time it was
--- withdrawn. Refused, denied, a withdrawal without its time, and any status the contract
--- does not name ('maybe', 'pending') cover nothing: a guardian's consent is never assumed.
--- The one home of the rule: the audit's consent check and the governed API read it.
+-- Consents at their latest delivery. A consent covers [given_at, withdrawn_at) when
+-- `covers`: its status lets it (status_covers) and it was given by the student's guardian
+-- (given_by_guardian).
+-- - status_covers: given (or left empty), or withdrawn with the time it was withdrawn.
+--   Refused, denied, a withdrawal without its time, and any status the contract does not
+--   name ('maybe', 'pending') cover nothing: a guardian's consent is never assumed.
+-- - given_by_guardian: guardian_sourcedId is one of the student's guardians in the roster
+--   (OneRoster agentSourcedIds, from either side), the student (their own consent), or
+--   left empty. Another child's parent cannot consent for this one.
+-- The one home of the rule: the audit's consent check and the governed API read `covers`.
 with consents as (
-select
-    consent_id,
-    student_sourcedId as student_sourced_id,
-    guardian_sourcedId as guardian_sourced_id,
-    lower(nullif(trim(purpose), '')) as purpose,
-    lower(nullif(trim(data_category), '')) as data_category,
-    lower(nullif(trim(status), '')) as status,
-    given_at,
-    withdrawn_at,
-    _delivery,
-    _landed_at
-from {{ latest_by_key(bronze_relation('governance', 'consents'), 'consent_id', modified_col='_landed_at') }}
-where consent_id is not null
+    select
+        consent_id,
+        student_sourcedId as student_sourced_id,
+        nullif(trim(guardian_sourcedId), '') as guardian_sourced_id,
+        lower(nullif(trim(purpose), '')) as purpose,
+        lower(nullif(trim(data_category), '')) as data_category,
+        lower(nullif(trim(status), '')) as status,
+        given_at,
+        withdrawn_at,
+        _delivery,
+        _landed_at
+    from {{ latest_by_key(bronze_relation('governance', 'consents'), 'consent_id', modified_col='_landed_at') }}
+    where consent_id is not null
+),
+
+users as (
+    select user_sourced_id, role, agent_sourced_ids from {{ ref('stg_roster__users') }}
+),
+
+links as (
+    select user_sourced_id as student_id, {{ fn('unnest') }}(agent_sourced_ids) as guardian_id
+    from users where role = 'student'
+    union all
+    select {{ fn('unnest') }}(agent_sourced_ids) as student_id, user_sourced_id as guardian_id
+    from users where role in ('parent', 'guardian')
+),
+
+guardians as (
+    select distinct student_id, guardian_id from links
+),
+
+judged as (
+    select
+        c.*,
+        coalesce(c.status, 'given') = 'given' or (c.status = 'withdrawn' and c.withdrawn_at is not null)
+            as status_covers,
+        c.guardian_sourced_id is null or c.guardian_sourced_id = c.student_sourced_id
+            or g.guardian_id is not null as given_by_guardian
+    from consents as c
+    left join guardians as g on g.student_id = c.student_sourced_id and g.guardian_id = c.guardian_sourced_id
 )
 
-select
-    *,
-    coalesce(status, 'given') = 'given' or (status = 'withdrawn' and withdrawn_at is not null) as status_covers
-from consents
+select *, status_covers and given_by_guardian as covers
+from judged
