@@ -50,6 +50,7 @@ RESOURCE_COLUMNS = {
     "student_identity": ["student_key", "given_name", "family_name", "homeroom"],
     "student_fitness": ["student_key", "test_date", "total_score", "grade"],
     "student_psych": ["student_key", "screen_date", "scale", "risk_level"],
+    "students_needing_attention": ["student_key"],
 }
 AGGREGATE_COLUMNS = ["month", "school", "students", "rate"]
 # students and guardians registered on the platform, and the resources their apps use
@@ -230,7 +231,8 @@ def _clean_events(grants: pd.DataFrame, members: pd.DataFrame, research: np.ndar
         "secs": rng.integers(7 * 3600, 22 * 3600, m), "principal_id": grants["principal_id"].to_numpy()[g],
         "role": roles[g], "action": action, "resource": resource, "purpose": purpose,
         "decision": "allowed", "grant_id": grants["grant_id"].to_numpy()[g],
-        "rows_returned": np.where(student_level, rng.integers(1, 20, m), rng.integers(1, 40, m)),
+        # a student-level read names the students it returned; a scope without students returns none
+        "rows_returned": np.where(student_level, np.where(usable, rng.integers(1, 20, m), 0), rng.integers(1, 40, m)),
         "subject": subject})
     # a few honest denials (asking for something not granted), never a burst
     deny = (rng.random(m) < 0.002) & (ev["grant"].map(ev["grant"].value_counts()) > 2).to_numpy()

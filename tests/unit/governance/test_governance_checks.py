@@ -274,7 +274,15 @@ def _build_cases(roster_files) -> Case:
     c.event("e-dup", t4, "teacher", "portal", g_t4, "student_exam", "teaching", [kid4], at(17, "10:00:00"))
     c.events.append(dict(c.events[-1]))
     c.expect["log_sequence_gap"] = {"key": (None, None), "found": ["e-gap-4"], "not": ["e-ok-3", "e-ok-2"]}
-    c.expect["log_missing_fields"] = {"key": (t4, g_t4), "found": ["e-nopurpose"], "not": ["e-purp-near"]}
+    # an allowed student-level read naming no student, or no row count: every subject check
+    # passed it unseen / near miss: a read that returned no row names none, rightly
+    c.event("e-nosubjects", t4, "teacher", "portal", g_t4, "student_exam", "teaching", [], at(17, "11:00:00"),
+            rows=30)
+    c.event("e-norows", t4, "teacher", "portal", g_t4, "student_exam", "teaching", [kid4], at(17, "11:05:00"),
+            drop=("rows_returned",))
+    c.event("e-empty", t4, "teacher", "portal", g_t4, "student_exam", "teaching", [], at(17, "11:10:00"), rows=0)
+    c.expect["log_missing_fields"] = {"key": (t4, g_t4), "found": ["e-nopurpose", "e-nosubjects", "e-norows"],
+                                      "not": ["e-purp-near", "e-empty"]}
     c.expect["log_duplicate_event"] = {"key": (t4, g_t4), "found": ["e-dup"], "not": ["e-nopurpose"]}
 
     # retention_overdue: an access logged 200 days before the audit / near miss: 170 days

@@ -1,9 +1,17 @@
 -- Access-log integrity: gaps in each client app's seq (events lost or removed), events
 -- missing required fields, and event ids delivered more than once.
 with lines as {{ inlined() }} (
-    select event_id, seq, event_time, principal_id, role, client_app, action, resource, purpose, decision,
-        grant_id, occurrence, coalesce(event_id, _delivery || ':' || _position) as line_id
-    from {{ ref('stg_access__events') }}
+    select e.event_id, e.seq, e.event_time, e.principal_id, e.role, e.client_app, e.action, e.resource, e.purpose,
+        e.decision, e.grant_id, e.occurrence, coalesce(e.event_id, e._delivery || ':' || e._position) as line_id,
+        -- an allowed read of a student-level mart names the students it returned
+        -- (SOURCES.md: subject_ids) and how many rows: without them every subject check
+        -- (scope, consent, bulk) passes it unseen. A report page (role_report) is no rows.
+        coalesce(e.decision <> 'denied' and r.student_level and e.resource <> 'role_report', false)
+            as reads_students,
+        e.rows_returned,
+        cardinality(e.subject_ids) as subjects
+    from {{ ref('stg_access__events') }} as e
+    left join {{ ref('governance_resources') }} as r on r.resource = e.resource
 ),
 
 -- Each line's seq after the one before it in its app: a gap is where they differ by more
@@ -59,12 +67,17 @@ missing as (
             case when action is null then 'action' end,
             case when resource is null then 'resource' end,
             case when purpose is null then 'purpose' end,
-            case when decision is null then 'decision' end
+            case when decision is null then 'decision' end,
+            case when reads_students and rows_returned is null then 'rows_returned' end,
+            case when reads_students and coalesce(subjects, 0) = 0 and coalesce(rows_returned, 1) > 0
+                 then 'subject_ids' end
         ), {{ lambda('f') }} f is not null) as missing_fields
         from lines
         where (occurrence = 1 or event_id is null)
           and (event_id is null or seq is null or event_time is null or principal_id is null or role is null
-               or client_app is null or action is null or resource is null or purpose is null or decision is null)
+               or client_app is null or action is null or resource is null or purpose is null or decision is null
+               or (reads_students and (rows_returned is null
+                                       or (coalesce(subjects, 0) = 0 and rows_returned > 0))))
     )
     where cardinality(missing_fields) > 0
     group by principal_id, grant_id
