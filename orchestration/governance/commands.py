@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from orchestration.pages.i18n import languages
@@ -43,18 +44,19 @@ def run(args: argparse.Namespace) -> int:
     if args.build or args.audit_date:
         from orchestration.governance.build import build_audit_models
 
+        # progress on stderr: with --json, stdout holds the JSON alone
         built = build_audit_models(settings.lake, audit_date=args.audit_date, timezone=settings.timezone)
         if built["returncode"] != 0:
-            print(built["log_tail"])
-            print("dbt build of the audit models failed")
+            print(built["log_tail"], file=sys.stderr)
+            print("dbt build of the audit models failed", file=sys.stderr)
             return 2
-        print(f"dbt: audit models built in {built['seconds']} s")
-    result = run_audit(Path(settings.lake), min_cell=settings.min_cell if args.min_cell is None else args.min_cell, strict=args.strict_marts,
+        print(f"dbt: audit models built in {built['seconds']} s", file=sys.stderr)
+    min_cell = settings.min_cell if args.min_cell is None else args.min_cell
+    result = run_audit(Path(settings.lake), min_cell=min_cell, strict=args.strict_marts,
                        timezone=settings.timezone, lang=args.lang)
     s = result.summary
-    if args.json:  # stdout is the JSON alone, the files' paths in it
+    if args.json:  # the files' paths inside the JSON
         print(json.dumps({**s, "report": str(result.html), "csv": str(result.csv)}, indent=2, ensure_ascii=False))
-        return 1 if s["by_severity"]["critical"] else 0
     else:
         print(f"governance audit as of {s['audit_date']}: {s['findings']} finding(s)")
         print("  by severity: " + ", ".join(f"{k} {v}" for k, v in s["by_severity"].items()))
@@ -63,6 +65,6 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {check:28s} {n}")
         print(f"  entitlements: {s['entitlements']} ({s['principals']} principals, "
               f"{s['grants_exceeding_template']} grant(s) beyond template)")
-    print(f"report: {result.html}")
-    print(f"csv:    {result.csv}")
+        print(f"report: {result.html}")
+        print(f"csv:    {result.csv}")
     return 1 if s["by_severity"]["critical"] else 0
