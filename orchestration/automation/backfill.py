@@ -33,6 +33,7 @@ from orchestration.lake import TIME_BASED_SOURCES
 from orchestration.partitions import EXAM_PARTITIONS_NAME, REBUILD_TAG, daily_partitions
 from orchestration.resources import ENGINE_TAG
 from orchestration.runner.execute import LABEL_TAG, execute, range_tags
+from orchestration.runner.holds import failing_landing_checks, held_by
 from orchestration.runner.recovery import PID_TAG
 from orchestration.runner.scope import Scope, partition_runs
 from orchestration.runner.stages import plan_stages
@@ -135,6 +136,9 @@ def _run_downstream(defs, instance, stages, roots, keys, exams, tags, summary, l
     job = defs.resolve_implicit_global_asset_job_def()
     scope = Scope(_lake_root(defs), new_dates={s: keys for s in TIME_BASED_SOURCES} if keys else {},
                   new_exams=exams, rebuild=True)
+    # as `eduhouse run`: what reads a source whose blocking check still fails (in this
+    # backfill's landing or any earlier run) is not rebuilt from the refused data
+    failing = failing_landing_checks(instance, graph)
     for stage in (s for s in stages if not s.landing):
         chosen = [k for k in stage.asset_keys if k in below]
         if not chosen:
@@ -143,8 +147,14 @@ def _run_downstream(defs, instance, stages, roots, keys, exams, tags, summary, l
             if summary["runs"] and not summary["runs"][-1]["success"]:
                 log(f"{run.label}: skipped, an earlier run failed")
                 continue
+            held = held_by(chosen, graph, failing)
+            if held:
+                log(f"{run.label}: held back, a blocking check still fails on what it reads: {', '.join(held)}")
+                summary["runs"].append({"label": run.label, "run_id": None, "success": False, "held_by": held})
+                continue
             outcome = execute(job, instance, run.label, chosen, {**tags, **run.tags}, log_path, run_config)
-            entry = {"label": run.label, "run_id": outcome.run_id, "success": outcome.success}
+            # a failed blocking check fails the run's part as a failed step does (outcome.ok)
+            entry = {"label": run.label, "run_id": outcome.run_id, "success": outcome.ok}
             summary["runs"].append(entry)
-            summary["downstream"] = {"run_id": outcome.run_id, "success": outcome.success}
-            log(f"{run.label}: {'ok' if outcome.success else 'FAILED'} (run {outcome.run_id})")
+            summary["downstream"] = {"run_id": outcome.run_id, "success": outcome.ok}
+            log(f"{run.label}: {'ok' if outcome.ok else 'FAILED'} (run {outcome.run_id})")

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import dagster as dg
 import orjson
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from orchestration.dagster_home import get_instance
 from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
@@ -35,6 +34,7 @@ from orchestration.landing.access_segments import seal_open_segments
 from orchestration.partitions import EXAM_PARTITIONS_NAME, NO_EXAM_YET
 from orchestration.resources import ENGINE_TAG
 from orchestration.runner.execute import RANGE_END, RANGE_START, RunOutcome, execute, range_tags
+from orchestration.runner.holds import blocked_by, failing_landing_checks, held_by
 from orchestration.runner.recovery import (
     WorkJournal,
     lake_lock,
@@ -171,43 +171,6 @@ def _landing_runs(stages: list[Stage], selected: set, changed_sources: list[str]
                   file=sys.stderr)
             yield (f"land new learning and access logs {valid[0]}..{valid[-1]}", chosen,
                    range_tags(valid[0], valid[-1]))
-
-
-def blocked_by(keys: list[dg.AssetKey], graph, outcomes: list[RunOutcome]) -> set[dg.AssetKey]:
-    """What `keys` read (upstream, themselves excluded) that failed in an earlier run: a
-    failed step, or an error check on it. In one run Dagster would skip them for it."""
-    failed: set[dg.AssetKey] = set()
-    for outcome in outcomes:
-        failed |= {dg.AssetKey(step.split("__")) for step in outcome.failed_steps}
-        failed |= {dg.AssetKey.from_user_string(check.split(":", 1)[0]) for check in outcome.failed_checks}
-    upstream = set(dg.AssetSelection.assets(*keys).upstream().resolve(graph)) - set(keys)
-    return failed & upstream
-
-
-def failing_landing_checks(instance: dg.DagsterInstance, graph) -> dict[dg.AssetKey, list[str]]:
-    """Landed (bronze) assets whose latest blocking check failed, with those checks.
-
-    A blocking check holds back what reads its asset in its own run; the next run does
-    not land the delivery again, so without this it built the marts from the same data
-    the check had refused (and `eduhouse status` still reported the failure). The hold
-    lasts until a later landing of the source passes the check: a corrected delivery,
-    whose rows supersede the refused ones by key."""
-    keys = [k for k in graph.asset_check_keys if k.asset_key.path[0] == "bronze"]
-    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys) if keys else {}
-    failing: dict[dg.AssetKey, list[str]] = {}
-    for key, record in latest.items():
-        if record.status != AssetCheckExecutionRecordStatus.FAILED or record.event is None:
-            continue
-        evaluation = record.event.dagster_event.event_specific_data
-        if getattr(evaluation, "severity", None) == dg.AssetCheckSeverity.ERROR:
-            failing.setdefault(key.asset_key, []).append(f"{key.asset_key.to_user_string()}:{key.name}")
-    return failing
-
-
-def held_by(keys: list[dg.AssetKey], graph, failing: dict[dg.AssetKey, list[str]]) -> list[str]:
-    """The still-failing blocking checks on what `keys` read (failing_landing_checks)."""
-    upstream = set(dg.AssetSelection.assets(*keys).upstream().resolve(graph)) - set(keys)
-    return sorted(check for key in upstream & set(failing) for check in failing[key])
 
 
 def run_everything(lake: Path, instance: dg.DagsterInstance | None = None, full: bool = False,

@@ -28,6 +28,31 @@ def test_backfill_three_days(instance, lake, ops):
     assert len(mats) == 1 and mats[0].run_id == summary["downstream"]["run_id"]
 
 
+def test_backfill_holds_back_what_reads_a_source_a_blocking_check_refused(instance, lake, ops):
+    """As `eduhouse run` does (runner.holds): the roster's contract check failed in an
+    earlier run, so the backfill lands its days but does not rebuild the mart that reads
+    the roster from the refused data; it says so and fails."""
+    roster = dg.AssetKey(["bronze", "roster"])
+
+    @dg.asset_check(asset=roster, blocking=True)
+    def contract() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR)
+
+    defs = dg.Definitions.merge(ops.automation_with(ops.fake_parts(lake), lake),
+                                dg.Definitions(asset_checks=[contract]))
+    job = defs.resolve_implicit_global_asset_job_def()
+    job.execute_in_process(instance=instance, asset_selection=[roster], raise_on_error=False)
+    said: list[str] = []
+    summary = run_backfill(defs, instance, "2021-10-01", "2021-10-02", log=said.append)
+
+    assert summary["landing"]["success"]
+    assert not summary["success"]
+    assert [(r["label"], r["held_by"]) for r in summary["runs"]] == [(summary["runs"][0]["label"],
+                                                                      ["bronze/roster:contract"])]
+    assert any("held back" in line and "bronze/roster:contract" in line for line in said)
+    assert instance.fetch_materializations(MART, limit=1).records == []
+
+
 def test_backfill_rejects_reversed_range(instance, lake, ops):
     defs = ops.automation_with(ops.fake_parts(lake), lake)
     with pytest.raises(ValueError, match="after"):

@@ -1,5 +1,5 @@
 """A blocking check that failed on a landed source holds back what reads it run after
-run (runner.run.failing_landing_checks / held_by), until a landing passes it. The next
+run (runner.holds.failing_landing_checks / held_by), until a landing passes it. The next
 `eduhouse run` did not land the delivery again and built the marts from the refused data."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.dagster_home import get_instance
-from orchestration.runner.run import failing_landing_checks, held_by
+from orchestration.runner.holds import failing_landing_checks, held_by
 
 VERDICT = {"passed": False}
 

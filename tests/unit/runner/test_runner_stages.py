@@ -139,7 +139,8 @@ def test_unpartitioned_work_no_partitioned_asset_reads_waits_for_the_last_run():
 def test_a_failed_roster_holds_back_the_learning_logs_and_a_failed_exam_does_not():
     """Landing is two runs (unpartitioned sources, then the daily ones over their range):
     the second is held back only by a failure of what it reads, as one run would."""
-    from orchestration.runner.run import RunOutcome, blocked_by
+    from orchestration.runner.execute import RunOutcome
+    from orchestration.runner.holds import blocked_by
 
     @dg.asset(group_name="landing", partitions_def=daily, deps=[roster])
     def statements():  # the learning log checks its actors against the roster
