@@ -6,6 +6,9 @@ start in any order. Dagster's `will_be_requested` already counts only dependenci
 ride in the same run; in addition every condition here waits while a dependency is
 requested *in another run* this tick (`RequestedInAnotherRun`) or in progress, so a
 model reads its inputs after they were rebuilt, not before (and is not rebuilt twice).
+Nor is anything built from a landed source whose latest blocking check refused its data
+(`RefusedByCheck`, as `eduhouse run` and `eduhouse backfill` hold, runner/holds.py)
+until a later landing passes it.
 
 - unpartitioned (the sensor's default): any dependency updated since last requested;
   dbt seeds (no dependencies): when missing.
@@ -85,6 +88,40 @@ class NeverBuilt(dg.AutomationCondition):
         return dg.AutomationResult(context=context, true_subset=context.get_empty_subset())
 
 
+def refuses(record) -> bool:
+    """Whether a check's latest execution record (``AssetCheckExecutionRecord``) refused
+    its asset's data: failed at ERROR severity. A failed WARN check (an implausible value,
+    the house rule's warning) holds nothing back."""
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    if record is None or record.status != AssetCheckExecutionRecordStatus.FAILED or record.event is None:
+        return False
+    evaluation = record.event.dagster_event.event_specific_data
+    return getattr(evaluation, "severity", None) == dg.AssetCheckSeverity.ERROR
+
+
+class RefusedByCheck(dg.AutomationCondition):
+    """True for a check whose latest execution refused its asset's data (``refuses``), in
+    whichever run it ran. Dagster's ``all_deps_blocking_checks_passed`` would hold on a
+    failed warning too, and the bronze suites warn on implausible values by design."""
+
+    @property
+    def name(self) -> str:
+        return "refused_by_check"
+
+    @property
+    def description(self) -> str:
+        return "Latest execution failed at ERROR severity"
+
+    async def evaluate(self, context):  # context: AutomationContext[AssetCheckKey]
+        from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecord
+
+        record = await AssetCheckExecutionRecord.gen(context.asset_graph_view, context.key)
+        refused = isinstance(context.key, dg.AssetCheckKey) and refuses(record)
+        return dg.AutomationResult(context=context, true_subset=context.candidate_subset if refused
+                                   else context.get_empty_subset())
+
+
 def partitioned_models() -> dg.AssetSelection:
     return tagged("daily") | tagged("monthly") | tagged("exam")
 
@@ -105,6 +142,9 @@ def _guarded(trigger: dg.AutomationCondition, label: str) -> dg.AutomationCondit
         & ~AC.any_deps_match(RequestedInAnotherRun()).with_label("any deps requested in another run")
         & ~AC.any_deps_missing().ignore(partitioned_models() | LANDING).with_label("any unpartitioned models missing")
         & ~AC.any_deps_match(NeverBuilt()).allow(partitioned_models()).with_label("any partitioned models never built")
+        # as `eduhouse run` (runner/holds.py): not from data a blocking check of landing refused
+        & ~AC.any_deps_match(AC.any_checks_match(RefusedByCheck(), blocking_only=True))
+        .allow(LANDING).with_label("a blocking check refused a landed input")
         & ~AC.in_progress()
     ).with_label(label)
 

@@ -7,8 +7,8 @@ blocking check refused."""
 from __future__ import annotations
 
 import dagster as dg
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from orchestration.conditions import refuses
 from orchestration.runner.execute import RunOutcome
 
 
@@ -35,10 +35,7 @@ def failing_landing_checks(instance: dg.DagsterInstance, graph) -> dict[dg.Asset
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys) if keys else {}
     failing: dict[dg.AssetKey, list[str]] = {}
     for key, record in latest.items():
-        if record.status != AssetCheckExecutionRecordStatus.FAILED or record.event is None:
-            continue
-        evaluation = record.event.dagster_event.event_specific_data
-        if getattr(evaluation, "severity", None) == dg.AssetCheckSeverity.ERROR:
+        if refuses(record):
             failing.setdefault(key.asset_key, []).append(f"{key.asset_key.to_user_string()}:{key.name}")
     return failing
 

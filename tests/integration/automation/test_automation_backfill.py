@@ -91,6 +91,36 @@ def test_downstream_follows_landing_and_nothing_else(instance, lake, ops):
     assert _automation_tick(instance, defs, cursor)[0] == []
 
 
+def test_automation_waits_while_a_blocking_check_refuses_a_landed_input(instance, lake, ops):
+    """The daemon's conditions hold as `eduhouse run` does (conditions.RefusedByCheck): a
+    landing whose blocking check failed at ERROR requests nothing below it; a failed
+    warning holds nothing; the landing that passes releases the mart."""
+    roster = dg.AssetKey(["bronze", "roster"])
+    verdict = {"passed": False}
+
+    @dg.asset_check(asset=roster, blocking=True)
+    def contract() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=verdict["passed"], severity=dg.AssetCheckSeverity.ERROR)
+
+    @dg.asset_check(asset=roster, blocking=True)
+    def plausible() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN)
+
+    defs = dg.Definitions.merge(ops.automation_with(ops.fake_parts(lake), lake),
+                                dg.Definitions(asset_checks=[contract, plausible]))
+    job = defs.resolve_implicit_global_asset_job_def()
+    landing = defs.resolve_job_def("landing_daily_job")
+    requests, cursor = _automation_tick(instance, defs, None)
+    assert landing.execute_in_process(partition_key="2021-10-01", instance=instance).success
+    job.execute_in_process(instance=instance, asset_selection=[roster], raise_on_error=False)
+    requests, cursor = _automation_tick(instance, defs, cursor)
+    assert requests == []  # the roster was refused: the mart is not built from it
+    verdict["passed"] = True  # a corrected roster lands; the warning still fails
+    job.execute_in_process(instance=instance, asset_selection=[roster], raise_on_error=False)
+    requests, cursor = _automation_tick(instance, defs, cursor)
+    assert [set(r.asset_selection) for r in requests] == [{MART}]
+
+
 def test_catchup_rebuilds_what_automation_missed(instance, lake, ops):
     from orchestration.automation.sensors import downstream_catchup
 
