@@ -1,5 +1,6 @@
--- Access-log integrity: gaps in each client app's seq (events lost or removed), events
--- missing required fields, and event ids delivered more than once.
+-- Access-log integrity: gaps in each client app's seq (events lost or removed), a seq
+-- carried by two different event ids (an event renumbered or replaced: each event has a
+-- seq of its own), events missing required fields, and event ids delivered more than once.
 with lines as {{ inlined() }} (
     select e.event_id, e.seq, e.event_time, e.principal_id, e.role, e.client_app, e.action, e.resource, e.purpose,
         e.decision, e.grant_id, e.occurrence, coalesce(e.event_id, e._delivery || ':' || e._position) as line_id,
@@ -15,13 +16,18 @@ with lines as {{ inlined() }} (
 ),
 
 -- Each line's seq after the one before it in its app: a gap is where they differ by more
--- than one. Lines sharing a seq (an event re-sent, or two ids under one seq) follow each
--- other at a difference of 0, so the first of them meets the seq before, as if each seq
--- came once. The window carries two columns; the event ids and times are looked up for
--- the few seqs after a gap. Grouping the seqs first, with their first id and time, and
--- ordering those took 1.3-1.8 s at 89 district days (3.0 M lines), this 0.5-0.6 s.
+-- than one. Lines sharing a seq follow each other at a difference of 0, so the first of
+-- them meets the seq before, as if each seq came once. Within a seq the lines come in id
+-- order, so a seq carried by two different ids shows as neighbours whose ids differ (an
+-- event re-sent, the same id, does not; null ids gather at one end). The window carries
+-- the app, seq and id; the event ids and times are looked up for the few seqs found.
+-- Grouping the seqs first, with their first id and time, and ordering those took
+-- 1.3-1.8 s at 89 district days (3.0 M lines), the window alone 0.5-0.6 s.
 seq_steps as (
-    select client_app, seq, lag(seq) over (partition by client_app order by seq) as previous_seq
+    select client_app, seq,
+        lag(seq) over (partition by client_app order by seq, event_id) as previous_seq,
+        lag(event_id) over (partition by client_app order by seq, event_id) as previous_event_id,
+        event_id
     from lines
     where client_app is not null and seq is not null
 ),
@@ -30,6 +36,32 @@ gap_ends as (
     select distinct client_app, seq, previous_seq
     from seq_steps
     where seq - previous_seq > 1
+),
+
+reused_seqs as (
+    select distinct client_app, seq
+    from seq_steps
+    where seq = previous_seq and event_id <> previous_event_id
+),
+
+reused as (
+    select
+        'log_sequence_gap' as check_name,
+        cast(null as string) as principal_id,
+        cast(null as string) as grant_id,
+        {{ ordered_list('event_id', 'event_id') }} as event_ids,
+        client_app || ': seq ' || seq || ' carried by ' || count(*)
+            || ' different event ids (one number per event)' as evidence,
+        min(event_time) as first_seen,
+        max(event_time) as last_seen
+    from (
+        -- each id once, though it was re-sent (log_duplicate_event reports that)
+        select l.client_app, l.seq, l.event_id, min(l.event_time) as event_time
+        from reused_seqs as r
+        inner join lines as l on l.client_app = r.client_app and l.seq = r.seq and l.event_id is not null
+        group by l.client_app, l.seq, l.event_id
+    )
+    group by client_app, seq
 ),
 
 gaps as (
@@ -106,6 +138,8 @@ duplicates as (
 )
 
 select * from gaps
+union all
+select * from reused
 union all
 select * from missing
 union all
