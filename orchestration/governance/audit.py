@@ -121,10 +121,24 @@ def _check_texts(t, name: str, meta: dict) -> dict:
     return texts
 
 
+def _local_times(findings: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """first_seen and last_seen as ISO 8601 text in the district's time zone, with its
+    offset: an officer reads the day and hour the district lived (the marts store UTC
+    instants, which printed as UTC put an evening's access on the next day's date)."""
+    out = findings.copy()
+    for column in ("first_seen", "last_seen"):
+        if column in out:
+            seen = pd.to_datetime(out[column], utc=True, errors="coerce").dt.tz_convert(timezone)
+            out[column] = [t.isoformat(sep=" ") if not pd.isna(t) else "" for t in seen]
+    return out
+
+
 def render_report(findings: pd.DataFrame, facts: dict, out_dir: Path,
                   timezone: str = DEFAULT_TIMEZONE, lang: str = "zh") -> AuditResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / "access_audit_findings.csv"
+    trend = _trend(findings, timezone)
+    findings = _local_times(findings, timezone)
     export = findings.reindex(columns=FINDING_COLUMNS).copy()
     export["event_ids"] = [";".join(map(str, x)) if x is not None and len(x) else "" for x in export["event_ids"]]
     write_csv(export, csv_path)  # formula-looking cells neutralised (CSV injection)
@@ -145,7 +159,7 @@ def render_report(findings: pd.DataFrame, facts: dict, out_dir: Path,
         title=t("audit.title"), subtitle=t("audit.subtitle"),
         role="governance", root="../", generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         as_of=summary["audit_date"], summary=summary, severities=SEVERITIES, sections=sections,
-        trend=_trend(findings, timezone), facts=facts, csv_name=csv_path.name)
+        trend=trend, facts=facts, csv_name=csv_path.name)
     html_path = out_dir / "governance_audit.html"
     tmp = html_path.with_suffix(".html.tmp")
     tmp.write_text(html, encoding="utf-8")

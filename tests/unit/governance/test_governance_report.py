@@ -83,3 +83,17 @@ def test_asset_materializes_on_an_empty_lake(tmp_path):
     meta = result.asset_materializations_for_node("reports__governance_audit")[0].metadata
     assert meta["findings"].value == 0
     assert (tmp_path / "reports" / "governance" / "governance_audit.html").exists()
+
+
+def test_times_are_the_districts_with_their_offset(tmp_path):
+    """An access at 20:30 UTC on 2021-10-05 happened at 04:30 on 10-06 in Shanghai: the
+    page and the CSV say so, with the offset (they printed the UTC instant's date)."""
+    late = datetime(2021, 10, 5, 20, 30, tzinfo=UTC)
+    findings = _findings().assign(first_seen=[late, late], last_seen=[late, pd.NaT])
+    facts = {"audit_date": "2021-10-30", "findings_export_present": True, "suppressed_downstream": []}
+    result = render_report(findings, facts, tmp_path, timezone="Asia/Shanghai")
+    csv = pd.read_csv(result.csv, keep_default_na=False)
+    assert list(csv["first_seen"]) == ["2021-10-06 04:30:00+08:00"] * 2
+    assert list(csv["last_seen"]) == ["2021-10-06 04:30:00+08:00", ""]
+    assert "2021-10-06 04:30:00+08:00" in result.html.read_text(encoding="utf-8")
+    assert "2021-10-05 20:30" not in result.html.read_text(encoding="utf-8")
