@@ -131,8 +131,10 @@ select
     cast(coalesce(t.microtests_assigned, 0) as bigint) as microtests_assigned,
     cast(coalesce(p.students_assigned, 0) as bigint) as students_assigned,
     cast(coalesce(p.students_answering, 0) as bigint) as students_answering,
+    -- 0 when tests were published and nobody answered (the seed's month: a zero shows as
+    -- 0); no rate where nothing was published to anyone (0 of 0 is no answer rate)
     cast(case when coalesce(p.students_assigned, 0) > 0
-              then p.students_answering / p.students_assigned else 0 end as double) as answer_rate,
+              then p.students_answering / p.students_assigned end as double) as answer_rate,
     cast(coalesce(p.answers, 0) as bigint) as answers
 from roster_groups as g
 left join microtests as t using (month, org_type, org_sourced_id, segment)

@@ -98,4 +98,5 @@ def test_microtest_monthly_matches_bronze(lake):
                                   "students_assigned", ["students_assigned", "students_answering", "answer_rate", "answers"])
     assert expected["microtests_assigned"].sum() > 0
     _compare(actual, expected, keys, ["microtests_assigned", "students_assigned", "students_answering", "answers"])
-    assert actual["answer_rate"].between(0, 1).all()
+    assert actual["answer_rate"].dropna().between(0, 1).all()
+    assert (actual["answer_rate"].isna() == (actual["students_assigned"] == 0)).all()  # 0 of 0: no rate

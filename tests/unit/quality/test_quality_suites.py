@@ -49,6 +49,8 @@ X = "bronze/xapi/statements/local_date=2021-10-04/x-2021-10-04.parquet"
 A = "bronze/access/events/local_date=2021-10-04/a-2021-10-04.parquet"
 
 # (suite, table to break, SQL over its rows `t`, expected failure (expectation, column/description, severity))
+_MICRO_NULLS = ("a row's figures are null exactly when it is suppressed (small-cell rule), "
+                "its rate also when nothing was assigned")
 BREAKS = [
     ("xapi_statements", X, "SELECT * REPLACE (CASE WHEN _position = 1 THEN 'not-a-uuid' ELSE statement_id END AS statement_id) FROM t",
      ("unexpected_rows_expectation", "statement_id is a UUID", "error")),
@@ -180,7 +182,11 @@ BREAKS = [
     ("usage_monthly", "marts/usage_monthly.parquet", "SELECT * REPLACE (true AS suppressed) FROM t",
      ("unexpected_rows_expectation", "a row's figures are null exactly when it is suppressed (small-cell rule)", "error")),
     ("microtest_monthly", "marts/microtest_monthly.parquet", "SELECT * REPLACE (true AS suppressed) FROM t",
-     ("unexpected_rows_expectation", "a row's figures are null exactly when it is suppressed (small-cell rule)", "error")),
+     ("unexpected_rows_expectation", _MICRO_NULLS, "error")),
+    ("microtest_monthly", "marts/microtest_monthly.parquet",  # a rate where nothing was assigned
+     "SELECT * REPLACE (0::BIGINT AS microtests_assigned, 0::BIGINT AS students_assigned, "
+     "0::BIGINT AS students_answering, 0::BIGINT AS answers, 0.0::DOUBLE AS answer_rate) FROM t",
+     ("unexpected_rows_expectation", _MICRO_NULLS, "error")),
     ("microtest_monthly", "marts/microtest_monthly.parquet", "SELECT * REPLACE (CAST(-0.1 AS DOUBLE) AS answer_rate) FROM t",
      ("expect_column_values_to_be_between", "answer_rate", "error")),
     ("student_exam", "marts/student_exam.parquet", "SELECT * REPLACE (CAST(z_score * 2 AS DOUBLE) AS z_score) FROM t",

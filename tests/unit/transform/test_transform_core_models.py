@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,10 +75,12 @@ def test_microtest_answer_rate_and_zero_month(built_lake):
     row = rows[0]
     assert (row["microtests_assigned"], row["students_assigned"], row["students_answering"], row["answers"]) == (1, 2, 1, 2)
     assert row["answer_rate"] == pytest.approx(0.5)
-    # Nothing assigned in September, nothing at S2: rows with 0, not missing.
+    # Nothing assigned in September, nothing at S2: rows with 0, not missing, and no rate
+    # (0 of 0 students answering; a test nobody answered is 0, a dbt unit test).
     for month, org in (("2021-09", "S1"), ("2021-10", "S2")):
         (zero,) = _rows(built_lake, "marts", "microtest_monthly", f"month = '{month}' and org_sourced_id = '{org}'")
-        assert zero["answer_rate"] == 0 and zero["students_answering"] == 0
+        assert zero["students_assigned"] == 0 and zero["students_answering"] == 0 and not zero["suppressed"]
+        assert math.isnan(zero["answer_rate"])  # NULL, read through pandas
 
 
 def test_student_identity_is_keyed_and_links_guardians(built_lake):
