@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,10 +59,15 @@ def lake_lock(lake: Path, wait: bool = False, what: str = "eduhouse run") -> Ite
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise UserError(f"another eduhouse run ({_holder(path)}) is working on {lake}; "
-                            "wait for it to finish, or pass --wait to queue behind it") from None
+            if not wait:
+                raise UserError(f"another eduhouse run ({_holder(path)}) is working on {lake}; "
+                                "wait for it to finish, or pass --wait to queue behind it") from None
+            # queued: say so, or a waiting command looks hung
+            print(f"  waiting for another eduhouse run ({_holder(path)}) to finish on {lake} (--wait)",
+                  file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()} {what}\n".encode())
         yield

@@ -33,7 +33,7 @@ from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
 from orchestration.landing.access_segments import seal_open_segments
 from orchestration.partitions import EXAM_PARTITIONS_NAME, NO_EXAM_YET
 from orchestration.resources import ENGINE_TAG
-from orchestration.runner.execute import RANGE_END, RANGE_START, RunOutcome, execute, range_tags
+from orchestration.runner.execute import LABEL_TAG, RANGE_END, RANGE_START, RunOutcome, execute, range_tags
 from orchestration.runner.holds import blocked_by, failing_landing_checks, held_by
 from orchestration.runner.recovery import (
     WorkJournal,
@@ -173,6 +173,27 @@ def _landing_runs(stages: list[Stage], selected: set, changed_sources: list[str]
                    range_tags(valid[0], valid[-1]))
 
 
+def _unfinished_landings(instance: dg.DagsterInstance, dead_runs: list[str], stages: list[Stage],
+                         landed: set[dg.AssetKey]) -> Iterator[tuple[str, list[dg.AssetKey], dict]]:
+    """Landing runs that died, whose assets this run has not landed again, as (label,
+    keys, tags) to run once more over the same days.
+
+    A run killed after its last delivery's ledger row leaves nothing pending, so no
+    landing would run again: its checks (conservation above all, the proof that nothing
+    was lost) never ran on what it landed, and the landing group's last run stayed the
+    dead one, for `status` a failure no later run cleared. Run again, the landing lands
+    nothing (the ledger has every delivery) and its checks run."""
+    landing_keys = {k for s in stages if s.landing for k in s.asset_keys}
+    for run_id in dead_runs:
+        run = instance.get_run_by_id(run_id)
+        keys = set(run.asset_selection or ()) if run is not None else set()
+        if not keys or not keys <= landing_keys or not keys - landed:
+            continue
+        tags = {k: v for k, v in run.tags.items() if k in (RANGE_START, RANGE_END)}
+        yield (run.tags.get(LABEL_TAG, "landing"), sorted(keys - landed, key=lambda k: k.to_user_string()),
+               tags)
+
+
 def run_everything(lake: Path, instance: dg.DagsterInstance | None = None, full: bool = False,
                    wait: bool = False) -> list[RunOutcome]:
     """Materialize what the inbox's new deliveries change (everything with `full`), and
@@ -190,7 +211,7 @@ def _say(text: str) -> None:
 def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> list[RunOutcome]:
     os.environ["EDUHOUSE_LAKE"] = str(lake)
     instance = instance or get_instance(lake)
-    release_dead_runs(instance, log=_say)
+    dead = release_dead_runs(instance, log=_say)
     wait_for_tools(lake, log=_say)
     if remove_orphan_temp_files(lake):
         _say("  removed half-written files a killed run left")
@@ -205,7 +226,7 @@ def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> 
         return []
     scan = _scan_inbox(lake)  # after sealing: the sealed segments are deliveries
     with run_worker(lake):  # imports dbt and GX while the code location loads and landing runs
-        return _plan_and_execute(lake, instance, full, leftover, scan)
+        return _plan_and_execute(lake, instance, full, leftover, scan, dead)
 
 
 @contextmanager
@@ -227,7 +248,7 @@ def _code_location_kept() -> Iterator[None]:
 
 
 def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, leftover: WorkJournal | None,
-                      scan: InboxScan) -> list[RunOutcome]:
+                      scan: InboxScan, dead_runs: list[str] = ()) -> list[RunOutcome]:
     from orchestration.definitions import defs as load_defs
     from orchestration.runner.progress import step_lines
 
@@ -255,12 +276,17 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
     base_tags = {"eduhouse/trigger": "cli", ENGINE_TAG: get_settings(lake).engine}
     outcomes: list[RunOutcome] = []
     landed_before = ledger_ids(lake)
+    landed: set[dg.AssetKey] = set()
     for label, keys, tags in _landing_runs(stages, selected, changed_sources, instance, full, scan.pending_dates.result):
         # as in one run: a failure holds back only the landing that reads what failed
         # (the learning logs check their actors against the roster)
         if blocked_by(keys, graph, outcomes):
             print(f"  {label}: skipped, what it reads failed to land", file=sys.stderr)
             continue
+        outcomes.append(execute(job, instance, label, keys, {**base_tags, **tags}, log_path, STEP_LINES))
+        landed |= set(keys)
+    for label, keys, tags in _unfinished_landings(instance, dead_runs, stages, landed):
+        _say(f"  {label}: its run died after landing, before its checks had all run; running it again")
         outcomes.append(execute(job, instance, label, keys, {**base_tags, **tags}, log_path, STEP_LINES))
     if ledger_ids(lake) != landed_before:
         # New data: every stage after landing runs again, whatever a dead run finished.

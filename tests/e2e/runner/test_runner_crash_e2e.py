@@ -2,9 +2,11 @@
 
 The same district as the shared `pipeline` fixture (same simulator arguments, so the same
 inbox) is run through `eduhouse run` as a user runs it, in a subprocess, and killed with
-SIGKILL at six moments in turn: after a delivery's bronze is written but before its
-ledger row, between a Parquet write and its rename, inside each dbt partitioning (daily,
-exam, monthly) and while rendering the role reports. `status` must call each death a failure, a
+SIGKILL at seven moments in turn: after a delivery's bronze is written but before its
+ledger row, between a Parquet write and its rename, after the last delivery's ledger row
+but before the landing's checks (nothing is left pending, yet the checks that prove
+nothing was lost must still run), inside each dbt partitioning (daily, exam, monthly) and
+while rendering the role reports. `status` must call each death a failure, a
 second run must be refused while the lake is locked, and the run after the kills must
 produce the very marts, restricted marts and ledger of the uninterrupted run, row for
 row (EXCEPT ALL both ways).
@@ -111,12 +113,17 @@ def test_a_killed_run_is_finished_by_the_next(pipeline, crashed_lake):
     assert len(refused.stderr.strip().splitlines()) == 1
 
     # 3. Killed at every later stage in turn, each time by the run that was finishing the
-    #    previous one's work: a Parquet file written but not renamed, then inside each dbt
+    #    previous one's work: a Parquet file written but not renamed, then as the learning
+    #    logs' conservation check starts (every delivery landed and ledgered: the next run
+    #    has nothing to land but must run the landing's checks), inside each dbt
     #    partitioning (daily, exam, monthly), then while rendering the role reports.
-    for fault in ("parquet:", "dbt:intermediate/int_activity_daily", "dbt:marts/student_exam",
-                  "dbt:marts/usage_monthly", "step:role_reports"):
+    for fault in ("parquet:", "step:bronze__xapi_conservation", "dbt:intermediate/int_activity_daily",
+                  "dbt:marts/student_exam", "dbt:marts/usage_monthly", "step:role_reports"):
         died = _eduhouse(lake, "run", fault=fault)
         assert died.returncode == -9, (fault, died.stderr[-2000:])
+        if fault.startswith("dbt:intermediate"):  # the run after the conservation kill
+            assert "before its checks had all run; running it again" in died.stderr, died.stderr[-3000:]
+            assert "✓ check bronze/xapi:conservation" in died.stderr, died.stderr[-3000:]
         status = _eduhouse(lake, "status")
         assert status.returncode == 1 and "did not finish" in status.stdout, (fault, status.stdout)
 

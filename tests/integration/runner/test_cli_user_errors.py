@@ -90,3 +90,6 @@ def test_a_second_run_on_a_locked_lake_is_refused_or_waits(tmp_path):
     out, err = waiting.communicate(timeout=300)
     assert waiting.returncode == 0, err[-2000:]
     assert "the inbox is empty" in err
+    # queued, it said so at once (it printed nothing: a waiting command looked hung)
+    first = err.splitlines()[0]
+    assert "waiting for another eduhouse run" in first and str(os.getpid()) in first and "--wait" in first
