@@ -22,7 +22,13 @@ from orchestration.automation import inbox
 from orchestration.automation.alerts import read_alerts
 from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
 from orchestration.privacy.pseudonym import PseudonymKeyError, load_key, pseudonym
-from orchestration.runner.recovery import PID_TAG, WorkJournal, cli_runs_in_flight, lake_in_use
+from orchestration.runner.recovery import (
+    PID_TAG,
+    WorkJournal,
+    cli_runs_in_flight,
+    lake_in_use,
+    stopped_holder,
+)
 from orchestration.settings import OpsConfig
 
 
@@ -200,7 +206,8 @@ def interrupted(instance: dg.DagsterInstance, lake_root: Path, config: OpsConfig
     records = instance.get_run_records(dg.RunsFilter(run_ids=stuck)) if stuck else []
     dead = [{**_run_summary(r, config), "pid": r.dagster_run.tags.get(PID_TAG)} for r in records]
     journal = None if running else WorkJournal.load(lake_root)
-    return {"run_in_progress": running, "dead_runs": dead,
+    return {"run_in_progress": running, "run_stopped": stopped_holder(lake_root) if running else None,
+            "dead_runs": dead,
             "unfinished_plan": None if journal is None else
             {"started_at": journal.started_at, "pid": journal.pid, "assets": len(journal.keys)}}
 
@@ -247,7 +254,8 @@ def gather_status(instance: dg.DagsterInstance, asset_graph, lake_root: Path, da
         "lake": str(lake_root),
         "days": days,
         "healthy": (not failed_groups and not failing and load_error is None
-                    and not broken["dead_runs"] and broken["unfinished_plan"] is None and key_problem is None),
+                    and not broken["dead_runs"] and broken["unfinished_plan"] is None and key_problem is None
+                    and broken["run_stopped"] is None),
         "pseudonym_key_problem": key_problem,
         "interrupted": broken,
         "definitions_error": load_error,
@@ -268,7 +276,11 @@ def format_text(status: dict) -> str:
     if status.get("pseudonym_key_problem"):
         lines += [f"! {status['pseudonym_key_problem']}", ""]
     broken = status.get("interrupted") or {}
-    if broken.get("run_in_progress"):
+    if broken.get("run_stopped"):
+        pid = broken["run_stopped"]
+        lines += [f"! the eduhouse run holding this lake (pid {pid}) is stopped: nothing progresses until "
+                  f"it is resumed (kill -CONT {pid}, or fg in its terminal)", ""]
+    elif broken.get("run_in_progress"):
         lines += ["… an eduhouse run is working on this lake now", ""]
     for run in broken.get("dead_runs") or []:
         lines.append(f"! run {run['run_id'][:8]} ({run['job']}) died with its process (pid {run['pid']}) "

@@ -90,6 +90,18 @@ def lake_in_use(lake: Path) -> bool:
         os.close(fd)
 
 
+def stopped_holder(lake: Path) -> int | None:
+    """The pid holding the lake's lock when that process is stopped (SIGSTOP, a terminal
+    job suspended with Ctrl-Z): it holds the lake and makes no progress until resumed,
+    which the lock alone cannot tell from a run at work. Linux's /proc; None elsewhere."""
+    try:
+        pid = int(LakePaths(lake).run_lock.read_text().split()[0])
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if state in ("T", "t") else None
+
+
 @dataclass
 class WorkJournal:
     """The plan of a run not yet finished (see the module docstring)."""

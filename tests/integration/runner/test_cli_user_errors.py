@@ -5,6 +5,7 @@ is refused (or waited for with --wait)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -93,3 +94,28 @@ def test_a_second_run_on_a_locked_lake_is_refused_or_waits(tmp_path):
     # queued, it said so at once (it printed nothing: a waiting command looked hung)
     first = err.splitlines()[0]
     assert "waiting for another eduhouse run" in first and str(os.getpid()) in first and "--wait" in first
+
+
+def test_status_names_a_stopped_run_that_holds_the_lake(tmp_path):
+    """A run frozen by SIGSTOP (Ctrl-Z in its terminal) holds the lake and does nothing:
+    status said 'an eduhouse run is working on this lake now', overall OK. It now names
+    the stopped process and how to resume it, and asks for attention."""
+    (tmp_path / "inbox").mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from orchestration.runner.recovery import lake_lock\n"
+        f"with lake_lock(Path({str(tmp_path)!r}), what='eduhouse run'):\n"
+        "    print('held', flush=True); time.sleep(120)")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        working = _eduhouse("status", "--lake", str(tmp_path))
+        assert "working on this lake now" in working.stdout and "is stopped" not in working.stdout
+        os.kill(holder.pid, signal.SIGSTOP)
+        time.sleep(0.2)
+        stopped = _eduhouse("status", "--lake", str(tmp_path))
+        assert stopped.returncode == 1, stopped.stdout
+        assert f"(pid {holder.pid}) is stopped" in stopped.stdout and f"kill -CONT {holder.pid}" in stopped.stdout
+        assert "overall: ATTENTION" in stopped.stdout
+    finally:
+        os.kill(holder.pid, signal.SIGCONT)
+        holder.kill()
+        holder.wait()
