@@ -28,6 +28,7 @@ from orchestration.reporting.contexts.common import (
     _psych_section,
     _sessions,
     _suppress_note,
+    fitness_label,
     grade_label,
     latest_session_rows,
     no_data,
@@ -278,10 +279,12 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
         shares = dict(zip(fit.fitness_grade, fit.share, strict=True))
         hidden = bool(fit.suppressed.any())
         labels = [g for g in FITNESS_GRADES if g in counts] + [g for g in counts if g not in FITNESS_GRADES]
-        fsec.charts.append(svg.bar_chart(labels, [None if hidden else int(counts[g]) for g in labels], t("chart.fitness"),
+        fsec.charts.append(svg.bar_chart([fitness_label(t, g) for g in labels],
+                                         [None if hidden else int(counts[g]) for g in labels], t("chart.fitness"),
                                          unit=t("unit.people")))
         fsec.tables.append(Table([t("col.fitness_grade"), t("col.students"), t("col.share")],
-                                 [[cell(g), cell(counts[g], "int", t("unit.people"), hidden), cell(shares[g], "pct", suppressed=hidden)]
+                                 [[cell(fitness_label(t, g)), cell(counts[g], "int", t("unit.people"), hidden),
+                                   cell(shares[g], "pct", suppressed=hidden)]
                                   for g in labels], footnote=_suppress_note(t, d)))
         facts["fitness_counts"] = None if hidden else {g: int(counts[g]) for g in labels}
     sections.append(fsec)

@@ -21,6 +21,14 @@ def subject_label(t: Translator, subject) -> str:
     return t(f"subject.{subject}") if subject is not None else ""
 
 
+def fitness_label(t: Translator, grade) -> str:
+    """A national-standard fitness grade (the data's 优秀/良好/及格/不及格) in the page's
+    language; a grade the catalogue does not know is shown as delivered."""
+    if grade is None or (isinstance(grade, float) and np.isnan(grade)):
+        return "—"
+    return t(f"fitness.{grade}") if t(f"fitness.{grade}") != f"fitness.{grade}" else str(grade)
+
+
 def grade_label(t: Translator, grade) -> str:
     if grade is None or (isinstance(grade, float) and np.isnan(grade)):
         return ""

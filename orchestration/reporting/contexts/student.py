@@ -16,6 +16,7 @@ from orchestration.reporting.contexts.common import (
     KP_COLS,
     _levels,
     _psych_section,
+    fitness_label,
     grade_label,
     no_data,
     subject_label,
@@ -177,7 +178,7 @@ def parent_context(t: Translator, d: ReportData, s: Scope) -> dict:
         i = int(np.argmax([str(p) for p in fit["period"]])) if len(fit["period"]) > 1 else 0
         grade = fit["fitness_grade"][i]
         fsec.period = str(fit["period"][i])
-        fsec.paragraphs.append(t("parent.fitness", grade=grade if grade is not None and pd.notna(grade) else "—",
+        fsec.paragraphs.append(t("parent.fitness", grade=fitness_label(t, grade if pd.notna(grade) else None),
                                  score=cell(fit["total_score"][i], "num1").text))
     sections.append(fsec)
     psych = _psych_section(t, d, "parent", [s.student_key], own=True)

@@ -13,6 +13,7 @@ from orchestration.reporting.components import Section, Table, cell
 from orchestration.reporting.contexts.common import (
     _sessions,
     _suppress_note,
+    fitness_label,
     grade_label,
     latest_session,
     no_data,
@@ -72,7 +73,8 @@ def _fitness_section(t: Translator, d: ReportData, scope_type: str, scope_id: st
         sec.paragraphs.append(no_data(t, d, "scope_fitness"))
         return sec
     rows = _distribution_rows(t, d, frame, "fitness_grade", FITNESS_GRADES, "share", "pct")
-    sec.tables.append(Table([t("col.scope"), t("col.tested")] + list(FITNESS_GRADES), rows, footnote=_suppress_note(t, d)))
+    sec.tables.append(Table([t("col.scope"), t("col.tested")] + [fitness_label(t, g) for g in FITNESS_GRADES], rows,
+                            footnote=_suppress_note(t, d)))
     return sec
 
 

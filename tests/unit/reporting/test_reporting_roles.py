@@ -405,3 +405,24 @@ def test_too_little_evidence_is_never_drawn_in_a_levels_colour(sample_reports):
     bars = re.findall(r'>([^<>]+)</text><rect [^>]*fill="(#[0-9a-f]{6})"', html)
     colours = {name: fill for name, fill in bars if name in insufficient}
     assert colours and set(colours.values()) == {svg.MUTED}
+
+
+def test_fitness_grades_in_the_pages_language(tmp_path):
+    """The English edition names the national standard's fitness grades in English (its
+    tables' headers and cells showed 优秀/良好/及格/不及格, found by the reports probe); the
+    Chinese edition keeps them as delivered."""
+    from eduhouse_dev.sample_lake import build_sample_lake
+    from orchestration.reporting.render import render_reports
+
+    lake = build_sample_lake(tmp_path / "lake")
+    render_reports(lake, roles=("head_teacher", "parent"), workers=1, lang="en")
+    hr, key = "sch-1-hr-07-2", "k0010"
+    en_pages = page(lake, "head_teacher", hr) + page(lake, "parent", key)
+    fit = {g for (g,) in q(lake, "select distinct fitness_grade from student_fitness")}
+    english = {"优秀": "Excellent", "良好": "Good", "及格": "Pass", "不及格": "Fail"}
+    assert fit and fit <= set(english)
+    assert not [g for g in fit if f">{g}<" in en_pages]
+    (grade,), = q(lake, f"select fitness_grade from student_fitness where student_key = '{key}'")
+    assert english[grade] in page(lake, "parent", key)
+    assert any(f">{english[g]}<" in page(lake, "head_teacher", hr) for g in fit)
+    assert "Period: " in en_pages and "Period：" not in en_pages  # the colon of the page's language
