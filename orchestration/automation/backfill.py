@@ -108,7 +108,7 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
             result = landing.execute_in_process(instance=instance, tags=landing_tags, raise_on_error=False,
                                                 run_config=run_config or {})
         summary["landing"] = {"run_id": result.run_id, "success": result.success}
-        log(f"landing {keys[0]}..{keys[-1]} ({len(keys)} days): "
+        log(f"landing {keys[0]}..{keys[-1]} ({len(keys)} day{'' if len(keys) == 1 else 's'}): "
             f"{'ok' if result.success else 'FAILED'} (run {result.run_id})")
         if not result.success:
             log("downstream skipped: landing failed")

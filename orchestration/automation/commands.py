@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from datetime import date
+from pathlib import Path
 
 from orchestration.errors import UserError, existing_lake, whole_number
 
@@ -63,18 +63,49 @@ def backfill_command(args: argparse.Namespace) -> int:
     definitions = dg.Definitions.merge(_load_defs(lake), dg.Definitions(loggers={"step_lines": step_lines}))
     log_path = LakePaths(lake).root / "logs" / f"backfill-{time.strftime('%Y%m%dT%H%M%S')}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    print(f"  tool output: {log_path}", file=sys.stderr)
+    started = time.monotonic()
     with lake_lock(lake, wait=args.wait, what="eduhouse backfill"), get_instance(lake) as instance, \
             run_worker(lake):
         try:
             summary = run_backfill(definitions, instance, args.start, args.end,
                                    downstream=not args.no_downstream, rebuild=args.rebuild, exams=args.exam,
                                    log_path=log_path, run_config=STEP_LINES)
-        except ValueError as exc:  # a range or exam the partitions do not hold
+        except ValueError as exc:  # a range or exam the partitions do not hold: one line
             raise UserError(str(exc)) from None
+    summary["seconds"] = round(time.monotonic() - started, 1)
     if args.json:
         print(json.dumps(summary, indent=2))
+    else:
+        print(backfill_summary(summary, log_path if log_path.exists() else None))
     return 0 if summary["success"] else 1
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def backfill_summary(summary: dict, log_path: Path | None) -> str:
+    """The closing lines of `eduhouse backfill`, as `eduhouse run` closes with its own:
+    what it covered, how its runs ended, where the tools' output is."""
+    days, runs = summary["partitions"], summary["runs"]
+    held = [r for r in runs if r.get("held_by")]
+    failed = [r for r in runs if not r["success"] and not r.get("held_by")]
+    covered = [f"{days[0]}..{days[-1]} ({_count(len(days), 'day')})"] if days else []
+    covered += [f"exam {e}" for e in summary["exams"]]
+    lines = [f"backfill {summary['backfill_id']}: {'ok' if summary['success'] else 'FAILED'} "
+             f"in {summary['seconds']:.0f} s, over {', '.join(covered)}"]
+    if summary["landing"] is not None:
+        lines.append(f"  landing: {'ok' if summary['landing']['success'] else 'FAILED'}")
+    lines.append(f"  rebuilt: {_count(len(runs), 'run')}, {len(runs) - len(failed) - len(held)} ok, "
+                 f"{len(failed)} failed, {len(held)} held back")
+    for run in held:
+        lines.append(f"  held back: {run['label']}: a blocking check still fails on what it reads "
+                     f"({', '.join(run['held_by'])})")
+    for run in failed:
+        lines.append(f"  failed: {run['label']} (run {run['run_id']})")
+    if log_path is not None:
+        lines.append(f"  tool output: {log_path}")
+    return "\n".join(lines)
 
 
 def register(subparsers) -> None:

@@ -28,4 +28,7 @@ def monthly_publication(context: dg.AssetExecutionContext, lake: LakeResource) -
     except MissingMart as exc:
         # Not transient: retrying will not make the mart appear.
         raise dg.Failure(str(exc), allow_retries=False) from exc
-    return dg.MaterializeResult(metadata={"path": str(target), "month": month})
+    if target is None:
+        context.log.warning(f"nothing published for {month}: the usage mart holds no such month")
+        return dg.MaterializeResult(metadata={"month": month, "published": False})
+    return dg.MaterializeResult(metadata={"path": str(target), "month": month, "published": True})

@@ -101,8 +101,12 @@ def group_status(instance: dg.DagsterInstance, asset_graph, config: OpsConfig) -
             continue
         # A partitioned asset follows its partitioned inputs (a landed day, the day's
         # models); an unpartitioned input's update does not make every partition stale.
+        # A landing asset follows its deliveries, not the assets it reads: a new roster does
+        # not make the landed exams stale (no run would land them again; status listed
+        # them as stale for ever).
         parents = [p for p in sorted(node.parent_keys)
-                   if node.partitions_def is None or _partitioned(asset_graph, p)]
+                   if (node.partitions_def is None or _partitioned(asset_graph, p))
+                   and node.group_name != "landing"]
         newer = [p.to_user_string() for p in parents if (last_time(p) or 0) > mine]
         if newer:
             group["stale"].append({"asset": key.to_user_string(), "newer_upstream": newer})

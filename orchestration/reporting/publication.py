@@ -82,8 +82,10 @@ def publication_context(t: Translator, usage: pd.DataFrame, micro: pd.DataFrame,
             "intro": t("note.usage"), "sections": sections}
 
 
-def render_publication(lake: str | Path, month: str, min_cell: int, lang: str = "zh") -> Path:
-    """Write one month's publication page (temp file, then rename) and the months' index."""
+def render_publication(lake: str | Path, month: str, min_cell: int, lang: str = "zh") -> Path | None:
+    """Write one month's publication page (temp file, then rename) and the months' index;
+    None, writing nothing, for a month the usage mart does not hold (no one on the roster
+    then: a backfill over days before or after the data published an empty page for it)."""
     from orchestration.pages.env import make_env
 
     paths = LakePaths(Path(lake))
@@ -93,6 +95,8 @@ def render_publication(lake: str | Path, month: str, min_cell: int, lang: str = 
         if not path.exists():
             raise MissingMart(f"mart {name} is not published yet: run the dbt marts first")
         frames[name] = _month_rows(path, month)
+    if frames["usage_monthly"].empty:
+        return None
     store = MartStore(lake)  # Linze's marts: empty, with their columns, in a lake built before them
     platform_use = store.table("platform_use_monthly")
     platform_use = platform_use[platform_use.month.astype(str) == month]

@@ -49,7 +49,7 @@ def range_tags(start: str, end: str) -> dict[str, str]:
 def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, label: str, keys, tags: dict,
             log_path: Path | None = None, run_config: dict | None = None) -> RunOutcome:
     """One run of `keys` with `tags` (partition tags included); tool output to `log_path`."""
-    print(f"▶ {label}: {len(keys)} assets", file=sys.stderr, flush=True)
+    print(f"▶ {label}: {len(keys)} asset{'' if len(keys) == 1 else 's'}", file=sys.stderr, flush=True)
     started = time.monotonic()
     # Who runs it: a later `eduhouse run` tells a dead run (its process gone) from a live one.
     tags = {**tags, PID_TAG: str(os.getpid()), LABEL_TAG: label}

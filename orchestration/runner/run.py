@@ -167,7 +167,7 @@ def _landing_runs(stages: list[Stage], selected: set, changed_sources: list[str]
             print(f"! dates outside the partitions ({dates[0]}..{dates[-1]}); set EDUHOUSE_PARTITIONS_START",
                   file=sys.stderr)
         if valid:
-            print(f"  new learning and access logs for {valid[0]} .. {valid[-1]} ({len(valid)} days)",
+            print(f"  new learning and access logs for {valid[0]} .. {valid[-1]} ({len(valid)} day{'' if len(valid) == 1 else 's'})",
                   file=sys.stderr)
             yield (f"land new learning and access logs {valid[0]}..{valid[-1]}", chosen,
                    range_tags(valid[0], valid[-1]))

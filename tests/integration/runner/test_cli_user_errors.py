@@ -119,3 +119,34 @@ def test_status_names_a_stopped_run_that_holds_the_lake(tmp_path):
         os.kill(holder.pid, signal.SIGCONT)
         holder.kill()
         holder.wait()
+
+
+def test_a_refused_backfill_is_one_line_and_leaves_no_log(tmp_path):
+    """A range the partitions refuse is one line, exit 2: the 'tool output: <log>' line
+    came first and named a log file the refused command left behind (the backfill probe)."""
+    (tmp_path / "inbox").mkdir()
+    line = _one_line_exit_2(_eduhouse("backfill", "--lake", str(tmp_path), "--from", "2021-10-03",
+                                      "--to", "2021-10-01"))
+    assert "after" in line
+    assert not list((tmp_path / "logs").glob("backfill-*.log"))
+
+
+def test_backfill_closes_with_a_summary():
+    """Without --json, a backfill closes as `eduhouse run` does: what it covered, how its
+    runs ended (held back ones with their checks), where the tools' output is."""
+    from orchestration.automation.commands import backfill_summary
+
+    summary = {"backfill_id": "ab12cd34", "partitions": ["2021-10-01"], "exams": ["ex-1"], "seconds": 41.6,
+               "success": False, "landing": {"run_id": "r0", "success": True},
+               "runs": [{"label": "daily models", "run_id": "r1", "success": True},
+                        {"label": "models, checks, reports and audit", "run_id": None, "success": False,
+                         "held_by": ["bronze/roster:contract"]}]}
+    text = backfill_summary(summary, Path("/lake/logs/backfill-x.log"))
+    assert text.splitlines() == [
+        "backfill ab12cd34: FAILED in 42 s, over 2021-10-01..2021-10-01 (1 day), exam ex-1",
+        "  landing: ok",
+        "  rebuilt: 2 runs, 1 ok, 0 failed, 1 held back",
+        "  held back: models, checks, reports and audit: a blocking check still fails on what it reads "
+        "(bronze/roster:contract)",
+        "  tool output: /lake/logs/backfill-x.log",
+    ]

@@ -186,3 +186,35 @@ def test_commands_register_status_and_backfill():
     assert args.func is backfill_command and args.rebuild and str(args.end) == "2021-10-03"
     args = parser.parse_args(["status", "--json", "--days", "3"])
     assert args.func is status_command and args.json and args.days == 3
+
+
+def test_a_landing_asset_is_not_stale_for_what_it_reads(tmp_path):
+    """A new roster does not make the landed exams stale: landing follows deliveries, and
+    no run would land the exams again (status listed them as stale for ever, found by the
+    backfill probe). What the exams feed is stale when the exams land again."""
+    import dagster as dg
+
+    from orchestration.automation.status import group_status
+    from orchestration.dagster_home import get_instance
+    from orchestration.settings import OpsConfig
+
+    @dg.asset(key=["bronze", "roster"], group_name="landing")
+    def roster() -> None: ...
+
+    @dg.asset(key=["bronze", "exams"], group_name="landing", deps=[roster])
+    def exams() -> None: ...
+
+    @dg.asset(key=["marts", "exam_summary"], group_name="marts", deps=[exams])
+    def exam_summary() -> None: ...
+
+    defs = dg.Definitions(assets=[roster, exams, exam_summary])
+    graph, job = defs.resolve_asset_graph(), defs.resolve_implicit_global_asset_job_def()
+    instance = get_instance(tmp_path)
+    job.execute_in_process(instance=instance)
+    job.execute_in_process(instance=instance, asset_selection=[roster.key])  # a roster delta lands
+    groups = group_status(instance, graph, OpsConfig())
+    assert groups["landing"]["stale"] == [] and groups["marts"]["stale"] == []
+    job.execute_in_process(instance=instance, asset_selection=[exams.key])  # a corrected exam lands
+    groups = group_status(instance, graph, OpsConfig())
+    assert groups["marts"]["stale"] == [{"asset": "marts/exam_summary", "newer_upstream": ["bronze/exams"]}]
+    instance.dispose()

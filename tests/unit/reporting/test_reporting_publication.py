@@ -54,6 +54,17 @@ def test_publication_without_its_marts_says_so(tmp_path):
         render_publication(tmp_path, MONTH, min_cell=10)
 
 
+def test_no_page_for_a_month_the_marts_do_not_hold(sample_reports):
+    """A backfill over days without data ran the publication of their month: it wrote a
+    'no data' page and listed it in the index (found by the backfill probe). Nothing is
+    written for a month the usage mart does not hold."""
+    lake, _ = sample_reports
+    assert render_publication(lake, "2025-01", min_cell=10) is None
+    assert not (lake / "reports" / "publication" / "2025-01.html").exists()
+    index = lake / "reports" / "publication" / "index.html"
+    assert not index.exists() or "2025-01" not in index.read_text(encoding="utf-8")
+
+
 def test_publication_carries_linze_beside_fangshan(sample_reports):
     """Seed 004 next to seed 001: the month's platform-use indicators, its lagging and
     model schools, and the follow-up of schools flagged before, as the marts decided."""
