@@ -23,12 +23,22 @@ def _bronze(lake: Path, source: str, table: str) -> pd.DataFrame:
     return duckdb.execute(f"select * from read_parquet('{glob}', union_by_name=true, hive_partitioning=false)").df()
 
 
-def _latest(df: pd.DataFrame) -> pd.DataFrame:
-    """OneRoster: newest dateLastModified (then landing) per sourcedId; drop tobedeleted."""
+def _latest(df: pd.DataFrame, end_deleted: bool = False) -> pd.DataFrame:
+    """OneRoster: newest dateLastModified (then landing) per sourcedId; drop tobedeleted,
+    or (`end_deleted`, enrollments) end it the local day before its deletion."""
     df = df.sort_values(["dateLastModified", "_landed_at", "_delivery", "_position"])
     df = df.drop_duplicates("sourcedId", keep="last")
-    status = df["status"].fillna("").str.strip().str.lower()
-    return df[status != "tobedeleted"]
+    deleted = df["status"].fillna("").str.strip().str.lower() == "tobedeleted"
+    if not end_deleted:
+        return df[~deleted]
+    df = df[~deleted | df["dateLastModified"].notna()].copy()
+    gone = deleted.loc[df.index]
+    day_before = (pd.to_datetime(df.loc[gone, "dateLastModified"], utc=True).dt.tz_convert(TZ).dt.normalize()
+                  .dt.tz_localize(None) - pd.Timedelta(days=1))
+    ends = pd.to_datetime(df.loc[gone, "endDate"])
+    df["endDate"] = pd.to_datetime(df["endDate"])
+    df.loc[gone, "endDate"] = ends.where(ends.notna() & (ends < day_before), day_before)
+    return df
 
 
 def _segment(grades) -> str | None:
@@ -56,7 +66,7 @@ def load(lake: Path) -> dict[str, pd.DataFrame]:
     classes = _latest(_bronze(lake, "roster", "classes"))
     classes = classes.assign(segment=classes["grades"].map(_segment))
     users = _latest(_bronze(lake, "roster", "users"))
-    enr = _latest(_bronze(lake, "roster", "enrollments"))
+    enr = _latest(_bronze(lake, "roster", "enrollments"), end_deleted=True)
     enr = enr[enr["role"].str.lower().isin(["student", "teacher"]) & enr["userSourcedId"].isin(users["sourcedId"])]
     enr = enr.merge(classes[["sourcedId", "segment", "schoolSourcedId"]].rename(
         columns={"sourcedId": "classSourcedId", "schoolSourcedId": "class_school"}), on="classSourcedId")
