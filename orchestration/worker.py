@@ -49,6 +49,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 WORKER_ENV = "EDUHOUSE_WORKER"  # the worker's socket, for the client
+FOLDER_PREFIX = "eduhouse-worker-"  # the socket's folder in the temp directory (a short path)
+OWNERS = "owners"  # in that folder: the pids of the run and of its worker
 MAX_REQUEST = 1 << 22
 # GX before the worker answers: the landing run's checks come before any dbt step, and
 # dbt's modules are imported between requests, first of the warm-up (_warming_dbt)
@@ -112,9 +114,7 @@ def serve(socket_path: str) -> None:
     # The run that started it is gone without stopping it (killed: its own cleanup never
     # ran), so nobody else removes the socket and its folder. A child still serving a
     # request keeps its connection.
-    with contextlib.suppress(OSError):
-        os.unlink(socket_path)
-        os.rmdir(os.path.dirname(socket_path))
+    _remove(Path(socket_path).parent)
 
 
 # dbt validates its project, profile, flags and test results against JSON schemas that it
@@ -298,12 +298,14 @@ def run_worker(lake: Path) -> Iterator[None]:
     Its environment names the lake and says it is dagster-dbt's (`DAGSTER_DBT_CLI`), as a
     dbt subprocess's does: a child it forked for a run that then died is a dbt process
     left working on this lake, which the next run waits for."""
-    folder = Path(tempfile.mkdtemp(prefix="eduhouse-worker-"))
+    sweep_left_folders()
+    folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
     path = str(folder / "worker.sock")
     env = {**os.environ, "EDUHOUSE_LAKE": str(Path(lake).resolve()), "DAGSTER_DBT_CLI": "true",
            "PYTHONUNBUFFERED": "1"}
     worker = subprocess.Popen([sys.executable, "-m", "orchestration.worker", path], env=env,
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    (folder / OWNERS).write_text(f"{os.getpid()} {worker.pid}\n")
     saved = os.environ.get(WORKER_ENV)
     os.environ[WORKER_ENV] = path
     try:
@@ -321,10 +323,42 @@ def run_worker(lake: Path) -> Iterator[None]:
             worker.wait()
         # apart: a worker stopped before it made its socket (a command that failed at
         # once) left no socket, and the folder stayed behind in /tmp
+        _remove(folder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def _remove(folder: Path) -> None:
+    for name in ("worker.sock", OWNERS):
         with contextlib.suppress(OSError):
-            os.unlink(path)
-        with contextlib.suppress(OSError):
-            folder.rmdir()
+            (folder / name).unlink()
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+def sweep_left_folders(tmp: Path | None = None) -> list[Path]:
+    """Remove the socket folders of workers whose run and worker both died (the run's
+    process group killed at once: neither could remove it), as the folder's owners file
+    names them. A folder with a live owner, or none named, is left alone: it may be
+    another lake's run at work."""
+    removed = []
+    for folder in Path(tmp or tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*"):
+        try:
+            pids = [int(x) for x in (folder / OWNERS).read_text().split()]
+        except (OSError, ValueError):
+            continue
+        if pids and not any(_alive(pid) for pid in pids):
+            _remove(folder)
+            removed.append(folder)
+    return removed
 
 
 # -- the clients: `eduhouse-dbt`, and call() ------------------------------------------

@@ -260,3 +260,22 @@ def test_the_worker_does_dbts_first_work_once_for_its_children(tmp_path):
 
     (target / "partial_parse.msgpack").write_bytes(b"not a partial parse")
     assert _warm(lake)["done"] == [*imports, *schemas, "module files"]
+
+
+def test_a_folder_whose_run_and_worker_both_died_is_swept(tmp_path):
+    """A run's whole process group killed at once (kill -9 of the group, as the crash
+    probe did 22 times) leaves the worker's folder: neither process could remove it. The
+    next worker sweeps it, by the pids its owners file names; a folder with a live owner,
+    or one naming none, is left alone (another lake's run at work)."""
+    from orchestration.worker import OWNERS, sweep_left_folders
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead, live, unnamed = (tmp_path / f"eduhouse-worker-{n}" for n in ("dead", "live", "unnamed"))
+    for folder in (dead, live, unnamed):
+        folder.mkdir()
+        (folder / "worker.sock").write_text("")
+    (dead / OWNERS).write_text(f"{gone.pid} {gone.pid}\n")
+    (live / OWNERS).write_text(f"{gone.pid} {os.getpid()}\n")
+    assert sweep_left_folders(tmp_path) == [dead]
+    assert not dead.exists() and live.exists() and unnamed.exists()
