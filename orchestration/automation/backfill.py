@@ -34,6 +34,7 @@ from orchestration.partitions import EXAM_PARTITIONS_NAME, REBUILD_TAG, daily_pa
 from orchestration.resources import ENGINE_TAG
 from orchestration.runner.execute import LABEL_TAG, execute, range_tags
 from orchestration.runner.holds import failing_landing_checks, held_by
+from orchestration.runner.progress import counted
 from orchestration.runner.recovery import PID_TAG
 from orchestration.runner.scope import Scope, partition_runs
 from orchestration.runner.stages import plan_stages
@@ -108,7 +109,7 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
             result = landing.execute_in_process(instance=instance, tags=landing_tags, raise_on_error=False,
                                                 run_config=run_config or {})
         summary["landing"] = {"run_id": result.run_id, "success": result.success}
-        log(f"landing {keys[0]}..{keys[-1]} ({len(keys)} day{'' if len(keys) == 1 else 's'}): "
+        log(f"landing {keys[0]}..{keys[-1]} ({counted(len(keys), 'day')}): "
             f"{'ok' if result.success else 'FAILED'} (run {result.run_id})")
         if not result.success:
             log("downstream skipped: landing failed")

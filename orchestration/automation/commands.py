@@ -80,23 +80,21 @@ def backfill_command(args: argparse.Namespace) -> int:
     return 0 if summary["success"] else 1
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def backfill_summary(summary: dict, log_path: Path | None) -> str:
     """The closing lines of `eduhouse backfill`, as `eduhouse run` closes with its own:
     what it covered, how its runs ended, where the tools' output is."""
+    from orchestration.runner.progress import counted
+
     days, runs = summary["partitions"], summary["runs"]
     held = [r for r in runs if r.get("held_by")]
     failed = [r for r in runs if not r["success"] and not r.get("held_by")]
-    covered = [f"{days[0]}..{days[-1]} ({_count(len(days), 'day')})"] if days else []
+    covered = [f"{days[0]}..{days[-1]} ({counted(len(days), 'day')})"] if days else []
     covered += [f"exam {e}" for e in summary["exams"]]
     lines = [f"backfill {summary['backfill_id']}: {'ok' if summary['success'] else 'FAILED'} "
              f"in {summary['seconds']:.0f} s, over {', '.join(covered)}"]
     if summary["landing"] is not None:
         lines.append(f"  landing: {'ok' if summary['landing']['success'] else 'FAILED'}")
-    lines.append(f"  rebuilt: {_count(len(runs), 'run')}, {len(runs) - len(failed) - len(held)} ok, "
+    lines.append(f"  rebuilt: {counted(len(runs), 'run')}, {len(runs) - len(failed) - len(held)} ok, "
                  f"{len(failed)} failed, {len(held)} held back")
     for run in held:
         lines.append(f"  held back: {run['label']}: a blocking check still fails on what it reads "

@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from orchestration.runner.progress import counted
 from orchestration.runner.recovery import PID_TAG
 
 LABEL_TAG = "eduhouse/label"
@@ -49,7 +50,7 @@ def range_tags(start: str, end: str) -> dict[str, str]:
 def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, label: str, keys, tags: dict,
             log_path: Path | None = None, run_config: dict | None = None) -> RunOutcome:
     """One run of `keys` with `tags` (partition tags included); tool output to `log_path`."""
-    print(f"▶ {label}: {len(keys)} asset{'' if len(keys) == 1 else 's'}", file=sys.stderr, flush=True)
+    print(f"▶ {label}: {counted(len(keys), 'asset')}", file=sys.stderr, flush=True)
     started = time.monotonic()
     # Who runs it: a later `eduhouse run` tells a dead run (its process gone) from a live one.
     tags = {**tags, PID_TAG: str(os.getpid()), LABEL_TAG: label}

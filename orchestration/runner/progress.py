@@ -10,6 +10,12 @@ import dagster as dg
 
 from orchestration.faults import fault_point
 
+
+def counted(n: int, word: str) -> str:
+    """"1 day", "3 days": the counts in the lines people read."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 _SHOWN = {
     "STEP_START": "…",
     "STEP_SUCCESS": "✓",

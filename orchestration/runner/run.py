@@ -35,6 +35,7 @@ from orchestration.partitions import EXAM_PARTITIONS_NAME, NO_EXAM_YET
 from orchestration.resources import ENGINE_TAG
 from orchestration.runner.execute import LABEL_TAG, RANGE_END, RANGE_START, RunOutcome, execute, range_tags
 from orchestration.runner.holds import blocked_by, failing_landing_checks, held_by
+from orchestration.runner.progress import counted
 from orchestration.runner.recovery import (
     WorkJournal,
     lake_lock,
@@ -167,7 +168,7 @@ def _landing_runs(stages: list[Stage], selected: set, changed_sources: list[str]
             print(f"! dates outside the partitions ({dates[0]}..{dates[-1]}); set EDUHOUSE_PARTITIONS_START",
                   file=sys.stderr)
         if valid:
-            print(f"  new learning and access logs for {valid[0]} .. {valid[-1]} ({len(valid)} day{'' if len(valid) == 1 else 's'})",
+            print(f"  new learning and access logs for {valid[0]} .. {valid[-1]} ({counted(len(valid), 'day')})",
                   file=sys.stderr)
             yield (f"land new learning and access logs {valid[0]}..{valid[-1]}", chosen,
                    range_tags(valid[0], valid[-1]))

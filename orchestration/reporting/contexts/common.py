@@ -26,7 +26,9 @@ def fitness_label(t: Translator, grade) -> str:
     language; a grade the catalogue does not know is shown as delivered."""
     if grade is None or (isinstance(grade, float) and np.isnan(grade)):
         return "—"
-    return t(f"fitness.{grade}") if t(f"fitness.{grade}") != f"fitness.{grade}" else str(grade)
+    key = f"fitness.{grade}"
+    text = t(key)
+    return str(grade) if text == key else text
 
 
 def grade_label(t: Translator, grade) -> str:
