@@ -25,6 +25,27 @@ qualify row_number() over (
 coalesce(lower(nullif(trim({{ status_col }}), '')), 'active') <> 'tobedeleted'
 {%- endmacro %}
 
+{#- The last day a OneRoster record was in the roster, district-local and inclusive like
+    OneRoster's endDate: the day before its deletion (`tobedeleted`, at its
+    dateLastModified) or before the bulk that no longer held it (`_bulk_ended_at`, from
+    oneroster_current with keep_ended), whichever came first; NULL while it is current.
+    A deletion with no time and no later bulk has no day (the model drops it). -#}
+{% macro roster_end_date() -%}
+{%- set deleted_day -%}case when not ({{ is_not_deleted() }}) then {{ local_date('dateLastModified') }} end{%- endset -%}
+{%- set bulk_day -%}{{ local_date('_bulk_ended_at') }}{%- endset -%}
+case
+    when {{ deleted_day }} is null then {{ bulk_day }} - 1
+    when {{ bulk_day }} is null then {{ deleted_day }} - 1
+    else least({{ deleted_day }}, {{ bulk_day }}) - 1
+end
+{%- endmacro %}
+
+{#- Keeps the records roster_end_date can date: current ones and those ended by a dated
+    deletion or a newer bulk. -#}
+{% macro roster_record_dated() -%}
+({{ is_not_deleted() }} or dateLastModified is not null or _bulk_ended_at is not null)
+{%- endmacro %}
+
 {#- The current records of a OneRoster file: the latest version of each sourcedId
     (latest_by_key), minus those a newer bulk ended. A bulk file (manifest
     `file.<name>` = bulk) is the whole set as of its delivery: a record the newest bulk
@@ -35,8 +56,17 @@ coalesce(lower(nullif(trim({{ status_col }}), '')), 'active') <> 'tobedeleted'
     leave it empty), by landing order: its only time is its landing, and a landing time
     cannot be compared with a source's record times (a history loaded years later would
     make its first undated bulk the newest for ever). Never by the file name. Deltas
-    change only what they hold; `tobedeleted` ends a record (is_not_deleted). -#}
-{% macro oneroster_current(table_name, manifest_name) -%}
+    change only what they hold; `tobedeleted` ends a record (is_not_deleted).
+
+    `keep_ended`: the records a newer bulk ended stay too, marked `_ended`, with
+    `_bulk_ended_at`: the time of the first bulk after their latest version (the bulk
+    that no longer held them; every later one lacks them too, or it would hold their
+    latest version), NULL for a current record. Ended is not never-was: a class a new
+    school year's bulk leaves out, and its students' memberships, were real until then,
+    and the months and exams before still count them. A bulk's time is its newest record
+    time, else (an undated bulk) its landing. The next bulk after a bulk is by the order
+    above; after a delta, the first bulk landed after it. -#}
+{% macro oneroster_current(table_name, manifest_name, keep_ended=false) -%}
 (with versions as (
     select * from {{ bronze_relation('roster', table_name) }}
 ), bulks as (
@@ -51,14 +81,47 @@ coalesce(lower(nullif(trim({{ status_col }}), '')), 'active') <> 'tobedeleted'
     select b.*, case when u.undated = 0 then b.modified end as dated
     from bulks as b
     cross join (select count(*) - count(modified) as undated from bulks) as u
+), ranked_bulks as (
+    -- 1 = the newest bulk
+    select *, row_number() over (order by dated desc nulls last, landed desc, _delivery desc) as bulk_rank
+    from bulk_order
 ), newest_bulk as (
-    select * from bulk_order qualify row_number() over (order by dated desc nulls last, landed desc, _delivery desc) = 1
+    select * from ranked_bulks where bulk_rank = 1
 ), latest as (
     select * from {{ latest_by_key('versions', 'sourcedId') }}
 )
+{%- set is_current -%}
+    not exists (select 1 from newest_bulk)
+    or l.sourcedId in (select v.sourcedId from versions as v where v._delivery = (select _delivery from newest_bulk))
+    or (l._delivery not in (select _delivery from bulks) and l._landed_at > (select landed from newest_bulk))
+    or l.dateLastModified > (select modified from newest_bulk)
+{%- endset %}
+{%- if keep_ended %}
+, judged as (
+    -- an anti-join, not NOT IN: Spark takes IN subqueries in filters only
+    select l.*, c.sourcedId is null as _ended
+    from latest as l
+    left join (select l.sourcedId from latest as l where {{ is_current }}) as c on c.sourcedId = l.sourcedId
+), ended as (
+    select o.sourcedId, max_by(coalesce(b.modified, b.landed), b.bulk_rank) as ended_at
+    from (
+        select j.sourcedId, j._delivery, j._landed_at, own.bulk_rank as own_rank
+        from judged as j
+        left join ranked_bulks as own on own._delivery = j._delivery
+        where j._ended
+    ) as o
+    inner join ranked_bulks as b
+        on b._delivery <> o._delivery
+       and (case when o.own_rank is not null then b.bulk_rank < o.own_rank else b.landed > o._landed_at end)
+    group by o.sourcedId
+)
+select j.*,
+    case when j._ended then coalesce(e.ended_at, (select coalesce(modified, landed) from newest_bulk)) end
+        as _bulk_ended_at
+from judged as j
+left join ended as e on e.sourcedId = j.sourcedId)
+{%- else %}
 select l.* from latest as l
-where not exists (select 1 from newest_bulk)
-   or l.sourcedId in (select v.sourcedId from versions as v where v._delivery = (select _delivery from newest_bulk))
-   or (l._delivery not in (select _delivery from bulks) and l._landed_at > (select landed from newest_bulk))
-   or l.dateLastModified > (select modified from newest_bulk))
+where {{ is_current }})
+{%- endif %}
 {%- endmacro %}

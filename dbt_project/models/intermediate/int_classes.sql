@@ -1,5 +1,6 @@
 -- Classes with their grade, segment, subject and place in the org hierarchy. A class
--- listing several grades takes the lowest; its segment follows that grade.
+-- listing several grades takes the lowest; its segment follows that grade. Ended classes
+-- included (roster_end_date: their last day).
 select
     c.class_sourced_id,
     c.class_title,
@@ -12,7 +13,8 @@ select
     c.school_sourced_id,
     h.school_name,
     h.district_sourced_id,
-    h.city_sourced_id
+    h.city_sourced_id,
+    c.roster_end_date
 from (
     select *, {{ fn('list_extract') }}(array_sort(filter(grades, {{ lambda('g') }} g is not null)), 1) as grade
     from {{ ref('stg_roster__classes') }}

@@ -23,21 +23,23 @@ def _bronze(lake: Path, source: str, table: str) -> pd.DataFrame:
     return duckdb.execute(f"select * from read_parquet('{glob}', union_by_name=true, hive_partitioning=false)").df()
 
 
-def _latest(df: pd.DataFrame, end_deleted: bool = False) -> pd.DataFrame:
-    """OneRoster: newest dateLastModified (then landing) per sourcedId; drop tobedeleted,
-    or (`end_deleted`, enrollments) end it the local day before its deletion."""
+def _latest(df: pd.DataFrame, keep_deleted: bool = False) -> pd.DataFrame:
+    """OneRoster: newest dateLastModified (then landing) per sourcedId. tobedeleted ends a
+    record: dropped, or (`keep_deleted`: users, classes, enrollments, which keep their
+    past) kept with `last_day`, the local day before the deletion; a deletion without a
+    time is dropped. (The simulator sends one bulk, so no record is left out of a newer
+    one: that end is tested in tests/integration/transform/test_transform_oneroster_bulk.py.)"""
     df = df.sort_values(["dateLastModified", "_landed_at", "_delivery", "_position"])
     df = df.drop_duplicates("sourcedId", keep="last")
     deleted = df["status"].fillna("").str.strip().str.lower() == "tobedeleted"
-    if not end_deleted:
+    if not keep_deleted:
         return df[~deleted]
     df = df[~deleted | df["dateLastModified"].notna()].copy()
     gone = deleted.loc[df.index]
     day_before = (pd.to_datetime(df.loc[gone, "dateLastModified"], utc=True).dt.tz_convert(TZ).dt.normalize()
                   .dt.tz_localize(None) - pd.Timedelta(days=1))
-    ends = pd.to_datetime(df.loc[gone, "endDate"])
-    df["endDate"] = pd.to_datetime(df["endDate"])
-    df.loc[gone, "endDate"] = ends.where(ends.notna() & (ends < day_before), day_before)
+    df["last_day"] = pd.NaT
+    df.loc[gone, "last_day"] = day_before
     return df
 
 
@@ -63,17 +65,24 @@ def load(lake: Path) -> dict[str, pd.DataFrame]:
             node = parent.get(node)
         return [(o, lvl) for o, lvl in out if lvl in ("school", "district", "city")]
 
-    classes = _latest(_bronze(lake, "roster", "classes"))
+    classes = _latest(_bronze(lake, "roster", "classes"), keep_deleted=True)
     classes = classes.assign(segment=classes["grades"].map(_segment))
-    users = _latest(_bronze(lake, "roster", "users"))
-    enr = _latest(_bronze(lake, "roster", "enrollments"), end_deleted=True)
-    enr = enr[enr["role"].str.lower().isin(["student", "teacher"]) & enr["userSourcedId"].isin(users["sourcedId"])]
-    enr = enr.merge(classes[["sourcedId", "segment", "schoolSourcedId"]].rename(
-        columns={"sourcedId": "classSourcedId", "schoolSourcedId": "class_school"}), on="classSourcedId")
+    users = _latest(_bronze(lake, "roster", "users"), keep_deleted=True)
+    enr = _latest(_bronze(lake, "roster", "enrollments"), keep_deleted=True)
+    enr = enr[enr["role"].str.lower().isin(["student", "teacher"])]
+    enr = enr.merge(classes[["sourcedId", "segment", "schoolSourcedId", "last_day"]].rename(
+        columns={"sourcedId": "classSourcedId", "schoolSourcedId": "class_school", "last_day": "class_last_day"}),
+        on="classSourcedId")
+    enr = enr.merge(users[["sourcedId", "last_day"]].rename(
+        columns={"sourcedId": "userSourcedId", "last_day": "user_last_day"}), on="userSourcedId")
+    # a membership ends on the earliest of its own end, its deletion, and its person's
+    # and its class's last days
+    ends = pd.concat([pd.to_datetime(enr["endDate"]), enr["last_day"], enr["user_last_day"], enr["class_last_day"]],
+                     axis=1).min(axis=1)
     enr = enr.assign(
         population=enr["role"].str.lower(),
         begin=pd.to_datetime(enr["beginDate"]).fillna(pd.Timestamp("1900-01-01")),
-        end=pd.to_datetime(enr["endDate"]).fillna(pd.Timestamp("2999-12-31")),
+        end=ends.fillna(pd.Timestamp("2999-12-31")),
     )
 
     st = _bronze(lake, "xapi", "statements")

@@ -1,5 +1,6 @@
 """OneRoster bulk and delta semantics, landed for real and modelled by dbt: a record a
-newer bulk no longer holds has ended (a student who left a class stops being in it), a
+newer bulk no longer holds has ended (a student who left a class stops being in it on
+the day before that bulk, and keeps the months before), a
 delta changes only what it holds, `tobedeleted` ends a record, and the newest bulk is
 found by its record time when every bulk has one, by landing order when one has none,
 never by its file name."""
@@ -52,9 +53,10 @@ def test_a_newer_bulk_ends_what_it_no_longer_holds(tmp_path):
     con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
     current = con.execute("select enrollment_sourced_id, cast(end_date as varchar) "
                           "from staging.stg_roster__enrollments order by 1").fetchall()
-    # e-2 left with the newer bulk; e-3's deletion (2021-10-06T00:00Z, 08:00 in the
-    # district) ends it on the day before, not from the start: it was in c-1 until then
-    assert current == [("e-1", None), ("e-3", "2021-10-05"), ("e-4", None)]
+    # e-2 left with the newer bulk (dated 2021-10-01T00:00Z, 08:00 in the district): it
+    # ends the day before, kept; e-3's deletion (2021-10-06T00:00Z) ends it on the day
+    # before, not from the start: it was in c-1 until then
+    assert current == [("e-1", None), ("e-2", "2021-09-30"), ("e-3", "2021-10-05"), ("e-4", None)]
 
 
 def _current(lake: Path, target: Path) -> list[str]:
@@ -62,7 +64,7 @@ def _current(lake: Path, target: Path) -> list[str]:
     con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
     try:
         return [r[0] for r in con.execute("select enrollment_sourced_id from staging.stg_roster__enrollments "
-                                          "order by 1").fetchall()]
+                                          "where end_date is null order by 1").fetchall()]
     finally:
         con.close()
 
@@ -89,8 +91,109 @@ def test_an_undated_bulk_is_ordered_by_landing_not_against_record_times(tmp_path
     ])
     land_roster(lake)
     assert _current(lake, target) == ["e-1", "e-3"]
+    con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
+    try:
+        # e-2's last version is in the undated r1: it ended with the next bulk, r3
+        # (2021-11-01T00:00Z, 08:00 in the district), on the day before
+        assert con.execute("select cast(end_date as varchar) from staging.stg_roster__enrollments "
+                           "where enrollment_sourced_id = 'e-2'").fetchall() == [("2021-10-31",)]
+    finally:
+        con.close()
     _delivery(inbox, "r4-delta", "delta", [                                         # undated delta
         "e-4,,,c-1,s-1,stu-4,student,false,2021-11-05,",
     ])
     land_roster(lake)
     assert _current(lake, target) == ["e-1", "e-3", "e-4"]
+
+
+FILES = {
+    "orgs": "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId",
+    "users": ("sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,"
+              "familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password"),
+    "classes": ("sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,"
+                "schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods"),
+    "enrollments": HEAD.strip(),
+}
+
+
+def _roster(inbox: Path, name: str, mode: str, files: dict[str, list[str]]) -> None:
+    """A delivery of several files, each `mode` (bulk or delta); the rest absent."""
+    folder = inbox / name
+    folder.mkdir(parents=True)
+    manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n"
+    for table in ("orgs", "users", "classes", "enrollments", "academicSessions", "courses", "demographics"):
+        manifest += f"file.{table},{mode if table in files else 'absent'}\n"
+    (folder / "manifest.csv").write_text(manifest)
+    for table, rows in files.items():
+        (folder / f"{table}.csv").write_text(FILES[table] + "\n" + "".join(r + "\n" for r in rows))
+
+
+def test_what_a_new_school_year_bulk_leaves_out_ends_and_keeps_its_past(tmp_path):
+    """A new school year's bulk leaves out last year's class (c-old), a student who left
+    (stu-2) and a parent no longer linked (par-2): they ended there, they did not never
+    exist. Dropped, they took last year's memberships with them, so last year's months
+    and exams lost their students when this year's roster landed."""
+    lake, target = tmp_path / "lake", tmp_path / "target"
+    inbox = lake / "inbox" / "roster"
+    orgs = ["d-1,,2021-06-01T00:00:00Z,District,district,,", "s-1,,2021-06-01T00:00:00Z,School,school,,d-1"]
+    students = ("stu-1,,2021-06-01T00:00:00Z,true,s-1,student,u1,,A,A,,,,,,par-1,07,",
+                "stu-2,,2021-06-01T00:00:00Z,true,s-1,student,u2,,B,B,,,,,,par-2,07,")
+    _roster(inbox, "y2020-bulk", "bulk", {
+        "orgs": orgs,
+        "users": [*students,
+                  "par-1,,2021-06-01T00:00:00Z,true,s-1,parent,p1,,P,P,,,,,,stu-1,,",
+                  "par-2,,2021-06-01T00:00:00Z,true,s-1,parent,p2,,Q,Q,,,,,,stu-2,,"],
+        "classes": ["c-old,,2021-06-01T00:00:00Z,7A,07,,,homeroom,,s-1,,,,"],
+        "enrollments": ["e-1,,2021-06-01T00:00:00Z,c-old,s-1,stu-1,student,false,2020-09-01,",
+                        "e-2,,2021-06-01T00:00:00Z,c-old,s-1,stu-2,student,false,2020-09-01,"],
+    })
+    # dated 2021-08-31T16:00Z = 2021-09-01 00:00 in the district: the new year's first day
+    _roster(inbox, "y2021-bulk", "bulk", {
+        "orgs": [o.replace("2021-06-01T00:00:00Z", "2021-08-31T16:00:00Z") for o in orgs],
+        "users": ["stu-1,,2021-08-31T16:00:00Z,true,s-1,student,u1,,A,A,,,,,,par-1,08,",
+                  "par-1,,2021-08-31T16:00:00Z,true,s-1,parent,p1,,P,P,,,,,,stu-1,,"],
+        "classes": ["c-new,,2021-08-31T16:00:00Z,8A,08,,,homeroom,,s-1,,,,"],
+        "enrollments": ["e-3,,2021-08-31T16:00:00Z,c-new,s-1,stu-1,student,false,2021-09-01,"],
+    })
+    summary = land_roster(lake)
+    assert all(d.status == "landed" for d in summary.deliveries), summary.deliveries
+    run_dbt(lake, ["run", "--select", "+int_enrollments_effective", "+student_identity"], target)
+    con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
+    users = con.execute("select user_sourced_id, cast(roster_end_date as varchar) from staging.stg_roster__users "
+                        "order by 1").fetchall()
+    assert users == [("par-1", None), ("par-2", "2021-08-31"), ("stu-1", None), ("stu-2", "2021-08-31")]
+    classes = con.execute("select class_sourced_id, cast(roster_end_date as varchar) from staging.stg_roster__classes "
+                          "order by 1").fetchall()
+    assert classes == [("c-new", None), ("c-old", "2021-08-31")]
+    memberships = con.execute(
+        "select enrollment_sourced_id, cast(effective_from as varchar), cast(effective_to as varchar), "
+        "cast(end_date as varchar) from intermediate.int_enrollments_effective order by 1").fetchall()
+    assert memberships == [("e-1", "2020-09-01", "2021-08-31", "2021-08-31"),
+                           ("e-2", "2020-09-01", "2021-08-31", "2021-08-31"),
+                           ("e-3", "2021-09-01", "9999-12-31", None)]
+    identity = dict(con.execute("select student_sourced_id, guardian_sourced_ids "
+                                "from restricted.student_identity").fetchall())
+    # stu-2 keeps the key its past rows carry; no guardian is linked to a student who left,
+    # and par-2 (left out too) is nobody's guardian now
+    assert identity == {"stu-1": ["par-1"], "stu-2": []}
+
+
+def test_a_membership_ends_with_its_person_deleted_by_a_delta(tmp_path):
+    """A delta deletes a student but not their membership: the membership ends with them
+    (the day before the deletion), not open for ever, and the student keeps their past."""
+    lake, target = tmp_path / "lake", tmp_path / "target"
+    inbox = lake / "inbox" / "roster"
+    _roster(inbox, "r1-bulk", "bulk", {
+        "orgs": ["s-1,,2021-09-01T00:00:00Z,School,school,,"],
+        "users": ["stu-1,,2021-09-01T00:00:00Z,true,s-1,student,u1,,A,A,,,,,,,07,"],
+        "classes": ["c-1,,2021-09-01T00:00:00Z,7A,07,,,homeroom,,s-1,,,,"],
+        "enrollments": ["e-1,,2021-09-01T00:00:00Z,c-1,s-1,stu-1,student,false,2021-09-01,"],
+    })
+    _roster(inbox, "r2-delta", "delta", {
+        "users": ["stu-1,tobedeleted,2021-10-06T00:00:00Z,true,s-1,student,u1,,A,A,,,,,,,07,"],
+    })
+    land_roster(lake)
+    run_dbt(lake, ["run", "--select", "+int_enrollments_effective"], target)
+    con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
+    assert con.execute("select enrollment_sourced_id, cast(effective_to as varchar) "
+                       "from intermediate.int_enrollments_effective").fetchall() == [("e-1", "2021-10-05")]

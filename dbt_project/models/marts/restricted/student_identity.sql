@@ -25,20 +25,25 @@ homerooms as (
 ),
 
 -- Guardian links go both ways in OneRoster: the student's agentSourcedIds and the
--- parents' agentSourcedIds.
+-- parents' agentSourcedIds. Only between people the roster still holds: a student who
+-- left, or a parent deleted or left out of a newer bulk, links no one (a guardian's
+-- scope has no end date of its own, staff_scope), while the student keeps the key.
 guardian_links as (
     select user_sourced_id as student_sourced_id, {{ fn('unnest') }}(agent_sourced_ids) as guardian_sourced_id
     from students
+    where roster_end_date is null
     union
     select {{ fn('unnest') }}(agent_sourced_ids), user_sourced_id
     from {{ ref('stg_roster__users') }}
-    where role in ('parent', 'guardian', 'relative')
+    where role in ('parent', 'guardian', 'relative') and roster_end_date is null
 ),
 
 guardians as (
     select student_sourced_id, array_sort(array_agg(distinct guardian_sourced_id)) as guardian_sourced_ids
     from guardian_links
     where guardian_sourced_id is not null
+      and student_sourced_id in (select user_sourced_id from students where roster_end_date is null)
+      and guardian_sourced_id in (select user_sourced_id from {{ ref('stg_roster__users') }} where roster_end_date is null)
     group by student_sourced_id
 ),
 

@@ -5,7 +5,7 @@
 --   Refused, denied, a withdrawal without its time, and any status the contract does not
 --   name ('maybe', 'pending') cover nothing: a guardian's consent is never assumed.
 -- - given_by_guardian: guardian_sourcedId is one of the student's guardians in the roster
---   (OneRoster agentSourcedIds, from either side), the student (their own consent), or
+--   (OneRoster agentSourcedIds, from either side, between people the roster still holds), the student (their own consent), or
 --   left empty. Another child's parent cannot consent for this one.
 -- The one home of the rule: the audit's consent check and the governed API read `covers`.
 with consents as (
@@ -24,8 +24,11 @@ with consents as (
     where consent_id is not null
 ),
 
+-- the links the roster holds now: a guardian deleted or left out of a newer bulk (kept
+-- there with roster_end_date) no longer consents, as before they were kept
 users as (
     select user_sourced_id, role, agent_sourced_ids from {{ ref('stg_roster__users') }}
+    where roster_end_date is null
 ),
 
 links as (

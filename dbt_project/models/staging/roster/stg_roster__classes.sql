@@ -1,4 +1,6 @@
--- Classes (homeroom 行政班 and scheduled 教学班) at their latest version.
+-- Classes (homeroom 行政班 and scheduled 教学班) at their latest version. A class that
+-- ended (deleted, or left out of a newer bulk, as last school year's classes are) stays,
+-- with its last day (roster_end_date): its memberships end with it, and its past counts.
 select
     sourcedId as class_sourced_id,
     coalesce(lower(nullif(trim(status), '')), 'active') as status,
@@ -14,7 +16,8 @@ select
     coalesce(subjects, {{ fn('list_value') }}()) as subjects,
     coalesce(subjectCodes, {{ fn('list_value') }}()) as subject_codes,
     coalesce(periods, {{ fn('list_value') }}()) as periods,
+    {{ roster_end_date() }} as roster_end_date,
     _delivery,
     _landed_at
-from {{ oneroster_current('classes', 'classes') }}
-where {{ is_not_deleted() }}
+from {{ oneroster_current('classes', 'classes', keep_ended=true) }}
+where {{ roster_record_dated() }}

@@ -1,4 +1,5 @@
--- Courses at their latest version; grade codes as two digits.
+-- Courses at their latest version; grade codes as two digits. A course a newer bulk no
+-- longer holds stays: an ended class still takes its subject from it.
 select
     sourcedId as course_sourced_id,
     coalesce(lower(nullif(trim(status), '')), 'active') as status,
@@ -12,5 +13,5 @@ select
     coalesce(subjectCodes, {{ fn('list_value') }}()) as subject_codes,
     _delivery,
     _landed_at
-from {{ oneroster_current('courses', 'courses') }}
+from {{ oneroster_current('courses', 'courses', keep_ended=true) }}
 where {{ is_not_deleted() }}

@@ -1,4 +1,5 @@
--- Birth date and sex per user (OneRoster demographics.sourcedId = the user's sourcedId).
+-- Birth date and sex per user (OneRoster demographics.sourcedId = the user's sourcedId),
+-- kept for a user a newer bulk no longer holds (the user stays, stg_roster__users).
 select
     sourcedId as user_sourced_id,
     coalesce(lower(nullif(trim(status), '')), 'active') as status,
@@ -8,5 +9,5 @@ select
     _extra as other_demographics_json,
     _delivery,
     _landed_at
-from {{ oneroster_current('demographics', 'demographics') }}
+from {{ oneroster_current('demographics', 'demographics', keep_ended=true) }}
 where {{ is_not_deleted() }}

@@ -1,4 +1,7 @@
 -- People (students, teachers, parents/guardians, administrators) at their latest version.
+-- Those who left stay, with their last day (roster_end_date: deleted, or no longer in a
+-- newer bulk): the months and exams they were part of still count them, and their
+-- memberships end with them (int_enrollments_effective).
 select
     sourcedId as user_sourced_id,
     coalesce(lower(nullif(trim(status), '')), 'active') as status,
@@ -17,7 +20,8 @@ select
     phone,
     coalesce(agentSourcedIds, {{ fn('list_value') }}()) as agent_sourced_ids,
     {{ fn('list_transform') }}(coalesce(grades, {{ fn('list_value') }}()), {{ lambda('g') }} {{ grade_code('g') }}) as grades,
+    {{ roster_end_date() }} as roster_end_date,
     _delivery,
     _landed_at
-from {{ oneroster_current('users', 'users') }}
-where {{ is_not_deleted() }}
+from {{ oneroster_current('users', 'users', keep_ended=true) }}
+where {{ roster_record_dated() }}
