@@ -52,7 +52,13 @@ def _class_exam_sections(t: Translator, d: ReportData, cls: str, subject: str | 
     out: list[Section] = []
     title = d.class_title.get(cls, cls)
     if not per_exam:
-        out.append(Section(t("section.class_results", cls=title), paragraphs=[no_data(t, d, "class_exam")]))
+        reason = no_data(t, d, "class_exam")
+        if subject and "class_exam" not in d.store.missing:
+            reason = t("why.class_exam_subject", subject=subject_label(t, subject))
+        # The weak points and the students needing attention come from the class's exams:
+        # the page says they follow, rather than leave them out without a word.
+        later = t("msg.after_first_exam_named" if with_names else "msg.after_first_exam")
+        out.append(Section(t("section.class_results", cls=title), paragraphs=[reason, later]))
         return out, facts
     facts["exam_means"] = {r.exam_id: (None if r.suppressed else r.mean_score) for r in per_exam}
     dates = [str(r.exam_date) for r in per_exam]

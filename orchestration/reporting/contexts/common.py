@@ -18,7 +18,13 @@ BIN_LABELS = ("<60%", "60–69%", "70–79%", "80–89%", "≥90%")
 
 # ----------------------------------------------------------------------------- helpers
 def subject_label(t: Translator, subject) -> str:
-    return t(f"subject.{subject}") if subject is not None else ""
+    """A subject in the page's language; one the catalogue does not name (a district's
+    own 书法, music) as delivered, never as the catalogue's key."""
+    if subject is None:
+        return ""
+    key = f"subject.{subject}"
+    text = t(key)
+    return str(subject) if text == key else text
 
 
 def fitness_label(t: Translator, grade) -> str:

@@ -426,3 +426,31 @@ def test_fitness_grades_in_the_pages_language(tmp_path):
     assert english[grade] in page(lake, "parent", key)
     assert any(f">{english[g]}<" in page(lake, "head_teacher", hr) for g in fit)
     assert "Period: " in en_pages and "Period：" not in en_pages  # the colon of the page's language
+
+
+def test_a_class_whose_subject_had_no_exam_says_what_follows(sample_reports):
+    """A teacher whose subject had no exam got a results section saying only that the
+    class sat none, and no weak-point or attention section, with no word why (stop 49's
+    list). The page now names the subject and says the weak points and the students who
+    need attention follow the class's first exam; a subject the catalogue does not name
+    shows as delivered, not as its catalogue key."""
+    from orchestration.pages.i18n import Translator
+    from orchestration.reporting.contexts.classroom import _class_exam_sections
+    from orchestration.reporting.contexts.common import _members
+    from orchestration.reporting.data import load_report_data
+
+    lake, _ = sample_reports
+    data = load_report_data(lake)
+    (cls,), = q(lake, "select class_sourced_id from staff_scope where role = 'teacher' and subject = 'math' limit 1")
+    members = _members(data, [cls])
+    for lang, subject, shown, follows in (
+            ("zh", "physics", "物理", "有考试成绩后，将在此列出本班的薄弱知识点和需要关注的学生。"),
+            ("en", "calligraphy", "calligraphy",
+             "Its weak knowledge points and the students who need attention are shown once it has.")):
+        sections, _ = _class_exam_sections(Translator(lang), data, cls, subject, members, with_names=True)
+        assert len(sections) == 1
+        text = " ".join(sections[0].paragraphs)
+        assert shown in text and follows in text and "subject." not in text, text
+    # the class's own subject has exams: results, weak points and attention as before
+    sections, _ = _class_exam_sections(Translator("zh"), data, cls, "math", members, with_names=True)
+    assert len(sections) == 3
