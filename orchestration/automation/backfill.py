@@ -35,8 +35,8 @@ from orchestration.resources import ENGINE_TAG
 from orchestration.runner.execute import LABEL_TAG, execute, range_tags
 from orchestration.runner.holds import failing_landing_checks, held_by
 from orchestration.runner.progress import counted
-from orchestration.runner.recovery import PID_TAG
-from orchestration.runner.scope import Scope, partition_runs
+from orchestration.runner.recovery import PID_TAG, WorkJournal
+from orchestration.runner.scope import Scope, ledger_ids, partition_runs
 from orchestration.runner.stages import plan_stages
 from orchestration.settings import REPO_ROOT, get_settings
 
@@ -90,7 +90,7 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
     backfill_id = uuid.uuid4().hex[:8]
     tags = {BACKFILL_TAG: backfill_id, ENGINE_TAG: get_settings(_lake_root(defs)).engine}
     summary: dict = {"backfill_id": backfill_id, "partitions": keys, "exams": exams, "landing": None,
-                     "downstream": None, "runs": []}
+                     "downstream": None, "runs": [], "deferred": None}
     graph = defs.resolve_asset_graph()
     stages = plan_stages(graph)
     roots: set[dg.AssetKey] = set()
@@ -122,9 +122,28 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
     if downstream:
         _run_downstream(defs, instance, stages, roots, keys, exams, tags, summary, log, select, log_path,
                         run_config)
+    else:
+        summary["deferred"] = _defer_downstream(defs, stages, roots, keys, exams, backfill_id, select)
+        log(f"downstream left to the next `eduhouse run`: {counted(summary['deferred']['assets'], 'asset')}")
     runs = summary["runs"]
     summary["success"] = (summary["landing"] or {}).get("success", True) and all(r["success"] for r in runs)
     return summary
+
+
+def _defer_downstream(defs, stages, roots, keys, exams, backfill_id, select) -> dict:
+    """--no-downstream: what the landed days (and the exams) feed is written into the
+    lake's work journal (runner/recovery.py) for the next `eduhouse run` to build, rebuilt
+    over those days and exams as this backfill would have. Left unsaid, that run found no
+    new delivery in the inbox and called every asset up to date."""
+    graph = defs.resolve_asset_graph()
+    below = set(dg.AssetSelection.assets(*roots).downstream().resolve(graph))
+    if select is not None:
+        below &= set(select.resolve(graph))
+    below -= {k for s in stages if s.landing for k in s.asset_keys}  # landed now
+    lake = _lake_root(defs)
+    by = f"backfill {backfill_id} (--no-downstream)"
+    WorkJournal.defer(lake, {k.to_user_string() for k in below}, ledger_ids(lake), keys, exams, by)
+    return {"assets": len(below), "by": by}
 
 
 def _run_downstream(defs, instance, stages, roots, keys, exams, tags, summary, log, select, log_path=None,

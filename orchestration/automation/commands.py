@@ -94,8 +94,12 @@ def backfill_summary(summary: dict, log_path: Path | None) -> str:
              f"in {summary['seconds']:.0f} s, over {', '.join(covered)}"]
     if summary["landing"] is not None:
         lines.append(f"  landing: {'ok' if summary['landing']['success'] else 'FAILED'}")
-    lines.append(f"  rebuilt: {counted(len(runs), 'run')}, {len(runs) - len(failed) - len(held)} ok, "
-                 f"{len(failed)} failed, {len(held)} held back")
+    if summary.get("deferred"):
+        lines.append(f"  downstream: {counted(summary['deferred']['assets'], 'asset')} left to the next "
+                     "`eduhouse run` (--no-downstream)")
+    else:
+        lines.append(f"  rebuilt: {counted(len(runs), 'run')}, {len(runs) - len(failed) - len(held)} ok, "
+                     f"{len(failed)} failed, {len(held)} held back")
     for run in held:
         lines.append(f"  held back: {run['label']}: a blocking check still fails on what it reads "
                      f"({', '.join(run['held_by'])})")
@@ -125,7 +129,8 @@ def register(subparsers) -> None:
     backfill.add_argument("--lake", default=None, help="lake root (default $EDUHOUSE_LAKE or ./lake)")
     backfill.add_argument("--rebuild", action="store_true",
                           help="land already-landed deliveries holding these days again")
-    backfill.add_argument("--no-downstream", action="store_true", help="land the days only")
+    backfill.add_argument("--no-downstream", action="store_true",
+                          help="land the days only; the next `eduhouse run` rebuilds what they feed")
     backfill.add_argument("--json", action="store_true", help="print the run ids as JSON")
     backfill.add_argument("--wait", action="store_true", help="wait for a run working on the lake to finish")
     backfill.set_defaults(func=backfill_command)

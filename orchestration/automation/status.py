@@ -213,7 +213,8 @@ def interrupted(instance: dg.DagsterInstance, lake_root: Path, config: OpsConfig
     return {"run_in_progress": running, "run_stopped": stopped_holder(lake_root) if running else None,
             "dead_runs": dead,
             "unfinished_plan": None if journal is None else
-            {"started_at": journal.started_at, "pid": journal.pid, "assets": len(journal.keys)}}
+            {"started_at": journal.started_at, "pid": journal.pid, "assets": len(journal.keys),
+             "deferred_by": journal.deferred_by or None}}
 
 
 def pseudonym_key_problem(lake_root: Path) -> str | None:
@@ -290,7 +291,9 @@ def format_text(status: dict) -> str:
         lines.append(f"! run {run['run_id'][:8]} ({run['job']}) died with its process (pid {run['pid']}) "
                      f"while {run['status']}: {run['url']}")
     plan = broken.get("unfinished_plan")
-    if plan:
+    if plan and plan.get("deferred_by"):
+        lines.append(f"! {plan['deferred_by']} left {plan['assets']} assets to build: `eduhouse run` builds them")
+    elif plan:
         lines.append(f"! the run started {plan['started_at']} (pid {plan['pid']}) did not finish "
                      f"{plan['assets']} assets: `eduhouse run` finishes them")
     if broken.get("dead_runs") or plan:

@@ -8,6 +8,9 @@
   atomically. It is removed only when every stage succeeded. A run that dies leaves it,
   and the next run merges it into its own plan, so deliveries a dead run landed still
   reach the marts, checks, reports and audit although the inbox has nothing new.
+  `eduhouse backfill --no-downstream` leaves one too, naming the days it landed (and
+  rebuild): the next `eduhouse run` builds what they feed, as the backfill would have,
+  rather than find nothing new in the inbox and call every asset up to date.
 - **Dead runs**: a run executed by the CLI carries the tag `eduhouse/pid`. Under the lock
   no other CLI run of this lake is alive, so one still STARTED/STARTING/QUEUED is dead:
   it is marked failed and the pool slots it holds are freed (else the next dbt step
@@ -114,6 +117,11 @@ class WorkJournal:
     # Runs of the plan that succeeded (stage_marker): the run finishing a dead one's plan
     # starts where it died instead of redoing every stage before.
     done: set[str] = field(default_factory=set)
+    # Days and exams whose partitions the plan rebuilds (a backfill's, deferred with
+    # --no-downstream) beside those of the deliveries it lands; who deferred them.
+    dates: set[str] = field(default_factory=set)
+    exams: set[str] = field(default_factory=set)
+    deferred_by: str = ""
 
     @classmethod
     def load(cls, lake: Path) -> WorkJournal | None:
@@ -123,7 +131,8 @@ class WorkJournal:
         data = json.loads(path.read_text())
         return cls(set(data["keys"]), {s: set(ids) for s, ids in data["ledger_before"].items()},
                    bool(data["full"]), data.get("started_at", ""), int(data.get("pid", 0)),
-                   set(data.get("done", [])))
+                   set(data.get("done", [])), set(data.get("dates", [])), set(data.get("exams", [])),
+                   data.get("deferred_by", ""))
 
     def merged(self, leftover: WorkJournal | None) -> WorkJournal:
         """This plan plus what a dead run left: its keys, and its (older) ledger, so the
@@ -131,7 +140,8 @@ class WorkJournal:
         if leftover is None:
             return self
         return WorkJournal(self.keys | leftover.keys, leftover.ledger_before, self.full or leftover.full,
-                           self.started_at, self.pid, self.done | leftover.done)
+                           self.started_at, self.pid, self.done | leftover.done,
+                           self.dates | leftover.dates, self.exams | leftover.exams)
 
     def save(self, lake: Path) -> None:
         path = LakePaths(lake).pending_work
@@ -139,7 +149,8 @@ class WorkJournal:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         body = {"keys": sorted(self.keys), "ledger_before": {s: sorted(i) for s, i in self.ledger_before.items()},
                 "full": self.full, "started_at": self.started_at, "pid": self.pid,
-                "done": sorted(self.done)}
+                "done": sorted(self.done), "dates": sorted(self.dates), "exams": sorted(self.exams),
+                "deferred_by": self.deferred_by}
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(body, fh, indent=1)
             fh.flush()
@@ -153,6 +164,21 @@ class WorkJournal:
     @staticmethod
     def new(keys: set[str], ledger_before: dict[str, set[str]], full: bool) -> WorkJournal:
         return WorkJournal(keys, ledger_before, full, datetime.now(UTC).isoformat(timespec="seconds"), os.getpid())
+
+    @staticmethod
+    def defer(lake: Path, keys: set[str], ledger_before: dict[str, set[str]], dates: list[str],
+              exams: list[str], by: str) -> WorkJournal:
+        """Write down what `by` (a backfill run with --no-downstream) leaves to the next
+        `eduhouse run`: `keys` over `dates` and `exams`, rebuilt; merged into a journal
+        already there (a dead run's plan, an earlier deferral)."""
+        journal = WorkJournal.new(keys, ledger_before, False)
+        journal.dates, journal.exams = set(dates), set(exams)
+        journal = journal.merged(WorkJournal.load(lake))
+        # new data landed: every stage after landing runs again, whatever a dead run finished
+        journal.done.clear()
+        journal.deferred_by = by
+        journal.save(lake)
+        return journal
 
 
 def stage_marker(label: str, keys) -> str:

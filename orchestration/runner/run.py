@@ -253,8 +253,14 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
     from orchestration.definitions import defs as load_defs
     from orchestration.runner.progress import step_lines
 
-    if leftover is not None:
+    if leftover is not None and leftover.deferred_by:
+        days = sorted(leftover.dates)
+        what = [f"{days[0]}..{days[-1]}"] if days else []
+        what += [f"exam {e}" for e in sorted(leftover.exams)]
+        _say(f"  building what {leftover.deferred_by} landed and left to the next run ({', '.join(what)})")
+    elif leftover is not None:
         _say(f"  finishing what the run started {leftover.started_at} (pid {leftover.pid}) left undone")
+    if leftover is not None:
         full = full or leftover.full
     with _code_location_kept():
         defs = dg.Definitions.merge(load_defs(), dg.Definitions(loggers={"step_lines": step_lines}))
@@ -295,7 +301,7 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
         journal.save(lake)
     # The ledger as it was before this plan began (a dead run's plan included): what it
     # landed counts as new, so its days, months and exams are built now.
-    scope = Scope.after_landing(lake, journal.ledger_before, full=full)
+    scope = Scope.after_landing(lake, journal.ledger_before, full=full).with_deferred(journal.dates, journal.exams)
     failing = failing_landing_checks(instance, graph)
     for stage in (s for s in stages if not s.landing):
         keys = [k for k in stage.asset_keys if k in selected]

@@ -78,6 +78,15 @@ class Scope:
         return cls(Path(lake), ledger_dates(lake, new), landed_exam_ids(lake, new.get("exams", set())),
                    every=full, rebuild=full)
 
+    def with_deferred(self, dates: set[str], exams: set[str]) -> Scope:
+        """This scope plus the days and exams a backfill landed and left to this run
+        (--no-downstream; WorkJournal.defer): rebuilt, as the backfill would have."""
+        if not dates and not exams:
+            return self
+        new_dates = {s: sorted(set(self.new_dates.get(s, [])) | dates) for s in TIME_BASED_SOURCES} \
+            if dates else dict(self.new_dates)
+        return Scope(self.lake, new_dates, sorted(set(self.new_exams) | exams), every=self.every, rebuild=True)
+
     def dates(self, sources: set[str]) -> list[str]:
         """The days to run for assets that read `sources`: the new ones, else all."""
         new = {d for s in sources for d in self.new_dates.get(s, [])}

@@ -138,3 +138,35 @@ def test_status_reads_partitioned_assets(pipeline, defs):
     assert models and all(not s["missing"] for s in models.values()), models
     assert all(s["last_run"]["status"] == "SUCCESS" for s in models.values())
     assert "overall:" in format_text(status)
+
+
+def test_a_backfill_without_downstream_leaves_it_to_the_next_run(pipeline, defs):
+    """`backfill --no-downstream` landed its days and stopped there, and the next `eduhouse
+    run` found nothing new in the inbox: "every asset is up to date", with the days'
+    models stale (stop 49's list). The backfill now writes what the days feed into the
+    lake's work journal, `status` says so, and the next run rebuilds those days and what
+    they feed, then clears it."""
+    from orchestration.automation.backfill import run_backfill
+    from orchestration.automation.status import format_text, gather_status
+    from orchestration.runner.recovery import WorkJournal
+    from orchestration.runner.run import run_everything
+
+    summary = run_backfill(defs, pipeline.instance, "2021-10-05", "2021-10-06", downstream=False,
+                           log=lambda *_: None)
+    assert summary["success"] and summary["runs"] == [] and summary["deferred"]["assets"] > 0
+    journal = WorkJournal.load(pipeline.lake)
+    assert journal.dates == {"2021-10-05", "2021-10-06"}
+    assert {"staging/stg_xapi__statements", "marts/usage_monthly"} <= journal.keys
+    status = gather_status(pipeline.instance, defs.resolve_asset_graph(), pipeline.lake)
+    assert not status["healthy"]
+    assert f"backfill {summary['backfill_id']} (--no-downstream) left" in format_text(status)
+
+    outcomes = run_everything(pipeline.lake, pipeline.instance)
+    assert outcomes and all(o.ok for o in outcomes), [(o.label, o.failed_steps, o.failed_checks) for o in outcomes]
+    labels = [o.label for o in outcomes]
+    assert "daily models 2021-10-05..2021-10-06" in labels and "monthly models 2021-10..2021-10" in labels, labels
+    assert not any(label.startswith("land") for label in labels)  # nothing new to land
+    daily = next(o for o in outcomes if o.label.startswith("daily models"))
+    assert pipeline.instance.get_run_by_id(daily.run_id).tags[REBUILD_TAG] == "true"  # as the backfill would
+    assert any(label.startswith("models, checks, reports and audit") for label in labels)
+    assert WorkJournal.load(pipeline.lake) is None
