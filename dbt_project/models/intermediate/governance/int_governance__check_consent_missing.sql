@@ -1,6 +1,10 @@
 -- Student-level uses that need consent (research always; an under-14's health or psych
 -- data unless own teachers teach or a guardian reads their own child) without a consent
--- for that student, purpose and data category covering the event's time.
+-- for that student, purpose and data category covering the event's time. "Own" is the
+-- exemption's half that role and purpose cannot say: the student is in the principal's
+-- scope on that day (event_subjects.in_scope, its roster scope and its grant's). A
+-- teacher teaching another class's student needs consent like anyone else; the scope
+-- itself is out_of_scope_subject's finding.
 with rules as (
     select * from {{ ref('governance_consent_rules') }}
 ),
@@ -25,7 +29,7 @@ uses as (
         array_intersect(s.classes_read, u.categories) as sensitive_categories,
         array_contains(r.purposes, s.purpose) as purpose_needs_consent,
         i.birth_date is not null and i.birth_date > s.local_date - {{ fn('to_years') }}(u.age) as is_under_14,
-        x.role is not null as is_exempt
+        x.role is not null and s.in_scope as is_exempt
     from {{ ref('int_governance__event_subjects') }} as s
     cross join required_purposes as r
     cross join under_14 as u
