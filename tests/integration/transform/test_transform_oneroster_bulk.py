@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from orchestration.landing.oneroster import land_roster
 
@@ -197,3 +198,38 @@ def test_a_membership_ends_with_its_person_deleted_by_a_delta(tmp_path):
     con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
     assert con.execute("select enrollment_sourced_id, cast(effective_to as varchar) "
                        "from intermediate.int_enrollments_effective").fetchall() == [("e-1", "2021-10-05")]
+
+
+@pytest.mark.spark
+def test_ended_roster_records_keep_their_past_on_spark(tmp_path):
+    """The same ends on Spark (make test-spark): oneroster_current's keep_ended and
+    roster_end_date are one text for both engines, and the simulated district, which
+    sends one bulk, never leaves a record out."""
+    lake, target = tmp_path / "lake", tmp_path / "target"
+    inbox = lake / "inbox" / "roster"
+    _roster(inbox, "r1-bulk", "bulk", {
+        "orgs": ["s-1,,2021-09-01T00:00:00Z,School,school,,"],
+        "users": ["stu-1,,2021-09-01T00:00:00Z,true,s-1,student,u1,,A,A,,,,,,,07,",
+                  "stu-2,,2021-09-01T00:00:00Z,true,s-1,student,u2,,B,B,,,,,,,07,",
+                  "stu-3,,2021-09-01T00:00:00Z,true,s-1,student,u3,,C,C,,,,,,,07,"],
+        "classes": ["c-1,,2021-09-01T00:00:00Z,7A,07,,,homeroom,,s-1,,,,"],
+        "enrollments": ["e-1,,2021-09-01T00:00:00Z,c-1,s-1,stu-1,student,false,2021-09-01,",
+                        "e-2,,2021-09-01T00:00:00Z,c-1,s-1,stu-2,student,false,2021-09-01,",
+                        "e-3,,2021-09-01T00:00:00Z,c-1,s-1,stu-3,student,false,2021-09-01,"],
+    })
+    _roster(inbox, "r2-bulk", "bulk", {  # stu-2 and e-2 left out: ended with this bulk
+        "users": ["stu-1,,2021-10-01T00:00:00Z,true,s-1,student,u1,,A,A,,,,,,,07,",
+                  "stu-3,,2021-10-01T00:00:00Z,true,s-1,student,u3,,C,C,,,,,,,07,"],
+        "enrollments": ["e-1,,2021-10-01T00:00:00Z,c-1,s-1,stu-1,student,false,2021-09-01,",
+                        "e-3,,2021-10-01T00:00:00Z,c-1,s-1,stu-3,student,false,2021-09-01,"],
+    })
+    _roster(inbox, "r3-delta", "delta", {  # stu-3 deleted, not their membership
+        "users": ["stu-3,tobedeleted,2021-10-06T00:00:00Z,true,s-1,student,u3,,C,C,,,,,,,07,"],
+    })
+    land_roster(lake)
+    run_dbt(lake, ["run", "--select", "+int_enrollments_effective"], target, engine="spark", timeout=900)
+    table = lake / "warehouse" / "spark" / "intermediate.db" / "int_enrollments_effective"
+    rows = duckdb.execute(f"select enrollment_sourced_id, cast(effective_to as varchar), cast(end_date as varchar) "
+                          f"from read_parquet('{table}/*.parquet') order by 1").fetchall()
+    assert rows == [("e-1", "9999-12-31", None), ("e-2", "2021-09-30", "2021-09-30"),
+                    ("e-3", "2021-10-05", "2021-10-05")]
