@@ -5,7 +5,7 @@ with lines as {{ inlined() }} (
     select e.event_id, e.seq, e.event_time, e.principal_id, e.role, e.client_app, e.action, e.resource, e.purpose,
         e.decision, e.grant_id, e.occurrence, coalesce(e.event_id, e._delivery || ':' || e._position) as line_id,
         -- an allowed read of a student-level mart names the students it returned
-        -- (SOURCES.md: subject_ids) and how many rows: without them every subject check
+        -- (docs/inputs.md: subject_ids) and how many rows: without them every subject check
         -- (scope, consent, bulk) passes it unseen. A report page (role_report) is no rows.
         coalesce(e.decision <> 'denied' and r.student_level and e.resource <> 'role_report', false)
             as reads_students,

@@ -1,6 +1,6 @@
 -- Class memberships (student or teacher) at their latest version, with their dates.
 -- A membership that ended keeps its row: one a delta marks `tobedeleted`, and one a
--- newer bulk no longer holds (SOURCES.md: it has ended). Its end_date becomes its last
+-- newer bulk no longer holds (docs/inputs.md: it has ended). Its end_date becomes its last
 -- day in the roster (roster_end_date: the district-local day before the deletion or
 -- before that bulk), unless it ended before. Dropped, it took the student out of every
 -- month they had been in the class: past rosters shrank, and an exam's class figures
