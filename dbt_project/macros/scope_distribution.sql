@@ -7,6 +7,11 @@
     students is hidden whole; a homeroom is a part of its grade's line, a grade of its
     school's, a school of its district's, and each scope is the total of its own line, so a
     hidden scope is never the difference of shown ones (macro suppress_small_cells).
+    Every scope has one row for each level of var wellbeing_levels[level], 0 where none
+    of its students has it: with rows for only the levels present, a hidden homeroom whose
+    one row was `high` told its one student's risk, and a hidden grade's rows, with the
+    shown ones around it, gave its counts back. A level outside the catalogue (landing
+    refuses such values) still gets its own rows.
     Emits CTEs and the final select, to be written after a comma inside a WITH. -#}
 {% macro scope_distribution(latest, level, dims=[]) -%}
 {%- set prefix -%}{% for d in dims %}coalesce({{ d }}, '') || '|' || {% endfor %}{%- endset -%}
@@ -54,9 +59,39 @@ counts as (
     group by {% for d in dims %}{{ d }}, {% endfor %}scope_type, scope_id, level
 ),
 
+scopes as (
+    select
+        {% for d in dims %}{{ d }}, {% endfor %}scope_type, scope_id,
+        any_value(parent_scope_id) as parent_scope_id,
+        any_value(school_sourced_id) as school_sourced_id,
+        any_value(district_sourced_id) as district_sourced_id,
+        any_value(line_of) as line_of,
+        any_value(total_of) as total_of
+    from counts
+    group by {% for d in dims %}{{ d }}, {% endfor %}scope_type, scope_id
+),
+
+-- every scope x every level of the catalogue (and any other level found)
+levels as (
+    select {{ fn('unnest') }}({{ fn('list_value') }}({% for v in var('wellbeing_levels')[level] %}'{{ v }}'{{ ", " if not loop.last }}{% endfor %})) as level
+    union
+    select distinct level from counts
+),
+
+grid as (
+    select {% for d in dims %}k.{{ d }}, {% endfor %}k.scope_type, k.scope_id, v.level, k.parent_scope_id,
+        k.school_sourced_id, k.district_sourced_id, k.line_of, k.total_of,
+        coalesce(c.students, 0) as students
+    from scopes as k
+    cross join levels as v
+    left join counts as c
+        on {% for d in dims %}coalesce(c.{{ d }}, '') = coalesce(k.{{ d }}, '') and {% endfor %}c.scope_type = k.scope_type
+        and c.scope_id = k.scope_id and c.level = v.level
+),
+
 sized as (
     select *, sum(students) over (partition by {% for d in dims %}{{ d }}, {% endfor %}scope_type, scope_id) as scope_students
-    from counts
+    from grid
 ),
 
 scope_cells as (
