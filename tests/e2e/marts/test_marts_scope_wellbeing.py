@@ -60,8 +60,13 @@ def _scopes(x: pd.DataFrame, level: str, dims: list[str]) -> pd.DataFrame:
     return counts
 
 
-def _check(got: pd.DataFrame, want: pd.DataFrame, level: str, dims: list[str]) -> None:
+def _check(got: pd.DataFrame, want: pd.DataFrame, level: str, dims: list[str], levels: list[str]) -> None:
     keys = [*dims, "scope_type", "scope_id", level]
+    # every scope has a row for each of the contract's levels, 0 where none of its
+    # students has it (the rows of a hidden scope must not name its students' levels)
+    scopes = want[[*dims, "scope_type", "scope_id", "scope_students"]].drop_duplicates()
+    grid = scopes.merge(pd.DataFrame({level: levels}), how="cross")
+    want = grid.merge(want[[*keys, "students"]], on=keys, how="left").fillna({"students": 0})
     got = got.assign(**{d: got[d].fillna("") for d in dims}).set_index(keys).sort_index()
     want = want.assign(**{d: want[d].fillna("") for d in dims}).set_index(keys).sort_index()
     assert set(got.index) == set(want.index)
@@ -84,7 +89,7 @@ def test_scope_psych_matches_bronze(exams_lake, student_key):
     placed = _place(top, _homerooms(exams_lake), "screen_date")
     placed["student_key"] = placed.student_sourcedId.map(student_key)
     got = pd.read_parquet(LakePaths(exams_lake).restricted / "scope_psych.parquet")
-    _check(got, _scopes(placed, "risk_level", []), "risk_level", [])
+    _check(got, _scopes(placed, "risk_level", []), "risk_level", [], ["none", "watch", "high"])
 
 
 def test_scope_fitness_matches_bronze(exams_lake, student_key):
@@ -101,4 +106,5 @@ def test_scope_fitness_matches_bronze(exams_lake, student_key):
     placed = _place(fit, _homerooms(exams_lake), "test_date")
     placed["student_key"] = placed.student_sourcedId.map(student_key)
     got = pd.read_parquet(LakePaths(exams_lake).restricted / "scope_fitness.parquet")
-    _check(got, _scopes(placed, "fitness_grade", ["academic_session"]), "fitness_grade", ["academic_session"])
+    _check(got, _scopes(placed, "fitness_grade", ["academic_session"]), "fitness_grade", ["academic_session"],
+           ["优秀", "良好", "及格", "不及格"])
