@@ -8,7 +8,9 @@ requested *in another run* this tick (`RequestedInAnotherRun`) or in progress, s
 model reads its inputs after they were rebuilt, not before (and is not rebuilt twice).
 Nor is anything built from a landed source whose latest blocking check refused its data
 (`RefusedByCheck`, as `eduhouse run` and `eduhouse backfill` hold, runner/holds.py)
-until a later landing passes it.
+until a later landing passes it, nor while an `eduhouse run` or backfill holds the lake
+(`LakeHeldByCommand`): it builds in its own order, and a tick between two of its runs
+requested, beside it, the models it was about to build from inputs half rebuilt.
 
 - unpartitioned (the sensor's default): any dependency updated since last requested;
   dbt seeds (no dependencies): when missing.
@@ -29,7 +31,8 @@ from __future__ import annotations
 import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph import executable_in_same_run
 
-from orchestration.lake import TIME_BASED_SOURCES
+from orchestration.lake import TIME_BASED_SOURCES, lake_in_use
+from orchestration.settings import get_settings
 
 AC = dg.AutomationCondition
 PARTITION_TAG = "eduhouse/partition"
@@ -86,6 +89,24 @@ class NeverBuilt(dg.AutomationCondition):
         if built.is_empty and (requested is None or requested.is_empty):
             return dg.AutomationResult(context=context, true_subset=context.candidate_subset)
         return dg.AutomationResult(context=context, true_subset=context.get_empty_subset())
+
+
+class LakeHeldByCommand(dg.AutomationCondition):
+    """True (for every candidate) while an `eduhouse run` or `eduhouse backfill` holds the
+    lake's lock (lake.lake_in_use): the command is building, and the daemon waits."""
+
+    @property
+    def name(self) -> str:
+        return "lake_held_by_command"
+
+    @property
+    def description(self) -> str:
+        return "An eduhouse run or backfill holds the lake"
+
+    def evaluate(self, context):  # context: AutomationContext
+        held = lake_in_use(get_settings().lake)
+        return dg.AutomationResult(context=context, true_subset=context.candidate_subset if held
+                                   else context.get_empty_subset())
 
 
 def refuses(record) -> bool:
@@ -146,6 +167,7 @@ def _guarded(trigger: dg.AutomationCondition, label: str) -> dg.AutomationCondit
         & ~AC.any_deps_match(AC.any_checks_match(RefusedByCheck(), blocking_only=True))
         .allow(LANDING).with_label("a blocking check refused a landed input")
         & ~AC.in_progress()
+        & ~LakeHeldByCommand()
     ).with_label(label)
 
 

@@ -26,6 +26,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,3 +139,20 @@ class LakePaths:
     @property
     def serve_lock(self) -> Path:
         return self.serve_state / "serve.lock"
+
+
+def lake_in_use(lake: Path) -> bool:
+    """True while some process holds the lake's run lock: an `eduhouse run` or backfill
+    is at work (runner/recovery.py takes the lock). A read-only probe, for `status` and for
+    the daemon's sensors and conditions, which wait for it rather than race it."""
+    path = LakePaths(lake).run_lock
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)

@@ -26,7 +26,7 @@ from orchestration.automation.jobs import (
     landing_daily_job,
     landing_job,
 )
-from orchestration.lake import TIME_BASED_SOURCES
+from orchestration.lake import TIME_BASED_SOURCES, lake_in_use
 from orchestration.partitions import daily_partitions
 from orchestration.resources import ENGINE_TAG, LakeResource
 from orchestration.runner.progress import failure_reason
@@ -105,7 +105,11 @@ def busy_sources(instance: dg.DagsterInstance) -> set[str]:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Lands new inbox deliveries: one run per source with new deliveries.",
 )
-def inbox_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
+def inbox_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult | dg.SkipReason:
+    if lake_in_use(lake.paths.root):
+        # its landing takes them; a second landing run beside it raced it for the same files
+        # (and, landing nothing, still recorded a materialization with no check evaluated)
+        return dg.SkipReason("an eduhouse run or backfill holds the lake: it lands the inbox")
     config = OpsConfig.from_env()
     cursor = inbox.load_cursor(context.cursor)
     found, next_cursor = inbox.new_entries(lake.paths.root, cursor, config.inbox_settle_seconds)
@@ -289,6 +293,8 @@ def downstream_catchup(context: dg.SensorEvaluationContext):
         return dg.SkipReason("no repository")
     if context.instance.get_runs(dg.RunsFilter(statuses=IN_FLIGHT), limit=1):
         return dg.SkipReason("runs in flight")
+    if lake_in_use(get_settings().lake):
+        return dg.SkipReason("an eduhouse run or backfill holds the lake")
     graph = context.repository_def.asset_graph
     keys = selections.downstream().resolve(graph)
     lagging = lagging_assets(context.instance, graph, keys)

@@ -20,13 +20,12 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 
 from orchestration.automation import inbox
 from orchestration.automation.alerts import read_alerts
-from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
+from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths, lake_in_use
 from orchestration.privacy.pseudonym import PseudonymKeyError, load_key, pseudonym
 from orchestration.runner.recovery import (
     PID_TAG,
     WorkJournal,
     cli_runs_in_flight,
-    lake_in_use,
     stopped_holder,
 )
 from orchestration.settings import OpsConfig

@@ -78,21 +78,6 @@ def lake_lock(lake: Path, wait: bool = False, what: str = "eduhouse run") -> Ite
         os.close(fd)  # closing the descriptor releases the flock
 
 
-def lake_in_use(lake: Path) -> bool:
-    """True while some process holds the lake's run lock (read-only probe, for status)."""
-    path = LakePaths(lake).run_lock
-    if not path.exists():
-        return False
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-
-
 def stopped_holder(lake: Path) -> int | None:
     """The pid holding the lake's lock when that process is stopped (SIGSTOP, a terminal
     job suspended with Ctrl-Z): it holds the lake and makes no progress until resumed,
@@ -231,7 +216,9 @@ def wait_for_tools(lake: Path, log=print, timeout: float = 1800, poll: float = 1
     deadline = time.monotonic() + timeout
     pids = tools_still_working(lake)
     if pids:
-        log(f"  waiting for dbt (pid {', '.join(map(str, pids))}) left working on this lake by a run that died")
+        # A dbt of the UI's daemon (`make ui`) is as much in the way as one a killed run left.
+        log(f"  waiting for dbt (pid {', '.join(map(str, pids))}) working on this lake without an eduhouse run "
+            "(a run the UI's daemon launched, or one that died)")
     while pids:
         if time.monotonic() > deadline:
             raise UserError(f"dbt (pid {', '.join(map(str, pids))}) has worked on {lake} for over "

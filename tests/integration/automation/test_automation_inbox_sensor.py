@@ -91,3 +91,22 @@ def test_days_wait_for_the_roster_run(instance, lake, monkeypatch, ops):
     instance.report_run_failed(run)
     requests, cursor = _tick(instance, defs, lake, cursor)
     assert [r.job_name for r in requests] == ["landing_daily_job"]
+
+
+def test_the_inbox_waits_while_an_eduhouse_command_holds_the_lake(instance, lake, monkeypatch, ops):
+    """A landing run of the sensor started beside `eduhouse run`'s own landing of the same
+    delivery (the UI probe): it landed nothing, yet recorded a materialization whose checks
+    never ran, so the UI showed the command's warning as not evaluated. The sensor now
+    skips while a command holds the lake, its cursor unchanged, and requests after."""
+    from orchestration.runner.recovery import lake_lock
+
+    monkeypatch.setenv("EDUHOUSE_INBOX_SETTLE_SECONDS", "0")
+    defs = ops.automation_with(ops.fake_parts(lake), lake)
+    ops.put_delivery(lake, "roster", "roster_2021-09-01.zip")
+    with lake_lock(lake):
+        context = dg.build_sensor_context(instance=instance, cursor=None, resources={"lake": LakeResource(root=str(lake))},
+                                          repository_def=defs.get_repository_def())
+        data = inbox_sensor.evaluate_tick(context)
+        assert data.run_requests == [] and "holds the lake" in (data.skip_message or "")
+    requests, _ = _tick(instance, defs, lake, data.cursor)
+    assert [r.asset_selection for r in requests] == [[dg.AssetKey(["bronze", "roster"])]]

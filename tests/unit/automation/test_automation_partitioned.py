@@ -133,6 +133,22 @@ def test_a_landed_day_reaches_its_month_in_dependency_order(instance, defs):
     assert instance.get_materialized_partitions(usage.key) == {MONTH}
 
 
+def test_nothing_is_requested_while_an_eduhouse_command_holds_the_lake(instance, defs, tmp_path, monkeypatch):
+    """With the UI's daemon up, a tick between two runs of `eduhouse run` requested the
+    models the command was about to build, beside it, from inputs half rebuilt (found by
+    the UI probe: a 61-asset run, a day, a 42-exam backfill, all during one CLI run). The
+    daemon now waits while a command holds the lake's lock, and goes on after."""
+    from orchestration.runner.recovery import lake_lock
+
+    monkeypatch.setenv("EDUHOUSE_LAKE", str(tmp_path))
+    ticks = Ticks(instance, defs)
+    assert ticks.tick() == []  # baseline
+    with lake_lock(tmp_path):
+        ticks.execute([xapi.key], DAY)  # the command's landing, then a tick before its next run
+        assert ticks.tick() == []
+    assert ticks.tick() == [(frozenset({"staging/stg"}), DAY)]
+
+
 def test_a_new_exam_is_built_alone(instance, defs):
     ticks = Ticks(instance, defs)
     assert ticks.tick() == []
