@@ -12,6 +12,7 @@ import argparse
 import importlib
 import importlib.metadata
 import os
+import signal
 import sys
 
 from orchestration.errors import UserError
@@ -50,9 +51,14 @@ def main(argv: list[str] | None = None) -> int:
 def console_main() -> None:
     """Console entry point. Exits without interpreter teardown: DuckDB 2.0's bindings
     print spurious 'leaked instance' lines at shutdown, which would bury the summary."""
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        code = main()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        # the reader went away (`eduhouse status | head -1`): stop quietly, with the
+        # shell's code for a process ended by SIGPIPE, not 1 (status's ATTENTION)
+        os._exit(128 + signal.SIGPIPE)
     os._exit(code)
 
 

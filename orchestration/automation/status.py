@@ -253,13 +253,15 @@ def gather_status(instance: dg.DagsterInstance, asset_graph, lake_root: Path, da
     failing = [c for s in groups.values() for c in s["failing_checks"] if c["severity"] == "ERROR"]
     broken = interrupted(instance, Path(lake_root), config)
     key_problem = pseudonym_key_problem(Path(lake_root))
+    healthy = (not failed_groups and not failing and load_error is None
+               and not broken["dead_runs"] and broken["unfinished_plan"] is None and key_problem is None
+               and broken["run_stopped"] is None)
     return {
         "generated_at": _iso(now),
         "lake": str(lake_root),
         "days": days,
-        "healthy": (not failed_groups and not failing and load_error is None
-                    and not broken["dead_runs"] and broken["unfinished_plan"] is None and key_problem is None
-                    and broken["run_stopped"] is None),
+        "healthy": healthy,
+        "overall": "OK" if healthy else "ATTENTION",  # the text's first line, as the docs name it
         "pseudonym_key_problem": key_problem,
         "interrupted": broken,
         "definitions_error": load_error,

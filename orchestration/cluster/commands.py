@@ -14,7 +14,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("cluster", help="the lake's Spark standalone cluster (for `eduhouse run --engine spark`)",
                               description="Start, inspect and stop a Spark standalone master and workers from the "
                                           "installed pyspark; pids and logs live under <lake>/ops/spark/.")
-    sub = p.add_subparsers(dest="cluster_command", required=True)
+    sub = p.add_subparsers(dest="cluster_command", required=True, metavar="{up,status,down}")
     up = sub.add_parser("up", help="start a master and N workers, and wait until they have registered")
     up.add_argument("--lake", default=None, help="lake root (default $EDUHOUSE_LAKE or ./lake)")
     up.add_argument("--workers", type=int, default=2, help="workers to start (default 2)")

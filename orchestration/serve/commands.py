@@ -12,6 +12,7 @@ from pathlib import Path
 from orchestration.errors import whole_number
 
 DEFAULT_THREADS = 2 * (os.cpu_count() or 1)
+MAX_APP_NAME = 64  # characters of a client app's name (the access log and `token list` carry it)
 
 
 def register(subparsers) -> None:
@@ -32,7 +33,7 @@ def register(subparsers) -> None:
 
     t = subparsers.add_parser("token", help="bearer tokens of the governed API",
                               description="Issue, revoke and list the API's bearer tokens.")
-    tsub = t.add_subparsers(dest="token_command", required=True)
+    tsub = t.add_subparsers(dest="token_command", required=True, metavar="{issue,revoke,list}")
     issue = tsub.add_parser("issue", help="issue a token (printed once; the lake keeps a salted hash)")
     issue.add_argument("--lake", default=None)
     issue.add_argument("--principal", required=True, help="a roster user's sourcedId, or an app id from grants.csv")
@@ -92,9 +93,17 @@ def _app_with_its_own_log(lake: Path, app: str) -> bool:
 
 def token_issue(args: argparse.Namespace) -> int:
     from orchestration.errors import UserError, existing_lake
-    from orchestration.serve.tokens import TokenStore, now_utc
+    from orchestration.serve.tokens import TokenStore, check_expires_days, now_utc
 
     lake = existing_lake(args.lake)
+    check_expires_days(args.expires_days)
+    if not args.principal.strip():
+        raise UserError("--principal is empty: give a roster user's sourcedId or an app id from grants.csv")
+    app = args.app
+    if app is not None and not (0 < len(app) <= MAX_APP_NAME and app.isprintable()
+                                and not any(c.isspace() for c in app)):
+        raise UserError(f"--app {app!r} is not a client app name: 1 to {MAX_APP_NAME} printable characters "
+                        "without spaces (it is written into every access event and the token list)")
     if not _known_principal(lake, args.principal):
         raise UserError(f"{args.principal} is neither a roster user nor a principal of grants.csv in this lake "
                         "(run `eduhouse run` after delivering the roster and grants)")

@@ -24,6 +24,7 @@ from pathlib import Path
 from orchestration.errors import UserError
 from orchestration.lake import LakePaths
 
+MAX_EXPIRES_DAYS = 36_500  # beyond the year 9999 a date cannot be written
 PREFIX = "ehs"
 
 
@@ -54,6 +55,15 @@ def _digest(salt: str, secret: str) -> str:
 def _private_dir(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
+
+
+def check_expires_days(expires_days: int | None) -> None:
+    """A token's lifetime in days, as `token issue --expires-days` takes it."""
+    if expires_days is not None and expires_days <= 0:
+        raise UserError("--expires-days must be a positive number of days")
+    if expires_days is not None and expires_days > MAX_EXPIRES_DAYS:
+        raise UserError(f"--expires-days must be at most {MAX_EXPIRES_DAYS:,} (about 100 years); "
+                        "leave it out for a token that does not expire")
 
 
 class TokenStore:
@@ -106,8 +116,7 @@ class TokenStore:
 
     def issue(self, principal_id: str, app: str | None, expires_days: int | None, now: datetime) -> str:
         """A new token for ``principal_id``; returns the token text (shown once)."""
-        if expires_days is not None and expires_days <= 0:
-            raise UserError("--expires-days must be a positive number of days")
+        check_expires_days(expires_days)
         token_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32).replace("_", "-")
         salt = secrets.token_hex(16)

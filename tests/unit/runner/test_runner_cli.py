@@ -33,3 +33,39 @@ def test_failure_reason_is_the_innermost_cause():
     outer = SerializableErrorInfo('Error occurred while executing op "bronze__fitness":', [], "Wrapper", inner)
     assert failure_reason(outer) == "no roster users in x: land the roster first"
     assert failure_reason(None) == ""
+
+
+def test_a_reader_that_goes_away_is_no_traceback_and_no_attention(tmp_path):
+    """`eduhouse status | head -1` ended in a BrokenPipeError traceback and exit 1, which
+    `status` documents as ATTENTION (found by the UI probe). The console entry point now
+    stops quietly with the shell's code for SIGPIPE."""
+    import subprocess
+    import sys
+
+    (tmp_path / "inbox").mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", "from orchestration.cli import console_main; console_main()",
+                             "status", "--lake", str(tmp_path), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the command writes
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 141 and b"Traceback" not in err, err.decode()
+
+
+def test_token_mistakes_are_one_line(tmp_path, capsys):
+    """An expiry past year 9999 was an OverflowError traceback; an empty principal read
+    "eduhouse token:  is neither ..."; an app name with a newline broke the token list;
+    `eduhouse token` alone named an internal field (token_command). (The UI probe.)"""
+    import pytest
+
+    (tmp_path / "inbox").mkdir()
+    lake = ["--lake", str(tmp_path)]
+    for args, says in (
+            (["--principal", "stu-1", "--expires-days", "99999999"], "at most 36,500"),
+            (["--principal", ""], "--principal is empty"),
+            (["--principal", "stu-1", "--app", "x\ny"], "is not a client app name")):
+        assert main(["token", "issue", *lake, *args]) == 2
+        err = capsys.readouterr().err
+        assert says in err and len(err.strip().splitlines()) == 1, err
+    with pytest.raises(SystemExit) as exit_:
+        main(["token"])
+    assert exit_.value.code == 2 and "{issue,revoke,list}" in capsys.readouterr().err
