@@ -122,6 +122,23 @@ def _selection(defs: dg.Definitions, instance, changed_sources: list[str], full:
     return (selected | never) & everything
 
 
+def sources_that_landed(lake: Path, before: dict[str, set[str]], sources: list[str]) -> list[str]:
+    """Of `sources`, those whose deliveries new since the ledger `before` landed at least
+    one record. A delivery refused whole (unreadable, every record quarantined) or sent
+    again (a duplicate) changes no table: what reads only its source need not be rebuilt
+    (the UI probe's roster folder without its manifest rebuilt every roster model, the
+    42 exams and the month)."""
+    from orchestration.landing.ledger import read_ledger
+
+    after = ledger_ids(lake)
+    landed = []
+    for source in sources:
+        new = after.get(source, set()) - before.get(source, set())
+        if new and any(r["delivery_id"] in new and (r.get("landed") or 0) > 0 for r in read_ledger(lake, source)):
+            landed.append(source)
+    return landed
+
+
 def _never_built(instance, keys) -> set[dg.AssetKey]:
     """The keys with no materialization: one query for all of them (one per key took
     1.4 s for the project's 250 assets before every run)."""
@@ -270,9 +287,8 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
     # which sources have new deliveries, asked once (nothing lands before the landing runs)
     changed_sources = scan.changed_sources.result()
     selected = _selection(defs, instance, changed_sources, full)
-    if leftover is not None:
-        everything = set(graph.materializable_asset_keys)
-        selected |= {dg.AssetKey.from_user_string(k) for k in leftover.keys} & everything
+    left = {dg.AssetKey.from_user_string(k) for k in leftover.keys} if leftover is not None else set()
+    selected |= left & set(graph.materializable_asset_keys)
     if not selected:
         _say("  nothing new in the inbox: every asset is up to date")
         return []
@@ -299,6 +315,12 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
         # New data: every stage after landing runs again, whatever a dead run finished.
         journal.done.clear()
         journal.save(lake)
+    refused = [s for s in changed_sources if s not in sources_that_landed(lake, landed_before, changed_sources)]
+    if refused and not full:
+        _say(f"  nothing landed from the new deliveries of {', '.join(refused)} (the summary's quarantine says why): "
+             "what reads only them is not rebuilt")
+        landed_sources = [s for s in changed_sources if s not in refused]
+        selected = (_selection(defs, instance, landed_sources, full) | left) & set(graph.materializable_asset_keys)
     # The ledger as it was before this plan began (a dead run's plan included): what it
     # landed counts as new, so its days, months and exams are built now.
     scope = Scope.after_landing(lake, journal.ledger_before, full=full).with_deferred(journal.dates, journal.exams)

@@ -170,3 +170,18 @@ def test_a_backfill_without_downstream_leaves_it_to_the_next_run(pipeline, defs)
     assert pipeline.instance.get_run_by_id(daily.run_id).tags[REBUILD_TAG] == "true"  # as the backfill would
     assert any(label.startswith("models, checks, reports and audit") for label in labels)
     assert WorkJournal.load(pipeline.lake) is None
+
+
+def test_a_delivery_that_lands_nothing_rebuilds_nothing(pipeline, capsys):
+    """A roster folder without its manifest is unreadable: ledgered, nothing landed. The
+    run rebuilt every roster model, every exam and the month all the same (the UI
+    probe); now it lands (the ledger row, the landing's checks) and stops there."""
+    from orchestration.runner.run import run_everything
+
+    folder = pipeline.lake / "inbox" / "roster" / "2021-10-09-no-manifest"
+    folder.mkdir(parents=True)
+    (folder / "users.csv").write_text("sourcedId,status,dateLastModified,role\nstu-x,,2021-10-09T00:00:00Z,student\n")
+    outcomes = run_everything(pipeline.lake, pipeline.instance)
+    assert [o.label for o in outcomes] == ["land new deliveries"], [o.label for o in outcomes]
+    assert all(o.ok for o in outcomes)
+    assert "nothing landed from the new deliveries of roster" in capsys.readouterr().err
