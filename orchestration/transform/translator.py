@@ -94,6 +94,18 @@ class EduhouseDbtTranslator(DagsterDbtTranslator):
             return dg.AllPartitionMapping()
         return None  # Dagster's default: identity, time window, or all from/to unpartitioned
 
+    def get_asset_check_spec(self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str,
+                             project) -> dg.AssetCheckSpec | None:
+        """dagster-dbt's check, described: the UI showed "No description provided" for the
+        396 generic tests (dagster-dbt reads only a test's meta.description)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return dg.AssetCheckSpec(
+            name=spec.name, asset=spec.asset_key, description=check_description(manifest["nodes"][unique_id]),
+            additional_deps=spec.additional_deps, blocking=spec.blocking, metadata=spec.metadata,
+            automation_condition=spec.automation_condition, partitions_def=spec.partitions_def)
+
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
         metadata = dict(super().get_metadata(dbt_resource_props))
         classifications = column_classifications(dbt_resource_props)
@@ -111,3 +123,32 @@ def export_area(dbt_resource_props: Mapping[str, Any]) -> str | None:
     (macros/export_parquet.sql) reads too; None = not exported."""
     meta = (dbt_resource_props.get("config") or {}).get("meta") or dbt_resource_props.get("meta") or {}
     return {"public": "marts", "restricted": "restricted"}.get(meta.get("exposure"))
+
+
+def _model_named(ref: object) -> str:
+    """`ref('student_identity')` as the model's name."""
+    text = str(ref or "")
+    for junk in ("ref(", ")", "'", '"'):
+        text = text.replace(junk, "")
+    return text.strip()
+
+
+def check_description(test: Mapping[str, Any]) -> str:
+    """What a dbt test checks, in a line: its own description (a singular test's, from
+    its yml), else said from the generic test and its arguments; and whether it blocks."""
+    text = (test.get("description") or "").strip()
+    generic = (test.get("test_metadata") or {}).get("name")
+    kwargs = (test.get("test_metadata") or {}).get("kwargs") or {}
+    column = kwargs.get("column_name")
+    if not text and generic:
+        said = {
+            "not_null": f"`{column}` is never NULL.",
+            "unique": f"`{column}` has no duplicates.",
+            "accepted_values": f"`{column}` is one of {', '.join(map(str, kwargs.get('values') or []))}.",
+            "relationships": f"every `{column}` is a `{kwargs.get('field')}` of {_model_named(kwargs.get('to'))}.",
+        }.get(generic)
+        text = said or f"dbt test `{generic}`" + (f" on `{column}`" if column else "") + "."
+    severity = ((test.get("config") or {}).get("severity") or "error").lower()
+    return (text or f"dbt test `{test.get('name')}`.") + (
+        " Blocking (error): a failure holds back what reads the model." if severity == "error"
+        else " A warning: reported, nothing held back.")
