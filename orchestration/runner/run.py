@@ -315,11 +315,11 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
         # New data: every stage after landing runs again, whatever a dead run finished.
         journal.done.clear()
         journal.save(lake)
-    refused = [s for s in changed_sources if s not in sources_that_landed(lake, landed_before, changed_sources)]
+    landed_sources = sources_that_landed(lake, landed_before, changed_sources)
+    refused = [s for s in changed_sources if s not in landed_sources]
     if refused and not full:
         _say(f"  nothing landed from the new deliveries of {', '.join(refused)} (the summary's quarantine says why): "
              "what reads only them is not rebuilt")
-        landed_sources = [s for s in changed_sources if s not in refused]
         selected = (_selection(defs, instance, landed_sources, full) | left) & set(graph.materializable_asset_keys)
     # The ledger as it was before this plan began (a dead run's plan included): what it
     # landed counts as new, so its days, months and exams are built now.
