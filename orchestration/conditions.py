@@ -176,8 +176,14 @@ def unpartitioned_condition() -> dg.AutomationCondition:
 
 
 def seed_condition() -> dg.AutomationCondition:
-    """dbt seeds depend on nothing, so no update ever requests them: build when missing."""
-    return AC.on_missing()
+    """dbt seeds (and a model that reads nothing) depend on nothing, so no update ever
+    requests them: build when missing. Dagster's on_missing counts the first evaluation
+    as handled (what is missing when the sensor starts is left alone), so a lake the
+    daemon alone builds never got its policy tables: missing at that first evaluation
+    requests them too."""
+    return (AC.on_missing()
+            | (AC.missing() & AC.initial_evaluation() & ~AC.in_progress()).with_label("missing when first evaluated")
+            ).with_label("missing (when first evaluated, or since)")
 
 
 def daily_condition() -> dg.AutomationCondition:

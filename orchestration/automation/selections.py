@@ -70,6 +70,17 @@ def partitioned_downstream() -> dg.AssetSelection:
             - dg.AssetSelection.keys(PUBLICATION_KEY, RETENTION_KEY)).without_checks()
 
 
+def unfed() -> dg.AssetSelection:
+    """Assets that read nothing, outside landing and operations: the dbt seeds (the
+    governance policy's tables) and column_classification, built when missing
+    (conditions.seed_condition)."""
+    return dg.AssetSelection.all().roots() - dg.AssetSelection.groups(LANDING_GROUP) - dg.AssetSelection.keys(
+        PUBLICATION_KEY, RETENTION_KEY)
+
+
 def automated() -> dg.AssetSelection:
-    """What `downstream_automation` evaluates: both of the above."""
-    return downstream() | partitioned_downstream()
+    """What `downstream_automation` evaluates: both of the above, and the seeds. Left out,
+    the seeds' condition went to Dagster's default automation sensor, which is stopped
+    unless turned on: a lake the daemon alone builds never had its policy tables, and
+    every model reading them waited (the UI showed that sensor, stopped)."""
+    return downstream() | partitioned_downstream() | unfed()

@@ -82,7 +82,10 @@ class EduhouseDbtTranslator(DagsterDbtTranslator):
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
         if dbt_resource_props.get("resource_type") == "source":
             return None
-        if dbt_resource_props.get("resource_type") == "seed":
+        # a seed, or a model that reads nothing (column_classification): no update ever
+        # requests it, so it is built when missing
+        if dbt_resource_props.get("resource_type") == "seed" or not (
+                dbt_resource_props.get("depends_on") or {}).get("nodes"):
             return seed_condition()
         return condition_for(partition_kind(dbt_resource_props))
 

@@ -149,6 +149,27 @@ def test_nothing_is_requested_while_an_eduhouse_command_holds_the_lake(instance,
     assert ticks.tick() == [(frozenset({"staging/stg"}), DAY)]
 
 
+def test_what_reads_nothing_is_built_when_missing(instance, tmp_path):
+    """The dbt seeds (the governance policy's tables) carry a build-when-missing
+    condition, but no sensor of the project targeted them: Dagster's default automation
+    sensor, stopped unless turned on, held them (the UI probe saw it), so a lake the
+    daemon alone builds never had them. downstream_automation now takes what reads
+    nothing, outside landing."""
+    from orchestration.automation.definitions import defs as automation_defs
+    from orchestration.resources import LakeResource
+
+    @dg.asset(key=["governance", "policy"], group_name="governance", automation_condition=conditions.seed_condition())
+    def policy():
+        return None
+
+    defs = dg.Definitions.merge(dg.Definitions(assets=[xapi, policy]), automation_defs,
+                                dg.Definitions(resources={"lake": LakeResource(root=str(tmp_path))}))
+    ticks = Ticks(instance, defs)
+    assert ticks.tick() == [(frozenset({"governance/policy"}), None)]
+    ticks.run_requested()
+    assert ticks.tick() == []
+
+
 def test_a_new_exam_is_built_alone(instance, defs):
     ticks = Ticks(instance, defs)
     assert ticks.tick() == []
