@@ -1,5 +1,6 @@
-"""Landing as Dagster assets: one ``bronze/<source>`` asset per source, plus a blocking
-conservation check on each.
+"""Landing as Dagster assets: one ``bronze/<source>`` asset per source, with two checks on
+each: conservation (blocking: a record lost) and deliveries_landed (a warning: a delivery
+refused whole).
 
 ``xapi`` and ``access`` are daily-partitioned (local dates) with a single-run backfill
 policy. A run over a date range lands every new delivery of the source whole (a file is
@@ -174,5 +175,64 @@ def _build_check(source: str) -> dg.AssetChecksDefinition:
     return _check
 
 
+def refused_deliveries(lake_root: Path, source: str, delivery_ids: set[str]) -> list[dict]:
+    """Of ``delivery_ids``, the ledger rows of deliveries that landed no record: unreadable
+    (a broken gzip, an unknown encoding, a roster folder without its manifest) or with
+    every record quarantined. A duplicate delivery is not refused: its records landed the
+    first time."""
+    return [
+        {k: r.get(k) for k in ("delivery_id", "status", "records_in", "quarantined", "reason")}
+        for r in ledger.read_ledger(lake_root, source)
+        if r["delivery_id"] in delivery_ids and r["status"] != "duplicate" and not (r.get("landed") or 0)
+    ]
+
+
+def _landed_deliveries(context: dg.AssetCheckExecutionContext, key: dg.AssetKey) -> set[str]:
+    """The deliveries (``delivery_ids``) of the asset's materialization in this run or, for
+    the check run alone (from the UI), of its latest one: the landing being judged."""
+    def named(records) -> set[str] | None:
+        for record in records:
+            materialization = record.asset_materialization
+            if materialization is not None and materialization.asset_key == key \
+                    and "delivery_ids" in materialization.metadata:
+                return set(materialization.metadata["delivery_ids"].value)
+        return None
+
+    in_run = named(context.instance.get_records_for_run(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records)
+    if in_run is not None:
+        return in_run
+    # newest first; a ranged landing's extra days (no delivery_ids) come before its range
+    latest = named(context.instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key), limit=20).records)
+    return latest or set()
+
+
+def _build_refusal_check(source: str) -> dg.AssetChecksDefinition:
+    key = asset_key(source)
+
+    @dg.asset_check(asset=key, name="deliveries_landed", blocking=False,
+                    description="warns when a delivery this landing took landed no record (unreadable, or "
+                                "every record quarantined): the ledger and the quarantine say why; not "
+                                "blocking, the other deliveries land")
+    def _check(context: dg.AssetCheckExecutionContext, lake: LakeResource) -> dg.AssetCheckResult:
+        # Only the contract blocks: a refused file is quarantined whole with its reason, and
+        # conservation proves nothing was lost; this says so where a data engineer looks,
+        # the run's checks, rather than only in the quarantine lines of `eduhouse status`.
+        ids = _landed_deliveries(context, key)
+        refused = refused_deliveries(Path(lake.root), source, ids)
+        return dg.AssetCheckResult(
+            passed=not refused,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"{len(refused)} of {len(ids)} deliveries landed no record" if refused else None,
+            metadata={
+                "deliveries": len(ids),
+                "refused": len(refused),
+                "refused_deliveries": dg.MetadataValue.json(refused[:50]),
+            },
+        )
+
+    return _check
+
+
 landing_assets = [_build_asset(s) for s in SOURCES]
-landing_checks = [_build_check(s) for s in SOURCES]
+landing_checks = [_build_check(s) for s in SOURCES] + [_build_refusal_check(s) for s in SOURCES]

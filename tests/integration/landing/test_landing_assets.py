@@ -74,7 +74,7 @@ def test_materialize_roster_then_xapi_partition(lake: Path):
     assert sorted(m.partition for m in mats) == ["2021-10-01", "2021-10-02"]
     checks_run = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
                   for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
-    assert checks_run == {"conservation": True}
+    assert checks_run == {"conservation": True, "deliveries_landed": True}
     assert (lake / "bronze/xapi/statements/local_date=2021-10-01/2021-10-02.jsonl.parquet").exists()
 
 
@@ -92,7 +92,7 @@ def test_rebuild_relands_requested_dates_and_check_catches_loss(lake: Path):
     failing = dg.materialize([xapi, *check], resources=resources, raise_on_error=False,
                              selection=only_check)
     evals = [e.asset_check_evaluation_data for e in failing.all_events
-             if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+             if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.check_name == "conservation"]
     assert [e.passed for e in evals] == [False]
     # A plain re-run does nothing (already ledgered); an explicit rebuild restores the file.
     assert dg.materialize([xapi], resources=resources, partition_key="2021-10-02").success
@@ -102,5 +102,32 @@ def test_rebuild_relands_requested_dates_and_check_catches_loss(lake: Path):
     assert rebuilt.success and lost.exists()
     again = dg.materialize([xapi, *check], resources=resources, selection=only_check)
     assert [e.asset_check_evaluation_data.passed for e in again.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION"] == [True]
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"] == [True, True]
     shutil.rmtree(lake)
+
+
+def test_a_delivery_refused_whole_warns(lake: Path):
+    """A file that lands nothing (unreadable, or every record quarantined) is a warning of
+    its landing, naming it; the run succeeds and the other deliveries land."""
+    setup_lake(lake)
+    xapi_dir = lake / "inbox/xapi"
+    (xapi_dir / "2021-10-03.jsonl").write_text(stmt(9, "2021-10-03T01:00:00Z", "nobody") + "\n{not json\n")
+    (xapi_dir / "2021-10-04.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00broken")
+    resources = {"lake": LakeResource(root=str(lake)), "engine": EngineResource()}
+    assets = by_key(landing_assets)
+    xapi = assets[dg.AssetKey(["bronze", "xapi"])]
+    checks = [c for c in landing_checks if any(k.asset_key == xapi.key for k in c.check_keys)]
+    assert dg.materialize([assets[dg.AssetKey(["bronze", "roster"])]], resources=resources).success
+    result = dg.materialize([xapi, *checks], resources=resources, selection=[xapi.key],
+                            partition_key="2021-10-02")
+    assert result.success
+    evals = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data for e in result.all_events
+             if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert evals["conservation"].passed
+    warned = evals["deliveries_landed"]
+    assert not warned.passed and warned.severity == dg.AssetCheckSeverity.WARN
+    refused = warned.metadata["refused_deliveries"].value
+    assert sorted((r["delivery_id"], r["status"]) for r in refused) == [
+        ("2021-10-03.jsonl", "landed"), ("2021-10-04.jsonl.gz", "unreadable")]
+    assert warned.metadata["deliveries"].value == 3
+    assert (lake / "bronze/xapi/statements/local_date=2021-10-02/2021-10-02.jsonl.parquet").exists()
