@@ -20,16 +20,22 @@ from orchestration.settings import DEFAULT_MIN_CELL, DEFAULT_TOP_N
 
 
 def _as_of(store: MartStore) -> date | None:
-    """The date assignments are taken at: the latest exam or usage month in the data
-    (exams from exam_summary, which lists every exam sat: the same for any page)."""
+    """The date the data runs to, which assignments are taken at: the latest exam, or the
+    last day the latest usage month's learning logs reach (usage_monthly.data_through,
+    from dbt; its month's end for a mart built before the column), whichever is later.
+    (Exams from exam_summary, which lists every exam sat: the same for any page.)"""
     candidates = []
     exams = store.table("exam_summary")
     if len(exams) and exams.exam_date.notna().any():
         candidates.append(pd.to_datetime(exams.exam_date).max().date())
     usage = store.table("usage_monthly")
     if len(usage):
-        last = pd.to_datetime(usage.month.astype(str).str[:7] + "-01").max()
-        candidates.append((last + pd.offsets.MonthEnd(0)).date())
+        through = pd.to_datetime(usage["data_through"]) if "data_through" in usage else None
+        if through is not None and through.notna().any():
+            candidates.append(through.max().date())
+        else:
+            last = pd.to_datetime(usage.month.astype(str).str[:7] + "-01").max()
+            candidates.append((last + pd.offsets.MonthEnd(0)).date())
     return max(candidates) if candidates else None
 
 

@@ -22,7 +22,8 @@ from orchestration.lake import LakePaths
 PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "academic_sessions": ("academic_session", "title", "start_date"),
     "usage_monthly": ("month", "org_sourced_id", "org_type", "org_name", "segment", "population", "on_roster",
-                      "online", "online_rate", "logins", "logins_per_online", "resource_viewers", "resource_view_rate", "suppressed"),
+                      "online", "online_rate", "logins", "logins_per_online", "resource_viewers", "resource_view_rate", "suppressed",
+                      "data_through"),
     "microtest_monthly": ("month", "org_sourced_id", "org_type", "org_name", "segment", "microtests_assigned",
                           "students_assigned", "students_answering", "answer_rate", "answers", "suppressed"),
     "exam_summary": ("exam_id", "name", "subject", "grade", "academic_session", "exam_date", "max_score",

@@ -131,6 +131,13 @@ def usage_monthly(lake: Path) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def data_through(lake: Path) -> dict[str, str]:
+    """Per month, the last local day with a statement ('YYYY-MM-DD')."""
+    st = load(lake)["st"]
+    day = pd.to_datetime(st["ts"], utc=True).dt.tz_convert(TZ).dt.strftime("%Y-%m-%d")
+    return day.groupby(st["month"]).max().to_dict()
+
+
 def microtest_monthly(lake: Path) -> pd.DataFrame:
     data = load(lake)
     st, enr, classes = data["st"], data["enr"], data["classes"]

@@ -92,6 +92,17 @@ def test_usage_monthly_matches_bronze(lake):
     assert actual["online_rate"].between(0, 1).all() and actual["resource_view_rate"].between(0, 1).all()
 
 
+def test_usage_monthly_says_how_far_each_month_goes(lake):
+    """data_through: the month's last local day with a statement, on every row of the
+    month, after the held-back last day landed incrementally (not the month's end)."""
+    mart = _mart(lake, "usage_monthly")
+    per_month = mart.groupby("month")["data_through"].agg(["nunique", "max"])
+    assert (per_month["nunique"] == 1).all()
+    actual = {m: d.strftime("%Y-%m-%d") for m, d in per_month["max"].items()}
+    assert actual == independent_metrics.data_through(lake)
+    assert actual[max(actual)] == HELD_BACK
+
+
 def test_microtest_monthly_matches_bronze(lake):
     keys = ["month", "org_sourced_id", "org_type", "segment"]
     actual, expected = _published(_mart(lake, "microtest_monthly"), independent_metrics.microtest_monthly(lake), keys,

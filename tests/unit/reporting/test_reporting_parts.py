@@ -317,3 +317,26 @@ def test_index_pages_are_written_again_only_when_what_they_list_changed(tmp_path
     assert all(p.stat().st_mtime_ns != stamps[p] for p in role_indexes)
 
     _assert_as_rendered_from_scratch(lake, tmp_path / "fresh", roles, indexes)
+
+
+def test_data_are_dated_by_how_far_the_logs_go(tmp_path):
+    """Pages say "数据截至" the last day the latest month's learning logs reach
+    (usage_monthly.data_through), or the latest exam if later; not the month's last day,
+    a date still to come for a month in progress. A mart built before the column falls
+    back to the month's end."""
+    import duckdb
+
+    from orchestration.reporting.data import _as_of
+    from orchestration.reporting.store import MartStore
+
+    marts = tmp_path / "marts"
+    marts.mkdir()
+    usage = marts / "usage_monthly.parquet"
+    duckdb.execute(f"""copy (select * from (values ('2021-09', date '2021-09-30'), ('2021-10', date '2021-10-18'))
+                       t(month, data_through)) to '{usage}'""")
+    assert str(_as_of(MartStore(tmp_path))) == "2021-10-18"
+    duckdb.execute(f"copy (select 'e1' exam_id, date '2021-10-20' exam_date) to '{marts / 'exam_summary.parquet'}'")
+    assert str(_as_of(MartStore(tmp_path))) == "2021-10-20"
+    duckdb.execute(f"copy (select '2021-10' as month) to '{usage}'")
+    (marts / "exam_summary.parquet").unlink()
+    assert str(_as_of(MartStore(tmp_path))) == "2021-10-31"
