@@ -14,8 +14,8 @@ with per_item as (
         r.exam_id,
         r.item_id,
         count(*) as responses,
-        sum(coalesce(r.score, 0)) as score,
-        sum(r.max_score) as max_score
+        {{ exact_sum('coalesce(r.score, 0)') }} as score,
+        {{ exact_sum('r.max_score') }} as max_score
     from {{ ref('int_item_responses') }} as r
     inner join {{ ref('int_exam_student_scopes') }} as s
         on s.exam_id = r.exam_id and s.student_sourced_id = r.student_sourced_id
@@ -38,7 +38,7 @@ rates as (
         kp_id,
         count(*) as items,
         sum(responses) as responses,
-        sum(score) / sum(max_score) as score_rate
+        {{ exact_sum('score') }} / {{ exact_sum('max_score') }} as score_rate
     from per_kp
     group by scope_type, scope_id, academic_session, subject, kp_id
 )

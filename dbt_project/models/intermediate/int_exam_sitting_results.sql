@@ -34,7 +34,7 @@ results as (
 ),
 
 totals as (
-    select r.sitting_id, r.student_sourced_id, sum(r.score) as total_score,
+    select r.sitting_id, r.student_sourced_id, {{ exact_sum('r.score') }} as total_score,
         max_by(r.school_sourced_id, r.exam_date) as school_sourced_id
     from results as r
     inner join sittings as s on s.sitting_id = r.sitting_id

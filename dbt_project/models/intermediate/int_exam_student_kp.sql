@@ -7,8 +7,8 @@ select
     kp_id,
     min(subject) as exam_subject,
     count(*) as items,
-    sum(score) as score,
-    sum(max_score) as max_score
+    {{ exact_sum('score') }} as score,
+    {{ exact_sum('max_score') }} as max_score
 from (
     select
         student_sourced_id,

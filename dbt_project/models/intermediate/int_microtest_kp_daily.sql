@@ -56,8 +56,8 @@ select
     local_date,
     any_value(month) as month,
     cast(count(*) filter (where not is_voided) as bigint) as items,
-    cast(coalesce(sum(score) filter (where not is_voided), 0) as double) as score,
-    cast(coalesce(sum(max_score) filter (where not is_voided), 0) as double) as max_score,
+    coalesce({{ exact_sum('score', filter='not is_voided') }}, 0) as score,
+    coalesce({{ exact_sum('max_score', filter='not is_voided') }}, 0) as max_score,
     max(_loaded_at) as _loaded_at
 from mapped
 group by student_sourced_id, kp_id, local_date

@@ -13,7 +13,7 @@ with per_student as (
             when bool_or(status = 'exempt') then 'exempt'
             else 'absent'
         end as status,
-        sum(score) filter (where status = 'present') as item_score_sum,
+        {{ exact_sum('score', filter="status = 'present'") }} as item_score_sum,
         count(*) filter (where status = 'present') as items_scored
     from {{ ref('stg_exams__scores') }}
     where {{ partition_scope('exam_id', exams) }}
@@ -21,7 +21,7 @@ with per_student as (
 ),
 
 exam_max as (
-    select exam_id, sum(max_score) as max_score, count(*) as items
+    select exam_id, {{ exact_sum('max_score') }} as max_score, count(*) as items
     from {{ ref('stg_exams__items') }}
     where {{ partition_scope('exam_id', exams) }}
     group by exam_id

@@ -31,7 +31,7 @@ counts as (
 ),
 
 exam_max as (
-    select exam_id, sum(max_score) as max_score
+    select exam_id, {{ exact_sum('max_score') }} as max_score
     from {{ ref('stg_exams__items') }}
     group by exam_id
 )

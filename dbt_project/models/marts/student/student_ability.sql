@@ -6,7 +6,7 @@ with abilities as (
         subject,
         ability,
         cast(count(*) as bigint) as items,
-        cast(sum(coalesce(score, 0)) / sum(max_score) as double) as score_rate
+        {{ exact_sum('coalesce(score, 0)') }} / {{ exact_sum('max_score') }} as score_rate
     from {{ ref('int_item_responses') }}
     where status = 'present' and max_score > 0 and ability is not null
     group by student_sourced_id, subject, ability

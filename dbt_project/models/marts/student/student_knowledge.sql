@@ -10,7 +10,7 @@ with exam_kp as (
 ),
 
 microtest_kp as (
-    select student_sourced_id, kp_id, sum(items) as items, sum(score) as score, sum(max_score) as max_score
+    select student_sourced_id, kp_id, sum(items) as items, {{ exact_sum('score') }} as score, {{ exact_sum('max_score') }} as max_score
     from {{ ref('int_microtest_kp_daily') }}
     group by student_sourced_id, kp_id
     having sum(items) > 0
