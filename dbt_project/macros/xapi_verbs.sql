@@ -41,6 +41,18 @@
 {%- endif -%}
 {%- endmacro %}
 
+{#- A statement of any event of the platform's profile but the voiding: what makes a person
+    active on a day (a registration, a login, a view, an answer ...). A statement with
+    another verb is valid xAPI, kept in bronze and ignored by the marts (the contract), and
+    a voiding statement is housekeeping, not use: both counted, a student whose login was
+    voided gained an active day by the voiding (the late-deliveries probe). -#}
+{% macro xapi_profile_activity() -%}
+(verb_id in ({{ xapi_verb('login') }}, {{ xapi_verb('logout') }}, {{ xapi_verb('viewed') }}, {{ xapi_verb('assign') }},
+             {{ xapi_verb('answered') }}, {{ xapi_verb('completed') }}, {{ xapi_verb('submit') }},
+             {{ xapi_verb('registered') }}, {{ xapi_verb('attended') }})
+ or {{ xapi_event('evaluated') }})
+{%- endmacro %}
+
 {#- Organisation level of a OneRoster org type: OneRoster calls a city 'local'. -#}
 {% macro org_level(type_col) -%}
 case lower({{ type_col }})

@@ -7,6 +7,8 @@
 -- with a statement stg_xapi__statements (re)loaded since this model last ran are recomputed.
 -- Voided statements count nowhere; a person-day left with none keeps a row of zeros, so
 -- a recomputation replaces the old counts (every reader counts a measure > 0).
+-- statements: the day's live statements of the platform's profile, what makes the person
+-- active (macro xapi_profile_activity): other verbs and the voiding statements are not use.
 select
     actor_sourced_id as person_sourced_id,
     local_date,
@@ -31,7 +33,7 @@ select
     -- micro-test completed ...), training excepted; a statement without one adds nothing
     coalesce(sum({{ iso8601_seconds('result_duration') }}) filter (where live and not {{ xapi_event('attended') }}), 0)
         as time_on_task_seconds,
-    count(*) filter (where live) as statements,
+    count(*) filter (where live and {{ xapi_profile_activity() }}) as statements,
     max(_loaded_at) as _loaded_at
 from (select *, not is_voided as live from {{ ref('stg_xapi__statements') }}) as s
 where actor_sourced_id is not null

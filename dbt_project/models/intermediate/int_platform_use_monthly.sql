@@ -4,7 +4,7 @@
 -- population x month, on the same roster rows as int_usage_monthly: registered (a
 -- registration, or any use, on or before the month's last day: nobody uses the platform
 -- unregistered, and deliveries may start after a user registered), UV (people with any
--- statement in the month), PV (resource and page views), homework, check-ins and student
+-- statement of the platform's profile in the month), PV (resource and page views), homework, check-ins and student
 -- evaluations published (voided ones excluded), check-ins done, and training hours from
 -- `result.duration` of attended statements. District and city rows count distinct people.
 -- Unsuppressed: the public mart platform_use_monthly hides its small cells.

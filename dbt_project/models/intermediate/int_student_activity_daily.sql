@@ -1,6 +1,7 @@
 {{ config(materialized='view') }}
 -- Students' daily activity (the engagement inputs of the term profiles): the student
--- rows of int_activity_daily; active = any statement that day.
+-- rows of int_activity_daily; active = any statement of the platform's profile that day
+-- (not a voiding statement, not another verb).
 select
     a.person_sourced_id as student_sourced_id,
     a.local_date,

@@ -15,6 +15,12 @@ from orchestration.settings import DBT_PROJECT_DIR
 pytestmark = pytest.mark.e2e
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+# the platform's profile (the contract's table) but the voiding: what makes a person active
+PROFILE = {"https://w3id.org/xapi/adl/verbs/logged-in", "https://w3id.org/xapi/adl/verbs/logged-out",
+           "http://id.tincanapi.com/verb/viewed", "http://activitystrea.ms/schema/1.0/assign",
+           "http://adlnet.gov/expapi/verbs/answered", "http://adlnet.gov/expapi/verbs/completed",
+           "http://activitystrea.ms/schema/1.0/submit", "http://adlnet.gov/expapi/verbs/registered",
+           "http://adlnet.gov/expapi/verbs/attended"}
 
 
 def _restricted(lake, name: str) -> pd.DataFrame:
@@ -67,13 +73,15 @@ def test_attention_signals_match_bronze_recomputation(exams_lake, reference, stu
         latest_exams=("exam_id", "count"), sat=("z", "count"), latest_mean_z=("z", "mean"), min_z_change=("change", "min"))
     expect["exams_absent"] = expect.latest_exams - expect.sat
 
-    # activity: a student's last local day with a statement that was not voided
+    # activity: a student's last local day with a statement of the platform's profile that
+    # was not voided (a voiding statement and a verb outside the profile are not use)
     users = _latest(_bronze(exams_lake, "roster", "users"), ["sourcedId"])
     students = set(users.loc[users.role.str.lower() == "student", "sourcedId"])
     st = _bronze(exams_lake, "xapi", "statements").drop_duplicates("statement_id")
     st = st[st.actor_name.isin(students)]
     voided = set(st.loc[(st.verb_id == VOIDED) & (st.object_type == "StatementRef"), "object_id"].str.lower())
-    live = st[~st.statement_id.str.lower().isin(voided) | (st.verb_id == VOIDED)]
+    profile = st.verb_id.isin(PROFILE) | st.verb_id.str.endswith("/verbs/evaluated")
+    live = st[~st.statement_id.str.lower().isin(voided) & profile]
     first_day, last_day = pd.to_datetime(st.local_date).min(), pd.to_datetime(st.local_date).max()
     last_active = pd.to_datetime(live.groupby("actor_name").local_date.max())
     last_active.index = last_active.index.map(student_key)

@@ -277,7 +277,12 @@ def test_platform_use_monthly_matches_bronze_statements(lake):
         from s join (select "sourcedId" as sourced_id, lower(role) as role, "orgSourcedIds"[1] as school
                      from read_parquet('{lake}/bronze/roster/users/**/*.parquet', union_by_name=true)) u
              on u.sourced_id = s.actor_name
-        where s.id not in (select id from voided) and s.verb_id not like '%/voided'""").df()
+        where s.id not in (select id from voided) and (s.verb_id like '%/verbs/evaluated' or s.verb_id in (
+            'https://w3id.org/xapi/adl/verbs/logged-in', 'https://w3id.org/xapi/adl/verbs/logged-out',
+            'http://id.tincanapi.com/verb/viewed', 'http://activitystrea.ms/schema/1.0/assign',
+            'http://adlnet.gov/expapi/verbs/answered', 'http://adlnet.gov/expapi/verbs/completed',
+            'http://activitystrea.ms/schema/1.0/submit', 'http://adlnet.gov/expapi/verbs/registered',
+            'http://adlnet.gov/expapi/verbs/attended'))""").df()
     st["population"] = st.role.map({"student": "student", "teacher": "teacher"})
     st["hours"] = [(_iso_seconds(d) / 3600 if v.endswith("/attended") else 0.0) for d, v in zip(st.result_duration, st.verb_id, strict=True)]
     st["homework"] = st.verb_id.str.endswith("/assign") & st.object_definition_type.fillna("").str.endswith("/activitytypes/homework")
