@@ -1,4 +1,4 @@
-"""Backfill a range of days (and the months they cover), or some exams.
+"""Backfill a range of days (and the months they cover, and the later ones), or some exams.
 
 Days: the daily landing assets take the range in one run (single-run backfill policy:
 each delivery file is read once whatever days it holds); with `rebuild` the deliveries

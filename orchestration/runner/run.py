@@ -5,7 +5,8 @@ A run holds one partitioning (stages.py): landing first (the new deliveries; the
 sources over the range of local days they hold), then, in dependency order, the
 unpartitioned models the partitioned ones read, the daily models over the days landing
 touched (one run over min..max, read from the ledger), the exam models of the exams that
-landed, the monthly models of the months touched, the unpartitioned rest (marts, checks,
+landed, the monthly models of the months touched and every later month (a month reads the
+months before it), the unpartitioned rest (marts, checks,
 reports, audit) and the monthly publication. Only what new deliveries change is rebuilt;
 `--full` rebuilds everything (every partition, with `rebuild`). Runs go through the
 Dagster instance of the lake, so they show in the UI. A failed run stops the stages

@@ -50,6 +50,24 @@ def test_new_days_and_their_months_from_the_ledger(lake):
     assert [r.tags for r in publication] == [{"dagster/partition": "2021-10-01"}]
 
 
+def test_a_late_month_rebuilds_every_month_after_it(lake):
+    """A late delivery for September rebuilds September and every month the lake holds
+    after it: a month's figures read the months before (registered by the month's end,
+    the schools' flags); October alone stayed short (the late-deliveries probe). The
+    days are the new ones only."""
+    _ledger(lake, "xapi", "2021-11-03", ["2021-11-03"])
+    before = ledger_ids(lake)
+    _ledger(lake, "xapi", "2021-09-26_late", ["2021-09-26"])
+    scope = Scope.after_landing(lake, before)
+    instance = dg.DagsterInstance.ephemeral()
+    [daily] = partition_runs(_stage("daily", daily_partitions), scope, instance, {"xapi"})
+    assert (daily.tags[RANGE_START], daily.tags[RANGE_END]) == ("2021-09-26", "2021-09-26")
+    [monthly] = partition_runs(_stage("monthly", monthly_partitions), scope, instance, {"xapi"})
+    assert (monthly.tags[RANGE_START], monthly.tags[RANGE_END]) == ("2021-09-01", "2021-11-01")
+    publication = partition_runs(_stage("monthly", monthly_partitions, single_run=False), scope, instance, {"xapi"})
+    assert [r.tags["dagster/partition"] for r in publication] == ["2021-09-01", "2021-10-01", "2021-11-01"]
+
+
 def test_full_rebuilds_every_day_the_sources_hold(lake):
     scope = Scope.after_landing(lake, ledger_ids(lake), full=True)
     instance = dg.DagsterInstance.ephemeral()
