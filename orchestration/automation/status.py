@@ -312,7 +312,11 @@ def format_text(status: dict) -> str:
         for item in g["stale"][:10]:
             lines.append(f"  ~ {name}: {item['asset']} is older than {', '.join(item['newer_upstream'])}")
         for check in g["failing_checks"]:
-            lines.append(f"  x {name}: check {check['asset']}:{check['check']} failed ({check['severity']})")
+            # a warning is said as one: "failed (WARN)" under "overall: OK" read as a contradiction
+            if check["severity"] == "WARN":
+                lines.append(f"  ! {name}: check {check['asset']}:{check['check']} warned (not blocking)")
+            else:
+                lines.append(f"  x {name}: check {check['asset']}:{check['check']} failed ({check['severity']})")
     lines += ["", "last run per job:"]
     for job, run in status["jobs"].items():
         lines.append(f"  {job:<28} {run['status']:<9} {run['started_at'] or '':<26} {run['url']}")

@@ -158,12 +158,17 @@ def test_quarantine_counts_and_text(tmp_path):
         "groups": {"marts": {"assets": 2, "last_run": {"status": "FAILURE", "started_at": "s",
                                                        "url": "http://u/runs/1"},
                              "stale": [{"asset": "marts/a", "newer_upstream": ["staging/b"]}],
-                             "missing": [], "failing_checks": []}},
+                             "missing": [], "failing_checks": [
+                                 {"asset": "bronze/access", "check": "access_events", "severity": "WARN"},
+                                 {"asset": "bronze/roster", "check": "conservation", "severity": "ERROR"}]}},
         "jobs": {}, "quarantine": counts, "inbox_backlog": {"xapi": 2},
         "alerts": {"count": 0, "recent": []},
     })
     assert "ATTENTION" in text and "http://u/runs/1" in text and "malformed_json" in text
     assert "marts/a is older than staging/b" in text and "xapi=2" in text
+    # a warning is said as one (the late-deliveries probe read "failed (WARN)" under "overall: OK")
+    assert "check bronze/access:access_events warned (not blocking)" in text
+    assert "check bronze/roster:conservation failed (ERROR)" in text
 
 
 def test_instance_yaml_limits_the_warehouse_pool(tmp_path, monkeypatch):
