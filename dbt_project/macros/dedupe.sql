@@ -125,3 +125,16 @@ select l.* from latest as l
 where {{ is_current }})
 {%- endif %}
 {%- endmacro %}
+
+{#- The rows of each exam's latest delivery (by landing, then delivery name). An exam
+    delivery is the whole exam (the contract: one exam per delivery), so a correction
+    delivers it again, whole, under a new name: a student or item it leaves out has left
+    the exam. Picked per key instead, rows the correction dropped stayed from the older
+    delivery, in every exam mart and through `--full` (the audit probe: 6 students and an
+    item removed by a correction were still counted). `relation` must hold exam_id,
+    _delivery and _landed_at; reference it by a CTE name (it is read twice). -#}
+{% macro latest_exam_delivery(relation) -%}
+(select r.* from {{ relation }} as r
+ inner join (select exam_id, max(_landed_at) as _latest from {{ relation }} group by exam_id) as l
+     on l.exam_id = r.exam_id and l._latest = r._landed_at)
+{%- endmacro %}

@@ -1,5 +1,14 @@
--- One row per exam item (latest delivery wins), with its knowledge points as a list and
--- its ability dimension (A1..C3, upper-cased).
+-- One row per exam item, from the exam's latest delivery (a correction is the whole exam
+-- again: macro latest_exam_delivery), with its knowledge points as a list and its ability
+-- dimension (A1..C3, upper-cased).
+with delivered as (
+    select * from {{ bronze_relation('exams', 'exam_items') }} as b
+),
+
+latest as (
+    select * from {{ latest_exam_delivery('delivered') }}
+)
+
 select
     exam_id,
     item_id,
@@ -11,5 +20,5 @@ select
     upper(nullif(trim(ability), '')) as ability,
     _delivery,
     _landed_at
-from {{ latest_by_key(bronze_relation('exams', 'exam_items'), 'exam_id, item_id', modified_col='_landed_at') }}
+from {{ latest_by_key('latest', 'exam_id, item_id', modified_col='_landed_at') }}
 where exam_id is not null and item_id is not null
