@@ -46,9 +46,12 @@ FINDING_COLUMNS = ["finding_id", "check", "severity", "principal_id", "grant_id"
                    "evidence", "first_seen", "last_seen", "title", "how_to_fix"]
 
 
-def _finding(check: str, evidence: str, seen: datetime) -> dict:
+def _finding(check: str, evidence: str, seen: datetime, about: str) -> dict:
+    """A finding; its id is a hash of the check and what it is ``about`` (a mart and
+    column), never of the evidence, whose counts change from one audit to the next (as
+    access_audit_findings' ids)."""
     meta = checks()[check]
-    fid = hashlib.md5(f"{check}|{evidence}".encode()).hexdigest()[:16]
+    fid = hashlib.md5(f"{check}|{about}".encode()).hexdigest()[:16]
     return {"finding_id": fid, "check": check, "severity": meta["severity"], "principal_id": None,
             "grant_id": None, "event_ids": [], "event_count": 0, "evidence": evidence, "first_seen": seen,
             "last_seen": seen, "title": meta["title"], "how_to_fix": meta["how_to_fix"]}
@@ -126,7 +129,8 @@ def identifier_findings(con, lake: LakePaths) -> list[dict]:
             if (name, col) in direct or col in by_name or col.lower() in IDENTIFIER_NAMES:
                 why = (f"classified {direct[(name, col)]}" if (name, col) in direct
                        else f"classified {by_name[col]} elsewhere" if col in by_name else "an identifier by name")
-                out.append(_finding("identifier_in_public_mart", f"public mart {name}: column {col} is {why}", seen))
+                out.append(_finding("identifier_in_public_mart", f"public mart {name}: column {col} is {why}", seen,
+                                    f"{name}.{col}"))
         if "student_key" in columns and students:
             hit = con.execute(f"""
                 with keys as (select distinct cast(student_key as varchar) as k from read_parquet({_q(path)}))
@@ -134,7 +138,8 @@ def identifier_findings(con, lake: LakePaths) -> list[dict]:
             """).fetchall()
             for how, n in hit:
                 out.append(_finding("identifier_in_public_mart",
-                                    f"public mart {name}: {n} student_key value(s) equal {how} (weak pseudonym)", seen))
+                                    f"public mart {name}: {n} student_key value(s) equal {how} (weak pseudonym)", seen,
+                                    f"{name}.student_key:{how}"))
     return out
 
 
@@ -208,7 +213,7 @@ def small_cell_findings(con, lake: LakePaths, min_cell: int, strict: bool = Fals
             example = cells.loc[cells["_small"], dims[:4]].iloc[0].to_dict()
             out.append(_finding("small_cell_published",
                                 f"{name}: {n_small} row(s) show {size_col} below {min_cell} unsuppressed, e.g. {example}",
-                                seen))
+                                seen, f"{name}.{size_col}:unsuppressed"))
         # recoverable: a line (all dims but one fixed) with a shown total and exactly one hidden cell
         recoverable = 0
         # each dimension as text once per mart, not once per line key built from it: a
@@ -229,7 +234,7 @@ def small_cell_findings(con, lake: LakePaths, min_cell: int, strict: bool = Fals
         if recoverable:
             out.append(_finding("small_cell_published",
                                 f"{name}: {recoverable} suppressed cell(s) recoverable as total minus the other cells",
-                                seen))
+                                seen, f"{name}:recoverable"))
     return out, downstream
 
 

@@ -54,7 +54,8 @@ reused as (
         client_app || ': seq ' || seq || ' carried by ' || count(*)
             || ' different event ids (one number per event)' as evidence,
         min(event_time) as first_seen,
-        max(event_time) as last_seen
+        max(event_time) as last_seen,
+        client_app || ':' || seq as finding_key
     from (
         -- each id once, though it was re-sent (log_duplicate_event reports that)
         select l.client_app, l.seq, l.event_id, min(l.event_time) as event_time
@@ -74,7 +75,8 @@ gaps as (
         g.client_app || ': seq ' || g.previous_seq || ' -> ' || g.seq || ' (' || (g.seq - g.previous_seq - 1)
             || ' event(s) missing)' as evidence,
         min(l.event_time) as first_seen,
-        min(l.event_time) as last_seen
+        min(l.event_time) as last_seen,
+        g.client_app || ':' || g.previous_seq || '->' || g.seq as finding_key
     from gap_ends as g
     inner join lines as l on l.client_app = g.client_app and l.seq = g.seq
     group by g.client_app, g.previous_seq, g.seq
@@ -88,7 +90,8 @@ missing as (
         {{ ordered_list('line_id', 'line_id') }} as event_ids,
         count(*) || ' event(s) missing ' || {{ fn('array_to_string') }}(array_sort(array_distinct(flatten(array_agg(missing_fields)))), ', ') as evidence,
         min(event_time) as first_seen,
-        max(event_time) as last_seen
+        max(event_time) as last_seen,
+        cast(null as string) as finding_key
     from (
         select *, filter({{ fn('list_value') }}(
             case when event_id is null then 'event_id' end,
@@ -124,7 +127,8 @@ duplicates as (
         {{ ordered_list('event_id', 'event_id') }} as event_ids,
         count(*) || ' event id(s) delivered more than once (' || sum(copies) || ' lines)' as evidence,
         min(event_time) as first_seen,
-        max(event_time) as last_seen
+        max(event_time) as last_seen,
+        cast(null as string) as finding_key
     from (
         select event_id, count(*) as copies, min_by(principal_id, occurrence) as principal_id,
             min_by(grant_id, occurrence) as grant_id, min(event_time) as event_time

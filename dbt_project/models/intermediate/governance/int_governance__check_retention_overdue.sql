@@ -33,7 +33,8 @@ select
     count(*) || ' ' || o.data_category || ' record(s) older than ' || any_value(r.retention_days)
         || ' days (oldest ' || {{ format_time("min(o.kept_date)", '%Y-%m-%d') }} || ')' as evidence,
     cast(min(o.kept_date) as {{ type_timestamptz() }}) as first_seen,
-    cast(max(o.kept_date) as {{ type_timestamptz() }}) as last_seen
+    cast(max(o.kept_date) as {{ type_timestamptz() }}) as last_seen,
+    o.data_category as finding_key
 from overdue as o
 inner join retention as r on r.data_category = o.data_category
 cross join params as p
