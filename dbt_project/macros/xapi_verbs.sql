@@ -64,11 +64,19 @@ case lower({{ type_col }})
 end
 {%- endmacro %}
 
-{#- Seconds of an ISO 8601 duration (xAPI result.duration: PT1H30M, PT245S, P1DT2H): days,
-    hours, minutes and seconds; NULL or unparseable parts count 0. -#}
+{#- Seconds of an ISO 8601 duration (xAPI result.duration: PT1H30M, PT245S, P1DT2H, P1W):
+    years, months, weeks, days, hours, minutes and seconds; NULL or unparseable parts count
+    0. ISO 8601 leaves a year and a month nominal; time on task and training hours need
+    seconds, so a year counts 365 days and a month 30. Weeks, years and months counted 0
+    before (a P1W training read 0 hours: the xAPI probe). -#}
 {% macro iso8601_seconds(col) -%}
-(coalesce(try_cast(nullif(regexp_extract(regexp_extract({{ col }}, '^P[^T]*', 0), '([0-9.]+)D', 1), '') as double), 0) * 86400
- + coalesce(try_cast(nullif(regexp_extract(regexp_extract({{ col }}, 'T.*$', 0), '([0-9.]+)H', 1), '') as double), 0) * 3600
- + coalesce(try_cast(nullif(regexp_extract(regexp_extract({{ col }}, 'T.*$', 0), '([0-9.]+)M', 1), '') as double), 0) * 60
- + coalesce(try_cast(nullif(regexp_extract(regexp_extract({{ col }}, 'T.*$', 0), '([0-9.]+)S', 1), '') as double), 0))
+{%- set date_part -%}regexp_extract({{ col }}, '^P[^T]*', 0){%- endset -%}
+{%- set time_part -%}regexp_extract({{ col }}, 'T.*$', 0){%- endset -%}
+(coalesce(try_cast(nullif(regexp_extract({{ date_part }}, '([0-9.]+)Y', 1), '') as double), 0) * 31536000
+ + coalesce(try_cast(nullif(regexp_extract({{ date_part }}, '([0-9.]+)M', 1), '') as double), 0) * 2592000
+ + coalesce(try_cast(nullif(regexp_extract({{ date_part }}, '([0-9.]+)W', 1), '') as double), 0) * 604800
+ + coalesce(try_cast(nullif(regexp_extract({{ date_part }}, '([0-9.]+)D', 1), '') as double), 0) * 86400
+ + coalesce(try_cast(nullif(regexp_extract({{ time_part }}, '([0-9.]+)H', 1), '') as double), 0) * 3600
+ + coalesce(try_cast(nullif(regexp_extract({{ time_part }}, '([0-9.]+)M', 1), '') as double), 0) * 60
+ + coalesce(try_cast(nullif(regexp_extract({{ time_part }}, '([0-9.]+)S', 1), '') as double), 0))
 {%- endmacro %}
