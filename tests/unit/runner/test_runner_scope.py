@@ -102,3 +102,19 @@ def test_a_district_without_learning_logs_gets_empty_daily_and_monthly_tables(tm
     [shell] = partition_runs(monthly, scope, instance, {"xapi"}, never_built=True)
     assert shell.tags == {"dagster/partition": monthly_partitions.get_first_partition_key()}
     assert "no data yet" in shell.label
+
+
+def test_the_landing_range_leaves_a_far_delivery_apart():
+    """One delivery of old records (the simulated access log of 2021-04-13) no longer
+    stretches the month's landing run over 200 empty days: the run ranges over the longest
+    stretch of days without a week's gap, the latest of equal ones; the days apart land in
+    the same run as partitions of their own."""
+    from orchestration.runner.run import landing_range
+
+    october = [f"2021-10-{d:02d}" for d in range(1, 30)]
+    assert landing_range(["2021-04-13", *october]) == october
+    # a late day five days before the month is part of the stretch
+    assert landing_range(["2021-09-26", *october]) == ["2021-09-26", *october]
+    assert landing_range(["2021-09-01", "2021-10-01"]) == ["2021-10-01"]
+    assert landing_range(["2021-10-05"]) == ["2021-10-05"]
+    assert landing_range([]) == []
