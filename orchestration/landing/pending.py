@@ -62,15 +62,11 @@ def pending_dates(lake_root: Path, source: str, timezone: str = DEFAULT_TIMEZONE
 
 # Of each delivery, the decompressed bytes head_dates reads: a few hundred records.
 HEAD_BYTES = 256 << 10
-# The share of a delivery's dated first records a day needs to count in head_dates: a
-# daily delivery's own day holds nearly all, a week's export each of its days, a stray
-# record one in hundreds.
-HEAD_SHARE = 0.05
 
 
 def head_dates(lake_root: Path, source: str, timezone: str = DEFAULT_TIMEZONE) -> list[str]:
-    """Sorted ``YYYY-MM-DD`` local dates the first records (``HEAD_BYTES``) of each of the
-    source's unledgered deliveries are mostly for: the days they are for, at a glance.
+    """Sorted ``YYYY-MM-DD`` local dates of the first records (``HEAD_BYTES``) of each of
+    the source's unledgered deliveries: the days they are for, at a glance.
 
     What `eduhouse run` sets its landing run's range by. The landing reads every record
     whatever the range: the dates it lands outside it get their own partition
@@ -78,42 +74,28 @@ def head_dates(lake_root: Path, source: str, timezone: str = DEFAULT_TIMEZONE) -
     quality/checks.py). So this need not find every date, where ``pending_dates`` read a
     district month's whole inbox for it (62 files, 18.5 CPU s, on the two cores the first
     landing and the code location's load were using), and where any stray record stretched
-    the run's range (one of April: over 200 days). A date counts when it holds at least
-    ``HEAD_SHARE`` of a delivery's dated first records: a stray record among them (the
-    simulated district's access log starts with one of April) no longer stretches the range
-    either, where 201 days were materialized for 6 with records (the UI probe). With no
-    date found for pending deliveries (their heads all malformed) it falls back to
-    ``pending_dates``."""
+    the run's range (one of April: over 200 days). With no date found for pending
+    deliveries (their heads all malformed) it falls back to ``pending_dates``."""
     deliveries = [d for d in pending(Path(lake_root), source) if d.kind == "file"]
     if not deliveries:
         return []
     stamp = re.compile(rb'"%s"\s*:\s*"([^"]+)"' % TIME_KEYS[source].encode())
     stamps: list[str] = []
-    owners: list[int] = []
-    for n, delivery in enumerate(deliveries):
+    for delivery in deliveries:
         opener = gzip.open if delivery.path.name.lower().endswith(".gz") else open
         try:
             with opener(delivery.path, "rb") as fh:
                 head = fh.read(HEAD_BYTES)
         except (OSError, EOFError, zlib.error):
             continue  # unreadable: landing quarantines it whole
-        found = [m.decode("utf-8", "replace") for m in stamp.findall(head)]
-        stamps += found
-        owners += [n] * len(found)
+        stamps += [m.decode("utf-8", "replace") for m in stamp.findall(head)]
     con = duckdb.connect(config={"threads": 1})
     try:
         con.execute(f"SET TimeZone={sql_str(timezone)}")
         rows = con.execute(
-            f"""WITH dated AS (
-                    SELECT d, strftime((TRY_CAST(s AS TIMESTAMPTZ) AT TIME ZONE {sql_str(timezone)})::DATE,
-                                       '%Y-%m-%d') AS day
-                    FROM (SELECT unnest(?::VARCHAR[]) AS s, unnest(?::INTEGER[]) AS d)),
-                counted AS (
-                    SELECT d, day, count(*) AS n, sum(count(*)) OVER (PARTITION BY d) AS of_delivery
-                    FROM dated WHERE day IS NOT NULL GROUP BY d, day)
-                SELECT DISTINCT day FROM counted WHERE n >= ? * of_delivery""",
-            [stamps, owners, HEAD_SHARE]).fetchall()
+            f"SELECT DISTINCT strftime((TRY_CAST(s AS TIMESTAMPTZ) AT TIME ZONE {sql_str(timezone)})::DATE, "
+            "'%Y-%m-%d') FROM unnest(?::VARCHAR[]) AS t(s)", [stamps]).fetchall()
     finally:
         con.close()
-    dates = sorted(r[0] for r in rows)
+    dates = sorted(r[0] for r in rows if r[0] is not None)
     return dates or pending_dates(lake_root, source, timezone)

@@ -108,19 +108,3 @@ def test_head_dates_are_the_days_the_deliveries_are_for(lake, kit):
     kit.write_lines(lake / "inbox/access/x.jsonl", ["{not json " + "x" * 1000] * 400
                     + [ev(event_time="2021-10-08T09:00:00+08:00")])
     assert head_dates(lake, "access") == ["2021-10-08"]  # no date in the head: every line
-
-
-def test_a_stray_first_record_does_not_stretch_the_landing_range(lake, kit):
-    """A delivery that begins with a stray old record (the simulated access log's April
-    event) is still for its own days: a day needs HEAD_SHARE of the delivery's dated first
-    records, so the range is not stretched over 200 empty days. A few records on a few days
-    each count; the stray lands all the same (pending_dates still sees it)."""
-    kit.roster_users(lake)
-    stray = kit.statement(9999, timestamp="2021-04-13T09:00:00+08:00")
-    day = [kit.statement(i, timestamp="2021-10-05T09:00:00+08:00") for i in range(1, 101)]
-    late = [kit.statement(i, timestamp="2021-10-04T22:00:00+08:00") for i in range(101, 111)]
-    kit.write_lines(lake / "inbox/xapi/2021-10-05.jsonl", [stray, *late, *day])
-    kit.write_lines(lake / "inbox/xapi/week.jsonl", [
-        kit.statement(200 + i, timestamp=f"2021-10-0{i}T09:00:00+08:00") for i in (6, 7, 8)])
-    assert head_dates(lake, "xapi") == ["2021-10-04", "2021-10-05", "2021-10-06", "2021-10-07", "2021-10-08"]
-    assert "2021-04-13" in pending_dates(lake, "xapi")
