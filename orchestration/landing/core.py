@@ -12,7 +12,7 @@ import tempfile
 import threading
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -211,6 +211,14 @@ def known_hashes(rows: list[dict]) -> dict[str, str]:
     return {r["content_sha256"]: r["delivery_id"] for r in rows if r["status"] != "duplicate"}
 
 
+def first_landings(rows: list[dict], rebuild: Iterable[str]) -> dict[str, datetime]:
+    """The first landing time of each delivery of ``rebuild`` the ledger ``rows`` hold as
+    landed: what it keeps when landed again."""
+    again = set(rebuild)
+    return {r["delivery_id"]: r["started_at"] for r in rows
+            if r["delivery_id"] in again and r["status"] == "landed" and r["started_at"] is not None}
+
+
 def duplicate_of(delivery_id: str, first: str, started: datetime) -> DeliveryResult:
     """The verdict for a resend of ``first``: ledgered, nothing landed."""
     return DeliveryResult(delivery_id, "duplicate", duplicate_of=first, reason=f"same content as {first}",
@@ -228,6 +236,7 @@ def land_source(
     prepare: Callable[[duckdb.DuckDBPyConnection, Path], None] | None = None,
     given: Sequence[tuple[Delivery, tuple[str, int]]] | None = None,
     ledger_rows: bool = True,
+    landed_at: Mapping[str, datetime] | None = None,
 ) -> LandingSummary:
     """Land every not-yet-ledgered delivery of ``source`` (and re-land ``rebuild`` ids),
     ``options.threads`` of them side by side (``_land_side_by_side``).
@@ -235,10 +244,18 @@ def land_source(
     ``given`` and ``ledger_rows=False`` are how landing runs on a cluster (``on_cluster``):
     a task lands exactly the deliveries it was given, with their content hash and size,
     which the caller already judged not to be resends; the caller, which saw the whole
-    batch, writes the ledger rows afterwards."""
+    batch, writes the ledger rows afterwards.
+
+    A delivery's landing time (``_landed_at`` in bronze, the ledger's ``started_at``)
+    orders it against the others of its key downstream (the latest grant, consent or
+    exam delivery wins): ``landed_at`` fixes it for some (the cluster's driver gives each
+    delivery its turn), and a delivery landed again (``rebuild``, `--full`) keeps its
+    first landing's. Re-stamped, a rebuild reordered a source's deliveries by their names,
+    and a correction named to sort first lost to its original."""
     lake_root = Path(lake_root)
     summary = LandingSummary(source)
     hashes: dict[str, tuple[str, int]] = {}
+    landed_at = dict(landed_at or {})
     if given is not None:
         todo = [d for d, _ in given]
         hashes.update((d.delivery_id, content) for d, content in given)
@@ -247,6 +264,7 @@ def land_source(
         rows = ledger.read_ledger(lake_root, source)
         known = known_hashes(rows)
         todo = to_land(lake_root, source, rebuild, rows)
+        landed_at = {**first_landings(rows, rebuild), **landed_at}
     if not todo:
         return summary
     options = options or EngineOptions()
@@ -255,7 +273,7 @@ def land_source(
         if options.threads >= 2 and len(todo) > 1:
             summary.deliveries = _land_side_by_side(
                 con, lake_root, source, timezone, handler, todo, known, hashes, prepare,
-                options.threads, ledger_rows)
+                options.threads, ledger_rows, landed_at)
             return summary
         if prepare is not None:
             prepare(con, lake_root)
@@ -263,7 +281,8 @@ def land_source(
             if delivery.delivery_id not in hashes:
                 hashes[delivery.delivery_id] = delivery.content_sha256()
             summary.deliveries.append(_land_one(con, lake_root, source, timezone, delivery, handler, known,
-                                                hashes[delivery.delivery_id], ledger_rows))
+                                                hashes[delivery.delivery_id], ledger_rows,
+                                                landed_at.get(delivery.delivery_id)))
     finally:
         con.close()
     return summary
@@ -273,7 +292,8 @@ def _land_side_by_side(con, lake_root: Path, source: str, timezone: str, handler
                        todo: list[Delivery], known: dict[str, str],
                        hashes: dict[str, tuple[str, int]],
                        prepare: Callable[[duckdb.DuckDBPyConnection, Path], None] | None,
-                       workers: int, ledger_rows: bool) -> list[DeliveryResult]:
+                       workers: int, ledger_rows: bool,
+                       landed_at: Mapping[str, datetime]) -> list[DeliveryResult]:
     """Land ``workers`` deliveries at a time, each on its own connection to the landing
     database with one DuckDB thread; the results in inbox order.
 
@@ -323,6 +343,7 @@ def _land_side_by_side(con, lake_root: Path, source: str, timezone: str, handler
 
     def land(position: int, d: Delivery) -> DeliveryResult:
         started = start_time(position)  # first: a task only starts after the one before it
+        started = landed_at.get(d.delivery_id, started)
         return _land_one(cursor(), lake_root, source, timezone, d, handler, known, hashes[d.delivery_id],
                          ledger_rows, started)
 

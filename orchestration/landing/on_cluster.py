@@ -24,7 +24,7 @@ does not have.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from orchestration.cluster.tasks import ClusterTasks, balanced_groups
@@ -35,6 +35,7 @@ from orchestration.landing.core import (
     LandingSummary,
     commit,
     duplicate_of,
+    first_landings,
     known_hashes,
     to_land,
     write_ledger,
@@ -59,8 +60,9 @@ def _contents(deliveries: list[Delivery]) -> list[tuple[str, int]]:
 def _land(job: tuple[str, str, str, list[tuple[Delivery, tuple[str, int]]]]) -> list[DeliveryResult]:
     """Task: land a group of deliveries with their source's own landing code, without
     their ledger rows."""
-    lake_root, source, timezone, given = job
-    summary = LANDERS[source](Path(lake_root), timezone, given=given, ledger_rows=False, options=TASK_OPTIONS)
+    lake_root, source, timezone, given, landed_at = job
+    summary = LANDERS[source](Path(lake_root), timezone, given=given, ledger_rows=False, options=TASK_OPTIONS,
+                              landed_at=landed_at)
     return summary.deliveries
 
 
@@ -93,7 +95,14 @@ def land_on_cluster(tasks: ClusterTasks, lake_root: Path, source: str, timezone:
             landing.append(i)
     groups = [[landing[k] for k in group] for group in balanced_groups(
         [contents[i][1] for i in landing], n_tasks)] if landing else []
-    jobs = [(str(lake_root), source, timezone, [(todo[i], contents[i]) for i in group]) for group in groups]
+    # Landing times in inbox order, given here: tasks side by side would stamp a delivery
+    # and its correction in whichever order they ran (the latest of a key wins downstream);
+    # a delivery landed again keeps its first landing's (core.land_source).
+    now = datetime.now(UTC)
+    times = {d.delivery_id: now + timedelta(microseconds=i) for i, d in enumerate(todo)}
+    times.update(first_landings(rows, rebuild))
+    jobs = [(str(lake_root), source, timezone, [(todo[i], contents[i]) for i in group],
+             {todo[i].delivery_id: times[todo[i].delivery_id] for i in group}) for group in groups]
     landed = [r for rs in tasks.map(_land, jobs, job=f"eduhouse landing {source}: {len(landing)} deliveries "
                                     f"in {len(jobs)} tasks") for r in rs]
     for result in landed:

@@ -37,6 +37,7 @@ from orchestration.lake import SOURCES, LakePaths
 from orchestration.landing import conservation, ledger
 from orchestration.landing.assets import asset_key, landing_assets, landing_checks
 from orchestration.landing.core import PARTITIONED, SOURCE_TABLES
+from orchestration.landing.deliveries import discover
 from orchestration.landing.sources import LANDERS
 from orchestration.resources import EngineResource, LakeResource
 from orchestration.settings import DEFAULT_TIMEZONE
@@ -149,6 +150,13 @@ def test_ledger_bronze_and_quarantine_equal_landing_in_one_process(lakes):
                 spread, str(LakePaths(spread).bronze / source / table / glob)), (source, table)
         report = conservation.check(spread, source)
         assert report.passed and report.records_in == report.landed + report.quarantined, source
+        # the driver gives landing times in inbox order, whichever task ran first: the later
+        # delivery of a key wins downstream by its landing
+        order = {d.delivery_id: i for i, d in enumerate(discover(spread, source))}
+        landed = sorted((r for r in ledger.read_ledger(spread, source) if r["status"] == "landed"),
+                        key=lambda r: order[r["delivery_id"]])
+        times = [r["started_at"] for r in landed]
+        assert times == sorted(times), source
     for lake in (local, spread):
         assert (LakePaths(lake).quarantine / "xapi").is_dir()
     assert _rows(local, str(LakePaths(local).quarantine / "*" / "*.parquet")) == _rows(

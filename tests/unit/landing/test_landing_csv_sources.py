@@ -181,3 +181,29 @@ def test_catalog(lake, kit):
     land_catalog(lake)
     assert kit.bronze(lake, "catalog", "knowledge_points", "kp_id, parent_kp_id") == [("kp-1", None), ("kp-2", "kp-1")]
     assert [q[2:] for q in kit.quarantine(lake, "catalog")] == [(4, "missing_required")]
+
+
+def test_a_delivery_landed_again_keeps_its_first_landing_time(lake, kit):
+    """The latest delivery of a key wins downstream (a grant, a consent, an exam), by its
+    landing time. Landed again (`--full`, a rebuild), deliveries were stamped anew in
+    inbox order, by name: a correction named to sort first then lost to its original. Each
+    keeps its first landing's time, side by side or one at a time."""
+    from orchestration.landing.core import EngineOptions
+    from orchestration.landing.ledger import read_ledger
+
+    kp = "kp_id,subject,grade,name,parent_kp_id\nkp-1,math,07,{name},\n"
+    write(lake / "inbox/catalog/z-original", knowledge_points__csv=kp.format(name="有理数"))
+    land_catalog(lake)
+    write(lake / "inbox/catalog/a-correction", knowledge_points__csv=kp.format(name="有理数（修订）"))
+    land_catalog(lake)
+    first = {r["delivery_id"]: r["started_at"] for r in read_ledger(lake, "catalog")}
+    assert first["a-correction"] > first["z-original"]
+
+    def stamped():
+        return dict(kit.bronze(lake, "catalog", "knowledge_points", "_delivery, _landed_at"))
+
+    for threads in (1, 2):
+        land_catalog(lake, rebuild=["z-original", "a-correction"], options=EngineOptions(threads=threads))
+        assert {r["delivery_id"]: r["started_at"] for r in read_ledger(lake, "catalog")} == first
+        landed = stamped()
+        assert landed["a-correction"] > landed["z-original"], threads
