@@ -126,7 +126,7 @@ where {{ is_current }})
 {%- endif %}
 {%- endmacro %}
 
-{#- The rows of each exam's latest delivery (by landing, then delivery name). An exam
+{#- The rows of each exam's latest delivery (the latest landing time). An exam
     delivery is the whole exam (the contract: one exam per delivery), so a correction
     delivers it again, whole, under a new name: a student or item it leaves out has left
     the exam. Picked per key instead, rows the correction dropped stayed from the older
