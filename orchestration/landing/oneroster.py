@@ -29,7 +29,7 @@ def _base(*cols: Col) -> tuple[Col, ...]:
 
 ORG_TYPES = ("department", "school", "district", "local", "state", "national")
 SESSION_TYPES = ("gradingPeriod", "semester", "schoolYear", "term")
-USER_ROLES = ("student", "teacher", "parent", "guardian", "administrator", "aide", "relative")
+USER_ROLES = ("student", "teacher", "parent", "guardian", "administrator", "aide", "relative", "proctor")  # OneRoster 1.1's eight
 ENROLLMENT_ROLES = ("student", "teacher", "administrator", "proctor", "aide")
 SEXES = ("male", "female", "other", "unspecified")
 STAFF_ROLES = ("grade_leader", "principal", "subject_researcher", "district_admin", "city_admin")

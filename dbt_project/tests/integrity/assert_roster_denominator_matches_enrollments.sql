@@ -1,7 +1,9 @@
 -- Every student enrolled in a month is counted exactly once in that month's school
 -- denominator: on_roster (students, school rows) equals the distinct students with an
 -- enrollment overlapping the month in a class of that school and segment, recomputed
--- here straight from the staged roster. Returns the months/schools that disagree.
+-- here straight from the staged roster (a membership ends with its person and its class:
+-- the earliest of the three last days, docs/inputs.md). Returns the months/schools that
+-- disagree.
 -- In a monthly run only the run's months: a roster delivery changes the roster of months
 -- the run does not rebuild (a backdated enrollment), and those keep the figures they were
 -- published with until a backfill (docs/operations.md), as the generic tests' scope does.
@@ -17,6 +19,7 @@ classes as (
     select
         class_sourced_id,
         school_sourced_id,
+        roster_end_date,
         {{ school_segment('lowest_grade') }} as segment
     from (
         select *, {{ fn('list_extract') }}(array_sort(filter(grades, {{ lambda('g') }} g is not null)), 1) as lowest_grade
@@ -31,7 +34,8 @@ expected as (
     inner join {{ ref('stg_roster__users') }} as u on u.user_sourced_id = e.user_sourced_id
     inner join months as m
         on coalesce(e.begin_date, date '0001-01-01') <= m.month_end
-        and coalesce(e.end_date, date '9999-12-31') >= m.month_start
+        and least(coalesce(e.end_date, date '9999-12-31'), coalesce(u.roster_end_date, date '9999-12-31'),
+                  coalesce(c.roster_end_date, date '9999-12-31')) >= m.month_start
     where e.role = 'student' and c.segment is not null and c.school_sourced_id is not null
     group by m.month, c.school_sourced_id, c.segment
 ),

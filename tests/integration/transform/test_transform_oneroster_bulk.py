@@ -200,6 +200,47 @@ def test_a_membership_ends_with_its_person_deleted_by_a_delta(tmp_path):
                        "from intermediate.int_enrollments_effective").fetchall() == [("e-1", "2021-10-05")]
 
 
+def test_a_delta_deleting_a_person_but_not_their_membership_builds_the_months(tmp_path):
+    """A delta deletes a student and sends nothing about their membership (many systems
+    do): the roster denominator check recomputes the months' students with the same rule
+    as the models (a membership ends with its person), so the monthly build passes. It
+    counted the open membership into November, failed, and held back every mart (the
+    roster probe)."""
+    import gzip
+    import json
+
+    from orchestration.landing.xapi import land_xapi
+
+    lake, target = tmp_path / "lake", tmp_path / "target"
+    inbox = lake / "inbox" / "roster"
+    _roster(inbox, "r1-bulk", "bulk", {
+        "orgs": ["s-1,,2021-09-01T00:00:00Z,School,school,,"],
+        "users": ["stu-1,,2021-09-01T00:00:00Z,true,s-1,student,u1,,A,A,,,,,,,07,",
+                  "stu-2,,2021-09-01T00:00:00Z,true,s-1,student,u2,,B,B,,,,,,,07,"],
+        "classes": ["c-1,,2021-09-01T00:00:00Z,7A,07,,,homeroom,,s-1,,,,"],
+        "enrollments": ["e-1,,2021-09-01T00:00:00Z,c-1,s-1,stu-1,student,false,2021-09-01,",
+                        "e-2,,2021-09-01T00:00:00Z,c-1,s-1,stu-2,student,false,2021-09-01,"],
+    })
+    _roster(inbox, "r2-delta", "delta", {
+        "users": ["stu-1,tobedeleted,2021-10-06T00:00:00Z,true,s-1,student,u1,,A,A,,,,,,,07,"],
+    })
+    land_roster(lake)
+    home = "https://slp.example.edu.cn"
+    lines = [json.dumps({"id": f"00000000-0000-4000-8000-00000000000{n}",
+                         "actor": {"account": {"homePage": home, "name": "stu-2"}},
+                         "verb": {"id": "https://w3id.org/xapi/adl/verbs/logged-in"},
+                         "object": {"id": f"{home}/platform"}, "timestamp": ts})
+             for n, ts in enumerate(("2021-10-03T01:00:00Z", "2021-11-02T01:00:00Z"), 1)]
+    (lake / "inbox" / "xapi").mkdir(parents=True)
+    (lake / "inbox" / "xapi" / "logs.jsonl.gz").write_bytes(gzip.compress("\n".join(lines).encode()))
+    land_xapi(lake)
+    run_dbt(lake, ["build", "--select", "+assert_roster_denominator_matches_enrollments",
+                   "--exclude-resource-type", "unit_test"], target)
+    con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
+    assert con.execute("select month, on_roster from intermediate.int_usage_monthly where org_type = 'school' "
+                       "and population = 'student' order by month").fetchall() == [("2021-10", 2), ("2021-11", 1)]
+
+
 @pytest.mark.spark
 def test_ended_roster_records_keep_their_past_on_spark(tmp_path):
     """The same ends on Spark (make test-spark): oneroster_current's keep_ended and

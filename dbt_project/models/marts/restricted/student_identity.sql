@@ -27,7 +27,10 @@ homerooms as (
 -- Guardian links go both ways in OneRoster: the student's agentSourcedIds and the
 -- parents' agentSourcedIds. Only between people the roster still holds: a student who
 -- left, or a parent deleted or left out of a newer bulk, links no one (a guardian's
--- scope has no end date of its own, staff_scope), while the student keeps the key.
+-- scope has no end date of its own, staff_scope), while the student keeps the key. And
+-- only to a parent or a guardian (the contract): a `relative`, or any other user a
+-- student's agentSourcedIds name, is no guardian and gets no child's scope (a relative
+-- got a parent's scope: the roster probe).
 guardian_links as (
     select user_sourced_id as student_sourced_id, {{ fn('unnest') }}(agent_sourced_ids) as guardian_sourced_id
     from students
@@ -35,7 +38,7 @@ guardian_links as (
     union
     select {{ fn('unnest') }}(agent_sourced_ids), user_sourced_id
     from {{ ref('stg_roster__users') }}
-    where role in ('parent', 'guardian', 'relative') and roster_end_date is null
+    where role in ('parent', 'guardian') and roster_end_date is null
 ),
 
 guardians as (
@@ -43,7 +46,8 @@ guardians as (
     from guardian_links
     where guardian_sourced_id is not null
       and student_sourced_id in (select user_sourced_id from students where roster_end_date is null)
-      and guardian_sourced_id in (select user_sourced_id from {{ ref('stg_roster__users') }} where roster_end_date is null)
+      and guardian_sourced_id in (select user_sourced_id from {{ ref('stg_roster__users') }}
+                                  where role in ('parent', 'guardian') and roster_end_date is null)
     group by student_sourced_id
 ),
 

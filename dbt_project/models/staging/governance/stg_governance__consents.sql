@@ -39,8 +39,12 @@ links as (
     from users where role in ('parent', 'guardian')
 ),
 
+-- a guardian is a parent or a guardian (the contract), whichever side named the link: a
+-- relative a student's agentSourcedIds name consents for no one
 guardians as (
-    select distinct student_id, guardian_id from links
+    select distinct l.student_id, l.guardian_id
+    from links as l
+    inner join users as g on g.user_sourced_id = l.guardian_id and g.role in ('parent', 'guardian')
 ),
 
 judged as (
