@@ -147,3 +147,15 @@ def test_non_utf8_file_in_a_roster(lake, kit):
     (folder / "orgs.csv").write_bytes(ORGS.replace("D,district", "区,district").encode("gbk"))
     land_roster(lake)
     assert kit.quarantine(lake, "roster") == [("r1", "orgs.csv", None, "not_utf8")]
+
+
+def test_every_oneroster_user_role_lands(lake, kit):
+    """OneRoster 1.1's eight user roles land, proctor among them (it was quarantined as
+    invalid_enum while its enrollment landed: the roster probe)."""
+    extra = ["\n" + ",".join([role, f"{role}-1", "", "", "true", "s-1", "", "", "N", "N"] + [""] * 9)
+             for role in ("aide", "relative", "proctor", "guardian", "administrator")]
+    write_roster(lake / "inbox/roster/2021-09-30-bulk", users__csv=USERS + "".join(extra))
+    land_roster(lake)
+    assert kit.quarantine(lake, "roster") == []
+    assert sorted(r for (r,) in kit.bronze(lake, "roster", "users", "role")) == [
+        "administrator", "aide", "guardian", "parent", "proctor", "relative", "student", "teacher"]
