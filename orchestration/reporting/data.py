@@ -30,8 +30,8 @@ def _as_of(store: MartStore) -> date | None:
         candidates.append(pd.to_datetime(exams.exam_date).max().date())
     usage = store.table("usage_monthly")
     if len(usage):
-        through = pd.to_datetime(usage["data_through"]) if "data_through" in usage else None
-        if through is not None and through.notna().any():
+        through = pd.to_datetime(usage["data_through"])  # the store gives a mart without it nulls
+        if through.notna().any():
             candidates.append(through.max().date())
         else:
             last = pd.to_datetime(usage.month.astype(str).str[:7] + "-01").max()
