@@ -87,8 +87,35 @@ end
     from bulk_order
 ), newest_bulk as (
     select * from ranked_bulks where bulk_rank = 1
+{%- set columns = bronze_columns('roster', table_name) | map(attribute=0) | list %}
+{%- if 'status' in columns %}
+{%- set kept = ['sourcedId', 'status', 'dateLastModified'] + (bronze_lineage_columns() | map(attribute=0) | list) + ['_extra'] %}
+), newest as (
+    select * from {{ latest_by_key('versions', 'sourcedId') }}
+), undeleted as (
+    select * from versions as v where {{ is_not_deleted('v.status') }}
+), last_undeleted as (
+    select * from {{ latest_by_key('undeleted', 'sourcedId') }}
+), latest as (
+    -- A deletion ends the record as it last was. OneRoster 1.1 asks a `tobedeleted` row
+    -- for its key alone (landing waives the rest), so its attributes come from the
+    -- latest version before it; a deletion of a record never seen keeps its own.
+    select
+        {%- for name in columns %}
+        {%- if name in kept %}
+        n.{{ adapter.quote(name) }},
+        {%- else %}
+        case when p.sourcedId is null or {{ is_not_deleted('n.status') }} then n.{{ adapter.quote(name) }}
+             else p.{{ adapter.quote(name) }} end as {{ adapter.quote(name) }},
+        {%- endif %}
+        {%- endfor %}
+        n._extra
+    from newest as n
+    left join last_undeleted as p on p.sourcedId = n.sourcedId
+{%- else %}
 ), latest as (
     select * from {{ latest_by_key('versions', 'sourcedId') }}
+{%- endif %}
 )
 {%- set is_current -%}
     not exists (select 1 from newest_bulk)

@@ -68,6 +68,10 @@ class TableSpec:
     rules: Callable[[dict[str, str]], list[Rule]] | None = None
     partitioned_by: str | None = None  # a DATE column giving local_date
     ok_table: str | None = None  # keep accepted typed rows in this temp table
+    # OneRoster deltas: a row whose status is `tobedeleted` needs only its key (1.1 asks
+    # a deletion for nothing else). Its other required columns may be empty; the models
+    # end the record as its previous version was (oneroster_current).
+    deletable: bool = False
 
     def col(self, name: str) -> Col:
         return next(c for c in self.columns if c.name == name)
@@ -117,11 +121,13 @@ def _typed(col: Col, raw: str) -> str:
     return raw
 
 
-def _column_rules(col: Col, raw: str, typed: str) -> list[Rule]:
+def _column_rules(col: Col, raw: str, typed: str, waived: str | None = None) -> list[Rule]:
+    """``waived``: SQL true on rows that need no value here (a deletion's non-key columns)."""
     name = col.name
     out: list[Rule] = []
     if col.required:
-        out.append(Rule(f"{raw} IS NULL", "missing_required", f"'{name} is empty'"))
+        empty = f"{raw} IS NULL" if waived is None else f"{raw} IS NULL AND NOT coalesce({waived}, false)"
+        out.append(Rule(empty, "missing_required", f"'{name} is empty'"))
     if col.kind == "enum" and col.enum:
         allowed = "(" + ", ".join(sql_str(v.upper() if col.upper else v.lower()) for v in col.enum) + ")"
         out.append(Rule(f"{raw} IS NOT NULL AND {typed} NOT IN {allowed}", "invalid_enum",
@@ -244,8 +250,10 @@ def land_csv_file(ctx: LandContext, spec: TableSpec, path: Path | None, *,
     else:
         raw_cols.append("NULL::VARCHAR AS _extra")
     rules: list[Rule] = []
+    deletion = f"{typed['status']} = 'tobedeleted'" if spec.deletable else None
     for c in spec.columns:
-        rules += _column_rules(c, raws[c.name], typed[c.name])
+        waived = deletion if c.name not in spec.key else None
+        rules += _column_rules(c, raws[c.name], typed[c.name], waived)
     if spec.rules is not None:
         rules += spec.rules(typed)
     if not rules:

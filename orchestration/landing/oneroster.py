@@ -63,36 +63,36 @@ def _span_rule(begin: str, end: str):
 SPECS: tuple[TableSpec, ...] = (
     TableSpec("orgs.csv", "orgs", _base(
         Col("name"), Col("type", "enum", required=True, header=True, enum=ORG_TYPES),
-        Col("identifier"), Col("parentSourcedId")), key=("sourcedId",)),
+        Col("identifier"), Col("parentSourcedId")), key=("sourcedId",), deletable=True),
     TableSpec("academicSessions.csv", "academic_sessions", _base(
         Col("title"), Col("type", "enum", required=True, header=True, enum=SESSION_TYPES),
         Col("startDate", "date"), Col("endDate", "date"), Col("parentSourcedId"), Col("schoolYear")),
-        key=("sourcedId",),
+        key=("sourcedId",), deletable=True,
         rules=lambda t: _year_rule(t) + _span_rule("startDate", "endDate")(t)),
     TableSpec("courses.csv", "courses", _base(
         Col("schoolYearSourcedId"), Col("title"), Col("courseCode"), Col("grades", "list"),
-        Col("orgSourcedId"), Col("subjects", "list"), Col("subjectCodes", "list")), key=("sourcedId",)),
+        Col("orgSourcedId"), Col("subjects", "list"), Col("subjectCodes", "list")), key=("sourcedId",), deletable=True),
     TableSpec("classes.csv", "classes", _base(
         Col("title"), Col("grades", "list"), Col("courseSourcedId"), Col("classCode"),
         Col("classType", "enum", required=True, header=True, enum=("homeroom", "scheduled")),
         Col("location"), Col("schoolSourcedId", required=True, header=True),
         Col("termSourcedIds", "list"), Col("subjects", "list"), Col("subjectCodes", "list"),
-        Col("periods", "list")), key=("sourcedId",)),
+        Col("periods", "list")), key=("sourcedId",), deletable=True),
     TableSpec("users.csv", "users", _base(
         Col("enabledUser", "bool"), Col("orgSourcedIds", "list"),
         Col("role", "enum", required=True, header=True, enum=USER_ROLES), Col("username"),
         Col("userIds", "list"), Col("givenName"), Col("familyName"), Col("middleName"),
         Col("identifier"), Col("email"), Col("sms"), Col("phone"), Col("agentSourcedIds", "list"),
-        Col("grades", "list")), key=("sourcedId",), drop=("password",), rules=_student_org_rule),
+        Col("grades", "list")), key=("sourcedId",), deletable=True, drop=("password",), rules=_student_org_rule),
     TableSpec("enrollments.csv", "enrollments", _base(
         Col("classSourcedId", required=True, header=True), Col("schoolSourcedId"),
         Col("userSourcedId", required=True, header=True),
         Col("role", "enum", required=True, header=True, enum=ENROLLMENT_ROLES),
         Col("primary", "bool"), Col("beginDate", "date"), Col("endDate", "date")),
-        key=("sourcedId",), rules=_span_rule("beginDate", "endDate")),
+        key=("sourcedId",), deletable=True, rules=_span_rule("beginDate", "endDate")),
     TableSpec("demographics.csv", "demographics", _base(
         Col("birthDate", "date"), Col("sex", "enum", enum=SEXES),
-        *(Col(n) for n in DEMOGRAPHIC_FLAGS)), key=("sourcedId",)),
+        *(Col(n) for n in DEMOGRAPHIC_FLAGS)), key=("sourcedId",), deletable=True),
     TableSpec("x_staff_assignments.csv", "staff_assignments", (
         Col("sourcedId", required=True, header=True), Col("userSourcedId", required=True, header=True),
         Col("role", "enum", required=True, header=True, enum=STAFF_ROLES),

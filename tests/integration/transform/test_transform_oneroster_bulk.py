@@ -241,6 +241,43 @@ def test_a_delta_deleting_a_person_but_not_their_membership_builds_the_months(tm
                        "and population = 'student' order by month").fetchall() == [("2021-10", 2), ("2021-11", 1)]
 
 
+def test_a_deletion_carrying_only_its_key_ends_the_record_as_it_last_was(tmp_path):
+    """OneRoster 1.1 asks a delta's `tobedeleted` row for its key alone: the other
+    columns come empty. Such rows were quarantined (missing_required: role), so the
+    deletion was lost and the student stayed on the roster for ever; landed with their
+    empty columns, the record would lose its role, school and class. They land, and the
+    record ends as its previous version was (the roster probe)."""
+    lake, target = tmp_path / "lake", tmp_path / "target"
+    inbox = lake / "inbox" / "roster"
+    _roster(inbox, "r1-bulk", "bulk", {
+        "orgs": ["s-1,,2021-09-01T00:00:00Z,School,school,,"],
+        "users": ["stu-1,,2021-09-01T00:00:00Z,true,s-1,student,u1,,A,A,,,,,,,07,",
+                  "stu-2,,2021-09-01T00:00:00Z,true,s-1,student,u2,,B,B,,,,,,,07,"],
+        "classes": ["c-1,,2021-09-01T00:00:00Z,7A,07,,,homeroom,,s-1,,,,"],
+        "enrollments": ["e-1,,2021-09-01T00:00:00Z,c-1,s-1,stu-1,student,false,2021-09-01,",
+                        "e-2,,2021-09-01T00:00:00Z,c-1,s-1,stu-2,student,false,2021-09-01,"],
+    })
+    _roster(inbox, "r2-delta", "delta", {
+        "users": ["stu-1,tobedeleted,2021-10-06T00:00:00Z" + "," * 15],
+        "enrollments": ["e-2,tobedeleted,2021-10-08T00:00:00Z" + "," * 7],
+    })
+    summary = land_roster(lake)
+    assert [(d.delivery_id, d.records_in, d.landed) for d in summary.deliveries if d.delivery_id == "r2-delta"] == [
+        ("r2-delta", 11, 11)], summary.deliveries  # 9 manifest rows, the two deletions
+    run_dbt(lake, ["run", "--select", "+int_enrollments_effective", "+student_identity"], target)
+    con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
+    assert con.execute("select user_sourced_id, status, role, org_sourced_ids, given_name, "
+                       "cast(roster_end_date as varchar) from staging.stg_roster__users order by 1").fetchall() == [
+        ("stu-1", "tobedeleted", "student", ["s-1"], "A", "2021-10-05"),
+        ("stu-2", "active", "student", ["s-1"], "B", None)]
+    assert con.execute("select enrollment_sourced_id, class_sourced_id, person_sourced_id, "
+                       "cast(effective_to as varchar) from intermediate.int_enrollments_effective "
+                       "order by 1").fetchall() == [
+        ("e-1", "c-1", "stu-1", "2021-10-05"), ("e-2", "c-1", "stu-2", "2021-10-07")]
+    # both keep their past: the months before count them
+    assert con.execute("select count(*) from restricted.student_identity").fetchall() == [(2,)]
+
+
 @pytest.mark.spark
 def test_ended_roster_records_keep_their_past_on_spark(tmp_path):
     """The same ends on Spark (make test-spark): oneroster_current's keep_ended and
@@ -264,13 +301,14 @@ def test_ended_roster_records_keep_their_past_on_spark(tmp_path):
         "enrollments": ["e-1,,2021-10-01T00:00:00Z,c-1,s-1,stu-1,student,false,2021-09-01,",
                         "e-3,,2021-10-01T00:00:00Z,c-1,s-1,stu-3,student,false,2021-09-01,"],
     })
-    _roster(inbox, "r3-delta", "delta", {  # stu-3 deleted, not their membership
+    _roster(inbox, "r3-delta", "delta", {  # stu-3 deleted, not their membership; e-1 by its key alone
         "users": ["stu-3,tobedeleted,2021-10-06T00:00:00Z,true,s-1,student,u3,,C,C,,,,,,,07,"],
+        "enrollments": ["e-1,tobedeleted,2021-10-08T00:00:00Z" + "," * 7],
     })
     land_roster(lake)
     run_dbt(lake, ["run", "--select", "+int_enrollments_effective"], target, engine="spark", timeout=900)
     table = lake / "warehouse" / "spark" / "intermediate.db" / "int_enrollments_effective"
     rows = duckdb.execute(f"select enrollment_sourced_id, cast(effective_to as varchar), cast(end_date as varchar) "
                           f"from read_parquet('{table}/*.parquet') order by 1").fetchall()
-    assert rows == [("e-1", "9999-12-31", None), ("e-2", "2021-09-30", "2021-09-30"),
+    assert rows == [("e-1", "2021-10-07", "2021-10-07"), ("e-2", "2021-09-30", "2021-09-30"),
                     ("e-3", "2021-10-05", "2021-10-05")]

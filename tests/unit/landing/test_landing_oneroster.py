@@ -100,7 +100,9 @@ def test_bad_values_are_quarantined_with_reasons(lake, kit):
              "stu-8,,student,true,s-1,07,,extra\n"  # 9 too many fields
              "stu-9,,student,true,,07,\n"          # 10 a student in no org (OneRoster: 1..*)
              "stu-10,tobedeleted,student,true,,07,\n"  # its removal needs none
-             "tch-9,,teacher,true,,,\n")            # a teacher may come without one
+             "tch-9,,teacher,true,,,\n"            # a teacher may come without one
+             "stu-11,tobedeleted,,,,,\n"           # a deletion needs its key alone (OneRoster 1.1)
+             "stu-12,,,true,s-1,07,\n")            # 14 anything else needs its role
     enroll = ("sourcedId,classSourcedId,userSourcedId,role,beginDate,endDate,dateLastModified\n"
               "e-1,c-1,stu-1,student,2021-02-30,,\n"
               "e-2,c-1,stu-1,student,2021-09-01,2021-08-01,\n")
@@ -112,10 +114,11 @@ def test_bad_values_are_quarantined_with_reasons(lake, kit):
         ("r1", "users.csv", 5, "invalid_value"), ("r1", "users.csv", 6, "duplicate_id"),
         ("r1", "users.csv", 7, "wrong_column_count"), ("r1", "users.csv", 8, "invalid_enum"),
         ("r1", "users.csv", 9, "wrong_column_count"), ("r1", "users.csv", 10, "missing_required"),
+        ("r1", "users.csv", 14, "missing_required"),
     ]
     rec = kit.rows(f"SELECT record FROM '{lake}/quarantine/roster/r1.parquet' WHERE position = 7")
     assert rec == [("stu-6,,student",)]
-    assert kit.bronze(lake, "roster", "users", "sourcedId") == [("stu-1",), ("stu-10",), ("tch-9",)]
+    assert kit.bronze(lake, "roster", "users", "sourcedId") == [("stu-1",), ("stu-10",), ("stu-11",), ("tch-9",)]
 
 
 def test_missing_column_rejects_that_file_only(lake, kit):
