@@ -278,6 +278,50 @@ def test_a_deletion_carrying_only_its_key_ends_the_record_as_it_last_was(tmp_pat
     assert con.execute("select count(*) from restricted.student_identity").fetchall() == [(2,)]
 
 
+def test_a_disabled_account_holds_no_scope_from_the_day_it_was_disabled(tmp_path):
+    """OneRoster's enabledUser false: the account may not sign in. Its scopes kept
+    running (the roster probe), so the API served a disabled teacher and a disabled
+    parent their classes and child. Every scope now ends the day before the account was
+    disabled, dated by the first disabled version: a later unrelated change (a new
+    phone) does not move it, and enabling the account again opens the scopes again."""
+    lake, target = tmp_path / "lake", tmp_path / "target"
+    inbox = lake / "inbox" / "roster"
+    _roster(inbox, "r1-bulk", "bulk", {
+        "orgs": ["s-1,,2021-09-01T00:00:00Z,School,school,,"],
+        "users": ["stu-1,,2021-09-01T00:00:00Z,true,s-1,student,u1,,A,A,,,,,,par-1,07,",
+                  "par-1,,2021-09-01T00:00:00Z,true,s-1,parent,p1,,P,P,,,,,,stu-1,,",
+                  "tch-1,,2021-09-01T00:00:00Z,true,s-1,teacher,t1,,T,T,,,,,,,,",
+                  "tch-2,,2021-09-01T00:00:00Z,true,s-1,teacher,t2,,V,V,,,,,,,,"],
+        "classes": ["c-1,,2021-09-01T00:00:00Z,7A,07,,,homeroom,,s-1,,,,"],
+        "enrollments": ["e-1,,2021-09-01T00:00:00Z,c-1,s-1,stu-1,student,false,2021-09-01,",
+                        "e-2,,2021-09-01T00:00:00Z,c-1,s-1,tch-1,teacher,true,2021-09-01,",
+                        "e-3,,2021-09-01T00:00:00Z,c-1,s-1,tch-2,teacher,false,2021-09-01,"],
+    })
+    _roster(inbox, "r2-delta", "delta", {  # 2021-10-06 in the district
+        "users": ["tch-1,,2021-10-06T02:00:00Z,false,s-1,teacher,t1,,T,T,,,,,,,,",
+                  "par-1,,2021-10-06T02:00:00Z,false,s-1,parent,p1,,P,P,,,,,,stu-1,,",
+                  "tch-2,,2021-10-06T02:00:00Z,false,s-1,teacher,t2,,V,V,,,,,,,,"],
+    })
+    _roster(inbox, "r3-delta", "delta", {
+        "users": ["tch-1,,2021-10-20T02:00:00Z,false,s-1,teacher,t1,,T,T,,,,,139,,,",  # still disabled
+                  "tch-2,,2021-10-20T02:00:00Z,true,s-1,teacher,t2,,V,V,,,,,,,,"],       # enabled again
+    })
+    land_roster(lake)
+    run_dbt(lake, ["run", "--select", "+staff_scope"], target)
+    con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
+    assert con.execute("select user_sourced_id, enabled_user, cast(disabled_since as varchar) "
+                       "from staging.stg_roster__users order by 1").fetchall() == [
+        ("par-1", False, "2021-10-06"), ("stu-1", True, None), ("tch-1", False, "2021-10-06"),
+        ("tch-2", True, None)]
+    assert con.execute("select person_sourced_id, role, scope_id, cast(end_date as varchar) "
+                       "from restricted.staff_scope order by 1, 2").fetchall() == [
+        ("par-1", "parent", "stu-1", "2021-10-05"),
+        ("stu-1", "student", "stu-1", None),
+        ("tch-1", "head_teacher", "c-1", "2021-10-05"),
+        ("tch-1", "teacher", "c-1", "2021-10-05"),
+        ("tch-2", "teacher", "c-1", None)]
+
+
 @pytest.mark.spark
 def test_ended_roster_records_keep_their_past_on_spark(tmp_path):
     """The same ends on Spark (make test-spark): oneroster_current's keep_ended and

@@ -4,6 +4,10 @@
 -- school, subject researcher -> subject, district/city admin -> district/city), guardian
 -- links (parent -> child) and students' own homerooms (student -> self). Reports and the
 -- access audit resolve scopes from it. begin_date / end_date NULL = open-ended.
+-- A disabled account (OneRoster enabledUser false) holds no scope from the day it was
+-- disabled: every scope of the person ends at the latest the day before
+-- (stg_roster__users.disabled_since), so the API refuses it and the audit flags what
+-- it reads afterwards; what it read before stays in scope.
 -- scope_id: class, school, district, city and child scopes are sourcedIds; a grade scope
 -- is '<school_sourced_id>:<grade>', a subject scope '<district_sourced_id>:<subject>'.
 with enrollments as (
@@ -67,6 +71,10 @@ assignments as (
     where a.role in ('grade_leader', 'principal', 'subject_researcher', 'district_admin', 'city_admin')
 ),
 
+disabled as (
+    select user_sourced_id, disabled_since from {{ ref('stg_roster__users') }} where disabled_since is not null
+),
+
 guardianship as (
     select
         {{ fn('unnest') }}(i.guardian_sourced_ids) as person_sourced_id,
@@ -96,7 +104,8 @@ select
     cast(subject as string) as subject,
     cast(class_sourced_id as string) as class_sourced_id,
     cast(begin_date as date) as begin_date,
-    cast(end_date as date) as end_date,
+    cast(case when d.disabled_since is null then end_date
+              else least(coalesce(end_date, d.disabled_since - 1), d.disabled_since - 1) end as date) as end_date,
     cast(granted_by_source as string) as granted_by_source,
     cast(source_id as string) as source_id
 from (
@@ -105,5 +114,6 @@ from (
     select * from assignments
     union all
     select * from guardianship
-)
+) as scopes
+left join disabled as d on d.user_sourced_id = scopes.person_sourced_id
 order by person_sourced_id, role, scope_type, scope_id
