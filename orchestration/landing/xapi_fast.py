@@ -13,8 +13,10 @@ from orchestration.landing.textfile import MAX_LINE_BYTES
 from orchestration.landing.writer import sql_str
 from orchestration.landing.xapi_rules import (
     COLUMNS,
+    CONTEXT_ACTIVITIES,
     OBJECT_TYPES,
     VERSION_RE,
+    activities_ok,
     json_ids,
     kp_ids,
     kp_value,
@@ -35,7 +37,8 @@ SCHEMA = {
     "timestamp": "VARCHAR",
     "result": {"score": {"raw": "JSON", "min": "JSON", "max": "JSON", "scaled": "JSON"},
                "success": "JSON", "completion": "JSON", "duration": "VARCHAR"},
-    "context": {"registration": "VARCHAR", "contextActivities": {"parent": "JSON", "grouping": "JSON"},
+    "context": {"registration": "VARCHAR",
+                "contextActivities": {"parent": "JSON", "grouping": "JSON", "category": "JSON", "other": "JSON"},
                 "extensions": "JSON"},
     "stored": "VARCHAR",
     "version": "JSON",  # a number 1.0 must not pass as the string "1.0"
@@ -67,6 +70,8 @@ def _fast_clean() -> str:
         f"regexp_full_match(j.timestamp, {sql_str(TS_RE)})",
         "ts IS NOT NULL",
         f"(j.context.registration IS NULL OR {uuid('j.context.registration')})",
+        *(f"(j.context.contextActivities.{k} IS NULL OR {activities_ok(f'j.context.contextActivities.{k}::VARCHAR')})"
+          for k in CONTEXT_ACTIVITIES),
         # A result / score that is not an object comes out as a struct of NULLs.
         "(j.result IS NULL OR j.result.score IS NOT NULL OR j.result.success IS NOT NULL "
         "OR j.result.completion IS NOT NULL OR j.result.duration IS NOT NULL)",

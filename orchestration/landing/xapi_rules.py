@@ -33,7 +33,8 @@ FIELDS = {
     "scaled": "$.result.score.scaled", "success": "$.result.success",
     "completion": "$.result.completion", "duration": "$.result.duration",
     "registration": "$.context.registration", "parent": "$.context.contextActivities.parent",
-    "grouping": "$.context.contextActivities.grouping", "extensions": "$.context.extensions",
+    "grouping": "$.context.contextActivities.grouping", "category": "$.context.contextActivities.category",
+    "other": "$.context.contextActivities.other", "extensions": "$.context.extensions",
     "stored": "$.stored", "version": "$.version",
     "display": "$.verb.display", "def_name": "$.object.definition.name",
     "def_desc": "$.object.definition.description",
@@ -43,6 +44,8 @@ FIELDS = {
 LANGUAGE_MAPS = {"display": "verb.display", "def_name": "object.definition.name",
                  "def_desc": "object.definition.description"}
 VERSION_RE = r"1\.0(\.[0-9]+)?"
+# xAPI 1.0.3 context.contextActivities: each value an Activity or an array of them.
+CONTEXT_ACTIVITIES = ("parent", "grouping", "category", "other")
 OBJECT_TYPES = ("Activity", "Agent", "Group", "SubStatement", "StatementRef")
 
 
@@ -84,6 +87,16 @@ def _typed_columns() -> str:
             f"WHEN contains({v}, '\\') THEN {v} ->> '$' "
             f"ELSE trim({v}, '\"') END AS s_{f}")
     return ",\n  ".join(cols)
+
+
+def activities_ok(json_text: str) -> str:
+    """SQL: TRUE when the JSON text (a contextActivities value) is an Activity or an
+    array of Activities, each with an IRI ``id`` (xAPI requires an Activity's id). An
+    element without one, or not an object, leaves the ids fewer than the elements."""
+    iri = sql_str(IRI_RE)
+    return (f"coalesce(CASE left({json_text}, 1) WHEN '[' THEN json_array_length({json_text}) = "
+            f"len(list_filter(json_extract_string({json_text}, '$[*].id'), lambda i: regexp_full_match(i, {iri}))) "
+            f"WHEN '{{' THEN regexp_full_match({json_text} ->> 'id', {iri}) ELSE false END, false)")
 
 
 def not_language_map(json_text: str) -> str:
@@ -143,6 +156,9 @@ def _rules() -> list[Rule]:
              f"'timestamp ' || {show('s_timestamp')} || ' is not ISO 8601 with a UTC offset'"),
         Rule(f"{_present('registration')} AND (t_registration <> 'S' OR NOT {uuid('s_registration')})",
              "invalid_uuid", f"'context.registration ' || {show('s_registration')} || ' is not a UUID'"),
+        *(Rule(f"{_present(k)} AND NOT {activities_ok('s_' + k)}", "invalid_iri",
+               f"'context.contextActivities.{k} is not an Activity or an array of Activities, each with an IRI id'")
+          for k in CONTEXT_ACTIVITIES),
         Rule(f"({_present('result')} AND t_result <> 'O') OR ({_present('score')} AND t_score <> 'O')",
              "invalid_type", "'result or result.score is not an object'"),
         Rule(" OR ".join(f"({_present(p)} AND t_{p} <> 'D')" for p in ("raw", "min", "max", "scaled")),

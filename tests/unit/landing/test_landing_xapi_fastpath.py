@@ -33,7 +33,7 @@ def _tricky(kit) -> list:
         s(10, object={"objectType": "StatementRef", "id": f"{H}/x"}),
         s(11, stored=None, version=None) | {"stored": None, "version": None},
         s(12, object={"objectType": None, "id": f"{H}/items/3"}),
-        s(13, context={"contextActivities": {"parent": {"id": f"{H}/mt/1"}, "grouping": [{"id": "a"}, {}]},
+        s(13, context={"contextActivities": {"parent": {"id": f"{H}/mt/1"}, "grouping": [{"id": f"{H}/c/1"}]},
                        "extensions": {KP: "kp-3"}}),
         s(14, context={"extensions": {"https://other.example/extensions/knowledge-points": ["k1", None, 2]}}),
         s(15, context={"extensions": "not an object"}),
@@ -50,6 +50,14 @@ def _tricky(kit) -> list:
         "null",
         "[]",
         '{"id": "6f1c1a38-9d5a-4b9e-8f55-000000000030",}',
+        # contextActivities: an Activity or an array of them, each with an IRI id
+        s(29, context={"contextActivities": {"grouping": [{"id": f"{H}/c/1"}, {}]}}),
+        s(30, context={"contextActivities": {"parent": {"definition": {"type": f"{H}/t"}}}}),
+        s(31, context={"contextActivities": {"category": f"{H}/profile"}}),
+        s(32, context={"contextActivities": {"other": [{"id": "not an iri"}]}}),
+        s(33, context={"contextActivities": {"other": [], "category": [{"id": f"{H}/profile"}]}}),
+        s(34, context={"contextActivities": {"parent": None}}),
+        s(35, context={"contextActivities": {"grouping": [{"id": 5}]}}),
     ]
 
 
@@ -79,7 +87,9 @@ def test_fast_path_agrees_with_the_detailed_rules(lake, kit):
     assert dups == [(25, "duplicate_id")]
     got = kit.bronze(lake, "xapi", "statements", f"_position, {', '.join(COLUMNS)}")
     assert got == [(p, *s.values()) for p, s in first_valid]
-    assert summary.records_in == 28 and summary.landed + summary.quarantined == 28
+    assert summary.records_in == 35 and summary.landed + summary.quarantined == 35
+    assert [(p, r) for p, r in got_quarantine if p > 28] == [
+        (29, "invalid_iri"), (30, "invalid_iri"), (31, "invalid_iri"), (32, "invalid_iri"), (35, "invalid_iri")]
 
 
 def test_fast_path_values(lake, kit):
@@ -91,7 +101,7 @@ def test_fast_path_values(lake, kit):
         "_position, object_type, knowledge_point_ids, context_parent_ids, context_grouping_ids, "
         "stored_raw, version, statement_id")}
     assert rows[12][0] == "Activity"  # objectType null reads as absent: the default
-    assert rows[13][1:4] == (["kp-3"], [f"{H}/mt/1"], ["a"])
+    assert rows[13][1:4] == (["kp-3"], [f"{H}/mt/1"], [f"{H}/c/1"])
     assert rows[14][1] == ["k1", "2"]
     assert rows[15][1] == []
     assert rows[11][4:6] == (None, None)
