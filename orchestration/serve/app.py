@@ -234,12 +234,15 @@ def read_mart(request: Request) -> Response:
         unknown = [c for c in [*requested, *filters] if c not in mart.column_names]
         if unknown:
             raise ApiError(400, "unknown_column", f"{mart.name} has no column {_printable(unknown[0], 60)!r}")
+        if len(set(requested)) != len(requested):  # ?columns=a,a (it was a 500, with no access event)
+            raise ApiError(400, "repeated_column", "name each column once")
         if len(given) != len(filters):  # ?exam_id=a&exam_id=b: not an OR, and not the last one
             raise ApiError(400, "repeated_filter", "give each filter column once")
-        try:
-            limit = int(params.get("limit") or DEFAULT_LIMIT)
-        except ValueError:
-            raise ApiError(400, "bad_limit", "limit must be a whole number") from None
+        limit_text = params.get("limit") or str(DEFAULT_LIMIT)
+        # ASCII digits only: Python's int() also reads "１", "+5" and "1_0"
+        if not re.fullmatch(r"[0-9]{1,9}", limit_text):
+            raise ApiError(400, "bad_limit", "limit must be a whole number")
+        limit = int(limit_text)
         if not 1 <= limit <= MAX_LIMIT:
             raise ApiError(400, "bad_limit", f"limit must be between 1 and {MAX_LIMIT}")
         query = query_digest(mart.name, requested, filters, caller.purpose, caller.grant_id)
@@ -366,12 +369,9 @@ def read_report(request: Request) -> Response:
 
 # -- the application --------------------------------------------------------------------------------
 
-async def _not_found(request: Request, exc) -> Response:
-    """Unknown routes and methods answer in the API's error shape, and are recorded like
-    every request (issue 13: each request appends one event): a denial of the path asked
-    for, under the token's principal when it has a valid one. Probing for paths shows in
-    the audit's repeated denials."""
-    status = getattr(exc, "status_code", 404)
+async def _record_denial(request: Request) -> None:
+    """The access event of a request no handler answered: a denial of the path asked for,
+    under the token's principal when it has a valid one."""
     svc: Service = request.app.state.svc
 
     def record() -> None:
@@ -383,9 +383,26 @@ async def _not_found(request: Request, exc) -> Response:
         svc.record(caller, request, request.url.path, "denied", action=action)
 
     await anyio.to_thread.run_sync(record)
+
+
+async def _not_found(request: Request, exc) -> Response:
+    """Unknown routes and methods answer in the API's error shape, and are recorded like
+    every request (issue 13: each request appends one event): a denial of the path asked
+    for, under the token's principal when it has a valid one. Probing for paths shows in
+    the audit's repeated denials."""
+    status = getattr(exc, "status_code", 404)
+    await _record_denial(request)
     if status == 405:
         return _error(405, "method_not_allowed", f"{_printable(request.method, 10)} is not served here; use GET")
     return _error(status, "not_found", "no such endpoint")
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """A request that failed inside the server still answers in the API's error shape and
+    is one access event, a denial (no data left): a crash that wrote none was invisible to
+    the audit and left no gap in the numbering (the API probe's repeated column)."""
+    await _record_denial(request)
+    return _error(500, "internal_error", "the server failed to answer; the request is recorded")
 
 
 def create_app(lake: Path, timezone: str, as_of: date | None = None, threads: int | None = None) -> Starlette:
@@ -405,7 +422,10 @@ def create_app(lake: Path, timezone: str, as_of: date | None = None, threads: in
         Route("/v1/marts/{name}", read_mart),
         Route("/v1/reports", list_reports),
         Route("/v1/reports/{role}/{scope_id}", read_report),
-    ], lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_found})
+    ], lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_found, Exception: _server_error})
+    # "/v1/marts/x/" is an unknown path, refused and recorded, not a redirect: Starlette's
+    # redirect answered before any handler, so the request left no access event
+    app.router.redirect_slashes = False
     app.state.svc = svc
     app.add_middleware(TimedRequests, metrics=svc.metrics)
     return app

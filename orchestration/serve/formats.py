@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import hmac
 import io
 import json
+import secrets
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -39,24 +41,36 @@ def query_digest(mart: str, columns: list[str], filters: dict[str, str], purpose
 
 def cursor_offset(value: str | None, query: str) -> int:
     """The offset a cursor of ``query`` carries. A cursor of another query is refused: its
-    offset would be a page of a different answer, silently."""
+    offset would be a page of a different answer, silently. So is one this server
+    process did not sign: a client cannot make its own (an offset of its choosing)."""
     if not value:
         return 0
     try:
         given = json.loads(base64.urlsafe_b64decode(value.encode() + b"==").decode())
         offset = int(given["o"])
         same = given["q"] == query
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        signed = hmac.compare_digest(str(given["s"]), _signature(offset, query))
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError):
         raise BadCursor(value) from None
-    if not same:
+    if not (same and signed):
         raise BadCursor(value)
     if not 0 <= offset <= MAX_OFFSET:  # a crafted {"o": 1e30} overflowed DuckDB's OFFSET (a 500)
         raise BadCursor(value)
     return offset
 
 
+# The cursors' signing key: this process's own, so a cursor is good for the server that
+# gave it (a restart asks the client to page again from the start).
+_CURSOR_KEY = secrets.token_bytes(32)
+
+
+def _signature(offset: int, query: str) -> str:
+    return hmac.new(_CURSOR_KEY, f"{offset}:{query}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def next_cursor(offset: int, query: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset, "q": query}).encode()).decode().rstrip("=")
+    payload = {"o": offset, "q": query, "s": _signature(offset, query)}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
 class NotAcceptable(Exception):

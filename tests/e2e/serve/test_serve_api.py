@@ -321,6 +321,47 @@ def test_hostile_names_and_values_change_nothing(api, serve_lake):
         b"pseudonym.key", b"")
 
 
+def test_what_the_api_probe_found_is_refused_and_recorded(api, serve_lake):
+    """The API probe's findings: a column named twice was a 500 with no access event; a
+    trailing slash was redirected before any handler (no event); a limit in full-width
+    or signed digits was read as a number; a cursor the client made itself was served.
+    And a request the server fails on is still an error in the API's shape and one
+    event (a mart file broken under the running server)."""
+    import time
+
+    lake, w = serve_lake.lake, serve_lake.world
+    token = issue(lake, w.teacher)
+    before = len(events(lake))
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam?columns=student_key,student_key", token, "teaching")
+    assert (status, body["error"]["code"]) == (400, "repeated_column")
+    for limit in ("%EF%BC%91", "+5", "1_0", "%D9%A1"):
+        status, _, body = get_json(f"{api.url}/v1/marts/student_exam?limit={limit}", token, "teaching")
+        assert (status, body["error"]["code"]) == (400, "bad_limit"), limit
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam/", token, "teaching")
+    assert (status, body["error"]["code"]) == (404, "not_found")
+    given = json.loads(base64.urlsafe_b64decode(
+        get_json(f"{api.url}/v1/marts/student_exam?limit=1", token, "teaching")[2]["next_cursor"] + "=="))
+    forged = base64.urlsafe_b64encode(json.dumps({**given, "o": 5}).encode()).decode().rstrip("=")
+    status, _, body = get_json(f"{api.url}/v1/marts/student_exam?limit=1&cursor={forged}", token, "teaching")
+    assert (status, body["error"]["code"]) == (400, "bad_cursor")
+    assert len(events(lake)) == before + 8  # one event per request, the read included
+
+    mart = lake / "marts" / "student_exam.parquet"
+    saved = mart.read_bytes()
+    try:
+        mart.write_bytes(b"PAR1 not a parquet file PAR1")
+        time.sleep(1.2)  # the server looks at a mart's mtime at most once a second
+        before = len(events(lake))
+        status, _, body = get_json(f"{api.url}/v1/marts/student_exam?limit=1", token, "teaching")
+        assert (status, body["error"]["code"]) == (500, "internal_error")
+        [event] = events(lake)[before:]
+        assert (event["principal_id"], event["decision"], event["rows_returned"]) == (w.teacher, "denied", 0)
+    finally:
+        mart.write_bytes(saved)
+    time.sleep(1.2)
+    assert get_json(f"{api.url}/v1/marts/student_exam?limit=1", token, "teaching")[0] == 200
+
+
 def test_formats_and_cursor_pages_agree(api, serve_lake):
     lake, w = serve_lake.lake, serve_lake.world
     token = issue(lake, w.teacher)

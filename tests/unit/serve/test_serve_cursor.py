@@ -47,3 +47,13 @@ def test_text_that_is_no_cursor_is_refused():
     for value in ("not-a-cursor", "%%%", base64.urlsafe_b64encode(b"\xff\xfe").decode()):
         with pytest.raises(BadCursor):
             cursor_offset(value, Q)
+
+
+def test_a_cursor_the_client_made_itself_is_refused():
+    """Only the offsets this server gave: a client that re-encodes a cursor with an offset
+    of its choosing (the query's digest is computed from what it sent) is refused."""
+    given = json.loads(base64.urlsafe_b64decode(next_cursor(70, Q) + "=="))
+    for payload in ({**given, "o": 5}, {"o": 70, "q": Q}, {**given, "s": "0" * 32}):
+        value = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+        with pytest.raises(BadCursor):
+            cursor_offset(value, Q)
