@@ -32,6 +32,13 @@ date_format({{ date_col }}, 'yyyy-MM')
 cast({{ local_timestamp('current_timestamp') }} as date)
 {%- endmacro %}
 
+{#- The day a model means by "now": var reference_date (EDUHOUSE_REFERENCE_DATE) when
+    set, else today in the district. Who is in which class, who is under 14, and which
+    screening or test is a student's latest (one dated later has not happened yet). -#}
+{% macro reference_day() -%}
+{%- if var('reference_date') -%}cast('{{ var('reference_date') }}' as date){%- else -%}{{ today_local() }}{%- endif -%}
+{%- endmacro %}
+
 {#- The inverse: a district wall-clock time (a timestamp without zone) as an instant. -#}
 {% macro from_local_timestamp(ts_col) -%}{{ return(adapter.dispatch('from_local_timestamp')(ts_col)) }}{%- endmacro %}
 

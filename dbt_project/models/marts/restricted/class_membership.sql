@@ -1,7 +1,7 @@
 -- Which students sit in which class (homeroom and teaching classes) on the reference
 -- date (var reference_date, default today; else the latest enrollment begun), so staff
 -- reports build class rosters from a mart and never from the landed roster.
-{%- set ref_date = "cast('" ~ var('reference_date') ~ "' as date)" if var('reference_date') else today_local() %}
+{%- set ref_date = reference_day() %}
 
 with memberships as (
     select *

@@ -2,7 +2,7 @@
 -- birth date and guardians. Restricted (direct identifiers of minors): only identity
 -- resolution for permitted uses may read it. The homeroom is the one active on the
 -- reference date (var reference_date, default today), else the latest one begun.
-{%- set ref_date = "cast('" ~ var('reference_date') ~ "' as date)" if var('reference_date') else today_local() %}
+{%- set ref_date = reference_day() %}
 
 with students as (
     select * from {{ ref('stg_roster__users') }} where role = 'student'

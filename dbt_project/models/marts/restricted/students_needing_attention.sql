@@ -43,6 +43,7 @@ psych as (
         max(case when risk_level in ({{ "'" ~ a.psych_risk_levels | join("', '") ~ "'" }}) then 1 else 0 end) = 1
             as at_risk
     from {{ ref('student_psych') }}
+    where screen_date <= {{ reference_day() }}  -- one dated later has not happened yet
     group by student_key, screen_date
     qualify row_number() over (partition by student_key order by screen_date desc) = 1
 ),
