@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from eduhouse_dev.simulate.governance_cases import Injector
 from eduhouse_dev.simulate.governance_roster import Roster, roster_from_files
-from orchestration.governance.policy import REPORT_RESOURCE, load_policy
+from orchestration.governance.policy import REPORT_RESOURCE, load_policy, purpose_fits
 from orchestration.lake import LakePaths
 
 TZ_OFFSET = timedelta(hours=8)  # Asia/Shanghai, the simulated district's zone (no DST)
@@ -215,7 +215,10 @@ def _clean_events(grants: pd.DataFrame, members: pd.DataFrame, research: np.ndar
     idx = offsets[sc] + np.floor(rng.random(m) * np.maximum(sizes[sc], 1)).astype(int)
     subject = np.full(m, None, dtype=object)
     subject[usable] = flat[idx[usable]]
-    purpose = np.array([p[0] for p in grants["purposes"]], dtype=object)[g]
+    # each grant's first purpose that its data may serve (psych: never teaching)
+    category = {r: spec["category"] for r, spec in load_policy()["resources"].items()}
+    purpose = np.array([next((x for x in ps if purpose_fits(category.get(res), x)), ps[0])
+                        for ps, res in zip(grants["purposes"], grants["resource"], strict=True)], dtype=object)[g]
     pastoral = (roles[g] == "head_teacher") & np.isin(resource, ["student_fitness", "student_psych"])
     purpose[pastoral] = "pastoral_care"
     purpose[(roles[g] == "district_admin") & (rng.random(m) < 0.5)] = "statistics"

@@ -83,8 +83,8 @@ class Injector:
 
     def run(self) -> None:
         for kind in ("unauthorised_access", "out_of_scope_subject", "expired_or_revoked_grant", "stale_grant",
-                     "sensitive_without_grant", "purpose_not_granted", "consent_missing", "self_granted",
-                     "bulk_export", "unused_grant", "over_broad_grant", "repeated_denials",
+                     "sensitive_without_grant", "purpose_not_allowed", "purpose_not_granted", "consent_missing",
+                     "self_granted", "bulk_export", "unused_grant", "over_broad_grant", "repeated_denials",
                      "retention_overdue"):
             for _ in range(self.n):
                 getattr(self, kind)()
@@ -122,11 +122,20 @@ class Injector:
         self.record("stale_grant", g["principal_id"], gid, [], "class no longer taught")
 
     def sensitive_without_grant(self):
+        # fitness: a psych read for teaching would break purpose_not_allowed too
         g = self.pick_grant("head_teacher")
         base = self.clean_event_of(g["grant_id"])
-        gid = self.new_grant(g, resource="student_psych", sensitive=False, purposes=["teaching"])
-        tag = self.new_event(base, grant_id=gid, resource="student_psych", purpose="teaching", action="read")
+        gid = self.new_grant(g, resource="student_fitness", sensitive=False, purposes=["teaching"])
+        tag = self.new_event(base, grant_id=gid, resource="student_fitness", purpose="teaching", action="read")
         self.record("sensitive_without_grant", g["principal_id"], gid, [tag])
+
+    def purpose_not_allowed(self):
+        # a sensitive grant listing teaching: the policy still keeps psych for pastoral care
+        g = self.pick_grant("head_teacher")
+        base = self.clean_event_of(g["grant_id"])
+        gid = self.new_grant(g, resource="student_psych", sensitive=True, purposes=["teaching", "pastoral_care"])
+        tag = self.new_event(base, grant_id=gid, resource="student_psych", purpose="teaching", action="read")
+        self.record("purpose_not_allowed", g["principal_id"], gid, [tag])
 
     def purpose_not_granted(self):
         g = self.pick_grant("teacher")

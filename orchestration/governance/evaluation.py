@@ -14,8 +14,8 @@ import pandas as pd
 
 SIMULATED_CHECKS = (
     "unauthorised_access", "out_of_scope_subject", "expired_or_revoked_grant", "stale_grant",
-    "sensitive_without_grant", "purpose_not_granted", "consent_missing", "self_granted", "bulk_export",
-    "unused_grant", "over_broad_grant", "repeated_denials", "log_sequence_gap", "log_missing_fields",
+    "sensitive_without_grant", "purpose_not_allowed", "purpose_not_granted", "consent_missing", "self_granted",
+    "bulk_export", "unused_grant", "over_broad_grant", "repeated_denials", "log_sequence_gap", "log_missing_fields",
     "log_duplicate_event", "retention_overdue",
 )
 

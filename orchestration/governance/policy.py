@@ -40,7 +40,16 @@ def allows(role: str, resource: str, purpose: str) -> bool:
     template = load_policy()["roles"].get(role)
     if not template:
         return False
-    return resource in template.get("resources", ()) and purpose in template.get("purposes", ())
+    category = load_policy()["resources"].get(resource, {}).get("category")
+    return resource in template.get("resources", ()) and purpose in template.get("purposes", ()) \
+        and purpose_fits(category, purpose)
+
+
+def purpose_fits(category: str | None, purpose: str, policy: dict | None = None) -> bool:
+    """Whether data of ``category`` may be read for ``purpose`` at all (the policy's
+    ``category_purposes``; a category it does not list serves every purpose)."""
+    allowed = (policy or load_policy()).get("category_purposes", {}).get(category)
+    return allowed is None or purpose in allowed
 
 
 def role_template(role: str) -> dict | None:
@@ -90,12 +99,15 @@ def seed_tables(policy: dict | None = None) -> dict[str, list[dict]]:
     settings = ([{"name": f"retention_days.{k}", "value": str(v)} for k, v in p["retention_days"].items()]
                 + [{"name": k, "value": str(v)} for k, v in p["thresholds"].items()]
                 + [{"name": "sensitive_classification", "value": x} for x in p["sensitive_classifications"]])
+    category_purposes = [{"category": c, "purpose": x}
+                         for c, purposes in p.get("category_purposes", {}).items() for x in purposes]
     check_rows = [{"check_name": k, "severity": v["severity"], "title": v["title"],
                    "how_to_fix": v["how_to_fix"]} for k, v in p["checks"].items()]
     return {
         "governance_role_templates": templates,
         "governance_resources": resources,
         "governance_consent_rules": consent,
+        "governance_category_purposes": category_purposes,
         "governance_settings": settings,
         "governance_checks": check_rows,
     }

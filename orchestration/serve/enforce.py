@@ -27,7 +27,7 @@ from datetime import date, datetime
 
 import duckdb
 
-from orchestration.governance.policy import load_policy, role_template
+from orchestration.governance.policy import load_policy, purpose_fits, role_template
 from orchestration.serve.catalog import ORG_COLUMNS, Mart
 
 
@@ -93,16 +93,19 @@ def _valid(g: dict, now: datetime) -> str:
 
 
 def readable_columns(mart: Mart, grant: dict, template_columns: list[str] | None,
-                     sensitive_classes: set[str]) -> list[str]:
-    """The mart's columns a read under ``grant`` may return: those the grant opens (no
-    list or ``*``: all) and the role's template lists (no list or ``*``: all; the
-    template bounds every grant of the role, and the audit finds a grant beyond it:
-    over_broad_grant), without the sensitive ones unless the grant is sensitive."""
+                     sensitive_classes: set[str], purpose: str) -> list[str]:
+    """The mart's columns a read under ``grant`` for ``purpose`` may return: those the
+    grant opens (no list or ``*``: all) and the role's template lists (no list or ``*``:
+    all; the template bounds every grant of the role, and the audit finds a grant beyond
+    it: over_broad_grant), without the sensitive ones unless the grant is sensitive, and
+    without those whose category the purpose may not read (category_purposes: a
+    teacher's attention list for teaching never carries the psych flag)."""
     granted = list(grant["columns"] or ["*"])
     template = list(template_columns or ["*"])
     return [c.name for c in mart.columns
             if ("*" in granted or c.name in granted) and ("*" in template or c.name in template)
-            and (grant["sensitive"] or c.classification not in sensitive_classes)]
+            and (grant["sensitive"] or c.classification not in sensitive_classes)
+            and purpose_fits(c.classification, purpose)]
 
 
 def _within_template(g: dict, purpose: str) -> bool:
@@ -319,7 +322,10 @@ def decide(cur: duckdb.DuckDBPyConnection, mart: Mart, principal_id: str, purpos
     if mart.category in sensitive_classes and not grant["sensitive"]:
         raise Denied(403, "sensitive_not_granted", f"{mart.name} is {mart.category}; grant {gid} is not sensitive",
                      role, gid)
-    allowed = readable_columns(mart, grant, (role_template(role) or {}).get("columns"), sensitive_classes)
+    if not purpose_fits(mart.category, purpose):
+        raise Denied(403, "purpose_not_allowed", f"{mart.name} is {mart.category}, which is not read for {purpose}",
+                     role, gid)
+    allowed = readable_columns(mart, grant, (role_template(role) or {}).get("columns"), sensitive_classes, purpose)
     shown = [c for c in requested if c in allowed]
     hidden_filters = sorted(set(filters) - set(allowed))
     if hidden_filters:

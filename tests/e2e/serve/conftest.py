@@ -111,6 +111,10 @@ def _plant(lake: Path) -> World:
         # a grade leader's sensitive aggregate: its grade, the grade's homerooms, and above
         _grant("tst-grade-psych", leader.principal_id, "user", "grade_leader", "grade", leader.scope_ids.split(";"),
                "scope_psych", "management", sensitive=True),
+        # the head teacher's attention list under a sensitive grant that lists teaching: its
+        # psych flag is still read for pastoral care only
+        _grant("tst-attention", ht.principal_id, "user", "head_teacher", "class", [ht.scope_ids.split(";")[0]],
+               "students_needing_attention", "teaching;pastoral_care", sensitive=True),
         # a subject researcher's item statistics: a mart with no subject column, cut by
         # its exams' subject
         _grant("tst-items", researcher.principal_id, "user", "subject_researcher", "subject",

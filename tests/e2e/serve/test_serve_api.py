@@ -269,19 +269,29 @@ def test_research_reads_only_students_with_consent_in_force(api, serve_lake):
     assert _key(lake, w.extra["maybe_student"]) not in got
 
 
-def test_an_under_14s_psych_data_needs_consent_outside_the_exemptions(api, serve_lake):
-    """Pastoral care is not exempt: the homeroom's under-14 whose consent was withdrawn
-    is withheld. Teaching by the head teacher is exempt (role_policy.yaml consent)."""
+def test_psych_is_read_for_pastoral_care_only_and_an_under_14s_needs_consent(api, serve_lake):
+    """Psych screening serves pastoral care (role_policy.yaml category_purposes): the head
+    teacher's sensitive grant lists teaching too, and a read for teaching is refused (it
+    was served: the surveys probe); the attention list read for teaching comes without
+    its psych flag. Pastoral care is not exempt from consent: the homeroom's under-14
+    whose consent was withdrawn is withheld."""
     lake, w = serve_lake.lake, serve_lake.world
     token = issue(lake, w.head_teacher)
     withdrawn = _key(lake, w.pastoral_withdrawn)
-    seen = {}
-    for purpose in ("pastoral_care", "teaching"):
-        status, _, body = get_json(f"{api.url}/v1/marts/student_psych?columns=student_key&limit=10000", token, purpose)
-        assert status == 200 and body["rows"], (purpose, body)
-        seen[purpose] = {r["student_key"] for r in body["rows"]}
-    assert withdrawn not in seen["pastoral_care"] and withdrawn in seen["teaching"]
-    assert seen["pastoral_care"] <= seen["teaching"]
+    status, _, body = get_json(f"{api.url}/v1/marts/student_psych?columns=student_key&limit=10000", token,
+                               "pastoral_care")
+    assert status == 200 and body["rows"], body
+    assert withdrawn not in {r["student_key"] for r in body["rows"]}
+    status, _, body = get_json(f"{api.url}/v1/marts/student_psych?columns=student_key", token, "teaching")
+    assert (status, body["error"]["code"]) == (403, "purpose_not_allowed")
+    attention = f"{api.url}/v1/marts/students_needing_attention?grant_id=tst-attention&limit=10000"
+    status, headers, body = get_json(attention, token, "pastoral_care")
+    assert status == 200 and headers["x-decision"] == "allowed" and all("psych_risk_high" in r for r in body["rows"])
+    status, headers, body = get_json(attention, token, "teaching")
+    assert status == 200 and body["rows"] and headers["x-decision"] == "masked"
+    assert all("psych_risk_high" not in r for r in body["rows"])
+    status, _, body = get_json(attention + "&psych_risk_high=true", token, "teaching")
+    assert (status, body["error"]["code"]) == (403, "filter_not_granted")
 
 
 def test_hostile_names_and_values_change_nothing(api, serve_lake):

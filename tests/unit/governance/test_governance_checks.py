@@ -153,6 +153,23 @@ def _build_cases(roster_files) -> Case:
                                            "also_events": {(ht, g_sna): (["e-sens-star", "e-sens-all"],
                                                                          ["e-sens-some"])}}
 
+    # purpose_not_allowed: psych read for teaching, whatever the grant lists (e-sens above, the
+    # attention list's psych flag read whole for teaching, and a sensitive grant naming teaching) /
+    # near misses: the same grant for pastoral care, the attention list's learning columns
+    g_ps_both = c.grant("g-psych-both", ht, "head_teacher", "class", [s1["homeroom"]], "student_psych",
+                        "teaching;pastoral_care", sensitive=True)
+    c.event("e-purp-psych", ht, "head_teacher", "portal", g_ps_both, "student_psych", "teaching", [s1["student"]],
+            at(10, "11:00:00"))
+    c.event("e-purp-psych-near", ht, "head_teacher", "portal", g_ps_both, "student_psych", "pastoral_care",
+            [s1["student"]], at(10, "11:05:00"))
+    c.consents.append({"consent_id": "c-psych", "student_sourcedId": s1["student"], "guardian_sourcedId": "",
+                       "purpose": "pastoral_care", "data_category": "sensitive_psych", "status": "given",
+                       "given_at": "2021-09-01", "withdrawn_at": ""})  # pastoral care is not exempt
+    c.expect["purpose_not_allowed"] = {"key": (ht, g_ps_both), "found": ["e-purp-psych"],
+                                       "not": ["e-purp-psych-near"], "also": [(ht, g_ps)],
+                                       "also_events": {(ht, g_sna): (["e-sens-star", "e-sens-all"],
+                                                                     ["e-sens-some"])}}
+
     # purpose_not_granted / near miss: a granted purpose
     g_t4 = c.grant("g-t4", t4, "teacher", "class", cls_of[t4], "student_exam", "teaching")
     kid4 = m.loc[m["class"] == cls_of[t4][0], "student"].iloc[0]
@@ -342,8 +359,8 @@ def _key_rows(findings, check, key):
 
 
 CHECKS = ["unauthorised_access", "out_of_scope_subject", "expired_or_revoked_grant", "stale_grant",
-          "sensitive_without_grant", "purpose_not_granted", "consent_missing", "self_granted", "bulk_export",
-          "unused_grant", "over_broad_grant", "repeated_denials", "log_sequence_gap", "log_missing_fields",
+          "sensitive_without_grant", "purpose_not_allowed", "purpose_not_granted", "consent_missing", "self_granted",
+          "bulk_export", "unused_grant", "over_broad_grant", "repeated_denials", "log_sequence_gap", "log_missing_fields",
           "log_duplicate_event", "retention_overdue"]
 
 

@@ -62,12 +62,15 @@ def test_a_read_returns_only_columns_both_the_grant_and_the_role_template_open()
     mart = Mart("m", "", "public", "learning", False, ("class_sourced_id",), cols, Path("m.parquet"))
     sensitive = {"sensitive_psych", "sensitive_health", "minor"}
     every = {"columns": ["*"], "sensitive": True}
-    assert readable_columns(mart, every, ["*"], sensitive) == [c.name for c in cols]
-    assert readable_columns(mart, every, None, sensitive) == [c.name for c in cols]
+    assert readable_columns(mart, every, ["*"], sensitive, "pastoral_care") == [c.name for c in cols]
+    assert readable_columns(mart, every, None, sensitive, "pastoral_care") == [c.name for c in cols]
+    # psych serves pastoral care (category_purposes): read for teaching, its column is not returned
+    assert readable_columns(mart, every, ["*"], sensitive, "teaching") == [c.name for c in cols[:3]]
     # a template that lists its columns bounds a grant of every column, and of a list
-    assert readable_columns(mart, every, ["class_sourced_id", "mean_score"], sensitive) == \
+    assert readable_columns(mart, every, ["class_sourced_id", "mean_score"], sensitive, "teaching") == \
         ["class_sourced_id", "mean_score"]
-    assert readable_columns(mart, {"columns": [], "sensitive": False}, ["mean_score", "risk_level"], sensitive) == \
+    assert readable_columns(mart, {"columns": [], "sensitive": False}, ["mean_score", "risk_level"], sensitive,
+                            "pastoral_care") == \
         ["mean_score"]
     assert readable_columns(mart, {"columns": ["student_key", "mean_score"], "sensitive": False}, ["mean_score"],
-                            sensitive) == ["mean_score"]
+                            sensitive, "teaching") == ["mean_score"]

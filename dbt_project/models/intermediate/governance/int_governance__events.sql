@@ -5,7 +5,8 @@
 -- the table whole when the grants, the resources, the column classifications or the
 -- settings changed.
 {%- set log_model = 'stg_access__events' %}
-{%- set inputs = ['stg_governance__grants', 'governance_resources', 'column_classification', 'governance_settings'] %}
+{%- set inputs = ['stg_governance__grants', 'governance_resources', 'column_classification', 'governance_settings',
+                  'governance_category_purposes'] %}
 {{ appended_lines(log_model, inputs) }}
 {%- set fingerprint = lines_fingerprint(log_model, inputs) %}
 
@@ -64,6 +65,26 @@ shape_reads as (
     left join shape_classes as sc
         on sc.resource is not distinct from s.resource and sc.columns is not distinct from s.columns
     left join resources as r on r.resource = s.resource
+),
+
+-- the classes an event read that its declared purpose may not read (the policy's
+-- category_purposes: psych screening for pastoral care), per (resource, columns, purpose)
+restricted as (
+    select category, array_agg(purpose) as purposes from {{ ref('governance_category_purposes') }} group by category
+),
+
+read_classes as (
+    select resource, columns, {{ fn('unnest') }}(classes_read) as class_read from shape_reads
+),
+
+unfit_shapes as (
+    select ps.resource, ps.columns, ps.purpose, array_sort(array_agg(distinct rc.class_read)) as classes_unfit
+    from (select distinct resource, columns, purpose from events where purpose is not null) as ps
+    inner join read_classes as rc
+        on rc.resource is not distinct from ps.resource and rc.columns is not distinct from ps.columns
+    inner join restricted as r on r.category = rc.class_read
+    where not array_contains(r.purposes, ps.purpose)
+    group by ps.resource, ps.columns, ps.purpose
 )
 
 select
@@ -99,6 +120,7 @@ select
     g.revoked_at as grant_revoked_at,
     sr.classes_read,
     cardinality(array_intersect(sr.classes_read, p.sensitive_classifications)) > 0 as reads_sensitive,
+    us.classes_unfit as classes_unfit_for_purpose,
     e._delivery,
     e._position,
     '{{ fingerprint }}' as _inputs_fingerprint
@@ -106,4 +128,7 @@ from events as e
 left join grants as g on g.grant_id = e.grant_id
 left join shape_reads as sr
     on sr.resource is not distinct from e.resource and sr.columns is not distinct from e.columns
+left join unfit_shapes as us
+    on us.resource is not distinct from e.resource and us.columns is not distinct from e.columns
+   and us.purpose = e.purpose
 cross join params as p

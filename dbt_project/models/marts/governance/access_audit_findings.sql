@@ -4,7 +4,7 @@
 -- after export, in orchestration/governance/publication.py, and join these in the report).
 {%- set checks = [
     'unauthorised_access', 'out_of_scope_subject', 'expired_or_revoked_grant', 'stale_grant',
-    'sensitive_without_grant', 'purpose_not_granted', 'consent_missing', 'self_granted',
+    'sensitive_without_grant', 'purpose_not_allowed', 'purpose_not_granted', 'consent_missing', 'self_granted',
     'bulk_export', 'unused_grant', 'over_broad_grant', 'repeated_denials', 'log_integrity',
     'retention_overdue'] %}
 {#- A finding is one per check, principal and grant, but for the checks that can raise
