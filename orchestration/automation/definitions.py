@@ -18,6 +18,7 @@ from orchestration.automation.sensors import (
     downstream_automation,
     downstream_catchup,
     inbox_sensor,
+    later_months_catchup,
     run_failure_alert,
 )
 
@@ -25,6 +26,6 @@ defs = dg.Definitions(
     assets=[monthly_publication, retention],
     jobs=[landing_job, landing_daily_job, downstream_job, publication_job, retention_job],
     schedules=[monthly_publication_schedule, retention_schedule],
-    sensors=[inbox_sensor, downstream_automation, downstream_catchup, run_failure_alert,
+    sensors=[inbox_sensor, downstream_automation, downstream_catchup, later_months_catchup, run_failure_alert,
              check_failure_alert],
 )

@@ -4,7 +4,9 @@
 - `downstream_automation` rematerializes the assets below landing when something they
   depend on was updated (declarative automation, no schedule needed): unpartitioned ones
   by its default condition, the partitioned dbt models per partition by their own;
-  `downstream_catchup` rebuilds what that misses, every 10 minutes when idle.
+  `downstream_catchup` rebuilds what that misses, every 10 minutes when idle;
+  `later_months_catchup` rebuilds the months after a month rebuilt late (a month reads
+  the months before it), as `eduhouse run` does.
 - `run_failure_alert` and `check_failure_alert` write alerts (alerts.py).
 """
 
@@ -308,3 +310,61 @@ def downstream_catchup(context: dg.SensorEvaluationContext):
                        key=lambda k: k.to_user_string())
     return dg.RunRequest(run_key=f"catchup:{stamp}:{len(selection)}", asset_selection=selection,
                          tags={TRIGGER_TAG: "downstream_catchup", ENGINE_TAG: get_settings().engine})
+
+
+def stale_months(instance: dg.DagsterInstance, keys) -> list[str]:
+    """The months of the monthly models materialized in a run before an earlier month
+    was: a month reads the days and months before it (the cumulative `registered`, the
+    schools' flags), so a month rebuilt late (a late delivery for a closed month) leaves
+    every later month it has stale. By each partition's latest materialization; months of
+    one run are as new as each other (a run over a range records them in any order), and
+    a run is as new as its first record here (monthly runs never overlap)."""
+    stale: set[str] = set()
+    for key in keys:
+        latest = instance.get_latest_storage_id_by_partition(key, DagsterEventType.ASSET_MATERIALIZATION)
+        if len(latest) < 2:
+            continue
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, storage_ids=list(latest.values())), limit=len(latest)).records
+        run_of = {r.storage_id: r.run_id for r in records}
+        run_rank: dict[str, int] = {}
+        for storage_id, run_id in run_of.items():
+            run_rank[run_id] = min(run_rank.get(run_id, storage_id), storage_id)
+        newest_before = -1
+        for month in sorted(latest):  # YYYY-MM-DD keys sort by date
+            rank = run_rank.get(run_of.get(latest[month], ""), latest[month])
+            if rank < newest_before:
+                stale.add(month)
+            newest_before = max(newest_before, rank)
+    return sorted(stale)
+
+
+@dg.sensor(
+    name="later_months_catchup",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    target=conditions.tagged("monthly"),
+    description="When nothing runs: rebuilds the months after a month rebuilt late (each month reads the ones "
+                "before it), as eduhouse run and backfill do.",
+)
+def later_months_catchup(context: dg.SensorEvaluationContext):
+    """The daemon's monthly condition rebuilds the month a late day falls in; the months
+    after it read it (docs/operations.md), and this sends them in one run over their
+    range, once nothing is in flight (so never beside the late month's own run)."""
+    if context.repository_def is None:
+        return dg.SkipReason("no repository")
+    if context.instance.get_runs(dg.RunsFilter(statuses=IN_FLIGHT), limit=1):
+        return dg.SkipReason("runs in flight")
+    if lake_in_use(get_settings().lake):
+        return dg.SkipReason("an eduhouse run or backfill holds the lake")
+    keys = sorted(conditions.tagged("monthly").resolve(context.repository_def.asset_graph),
+                  key=lambda k: k.to_user_string())
+    months = stale_months(context.instance, keys)
+    if not months:
+        return dg.SkipReason("no month is older than a month before it")
+    newest = max(max(context.instance.get_latest_storage_id_by_partition(
+        k, DagsterEventType.ASSET_MATERIALIZATION).values(), default=0) for k in keys)
+    context.log.info(f"months {months[0]}..{months[-1]} are older than a month before them: rebuilding")
+    return dg.RunRequest(run_key=f"later-months:{months[0]}..{months[-1]}:{newest}", asset_selection=keys,
+                         tags={TRIGGER_TAG: "later_months_catchup", ENGINE_TAG: get_settings().engine,
+                               **range_tags(months[0], months[-1])})
