@@ -289,7 +289,10 @@ def _build_cases(roster_files) -> Case:
     c.event("e-nopurpose", t4, "teacher", "portal", g_t4, "student_exam", None, [kid4], at(17, "09:00:00"),
             drop=("purpose",))
     c.event("e-dup", t4, "teacher", "portal", g_t4, "student_exam", "teaching", [kid4], at(17, "10:00:00"))
-    c.events.append(dict(c.events[-1]))
+    c.events.append({**c.events[-1], "rows_returned": 5})  # the same id told another way
+    # near miss: an identical line re-sent (a log file delivered again with a line more)
+    c.event("e-resent", t4, "teacher", "portal", g_t4, "student_exam", "teaching", [kid4], at(17, "10:30:00"))
+    c.events.append(c.events[-1])  # the same line: it gets one seq, written twice
     c.expect["log_sequence_gap"] = {"key": (None, None), "found": ["e-gap-4"], "not": ["e-ok-3", "e-ok-2"]}
     # an allowed student-level read naming no student, or no row count: every subject check
     # passed it unseen / near miss: a read that returned no row names none, rightly
@@ -300,7 +303,7 @@ def _build_cases(roster_files) -> Case:
     c.event("e-empty", t4, "teacher", "portal", g_t4, "student_exam", "teaching", [], at(17, "11:10:00"), rows=0)
     c.expect["log_missing_fields"] = {"key": (t4, g_t4), "found": ["e-nopurpose", "e-nosubjects", "e-norows"],
                                       "not": ["e-purp-near", "e-empty"]}
-    c.expect["log_duplicate_event"] = {"key": (t4, g_t4), "found": ["e-dup"], "not": ["e-nopurpose"]}
+    c.expect["log_duplicate_event"] = {"key": (t4, g_t4), "found": ["e-dup"], "not": ["e-nopurpose", "e-resent"]}
 
     # retention_overdue: an access logged 200 days before the audit / near miss: 170 days
     c.event("e-old", stu[8], "student", "archive", None, "student_exam", "learning", [], "2021-04-13T09:00:00+08:00",

@@ -1,6 +1,7 @@
 -- Access-log integrity: gaps in each client app's seq (events lost or removed), a seq
 -- carried by two different event ids (an event renumbered or replaced: each event has a
--- seq of its own), events missing required fields, and event ids delivered more than once.
+-- seq of its own), events missing required fields, and event ids delivered again with
+-- different content.
 with lines as {{ inlined() }} (
     select e.event_id, e.seq, e.event_time, e.principal_id, e.role, e.client_app, e.action, e.resource, e.purpose,
         e.decision, e.grant_id, e.occurrence, coalesce(e.event_id, e._delivery || ':' || e._position) as line_id,
@@ -10,6 +11,8 @@ with lines as {{ inlined() }} (
         coalesce(e.decision <> 'denied' and r.student_level and e.resource <> 'role_report', false)
             as reads_students,
         e.rows_returned,
+        e.columns,
+        e.subject_ids,
         cardinality(e.subject_ids) as subjects
     from {{ ref('stg_access__events') }} as e
     left join {{ ref('governance_resources') }} as r on r.resource = e.resource
@@ -125,7 +128,7 @@ duplicates as (
         principal_id,
         grant_id,
         {{ ordered_list('event_id', 'event_id') }} as event_ids,
-        count(*) || ' event id(s) delivered more than once (' || sum(copies) || ' lines)' as evidence,
+        count(*) || ' event id(s) delivered again with different content (' || sum(copies) || ' lines)' as evidence,
         min(event_time) as first_seen,
         max(event_time) as last_seen,
         cast(null as string) as finding_key
@@ -137,7 +140,11 @@ duplicates as (
         -- delivery, stg_access__events): the district's million events are not grouped
         where event_id in (select event_id from lines where occurrence > 1)
         group by event_id
-        having count(*) > 1
+        -- the same event told two ways: the first line is the one judged, so a later one
+        -- that differs rewrites the trail, or hides what happened. An identical line re-sent
+        -- (a log file delivered again with its new lines) adds nothing and is no finding:
+        -- it kept the audit probe's 238 findings for one file re-sent with a line more.
+        having count(distinct {{ access_line_content() }}) > 1
     )
     group by principal_id, grant_id
 )
