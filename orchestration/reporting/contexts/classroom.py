@@ -168,11 +168,12 @@ def _micro_section(t: Translator, d: ReportData, title: str, school: str | None,
         facts.update(class_students=None if hidden else int(r["students"]),
                      students_answering=None if hidden else int(r["students_answering"]),
                      answer_rate=None if hidden else float(r["answer_share"]))
-        sec.tables.append(Table([t("col.students"), t("col.students_answering"), t("col.answer_share"), t("col.answers")],
+        sec.tables.append(Table([t("col.students"), t("col.students_answering"), t("col.answer_share"),
+                                 t("activity.microtests_answered")],
                                 [[cell(r["students"], "int", t("unit.people"), hidden),
                                   cell(r["students_answering"], "int", t("unit.people"), hidden),
                                   cell(r["answer_share"], "pct", suppressed=hidden),
-                                  cell(r["microtests_answered"], "int", t("unit.times"), hidden)]],
+                                  cell(r["microtests_answered"], "int", t("unit.tests"), hidden)]],
                                 footnote=t("note.micro_class") + " " + _suppress_note(t, d), sortable=False))
     if school:
         table = school_micro_table(t, d, school)

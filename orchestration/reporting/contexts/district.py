@@ -129,7 +129,16 @@ def _quality_overview(t: Translator, d: ReportData, schools: list[str]) -> tuple
         sec.paragraphs.append(no_data(t, d, "quality_map"))
         return sec, pd.DataFrame()
     latest = qm[qm.exam_date == qm.groupby(["school_sourced_id", "subject"]).exam_date.transform("max")]
-    shown = latest.pivot_table(index="school_name", columns="subject", values="mean_z", aggfunc="mean", dropna=False)
+    # A school sits one exam per grade on a day: its cell is the mean z of all its
+    # students present that day, each exam weighted by its students (a plain mean of the
+    # grades' means was not that mean: the reports probe). A suppressed exam hides the
+    # whole cell: shown with the others, it could be told apart from them.
+    latest = latest.assign(weighted=latest.mean_z * latest.students,
+                           hidden=latest.suppressed.eq(True) | latest.mean_z.isna())
+    cells = latest.groupby(["school_name", "subject"]).agg(weighted=("weighted", "sum"), students=("students", "sum"),
+                                                           hidden=("hidden", "any"))
+    cells["mean_z"] = (cells.weighted / cells.students).where(~cells.hidden & cells.students.gt(0))
+    shown = cells.mean_z.unstack("subject")
     sec.charts.append(svg.heat_map(list(shown.index), [subject_label(t, c) for c in shown.columns],
                                    [[None if v is None or pd.isna(v) else round(float(v), 2) for v in row] for row in shown.to_numpy()],
                                    t("chart.quality_map"), unit=t("unit.mean_z"), lo=-1, hi=1, signed=True))

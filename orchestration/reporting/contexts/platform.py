@@ -73,7 +73,8 @@ def school_flags_sections(t: Translator, sf: pd.DataFrame, schools: list[str], m
     follow = sf[sf.followed_up.eq(True)].sort_values(["school_name", "month"])
     fsec = Section(t("section.follow_up"))
     if follow.empty:
-        fsec.paragraphs.append(t("msg.no_follow_up"))
+        # a school flagged this month is followed up from the next: say so under its flag
+        fsec.paragraphs.append(t("msg.follow_up_from_next_month") if facts["lagging"] else t("msg.no_follow_up"))
     else:
         fsec.tables.append(Table(
             [t("col.school"), t("col.month"), t("col.flagged_month"), t("col.school_flag"), t("col.use_rate"),

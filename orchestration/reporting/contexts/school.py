@@ -42,7 +42,9 @@ def _classes_compared(t: Translator, d: ReportData, school: str, grade: str | No
     if latest.empty:
         sec.paragraphs.append(no_data(t, d, "class_exam"))
         return sec, facts
-    classes = sorted(latest.class_sourced_id.astype(str).unique(), key=lambda c: (d.class_title.get(c, c), c))
+    # by grade first: titles sort 初一, 初三, 初二 as text
+    classes = sorted(latest.class_sourced_id.astype(str).unique(),
+                     key=lambda c: (d.class_grade.get(c, ""), d.class_title.get(c, c), c))
     subjects = sorted(latest.subject.astype(str).unique())
     by = {(str(r.class_sourced_id), str(r.subject)): r for r in records(latest)}
     labels = [d.class_title.get(c, c) for c in classes]
@@ -93,7 +95,7 @@ def grade_leader_context(t: Translator, d: ReportData, s: Scope) -> dict:
     esec = Section(t("section.grade_engagement", grade=gl), period=_sessions(d, ct))
     if len(ct):
         ct = ct.assign(suppressed=ct.suppressed.eq(True))
-        esec.tables.append(Table([t("col.class"), t("col.students_present"), t("col.online_rate"), t("col.active_days_per_student")],
+        esec.tables.append(Table([t("col.class"), t("col.students"), t("col.online_rate"), t("col.active_days_per_student")],
                                  [[cell(d.class_title.get(str(r.class_sourced_id), str(r.class_sourced_id))),
                                    cell(r.students, "int", t("unit.people"), r.suppressed),
                                    cell(r.online_share, "pct", suppressed=r.suppressed),

@@ -340,3 +340,34 @@ def test_data_are_dated_by_how_far_the_logs_go(tmp_path):
     duckdb.execute(f"copy (select '2021-10' as month) to '{usage}'")
     (marts / "exam_summary.parquet").unlink()
     assert str(_as_of(MartStore(tmp_path))) == "2021-10-31"
+
+
+def test_the_quality_map_cell_is_the_mean_z_of_the_schools_students_present_that_day():
+    """A school sits one exam per grade on a day. Its cell is the mean z of all its students
+    present, each exam weighted by its students: (0.3 × 100 + 0.0 × 50) / 150 = 0.2, where
+    the plain mean of the grades' means said 0.15 (the reports probe). A cell with a
+    suppressed exam is hidden whole: shown, the other exams' mean would tell it apart."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+    import pytest
+
+    from orchestration.pages.i18n import Translator
+    from orchestration.reporting.contexts.district import _quality_overview
+
+    day, earlier = pd.Timestamp("2021-10-29"), pd.Timestamp("2021-10-08")
+    qm = pd.DataFrame([
+        # school, subject, exam, date, students, mean_z, suppressed
+        ("s1", "A", "math", "m7", day, 100, 0.3, False),
+        ("s1", "A", "math", "m8", day, 50, 0.0, False),
+        ("s1", "A", "math", "m8-old", earlier, 80, -0.9, False),  # not the latest day
+        ("s2", "B", "math", "m7", day, 40, 0.5, False),
+        ("s2", "B", "math", "m8", day, 6, None, True),  # suppressed in the mart
+        ("s2", "B", "chinese", "c8", day, 46, -0.25, False),
+    ], columns=["school_sourced_id", "school_name", "subject", "exam_id", "exam_date", "students", "mean_z",
+                "suppressed"])
+    d = SimpleNamespace(quality_map=qm, min_cell=10, store=SimpleNamespace(missing=set()))
+    _, shown = _quality_overview(Translator("en"), d, ["s1", "s2"])
+    assert shown.loc["A", "math"] == pytest.approx(0.2)
+    assert pd.isna(shown.loc["B", "math"])
+    assert shown.loc["B", "chinese"] == pytest.approx(-0.25)
