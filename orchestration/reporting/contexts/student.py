@@ -130,7 +130,7 @@ def _student_sections(t: Translator, d: ReportData, key: str, plain: bool) -> tu
     focus.items = [t("focus.work_on", kp=names[i], subject=subject_label(t, subjects[i]), rate=f"{rates[i] * 100:.0f}")
                    for i in weak] or [t("focus.none_weak")]
     focus.items += [t("focus.strength", kp=names[i], subject=subject_label(t, subjects[i]), rate=f"{rates[i] * 100:.0f}")
-                    for i in strong]
+                    for i in strong] or [t("focus.none_strong")]
     sections.append(focus)
     facts.update(weak=[str(kn["kp_id"][i]) for i in weak], strong=[str(kn["kp_id"][i]) for i in strong])
 

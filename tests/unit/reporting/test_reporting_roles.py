@@ -73,6 +73,24 @@ def test_student_numbers_match_student_exam(sample_reports):
     assert "<svg" in html and "polygon" in html  # trend line and ability radar
 
 
+def test_strengths_are_the_mastered_points_or_a_line_saying_there_are_none(sample_reports):
+    """The focus list names up to three mastered points as strengths; a student with none
+    gets a line saying so, where the list just ended (the reports probe)."""
+    from orchestration.pages.i18n import load_catalogue
+
+    lake, _ = sample_reports
+    none_strong = load_catalogue("zh")["focus.none_strong"]
+    mastered = dict(q(lake, """select i.student_key, count(k.kp_id) from student_identity i
+                               left join student_knowledge k on k.student_key = i.student_key
+                                and k.mastery_level = 'mastered' group by 1"""))
+    without = [k for k, n in mastered.items() if n == 0 and (lake / "reports" / "student" / f"{k}.html").exists()]
+    with_some = [k for k, n in mastered.items() if n > 0]
+    assert without and with_some
+    assert all(none_strong in page(lake, "student", k) for k in without[:5])
+    assert not any(none_strong in page(lake, "student", k) for k in with_some[:5])
+    assert "优势：" in page(lake, "student", with_some[0])
+
+
 @pytest.mark.parametrize("role", ["student", "parent"])
 def test_student_and_parent_pages_hold_only_that_child(sample_reports, role):
     lake, _ = sample_reports
