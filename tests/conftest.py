@@ -10,7 +10,14 @@ module-scoped fixtures it shares). Without `-n`, the markers change nothing.
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Deliveries written by a test are complete when it calls the landing: no waiting for
+# them to settle (`eduhouse run` waits EDUHOUSE_INBOX_SETTLE_SECONDS for files still being
+# copied in; the tests of that wait set it themselves). Subprocesses inherit it.
+os.environ.setdefault("EDUHOUSE_INBOX_SETTLE_SECONDS", "0")
 
 
 def _group(item: pytest.Item) -> str:

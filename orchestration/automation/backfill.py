@@ -94,7 +94,33 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
     graph = defs.resolve_asset_graph()
     stages = plan_stages(graph)
     roots: set[dg.AssetKey] = set()
+    lake = _lake_root(defs)
+    prior = WorkJournal.load(lake)
+    if downstream:
+        # Written before anything runs, as --no-downstream writes it: a backfill killed on
+        # the way left its downstream to nobody, and the next `eduhouse run` found nothing
+        # new and called every asset up to date (the operations probe). Put back as it was
+        # once the backfill ends, whether it succeeded or said why not.
+        planned = set(defs.resolve_job_def(LANDING_DAILY_JOB).asset_layer.executable_asset_keys) if keys else set()
+        planned |= {k for s in stages if exams and s.kind == "exam" for k in s.asset_keys}
+        _defer_downstream(defs, stages, planned, keys, exams, backfill_id, select,
+                          by=f"backfill {backfill_id}, which did not finish,")
+    try:
+        _backfill(defs, instance, keys, exams, downstream, rebuild, log, select, log_path, run_config, tags,
+                  summary, stages, roots, backfill_id)
+    finally:
+        if downstream:
+            if prior is None:
+                WorkJournal.clear(lake)
+            else:
+                prior.save(lake)
+    runs = summary["runs"]
+    summary["success"] = (summary["landing"] or {}).get("success", True) and all(r["success"] for r in runs)
+    return summary
 
+
+def _backfill(defs, instance, keys, exams, downstream, rebuild, log, select, log_path, run_config, tags, summary,
+              stages, roots, backfill_id) -> None:
     if keys:
         landing = defs.resolve_job_def(LANDING_DAILY_JOB)
         if not _has_assets(landing):
@@ -113,8 +139,7 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
             f"{'ok' if result.success else 'FAILED'} (run {result.run_id})")
         if not result.success:
             log("downstream skipped: landing failed")
-            summary["success"] = False
-            return summary
+            return
         roots |= set(landing.asset_layer.executable_asset_keys)
     for stage in stages:
         if exams and stage.kind == "exam":
@@ -123,14 +148,12 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
         _run_downstream(defs, instance, stages, roots, keys, exams, tags, summary, log, select, log_path,
                         run_config)
     else:
-        summary["deferred"] = _defer_downstream(defs, stages, roots, keys, exams, backfill_id, select)
+        by = f"backfill {backfill_id} (--no-downstream)"
+        summary["deferred"] = _defer_downstream(defs, stages, roots, keys, exams, backfill_id, select, by)
         log(f"downstream left to the next `eduhouse run`: {counted(summary['deferred']['assets'], 'asset')}")
-    runs = summary["runs"]
-    summary["success"] = (summary["landing"] or {}).get("success", True) and all(r["success"] for r in runs)
-    return summary
 
 
-def _defer_downstream(defs, stages, roots, keys, exams, backfill_id, select) -> dict:
+def _defer_downstream(defs, stages, roots, keys, exams, backfill_id, select, by: str) -> dict:
     """--no-downstream: what the landed days (and the exams) feed is written into the
     lake's work journal (runner/recovery.py) for the next `eduhouse run` to build, rebuilt
     over those days and exams as this backfill would have. Left unsaid, that run found no
@@ -141,7 +164,6 @@ def _defer_downstream(defs, stages, roots, keys, exams, backfill_id, select) -> 
         below &= set(select.resolve(graph))
     below -= {k for s in stages if s.landing for k in s.asset_keys}  # landed now
     lake = _lake_root(defs)
-    by = f"backfill {backfill_id} (--no-downstream)"
     WorkJournal.defer(lake, {k.to_user_string() for k in below}, ledger_ids(lake), keys, exams, by)
     return {"assets": len(below), "by": by}
 

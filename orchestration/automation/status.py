@@ -201,6 +201,17 @@ def inbox_backlog(lake_root: Path) -> dict[str, int]:
     return out
 
 
+def inbox_health(lake_root: Path) -> list[str]:
+    """What in the inbox will not land as it is (landing/inbox_health.py), one line each:
+    a delivery changed since it landed, an entry in no source's folder."""
+    from orchestration.landing.inbox_health import changed_since_landing, misplaced
+
+    changed = [f"inbox/{c.source}/{c.delivery_id} changed after it landed ({c.landed_bytes:,} -> "
+               f"{c.now_bytes:,} bytes): what it gained has not landed (eduhouse backfill --rebuild over its days)"
+               for c in changed_since_landing(lake_root)]
+    return changed + misplaced(lake_root)
+
+
 def interrupted(instance: dg.DagsterInstance, lake_root: Path, config: OpsConfig) -> dict:
     """Runs of `eduhouse run` that died (still "started", nobody holds the lake lock) and
     the plan they left; the next `eduhouse run` finishes both."""
@@ -253,9 +264,10 @@ def gather_status(instance: dg.DagsterInstance, asset_graph, lake_root: Path, da
     failing = [c for s in groups.values() for c in s["failing_checks"] if c["severity"] == "ERROR"]
     broken = interrupted(instance, Path(lake_root), config)
     key_problem = pseudonym_key_problem(Path(lake_root))
+    inbox_problems = inbox_health(Path(lake_root))
     healthy = (not failed_groups and not failing and load_error is None
                and not broken["dead_runs"] and broken["unfinished_plan"] is None and key_problem is None
-               and broken["run_stopped"] is None)
+               and broken["run_stopped"] is None and not inbox_problems)
     return {
         "generated_at": _iso(now),
         "lake": str(lake_root),
@@ -270,6 +282,7 @@ def gather_status(instance: dg.DagsterInstance, asset_graph, lake_root: Path, da
         "quarantine": quarantine_counts(lake_root, since),
         "quarantined_known_now": known_now(lake_root),
         "inbox_backlog": inbox_backlog(lake_root),
+        "inbox_problems": inbox_problems,
         "alerts": {"count": len(alerts), "recent": alerts[-10:]},
     }
 
@@ -330,6 +343,7 @@ def format_text(status: dict) -> str:
                      f"roster holds now; to land them: {q['land_them']}")
     backlog = status["inbox_backlog"]
     lines.append("inbox backlog: " + (", ".join(f"{s}={n}" for s, n in backlog.items()) or "none"))
+    lines += [f"  ! {problem}" for problem in status.get("inbox_problems") or []]
     lines.append(f"alerts, last {status['days']} days: {status['alerts']['count']}")
     for alert in status["alerts"]["recent"][-5:]:
         first = (alert.get("error") or "").splitlines()[:1]

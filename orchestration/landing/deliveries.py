@@ -85,6 +85,15 @@ class Delivery:
             return "zip"
         return "file"
 
+    def bytes_on_disk(self) -> int | None:
+        """The bytes ``content_sha256`` counts, told by stat alone: a file's own, a
+        folder's members'; None for a zip (counted expanded) or a link (never read)."""
+        if self.path.is_symlink() or self.kind == "zip":
+            return None
+        if self.kind == "file":
+            return self.path.stat().st_size
+        return sum(p.stat().st_size for found in _dir_members(self.path).values() for p in found)
+
     def content_sha256(self) -> tuple[str, int]:
         """sha256 and size in bytes; folders and zips hash their members in name order."""
         digest = hashlib.sha256()

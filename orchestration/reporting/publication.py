@@ -85,7 +85,8 @@ def publication_context(t: Translator, usage: pd.DataFrame, micro: pd.DataFrame,
 def render_publication(lake: str | Path, month: str, min_cell: int, lang: str = "zh") -> Path | None:
     """Write one month's publication page (temp file, then rename) and the months' index;
     None, writing nothing, for a month the usage mart does not hold (no one on the roster
-    then: a backfill over days before or after the data published an empty page for it)."""
+    then: a backfill over days before or after the data published an empty page for it)
+    or holds without a statement in it."""
     from orchestration.pages.env import make_env
 
     paths = LakePaths(Path(lake))
@@ -95,7 +96,11 @@ def render_publication(lake: str | Path, month: str, min_cell: int, lang: str = 
         if not path.exists():
             raise MissingMart(f"mart {name} is not published yet: run the dbt marts first")
         frames[name] = _month_rows(path, month)
-    if frames["usage_monthly"].empty:
+    usage = frames["usage_monthly"]
+    # a month with no learning-log statement (data_through empty: a backfill over days
+    # without data built it from the roster alone) has nothing to publish: its zeros would
+    # read as a month nobody used the platform (the operations probe)
+    if usage.empty or ("data_through" in usage.columns and usage.data_through.isna().all()):
         return None
     store = MartStore(lake)  # Linze's marts: empty, with their columns, in a lake built before them
     platform_use = store.table("platform_use_monthly")

@@ -187,6 +187,14 @@ def _landing_runs(stages: list[Stage], selected: set, changed_sources: list[str]
         if len(valid) < len(dates):
             print(f"! dates outside the partitions ({dates[0]}..{dates[-1]}); set EDUHOUSE_PARTITIONS_START",
                   file=sys.stderr)
+        if not valid and any(k.path[-1] in pending for k in chosen):
+            # New deliveries with no day in them (empty, unreadable, not the shape of one):
+            # landed with a day the lake already holds, so the ledger records each with its
+            # reason. They waited in the inbox for a dated delivery (the operations probe).
+            held = sorted(set().union(*(instance.get_materialized_partitions(k) for k in chosen)))
+            day = held[-1] if held else stage.partitions_def.get_first_partition_key()
+            print(f"  new learning or access logs with no day in them: landed beside {day}", file=sys.stderr)
+            yield f"land new learning and access logs {day}", chosen, range_tags(day, day)
         if valid:
             span = landing_range(valid)
             apart = len(valid) - len(span)
@@ -260,6 +268,7 @@ def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> 
     sealed = seal_open_segments(lake)
     if sealed:
         _say(f"  sealed {len(sealed)} open access-log segment(s) of `eduhouse serve` for landing")
+    _inbox_health(lake)
     leftover = WorkJournal.load(lake)
     inbox = LakePaths(lake).inbox
     if leftover is None and not any(inbox.glob("*/*")):
@@ -269,6 +278,39 @@ def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> 
     scan = _scan_inbox(lake)  # after sealing: the sealed segments are deliveries
     with run_worker(lake):  # imports dbt and GX while the code location loads and landing runs
         return _plan_and_execute(lake, instance, full, leftover, scan, dead)
+
+
+SETTLE_WAIT_LIMIT_S = 900  # a delivery still changing after this lands as it stands
+
+
+def _inbox_health(lake: Path) -> None:
+    """Before the inbox is read: wait for deliveries still being copied in (a file landed
+    half written lost the rest: it lands once, by its name; the operations probe), and say
+    what the landing will not take as it is: a delivery changed since it landed, an entry
+    in no source's folder."""
+    from orchestration.landing.inbox_health import changed_since_landing, misplaced, unsettled
+    from orchestration.settings import OpsConfig
+
+    settle = OpsConfig.from_env().inbox_settle_seconds
+    waited, said = 0.0, False
+    while settle > 0 and waited < SETTLE_WAIT_LIMIT_S:
+        busy = unsettled(lake, settle)
+        if not busy:
+            break
+        if not said:
+            names = ", ".join(f"{d.source}/{d.path.name}" for d in busy[:3]) + (" ..." if len(busy) > 3 else "")
+            many = f"{len(busy)} deliver{'y' if len(busy) == 1 else 'ies'}"
+            _say(f"  waiting for {many} still being written ({names}): landed once "
+                 f"unchanged for {settle:g} s (EDUHOUSE_INBOX_SETTLE_SECONDS)")
+            said = True
+        time.sleep(1.0)
+        waited += 1.0
+    for c in changed_since_landing(lake):
+        _say(f"! inbox/{c.source}/{c.delivery_id} changed after it landed ({c.landed_bytes:,} -> {c.now_bytes:,} "
+             "bytes): a delivery is immutable, so what it gained has not landed; send it under a new name, "
+             "or land it again with `eduhouse backfill --rebuild` over its days")
+    for line in misplaced(lake):
+        _say(f"! {line}")
 
 
 @contextmanager

@@ -156,3 +156,20 @@ def test_a_killed_run_is_finished_by_the_next(pipeline, crashed_lake):
     )
     con = duckdb.connect()
     assert con.execute(counts.format(lake)).fetchall() == con.execute(counts.format(pipeline.lake)).fetchall()
+
+
+def test_a_killed_backfill_is_finished_by_the_next_run(crashed_lake):
+    """A backfill killed in its monthly models left its downstream to nobody: the next
+    `eduhouse run` found nothing new and called every asset up to date (the operations
+    probe). The backfill writes its plan first; the run after it builds it."""
+    lake = crashed_lake  # built and up to date: the test above ends with a run that does nothing
+    died = _eduhouse(lake, "backfill", "--from", "2021-10-02", "--to", "2021-10-03",
+                     fault="dbt:marts/usage_monthly")
+    assert died.returncode == -9, died.stderr[-2000:]
+    status = _eduhouse(lake, "status")
+    assert status.returncode == 1 and "which did not finish, left" in status.stdout, status.stdout
+    finished = _eduhouse(lake, "run")
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "which did not finish, landed and left to the next run (2021-10-02..2021-10-03)" in finished.stderr
+    assert "monthly models 2021-10..2021-10" in finished.stderr, finished.stderr[-3000:]
+    assert _eduhouse(lake, "status").returncode == 0

@@ -185,3 +185,25 @@ def test_a_delivery_that_lands_nothing_rebuilds_nothing(pipeline, capsys):
     assert [o.label for o in outcomes] == ["land new deliveries"], [o.label for o in outcomes]
     assert all(o.ok for o in outcomes)
     assert "nothing landed from the new deliveries of roster" in capsys.readouterr().err
+
+
+def test_learning_logs_with_no_day_in_them_are_ledgered(pipeline):
+    """An empty gzip and an empty access log hold no day for the landing run's range, so
+    no landing ran and they waited in the inbox, unledgered, until a dated delivery came
+    (the operations probe). They land beside the latest day the lake holds, each ledgered
+    with its verdict, and nothing downstream is rebuilt from them."""
+    from orchestration.landing.core import pending
+    from orchestration.landing.ledger import read_ledger
+    from orchestration.runner.run import run_everything
+
+    lake = pipeline.lake
+    (lake / "inbox" / "xapi" / "2021-10-12.jsonl.gz").write_bytes(b"")
+    (lake / "inbox" / "access" / "2021-10-12-empty.jsonl").write_bytes(b"")
+    outcomes = run_everything(lake, pipeline.instance)
+    labels = [o.label for o in outcomes]
+    assert len(labels) == 1 and labels[0].startswith("land new learning and access logs"), labels
+    assert all(o.ok for o in outcomes)
+    xapi = {r["delivery_id"]: r for r in read_ledger(lake, "xapi")}
+    access = {r["delivery_id"]: r for r in read_ledger(lake, "access")}
+    assert xapi["2021-10-12.jsonl.gz"]["landed"] == 0 and access["2021-10-12-empty.jsonl"]["landed"] == 0
+    assert pending(lake, "xapi") == [] and pending(lake, "access") == []

@@ -87,3 +87,23 @@ def test_publication_carries_linze_beside_fangshan(sample_reports):
     # October flags schools that nothing followed up yet: the page says when it begins, not
     # that no school was flagged right under the table of those flagged (the reports probe)
     assert zh["msg.follow_up_from_next_month"] in october and zh["msg.no_follow_up"] not in october
+
+
+def test_no_page_for_a_month_without_a_statement(tmp_path):
+    """A backfill over days without data built their month from the roster alone: rows of
+    zeros, data_through empty. Published, they read as a month nobody used the platform
+    (the operations probe); the month with a statement is published."""
+    import pandas as pd
+
+    marts = tmp_path / "marts"
+    marts.mkdir()
+    usage = pd.DataFrame({
+        "month": ["2021-10", "2021-11"], "org_sourced_id": ["d1", "d1"], "org_type": ["district", "district"],
+        "org_name": ["区", "区"], "segment": ["all", "all"], "population": ["student", "student"],
+        "on_roster": [40, 40], "online": [30, 0], "online_rate": [0.75, 0.0], "suppressed": [False, False],
+        "data_through": pd.to_datetime(["2021-10-30", None]).date,
+    })
+    usage.to_parquet(marts / "usage_monthly.parquet")
+    usage[["month", "org_sourced_id"]].iloc[0:0].to_parquet(marts / "microtest_monthly.parquet")
+    assert render_publication(tmp_path, "2021-11", min_cell=10) is None
+    assert not (tmp_path / "reports" / "publication" / "2021-11.html").exists()
