@@ -108,7 +108,7 @@ def _handle(ctx: LandContext) -> None:
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _access AS {validated_sql(path, ctx.timezone)}")
     except READ_ERRORS as exc:
-        raise as_unreadable(exc, name) from exc
+        raise as_unreadable(exc, name, path) from exc
     ctx.records_in = con.execute("SELECT count(*) FROM _access").fetchall()[0][0]
     ctx.write_table("events", f"SELECT s.*, {ctx.lineage_sql(sql_str(name), 'pos')} "
                               "FROM _access WHERE reason IS NULL")

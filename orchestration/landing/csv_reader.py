@@ -199,7 +199,7 @@ def land_csv_file(ctx: LandContext, spec: TableSpec, path: Path | None, *,
     except Unreadable as exc:
         return reject(exc.reason, exc.detail)
     except READ_ERRORS as exc:
-        u = as_unreadable(exc, spec.file)
+        u = as_unreadable(exc, spec.file, path)
         return reject(u.reason, u.detail)
 
     by_lower = {h.strip().lower(): h for h in header}
@@ -216,7 +216,7 @@ def land_csv_file(ctx: LandContext, spec: TableSpec, path: Path | None, *,
         con.execute(f"CREATE OR REPLACE TEMP TABLE _csv_rows AS SELECT *, ordinality AS _n "
                     f"FROM {_csv_sql(path, header)} WITH ORDINALITY")
     except READ_ERRORS as exc:
-        u = as_unreadable(exc, spec.file)
+        u = as_unreadable(exc, spec.file, path)
         return reject(u.reason, u.detail)
     _group_records(con)
     # Records that are data rows, in order, pair up with the accepted rows.

@@ -56,8 +56,32 @@ def lines_sql(path: Path) -> str:
 READ_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
 
 
-def as_unreadable(exc: duckdb.Error, file: str | None) -> Unreadable:
-    """Map a DuckDB read error to a quarantine reason code."""
+def _legacy_encoding_hint(path: Path) -> str:
+    """"; it reads as GB18030 ...": a Chinese file saved in the national encoding (Excel's
+    default on a Chinese system) is the usual not-UTF-8 delivery; saying so tells the
+    school what to change. Empty when the head does not read as GB18030 text with CJK."""
+    try:
+        opener = gzip.open if path.name.lower().endswith(".gz") else open
+        with opener(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return ""
+    for cut in range(4):  # the head may end inside a two- or four-byte character
+        try:
+            text = head[:len(head) - cut].decode("gb18030")
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return ""
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return ""
+    return "; it reads as GB18030 (GBK), the Chinese national encoding: export it again as UTF-8"
+
+
+def as_unreadable(exc: duckdb.Error, file: str | None, path: Path | None = None) -> Unreadable:
+    """Map a DuckDB read error to a quarantine reason code (``path``: the file, to say
+    which encoding a file that is not UTF-8 is in)."""
     msg = str(exc)
     first = msg.splitlines()[0] if msg else type(exc).__name__
     # Keep the file's name, drop the folders: a quarantine row says what is wrong with
@@ -67,7 +91,7 @@ def as_unreadable(exc: duckdb.Error, file: str | None) -> Unreadable:
     if "gzip" in low:
         return Unreadable("truncated_gzip", first, file)
     if "invalid unicode" in low or "not utf-8 encoded" in low:
-        return Unreadable("not_utf8", first, file)
+        return Unreadable("not_utf8", first + (_legacy_encoding_hint(path) if path is not None else ""), file)
     return Unreadable("unreadable_file", first, file)
 
 
@@ -79,5 +103,5 @@ def load_lines(con: duckdb.DuckDBPyConnection, path: Path, table: str, file: str
             f"FROM {lines_sql(path)} WHERE line IS NOT NULL AND trim(line) <> ''"
         )
     except READ_ERRORS as exc:
-        raise as_unreadable(exc, file) from exc
+        raise as_unreadable(exc, file, path) from exc
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]

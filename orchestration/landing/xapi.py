@@ -48,7 +48,7 @@ def _read(con, name: str, path: Path) -> None:
         )
     except READ_ERRORS as exc:
         con.execute(f"DROP TABLE IF EXISTS {LINES}")
-        raise as_unreadable(exc, name) from exc
+        raise as_unreadable(exc, name, path) from exc
 
 
 def _judge(con, timezone: str) -> None:

@@ -135,6 +135,19 @@ def test_fitness_not_utf8_is_unreadable(lake, kit):
     summary = land_fitness(lake)
     assert summary.deliveries[0].status == "unreadable"
     assert kit.quarantine(lake, "fitness") == [("gbk.csv", "gbk.csv", None, "not_utf8")]
+    # the detail says which encoding it is in, so the school knows what to change (the
+    # surveys probe: a school's whole fitness file refused for its encoding)
+    [(detail,)] = kit.rows(f"SELECT detail FROM '{lake}/quarantine/fitness/gbk.csv.parquet'")
+    assert detail.endswith("it reads as GB18030 (GBK), the Chinese national encoding: export it again as UTF-8")
+
+
+def test_a_file_in_no_encoding_gets_no_guess(lake, kit):
+    kit.roster_users(lake)
+    (lake / "inbox/fitness").mkdir(parents=True)
+    (lake / "inbox/fitness/bin.csv").write_bytes(b"student_sourcedId,test_date\n\xff\xfe\xfd\xfc,2021\n")
+    land_fitness(lake)
+    [(detail,)] = kit.rows(f"SELECT detail FROM '{lake}/quarantine/fitness/bin.csv.parquet'")
+    assert "GB18030" not in detail
 
 
 def test_psych_risk_levels(lake, kit):
