@@ -265,6 +265,11 @@ def gather_status(instance: dg.DagsterInstance, asset_graph, lake_root: Path, da
     broken = interrupted(instance, Path(lake_root), config)
     key_problem = pseudonym_key_problem(Path(lake_root))
     inbox_problems = inbox_health(Path(lake_root))
+    backlog = inbox_backlog(lake_root)
+    if backlog and not instance.get_runs(limit=1):
+        # a lake nothing ever ran on, deliveries waiting: not "OK" (the operations probe)
+        inbox_problems.insert(0, f"nothing has landed yet: {sum(backlog.values())} deliveries wait in the inbox "
+                                 "(`eduhouse run`, or `make ui` for the daemon)")
     healthy = (not failed_groups and not failing and load_error is None
                and not broken["dead_runs"] and broken["unfinished_plan"] is None and key_problem is None
                and broken["run_stopped"] is None and not inbox_problems)
@@ -281,7 +286,7 @@ def gather_status(instance: dg.DagsterInstance, asset_graph, lake_root: Path, da
         "jobs": jobs,
         "quarantine": quarantine_counts(lake_root, since),
         "quarantined_known_now": known_now(lake_root),
-        "inbox_backlog": inbox_backlog(lake_root),
+        "inbox_backlog": backlog,
         "inbox_problems": inbox_problems,
         "alerts": {"count": len(alerts), "recent": alerts[-10:]},
     }

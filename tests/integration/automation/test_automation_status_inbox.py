@@ -1,0 +1,24 @@
+"""`eduhouse status` on what the inbox holds (automation/status.py): a lake nothing ever
+ran on with deliveries waiting is not "OK" (the operations probe read `overall: OK` and a
+backlog of 73), and entries no source reads make it ATTENTION, each named."""
+
+from orchestration.automation.status import format_text, gather_status
+
+
+def test_a_lake_never_run_with_deliveries_waiting_needs_attention(instance, lake, ops):
+    ops.put_delivery(lake, "xapi", "2021-10-01.jsonl", "{}\n")
+    ops.put_delivery(lake, "roster", "r1.zip", "x")
+    status = gather_status(instance, None, lake)
+    assert status["overall"] == "ATTENTION" and status["inbox_backlog"] == {"roster": 1, "xapi": 1}
+    assert "! nothing has landed yet: 2 deliveries wait in the inbox" in format_text(status)
+
+
+def test_entries_no_source_reads_need_attention(instance, lake):
+    (lake / "inbox" / "xapii").mkdir(parents=True)
+    (lake / "inbox" / "xapii" / "a.jsonl").write_text("{}\n")
+    status = gather_status(instance, None, lake)
+    assert status["overall"] == "ATTENTION"
+    assert status["inbox_problems"] == [
+        "inbox/xapii/ is no source (roster, xapi, exams, catalog, fitness, psych, governance, access): "
+        "nothing in it is landed"]
+    assert "  ! inbox/xapii/ is no source" in format_text(status)
