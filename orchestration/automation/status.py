@@ -21,6 +21,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from orchestration.automation import inbox
 from orchestration.automation.alerts import read_alerts
 from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths, lake_in_use
+from orchestration.landing.inbox_health import problems
 from orchestration.privacy.pseudonym import PseudonymKeyError, load_key, pseudonym
 from orchestration.runner.recovery import (
     PID_TAG,
@@ -201,17 +202,6 @@ def inbox_backlog(lake_root: Path) -> dict[str, int]:
     return out
 
 
-def inbox_health(lake_root: Path) -> list[str]:
-    """What in the inbox will not land as it is (landing/inbox_health.py), one line each:
-    a delivery changed since it landed, an entry in no source's folder."""
-    from orchestration.landing.inbox_health import changed_since_landing, misplaced
-
-    changed = [f"inbox/{c.source}/{c.delivery_id} changed after it landed ({c.landed_bytes:,} -> "
-               f"{c.now_bytes:,} bytes): what it gained has not landed (eduhouse backfill --rebuild over its days)"
-               for c in changed_since_landing(lake_root)]
-    return changed + misplaced(lake_root)
-
-
 def interrupted(instance: dg.DagsterInstance, lake_root: Path, config: OpsConfig) -> dict:
     """Runs of `eduhouse run` that died (still "started", nobody holds the lake lock) and
     the plan they left; the next `eduhouse run` finishes both."""
@@ -264,7 +254,7 @@ def gather_status(instance: dg.DagsterInstance, asset_graph, lake_root: Path, da
     failing = [c for s in groups.values() for c in s["failing_checks"] if c["severity"] == "ERROR"]
     broken = interrupted(instance, Path(lake_root), config)
     key_problem = pseudonym_key_problem(Path(lake_root))
-    inbox_problems = inbox_health(Path(lake_root))
+    inbox_problems = problems(Path(lake_root))
     backlog = inbox_backlog(lake_root)
     if backlog and not instance.get_runs(limit=1):
         # a lake nothing ever ran on, deliveries waiting: not "OK" (the operations probe)

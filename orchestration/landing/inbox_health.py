@@ -32,10 +32,13 @@ def last_change(delivery: Delivery) -> float:
 
 
 def unsettled(lake_root: Path, settle_seconds: float, now: float | None = None) -> list[Delivery]:
-    """New deliveries (no ledger row) changed less than ``settle_seconds`` ago."""
+    """New deliveries (no ledger row) changed less than ``settle_seconds`` ago. The inbox
+    is stat'ed first: the ledgers are read only for what changed that recently (nearly
+    always nothing: this runs before every `eduhouse run`)."""
     now = time.time() if now is None else now
-    return [d for source in SOURCES for d in pending(lake_root, source)
-            if now - last_change(d) < settle_seconds]
+    recent = {source: {d.delivery_id for d in discover(lake_root, source) if now - last_change(d) < settle_seconds}
+              for source in SOURCES}
+    return [d for source, ids in recent.items() if ids for d in pending(lake_root, source) if d.delivery_id in ids]
 
 
 @dataclass(frozen=True)
@@ -79,3 +82,13 @@ def misplaced(lake_root: Path) -> list[str]:
         else:
             out.append(f"inbox/{entry.name} is outside every source's folder: it is not landed")
     return out
+
+
+def problems(lake_root: Path) -> list[str]:
+    """What in the inbox will not land as it is, one line each, as the run and `status`
+    say it: a delivery changed since it landed, an entry in no source's folder."""
+    changed = [f"inbox/{c.source}/{c.delivery_id} changed after it landed ({c.landed_bytes:,} -> {c.now_bytes:,} "
+               "bytes): a delivery is immutable, so what it gained has not landed; send it under a new name, or "
+               "land it again with `eduhouse backfill --rebuild` over its days"
+               for c in changed_since_landing(lake_root)]
+    return changed + misplaced(lake_root)

@@ -82,6 +82,7 @@ class InboxScan:
 
     changed_sources: Future  # list[str]: the sources with deliveries the ledger has not seen
     pending_dates: Future  # dict[str, list[str]]: `_pending_dates`
+    problems: Future  # list[str]: what in the inbox will not land as it is (`_inbox_problems`)
 
 
 def _scan_inbox(lake: Path) -> InboxScan:
@@ -93,9 +94,16 @@ def _scan_inbox(lake: Path) -> InboxScan:
     second.)"""
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-scan")
     try:
-        return InboxScan(pool.submit(_changed_sources, lake), pool.submit(_pending_dates, lake))
+        return InboxScan(pool.submit(_changed_sources, lake), pool.submit(_pending_dates, lake),
+                         pool.submit(_inbox_problems, lake))
     finally:
         pool.shutdown(wait=False)
+
+
+def _inbox_problems(lake: Path) -> list[str]:
+    from orchestration.landing.inbox_health import problems
+
+    return problems(lake)
 
 
 def _changed_sources(lake: Path) -> list[str]:
@@ -268,27 +276,34 @@ def _run_locked(lake: Path, instance: dg.DagsterInstance | None, full: bool) -> 
     sealed = seal_open_segments(lake)
     if sealed:
         _say(f"  sealed {len(sealed)} open access-log segment(s) of `eduhouse serve` for landing")
-    _inbox_health(lake)
+    _wait_until_settled(lake)
     leftover = WorkJournal.load(lake)
     inbox = LakePaths(lake).inbox
     if leftover is None and not any(inbox.glob("*/*")):
         # Nothing delivered, nothing unfinished: building empty marts would only hide that.
         _say(f"  the inbox is empty: nothing to land (deliveries go under {inbox}/<source>/)")
+        _say_problems(_inbox_problems(lake))
         return []
     scan = _scan_inbox(lake)  # after sealing: the sealed segments are deliveries
-    with run_worker(lake):  # imports dbt and GX while the code location loads and landing runs
-        return _plan_and_execute(lake, instance, full, leftover, scan, dead)
+    try:
+        with run_worker(lake):  # imports dbt and GX while the code location loads and landing runs
+            return _plan_and_execute(lake, instance, full, leftover, scan, dead)
+    finally:  # last, where they are read, whatever the run did: landing did not take them
+        _say_problems(scan.problems.result())
+
+
+def _say_problems(lines: list[str]) -> None:
+    for line in lines:
+        _say(f"! {line}")
 
 
 SETTLE_WAIT_LIMIT_S = 900  # a delivery still changing after this lands as it stands
 
 
-def _inbox_health(lake: Path) -> None:
+def _wait_until_settled(lake: Path) -> None:
     """Before the inbox is read: wait for deliveries still being copied in (a file landed
-    half written lost the rest: it lands once, by its name; the operations probe), and say
-    what the landing will not take as it is: a delivery changed since it landed, an entry
-    in no source's folder."""
-    from orchestration.landing.inbox_health import changed_since_landing, misplaced, unsettled
+    half written lost the rest: it lands once, by its name; the operations probe)."""
+    from orchestration.landing.inbox_health import unsettled
     from orchestration.settings import OpsConfig
 
     settle = OpsConfig.from_env().inbox_settle_seconds
@@ -305,12 +320,6 @@ def _inbox_health(lake: Path) -> None:
             said = True
         time.sleep(1.0)
         waited += 1.0
-    for c in changed_since_landing(lake):
-        _say(f"! inbox/{c.source}/{c.delivery_id} changed after it landed ({c.landed_bytes:,} -> {c.now_bytes:,} "
-             "bytes): a delivery is immutable, so what it gained has not landed; send it under a new name, "
-             "or land it again with `eduhouse backfill --rebuild` over its days")
-    for line in misplaced(lake):
-        _say(f"! {line}")
 
 
 @contextmanager

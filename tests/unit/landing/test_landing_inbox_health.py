@@ -58,7 +58,7 @@ def test_entries_no_source_reads_are_named(lake):
 
 
 def test_eduhouse_run_waits_for_a_file_still_being_written(lake, kit, monkeypatch, capsys):
-    from orchestration.runner.run import _inbox_health
+    from orchestration.runner.run import _wait_until_settled
 
     monkeypatch.setenv("EDUHOUSE_INBOX_SETTLE_SECONDS", "1.5")
     path = kit.write_lines(lake / "inbox/xapi/d1.jsonl", [kit.statement(1)])
@@ -75,9 +75,24 @@ def test_eduhouse_run_waits_for_a_file_still_being_written(lake, kit, monkeypatc
     writer = threading.Thread(target=keep_writing)
     started = time.time()
     writer.start()
-    _inbox_health(lake)
+    _wait_until_settled(lake)
     waited = time.time() - started
     writer.join()
     assert waited >= 2.9  # written for 1.5 s, then unchanged for 1.5 s
     assert time.time() - path.stat().st_mtime >= 1.4  # it returned once the file had settled
     assert "waiting for 1 delivery still being written (xapi/d1.jsonl)" in capsys.readouterr().err
+
+
+def test_what_the_run_and_status_say_about_the_inbox(lake, kit):
+    """One wording for both: a delivery grown since it landed, then the misplaced entries."""
+    from orchestration.landing.inbox_health import problems
+
+    kit.roster_users(lake)
+    path = kit.write_lines(lake / "inbox/xapi/d1.jsonl", [kit.statement(1)])
+    land_xapi(lake)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(kit.statement(2)) + "\n")
+    (lake / "inbox/stray.jsonl").write_text("{}\n")
+    said = problems(lake)
+    assert len(said) == 2 and said[0].startswith("inbox/xapi/d1.jsonl changed after it landed (")
+    assert said[1].startswith("inbox/stray.jsonl is outside every source's folder")
