@@ -298,15 +298,16 @@ def consent_scope(mart: Mart, grant: dict, purpose: str, columns: list[str], now
     exempt = any(e["role"] == grant["role"] and e["purpose"] == purpose for e in rules["exempt"])
     category = sensitive[0] if sensitive else "learning"
     consented = ("select student_key from access_consents where purpose = ? and data_category in (?, 'all') "
-                 "and covers and given_at <= ? "
+                 "and covers and covers_from <= ? "
                  "and (withdrawn_at is null or withdrawn_at > ?)")
     args = [purpose, category, now, now]
     if purpose in rules["required_purposes"]:
         return [f"m.student_key in ({consented})"], args
     if sensitive and not exempt:
         age = int(rules["under_14_age"])
-        adults = (f"select student_key from student_identity where birth_date is null "
-                  f"or birth_date <= ? - interval {age} year")
+        # an unknown age is an under-14's (the governance probe: a blanked birth date
+        # served an under-14's psych data without consent)
+        adults = f"select student_key from student_identity where birth_date <= ? - interval {age} year"
         return [f"(m.student_key in ({adults}) or m.student_key in ({consented}))"], [today, *args]
     return [], []
 

@@ -162,7 +162,8 @@ def _build_cases(roster_files) -> Case:
             at(10, "11:00:00"))
     c.event("e-purp-psych-near", ht, "head_teacher", "portal", g_ps_both, "student_psych", "pastoral_care",
             [s1["student"]], at(10, "11:05:00"))
-    c.consents.append({"consent_id": "c-psych", "student_sourcedId": s1["student"], "guardian_sourcedId": "",
+    s1_guardian = r.guardians.loc[r.guardians["student"] == s1["student"], "guardian"].iloc[0]
+    c.consents.append({"consent_id": "c-psych", "student_sourcedId": s1["student"], "guardian_sourcedId": s1_guardian,
                        "purpose": "pastoral_care", "data_category": "sensitive_psych", "status": "given",
                        "given_at": "2021-09-01", "withdrawn_at": ""})  # pastoral care is not exempt
     c.expect["purpose_not_allowed"] = {"key": (ht, g_ps_both), "found": ["e-purp-psych"],
@@ -184,8 +185,15 @@ def _build_cases(roster_files) -> Case:
     theirs = links.loc[links["student"] == stu[11], "guardian"].iloc[0]
     not_theirs = links.loc[~links["guardian"].isin(set(links.loc[links["student"] == stu[10], "guardian"])),
                            "guardian"].iloc[0]
+    # the consenting students are 14 or older: a younger one's own consent (or one naming no
+    # guardian) does not count (the governance probe), and e-cons-child tells that apart
+    adults = s.loc[(s["school"] == s1["school"]) & (s["birth"] <= pd.Timestamp("2007-10-01")), "student"].tolist()
+    child = s.loc[(s["school"] == s1["school"]) & (s["birth"] > pd.Timestamp("2008-10-31")), "student"].tolist()[0]
+    s_c, s_w = adults[0], adults[1]
     c.consents += [
         {"consent_id": "c-1", "student_sourcedId": s_c, "guardian_sourcedId": "", "purpose": "research",
+         "data_category": "learning", "status": "given", "given_at": "2021-09-01", "withdrawn_at": ""},
+        {"consent_id": "c-child", "student_sourcedId": child, "guardian_sourcedId": child, "purpose": "research",
          "data_category": "learning", "status": "given", "given_at": "2021-09-01", "withdrawn_at": ""},
         {"consent_id": "c-2", "student_sourcedId": s_w, "guardian_sourcedId": "", "purpose": "research",
          "data_category": "learning", "status": "withdrawn", "given_at": "2021-09-01",
@@ -220,15 +228,24 @@ def _build_cases(roster_files) -> Case:
             [stu[10]], at(12, "09:20:00"))
     c.event("e-cons-guardian", r1, "subject_researcher", "research", g_r1, "student_knowledge", "research",
             [stu[11]], at(12, "09:25:00"))
+    c.event("e-cons-child", r1, "subject_researcher", "research", g_r1, "student_knowledge", "research",
+            [child], at(12, "09:30:00"))
     c.expect["consent_missing"] = {"key": (r1, g_r1),
-                                   "found": ["e-cons", "e-cons-maybe", "e-cons-undated", "e-cons-stranger"],
+                                   "found": ["e-cons", "e-cons-maybe", "e-cons-undated", "e-cons-stranger",
+                                             "e-cons-child"],
                                    "not": ["e-cons-near", "e-cons-guardian"],
                                    "also_events": {(r2, g_r2): (["e-wd"], ["e-wd-near"])}}
 
     # self_granted / near miss: granted by the DPO
     c.grant("g-self", t5, "teacher", "class", cls_of[t5], "exam_summary", "teaching", granted_by=t5)
     c.grant("g-self-near", t5, "teacher", "class", cls_of[t5], "item_analysis", "teaching")
-    c.expect["self_granted"] = {"key": (t5, "g-self"), "not_keys": [(t5, "g-self-near")]}
+    # ... and a sensitive grant nobody approved (four eyes: the governance probe) / near miss:
+    # a plain grant without an approver
+    c.grant("g-unapproved", ht, "head_teacher", "class", [s1["homeroom"]], "student_fitness", "pastoral_care",
+            sensitive=True, approved_by="")
+    c.grant("g-unapproved-near", t5, "teacher", "class", cls_of[t5], "class_term", "teaching", approved_by="")
+    c.expect["self_granted"] = {"key": (t5, "g-self"), "not_keys": [(t5, "g-self-near"), (t5, "g-unapproved-near")],
+                                "also": [(ht, "g-unapproved")]}
 
     # bulk_export: far above the principal's usual size; more students than the school holds
     # (those beyond it are out of scope too) / near misses: a small export, and the whole

@@ -27,15 +27,18 @@ uses as (
         s.*,
         i.birth_date,
         array_intersect(s.classes_read, u.categories) as sensitive_categories,
-        array_contains(r.purposes, s.purpose) as purpose_needs_consent,
-        i.birth_date is not null and i.birth_date > s.local_date - {{ fn('to_years') }}(u.age) as is_under_14,
+        coalesce(array_contains(r.purposes, s.purpose), false) as purpose_needs_consent,
+        -- an unknown age is an under-14's: the stricter rule until the roster says otherwise
+        -- (a student whose birth date a delta blanked lost the rule: the governance probe)
+        i.birth_date is null or i.birth_date > s.local_date - {{ fn('to_years') }}(u.age) as is_under_14,
         x.role is not null and s.in_scope as is_exempt
     from {{ ref('int_governance__event_subjects') }} as s
     cross join required_purposes as r
     cross join under_14 as u
     left join {{ ref('student_identity') }} as i on i.student_sourced_id = s.subject_id
+    -- an event without a purpose is exempt from nothing (log_missing_fields reports the
+    -- field; it also let an under-14's psych read pass without consent)
     left join exempt as x on x.role = s.role and x.purpose = s.purpose
-    where s.purpose is not null
 ),
 
 needing as (
@@ -55,7 +58,7 @@ consented as (
         and c.purpose = n.purpose
         and c.data_category in (n.consent_category, 'all')
         and c.covers
-        and c.given_at <= n.event_time
+        and c.covers_from <= n.event_time
         and (c.withdrawn_at is null or c.withdrawn_at > n.event_time)
 )
 
@@ -64,7 +67,7 @@ select
     n.principal_id,
     n.grant_id,
     array_sort(array_agg(distinct n.event_id)) as event_ids,
-    count(distinct n.event_id) || ' use(s) for ' || {{ distinct_text('n.purpose', ', ') }} || ' of '
+    count(distinct n.event_id) || ' use(s) for ' || {{ distinct_text("coalesce(n.purpose, 'no purpose')", ', ') }} || ' of '
         || count(distinct n.subject_id) || ' student(s) without valid consent ('
         || {{ distinct_text('n.consent_category', ', ') }} || '), e.g. ' || min(n.subject_id) as evidence,
     min(n.event_time) as first_seen,

@@ -67,7 +67,7 @@ shape_reads as (
     left join resources as r on r.resource = s.resource
 ),
 
--- the classes an event read that its declared purpose may not read (the policy's
+-- the classes an event read that its declared purpose (or its lack of one) may not read (the policy's
 -- category_purposes: psych screening for pastoral care), per (resource, columns, purpose)
 restricted as (
     select category, array_agg(purpose) as purposes from {{ ref('governance_category_purposes') }} group by category
@@ -79,11 +79,12 @@ read_classes as (
 
 unfit_shapes as (
     select ps.resource, ps.columns, ps.purpose, array_sort(array_agg(distinct rc.class_read)) as classes_unfit
-    from (select distinct resource, columns, purpose from events where purpose is not null) as ps
+    from (select distinct resource, columns, purpose from events) as ps
     inner join read_classes as rc
         on rc.resource is not distinct from ps.resource and rc.columns is not distinct from ps.columns
     inner join restricted as r on r.category = rc.class_read
-    where not array_contains(r.purposes, ps.purpose)
+    -- no purpose is none of the allowed ones (the governance probe: it passed psych reads)
+    where not coalesce(array_contains(r.purposes, ps.purpose), false)
     group by ps.resource, ps.columns, ps.purpose
 )
 
@@ -130,5 +131,5 @@ left join shape_reads as sr
     on sr.resource is not distinct from e.resource and sr.columns is not distinct from e.columns
 left join unfit_shapes as us
     on us.resource is not distinct from e.resource and us.columns is not distinct from e.columns
-   and us.purpose = e.purpose
+   and us.purpose is not distinct from e.purpose
 cross join params as p

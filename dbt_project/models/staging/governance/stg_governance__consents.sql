@@ -7,7 +7,13 @@
 -- - given_by_guardian: guardian_sourcedId is one of the student's guardians in the roster
 --   (OneRoster agentSourcedIds, from either side, between people the roster still holds), the student (their own consent), or
 --   left empty. Another child's parent cannot consent for this one.
--- The one home of the rule: the audit's consent check and the governed API read `covers`.
+-- - covers_from: when it starts to cover. A guardian's consent from given_at; the
+--   student's own (or one naming no one) only from the student's 14th birthday, local
+--   midnight (the policy's under_14_age: an under-14's data need a guardian's consent,
+--   PIPL art. 31), and never when the roster holds no birth date. A 13-year-old's own
+--   consent covered their research use (the governance probe).
+-- The one home of the rule: the audit's consent check and the governed API read `covers`
+-- and `covers_from`.
 with consents as (
     select
         consent_id,
@@ -47,16 +53,31 @@ guardians as (
     inner join users as g on g.user_sourced_id = l.guardian_id and g.role in ('parent', 'guardian')
 ),
 
+age as (
+    select max(cast(value as integer)) as years
+    from {{ ref('governance_consent_rules') }} where rule = 'under_14_category'
+),
+
 judged as (
     select
         c.*,
         coalesce(c.status, 'given') = 'given' or (c.status = 'withdrawn' and c.withdrawn_at is not null)
             as status_covers,
+        c.guardian_sourced_id is null or c.guardian_sourced_id = c.student_sourced_id as by_student,
         c.guardian_sourced_id is null or c.guardian_sourced_id = c.student_sourced_id
-            or g.guardian_id is not null as given_by_guardian
+            or g.guardian_id is not null as given_by_guardian,
+        {{ from_local_timestamp('cast(d.birth_date + ' ~ fn('to_years') ~ '(a.years) as timestamp)') }} as of_age_at
     from consents as c
+    cross join age as a
     left join guardians as g on g.student_id = c.student_sourced_id and g.guardian_id = c.guardian_sourced_id
+    left join {{ ref('stg_roster__demographics') }} as d on d.user_sourced_id = c.student_sourced_id
 )
 
-select *, status_covers and given_by_guardian as covers
+select
+    consent_id, student_sourced_id, guardian_sourced_id, purpose, data_category, status, given_at, withdrawn_at,
+    _delivery, _landed_at, status_covers, given_by_guardian, by_student,
+    status_covers and given_by_guardian and (not by_student or of_age_at is not null) as covers,
+    case when not by_student then given_at
+         when of_age_at > given_at then of_age_at
+         else given_at end as covers_from
 from judged
