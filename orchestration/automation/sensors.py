@@ -249,6 +249,17 @@ def check_failure_alert(context: dg.SensorEvaluationContext, lake: LakeResource)
     return None
 
 
+def _busy(context: dg.SensorEvaluationContext) -> dg.SkipReason | None:
+    """Why a catch-up sensor waits this tick: it builds only when nothing else does."""
+    if context.repository_def is None:
+        return dg.SkipReason("no repository")
+    if context.instance.get_runs(dg.RunsFilter(statuses=IN_FLIGHT), limit=1):
+        return dg.SkipReason("runs in flight")
+    if lake_in_use(get_settings().lake):
+        return dg.SkipReason("an eduhouse run or backfill holds the lake")
+    return None
+
+
 def lagging_assets(instance: dg.DagsterInstance, asset_graph, keys) -> list[dg.AssetKey]:
     """Assets older than an upstream materialization that no run has tried since.
 
@@ -291,12 +302,9 @@ def lagging_assets(instance: dg.DagsterInstance, asset_graph, keys) -> list[dg.A
     description="Every 10 min, when nothing runs: rebuilds downstream assets older than their inputs.",
 )
 def downstream_catchup(context: dg.SensorEvaluationContext):
-    if context.repository_def is None:
-        return dg.SkipReason("no repository")
-    if context.instance.get_runs(dg.RunsFilter(statuses=IN_FLIGHT), limit=1):
-        return dg.SkipReason("runs in flight")
-    if lake_in_use(get_settings().lake):
-        return dg.SkipReason("an eduhouse run or backfill holds the lake")
+    busy = _busy(context)
+    if busy is not None:
+        return busy
     graph = context.repository_def.asset_graph
     keys = selections.downstream().resolve(graph)
     lagging = lagging_assets(context.instance, graph, keys)
@@ -351,12 +359,9 @@ def later_months_catchup(context: dg.SensorEvaluationContext):
     """The daemon's monthly condition rebuilds the month a late day falls in; the months
     after it read it (docs/operations.md), and this sends them in one run over their
     range, once nothing is in flight (so never beside the late month's own run)."""
-    if context.repository_def is None:
-        return dg.SkipReason("no repository")
-    if context.instance.get_runs(dg.RunsFilter(statuses=IN_FLIGHT), limit=1):
-        return dg.SkipReason("runs in flight")
-    if lake_in_use(get_settings().lake):
-        return dg.SkipReason("an eduhouse run or backfill holds the lake")
+    busy = _busy(context)
+    if busy is not None:
+        return busy
     keys = sorted(conditions.tagged("monthly").resolve(context.repository_def.asset_graph),
                   key=lambda k: k.to_user_string())
     months = stale_months(context.instance, keys)

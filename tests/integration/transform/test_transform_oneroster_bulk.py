@@ -129,6 +129,18 @@ def _roster(inbox: Path, name: str, mode: str, files: dict[str, list[str]]) -> N
         (folder / f"{table}.csv").write_text(FILES[table] + "\n" + "".join(r + "\n" for r in rows))
 
 
+def _two_students_in_a_class(inbox: Path) -> None:
+    """A bulk roster: school s-1, homeroom c-1, students stu-1 (e-1) and stu-2 (e-2)."""
+    _roster(inbox, "r1-bulk", "bulk", {
+        "orgs": ["s-1,,2021-09-01T00:00:00Z,School,school,,"],
+        "users": ["stu-1,,2021-09-01T00:00:00Z,true,s-1,student,u1,,A,A,,,,,,,07,",
+                  "stu-2,,2021-09-01T00:00:00Z,true,s-1,student,u2,,B,B,,,,,,,07,"],
+        "classes": ["c-1,,2021-09-01T00:00:00Z,7A,07,,,homeroom,,s-1,,,,"],
+        "enrollments": ["e-1,,2021-09-01T00:00:00Z,c-1,s-1,stu-1,student,false,2021-09-01,",
+                        "e-2,,2021-09-01T00:00:00Z,c-1,s-1,stu-2,student,false,2021-09-01,"],
+    })
+
+
 def test_what_a_new_school_year_bulk_leaves_out_ends_and_keeps_its_past(tmp_path):
     """A new school year's bulk leaves out last year's class (c-old), a student who left
     (stu-2) and a parent no longer linked (par-2): they ended there, they did not never
@@ -213,14 +225,7 @@ def test_a_delta_deleting_a_person_but_not_their_membership_builds_the_months(tm
 
     lake, target = tmp_path / "lake", tmp_path / "target"
     inbox = lake / "inbox" / "roster"
-    _roster(inbox, "r1-bulk", "bulk", {
-        "orgs": ["s-1,,2021-09-01T00:00:00Z,School,school,,"],
-        "users": ["stu-1,,2021-09-01T00:00:00Z,true,s-1,student,u1,,A,A,,,,,,,07,",
-                  "stu-2,,2021-09-01T00:00:00Z,true,s-1,student,u2,,B,B,,,,,,,07,"],
-        "classes": ["c-1,,2021-09-01T00:00:00Z,7A,07,,,homeroom,,s-1,,,,"],
-        "enrollments": ["e-1,,2021-09-01T00:00:00Z,c-1,s-1,stu-1,student,false,2021-09-01,",
-                        "e-2,,2021-09-01T00:00:00Z,c-1,s-1,stu-2,student,false,2021-09-01,"],
-    })
+    _two_students_in_a_class(inbox)
     _roster(inbox, "r2-delta", "delta", {
         "users": ["stu-1,tobedeleted,2021-10-06T00:00:00Z,true,s-1,student,u1,,A,A,,,,,,,07,"],
     })
@@ -249,14 +254,7 @@ def test_a_deletion_carrying_only_its_key_ends_the_record_as_it_last_was(tmp_pat
     record ends as its previous version was (the roster probe)."""
     lake, target = tmp_path / "lake", tmp_path / "target"
     inbox = lake / "inbox" / "roster"
-    _roster(inbox, "r1-bulk", "bulk", {
-        "orgs": ["s-1,,2021-09-01T00:00:00Z,School,school,,"],
-        "users": ["stu-1,,2021-09-01T00:00:00Z,true,s-1,student,u1,,A,A,,,,,,,07,",
-                  "stu-2,,2021-09-01T00:00:00Z,true,s-1,student,u2,,B,B,,,,,,,07,"],
-        "classes": ["c-1,,2021-09-01T00:00:00Z,7A,07,,,homeroom,,s-1,,,,"],
-        "enrollments": ["e-1,,2021-09-01T00:00:00Z,c-1,s-1,stu-1,student,false,2021-09-01,",
-                        "e-2,,2021-09-01T00:00:00Z,c-1,s-1,stu-2,student,false,2021-09-01,"],
-    })
+    _two_students_in_a_class(inbox)
     _roster(inbox, "r2-delta", "delta", {
         "users": ["stu-1,tobedeleted,2021-10-06T00:00:00Z" + "," * 15],
         "enrollments": ["e-2,tobedeleted,2021-10-08T00:00:00Z" + "," * 7],
