@@ -5,6 +5,13 @@
     nearly every row (a key is delivered once unless corrected), pass as they are. Ranking
     every row sorted a district month's 6.5 M exam scores (stg_exams__scores 3.8 -> 2.2 s,
     the same rows). A hash collision only sends a few more rows to the window. -#}
+{#- Newest version first: the latest modification time, then the latest landing, then the
+    last delivery and line. The one order of versions (latest_by_key, and the users'
+    disabled runs in stg_roster__users). -#}
+{% macro newest_first(modified_col='dateLastModified') -%}
+{{ modified_col }} desc nulls last, _landed_at desc nulls last, _delivery desc, _position desc
+{%- endmacro %}
+
 {% macro latest_by_key(relation, key, modified_col='dateLastModified') -%}
 (with repeated as (
     select hash({{ key }}) as key_hash from {{ relation }} as k group by hash({{ key }}) having count(*) > 1
@@ -15,7 +22,7 @@ union all
 select * from (select * from {{ relation }} as v where hash({{ key }}) in (select key_hash from repeated)) as r
 qualify row_number() over (
     partition by {{ key }}
-    order by {{ modified_col }} desc nulls last, _landed_at desc nulls last, _delivery desc, _position desc
+    order by {{ newest_first(modified_col) }}
 ) = 1)
 {%- endmacro %}
 

@@ -93,7 +93,6 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
                      "downstream": None, "runs": [], "deferred": None}
     graph = defs.resolve_asset_graph()
     stages = plan_stages(graph)
-    roots: set[dg.AssetKey] = set()
     lake = _lake_root(defs)
     prior = WorkJournal.load(lake)
     if downstream:
@@ -107,7 +106,7 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
                           by=f"backfill {backfill_id}, which did not finish,")
     try:
         _backfill(defs, instance, keys, exams, downstream, rebuild, log, select, log_path, run_config, tags,
-                  summary, stages, roots, backfill_id)
+                  summary, stages, backfill_id)
     finally:
         if downstream:
             if prior is None:
@@ -120,7 +119,9 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
 
 
 def _backfill(defs, instance, keys, exams, downstream, rebuild, log, select, log_path, run_config, tags, summary,
-              stages, roots, backfill_id) -> None:
+              stages, backfill_id) -> None:
+    """The landing and what it feeds (run_backfill's body, inside its journal)."""
+    roots: set[dg.AssetKey] = set()
     if keys:
         landing = defs.resolve_job_def(LANDING_DAILY_JOB)
         if not _has_assets(landing):

@@ -11,10 +11,7 @@
 with user_versions as (
     select
         sourcedId, enabledUser, coalesce(dateLastModified, _landed_at) as changed_at,
-        row_number() over (
-            partition by sourcedId
-            order by dateLastModified desc nulls last, _landed_at desc nulls last, _delivery desc, _position desc
-        ) as newness
+        row_number() over (partition by sourcedId order by {{ newest_first() }}) as newness
     from {{ bronze_relation('roster', 'users') }}
     where {{ is_not_deleted() }}
 ),
