@@ -43,6 +43,9 @@ from orchestration.settings import EXPECTATIONS_DIR
 
 SEVERITIES = ("error", "warn")
 TYPE_ALIASES = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE", "INT64": "BIGINT", "FLOAT64": "DOUBLE"}
+# Lake paths whose rows are minors' health or psych data, or the pseudonyms' key map: a suite
+# reading one must be `sensitive` (see Suite.sensitive).
+SENSITIVE_DATA = ("bronze/psych", "bronze/fitness", "restricted/")
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,10 @@ class Suite:
     partitioned: str | None = None
     description: str = ""
     path: Path | None = None
+    # A suite over minors' health or psych data: its failures' samples say where a row is
+    # (delivery, position), never what it holds. Samples reach the Dagster UI's check
+    # metadata and the data-docs page, which engineers read without a sensitive grant.
+    sensitive: bool = False
 
     @property
     def blocking(self) -> bool:
@@ -140,6 +147,11 @@ def load_suite(path: Path) -> Suite:
             raise ValueError(f"{where}: view {view.name} needs exactly one of parquet / sql")
         if view.materialized and not view.sql:
             raise ValueError(f"{where}: view {view.name}: only an sql view can be materialized")
+    sensitive = bool(raw.get("sensitive", False))
+    reads = [v.parquet for v in views if v.parquet and v.parquet.startswith(SENSITIVE_DATA)]
+    if reads and not sensitive:
+        raise ValueError(f"{where}: reads {reads[0]} (minors' health, psych or identity data): "
+                         "declare `sensitive: true` so its samples name no row's values")
     dataset = raw.get("dataset") or views[0].name
     if dataset not in {v.name for v in views}:
         raise ValueError(f"{where}: dataset {dataset!r} is not one of its views")
@@ -156,6 +168,7 @@ def load_suite(path: Path) -> Suite:
         partitioned=raw.get("partitioned"),
         description=(raw.get("description") or "").strip(),
         path=Path(path),
+        sensitive=sensitive,
     )
 
 

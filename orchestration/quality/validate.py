@@ -33,6 +33,7 @@ import duckdb
 from orchestration.quality.suites import ExpectationSpec, Suite, ViewSpec
 
 SAMPLE_ROWS = 10
+LINEAGE = ("_delivery", "_file", "_position")  # where a landed row came from, in every bronze table
 
 
 @dataclass
@@ -281,11 +282,19 @@ def _expectation(spec: ExpectationSpec, ident: str):
         return cls(**spec.kwargs, severity=severity, notes=spec.notes, meta={"eduhouse_id": ident})
 
 
-def _sample_rows(con, query: str, dataset: str) -> str | None:
+def _sample_rows(con, query: str, dataset: str, only: tuple[str, ...] | None = None) -> str | None:
+    """The first rows the query finds; with ``only``, just those of its columns (a sensitive
+    suite's lineage), and nothing when it selects none of them."""
     sql = query.replace("{batch}", dataset).replace("{{", "{").replace("}}", "}")  # GX's str.format escapes
     try:
-        rel = con.execute(f"SELECT * FROM ({sql}) LIMIT {SAMPLE_ROWS}")
+        rel = con.execute(f"SELECT * FROM ({sql}) LIMIT 0")
         names = [d[0] for d in rel.description]
+        if only is not None:
+            names = [n for n in names if n in only]
+            if not names:
+                return None
+        columns = ", ".join(f'"{n}"' for n in names)
+        rel = con.execute(f"SELECT {columns} FROM ({sql}) LIMIT {SAMPLE_ROWS}")
         return _dumps([dict(zip(names, row, strict=True)) for row in rel.fetchall()])
     except duckdb.Error as exc:  # the expectation already carries its own error
         return _dumps(str(exc))
@@ -385,7 +394,10 @@ def _validate_with_gx(base, suite: Suite, specs: list[ExpectationSpec]) -> list[
         exception = info.get("exception_message") if info.get("raised_exception") else None
         sample = r.get("partial_unexpected_list")
         if spec.type == "unexpected_rows_expectation" and not res.success and not exception:
-            sample = _sample_rows(base, spec.kwargs["unexpected_rows_query"], suite.dataset)
+            sample = _sample_rows(base, spec.kwargs["unexpected_rows_query"], suite.dataset,
+                                  only=LINEAGE if suite.sensitive else None)
+        elif suite.sensitive:  # GX's sample holds the values themselves
+            sample = None
         else:
             sample = _dumps(sample) if sample else None
         outcomes.append(Outcome(

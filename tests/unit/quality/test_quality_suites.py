@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from orchestration.quality.suites import load_suites
+from orchestration.quality.suites import load_suite, load_suites
 from orchestration.quality.validate import Window, run_suite
 
 PARAMS = {"partitions_start": "2021-01-01", "timezone": "Asia/Shanghai"}
@@ -270,6 +271,35 @@ def test_student_in_two_homerooms_at_once(good_lake, lakekit):
     # moving out of the first homeroom the day before is not "at once"
     lakekit.break_table(good_lake, rel, "SELECT * REPLACE (CASE WHEN sourcedId = 'enr-0' THEN DATE '2021-09-30' ELSE endDate END AS endDate) FROM t")
     assert run("roster_enrollments", good_lake).passed
+
+
+def test_sensitive_suites_samples_name_no_value(good_lake, lakekit):
+    """A psych or fitness failure's sample reaches the Dagster UI and the data docs, which
+    engineers read without a sensitive grant: it says where the rows are, not what they hold
+    (the probe saw raw student ids next to psych screening dates)."""
+    rel = "bronze/psych/psych_screenings/d1.parquet"
+    lakekit.break_table(good_lake, rel, "SELECT * REPLACE (DATE '2099-01-01' AS screen_date, "
+                                        "CASE WHEN _position = 1 THEN 'severe' ELSE risk_level END AS risk_level) FROM t")
+    result = run("psych_screenings", good_lake)
+    by_kind = {o.expectation: o for o in result.failures}
+    dated, level = by_kind["unexpected_rows_expectation"], by_kind["expect_column_values_to_be_in_set"]
+    assert dated.unexpected_count and level.unexpected_count == 1
+    rows = json.loads(dated.sample)
+    assert rows and all(set(r) == {"_delivery", "_position"} for r in rows), rows
+    assert level.sample is None
+    assert "stu-" not in (dated.sample + (dated.observed or "")) and "2099" not in dated.sample
+    # only the suites over sensitive data withhold values
+    assert not SUITES["roster_users"].sensitive and SUITES["fitness_results"].sensitive
+
+
+def test_a_suite_reading_sensitive_data_must_say_so(tmp_path):
+    path = tmp_path / "psych_again.yaml"
+    path.write_text("name: psych_again\nasset: [bronze, psych]\n"
+                    "views:\n  s: {parquet: bronze/psych/psych_screenings}\nexpectations: []\n")
+    with pytest.raises(ValueError, match="sensitive: true"):
+        load_suite(path)
+    path.write_text(path.read_text() + "sensitive: true\n")
+    assert load_suite(path).sensitive
 
 
 def test_each_unexpected_rows_query_runs_once(good_lake, lakekit, monkeypatch):
