@@ -61,6 +61,18 @@ def _distribution_rows(t: Translator, d: ReportData, frame: pd.DataFrame, level:
     return rows
 
 
+def _untested_schools(t: Translator, d: ReportData, frame: pd.DataFrame, scope_type: str, scope_id: str,
+                      levels) -> list[list]:
+    """A district's schools with no student in the mart, as rows of 0 students and no
+    figure: a school that tested nobody is a fact for the district, not a gap in its table
+    (the reports probe found it missing there, said only on its principal's page)."""
+    if scope_type != "district":
+        return []
+    shown = set(frame.loc[frame.scope_type == "school", "scope_id"].astype(str))
+    missing = sorted((s for s in d.schools_of_district(scope_id) if s not in shown), key=d.name)
+    return [[cell(d.name(s)), cell(0, "int", t("unit.people"))] + [cell(None) for _ in levels] for s in missing]
+
+
 def _fitness_section(t: Translator, d: ReportData, scope_type: str, scope_id: str) -> Section:
     own = d.fitness_by_scope.get(scope_id)
     own = own[own.scope_type == scope_type]
@@ -73,6 +85,7 @@ def _fitness_section(t: Translator, d: ReportData, scope_type: str, scope_id: st
         sec.paragraphs.append(no_data(t, d, "scope_fitness"))
         return sec
     rows = _distribution_rows(t, d, frame, "fitness_grade", FITNESS_GRADES, "share", "pct")
+    rows += _untested_schools(t, d, frame, scope_type, scope_id, FITNESS_GRADES)
     sec.tables.append(Table([t("col.scope"), t("col.tested")] + [fitness_label(t, g) for g in FITNESS_GRADES], rows,
                             footnote=_suppress_note(t, d)))
     return sec
@@ -86,6 +99,7 @@ def _psych_section(t: Translator, d: ReportData, scope_type: str, scope_id: str)
         sec.paragraphs.append(no_data(t, d, "scope_psych"))
         return sec
     rows = _distribution_rows(t, d, frame, "risk_level", RISK_LEVELS, "students", "int", t("unit.people"))
+    rows += _untested_schools(t, d, frame, scope_type, scope_id, RISK_LEVELS)
     sec.tables.append(Table([t("col.scope"), t("col.screened")] + [t(f"psych.{lv}") for lv in RISK_LEVELS], rows,
                             footnote=_suppress_note(t, d)))
     return sec

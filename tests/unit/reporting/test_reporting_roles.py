@@ -472,3 +472,31 @@ def test_a_class_whose_subject_had_no_exam_says_what_follows(sample_reports):
     # the class's own subject has exams: results, weak points and attention as before
     sections, _ = _class_exam_sections(Translator("zh"), data, cls, "math", members, with_names=True)
     assert len(sections) == 3
+
+
+def test_a_school_that_tested_nobody_has_its_row_on_the_district_page(tmp_path):
+    """A district's fitness and psych tables listed only the schools with results: a school
+    that tested nobody was missing, said only on its principal's page (the reports probe).
+    It now has a row of 0 students and no figure; the other schools' rows are unchanged."""
+    from eduhouse_dev.sample_lake import build_sample_lake
+    from orchestration.pages.i18n import Translator
+    from orchestration.reporting.contexts.wellbeing import wellbeing_sections
+    from orchestration.reporting.data import load_report_data
+
+    lake = build_sample_lake(tmp_path / "lake")
+    for mart in ("scope_fitness", "scope_psych"):
+        path = lake / "restricted" / f"{mart}.parquet"
+        duckdb.execute(f"copy (select * from read_parquet('{path}') where coalesce(school_sourced_id, '') <> 'sch-1') "
+                       f"to '{path}.new' (format parquet)")
+        path.with_name(path.name + ".new").replace(path)
+    data = load_report_data(lake)
+    district = data.school_district("sch-1")
+    t = Translator("zh")
+    fitness, psych = wellbeing_sections(t, data, "district_admin", "district", district)
+    for sec in (fitness, psych):
+        rows = {r[0].text: r for r in sec.tables[0].rows}
+        untested = rows[data.name("sch-1")]
+        assert untested[1].text == "0 人" and {c.text for c in untested[2:]} == {"—"}, [c.text for c in untested]
+        others = [s for s in data.schools_of_district(district) if s != "sch-1"]
+        assert others and all(data.name(s) in rows for s in others)
+        assert all(c.text != "—" for s in others for c in rows[data.name(s)][1:])  # a figure, or —* when hidden
