@@ -111,8 +111,12 @@ def render_publication(lake: str | Path, month: str, min_cell: int, lang: str = 
     t = env.globals["t"]
     ctx = publication_context(t, frames["usage_monthly"], frames["microtest_monthly"], month, min_cell,
                               platform_use, school_flags)
+    # dated as every page is, by the last day the month's learning logs reach, not by the
+    # month (it printed 数据截至 2021-10 over data through 10-05: the metrics probe)
+    as_of = (pd.to_datetime(usage.data_through).max().date().isoformat()
+             if "data_through" in usage.columns else month)
     html = env.get_template("publication.html").render(
-        **ctx, root="../", generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), as_of=month, missing=[])
+        **ctx, root="../", generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), as_of=as_of, missing=[])
     out = paths.reports / FOLDER
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{month}.html"

@@ -107,3 +107,20 @@ def test_no_page_for_a_month_without_a_statement(tmp_path):
     usage[["month", "org_sourced_id"]].iloc[0:0].to_parquet(marts / "microtest_monthly.parquet")
     assert render_publication(tmp_path, "2021-11", min_cell=10) is None
     assert not (tmp_path / "reports" / "publication" / "2021-11.html").exists()
+
+
+def test_publication_is_dated_by_the_last_day_of_data(tmp_path):
+    """Every page is dated by usage_monthly.data_through, the last day the month's learning
+    logs reach; the publication printed 数据截至：2021-10 over data through 10-05 (the
+    metrics probe)."""
+    from eduhouse_dev.sample_lake import build_sample_lake
+
+    lake = build_sample_lake(tmp_path / "lake")
+    path = lake / "marts" / "usage_monthly.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"copy (select *, case when month = '{MONTH}' then date '2021-10-05' end as data_through "
+                    f"from read_parquet('{path}')) to '{path}.new' (format parquet)")
+    path.with_name(path.name + ".new").replace(path)
+    page = render_publication(lake, MONTH, min_cell=10).read_text(encoding="utf-8")
+    as_of = load_catalogue("zh")["label.as_of"]
+    assert as_of.format(date="2021-10-05") in page and as_of.format(date=MONTH) + "<" not in page
