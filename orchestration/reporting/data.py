@@ -86,6 +86,7 @@ class ReportData:
     fitness_by_student: Indexed
     psych_by_student: Indexed
     top_students: pd.DataFrame
+    top_cohorts: pd.DataFrame  # every school x session x grade the top_students mart ranks
     quality_map: pd.DataFrame
     item_by_exam: Indexed
     weak_by_class: Indexed
@@ -215,14 +216,28 @@ def publication(usage: pd.DataFrame, micro: pd.DataFrame) -> tuple[pd.DataFrame,
             micro.assign(is_suppressed=micro.suppressed.eq(True)))
 
 
+def _with_school(ts: pd.DataFrame, ident: pd.DataFrame) -> pd.DataFrame:
+    """The top_students rows with their school (from the mart, else identity)."""
+    school = ts.student_key.map(ident.drop_duplicates("student_key").set_index("student_key").school_sourced_id)
+    return ts.assign(school_sourced_id=ts.school_sourced_id.where(ts.school_sourced_id.notna(), school))
+
+
 def _top_students(ts: pd.DataFrame, ident: pd.DataFrame) -> pd.DataFrame:
     """Students top-N in at least K-1 sittings of their cohort (grade x session), as the
-    top_students mart decided, with their school (from the mart, else identity)."""
-    ts = ts[ts.in_all_but_one.eq(True)].copy()
-    school = ts.student_key.map(ident.drop_duplicates("student_key").set_index("student_key").school_sourced_id)
-    ts["school_sourced_id"] = ts.school_sourced_id.where(ts.school_sourced_id.notna(), school)
-    ts["in_all"] = ts.in_all.eq(True)
-    return ts
+    top_students mart decided, with their school."""
+    ts = _with_school(ts[ts.in_all_but_one.eq(True)], ident)
+    return ts.assign(in_all=ts.in_all.eq(True))
+
+
+COHORT_COLUMNS = ("school_sourced_id", "academic_session", "grade", "cohort_sittings", "cohort_students",
+                  "top_n_covers_cohort", "top_n")
+
+
+def _top_cohorts(ts: pd.DataFrame, ident: pd.DataFrame) -> pd.DataFrame:
+    """Each school's cohorts (grade x session) as the mart ranks them, whether or not a
+    student of the school made the lists: a school with none shows 0, not no row."""
+    ts = _with_school(ts, ident)
+    return ts[[c for c in COHORT_COLUMNS if c in ts.columns]].drop_duplicates(["school_sourced_id", "academic_session", "grade"])
 
 
 def _exams_sat(store: MartStore) -> pd.DataFrame:
@@ -309,7 +324,8 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
         members_by_class=Indexed(members, "class_sourced_id"),
         class_title=class_title, class_subject=class_subject, class_school=class_school, class_grade=class_grade,
         exams=exams, exam_name=exam_name, exam_stats=exam_stats, **_per_student(store, exam_name),
-        top_students=_top_students(store.table("top_students"), ident), quality_map=store.table("quality_map"),
+        top_students=_top_students(store.table("top_students"), ident),
+        top_cohorts=_top_cohorts(store.table("top_students"), ident), quality_map=store.table("quality_map"),
         item_by_exam=Indexed(store.table("item_analysis"), "exam_id"),
         weak_by_class=Indexed(store.table("class_weak_points"), "class_sourced_id"),
         usage=pub_u, micro=pub_m,

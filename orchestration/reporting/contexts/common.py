@@ -178,11 +178,25 @@ def _top_counts(t: Translator, row, n: int) -> list[Cell]:
     return [cell(row.all_, "int", t("unit.people")), cell(row.k1, "int", t("unit.people"))]
 
 
-def _top_groups(ts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _cohort_columns(ts: pd.DataFrame) -> pd.DataFrame:
+    return ts.assign(cohort_students=ts.get("cohort_students", pd.Series(0, index=ts.index)),
+                     top_n_covers_cohort=ts.get("top_n_covers_cohort", pd.Series(False, index=ts.index)).fillna(False)
+                     .astype(bool))
+
+
+def _top_groups(ts: pd.DataFrame, keys: list[str], cohorts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per cohort group: students top N in all, in all but one, K, the cohort's size and
-    whether N covers it."""
-    ts = ts.assign(cohort_students=ts.get("cohort_students", pd.Series(0, index=ts.index)),
-                   top_n_covers_cohort=ts.get("top_n_covers_cohort", pd.Series(False, index=ts.index)).fillna(False)
-                   .astype(bool))
-    return ts.groupby(keys).agg(all_=("in_all", "sum"), k1=("student_key", "nunique"), sittings=("cohort_sittings", "max"),
-                                cohort=("cohort_students", "max"), covers=("top_n_covers_cohort", "max")).reset_index()
+    whether N covers it. With ``cohorts`` (the same scope's rows of ReportData.top_cohorts),
+    a group none of whose students made the lists is a row of 0 and 0, not missing (a
+    grade with no top student had no row: the exam probe)."""
+    g = _cohort_columns(ts).groupby(keys).agg(
+        all_=("in_all", "sum"), k1=("student_key", "nunique"), sittings=("cohort_sittings", "max"),
+        cohort=("cohort_students", "max"), covers=("top_n_covers_cohort", "max")).reset_index()
+    if cohorts is None or cohorts.empty:
+        return g
+    c = _cohort_columns(cohorts).groupby(keys).agg(
+        sittings=("cohort_sittings", "max"), cohort=("cohort_students", "max"),
+        covers=("top_n_covers_cohort", "max")).reset_index()
+    none = c.merge(g[keys], on=keys, how="left", indicator=True)
+    none = none[none.pop("_merge") == "left_only"].assign(all_=0, k1=0)
+    return pd.concat([g, none], ignore_index=True).sort_values(keys, ignore_index=True) if len(none) else g

@@ -177,9 +177,11 @@ def district_admin_context(t: Translator, d: ReportData, s: Scope) -> dict:
     sections.append(qsec)
     ts = d.top_students[d.top_students.school_sourced_id.astype(str).isin(schools)]
     ts = ts.assign(school_name=ts.school_sourced_id.astype(str).map(d.org_name))
+    cohorts = d.top_cohorts[d.top_cohorts.school_sourced_id.astype(str).isin(schools)]
+    cohorts = cohorts.assign(school_name=cohorts.school_sourced_id.astype(str).map(d.org_name))
     tsec = Section(t("section.top_students"), period=_sessions(d, ts), note=t("note.top_students", n=_top_n(d, ts)))
-    if len(ts):
-        g = _top_groups(ts, ["school_name", "academic_session", "grade"])
+    if len(ts) or len(cohorts):
+        g = _top_groups(ts, ["school_name", "academic_session", "grade"], cohorts)
         tsec.tables.append(Table([t("col.school"), t("col.session"), t("col.grade"), t("col.top_all"), t("col.top_k1")],
                                  [[cell(r.school_name), cell(d.session_title(r.academic_session)), cell(grade_label(t, r.grade)),
                                    *_top_counts(t, r, _top_n(d, ts))] for r in records(g)]))

@@ -159,7 +159,7 @@ def principal_context(t: Translator, d: ReportData, s: Scope) -> dict:
     facts.update(cf)
     ts = d.top_students[d.top_students.school_sourced_id.astype(str) == school]
     tsec = Section(t("section.top_students"), period=_sessions(d, ts), note=t("note.top_students", n=_top_n(d, ts)))
-    tsec.tables.append(_top_table(t, d, ts))
+    tsec.tables.append(_top_table(t, d, ts, d.top_cohorts[d.top_cohorts.school_sourced_id.astype(str) == school]))
     sections.append(tsec)
     sections += wellbeing_sections(t, d, "principal", "school", str(school))
     return {"title": school_page_title(t, d, s), "subtitle": d.name(s.district_id), "sections": sections, "facts": facts}
@@ -172,10 +172,10 @@ def _top_n(d: ReportData, ts: pd.DataFrame) -> int:
     return d.top_n
 
 
-def _top_table(t: Translator, d: ReportData, ts: pd.DataFrame) -> Table:
+def _top_table(t: Translator, d: ReportData, ts: pd.DataFrame, cohorts: pd.DataFrame) -> Table:
     rows = []
-    if len(ts):
-        g = _top_groups(ts, ["academic_session", "grade"])
+    if len(ts) or len(cohorts):
+        g = _top_groups(ts, ["academic_session", "grade"], cohorts)
         rows = [[cell(d.session_title(r.academic_session)), cell(grade_label(t, r.grade)), cell(r.sittings, "int", t("unit.exams")),
                  *_top_counts(t, r, _top_n(d, ts))] for r in records(g)]
     return Table([t("col.session"), t("col.grade"), t("col.cohort_sittings"), t("col.top_all"), t("col.top_k1")], rows)

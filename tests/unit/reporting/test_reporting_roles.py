@@ -500,3 +500,29 @@ def test_a_school_that_tested_nobody_has_its_row_on_the_district_page(tmp_path):
         others = [s for s in data.schools_of_district(district) if s != "sch-1"]
         assert others and all(data.name(s) in rows for s in others)
         assert all(c.text != "—" for s in others for c in rows[data.name(s)][1:])  # a figure, or —* when hidden
+
+
+def test_a_school_with_no_top_student_shows_zero(tmp_path):
+    """The top_students mart ranks every student of a cohort; the pages kept only those in
+    the lists, so a school none of whose students made them had no row on the district's
+    and its principal's pages where it should read 0 and 0 (the exam probe)."""
+    from eduhouse_dev.sample_lake import build_sample_lake
+    from orchestration.reporting.render import render_reports
+
+    lake = build_sample_lake(tmp_path / "lake")
+    path = lake / "marts" / "top_students.parquet"
+    duckdb.execute(f"copy (select * replace (in_all and school_sourced_id <> 'sch-1' as in_all, "
+                   f"in_all_but_one and school_sourced_id <> 'sch-1' as in_all_but_one) "
+                   f"from read_parquet('{path}')) to '{path}.new' (format parquet)")
+    path.with_name(path.name + ".new").replace(path)
+    render_reports(lake, roles=("district_admin", "principal"), workers=1)
+    names = dict(q(lake, "select school_sourced_id, any_value(school_name) from org_hierarchy group by all"))
+    name = names["sch-1"]
+    top = page(lake, "district_admin", "dist-1").split("<h2>尖端生人数</h2>")[1].split("</section>")[0]
+    row = next(r for r in top.split("<tr") if name in r)
+    assert row.count(">0 人<") == 2, row
+    own = page(lake, "principal", "sch-1").split("<h2>尖端生人数</h2>")[1].split("</section>")[0]
+    assert "<tbody>" in own and own.split("<tbody>")[1].count(">0 人<") == 2, own
+    # another school's counts are as before
+    (others,), = q(lake, "select count(*) filter (where in_all) from top_students where school_sourced_id = 'sch-2'")
+    assert f">{others} 人<" in next(r for r in top.split("<tr") if names["sch-2"] in r)
