@@ -17,6 +17,9 @@ cohort_exams as (
     from {{ units }}
     where grade is not null and academic_session is not null and org_sourced_id is not null
     {%- for k in extra_keys %} and {{ k }} is not null{% endfor %}
+      -- a unit nobody was ranked in (every student absent) did not take place for the
+      -- cohort: counted in K, it left no one top N in all of them (the exams probe)
+      and unit_id in (select unit_id from {{ results }})
 ),
 
 cohorts as (

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from orchestration.landing.core import LandContext, LandingSummary, Unreadable, land_source
 from orchestration.landing.csv_reader import Col, TableSpec, find_member, land_csv_file
-from orchestration.landing.references import load_roster_users
-from orchestration.landing.rules import Rule, show
+from orchestration.landing.references import load_roster_users, student_reference
 from orchestration.settings import DEFAULT_TIMEZONE
 
 SOURCE = "governance"
@@ -34,9 +33,7 @@ CONSENTS = TableSpec("consents.csv", "consents", (
     Col("purpose"), Col("data_category"), Col("status", "enum"),
     Col("given_at", "ts"), Col("withdrawn_at", "ts")),
     key=("consent_id",),
-    rules=lambda t: [Rule(f"{t['student_sourcedId']} NOT IN (SELECT sourcedId FROM _roster_users)",
-                          "unknown_reference",
-                          f"'student ' || {show(t['student_sourcedId'])} || ' is not a roster user'")])
+    rules=student_reference)
 
 
 def _handle(ctx: LandContext) -> None:

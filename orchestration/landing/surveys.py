@@ -13,17 +13,10 @@ from pathlib import Path
 
 from orchestration.landing.core import LandingSummary, land_source
 from orchestration.landing.csv_reader import Col, TableSpec, single_file_handler
-from orchestration.landing.references import load_roster_users
-from orchestration.landing.rules import Rule, show
+from orchestration.landing.references import load_roster_users, student_reference
 from orchestration.settings import DEFAULT_TIMEZONE
 
 FITNESS_GRADES = ("优秀", "良好", "及格", "不及格")
-
-
-def _student_ref(t: dict[str, str]) -> list[Rule]:
-    return [Rule(f"{t['student_sourcedId']} NOT IN (SELECT sourcedId FROM _roster_users)",
-                 "unknown_reference",
-                 f"'student ' || {show(t['student_sourcedId'])} || ' is not a roster user'")]
 
 
 FITNESS = TableSpec("fitness.csv", "fitness_results", (
@@ -34,13 +27,13 @@ FITNESS = TableSpec("fitness.csv", "fitness_results", (
     Col("sit_reach_cm", "double"), Col("standing_jump_cm", "double", lo=0),
     Col("total_score", "double", lo=0),
     Col("grade", "enum", enum=FITNESS_GRADES)),
-    key=("student_sourcedId", "test_date"), rules=_student_ref)
+    key=("student_sourcedId", "test_date"), rules=student_reference)
 PSYCH = TableSpec("psych.csv", "psych_screenings", (
     Col("student_sourcedId", required=True, header=True),
     Col("screen_date", "date", required=True, header=True),
     Col("instrument", required=True, header=True), Col("scale"), Col("score", "double"),
     Col("risk_level", "enum", required=True, header=True, enum=("none", "watch", "high"))),
-    key=("student_sourcedId", "screen_date", "instrument", "scale"), rules=_student_ref)
+    key=("student_sourcedId", "screen_date", "instrument", "scale"), rules=student_reference)
 
 
 def land_fitness(lake_root: Path, timezone: str = DEFAULT_TIMEZONE, **landing) -> LandingSummary:

@@ -11,14 +11,15 @@ pytestmark = pytest.mark.e2e
 
 
 def _sitting_results(reference) -> pd.DataFrame:
-    """Each student's total per sitting (exam.csv's sitting_id, else one grade's exams of one
-    kind, session and date), when present in every exam of it (a 总分 exam's score when one
+    """Each student's total per sitting (exam.csv's sitting_id within the exam's grade, else
+    one grade's exams of one kind, session and date), when present in every exam of it (a 总分 exam's score when one
     is delivered), and the competition rank by total within the sitting."""
     exams = reference["exams"].copy()
     given = exams["sitting_id"] if "sitting_id" in exams else pd.Series(None, index=exams.index, dtype=object)
     derived = (exams["grade"].astype(str) + "|" + exams["kind"].str.strip().str.lower() + "|" + exams["academic_session"]
                + "|" + exams["exam_date"].astype(str))
-    exams["sitting_id"] = given.where(given.notna() & (given.astype(str).str.strip() != ""), derived)
+    exams["sitting_id"] = (given.astype(str).str.strip() + "|" + exams["grade"].astype(str)).where(
+        given.notna() & (given.astype(str).str.strip() != ""), derived)
     res = reference["results"][["exam_id", "student_key", "score"]].merge(
         exams[["exam_id", "sitting_id", "subject", "org_sourcedId", "grade", "academic_session", "exam_date"]], on="exam_id")
     total_exam = res["subject"] == "总分"
@@ -41,13 +42,14 @@ def _expected(reference, top_n: int, by_subject: bool) -> pd.DataFrame:
     if by_subject:
         exams = reference["exams"].rename(columns={"org_sourcedId": "org"})
         cohort = ["grade", "academic_session", "subject"]
-        k = exams.groupby(["org", *cohort]).size().rename("k")
+        ranked = exams[exams.exam_id.isin(reference["results"].exam_id)]  # a unit nobody sat is no unit
+        k = ranked.groupby(["org", *cohort]).size().rename("k")
         res = reference["results"][["exam_id", "student_key", "rank"]].merge(
             exams[["exam_id", "org", "exam_date", *cohort]], on="exam_id").rename(columns={"exam_id": "unit"})
     else:
         sittings, exams = _sitting_results(reference)
         cohort = ["grade", "academic_session"]
-        units = exams.groupby("sitting_id").agg(org=("org_sourcedId", "first"), grade=("grade", "first"),
+        units = exams[exams.sitting_id.isin(sittings.sitting_id)].groupby("sitting_id").agg(org=("org_sourcedId", "first"), grade=("grade", "first"),
                                                 academic_session=("academic_session", "first"))
         k = units.groupby(["org", *cohort]).size().rename("k")
         res = sittings.rename(columns={"sitting_id": "unit"})[["unit", "student_key", "rank", "org", "exam_date", *cohort]]

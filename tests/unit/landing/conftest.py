@@ -46,11 +46,12 @@ def write_lines(path: Path, lines: list, newline: str = "\n") -> Path:
 
 
 def roster_users(lake: Path, ids=("stu-1", "stu-2", "tch-1")) -> None:
-    """Pretend a roster has landed: a bronze users file with these sourcedIds."""
+    """Pretend a roster has landed: a bronze users file with these sourcedIds, students
+    those whose id starts with ``stu``, teachers the rest."""
     target = lake / "bronze" / "roster" / "users"
     target.mkdir(parents=True, exist_ok=True)
-    values = ", ".join(f"('{i}')" for i in ids)
-    duckdb.sql(f"COPY (SELECT * FROM (VALUES {values}) t(sourcedId)) TO '{target / 'fixture.parquet'}'")
+    values = ", ".join(f"('{i}', '{'student' if i.startswith('stu') else 'teacher'}')" for i in ids)
+    duckdb.sql(f"COPY (SELECT * FROM (VALUES {values}) t(sourcedId, role)) TO '{target / 'fixture.parquet'}'")
 
 
 def rows(sql: str, *params) -> list[tuple]:

@@ -18,7 +18,8 @@ def write(folder: Path, **files: str) -> None:
 
 EXAM = "exam_id,name,kind,academic_session,grade,subject,exam_date,org_sourcedId\nex-1,期中,Term,2021a,07,math,2021-11-05,d-1\n"
 ITEMS = ("exam_id,item_id,max_score,knowledge_point_ids,ability\n"
-         "ex-1,i1,5,kp-1;kp-2,a1\nex-1,i2,10,\"kp-3,kp-4\",B2\nex-1,i3,x,kp-3,B2\nex-1,i4,3,,D9\n")
+         "ex-1,i1,5,kp-1;kp-2,a1\nex-1,i2,10,\"kp-3,kp-4\",B2\nex-1,i3,x,kp-3,B2\nex-1,i4,3,,D9\n"
+         "ex-1,i1,5,kp-1,A1\n")  # 6: i1 again (its first row lands, and its scores with it)
 SCORES = ("student_sourcedId,exam_id,item_id,score,status\n"   # columns in another order
           "stu-1,ex-1,i1,4,present\n"
           "stu-1,ex-1,i2,,ABSENT\n"
@@ -28,8 +29,11 @@ SCORES = ("student_sourcedId,exam_id,item_id,score,status\n"   # columns in anot
           "stu-404,ex-1,i1,1,present\n"     # 7 unknown student
           "stu-2,ex-1,i1,1,late\n"          # 8 bad status
           "stu-2,ex-1,i1,,present\n"        # 9 present without score
-          "stu-2,ex-1,i2,3,exempt\n"        # 10 exempt with a score
-          "stu-1,ex-1,i1,2,present\n")      # 11 duplicate key
+          "stu-2,ex-1,i2,3,exempt\n"        # 10 exempt with a score: lands (only absent rows may not)
+          "stu-1,ex-1,i1,2,present\n"       # 11 duplicate key
+          "stu-1,ex-1,i4,1,present\n"       # 12 an item quarantined in items.csv
+          "tch-1,ex-1,i1,5,present\n"       # 13 a teacher's id: a roster user, not a student
+          "stu-2,ex-1,i2,3,absent\n")       # 14 absent with a score (and stu-2/i2 again)
 
 
 def test_exam_scores_checked_against_items_and_roster(lake, kit):
@@ -39,30 +43,39 @@ def test_exam_scores_checked_against_items_and_roster(lake, kit):
     assert kit.quarantine(lake, "exams") == [
         ("2021-11-05-ex-1", "items.csv", 4, "invalid_type"),
         ("2021-11-05-ex-1", "items.csv", 5, "invalid_enum"),
+        ("2021-11-05-ex-1", "items.csv", 6, "duplicate_id"),
         ("2021-11-05-ex-1", "scores.csv", 4, "invalid_value"),
         ("2021-11-05-ex-1", "scores.csv", 5, "invalid_value"),
         ("2021-11-05-ex-1", "scores.csv", 6, "unknown_reference"),
         ("2021-11-05-ex-1", "scores.csv", 7, "unknown_reference"),
         ("2021-11-05-ex-1", "scores.csv", 8, "invalid_enum"),
         ("2021-11-05-ex-1", "scores.csv", 9, "missing_required"),
-        ("2021-11-05-ex-1", "scores.csv", 10, "invalid_value"),
         ("2021-11-05-ex-1", "scores.csv", 11, "duplicate_id"),
+        ("2021-11-05-ex-1", "scores.csv", 12, "missing_required"),
+        ("2021-11-05-ex-1", "scores.csv", 13, "unknown_reference"),
+        ("2021-11-05-ex-1", "scores.csv", 14, "invalid_value"),
     ]
+    details = dict(kit.rows(f"select position, detail from read_parquet('{lake}/quarantine/exams/*.parquet') "
+                            "where file = 'scores.csv'"))
+    assert details[12] == 'item "i4" was quarantined in items.csv (invalid_enum)', details[12]
+    assert details[13] == 'student "tch-1" is a roster user but not a student', details[13]
+    assert details[7] == 'student "stu-404" is not a roster user'
     assert kit.bronze(lake, "exams", "exam_scores", "student_sourcedId, item_id, score, status") == [
-        ("stu-1", "i1", 4.0, "present"), ("stu-1", "i2", None, "absent")]
+        ("stu-1", "i1", 4.0, "present"), ("stu-1", "i2", None, "absent"), ("stu-2", "i2", 3.0, "exempt")]
     assert kit.bronze(lake, "exams", "exam_items", "item_id, max_score, knowledge_point_ids, ability") == [
         ("i1", 5.0, ["kp-1", "kp-2"], "A1"), ("i2", 10.0, ["kp-3", "kp-4"], "B2")]  # ';' or ','-separated
     assert kit.bronze(lake, "exams", "exams", "kind, exam_date::VARCHAR") == [("term", "2021-11-05")]
-    assert summary.records_in == summary.landed + summary.quarantined == 1 + 4 + 10
+    assert summary.records_in == summary.landed + summary.quarantined == 1 + 5 + 13
 
 
 def test_an_exam_without_its_session_grade_or_subject_is_quarantined_whole(lake, kit):
-    """Each places the exam's figures (term, cohort, subject): an exam without one could be
-    published nowhere, and once landed it broke the marts' build."""
+    """Each places the exam's figures (term, cohort, subject, ranking): an exam without one
+    could be published nowhere, and once landed it broke the marts' build."""
     kit.roster_users(lake)
     for name, row in (("no-subject", "ex-2,x,term,2021a,07,,2021-11-05,d-1"),
                       ("no-grade", "ex-3,x,term,2021a,,math,2021-11-05,d-1"),
-                      ("no-session", "ex-4,x,term,,07,math,2021-11-05,d-1")):
+                      ("no-session", "ex-4,x,term,,07,math,2021-11-05,d-1"),
+                      ("no-org", "ex-5,x,term,2021a,07,math,2021-11-05,")):  # it left the top lists unsaid
         exam_id = row.split(",")[0]
         write(lake / f"inbox/exams/2021-11-05-{name}", exam__csv=EXAM.splitlines()[0] + "\n" + row + "\n",
               items__csv=f"exam_id,item_id,max_score\n{exam_id},i1,5\n",
@@ -71,9 +84,10 @@ def test_an_exam_without_its_session_grade_or_subject_is_quarantined_whole(lake,
     rows = kit.quarantine(lake, "exams")
     assert [(d, f, r) for d, f, _, r in rows if f == "exam.csv"] == [
         ("2021-11-05-no-grade", "exam.csv", "missing_required"),
+        ("2021-11-05-no-org", "exam.csv", "missing_required"),
         ("2021-11-05-no-session", "exam.csv", "missing_required"),
         ("2021-11-05-no-subject", "exam.csv", "missing_required")]
-    assert len(rows) == 9  # each exam with its item and its score: nothing landed, nothing lost
+    assert len(rows) == 12  # each exam with its item and its score: nothing landed, nothing lost
     # they go with their exam for its reason, not as an unknown exam (it is the same exam_id)
     details = {(d, f): (r, x) for d, f, r, x in __import__("duckdb").sql(
         f"SELECT delivery_id, file, reason, detail FROM read_parquet('{lake}/quarantine/exams/*.parquet')").fetchall()}
@@ -81,7 +95,7 @@ def test_an_exam_without_its_session_grade_or_subject_is_quarantined_whole(lake,
         "missing_required", "exam \"ex-3\" was quarantined in exam.csv (missing_required)")
     assert details[("2021-11-05-no-subject", "items.csv")][0] == "missing_required"
     assert kit.bronze(lake, "exams", "exams", "exam_id") == []
-    assert summary.records_in == summary.quarantined == 9 and summary.landed == 0
+    assert summary.records_in == summary.quarantined == 12 and summary.landed == 0
 
 
 def test_exam_without_scores_file_is_unreadable(lake, kit):
