@@ -234,3 +234,16 @@ def test_a_delivery_landed_again_keeps_its_first_landing_time(lake, kit):
         assert {r["delivery_id"]: r["started_at"] for r in read_ledger(lake, "catalog")} == first
         landed = stamped()
         assert landed["a-correction"] > landed["z-original"], threads
+
+
+def test_a_repeated_exam_row_takes_nothing_with_it(lake, kit):
+    """exam.csv naming its exam twice: the second row is a duplicate, and the items and
+    scores go with the first, which landed (they were quarantined with the duplicate)."""
+    kit.roster_users(lake)
+    write(lake / "inbox/exams/2021-11-05-twice", exam__csv=EXAM + EXAM.splitlines()[1] + "\n",
+          items__csv="exam_id,item_id,max_score\nex-1,i1,5\n",
+          scores__csv="exam_id,student_sourcedId,item_id,score,status\nex-1,stu-1,i1,4,present\n")
+    summary = land_exams(lake)
+    assert [(f, r) for _, f, _, r in kit.quarantine(lake, "exams")] == [("exam.csv", "duplicate_id")]
+    assert kit.bronze(lake, "exams", "exam_scores", "student_sourcedId, score") == [("stu-1", 4.0)]
+    assert summary.landed == 3 and summary.quarantined == 1
