@@ -27,6 +27,7 @@ from orchestration.runner.recovery import (
     PID_TAG,
     WorkJournal,
     cli_runs_in_flight,
+    dead_daemon_runs,
     stopped_holder,
 )
 from orchestration.settings import OpsConfig
@@ -206,9 +207,11 @@ def interrupted(instance: dg.DagsterInstance, lake_root: Path, config: OpsConfig
     """Runs of `eduhouse run` that died (still "started", nobody holds the lake lock) and
     the plan they left; the next `eduhouse run` finishes both."""
     running = lake_in_use(lake_root)
-    stuck = [] if running else [r.run_id for r in cli_runs_in_flight(instance)]
-    records = instance.get_run_records(dg.RunsFilter(run_ids=stuck)) if stuck else []
-    dead = [{**_run_summary(r, config), "pid": r.dagster_run.tags.get(PID_TAG)} for r in records]
+    pids = {} if running else {r.run_id: r.tags.get(PID_TAG) for r in cli_runs_in_flight(instance)}
+    # a daemon run whose worker died with the UI holds its warehouse slot until a run frees it
+    pids.update({r.run_id: str(pid) for r, pid in dead_daemon_runs(instance)})
+    records = instance.get_run_records(dg.RunsFilter(run_ids=list(pids))) if pids else []
+    dead = [{**_run_summary(r, config), "pid": pids[r.dagster_run.run_id]} for r in records]
     journal = None if running else WorkJournal.load(lake_root)
     return {"run_in_progress": running, "run_stopped": stopped_holder(lake_root) if running else None,
             "dead_runs": dead,

@@ -15,7 +15,11 @@
   no other CLI run of this lake is alive, so one still STARTED/STARTING/QUEUED is dead:
   it is marked failed and the pool slots it holds are freed (else the next dbt step
   would wait for the warehouse slot forever). Runs launched by the daemon (`make ui`)
-  carry no such tag; Dagster's run monitoring fails those (instance dagster.yaml).
+  carry no such tag; Dagster's run monitoring fails those (instance dagster.yaml) while
+  the daemon lives. When the whole UI died with them (killed, a reboot), nothing would:
+  such a run stays STARTED holding the warehouse slot, and every later `eduhouse run`
+  waited for it without a word (the Dagster probe). So a daemon run whose worker process,
+  as its "Started process for run (pid N)" event names it, is gone is dead too.
 - **Tools left running**: dbt started by a killed run may still write the warehouse; the
   next run waits for it (DuckDB allows one writer) before its own dbt starts.
 """
@@ -177,17 +181,75 @@ def cli_runs_in_flight(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
     return [r for r in instance.get_runs(dg.RunsFilter(statuses=IN_FLIGHT)) if PID_TAG in r.tags]
 
 
+def worker_pid(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float] | None:
+    """The pid of a launched run's worker process and when Dagster said it started it, from
+    the engine event it records then (None: not started in a process of its own, or not yet)."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT).records
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        data = event.engine_event_data if event else None
+        pid = (data.metadata or {}).get("pid") if data else None
+        if pid is not None and (event.message or "").startswith("Started process for run"):
+            return int(pid.value), record.event_log_entry.timestamp
+    return None
+
+
+def _started_at(pid: int) -> float | None:
+    """When process `pid` started (epoch seconds, from /proc), None where /proc cannot say."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+    ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, after the command in parentheses
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _alive(pid: int, since: float) -> bool:
+    """Process `pid` still the one started at `since`: it exists and did not start after
+    (a pid reused by a later process is not the worker). Spawned workers carry no telling
+    command line, so their start time is what tells them apart."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    started = _started_at(pid)
+    return started is None or started <= since + 5  # /proc's start time has a tick's and a clock's slack
+
+
+def dead_daemon_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, int]]:
+    """Runs the daemon launched (no eduhouse pid tag) that are STARTED or CANCELING while
+    the worker process Dagster started for them is gone, with that pid."""
+    out = []
+    for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED,
+                                                          dg.DagsterRunStatus.CANCELING])):
+        if PID_TAG in run.tags:
+            continue
+        worker = worker_pid(instance, run.run_id)
+        if worker is not None and not _alive(*worker):
+            out.append((run, worker[0]))
+    return out
+
+
+def _release(instance: dg.DagsterInstance, run: dg.DagsterRun, pid: str, by: str) -> None:
+    instance.report_run_failed(run, message=f"the process running it (pid {pid}) died; marked failed by {by}")
+    with contextlib.suppress(NotImplementedError):
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
 def release_dead_runs(instance: dg.DagsterInstance, log=print) -> list[str]:
-    """Under the lake lock: mark the CLI runs left in flight failed and free their slots."""
-    dead = [r for r in cli_runs_in_flight(instance) if r.tags.get(PID_TAG) != str(os.getpid())]
-    for run in dead:
-        instance.report_run_failed(run, message=f"the process running it (pid {run.tags[PID_TAG]}) died; "
-                                                "marked failed by the next eduhouse run")
-        with contextlib.suppress(NotImplementedError):
-            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        log(f"  run {run.run_id[:8]} ({run.tags.get('eduhouse/label', run.job_name)}) died with its process: "
-            "marked failed, its warehouse slot freed")
-    return [r.run_id for r in dead]
+    """Under the lake lock: mark the runs left in flight by a dead process failed (the CLI's,
+    and the daemon's whose worker is gone) and free their slots."""
+    dead = [(r, r.tags[PID_TAG]) for r in cli_runs_in_flight(instance) if r.tags.get(PID_TAG) != str(os.getpid())]
+    dead += [(r, str(pid)) for r, pid in dead_daemon_runs(instance)]
+    for run, pid in dead:
+        _release(instance, run, pid, "the next eduhouse run")
+        log(f"  run {run.run_id[:8]} ({run.tags.get('eduhouse/label', run.job_name)}) died with its process "
+            f"(pid {pid}): marked failed, its warehouse slot freed")
+    return [r.run_id for r, _ in dead]
 
 
 def tools_still_working(lake: Path) -> list[int]:

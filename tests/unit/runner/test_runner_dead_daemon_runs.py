@@ -1,0 +1,60 @@
+"""A run the UI's daemon launched, whose worker died with the whole UI (killed, a reboot),
+stays STARTED holding the warehouse slot: nothing of Dagster's fails it without a daemon,
+and every later `eduhouse run` waited for the slot without a word while `status` said OK
+(the Dagster probe). The next `eduhouse run` now fails it and frees the slot, and
+`status` names it; a daemon run whose worker lives is left alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import dagster as dg
+from dagster._core.events import EngineEventData
+
+from orchestration.automation.status import interrupted
+from orchestration.dagster_home import get_instance
+from orchestration.runner.recovery import _alive as _alive_at
+from orchestration.runner.recovery import dead_daemon_runs, release_dead_runs
+from orchestration.settings import OpsConfig
+
+POOL = "duckdb_warehouse"
+
+
+def _daemon_run(instance, pid: int) -> dg.DagsterRun:
+    """A STARTED run without the eduhouse pid tag, its worker started as `pid`, holding the slot."""
+    run = instance.add_run(dg.DagsterRun(job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTED))
+    instance.report_engine_event(f"Started process for run (pid: {pid}).", run, EngineEventData.in_process(pid))
+    assert instance.event_log_storage.claim_concurrency_slot(POOL, run.run_id, "eduhouse_dbt_models").is_claimed
+    return run
+
+
+def test_a_daemon_run_whose_worker_died_is_failed_and_its_slot_freed(tmp_path):
+    instance = get_instance(tmp_path)
+    instance.event_log_storage.set_concurrency_slots(POOL, 2)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    living = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead = _daemon_run(instance, gone.pid)
+        alive = _daemon_run(instance, living.pid)
+        assert [(r.run_id, pid) for r, pid in dead_daemon_runs(instance)] == [(dead.run_id, gone.pid)]
+        said = interrupted(instance, tmp_path, OpsConfig())["dead_runs"]
+        assert [(r["run_id"], r["pid"]) for r in said] == [(dead.run_id, str(gone.pid))]
+
+        lines = []
+        assert release_dead_runs(instance, log=lines.append) == [dead.run_id]
+        assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(alive.run_id).status == dg.DagsterRunStatus.STARTED
+        info = instance.event_log_storage.get_concurrency_info(POOL)
+        assert {s.run_id for s in info.claimed_slots} == {alive.run_id}
+        assert "died with its process" in lines[0] and str(gone.pid) in lines[0]
+        assert interrupted(instance, tmp_path, OpsConfig())["dead_runs"] == []
+        # a pid the kernel gave to a process started after the worker is not the worker
+        reused = _daemon_run(instance, living.pid)
+        records = instance.get_records_for_run(reused.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT).records
+        assert records and dead_daemon_runs(instance) == []
+        assert _alive_at(living.pid, records[0].event_log_entry.timestamp - 3600) is False
+    finally:
+        living.kill()
+        living.wait()
