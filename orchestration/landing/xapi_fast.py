@@ -33,7 +33,9 @@ SCHEMA = {
               "mbox": "VARCHAR", "mbox_sha1sum": "VARCHAR", "openid": "VARCHAR"},
     "verb": {"id": "VARCHAR", "display": "JSON"},
     "object": {"objectType": "VARCHAR", "id": "VARCHAR",
-               "definition": {"type": "VARCHAR", "name": "JSON", "description": "JSON"}},
+               "definition": {"type": "VARCHAR", "name": "JSON", "description": "JSON"},
+               "account": {"homePage": "VARCHAR", "name": "VARCHAR"},
+               "mbox": "VARCHAR", "mbox_sha1sum": "VARCHAR", "openid": "VARCHAR"},
     "timestamp": "VARCHAR",
     "result": {"score": {"raw": "JSON", "min": "JSON", "max": "JSON", "scaled": "JSON"},
                "success": "JSON", "completion": "JSON", "duration": "VARCHAR"},
@@ -66,9 +68,14 @@ def _fast_clean() -> str:
         iri("j.verb.id"),
         f"CASE coalesce(j.object.objectType, 'Activity') WHEN 'Activity' THEN {iri('j.object.id')} "
         f"WHEN 'StatementRef' THEN {uuid('j.object.id')} "
+        f"WHEN 'Agent' THEN j.object.mbox IS NULL AND j.object.mbox_sha1sum IS NULL AND j.object.openid IS NULL "
+        f"AND {iri('j.object.account.homePage')} AND trim(j.object.account.name) <> '' "
+        f"AND j.object.account.name IN (SELECT sourcedId FROM _roster_fast) "
         f"ELSE j.object.objectType IN {OBJECT_TYPES} END",
         f"regexp_full_match(j.timestamp, {sql_str(TS_RE)})",
         "ts IS NOT NULL",
+        f"(j.stored IS NULL OR (regexp_full_match(j.stored, {sql_str(TS_RE)}) "
+        "AND TRY_CAST(j.stored AS TIMESTAMPTZ) IS NOT NULL))",
         f"(j.context.registration IS NULL OR {uuid('j.context.registration')})",
         *(f"(j.context.contextActivities.{k} IS NULL OR {activities_ok(f'j.context.contextActivities.{k}::VARCHAR')})"
           for k in CONTEXT_ACTIVITIES),

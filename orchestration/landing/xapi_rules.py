@@ -36,6 +36,9 @@ FIELDS = {
     "grouping": "$.context.contextActivities.grouping", "category": "$.context.contextActivities.category",
     "other": "$.context.contextActivities.other", "extensions": "$.context.extensions",
     "stored": "$.stored", "version": "$.version",
+    "obj_account": "$.object.account", "obj_home": "$.object.account.homePage",
+    "obj_name": "$.object.account.name", "obj_mbox": "$.object.mbox",
+    "obj_mbox_sha1": "$.object.mbox_sha1sum", "obj_openid": "$.object.openid",
     "display": "$.verb.display", "def_name": "$.object.definition.name",
     "def_desc": "$.object.definition.description",
 }
@@ -146,6 +149,13 @@ def _rules() -> list[Rule]:
              "invalid_iri", f"'object.id ' || {show('s_object_id')} || ' is not an IRI'"),
         Rule(f"{obj_type} = 'StatementRef' AND (t_object_id <> 'S' OR NOT {uuid('s_object_id')})",
              "invalid_uuid", f"'StatementRef object.id ' || {show('s_object_id')} || ' is not a UUID'"),
+        # An Agent object (a student evaluated) is identified by an account, as an actor is
+        # (the contract): one without it, or by mbox, was counted as an evaluation of nobody
+        Rule(f"{obj_type} = 'Agent' AND (t_obj_account IS DISTINCT FROM 'O' OR {_present('obj_mbox')} "
+             f"OR {_present('obj_mbox_sha1')} OR {_present('obj_openid')} "
+             f"OR t_obj_home IS DISTINCT FROM 'S' OR NOT coalesce({iri('s_obj_home')}, false) "
+             "OR t_obj_name IS DISTINCT FROM 'S' OR trim(s_obj_name) = '')", "invalid_actor",
+             "'object Agent is not identified by an account (an IRI homePage and a non-empty name) alone'"),
         *(Rule(f"{_present(f)} AND CASE WHEN t_{f} = 'O' THEN {not_language_map('s_' + f)} ELSE true END",
                "invalid_type",
                f"'{label} is not a Language Map (an object of language tag to string)'")
@@ -170,9 +180,16 @@ def _rules() -> list[Rule]:
              f"'score.raw ' || {raw} || ' outside [' || coalesce({mn}::VARCHAR, '') || ', ' "
              f"|| coalesce({mx}::VARCHAR, '') || ']'"),
         Rule(f"{sc} < -1 OR {sc} > 1", "score_out_of_range", f"'score.scaled ' || {sc} || ' outside [-1, 1]'"),
+        # stored orders the versions of a statement: a time without an offset (read as local)
+        # or no time at all decided which version won (the xAPI probe)
+        Rule(f"{_present('stored')} AND (t_stored <> 'S' OR NOT regexp_full_match(s_stored, {sql_str(TS_RE)}) "
+             "OR TRY_CAST(s_stored AS TIMESTAMPTZ) IS NULL)", "invalid_timestamp",
+             f"'stored ' || {show('s_stored')} || ' is not ISO 8601 with a UTC offset'"),
         Rule(f"{_present('version')} AND (t_version <> 'S' OR NOT regexp_full_match(s_version, {sql_str(VERSION_RE)}))",
              "invalid_value", f"'version ' || {show('s_version')} || ' is not 1.0.x'"),
         Rule("NOT known_actor", "unknown_reference", f"'actor ' || {show('s_name')} || ' is not a roster user'"),
+        Rule(f"{obj_type} = 'Agent' AND NOT known_object", "unknown_reference",
+             f"'object Agent ' || {show('s_obj_name')} || ' is not a roster user'"),
     ]
 
 
@@ -224,7 +241,8 @@ WITH raw AS (
 ), f AS (
   SELECT *, TRY_CAST(s_timestamp AS TIMESTAMPTZ) AS ts_value FROM f0
 ), k AS (
-  SELECT f.*, (s_name IN (SELECT sourcedId FROM _roster_users)) AS known_actor FROM f
+  SELECT f.*, (s_name IN (SELECT sourcedId FROM _roster_users)) AS known_actor,
+         coalesce(s_obj_name IN (SELECT sourcedId FROM _roster_users), false) AS known_object FROM f
 ), judged AS (
   SELECT *, {rule_index_sql(rules)} AS _rule FROM k
 )

@@ -58,6 +58,17 @@ def _tricky(kit) -> list:
         s(33, context={"contextActivities": {"other": [], "category": [{"id": f"{H}/profile"}]}}),
         s(34, context={"contextActivities": {"parent": None}}),
         s(35, context={"contextActivities": {"grouping": [{"id": 5}]}}),
+        # an Agent object is identified by an account of a roster user, alone (the xAPI probe)
+        s(36, object={"objectType": "Agent"}),
+        s(37, object={"objectType": "Agent", "mbox": "mailto:a@b.c"}),
+        s(38, object={"objectType": "Agent", "account": {"homePage": H, "name": "stu-9"}}),
+        s(39, object={"objectType": "Agent", "account": {"homePage": H, "name": "stu-2"}, "mbox": "mailto:a@b.c"}),
+        s(40, object={"objectType": "Agent", "account": {"homePage": H, "name": 7}}),
+        # stored: a timestamp with a UTC offset, or absent
+        s(41, stored="yesterday"),
+        s(42, stored="2021-10-02T02:00:05"),
+        s(43, stored="2021-10-02T02:00:05+08:00"),
+        s(44, stored=5),
     ]
 
 
@@ -87,9 +98,11 @@ def test_fast_path_agrees_with_the_detailed_rules(lake, kit):
     assert dups == [(25, "duplicate_id")]
     got = kit.bronze(lake, "xapi", "statements", f"_position, {', '.join(COLUMNS)}")
     assert got == [(p, *s.values()) for p, s in first_valid]
-    assert summary.records_in == 35 and summary.landed + summary.quarantined == 35
+    assert summary.records_in == 44 and summary.landed + summary.quarantined == 44
     assert [(p, r) for p, r in got_quarantine if p > 28] == [
-        (29, "invalid_iri"), (30, "invalid_iri"), (31, "invalid_iri"), (32, "invalid_iri"), (35, "invalid_iri")]
+        (29, "invalid_iri"), (30, "invalid_iri"), (31, "invalid_iri"), (32, "invalid_iri"), (35, "invalid_iri"),
+        (36, "invalid_actor"), (37, "invalid_actor"), (38, "unknown_reference"), (39, "invalid_actor"), (40, "invalid_actor"),
+        (41, "invalid_timestamp"), (42, "invalid_timestamp"), (44, "invalid_timestamp")]
 
 
 def test_fast_path_values(lake, kit):
