@@ -74,14 +74,17 @@ def _handle(ctx: LandContext) -> None:
         f"CREATE OR REPLACE TEMP VIEW _xapi_valid AS SELECT pos, {FAST_COLUMNS} FROM {judged} WHERE clean "
         f"UNION ALL SELECT pos, s.* FROM _xapi_slow WHERE reason IS NULL"
     )
-    # An id seen earlier in the delivery: later copies of otherwise valid statements go.
+    # An id given twice in the delivery: one version lands, as between deliveries the later
+    # `stored` (else `timestamp`) wins, then the earlier line; the other copies go (the
+    # first line won whatever its times: the xAPI probe).
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _xapi_ids AS SELECT pos, statement_id FROM {judged} WHERE clean "
-        "UNION ALL SELECT pos, s.statement_id FROM _xapi_slow WHERE reason IS NULL"
+        f"CREATE OR REPLACE TEMP VIEW _xapi_ids AS SELECT pos, statement_id, stored_raw, ts FROM {judged} WHERE clean "
+        "UNION ALL SELECT pos, s.statement_id, s.stored_raw, s.ts FROM _xapi_slow WHERE reason IS NULL"
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _xapi_dup AS SELECT pos, id FROM (SELECT pos, statement_id AS id, "
-        "row_number() OVER (PARTITION BY statement_id ORDER BY pos) AS n FROM _xapi_ids "
+        "row_number() OVER (PARTITION BY statement_id ORDER BY coalesce(TRY_CAST(stored_raw AS TIMESTAMPTZ), ts) "
+        "DESC NULLS LAST, pos) AS n FROM _xapi_ids "
         "WHERE statement_id IN (SELECT statement_id FROM _xapi_ids GROUP BY 1 HAVING count(*) > 1)) "
         "WHERE n > 1"
     )
@@ -94,7 +97,8 @@ def _handle(ctx: LandContext) -> None:
         con,
         f"SELECT {sql_str(name)}, pos, line, reason, detail FROM ("
         "SELECT pos, line, reason, detail FROM _xapi_slow WHERE reason IS NOT NULL "
-        "UNION ALL SELECT d.pos, l.line, 'duplicate_id', 'id \"' || d.id || '\" appears earlier in this delivery' "
+        "UNION ALL SELECT d.pos, l.line, 'duplicate_id', 'id \"' || d.id || '\" has another version in this delivery "
+        "(the later stored, else timestamp, else the earlier line lands)' "
         f"FROM _xapi_dup d JOIN {lines} l USING (pos))",
     )
     ctx.result.touched_dates |= _voided_dates(con, ctx.lake_root, ctx.delivery_id)

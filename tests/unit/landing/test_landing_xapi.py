@@ -131,6 +131,9 @@ def test_time_zone_boundary_and_late_arrival(lake, kit):
     assert kit.ledger(lake, "xapi")["2021-10-05.jsonl"]["local_dates"] == ["2021-09-30", "2021-10-01", "2021-10-05"]
 
 
+GOOD_TS = "2021-10-01T02:00:00Z"
+
+
 def test_duplicate_ids_within_a_delivery_keep_the_first(lake, kit):
     kit.roster_users(lake)
     s = kit.statement(1)
@@ -140,6 +143,23 @@ def test_duplicate_ids_within_a_delivery_keep_the_first(lake, kit):
     assert kit.quarantine(lake, "xapi") == [("d1.jsonl", "d1.jsonl", 3, "duplicate_id"),
                                             ("d1.jsonl", "d1.jsonl", 4, "duplicate_id")]
     assert kit.bronze(lake, "xapi", "statements", "_position") == [(1,), (2,)]
+
+
+def test_two_versions_in_one_delivery_the_later_stored_lands(lake, kit):
+    """As between deliveries, the later `stored` (else `timestamp`) wins within one: the
+    first line won whatever its times, so a login corrected to the next day stayed on the
+    first (the xAPI probe). Equal times keep the earlier line."""
+    kit.roster_users(lake)
+    first = kit.statement(1, stored="2021-10-02T01:00:00Z", timestamp="2021-10-01T02:00:00Z")
+    later = kit.statement(1, stored="2021-10-03T01:00:00Z", timestamp="2021-10-02T02:00:00Z")
+    ts_only = [kit.statement(2, timestamp="2021-10-05T02:00:00Z"), kit.statement(2, timestamp="2021-10-06T02:00:00Z")]
+    same = [kit.statement(3), kit.statement(3)]
+    kit.write_lines(lake / "inbox/xapi/d1.jsonl", [first, later, *ts_only, *same])
+    land_xapi(lake)
+    assert [(p, r) for _, _, p, r in kit.quarantine(lake, "xapi")] == [
+        (1, "duplicate_id"), (3, "duplicate_id"), (6, "duplicate_id")]
+    assert kit.bronze(lake, "xapi", "statements", "_position, ts_raw") == [
+        (2, "2021-10-02T02:00:00Z"), (4, "2021-10-06T02:00:00Z"), (5, GOOD_TS)]
 
 
 def test_blank_lines_crlf_and_gzip(lake, kit):
