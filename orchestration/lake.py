@@ -8,16 +8,19 @@
     <lake>/marts/<name>.parquet              public marts for apps (pseudonymous)
     <lake>/restricted/<name>.parquet         restricted marts (identities, psych)
     <lake>/quality/                          validation results (Parquet)
-    <lake>/reports/                          rendered role reports, the audit, the data docs (quality/)
-    <lake>/alerts/alerts.jsonl               operational alerts
-    <lake>/logs/                             tool output of `eduhouse run` (dbt's log)
+    <lake>/reports/                          rendered role reports, the audit, the data docs (quality/),
+                                             the index pages (index.html, <role>/index.html, orgs/)
+    <lake>/alerts/alerts.jsonl               operational alerts (the folder appears with the first alert)
+    <lake>/logs/                             tool output of `eduhouse run` and `eduhouse backfill`
+                                             (run-<time>.log, backfill-<time>.log; dbt's output included)
     <lake>/simulator/                        simulator ground truth (never in inbox)
     <lake>/ops/                              the deployment's own state, never published:
       dagster/                                 the Dagster instance (runs, partitions, slots)
-      dbt/target, dbt/logs                     dbt's run artifacts and log for this lake
+      dbt/target                               dbt's run artifacts, partial-parse cache and dbt.log for this lake
       secrets/pseudonym.key                    the per-lake pseudonym key (mode 0600)
       run.lock                                 held by the one `eduhouse run` of this lake
       work.json                                the plan of a run not yet finished
+      retention.jsonl                          what each retention run removed
       serve/tokens.json                        salted hashes of the API's bearer tokens (0600)
       serve/serve.lock                         held by the one `eduhouse serve` of this lake
       spark/                                   the lake's Spark cluster (cluster.json, logs/, work/)
