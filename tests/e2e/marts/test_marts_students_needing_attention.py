@@ -68,10 +68,20 @@ def test_attention_signals_match_bronze_recomputation(exams_lake, reference, stu
               .groupby(["class_sourced_id", "subject"]).tail(1)[["class_sourced_id", "exam_id"]])
     z = res.sort_values(["student_key", "subject", "exam_date", "exam_id"])
     z = z.assign(change=z.z - z.groupby(["student_key", "subject"]).z.shift(1))[["student_key", "exam_id", "z", "change"]]
-    m = members.merge(latest, on="class_sourced_id", how="left").merge(z, on=["student_key", "exam_id"], how="left")
+    # absent: the sheet marks the student absent (no row present, none exempt) in the
+    # exam's latest delivery; exempt, or not on the sheet, is not absence
+    scores = _bronze(exams_lake, "exams", "exam_scores")
+    scores = scores[scores._delivery == scores.exam_id.map(
+        scores.sort_values("_landed_at").groupby("exam_id")._delivery.last())]
+    status = scores.assign(st=scores.status.str.lower()).groupby(["exam_id", "student_sourcedId"]).st.agg(set)
+    absent = status[status.map(lambda x: "present" not in x and "exempt" not in x)].reset_index()
+    absent = absent.assign(student_key=absent.student_sourcedId.map(student_key), absent=1)[
+        ["student_key", "exam_id", "absent"]]
+    m = (members.merge(latest, on="class_sourced_id", how="left").merge(z, on=["student_key", "exam_id"], how="left")
+         .merge(absent, on=["student_key", "exam_id"], how="left"))
     expect = m.groupby(["class_sourced_id", "student_key"]).agg(
-        latest_exams=("exam_id", "count"), sat=("z", "count"), latest_mean_z=("z", "mean"), min_z_change=("change", "min"))
-    expect["exams_absent"] = expect.latest_exams - expect.sat
+        latest_exams=("exam_id", "count"), exams_absent=("absent", "count"), latest_mean_z=("z", "mean"),
+        min_z_change=("change", "min"))
 
     # activity: a student's last local day with a statement of the platform's profile that
     # was not voided (a voiding statement and a verb outside the profile are not use)

@@ -5,6 +5,7 @@ is refused (or waited for with --wait)."""
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -86,14 +87,18 @@ def test_a_second_run_on_a_locked_lake_is_refused_or_waits(tmp_path):
         env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "EDUHOUSE_LAKE")}
         waiting = subprocess.Popen([*EDUHOUSE, "run", "--wait", "--lake", str(tmp_path)], env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(3)
+        # queued, it says so at once (it printed nothing: a waiting command looked hung);
+        # read before the lock is let go, however long the command takes to start on a
+        # loaded machine (a fixed 3 s let it start after the release and never queue)
+        ready, _, _ = select.select([waiting.stderr], [], [], 120)
+        assert ready, "--wait printed nothing in 120 s"
+        first = waiting.stderr.readline()
+        assert "waiting for another eduhouse run" in first and str(os.getpid()) in first and "--wait" in first
+        time.sleep(1)
         assert waiting.poll() is None, "--wait must queue behind the run holding the lake"
     out, err = waiting.communicate(timeout=300)
     assert waiting.returncode == 0, err[-2000:]
     assert "the inbox is empty" in err
-    # queued, it said so at once (it printed nothing: a waiting command looked hung)
-    first = err.splitlines()[0]
-    assert "waiting for another eduhouse run" in first and str(os.getpid()) in first and "--wait" in first
 
 
 def test_status_names_a_stopped_run_that_holds_the_lake(tmp_path):
