@@ -40,9 +40,9 @@ def student_reference(t: dict[str, str]) -> list[Rule]:
     another user (a teacher, a parent) or an unknown id is ``unknown_reference``, the
     detail saying which."""
     sid = t["student_sourcedId"]
+    # one pass over every row; which of the two it is, only for the rows it rejects
     return [
-        Rule(f"{sid} NOT IN (SELECT sourcedId FROM _roster_users)", "unknown_reference",
-             f"'student ' || {show(sid)} || ' is not a roster user'"),
         Rule(f"{sid} NOT IN (SELECT sourcedId FROM _roster_users WHERE student)", "unknown_reference",
-             f"'student ' || {show(sid)} || ' is a roster user but not a student'"),
+             f"'student ' || {show(sid)} || CASE WHEN {sid} IN (SELECT sourcedId FROM _roster_users) "
+             "THEN ' is a roster user but not a student' ELSE ' is not a roster user' END"),
     ]
