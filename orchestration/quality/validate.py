@@ -287,14 +287,13 @@ def _sample_rows(con, query: str, dataset: str, only: tuple[str, ...] | None = N
     suite's lineage), and nothing when it selects none of them."""
     sql = query.replace("{batch}", dataset).replace("{{", "{").replace("}}", "}")  # GX's str.format escapes
     try:
-        rel = con.execute(f"SELECT * FROM ({sql}) LIMIT 0")
-        names = [d[0] for d in rel.description]
-        if only is not None:
-            names = [n for n in names if n in only]
-            if not names:
+        if only is not None:  # the query's columns, named without running it (LIMIT 0)
+            kept = [d[0] for d in con.execute(f"SELECT * FROM ({sql}) LIMIT 0").description if d[0] in only]
+            if not kept:
                 return None
-        columns = ", ".join(f'"{n}"' for n in names)
-        rel = con.execute(f"SELECT {columns} FROM ({sql}) LIMIT {SAMPLE_ROWS}")
+            sql = "SELECT " + ", ".join(f'"{n}"' for n in kept) + f" FROM ({sql})"
+        rel = con.execute(f"SELECT * FROM ({sql}) LIMIT {SAMPLE_ROWS}")
+        names = [d[0] for d in rel.description]
         return _dumps([dict(zip(names, row, strict=True)) for row in rel.fetchall()])
     except duckdb.Error as exc:  # the expectation already carries its own error
         return _dumps(str(exc))
