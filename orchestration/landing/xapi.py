@@ -28,11 +28,11 @@ from orchestration.landing.references import load_roster_users
 from orchestration.landing.textfile import READ_ERRORS, as_unreadable, lines_sql
 from orchestration.landing.writer import sql_str
 from orchestration.landing.xapi_fast import FAST_COLUMNS, LITERAL_LIKE, fast_sql
-from orchestration.landing.xapi_rules import COLUMNS, validated_sql
+from orchestration.landing.xapi_rules import COLUMNS, VOIDED, validated_sql
 from orchestration.settings import DEFAULT_TIMEZONE
 
 SOURCE = "xapi"
-VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
+VOIDED_VERB = VOIDED  # a voiding statement's verb (its object a StatementRef)
 
 
 LINES, JUDGED = "_xapi_lines", "_xapi_judged"

@@ -16,7 +16,9 @@ from orchestration.landing.xapi_rules import (
     CONTEXT_ACTIVITIES,
     OBJECT_TYPES,
     VERSION_RE,
+    VOIDED,
     activities_ok,
+    extensions_ok,
     json_ids,
     kp_ids,
     kp_value,
@@ -33,12 +35,14 @@ SCHEMA = {
               "mbox": "VARCHAR", "mbox_sha1sum": "VARCHAR", "openid": "VARCHAR"},
     "verb": {"id": "VARCHAR", "display": "JSON"},
     "object": {"objectType": "VARCHAR", "id": "VARCHAR",
-               "definition": {"type": "VARCHAR", "name": "JSON", "description": "JSON"},
+               "definition": {"type": "VARCHAR", "name": "JSON", "description": "JSON",
+                              "extensions": "JSON"},
                "account": {"homePage": "VARCHAR", "name": "VARCHAR"},
                "mbox": "VARCHAR", "mbox_sha1sum": "VARCHAR", "openid": "VARCHAR"},
     "timestamp": "VARCHAR",
     "result": {"score": {"raw": "JSON", "min": "JSON", "max": "JSON", "scaled": "JSON"},
-               "success": "JSON", "completion": "JSON", "duration": "VARCHAR"},
+               "success": "JSON", "completion": "JSON", "duration": "VARCHAR",
+               "extensions": "JSON"},
     "context": {"registration": "VARCHAR",
                 "contextActivities": {"parent": "JSON", "grouping": "JSON", "category": "JSON", "other": "JSON"},
                 "extensions": "JSON"},
@@ -72,6 +76,9 @@ def _fast_clean() -> str:
         f"AND {iri('j.object.account.homePage')} AND trim(j.object.account.name) <> '' "
         f"AND j.object.account.name IN (SELECT sourcedId FROM _roster_fast) "
         f"ELSE j.object.objectType IN {OBJECT_TYPES} END",
+        f"(j.verb.id <> {sql_str(VOIDED)} OR coalesce(j.object.objectType, 'Activity') = 'StatementRef')",
+        *(f"(coalesce(json_type({e}), 'NULL') = 'NULL' OR {extensions_ok(f'{e}::VARCHAR')})"
+          for e in ("j.context.extensions", "j.result.extensions", "j.object.definition.extensions")),
         f"regexp_full_match(j.timestamp, {sql_str(TS_RE)})",
         "ts IS NOT NULL",
         f"(j.stored IS NULL OR (regexp_full_match(j.stored, {sql_str(TS_RE)}) "

@@ -41,6 +41,7 @@ FIELDS = {
     "obj_mbox_sha1": "$.object.mbox_sha1sum", "obj_openid": "$.object.openid",
     "display": "$.verb.display", "def_name": "$.object.definition.name",
     "def_desc": "$.object.definition.description",
+    "res_ext": "$.result.extensions", "def_ext": "$.object.definition.extensions",
 }
 # Language Maps (verb.display, object.definition.name / description): an object of
 # language tag to string. Their labels are never used, so a wrong one is judged, not kept.
@@ -50,6 +51,10 @@ VERSION_RE = r"1\.0(\.[0-9]+)?"
 # xAPI 1.0.3 context.contextActivities: each value an Activity or an array of them.
 CONTEXT_ACTIVITIES = ("parent", "grouping", "category", "other")
 OBJECT_TYPES = ("Activity", "Agent", "Group", "SubStatement", "StatementRef")
+# Extensions (xAPI 1.0.3): an object whose keys are IRIs; its values may be any JSON.
+EXTENSIONS = {"extensions": "context.extensions", "res_ext": "result.extensions",
+              "def_ext": "object.definition.extensions"}
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 
 def _t(f: str) -> str:
@@ -100,6 +105,15 @@ def activities_ok(json_text: str) -> str:
     return (f"coalesce(CASE left({json_text}, 1) WHEN '[' THEN json_array_length({json_text}) = "
             f"len(list_filter(json_extract_string({json_text}, '$[*].id'), lambda i: regexp_full_match(i, {iri}))) "
             f"WHEN '{{' THEN regexp_full_match({json_text} ->> 'id', {iri}) ELSE false END, false)")
+
+
+def extensions_ok(json_text: str) -> str:
+    """SQL: TRUE when the JSON text is an object whose keys are all IRIs (an xAPI
+    extensions map); an array, a string or a key like ``kp`` is not one."""
+    iri = sql_str(IRI_RE)
+    # CASE, not AND: DuckDB evaluates both sides, and json_keys fails on a non-JSON text
+    return (f"coalesce(CASE WHEN left({json_text}, 1) = '{{' THEN coalesce(list_bool_and(list_transform("
+            f"json_keys({json_text}), lambda k: regexp_full_match(k, {iri}))), true) END, false)")
 
 
 def not_language_map(json_text: str) -> str:
@@ -156,6 +170,10 @@ def _rules() -> list[Rule]:
              f"OR t_obj_home IS DISTINCT FROM 'S' OR NOT coalesce({iri('s_obj_home')}, false) "
              "OR t_obj_name IS DISTINCT FROM 'S' OR trim(s_obj_name) = '')", "invalid_actor",
              "'object Agent is not identified by an account (an IRI homePage and a non-empty name) alone'"),
+        # a voiding statement's object is a StatementRef (xAPI 1.0.3); one naming an
+        # Activity voided nothing and was kept as a statement of an unknown verb
+        Rule(f"s_verb_id = {sql_str(VOIDED)} AND {obj_type} <> 'StatementRef'", "invalid_value",
+             f"'a voiding statement''s object is ' || {obj_type} || ', not a StatementRef'"),
         *(Rule(f"{_present(f)} AND CASE WHEN t_{f} = 'O' THEN {not_language_map('s_' + f)} ELSE true END",
                "invalid_type",
                f"'{label} is not a Language Map (an object of language tag to string)'")
@@ -169,6 +187,10 @@ def _rules() -> list[Rule]:
         *(Rule(f"{_present(k)} AND NOT {activities_ok('s_' + k)}", "invalid_iri",
                f"'context.contextActivities.{k} is not an Activity or an array of Activities, each with an IRI id'")
           for k in CONTEXT_ACTIVITIES),
+        *(Rule(f"{_present(f)} AND CASE WHEN t_{f} = 'O' THEN NOT {extensions_ok('s_' + f)} ELSE true END",
+               "invalid_type",
+               f"'{label} is not an object whose keys are IRIs'")
+          for f, label in EXTENSIONS.items()),
         Rule(f"({_present('result')} AND t_result <> 'O') OR ({_present('score')} AND t_score <> 'O')",
              "invalid_type", "'result or result.score is not an object'"),
         Rule(" OR ".join(f"({_present(p)} AND t_{p} <> 'D')" for p in ("raw", "min", "max", "scaled")),

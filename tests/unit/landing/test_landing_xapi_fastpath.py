@@ -69,6 +69,16 @@ def _tricky(kit) -> list:
         s(42, stored="2021-10-02T02:00:05"),
         s(43, stored="2021-10-02T02:00:05+08:00"),
         s(44, stored=5),
+        # a voiding statement's object is a StatementRef; extensions are objects keyed by IRIs
+        s(45, verb={"id": "http://adlnet.gov/expapi/verbs/voided"}),
+        s(46, context={"extensions": [{KP: ["kp-1"]}]}),
+        s(47, context={"extensions": {"kp": ["kp-1"]}}),
+        s(48, result={"extensions": {"score-band": "A"}}),
+        s(49, object={"id": f"{H}/items/4", "definition": {"extensions": {f"{H}/x": [1, {"a": None}]}}}),
+        s(50, context={"extensions": "{}"}),
+        s(51, context={"extensions": None}, result={"extensions": {}}),
+        s(52, verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+          object={"objectType": "StatementRef", "id": "6f1c1a38-9d5a-4b9e-8f55-2b6a3c1d0eff"}),
     ]
 
 
@@ -98,11 +108,14 @@ def test_fast_path_agrees_with_the_detailed_rules(lake, kit):
     assert dups == [(25, "duplicate_id")]
     got = kit.bronze(lake, "xapi", "statements", f"_position, {', '.join(COLUMNS)}")
     assert got == [(p, *s.values()) for p, s in first_valid]
-    assert summary.records_in == 44 and summary.landed + summary.quarantined == 44
+    assert summary.records_in == 52 and summary.landed + summary.quarantined == 52
     assert [(p, r) for p, r in got_quarantine if p > 28] == [
         (29, "invalid_iri"), (30, "invalid_iri"), (31, "invalid_iri"), (32, "invalid_iri"), (35, "invalid_iri"),
         (36, "invalid_actor"), (37, "invalid_actor"), (38, "unknown_reference"), (39, "invalid_actor"), (40, "invalid_actor"),
-        (41, "invalid_timestamp"), (42, "invalid_timestamp"), (44, "invalid_timestamp")]
+        (41, "invalid_timestamp"), (42, "invalid_timestamp"), (44, "invalid_timestamp"),
+        (45, "invalid_value"), (46, "invalid_type"), (47, "invalid_type"), (48, "invalid_type"),
+        (50, "invalid_type")]
+    assert (15, "invalid_type") in got_quarantine
 
 
 def test_fast_path_values(lake, kit):
@@ -116,7 +129,8 @@ def test_fast_path_values(lake, kit):
     assert rows[12][0] == "Activity"  # objectType null reads as absent: the default
     assert rows[13][1:4] == (["kp-3"], [f"{H}/mt/1"], [f"{H}/c/1"])
     assert rows[14][1] == ["k1", "2"]
-    assert rows[15][1] == []
+    assert 15 not in rows  # extensions that are not an object are not xAPI
+    assert rows[49][0] == "Activity" and rows[51][1] == [] and rows[52][0] == "StatementRef"
     assert rows[11][4:6] == (None, None)
     assert rows[18][6] == "6f1c1a38-9d5a-4b9e-8f55-00000000abcd"
     assert 2 not in rows  # a number is not an actor name, even one the roster holds as text
