@@ -25,7 +25,12 @@ import pyarrow.parquet as pq
 
 from eduhouse_dev.simulate.governance_cases import Injector
 from eduhouse_dev.simulate.governance_roster import Roster, roster_from_files
-from orchestration.governance.policy import REPORT_RESOURCE, load_policy, purpose_fits
+from orchestration.governance.policy import (
+    REPORT_RESOURCE,
+    load_policy,
+    page_sensitive_categories,
+    purpose_fits,
+)
 from orchestration.lake import LakePaths
 
 TZ_OFFSET = timedelta(hours=8)  # Asia/Shanghai, the simulated district's zone (no DST)
@@ -148,7 +153,8 @@ def _report_grants(grants: pd.DataFrame, start: date, days: int) -> pd.DataFrame
     people = people[[REPORT_RESOURCE in roles[r]["resources"] for r in people["role"]]].copy()
     people["resource"] = REPORT_RESOURCE
     people["actions"] = [["read"]] * len(people)
-    people["sensitive"] = False
+    # a page showing health or psych data opens only under a sensitive grant, as its marts do
+    people["sensitive"] = [bool(page_sensitive_categories(r)) for r in people["role"]]
     people["columns"] = [["*"]] * len(people)
     people["valid_from"] = (start + timedelta(days=days - 1 - 60)).isoformat()
     people["grant_id"] = [f"grt-r{i:07d}" for i in range(1, len(people) + 1)]

@@ -61,6 +61,20 @@ def report_purpose(role: str) -> str:
     return load_policy()["roles"][role]["report_purpose"]
 
 
+def page_sensitive_categories(role: str) -> tuple[str, ...]:
+    """The sensitive categories the role's report page shows: those of the resources its
+    template lets it read for its report purpose (a head teacher's page: the homeroom's
+    fitness and psych). Such a page opens only under a grant marked sensitive, as the
+    marts it shows do."""
+    template = role_template(role) or {}
+    policy = load_policy()
+    purpose = template.get("report_purpose")
+    sensitive = set(policy["sensitive_classifications"])
+    found = {policy["resources"].get(r, {}).get("category") for r in template.get("resources", ())
+             if purpose and allows(role, r, purpose)}
+    return tuple(sorted(found & sensitive))
+
+
 def needs_consent(role: str, purpose: str, category: str, under_14: bool) -> bool:
     """Whether a student-level use needs consent: research always; an under-14's
     sensitive data unless own teachers teach or a guardian reads their own child."""

@@ -8,15 +8,17 @@ copy-on-write and nothing is pickled per page.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 
-from orchestration.governance.policy import allows, report_purpose
+from orchestration.governance.consent import withheld_students
+from orchestration.governance.policy import allows, needs_consent, report_purpose
 from orchestration.reporting.store import PER_STUDENT, Indexed, MartStore
-from orchestration.settings import DEFAULT_MIN_CELL, DEFAULT_TOP_N
+from orchestration.settings import DEFAULT_MIN_CELL, DEFAULT_TOP_N, get_settings
 
 
 def _as_of(store: MartStore) -> date | None:
@@ -114,6 +116,7 @@ class ReportData:
     session_titles: dict = None  # academic_session key -> its title (mart academic_sessions)
     district_term: pd.DataFrame = None  # per district x session x subject, suppressed in the mart
     exams_sat: pd.DataFrame = None  # the distinct (school, subject, exam) of student_exam, all its rows
+    psych_withheld: dict = None  # role -> keys of the students whose psych its page may not show (no consent)
 
     def session_title(self, key) -> str:
         """A session as a reader knows it (2021-2022学年第一学期), the key only if untitled."""
@@ -139,6 +142,36 @@ def _psych_grants() -> dict[str, bool]:
     from orchestration.reporting.scopes import ROLES
 
     return {role: bool(allows(role, "student_psych", report_purpose(role))) for role in ROLES}
+
+
+def _psych_withheld(store: MartStore, as_of: date | None) -> dict[str, frozenset[str]]:
+    """Per role whose page shows students' psych screening: the students it may not show,
+    the under-14s without a consent valid at the end of the data's day for the role's
+    report purpose (the server's rule on `student_psych`, governance/consent.py). A head
+    teacher's pastoral care is not exempt (the API probe: the page named an under-14 whose
+    consent was missing, where the mart withheld them). The consent and identity marts
+    missing: every student is withheld (default deny)."""
+    from orchestration.reporting.scopes import ROLES
+
+    roles = [r for r in ROLES if _psych_grants().get(r)
+             and needs_consent(r, report_purpose(r), "sensitive_psych", under_14=True)]
+    if not roles:
+        return {}
+    consents = store.paths.restricted / "access_consents.parquet"
+    identity = store.paths.restricted / "student_identity.parquet"
+    if not (consents.is_file() and identity.is_file()):
+        everyone = frozenset(store.table("students_needing_attention").get("student_key", pd.Series(dtype=str))
+                             .astype(str))
+        return {r: everyone for r in roles}
+    day = as_of or date.today()
+    zone = ZoneInfo(get_settings(store.paths.root).timezone)
+    end_of_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    con = duckdb.connect()
+    try:
+        return {r: withheld_students(con, f"read_parquet('{consents}')", f"read_parquet('{identity}')",
+                                     report_purpose(r), "sensitive_psych", end_of_day, day) for r in roles}
+    finally:
+        con.close()
 
 
 def _aggregate_grants() -> dict[tuple[str, str], bool]:
@@ -317,8 +350,10 @@ def load_report_data(lake: str | Path, min_cell: int = DEFAULT_MIN_CELL, top_n: 
     org_name = dict(zip(orgs.sourced_id.astype(str), orgs.name.astype(str), strict=True))
     org_parent = {str(k): str(v) for k, v in zip(orgs.sourced_id, orgs.parent_sourced_id, strict=True) if v is not None and not pd.isna(v)}
     pub_u, pub_m = publication(store.table("usage_monthly"), store.table("microtest_monthly"))
+    as_of = _as_of(store)
     return ReportData(
-        store=store, min_cell=min_cell, top_n=top_n, psych_allowed=_psych_grants(), as_of=_as_of(store),
+        store=store, min_cell=min_cell, top_n=top_n, psych_allowed=_psych_grants(), as_of=as_of,
+        psych_withheld=_psych_withheld(store, as_of),
         orgs=orgs, org_name=org_name, org_parent=org_parent,
         ident=ident, ident_by_key=Indexed(ident, "student_key"), ident_by_school=Indexed(ident, "school_sourced_id"),
         members_by_class=Indexed(members, "class_sourced_id"),

@@ -245,7 +245,7 @@ def read_mart(request: Request) -> Response:
         limit = int(limit_text)
         if not 1 <= limit <= MAX_LIMIT:
             raise ApiError(400, "bad_limit", f"limit must be between 1 and {MAX_LIMIT}")
-        query = query_digest(mart.name, requested, filters, caller.purpose, caller.grant_id)
+        query = query_digest(caller.principal_id, mart.name, requested, filters, caller.purpose, caller.grant_id)
         try:
             offset = cursor_offset(params.get("cursor"), query)
         except BadCursor:
@@ -275,7 +275,8 @@ def read_mart(request: Request) -> Response:
     if "__student_key" in table.column_names:
         table = table.drop_columns(["__student_key"])
     svc.record(caller, request, name, decision.decision, role=decision.role, grant_id=decision.grant_id,
-               columns=decision.columns, rows=table.num_rows, subjects=subjects)
+               columns=[*decision.columns, *(f for f in filters if f not in decision.columns)],
+               rows=table.num_rows, subjects=subjects)  # a filtered column is read: the audit sees it
     headers = {"X-Decision": decision.decision, "X-Grant-Id": decision.grant_id}
     if more:
         headers["X-Next-Cursor"] = next_cursor(offset + limit, query)

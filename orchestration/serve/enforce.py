@@ -27,6 +27,7 @@ from datetime import date, datetime
 
 import duckdb
 
+from orchestration.governance.consent import adults_sql, consented_sql
 from orchestration.governance.policy import load_policy, purpose_fits, role_template
 from orchestration.serve.catalog import ORG_COLUMNS, Mart
 
@@ -297,18 +298,12 @@ def consent_scope(mart: Mart, grant: dict, purpose: str, columns: list[str], now
     sensitive = [c for c in rules["under_14_categories"] if c in classes]
     exempt = any(e["role"] == grant["role"] and e["purpose"] == purpose for e in rules["exempt"])
     category = sensitive[0] if sensitive else "learning"
-    consented = ("select student_key from access_consents where purpose = ? and data_category in (?, 'all') "
-                 "and covers and covers_from <= ? "
-                 "and (withdrawn_at is null or withdrawn_at > ?)")
+    consented = consented_sql()
     args = [purpose, category, now, now]
     if purpose in rules["required_purposes"]:
         return [f"m.student_key in ({consented})"], args
     if sensitive and not exempt:
-        age = int(rules["under_14_age"])
-        # an unknown age is an under-14's (the governance probe: a blanked birth date
-        # served an under-14's psych data without consent)
-        adults = f"select student_key from student_identity where birth_date <= ? - interval {age} year"
-        return [f"(m.student_key in ({adults}) or m.student_key in ({consented}))"], [today, *args]
+        return [f"(m.student_key in ({adults_sql()}) or m.student_key in ({consented}))"], [today, *args]
     return [], []
 
 
@@ -341,6 +336,8 @@ def decide(cur: duckdb.DuckDBPyConnection, mart: Mart, principal_id: str, purpos
     if grant["scope_type"] != "aggregate_only" and "student_key" in mart.column_names:
         keys = scope_student_keys(cur, grant, ids, today, memo)
     where, params = row_scope(mart, grant, ids, today, exam_summary, keys)
-    consent_where, consent_params = consent_scope(mart, grant, purpose, shown, now, today)
+    # a filter reveals its column as reading it does: consent is judged on both (the API
+    # probe: a filter on the psych flag picked out an under-14 without consent)
+    consent_where, consent_params = consent_scope(mart, grant, purpose, [*shown, *filters], now, today)
     return Decision(grant, role, shown, masked=len(shown) < len(requested), where=where + consent_where,
                     params=params + consent_params, student_keys=keys)

@@ -31,11 +31,12 @@ MEDIA = {"json": "application/json", "csv": "text/csv", "parquet": "application/
 MAX_OFFSET = 2**62
 
 
-def query_digest(mart: str, columns: list[str], filters: dict[str, str], purpose: str,
+def query_digest(principal_id: str, mart: str, columns: list[str], filters: dict[str, str], purpose: str,
                  grant_id: str | None) -> str:
-    """What a cursor belongs to: the mart, the columns, the filters, the purpose and the
-    grant named. The page size may change from page to page; the question may not."""
-    text = json.dumps([mart, columns, sorted(filters.items()), purpose, grant_id], ensure_ascii=False)
+    """What a cursor belongs to: the principal asking, the mart, the columns, the filters,
+    the purpose and the grant named. The page size may change from page to page; the
+    question may not, nor who asks it (another reader's answer is cut to their scope)."""
+    text = json.dumps([principal_id, mart, columns, sorted(filters.items()), purpose, grant_id], ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -50,7 +51,8 @@ def cursor_offset(value: str | None, query: str) -> int:
         offset = int(given["o"])
         same = given["q"] == query
         signed = hmac.compare_digest(str(given["s"]), _signature(offset, query))
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError):
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, OverflowError, RecursionError):
+        # RecursionError: a crafted '[[[[…' nests deeper than the JSON parser goes (a 500)
         raise BadCursor(value) from None
     if not (same and signed):
         raise BadCursor(value)

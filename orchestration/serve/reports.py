@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.governance.policy import REPORT_RESOURCE as RESOURCE
+from orchestration.governance.policy import REPORT_ROLES, page_sensitive_categories, report_purpose
 from orchestration.reporting.on_demand import OnDemandPages
 from orchestration.reporting.render import PageResult as Page
 from orchestration.reporting.render import read_manifest
@@ -65,7 +66,22 @@ class ReportPages:
 
     def _grant_for(self, cur, principal_id: str, purpose: str, role: str, now: datetime, today: date,
                    grant_id: str | None = None):
+        """The grant a page of ``role`` opens under, and its roster-cut scope ids.
+
+        A page is composed for its role's report purpose (what the role may read for it:
+        a head teacher's page holds psych screening, read for pastoral care only), so it
+        opens for that purpose alone; and a page showing health or psych data opens only
+        under a grant marked sensitive, as the marts it shows do (the API probe: both were
+        served for teaching under a plain grant)."""
+        if role in REPORT_ROLES and purpose != report_purpose(role):
+            raise Denied(403, "purpose_not_allowed",
+                         f"the {role} page is composed for {report_purpose(role)}, not {purpose}", role, grant_id)
         grant = choose_grant(cur, principal_id, RESOURCE, purpose, now, role=role, grant_id=grant_id)
+        shows = page_sensitive_categories(role)
+        if shows and not grant["sensitive"]:
+            raise Denied(403, "sensitive_not_granted",
+                         f"the {role} page shows {', '.join(shows)} data; grant {grant['grant_id']} is not sensitive",
+                         role, grant["grant_id"])
         return grant, scope_ids(cur, grant, today)
 
     def readable(self, cur, principal_id: str, purpose: str, now: datetime, today: date) -> list[Page]:

@@ -110,7 +110,11 @@ def _attention_rows(t: Translator, d: ReportData, role: str) -> dict[str, list[l
     def build() -> dict[str, list[list]]:
         flags = d.attention_by_class.frame
         psych = d.psych_allowed.get(role, False)
-        shown = flags[flags.needs_attention.eq(True) | (psych & flags.psych_risk_high.eq(True))]
+        # a student's psych flag shows only with the consent the role's purpose needs
+        withheld = (d.psych_withheld or {}).get(role, frozenset())
+        flags = flags.assign(psych_risk_high=flags.psych_risk_high.eq(True)
+                             & ~flags.student_key.astype(str).isin(withheld))
+        shown = flags[flags.needs_attention.eq(True) | (psych & flags.psych_risk_high)]
         names = d.ident_by_key.get_many(sorted(shown.student_key.astype(str).unique())).set_index("student_key").full_name
         signals = shown[["absent_from_latest", "low_z", "z_fall", "inactive"]].astype(bool).sum(axis=1) + (
             shown.psych_risk_high.eq(True) & psych)

@@ -82,6 +82,13 @@ def _plant(lake: Path) -> World:
                         & (consents.data_category == "sensitive_psych")].copy()
     pastoral["withdrawn_at"] = "2021-10-05T00:00:00+08:00"
     pastoral["status"] = "withdrawn"
+    # two of the homeroom screened at high risk after the simulator's screening: the one
+    # whose consent is withdrawn, and one whose consent stands (the page flags them only)
+    consenting = next(m for m in sorted(set(enrollments[enrollments.classSourcedId == ht.scope_ids.split(";")[0]]
+                                            .userSourcedId) & screened) if m != young[0])
+    pd.DataFrame({"student_sourcedId": [young[0], consenting], "screen_date": "2021-10-03", "instrument": "MHT",
+                  "scale": "total", "score": "80", "risk_level": "high"}).to_csv(
+        inbox / "psych" / "zz-serve-test.csv", index=False)
     district = grants[grants.role == "district_admin"].iloc[0].scope_ids
     leader = grants[grants.role == "grade_leader"].iloc[0]
     planted = [
@@ -104,6 +111,9 @@ def _plant(lake: Path) -> World:
         _grant("tst-report-t", t.principal_id, "user", "teacher", "class", t.scope_ids.split(";"), "role_report",
                "teaching"),
         _grant("tst-report-p", parent, "user", "parent", "child", [child], "role_report", "guardianship"),
+        # the head teacher's page under a grant not marked sensitive: it shows psych data
+        _grant("tst-report-ht-plain", ht.principal_id, "user", "head_teacher", "class", [ht.scope_ids.split(";")[0]],
+               "role_report", "pastoral_care"),
         # a second grant of the teacher on student_exam: one class, two columns; read only
         # when the request names it (grant_id), the simulator's grant decides otherwise
         _grant("tst-one-class", t.principal_id, "user", "teacher", "class", t.scope_ids.split(";")[:1],
@@ -133,7 +143,7 @@ def _plant(lake: Path) -> World:
                  head_teacher=ht.principal_id, homeroom=ht.scope_ids.split(";")[0], pastoral_withdrawn=young[0],
                  extra={"district": district, "research_scope": researcher.scope_ids,
                         "grade_leader": leader.principal_id, "grade": leader.scope_ids.split(";")[0],
-                        "maybe_student": maybe.student_sourcedId})
+                        "maybe_student": maybe.student_sourcedId, "psych_high_consenting": consenting})
 
 
 @dataclass

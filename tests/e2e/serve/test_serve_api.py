@@ -292,6 +292,12 @@ def test_psych_is_read_for_pastoral_care_only_and_an_under_14s_needs_consent(api
     assert all("psych_risk_high" not in r for r in body["rows"])
     status, _, body = get_json(attention + "&psych_risk_high=true", token, "teaching")
     assert (status, body["error"]["code"]) == (403, "filter_not_granted")
+    # a filter on the flag reveals it as reading it does: consent applies, and the access
+    # event lists the column (the API probe: the filter picked out the withdrawn under-14)
+    status, _, body = get_json(attention + "&columns=student_key&psych_risk_high=true", token, "pastoral_care")
+    got = {r["student_key"] for r in body["rows"]}
+    assert status == 200 and _key(lake, w.extra["psych_high_consenting"]) in got and withdrawn not in got
+    assert events(lake)[-1]["columns"] == ["student_key", "psych_risk_high"]
 
 
 def test_hostile_names_and_values_change_nothing(api, serve_lake):
@@ -457,22 +463,30 @@ def test_the_catalogue_lists_what_the_caller_may_read(api, serve_lake):
 def test_report_pages_open_only_to_whom_they_belong(api, serve_lake):
     lake, w = serve_lake.lake, serve_lake.world
     token = issue(lake, w.teacher)
-    status, _, body = get_json(f"{api.url}/v1/reports", token, "teaching")
     # their own teacher page, and the homeroom and grade pages the roster gives them today
-    # (the simulator grants role_report for every role a person holds; all open to teaching)
+    # (the simulator grants role_report for every role a person holds), each listed for
+    # its role's report purpose: a head teacher's page is composed for pastoral care, a
+    # grade leader's for management (the API probe: both opened for teaching)
     scopes = _q(lake, "select role, scope_id from '{r}/staff_scope.parquet' where person_sourced_id = ? "
                       "and role in ('head_teacher', 'grade_leader', 'teacher') and cast(? as date) between "
                       "coalesce(begin_date, date '0001-01-01') and coalesce(end_date, date '9999-12-31')",
                 w.teacher, AS_OF)
     held = {(role, scope_id.replace(":", "_", 1)) for role, scope_id in scopes if role != "teacher"}
-    listed = [(p["role"], p["scope_id"]) for p in body["reports"]]
-    assert status == 200 and set(listed) == {("teacher", w.teacher)} | held and len(listed) == len(set(listed))
-    teacher_page = next(p for p in body["reports"] if p["role"] == "teacher")
-    status, headers, page = get(f"{api.url}{teacher_page['href']}", token, "teaching")
-    assert status == 200 and headers["content-type"].startswith("text/html") and b"<html" in page.lower()
-    # teacher and head teacher pages are rendered when asked for: every listed page opens
-    for p in body["reports"]:
-        assert get(f"{api.url}{p['href']}", token, "teaching")[0] == 200, p
+    purpose_of = {"teacher": "teaching", "head_teacher": "pastoral_care", "grade_leader": "management"}
+    assert {"grade_leader"} <= {role for role, _ in held}, held
+    listed = []
+    for purpose in ("teaching", "pastoral_care", "management"):
+        status, _, body = get_json(f"{api.url}/v1/reports", token, purpose)
+        assert status == 200 and {purpose_of[p["role"]] for p in body["reports"]} <= {purpose}, (purpose, body)
+        listed += [(p["role"], p["scope_id"]) for p in body["reports"]]
+        # teacher, head teacher and grade pages are rendered when asked for: every listed page opens
+        for p in body["reports"]:
+            status, headers, page = get(f"{api.url}{p['href']}", token, purpose)
+            assert status == 200 and headers["content-type"].startswith("text/html") and b"<html" in page.lower(), p
+            if p["role"] != "teacher":  # ... and for no other purpose
+                status, _, refused = get_json(f"{api.url}{p['href']}", token, "teaching")
+                assert (status, refused["error"]["code"]) == (403, "purpose_not_allowed"), p
+    assert set(listed) == {("teacher", w.teacher)} | held and len(listed) == len(set(listed))
     # the same pages by the scope ids the grants name (`<school>:<grade>`, a class taught)
     granted = {(role, i) for role, ids in _q(lake, "select role, scope_ids from '{r}/access_grants.parquet' "
                                                    "where principal_id = ? and resource = 'role_report' "
@@ -481,7 +495,7 @@ def test_report_pages_open_only_to_whom_they_belong(api, serve_lake):
     assert {"grade_leader", "teacher"} <= {role for role, _ in by_scope}, (scopes, granted)
     for role, scope_id in by_scope:
         quoted = urllib.parse.quote(scope_id, safe="")
-        status, _, page = get(f"{api.url}/v1/reports/{role}/{quoted}", token, "teaching")
+        status, _, page = get(f"{api.url}/v1/reports/{role}/{quoted}", token, purpose_of[role])
         assert status == 200 and b"<html" in page.lower(), (role, scope_id)
     other = next(p for p in _q(lake, "select distinct person_sourced_id from '{r}/staff_scope.parquet' "
                                      "where role = 'teacher'") if p[0] != w.teacher)[0]
@@ -509,6 +523,28 @@ def test_report_pages_open_only_to_whom_they_belong(api, serve_lake):
     assert (events(lake)[-1]["decision"], events(lake)[-1]["subject_ids"]) == ("allowed", [w.child])
     assert get(f"{api.url}/v1/reports/parent/{w.other_student}", parent, "guardianship")[0] == 403
     assert get(f"{api.url}/v1/reports/student/{w.child}", parent, "guardianship")[0] == 403
+
+
+def test_a_page_showing_psych_needs_a_sensitive_grant_and_each_under_14s_consent(api, serve_lake):
+    """The head teacher's page shows the homeroom's psych screening: under a role_report
+    grant not marked sensitive it is refused, as the psych marts are; under the sensitive
+    one, a student screened at high risk is flagged by name only with the consent pastoral
+    care needs for an under-14 (the API probe: the page named a student whose consent was
+    withdrawn, where `student_psych` withheld them)."""
+    lake, w = serve_lake.lake, serve_lake.world
+    token = issue(lake, w.head_teacher)
+    url = f"{api.url}/v1/reports/head_teacher/{w.homeroom}"
+    status, _, body = get_json(url + "?grant_id=tst-report-ht-plain", token, "pastoral_care")
+    assert (status, body["error"]["code"]) == (403, "sensitive_not_granted")
+    status, _, page = get(url, token, "pastoral_care")
+    assert status == 200
+    flag = "最近一次心理筛查为高风险"
+    rows = page.decode().split("<tr")
+    names = dict(_q(lake, "select student_sourced_id, family_name || given_name from '{r}/student_identity.parquet' "
+                          "where student_sourced_id in (?, ?)", w.pastoral_withdrawn, w.extra["psych_high_consenting"]))
+    consenting = [r for r in rows if f">{names[w.extra['psych_high_consenting']]}<" in r]
+    assert consenting and any(flag in r for r in consenting), "the consented high-risk student is flagged"
+    assert not any(flag in r for r in rows if f">{names[w.pastoral_withdrawn]}<" in r), "no consent: no flag"
 
 
 def test_every_request_is_one_event_in_order_even_across_a_kill(api, serve_lake):

@@ -3,10 +3,16 @@ over the mart Parquet (not the report's own code), and its scope (no other scope
 names or ids on the page)."""
 
 import re
+from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
+
+from eduhouse_dev.sample_lake import build_sample_lake
+from orchestration.lake import LakePaths
+from orchestration.reporting.render import render_reports
 
 MIN_CELL = 10
 
@@ -394,6 +400,31 @@ def test_attention_psych_signal_only_on_the_pastoral_page(sample_reports):
     assert name in attention and "心理筛查为高风险" in attention
     teacher_html = page(lake, "teacher", "tch-math-sch-1")
     assert "心理筛查" not in teacher_html
+
+
+def test_an_under_14s_psych_flag_needs_the_consent_of_pastoral_care(tmp_path):
+    """The head teacher's pastoral care is not exempt from consent: an under-14 whose
+    guardian withdrew it keeps their other signals on the page but not the psych flag
+    (the API probe: the page named them where `student_psych` withheld them)."""
+    lake = build_sample_lake(tmp_path / "lake")
+    consents_file = LakePaths(lake).restricted / "access_consents.parquet"
+    consents = pd.read_parquet(consents_file)
+    (name, homeroom, born), = q(lake, "select family_name || given_name, homeroom_class_sourced_id, birth_date "
+                                      "from student_identity where student_key = 'k0003'")
+    assert born > date(2007, 10, 31)  # under 14 on the data's day
+    render_reports(lake, roles=["head_teacher"], workers=1)
+    assert "心理筛查为高风险" in _attention_of(page(lake, "head_teacher", homeroom), name)
+    withdrawn = consents.assign(withdrawn_at=consents.withdrawn_at.where(
+        consents.student_key != "k0003", pd.Timestamp("2021-09-15T00:00:00+08:00")))
+    withdrawn.to_parquet(consents_file)
+    render_reports(lake, roles=["head_teacher"], workers=1)
+    assert "心理筛查为高风险" not in _attention_of(page(lake, "head_teacher", homeroom), name)
+
+
+def _attention_of(html: str, name: str) -> str:
+    """The attention table's row of this student (empty when not listed)."""
+    table = html.split("需要关注的学生</h2>")[1].split("</section>")[0]
+    return next((row for row in table.split("<tr") if f">{name}<" in row), "")
 
 
 def test_student_index_groups_by_homeroom_with_short_keys_and_a_filter(sample_reports):

@@ -9,7 +9,7 @@ import pytest
 
 from orchestration.serve.formats import MAX_OFFSET, BadCursor, cursor_offset, next_cursor, query_digest
 
-Q = query_digest("student_exam", ["exam_id", "score"], {"exam_id": "e1"}, "teaching", None)
+Q = query_digest("u1", "student_exam", ["exam_id", "score"], {"exam_id": "e1"}, "teaching", None)
 
 
 def test_a_cursor_gives_back_its_offset_for_its_own_query():
@@ -18,11 +18,12 @@ def test_a_cursor_gives_back_its_offset_for_its_own_query():
 
 
 @pytest.mark.parametrize("other", [
-    query_digest("student_exam", ["exam_id"], {"exam_id": "e1"}, "teaching", None),  # columns
-    query_digest("student_exam", ["exam_id", "score"], {"exam_id": "e2"}, "teaching", None),  # filter value
-    query_digest("student_exam", ["exam_id", "score"], {"exam_id": "e1"}, "research", None),  # purpose
-    query_digest("student_exam", ["exam_id", "score"], {"exam_id": "e1"}, "teaching", "g-2"),  # grant
-    query_digest("class_exam", ["exam_id", "score"], {"exam_id": "e1"}, "teaching", None),  # mart
+    query_digest("u1", "student_exam", ["exam_id"], {"exam_id": "e1"}, "teaching", None),  # columns
+    query_digest("u1", "student_exam", ["exam_id", "score"], {"exam_id": "e2"}, "teaching", None),  # filter value
+    query_digest("u1", "student_exam", ["exam_id", "score"], {"exam_id": "e1"}, "research", None),  # purpose
+    query_digest("u1", "student_exam", ["exam_id", "score"], {"exam_id": "e1"}, "teaching", "g-2"),  # grant
+    query_digest("u1", "class_exam", ["exam_id", "score"], {"exam_id": "e1"}, "teaching", None),  # mart
+    query_digest("u2", "student_exam", ["exam_id", "score"], {"exam_id": "e1"}, "teaching", None),  # reader
 ])
 def test_a_cursor_of_another_query_is_refused(other):
     assert other != Q
@@ -31,8 +32,8 @@ def test_a_cursor_of_another_query_is_refused(other):
 
 
 def test_the_order_filters_were_given_in_does_not_matter():
-    a = query_digest("m", ["c"], {"x": "1", "y": "2"}, "p", None)
-    assert a == query_digest("m", ["c"], {"y": "2", "x": "1"}, "p", None)
+    a = query_digest("u1", "m", ["c"], {"x": "1", "y": "2"}, "p", None)
+    assert a == query_digest("u1", "m", ["c"], {"y": "2", "x": "1"}, "p", None)
 
 
 @pytest.mark.parametrize("payload", [{"o": 1e30, "q": Q}, {"o": -1, "q": Q}, {"o": 5}, {"q": Q}, [1]])
@@ -44,7 +45,8 @@ def test_a_crafted_cursor_is_refused(payload):
 
 
 def test_text_that_is_no_cursor_is_refused():
-    for value in ("not-a-cursor", "%%%", base64.urlsafe_b64encode(b"\xff\xfe").decode()):
+    deep = base64.urlsafe_b64encode(b"[" * 2000).decode()  # nested past the JSON parser's depth (a 500)
+    for value in ("not-a-cursor", "%%%", base64.urlsafe_b64encode(b"\xff\xfe").decode(), deep):
         with pytest.raises(BadCursor):
             cursor_offset(value, Q)
 
