@@ -139,14 +139,20 @@ end
 ), ended as (
     select o.sourcedId, max_by(coalesce(b.modified, b.landed), b.bulk_rank) as ended_at
     from (
-        select j.sourcedId, j._delivery, j._landed_at, own.bulk_rank as own_rank
+        select j.sourcedId, j._delivery, j._landed_at, j.dateLastModified, own.bulk_rank as own_rank
         from judged as j
         left join ranked_bulks as own on own._delivery = j._delivery
         where j._ended
     ) as o
+    -- the bulks after the record's latest version: by the bulks' order for a version a
+    -- bulk holds; by record time for a delta's dated version when the bulks are dated
+    -- (by landing, an old bulk landed late came after a delta's deletion, and its time
+    -- ended the record weeks early: the roster probe); else by landing
     inner join ranked_bulks as b
         on b._delivery <> o._delivery
-       and (case when o.own_rank is not null then b.bulk_rank < o.own_rank else b.landed > o._landed_at end)
+       and (case when o.own_rank is not null then b.bulk_rank < o.own_rank
+                 when b.dated is not null and o.dateLastModified is not null then b.dated > o.dateLastModified
+                 else b.landed > o._landed_at end)
     group by o.sourcedId
 )
 select j.*,

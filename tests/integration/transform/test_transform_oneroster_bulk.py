@@ -320,6 +320,98 @@ def test_a_disabled_account_holds_no_scope_from_the_day_it_was_disabled(tmp_path
         ("tch-2", "teacher", "c-1", None)]
 
 
+def test_an_old_bulk_landed_late_ends_nothing(tmp_path):
+    """A copy of September's bulk landed after October's deliveries. It holds records a
+    delta deleted (e-2) or a newer bulk left out (e-3): their end days stay those of the
+    deletion and of that bulk. The bulks after a delta's version were taken by landing,
+    so the late old bulk's time (September) ended both a month early, and e-3 before it
+    began (the roster probe: a mover left his old class on 09-30 and was placed at his
+    new school for exams sat before the move)."""
+    lake, target = tmp_path / "lake", tmp_path / "target"
+    inbox = lake / "inbox" / "roster"
+    september = ["e-1,,2021-09-01T00:00:00Z,c-1,s-1,stu-1,student,false,2021-09-01,",
+                 "e-2,,2021-09-01T00:00:00Z,c-1,s-1,stu-2,student,false,2021-09-01,"]
+    _delivery(inbox, "r1-bulk", "bulk", september)
+    _delivery(inbox, "r2-delta", "delta", [
+        "e-2,tobedeleted,2021-10-05T02:00:00Z,c-1,s-1,stu-2,student,false,2021-09-01,",
+        "e-3,,2021-10-06T02:00:00Z,c-1,s-1,stu-3,student,false,2021-10-06,",
+    ])
+    _delivery(inbox, "r3-bulk", "bulk", ["e-1,,2021-10-20T02:00:00Z,c-1,s-1,stu-1,student,false,2021-09-01,"])
+    land_roster(lake)
+    ends = "select enrollment_sourced_id, cast(end_date as varchar) from staging.stg_roster__enrollments order by 1"
+
+    def current() -> list[tuple]:
+        run_dbt(lake, ["run", "--select", "stg_roster__enrollments"], target)
+        con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
+        try:
+            return con.execute(ends).fetchall()
+        finally:
+            con.close()
+
+    want = [("e-1", None), ("e-2", "2021-10-04"), ("e-3", "2021-10-19")]
+    assert current() == want
+    _delivery(inbox, "r0-september-again", "bulk", september)  # landed last, dated first
+    with open(inbox / "r0-september-again" / "manifest.csv", "a") as fh:
+        fh.write("source.systemCode,export-2\n")  # other bytes: not the same delivery again
+    summary = land_roster(lake)
+    assert [d.status for d in summary.deliveries] == ["landed"], summary.deliveries
+    assert current() == want
+
+
+STAFF_HEAD = "sourcedId,userSourcedId,role,orgSourcedId,grade,subject,beginDate,endDate"
+
+
+def _staff(inbox: Path, name: str, mode: str, users: list[str], staff: list[str]) -> None:
+    """A delivery of users (delta) and x_staff_assignments (``mode``)."""
+    folder = inbox / name
+    folder.mkdir(parents=True)
+    manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n"
+    for table in ("orgs", "classes", "enrollments", "academicSessions", "courses", "demographics"):
+        manifest += f"file.{table},absent\n"
+    (folder / "manifest.csv").write_text(manifest + f"file.users,delta\nfile.x_staff_assignments,{mode}\n")
+    (folder / "users.csv").write_text(FILES["users"] + "\n" + "".join(r + "\n" for r in users))
+    (folder / "x_staff_assignments.csv").write_text(STAFF_HEAD + "\n" + "".join(r + "\n" for r in staff))
+
+
+def test_staff_assignments_follow_record_time_newer_bulks_and_their_person(tmp_path):
+    """x_staff_assignments rows carry no dateLastModified: a version takes its delivery's
+    record time, so September's bulk landed late does not reopen the grade leadership
+    October ended (sa-1); an assignment a newer bulk no longer holds has ended the day
+    before it (sa-2, kept for ever before); and a principal deleted from the roster holds
+    the school no longer (sa-3): the roster probe's three leaks."""
+    lake, target = tmp_path / "lake", tmp_path / "target"
+    inbox = lake / "inbox" / "roster"
+    _roster(inbox, "r1-bulk", "bulk", {
+        "orgs": ["s-1,,2021-09-01T00:00:00Z,School,school,,"],
+        "users": [f"{u},,2021-09-01T00:00:00Z,true,s-1,teacher,{u},,T,T,,,,,,,," for u in ("tch-1", "tch-2")]
+        + ["adm-1,,2021-09-01T00:00:00Z,true,s-1,administrator,adm-1,,A,A,,,,,,,,"],
+    })
+    september = ["sa-1,tch-1,grade_leader,s-1,08,,2021-09-01,", "sa-2,tch-2,grade_leader,s-1,09,,2021-09-01,",
+                 "sa-3,adm-1,principal,s-1,,,2021-09-01,"]
+    users_sept = ["tch-1,,2021-09-01T00:00:00Z,true,s-1,teacher,tch-1,,T,T,,,,,,,,"]
+    _staff(inbox, "r2-staff", "bulk", users_sept, september)
+    _staff(inbox, "r3-staff", "bulk", ["tch-1,,2021-10-20T02:00:00Z,true,s-1,teacher,tch-1,,T,T,,,,,139,,,"],
+           ["sa-1,tch-1,grade_leader,s-1,08,,2021-09-01,2021-10-14", "sa-3,adm-1,principal,s-1,,,2021-09-01,"])
+    _staff(inbox, "r4-leave", "delta", ["adm-1,tobedeleted,2021-10-22T02:00:00Z,,,,,,,,,,,,,,,"], [])
+    land_roster(lake)
+    _staff(inbox, "r0-september-again", "bulk", users_sept, september)  # landed last, dated first
+    with open(inbox / "r0-september-again" / "manifest.csv", "a") as fh:
+        fh.write("source.systemCode,export-2\n")  # other bytes: not the same delivery again
+    summary = land_roster(lake)
+    assert [d.status for d in summary.deliveries] == ["landed"], summary.deliveries
+    run_dbt(lake, ["run", "--select", "+staff_scope"], target)
+    con = duckdb.connect(str(lake / "warehouse" / "eduhouse.duckdb"), read_only=True)
+    try:
+        assert con.execute("select staff_assignment_sourced_id, cast(end_date as varchar) "
+                           "from staging.stg_roster__staff_assignments order by 1").fetchall() == [
+            ("sa-1", "2021-10-14"), ("sa-2", "2021-10-19"), ("sa-3", None)]
+        assert con.execute("select person_sourced_id, scope_id, cast(end_date as varchar) from restricted.staff_scope "
+                           "where granted_by_source = 'staff_assignment' order by 1").fetchall() == [
+            ("adm-1", "s-1", "2021-10-21"), ("tch-1", "s-1:08", "2021-10-14"), ("tch-2", "s-1:09", "2021-10-19")]
+    finally:
+        con.close()
+
+
 @pytest.mark.spark
 def test_ended_roster_records_keep_their_past_on_spark(tmp_path):
     """The same ends on Spark (make test-spark): oneroster_current's keep_ended and

@@ -1,5 +1,6 @@
 -- Which students sit in which class (homeroom and teaching classes) on the reference
--- date (var reference_date, default today; else the latest enrollment begun), so staff
+-- date (var reference_date, default today; else the latest enrollment begun; never one
+-- that ended before it), so staff
 -- reports build class rosters from a mart and never from the landed roster.
 {%- set ref_date = reference_day() %}
 
@@ -7,6 +8,10 @@ with memberships as (
     select *
     from {{ ref('int_enrollments_effective') }} as e
     where e.role = 'student'
+      -- who sits in the class: a membership that ended before the reference day is not
+      -- (the roster probe: a student who moved stayed on the old head teacher's page,
+      -- with the results of exams sat after the move, and in its class_engagement)
+      and not (e.effective_to < {{ ref_date }})
     qualify row_number() over (
         partition by e.class_sourced_id, e.person_sourced_id
         order by ({{ ref_date }} between e.effective_from and e.effective_to) desc, e.effective_from desc

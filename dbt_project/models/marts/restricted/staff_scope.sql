@@ -4,6 +4,7 @@
 -- school, subject researcher -> subject, district/city admin -> district/city), guardian
 -- links (parent -> child) and students' own homerooms (student -> self). Reports and the
 -- access audit resolve scopes from it. begin_date / end_date NULL = open-ended.
+-- An assignment ends at the latest with its person's last day in the roster.
 -- A disabled account (OneRoster enabledUser false) holds no scope from the day it was
 -- disabled: every scope of the person ends at the latest the day before
 -- (stg_roster__users.disabled_since), so the API refuses it and the audit flags what
@@ -62,10 +63,15 @@ assignments as (
         a.subject,
         null as class_sourced_id,
         a.begin_date,
-        a.end_date,
+        -- a person who left the roster (deleted, or left out of a newer bulk) holds no
+        -- assignment after their last day (the roster probe: a deleted principal kept the
+        -- school, and the audit flagged nothing they read afterwards)
+        case when u.roster_end_date is null then a.end_date
+             else least(coalesce(a.end_date, u.roster_end_date), u.roster_end_date) end as end_date,
         'staff_assignment' as granted_by_source,
         a.staff_assignment_sourced_id as source_id
     from {{ ref('stg_roster__staff_assignments') }} as a
+    left join {{ ref('stg_roster__users') }} as u on u.user_sourced_id = a.user_sourced_id
     left join orgs as o on o.org_sourced_id = a.org_sourced_id
     left join schools as s on s.school_sourced_id = a.org_sourced_id
     where a.role in ('grade_leader', 'principal', 'subject_researcher', 'district_admin', 'city_admin')
