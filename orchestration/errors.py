@@ -22,6 +22,11 @@ def lake_from(arg: str | Path | None) -> Path:
     return Path(arg or os.environ.get("EDUHOUSE_LAKE") or "lake").resolve()
 
 
+# The folders that make a directory a lake: deliveries, or what the pipeline (or
+# `eduhouse sample-marts`) wrote.
+LAKE_FOLDERS = ("inbox", "marts", "restricted", "warehouse")
+
+
 def existing_lake(arg: str | Path | None) -> Path:
     """The lake, which must exist: reading a lake that is not there is a mistake, never an
     empty "all is well"."""
@@ -29,6 +34,11 @@ def existing_lake(arg: str | Path | None) -> Path:
     if not lake.is_dir():
         raise UserError(f"no lake at {lake} (make one with `eduhouse simulate --lake {lake}`, "
                         "or point --lake / EDUHOUSE_LAKE at an existing one)")
+    # a folder with none of a lake's own folders is a mistyped --lake, not an empty lake:
+    # `status` said OK there, and `backfill` made a lake in it (the faults probe)
+    if not any((lake / name).is_dir() for name in LAKE_FOLDERS):
+        raise UserError(f"{lake} is not a lake: it holds no {', '.join(n + '/' for n in LAKE_FOLDERS)} "
+                        "(point --lake / EDUHOUSE_LAKE at a lake)")
     return lake
 
 

@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 
 from eduhouse_dev.simulate.world import SCALES
-from orchestration.errors import lake_from
+from orchestration.errors import UserError, lake_from
 
 
 def _days(text: str) -> int:
@@ -43,7 +43,12 @@ def _date(text: str) -> date:
 def _run(args: argparse.Namespace) -> int:
     from eduhouse_dev.simulate.run import simulate
 
-    summary = simulate(lake_from(args.lake), scale=args.scale, seed=args.seed, start=args.start,
+    lake = lake_from(args.lake)
+    try:  # a path that cannot hold a lake is one line, not a traceback (the faults probe)
+        (lake / "inbox").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot make a lake at {lake}: {exc.strerror or exc}") from None
+    summary = simulate(lake, scale=args.scale, seed=args.seed, start=args.start,
                        days=args.days, dirt_rate=args.dirt_rate)
     for source in ("xapi", "exams", "fitness", "psych"):
         dirt = summary[source].get("dirty_by_kind") or {}

@@ -32,10 +32,11 @@ def test_a_folder_or_zip_where_one_file_is_expected(lake, kit):
         zf.writestr("a.jsonl", "{}\n")
         zf.writestr("b.jsonl", "{}\n")
     kit.write_lines(inbox / "2021-10-04.jsonl", [kit.statement(4)])
+    (inbox / "2021-10-00-empty.jsonl").write_bytes(b"")  # an empty file first: the empty folder is no copy of it
     summary = land_xapi(lake)
     assert {d.delivery_id: d.status for d in summary.deliveries} == {
-        "2021-10-01-folder": "unreadable", "2021-10-02-empty": "unreadable", "2021-10-03.zip": "unreadable",
-        "2021-10-04.jsonl": "landed"}
+        "2021-10-00-empty.jsonl": "landed", "2021-10-01-folder": "unreadable", "2021-10-02-empty": "unreadable",
+        "2021-10-03.zip": "unreadable", "2021-10-04.jsonl": "landed"}
     assert {q[3] for q in kit.quarantine(lake, "xapi")} == {"unexpected_shape"}
     assert kit.bronze(lake, "xapi", "statements", "_delivery") == [("2021-10-04.jsonl",)]
     _conserved(lake, "xapi")

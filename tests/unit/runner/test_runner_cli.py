@@ -8,6 +8,18 @@ def test_run_without_inbox_exits_2(tmp_path, capsys):
     assert "no inbox" in capsys.readouterr().err
 
 
+def test_a_folder_that_is_no_lake_is_one_line_and_left_as_it_was(tmp_path, capsys):
+    """A mistyped --lake naming some folder: `status` said OK and made ops/ there,
+    `backfill` made a lake in it and failed in dbt (the faults probe)."""
+    for argv in (["status"], ["backfill", "--from", "2021-10-01", "--to", "2021-10-01"], ["audit"]):
+        assert main([*argv, "--lake", str(tmp_path)]) == 2, argv
+        assert "is not a lake" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "a-file").write_text("")
+    assert main(["simulate", "--lake", str(tmp_path / "a-file" / "lake"), "--scale", "tiny"]) == 2
+    assert "cannot make a lake" in capsys.readouterr().err
+
+
 def test_a_failed_step_says_why_and_its_log_holds_the_error(tmp_path, capsys):
     """A source that waits for the roster failed with Dagster's wrapper line only ("Error
     occurred while executing op") and pointed to an empty log: the line now gives the
