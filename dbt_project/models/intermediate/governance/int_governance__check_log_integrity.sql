@@ -74,7 +74,9 @@ gaps as (
         'log_sequence_gap' as check_name,
         cast(null as string) as principal_id,
         cast(null as string) as grant_id,
-        {{ fn('list_value') }}(min(l.event_id)) as event_ids,
+        -- the line after the gap, by its id, or by delivery:position when it has none (a
+        -- null here was printed "None" in the findings: the surveys probe)
+        {{ fn('list_value') }}(min(l.line_id)) as event_ids,
         g.client_app || ': seq ' || g.previous_seq || ' -> ' || g.seq || ' (' || (g.seq - g.previous_seq - 1)
             || ' event(s) missing)' as evidence,
         min(l.event_time) as first_seen,
@@ -107,6 +109,8 @@ missing as (
             case when resource is null then 'resource' end,
             case when purpose is null then 'purpose' end,
             case when decision is null then 'decision' end,
+            -- a decision the contract does not name was judged as a read, unreported
+            case when decision not in ('allowed', 'denied', 'masked') then 'a valid decision' end,
             case when reads_students and rows_returned is null then 'rows_returned' end,
             case when reads_students and coalesce(subjects, 0) = 0 and coalesce(rows_returned, 1) > 0
                  then 'subject_ids' end
@@ -115,6 +119,7 @@ missing as (
         where (occurrence = 1 or event_id is null)
           and (event_id is null or seq is null or event_time is null or principal_id is null or role is null
                or client_app is null or action is null or resource is null or purpose is null or decision is null
+               or decision not in ('allowed', 'denied', 'masked')
                or (reads_students and (rows_returned is null
                                        or (coalesce(subjects, 0) = 0 and rows_returned > 0))))
     )
