@@ -365,7 +365,7 @@ def read_report(request: Request) -> Response:
         return _error(err.status, err.code, err.message)
     svc.record(caller, request, "role_report", "allowed", role=role, grant_id=opened.grant_id,
                rows=1, subjects=opened.subjects)
-    return HTMLResponse(opened.html, headers={"X-Grant-Id": opened.grant_id})
+    return HTMLResponse(opened.html, headers={"X-Decision": "allowed", "X-Grant-Id": opened.grant_id})
 
 
 # -- the application --------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ def register(subparsers) -> None:
     # Handlers are CPU-bound (DuckDB, JSON) and share the GIL: more threads than about two
     # per core only queue inside the process and stretch the tail (bench/serve.py, 2 cores,
     # a teacher's 4,115 rows at 8 clients: p99 80 ms with 4 threads, 111 ms with 8).
-    p.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+    p.add_argument("--threads", type=whole_number(1, 64), default=DEFAULT_THREADS,
                    help=f"requests handled at once (default {DEFAULT_THREADS}: two per core)")
     p.add_argument("--as-of", default=None, metavar="YYYY-MM-DD",
                    help="replay a simulated world: judge grants and roster, and time events, on this day")
@@ -172,7 +172,7 @@ def serve(args: argparse.Namespace) -> int:
             as_of = date.fromisoformat(args.as_of)
         except ValueError:
             raise UserError(f"--as-of {args.as_of!r} is not a date (YYYY-MM-DD)") from None
-    app = create_app(settings.lake, settings.timezone, as_of, threads=max(1, args.threads))
+    app = create_app(settings.lake, settings.timezone, as_of, threads=args.threads)
     # uvicorn's own loop set-up (uvloop and httptools where installed, as they are with
     # dagster-webserver) and its signal handling: SIGTERM / Ctrl-C stop gracefully.
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False,

@@ -13,6 +13,8 @@ The type comes from the published file's Arrow schema, which is what the query r
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import date, datetime
 
 import pyarrow as pa
@@ -39,9 +41,16 @@ def typed_value(column: str, arrow_type: pa.DataType, text: str) -> object:
                 return lowered in TRUE
             raise ValueError(value)
         if pa.types.is_integer(arrow_type):
+            # ASCII digits: Python's int() also reads "1_2" (as 12) and "１"; and within
+            # 64 bits (a longer number matched nothing instead of being refused)
+            if not re.fullmatch(r"-?[0-9]{1,18}", value):
+                raise ValueError(value)
             return int(value)
         if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number) or "_" in value:  # nan, inf, 1e999, 1_0: no score is one
+                raise ValueError(value)
+            return number
         if pa.types.is_date(arrow_type):
             return date.fromisoformat(value)
         if pa.types.is_timestamp(arrow_type):

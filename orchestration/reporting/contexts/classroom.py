@@ -26,6 +26,7 @@ from orchestration.reporting.contexts.common import (
     _members,
     _period_exams,
     _psych_section,
+    _scope_suppress_note,
     _sessions,
     _suppress_note,
     fitness_label,
@@ -296,7 +297,7 @@ def head_teacher_context(t: Translator, d: ReportData, s: Scope) -> dict:
         fsec.tables.append(Table([t("col.fitness_grade"), t("col.students"), t("col.share")],
                                  [[cell(fitness_label(t, g)), cell(counts[g], "int", t("unit.people"), hidden),
                                    cell(shares[g], "pct", suppressed=hidden)]
-                                  for g in labels], footnote=_suppress_note(t, d)))
+                                  for g in labels], footnote=_scope_suppress_note(t, d)))
         facts["fitness_counts"] = None if hidden else {g: int(counts[g]) for g in labels}
     sections.append(fsec)
     psych = _psych_section(t, d, "head_teacher", keys, own=False, cls=cls)

@@ -120,6 +120,13 @@ def _suppress_note(t: Translator, d: ReportData) -> str:
     return t("note.suppressed", n=d.min_cell)
 
 
+def _scope_suppress_note(t: Translator, d: ReportData) -> str:
+    """Under a fitness or psych distribution: the marts hide a small scope whole, not a
+    small level of a large one (a class's one high-risk student shows as 1), so the note
+    says which (the API probe read "groups under 10 are not published" against a 1)."""
+    return t("note.suppressed_scope", n=d.min_cell)
+
+
 def _psych_section(t: Translator, d: ReportData, role: str, keys: list[str], own: bool,
                    cls: str | None = None) -> Section | None:
     """Only when the governance policy grants this role the psych resource (default deny).
@@ -144,7 +151,7 @@ def _psych_section(t: Translator, d: ReportData, role: str, keys: list[str], own
     counts = counts.sort_values("risk_level", key=lambda s: s.map(order).fillna(len(order)))
     sec.tables.append(Table([t("col.risk_level"), t("col.students")],
                             [[cell(t(f"psych.{r.risk_level}")), cell(r.students, "int", t("unit.people"), suppressed=r.suppressed)]
-                             for r in records(counts)], footnote=_suppress_note(t, d)))
+                             for r in records(counts)], footnote=_scope_suppress_note(t, d)))
     return sec
 
 

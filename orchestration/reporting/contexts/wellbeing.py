@@ -11,8 +11,8 @@ from orchestration.landing.surveys import FITNESS_GRADES
 from orchestration.pages.i18n import Translator
 from orchestration.reporting.components import Section, Table, cell
 from orchestration.reporting.contexts.common import (
+    _scope_suppress_note,
     _sessions,
-    _suppress_note,
     fitness_label,
     grade_label,
     latest_session,
@@ -87,7 +87,7 @@ def _fitness_section(t: Translator, d: ReportData, scope_type: str, scope_id: st
     rows = _distribution_rows(t, d, frame, "fitness_grade", FITNESS_GRADES, "share", "pct")
     rows += _untested_schools(t, d, frame, scope_type, scope_id, FITNESS_GRADES)
     sec.tables.append(Table([t("col.scope"), t("col.tested")] + [fitness_label(t, g) for g in FITNESS_GRADES], rows,
-                            footnote=_suppress_note(t, d)))
+                            footnote=_scope_suppress_note(t, d)))
     return sec
 
 
@@ -101,5 +101,5 @@ def _psych_section(t: Translator, d: ReportData, scope_type: str, scope_id: str)
     rows = _distribution_rows(t, d, frame, "risk_level", RISK_LEVELS, "students", "int", t("unit.people"))
     rows += _untested_schools(t, d, frame, scope_type, scope_id, RISK_LEVELS)
     sec.tables.append(Table([t("col.scope"), t("col.screened")] + [t(f"psych.{lv}") for lv in RISK_LEVELS], rows,
-                            footnote=_suppress_note(t, d)))
+                            footnote=_scope_suppress_note(t, d)))
     return sec

@@ -483,6 +483,7 @@ def test_report_pages_open_only_to_whom_they_belong(api, serve_lake):
         for p in body["reports"]:
             status, headers, page = get(f"{api.url}{p['href']}", token, purpose)
             assert status == 200 and headers["content-type"].startswith("text/html") and b"<html" in page.lower(), p
+            assert headers["x-decision"] == "allowed" and headers["x-grant-id"], headers
             if p["role"] != "teacher":  # ... and for no other purpose
                 status, _, refused = get_json(f"{api.url}{p['href']}", token, "teaching")
                 assert (status, refused["error"]["code"]) == (403, "purpose_not_allowed"), p

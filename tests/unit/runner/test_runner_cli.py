@@ -81,3 +81,7 @@ def test_token_mistakes_are_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["token"])
     assert exit_.value.code == 2 and "{issue,revoke,list}" in capsys.readouterr().err
+    for threads in ("0", "-5"):  # clamped to 1 without a word (the API probe)
+        with pytest.raises(SystemExit) as exit_:
+            main(["serve", *lake, "--threads", threads])
+        assert exit_.value.code == 2 and "--threads" in capsys.readouterr().err

@@ -36,6 +36,12 @@ def test_a_value_is_read_as_its_columns_type(arrow_type, text, expected):
     (pa.date32(), "21/10/2021", "a date"),
     (pa.timestamp("us", tz="UTC"), "2021-10-21T08:00", "UTC offset"),
     (pa.list_(pa.string()), "a", "cannot be filtered"),
+    # what Python's int() and float() read but no rank or score is (the API probe)
+    (pa.int64(), "1_2", "a whole number"),
+    (pa.int64(), "9" * 24, "a whole number"),
+    (pa.float64(), "nan", "a number"),
+    (pa.float64(), "1e999", "a number"),
+    (pa.float64(), "-inf", "a number"),
 ])
 def test_a_value_not_of_the_type_says_what_was_expected(arrow_type, text, says):
     with pytest.raises(BadFilter, match=says):
