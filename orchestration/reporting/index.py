@@ -79,6 +79,15 @@ def _homeroom_groups(t, data: ReportData, items: list, link, homeroom: dict[str,
              "links": [link(p) for p in ps]} for (school, room), ps in sorted(grouped.items())]
 
 
+NO_ORG = "no-school"  # the index of pages whose org the roster does not hold
+
+
+def _org_key(page) -> str:
+    """The org a page is listed under; a page's org id is text (str(school)), so a school
+    the roster does not hold reads "None" or "nan"."""
+    return NO_ORG if page.org_id in (None, "", "None", "nan", "<NA>") else page.org_id
+
+
 def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, generated: str,
                   shared: bytes = b"") -> Path:
     """The index pages of ``pages``; ``shared``: the digest of the inputs every page
@@ -89,7 +98,13 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
     by_org: dict[str, list] = defaultdict(list)
     for p in pages:
         by_role[p.role].append(p)
-        by_org[p.org_id].append(p)
+        by_org[_org_key(p)].append(p)
+
+    def org_title(org) -> str:
+        """A page of no known org (a student whose school the roster does not hold) is
+        listed under a title that says so: it was an org page named "None"."""
+        return t("index.no_org") if org == NO_ORG else (data.name(org) or org)
+
     named = {"student", "parent"}
     links: dict[int, dict] = {}  # id(page) -> its link: each page is listed twice, by role and by org
 
@@ -105,12 +120,12 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
     ident = data.ident
     homeroom = dict(zip(ident.student_key.astype(str), ident.homeroom_title.fillna("").astype(str), strict=True))
     for role in ROLES:
-        items = sorted(by_role.get(role, []), key=lambda p: (p.org_id, p.page_id))
+        items = sorted(by_role.get(role, []), key=lambda p: (_org_key(p), p.page_id))
         if role in named:
             groups = _homeroom_groups(t, data, items, link, homeroom)
         else:  # items are in org order: one group per run of an org (123 k pages, not orgs x pages)
-            groups = [{"title": data.name(org) or org, "links": [link(p) for p in run]}
-                      for org, run in itertools.groupby(items, key=lambda p: p.org_id)]
+            groups = [{"title": org_title(org), "links": [link(p) for p in run]}
+                      for org, run in itertools.groupby(items, key=_org_key)]
         writer.write(out / role / "index.html", title=t(f"role.{role}"), subtitle=t("index.role_subtitle", n=len(items)),
                      groups=groups, root="../", missing=data.store.missing, filter=role in named,
                      intro=t("index.on_demand") if any(p.on_demand for p in items) else "")
@@ -123,15 +138,15 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
             mine = sorted(of_role.get(role, ()), key=lambda p: p.page_id)
             if mine:
                 groups.append({"title": f"{t(f'role.{role}')}（{len(mine)}）", "links": [link(p) for p in mine]})
-        writer.write(out / "orgs" / f"{safe_id(org)}.html", title=data.name(org) or org, subtitle=t("index.org_subtitle"),
+        writer.write(out / "orgs" / f"{safe_id(org)}.html", title=org_title(org), subtitle=t("index.org_subtitle"),
                      groups=groups, root="../", missing=data.store.missing)
     role_links = [{"href": f"{role}/index.html", "text": t(f"role.{role}"), "extra": t("index.pages", n=len(by_role.get(role, [])))}
                   for role in ROLES]
     orgs = data.orgs
     kind_order = {"city": 0, "district": 1, "school": 2}
     kind = dict(zip(orgs.sourced_id, orgs.type, strict=True))
-    org_ids = sorted(by_org, key=lambda o: (kind_order.get(str(kind.get(o)), 3), data.name(o)))
-    org_links = [{"href": f"orgs/{safe_id(o)}.html", "text": data.name(o) or o, "extra": t("index.pages", n=len(by_org[o]))}
+    org_ids = sorted(by_org, key=lambda o: (kind_order.get(str(kind.get(o)), 3), org_title(o)))
+    org_links = [{"href": f"orgs/{safe_id(o)}.html", "text": org_title(o), "extra": t("index.pages", n=len(by_org[o]))}
                  for o in org_ids]
     groups = [{"title": t("index.by_role"), "links": role_links}, {"title": t("index.by_org"), "links": org_links}]
     # The monthly publications (their own asset, written per month) are listed on their

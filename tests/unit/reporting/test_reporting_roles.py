@@ -421,6 +421,20 @@ def test_an_under_14s_psych_flag_needs_the_consent_of_pastoral_care(tmp_path):
     assert "心理筛查为高风险" not in _attention_of(page(lake, "head_teacher", homeroom), name)
 
 
+def test_a_student_of_no_known_school_is_indexed_as_such(tmp_path):
+    """A roster user naming an org the roster does not hold lands with no school (a
+    warning check says so): their pages were listed on an org page titled "None"."""
+    lake = build_sample_lake(tmp_path / "lake")
+    identity = LakePaths(lake).restricted / "student_identity.parquet"
+    frame = pd.read_parquet(identity)
+    frame.loc[frame.student_key == "k0003", ["school_sourced_id", "school_name", "district_sourced_id"]] = None
+    frame.to_parquet(identity)
+    render_reports(lake, roles=["student"], workers=1)
+    orgs = {p.name for p in (lake / "reports" / "orgs").iterdir()}
+    assert "None.html" not in orgs and "no-school.html" in orgs
+    assert "名册中无所属学校" in (lake / "reports" / "orgs" / "no-school.html").read_text(encoding="utf-8")
+
+
 def _attention_of(html: str, name: str) -> str:
     """The attention table's row of this student (empty when not listed)."""
     table = html.split("需要关注的学生</h2>")[1].split("</section>")[0]
