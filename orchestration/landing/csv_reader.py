@@ -171,12 +171,13 @@ def _header(con) -> list[str]:
 
 
 def land_csv_file(ctx: LandContext, spec: TableSpec, path: Path | None, *,
-                  whole_delivery: bool = False) -> FileOutcome:
+                  whole_delivery: bool = False, refuse: tuple[str, str] | None = None) -> FileOutcome:
     """Validate one CSV file against ``spec``, write its bronze table, quarantine the rest.
 
     A file that cannot be read or lacks required columns is one quarantine row (position
     NULL); with ``whole_delivery`` it makes the whole delivery unreadable instead.
-    ``path=None`` means the file is missing from the delivery (``missing_file``).
+    ``path=None`` means the file is missing from the delivery (``missing_file``);
+    ``refuse`` (reason, detail) quarantines a present file whole without reading it.
     """
     con = ctx.con
     out = FileOutcome()
@@ -191,6 +192,8 @@ def land_csv_file(ctx: LandContext, spec: TableSpec, path: Path | None, *,
 
     if path is None:
         return reject("missing_file", f"{spec.file} is missing from the delivery")
+    if refuse is not None:  # (reason, detail): the file is quarantined whole, unread
+        return reject(*refuse)
     try:
         n_lines = load_lines(con, path, "_csv_lines", spec.file)
         if n_lines == 0:

@@ -125,6 +125,14 @@ def _handle(ctx: LandContext) -> None:
         mode = modes.get(spec.file.lower())
         if path is None and mode in ("bulk", "delta"):
             land_csv_file(ctx, spec, None)  # missing_file
+        elif path is not None and mode == "absent":
+            # the manifest says the delivery does not carry it: read as a delta it changed
+            # records the source did not mean to send (the roster probe: a stray
+            # demographics.csv moved a birth date across the under-14 line)
+            name = spec.file.removesuffix(".csv")
+            land_csv_file(ctx, spec, path, refuse=(
+                "file_marked_absent", f"the manifest says file.{name} is absent; {spec.file} is not read "
+                f"(deliver it again with file.{name} bulk or delta)"))
         elif path is not None:
             land_csv_file(ctx, spec, path)
 

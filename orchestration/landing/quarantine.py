@@ -21,7 +21,7 @@ REASONS = (
     "missing_required", "invalid_type", "invalid_uuid", "invalid_iri", "invalid_timestamp",
     "score_out_of_range", "invalid_actor", "duplicate_id", "unknown_reference", "invalid_value",
     "invalid_enum", "invalid_date", "wrong_column_count", "missing_file", "missing_column",
-    "unexpected_shape", "unsafe_path", "too_large", "duplicate_member", "line_too_long",
+    "unexpected_shape", "unsafe_path", "too_large", "duplicate_member", "line_too_long", "file_marked_absent",
 )
 
 

@@ -135,6 +135,19 @@ def test_manifest_lists_a_file_that_is_missing(lake, kit):
     assert kit.quarantine(lake, "roster") == [("r1", "enrollments.csv", None, "missing_file")]
 
 
+def test_a_file_the_manifest_says_is_absent_is_quarantined_unread(lake, kit):
+    """file.demographics is absent in the manifest, yet a demographics.csv came along: it
+    is not the source's change to make (the roster probe: read as a delta, it moved a
+    birth date across the under-14 line). The other files land."""
+    write_roster(lake / "inbox/roster/r1", demographics__csv="sourcedId,status,dateLastModified,birthDate,sex\n"
+                                                             "stu-1,,,2015-01-01,female\n")
+    summary = land_roster(lake)
+    got = kit.quarantine(lake, "roster")
+    assert got == [("r1", "demographics.csv", None, "file_marked_absent")]
+    assert "demographics" not in summary.tables and summary.tables["users"] == 3
+    assert summary.deliveries[0].status == "landed"
+
+
 def test_no_manifest_or_broken_zip_is_unreadable(lake, kit):
     write_roster(lake / "inbox/roster/a-no-manifest", manifest__csv=None)
     (lake / "inbox/roster/b-broken.zip").write_bytes(b"PK\x03\x04 not really a zip")
