@@ -47,6 +47,18 @@ class Changed:
     delivery_id: str
     landed_bytes: int
     now_bytes: int
+    days: tuple[str, ...] = ()  # the local days it landed (a daily source's landed delivery)
+
+    def advice(self) -> str:
+        """What lands the new bytes: a daily source's landed delivery is landed again by a
+        backfill over its days; anything else (a refused or duplicate delivery, a roster
+        or exam) only under a new name (the faults probe followed the backfill advice for
+        a refused roster folder, and nothing landed)."""
+        if self.days:
+            first, last = min(self.days), max(self.days)
+            return (f"send it under a new name, or land it again with `eduhouse backfill --from {first} "
+                    f"--to {last} --rebuild`")
+        return "send it again under a new name"
 
 
 def changed_since_landing(lake_root: Path) -> list[Changed]:
@@ -61,7 +73,9 @@ def changed_since_landing(lake_root: Path) -> list[Changed]:
                 continue
             size = delivery.bytes_on_disk()
             if size is not None and size != row["size_bytes"]:
-                out.append(Changed(source, delivery.delivery_id, int(row["size_bytes"]), size))
+                daily = source in ("xapi", "access") and row.get("status") == "landed"
+                days = tuple(str(d) for d in (row.get("local_dates") or ())) if daily else ()
+                out.append(Changed(source, delivery.delivery_id, int(row["size_bytes"]), size, days))
     return out
 
 
@@ -88,7 +102,6 @@ def problems(lake_root: Path) -> list[str]:
     """What in the inbox will not land as it is, one line each, as the run and `status`
     say it: a delivery changed since it landed, an entry in no source's folder."""
     changed = [f"inbox/{c.source}/{c.delivery_id} changed after it landed ({c.landed_bytes:,} -> {c.now_bytes:,} "
-               "bytes): a delivery is immutable, so what it gained has not landed; send it under a new name, or "
-               "land it again with `eduhouse backfill --rebuild` over its days"
+               f"bytes): a delivery is immutable, so what it gained has not landed; {c.advice()}"
                for c in changed_since_landing(lake_root)]
     return changed + misplaced(lake_root)

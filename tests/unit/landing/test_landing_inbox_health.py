@@ -93,6 +93,13 @@ def test_what_the_run_and_status_say_about_the_inbox(lake, kit):
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(kit.statement(2)) + "\n")
     (lake / "inbox/stray.jsonl").write_text("{}\n")
+    # a folder where a file belongs is refused; what is put in it later only lands under a
+    # new name (the faults probe was told to backfill, and nothing landed)
+    (lake / "inbox/xapi/d2.jsonl").mkdir()
+    land_xapi(lake)
+    kit.write_lines(lake / "inbox/xapi/d2.jsonl/inner.jsonl", [kit.statement(3)])
     said = problems(lake)
-    assert len(said) == 2 and said[0].startswith("inbox/xapi/d1.jsonl changed after it landed (")
-    assert said[1].startswith("inbox/stray.jsonl is outside every source's folder")
+    assert len(said) == 3 and said[0].startswith("inbox/xapi/d1.jsonl changed after it landed (")
+    assert said[0].endswith("`eduhouse backfill --from 2021-10-01 --to 2021-10-01 --rebuild`"), said[0]
+    assert said[1].startswith("inbox/xapi/d2.jsonl changed") and said[1].endswith("send it again under a new name")
+    assert said[2].startswith("inbox/stray.jsonl is outside every source's folder")
