@@ -310,12 +310,16 @@ def format_text(status: dict) -> str:
                      f"{plan['assets']} assets: `eduhouse run` finishes them")
     if broken.get("dead_runs") or plan:
         lines.append("")
-    lines.append(f"{'group':<14} {'assets':>6}  {'last run':<34} {'stale':>5} {'missing':>7} {'failing checks':>14}")
+    # checks that failed and checks that only warned, apart: one count of both read as
+    # failures beside "overall: OK" (the faults probe)
+    lines.append(f"{'group':<14} {'assets':>6}  {'last run':<34} {'stale':>5} {'missing':>7} {'checks failed/warned':>20}")
     for name, g in status["groups"].items():
         run = g["last_run"]
         run_text = f"{run['status']} {run['started_at'] or ''}" if run else "never run"
+        warned = sum(c["severity"] == "WARN" for c in g["failing_checks"])
+        counts = f"{len(g['failing_checks']) - warned}/{warned}"
         lines.append(f"{name:<14} {g['assets']:>6}  {run_text:<34} {len(g['stale']):>5} "
-                     f"{len(g['missing']):>7} {len(g['failing_checks']):>14}")
+                     f"{len(g['missing']):>7} {counts:>20}")
     for name, g in status["groups"].items():
         run = g["last_run"]
         if run and run["status"] == "FAILURE":

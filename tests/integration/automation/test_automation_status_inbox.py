@@ -22,3 +22,16 @@ def test_entries_no_source_reads_need_attention(instance, lake):
         "inbox/xapii/ is no source (roster, xapi, exams, catalog, fitness, psych, governance, access): "
         "nothing in it is landed"]
     assert "  ! inbox/xapii/ is no source" in format_text(status)
+
+
+def test_checks_that_failed_and_checks_that_warned_are_counted_apart(instance, lake):
+    """One column of both read as failures beside `overall: OK` (the faults probe)."""
+    status = gather_status(instance, None, lake)
+    status["groups"] = {"landing": {"assets": 8, "last_run": None, "stale": [], "missing": [], "failing_checks": [
+        {"asset": "bronze__xapi", "check": "deliveries_landed", "severity": "WARN"},
+        {"asset": "bronze__xapi", "check": "statements_valid", "severity": "WARN"},
+        {"asset": "bronze__roster", "check": "conservation", "severity": "ERROR"}]}}
+    text = format_text(status)
+    header = next(line for line in text.splitlines() if line.startswith("group"))
+    row = next(line for line in text.splitlines() if line.startswith("landing"))
+    assert header.endswith("checks failed/warned") and row.endswith(" 1/2"), (header, row)
