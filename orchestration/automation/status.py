@@ -217,6 +217,7 @@ def interrupted(instance: dg.DagsterInstance, lake_root: Path, config: OpsConfig
             "dead_runs": dead,
             "unfinished_plan": None if journal is None else
             {"started_at": journal.started_at, "pid": journal.pid, "assets": len(journal.keys),
+             "runs_done": len(journal.done),
              "deferred_by": journal.deferred_by or None}}
 
 
@@ -306,8 +307,10 @@ def format_text(status: dict) -> str:
     if plan and plan.get("deferred_by"):
         lines.append(f"! {plan['deferred_by']} left {plan['assets']} assets to build: `eduhouse run` builds them")
     elif plan:
-        lines.append(f"! the run started {plan['started_at']} (pid {plan['pid']}) did not finish "
-                     f"{plan['assets']} assets: `eduhouse run` finishes them")
+        # the plan's size alone read as "nothing of it finished" (the faults probe)
+        done = plan.get("runs_done", 0)
+        lines.append(f"! the run started {plan['started_at']} (pid {plan['pid']}) did not finish its plan of "
+                     f"{plan['assets']} assets ({done} of its runs had finished): `eduhouse run` finishes the rest")
     if broken.get("dead_runs") or plan:
         lines.append("")
     # checks that failed and checks that only warned, apart: one count of both read as

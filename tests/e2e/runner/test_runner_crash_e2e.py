@@ -125,7 +125,8 @@ def test_a_killed_run_is_finished_by_the_next(pipeline, crashed_lake):
             assert "before its checks had all run; running it again" in died.stderr, died.stderr[-3000:]
             assert "✓ check bronze/xapi:conservation" in died.stderr, died.stderr[-3000:]
         status = _eduhouse(lake, "status")
-        assert status.returncode == 1 and "did not finish" in status.stdout, (fault, status.stdout)
+        assert status.returncode == 1 and "did not finish its plan" in status.stdout, (fault, status.stdout)
+        assert "of its runs had finished" in status.stdout, status.stdout
 
     # 4. The next run finishes everything; the one after has nothing to do.
     finished = _eduhouse(lake, "run")
