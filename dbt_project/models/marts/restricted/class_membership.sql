@@ -1,17 +1,29 @@
 -- Which students sit in which class (homeroom and teaching classes) on the reference
 -- date (var reference_date, default today; else the latest enrollment begun; never one
--- that ended before it), so staff
+-- the student moved on from before it), so staff
 -- reports build class rosters from a mart and never from the landed roster.
 {%- set ref_date = reference_day() %}
 
-with memberships as (
-    select *
+with latest_starts as (
+    -- when each student's latest membership of each kind (homeroom, scheduled) began
+    select person_sourced_id, class_type, max(effective_from) as latest_from
+    from {{ ref('int_enrollments_effective') }}
+    where role = 'student'
+    group by person_sourced_id, class_type
+),
+
+memberships as (
+    select e.*
     from {{ ref('int_enrollments_effective') }} as e
+    left join latest_starts as l
+        on l.person_sourced_id = e.person_sourced_id and l.class_type is not distinct from e.class_type
     where e.role = 'student'
-      -- who sits in the class: a membership that ended before the reference day is not
-      -- (the roster probe: a student who moved stayed on the old head teacher's page,
-      -- with the results of exams sat after the move, and in its class_engagement)
-      and not (e.effective_to < {{ ref_date }})
+      -- a student who moved on sits in the new class, not the old: a membership that
+      -- ended before the reference day, with one of its kind begun after it, is not kept
+      -- (the roster probe: a mover stayed on the old head teacher's page, with the results
+      -- of exams sat after the move, and in its class_engagement). One that ended with no
+      -- successor stays: a lake of a past term, read today, keeps its classes.
+      and not (e.effective_to < {{ ref_date }} and e.effective_to < l.latest_from)
     qualify row_number() over (
         partition by e.class_sourced_id, e.person_sourced_id
         order by ({{ ref_date }} between e.effective_from and e.effective_to) desc, e.effective_from desc
