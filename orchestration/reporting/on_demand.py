@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,10 +74,17 @@ class OnDemandPages:
                 self._checked = now
             return self._base
 
-    def html(self, role: str, page_id: str) -> str | None:
+    def classes(self, role: str, page_id: str) -> tuple[str, ...] | None:
+        """The classes a teacher's or head teacher's page shows (None: no such page)."""
+        scope = _scope(self.base(), role, str(page_id))
+        return None if scope is None else tuple(scope.class_ids)
+
+    def html(self, role: str, page_id: str, psych_withheld: frozenset[str] | None = None) -> str | None:
         """The page of ``role`` with this id (a student key; a teacher's person id; a
         homeroom's class id), or None when there is no such page today (not on the
-        roster, no longer teaching; a parent page needs a guardian)."""
+        roster, no longer teaching; a parent page needs a guardian). ``psych_withheld``:
+        the students whose psych flag the page may not show, judged by the server when
+        the page is read (else the publication's, at the end of the data's last day)."""
         if role not in ON_DEMAND_ROLES:
             raise ValueError(f"{role} pages are rendered by the pipeline, not on demand")
         base = self.base()
@@ -90,6 +98,8 @@ class OnDemandPages:
             data = for_students(base, students, self._con.cursor(), unread=STUDENT_PAGES_ONLY)
         else:
             data = for_students(base, [str(page_id)], self._con.cursor())
+        if psych_withheld is not None:
+            data = replace(data, psych_withheld={**(data.psych_withheld or {}), role: frozenset(psych_withheld)})
         share_class_rows(base, data)  # one build per publication serves every staff page
         generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         return page_html(self.env, self.templates, data, scope, generated)[0]

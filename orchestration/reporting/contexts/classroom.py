@@ -140,7 +140,9 @@ def _attention_rows(t: Translator, d: ReportData, role: str) -> dict[str, list[l
                 [cell(names.get(str(r.student_key), "")), cell(z, "z"), cell("；".join(reasons))])
         return rows
 
-    return cached(d, t, f"attention:{role}", build)
+    # the withheld students are part of the key: the server may judge them per request
+    withheld_key = hash((d.psych_withheld or {}).get(role, frozenset()))
+    return cached(d, t, f"attention:{role}:{withheld_key}", build)
 
 
 def _attention_section(t: Translator, d: ReportData, role: str, cls: str, period: str) -> Section:

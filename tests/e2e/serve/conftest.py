@@ -111,8 +111,11 @@ def _plant(lake: Path) -> World:
         _grant("tst-report-t", t.principal_id, "user", "teacher", "class", t.scope_ids.split(";"), "role_report",
                "teaching"),
         _grant("tst-report-p", parent, "user", "parent", "child", [child], "role_report", "guardianship"),
+        # the teacher's page under a grant of one of their classes: the page shows them all
+        _grant("tst-report-t-one", t.principal_id, "user", "teacher", "class", t.scope_ids.split(";")[:1],
+               "role_report", "teaching"),
         # the head teacher's page under a grant not marked sensitive: it shows psych data
-        _grant("tst-report-ht-plain", ht.principal_id, "user", "head_teacher", "class", [ht.scope_ids.split(";")[0]],
+        _grant("grt-a-report-ht-plain", ht.principal_id, "user", "head_teacher", "class", [ht.scope_ids.split(";")[0]],
                "role_report", "pastoral_care"),
         # a second grant of the teacher on student_exam: one class, two columns; read only
         # when the request names it (grant_id), the simulator's grant decides otherwise

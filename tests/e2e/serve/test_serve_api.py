@@ -498,6 +498,11 @@ def test_report_pages_open_only_to_whom_they_belong(api, serve_lake):
         quoted = urllib.parse.quote(scope_id, safe="")
         status, _, page = get(f"{api.url}/v1/reports/{role}/{quoted}", token, purpose_of[role])
         assert status == 200 and b"<html" in page.lower(), (role, scope_id)
+    # the teacher's page shows every class they teach: a grant of one of them does not open it
+    assert len(w.teacher_classes) > 1, w.teacher_classes
+    status, _, refused = get_json(f"{api.url}/v1/reports/teacher/{w.teacher}?grant_id=tst-report-t-one", token,
+                                  "teaching")
+    assert (status, refused["error"]["code"]) == (403, "not_in_scope")
     other = next(p for p in _q(lake, "select distinct person_sourced_id from '{r}/staff_scope.parquet' "
                                      "where role = 'teacher'") if p[0] != w.teacher)[0]
     status, _, _ = get(f"{api.url}/v1/reports/teacher/{other}", token, "teaching")
@@ -535,10 +540,14 @@ def test_a_page_showing_psych_needs_a_sensitive_grant_and_each_under_14s_consent
     lake, w = serve_lake.lake, serve_lake.world
     token = issue(lake, w.head_teacher)
     url = f"{api.url}/v1/reports/head_teacher/{w.homeroom}"
-    status, _, body = get_json(url + "?grant_id=tst-report-ht-plain", token, "pastoral_care")
+    status, _, body = get_json(url + "?grant_id=grt-a-report-ht-plain", token, "pastoral_care")
     assert (status, body["error"]["code"]) == (403, "sensitive_not_granted")
-    status, _, page = get(url, token, "pastoral_care")
-    assert status == 200
+    # unnamed, the sensitive grant opens it, though the plain one comes first by id; and
+    # the listing shows it (it hid the page: the pages probe)
+    status, headers, page = get(url, token, "pastoral_care")
+    assert status == 200 and headers["x-grant-id"] != "grt-a-report-ht-plain"
+    status, _, body = get_json(f"{api.url}/v1/reports", token, "pastoral_care")
+    assert ("head_teacher", w.homeroom) in {(p["role"], p["scope_id"]) for p in body["reports"]}
     flag = "最近一次心理筛查为高风险"
     rows = page.decode().split("<tr")
     names = dict(_q(lake, "select student_sourced_id, family_name || given_name from '{r}/student_identity.parquet' "

@@ -435,6 +435,22 @@ def test_a_student_of_no_known_school_is_indexed_as_such(tmp_path):
     assert "名册中无所属学校" in (lake / "reports" / "orgs" / "no-school.html").read_text(encoding="utf-8")
 
 
+def test_the_server_can_withhold_a_psych_flag_when_the_page_is_read(tmp_path):
+    """The server judges consent when a page is read, as it does for the marts, and hands
+    the withheld students to the page rendered on demand (the pages probe: a consent given
+    later in the data's last day showed a flag `student_psych` still withheld)."""
+    from orchestration.reporting.on_demand import OnDemandPages
+
+    lake = build_sample_lake(tmp_path / "lake")
+    (name, homeroom), = q(lake, "select family_name || given_name, homeroom_class_sourced_id from student_identity "
+                                "where student_key = 'k0003'")
+    pages = OnDemandPages(lake)
+    assert "心理筛查为高风险" in _attention_of(pages.html("head_teacher", homeroom), name)
+    withheld = pages.html("head_teacher", homeroom, psych_withheld=frozenset({"k0003"}))
+    assert name in withheld and "心理筛查为高风险" not in _attention_of(withheld, name)
+    assert "心理筛查为高风险" in _attention_of(pages.html("head_teacher", homeroom, psych_withheld=frozenset()), name)
+
+
 def _attention_of(html: str, name: str) -> str:
     """The attention table's row of this student (empty when not listed)."""
     table = html.split("需要关注的学生</h2>")[1].split("</section>")[0]
