@@ -22,9 +22,10 @@ def lake_from(arg: str | Path | None) -> Path:
     return Path(arg or os.environ.get("EDUHOUSE_LAKE") or "lake").resolve()
 
 
-# The folders that make a directory a lake: deliveries, or what the pipeline (or
-# `eduhouse sample-marts`) wrote.
-LAKE_FOLDERS = ("inbox", "marts", "restricted", "warehouse")
+# The folders that make a directory a lake: deliveries, what the pipeline (or
+# `eduhouse sample-marts`) wrote, or its run history and alerts (LakePaths' folders).
+LAKE_FOLDERS = ("inbox", "ledger", "bronze", "quarantine", "warehouse", "marts", "restricted", "quality", "reports",
+                "alerts", "ops")
 
 
 def existing_lake(arg: str | Path | None) -> Path:
@@ -37,8 +38,8 @@ def existing_lake(arg: str | Path | None) -> Path:
     # a folder with none of a lake's own folders is a mistyped --lake, not an empty lake:
     # `status` said OK there, and `backfill` made a lake in it (the faults probe)
     if not any((lake / name).is_dir() for name in LAKE_FOLDERS):
-        raise UserError(f"{lake} is not a lake: it holds no {', '.join(n + '/' for n in LAKE_FOLDERS)} "
-                        "(point --lake / EDUHOUSE_LAKE at a lake)")
+        raise UserError(f"{lake} is not a lake: it holds none of a lake's folders (inbox/, marts/, ops/ ...); "
+                        "point --lake / EDUHOUSE_LAKE at a lake")
     return lake
 
 
