@@ -176,6 +176,9 @@ BREAKS = [
      ("unexpected_rows_expectation", "test_date not after landing and not before the lake's first day", "warn")),
     ("psych_screenings", "bronze/psych/psych_screenings/d1.parquet", "SELECT * REPLACE ('severe' AS risk_level) FROM t",
      ("expect_column_values_to_be_in_set", "risk_level", "error")),
+    # a screening without a score keeps its risk level: shown, not blocked (stop 54's probe landed it silently)
+    ("psych_screenings", "bronze/psych/psych_screenings/d1.parquet", "SELECT * REPLACE (CAST(NULL AS DOUBLE) AS score) FROM t",
+     ("expect_column_values_to_not_be_null", "score", "warn")),
     ("governance_grants", "bronze/governance/grants/d1.parquet", "SELECT * REPLACE ('team' AS scope_type) FROM t",
      ("expect_column_values_to_be_in_set", "scope_type", "error")),
     ("governance_grants", "bronze/governance/grants/d1.parquet",
