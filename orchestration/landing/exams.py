@@ -1,7 +1,8 @@
 """Exam deliveries (one exam: exam.csv, items.csv, scores.csv) -> ``bronze/exams/*``.
 
-Scores are checked against the items of the same delivery (0..max_score, present rows
-only; outside is ``invalid_value``) and students against the landed roster. A missing file or required column makes
+Scores are checked against the items of the same delivery (0..max_score on every row
+that carries a score, an exempt row's too; outside is ``invalid_value``, as is a score on
+an absent row) and students against the landed roster. A missing file or required column makes
 the whole delivery unreadable: one exam is useless in part.
 """
 
