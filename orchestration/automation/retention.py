@@ -4,7 +4,9 @@ Bronze of the time-based sources is stored per `local_date=` folder, so a day ex
 one folder. Quarantine files expire by their newest `quarantined_at`; reports by file
 modification time. Access logs (bronze and quarantine) are kept at least 180 days
 whatever the setting, because the governance audit reads them. Every removal is logged
-to `<lake>/ops/retention.jsonl`, one line per run.
+to `<lake>/ops/retention.jsonl`, one line per run. Before a bronze or quarantine file is
+deleted its records are counted by delivery and recorded (landing/expired.py), so the
+conservation check counts them as expired instead of lost.
 """
 
 
@@ -21,6 +23,7 @@ import duckdb
 from orchestration.automation.retries import TRANSIENT_RETRY
 from orchestration.automation.selections import RETENTION_KEY
 from orchestration.lake import SOURCES, LakePaths
+from orchestration.landing.expired import record_removal
 from orchestration.resources import LakeResource
 from orchestration.settings import OpsConfig
 
@@ -72,6 +75,17 @@ def expired_reports(lake_root: Path, now: datetime, config: OpsConfig) -> list[P
     return sorted(p for p in reports.rglob("*") if p.is_file() and p.stat().st_mtime < cutoff)
 
 
+def _record(lake_root: Path, bronze_days: list[Path], quarantine_files: list[Path], now: datetime) -> None:
+    """Each source's expiring records, by delivery and file, before anything is deleted."""
+    paths = LakePaths(lake_root)
+    for source in SOURCES:
+        bronze = [f for day in bronze_days if day.is_relative_to(paths.bronze / source)
+                  for f in sorted(day.rglob("*.parquet")) if not f.name.startswith(".")]
+        record_removal(lake_root, source, "bronze", bronze, now)
+        quarantined = [f for f in quarantine_files if f.is_relative_to(paths.quarantine / source)]
+        record_removal(lake_root, source, "quarantine", quarantined, now)
+
+
 def apply_retention(lake_root: Path, timezone: str, config: OpsConfig | None = None,
                     now: datetime | None = None, dry_run: bool = False) -> dict:
     """Delete what has expired; returns (and logs) what was removed, by kind."""
@@ -85,6 +99,7 @@ def apply_retention(lake_root: Path, timezone: str, config: OpsConfig | None = N
         "report_files": expired_reports(lake_root, now, config),
     }
     if not dry_run:
+        _record(lake_root, removed["bronze_days"], removed["quarantine_files"], now)
         for folder in removed["bronze_days"]:
             shutil.rmtree(folder, ignore_errors=True)
         for path in removed["quarantine_files"] + removed["report_files"]:

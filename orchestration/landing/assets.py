@@ -155,8 +155,9 @@ def _build_asset(source: str) -> dg.AssetsDefinition:
 
 def _build_check(source: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=asset_key(source), name="conservation", blocking=True,
-                    description="records in = landed + quarantined for every ledgered delivery, "
-                                "recounted from bronze and quarantine files")
+                    description="records in = landed + quarantined + expired for every ledgered delivery, "
+                                "recounted from bronze and quarantine files (expired: deleted by retention, "
+                                "which recorded them)")
     def _check(lake: LakeResource) -> dg.AssetCheckResult:
         report = conservation.check(Path(lake.root), source)
         return dg.AssetCheckResult(
@@ -167,6 +168,7 @@ def _build_check(source: str) -> dg.AssetChecksDefinition:
                 "records_in": report.records_in,
                 "landed": report.landed,
                 "quarantined": report.quarantined,
+                "expired": report.expired,
                 "mismatches": dg.MetadataValue.json(report.mismatches[:50]),
                 "orphan_deliveries": dg.MetadataValue.json(report.orphans[:50]),
             },
