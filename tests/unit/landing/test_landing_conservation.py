@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from orchestration.automation.retention import apply_retention
 from orchestration.landing import conservation
-from orchestration.landing.expired import record_removal
 from orchestration.landing.deliveries import Delivery, delivery_id_for
+from orchestration.landing.expired import record_removal
 from orchestration.landing.xapi import land_xapi
 from orchestration.settings import OpsConfig
 
