@@ -480,8 +480,7 @@ def summarize(lake: Path, outcomes: list[RunOutcome]) -> str:
     for outcome in outcomes:
         if outcome.held_by:
             lines.append(f"  held back {outcome.label}: blocking check(s) of an earlier run still fail on what it "
-                         f"reads ({', '.join(outcome.held_by)}); deliver a correction of the refused records "
-                         "(`eduhouse status` says where)")
+                         f"reads ({', '.join(outcome.held_by)}); {_hold_advice(outcome.held_by)}")
             continue
         state = "ok" if outcome.success and not outcome.failed_checks else "FAILED"
         lines.append(
@@ -495,3 +494,14 @@ def summarize(lake: Path, outcomes: list[RunOutcome]) -> str:
         for check in outcome.failed_checks:
             lines.append(f"    failed check (error): {check}")
     return "\n".join(lines)
+
+
+def _hold_advice(checks: list[str]) -> str:
+    """What to do about the checks holding a run back. A conservation failure refused no
+    record: records the ledger counted are missing from bronze and quarantine (the
+    retention probe was told to deliver a correction, which cannot help)."""
+    if any(check.endswith(":conservation") for check in checks):
+        return ("records a delivery brought are missing from bronze and quarantine (the check's `mismatches` "
+                "name the deliveries, in the UI): restore the files, or land those deliveries again "
+                "(`eduhouse backfill --rebuild` over their days, for learning and access logs)")
+    return "deliver a correction of the refused records (`eduhouse status` says where)"

@@ -54,3 +54,14 @@ def test_a_failed_blocking_check_holds_its_readers_until_a_landing_passes_it(tmp
     job.execute_in_process(instance=instance, asset_selection=[grants.key], raise_on_error=False)
     assert failing_landing_checks(instance, graph) == {}
     instance.dispose()
+
+
+def test_the_hold_line_says_what_to_do_about_its_check():
+    """A conservation failure refused no record: "deliver a correction" could not help (the
+    retention probe followed it in a circle)."""
+    from orchestration.runner.run import _hold_advice
+
+    assert "deliver a correction" in _hold_advice(["bronze/grants:contract"])
+    lost = _hold_advice(["bronze/grants:contract", "bronze/xapi:conservation"])
+    assert "missing from bronze and quarantine" in lost and "backfill --rebuild" in lost
+    assert "deliver a correction" not in lost
