@@ -125,23 +125,41 @@ def exam_blocks(registered: list[str], wanted: set[str]) -> list[tuple[str, str,
 
 
 def _months_through_latest(scope: Scope, sources: set[str], dates: list[str]) -> list[str]:
-    """The monthly partition keys ('YYYY-MM-01') from the first month of `dates` to the
-    latest month the lake holds for `sources`.
+    """The monthly partition keys ('YYYY-MM-01'): the months of `dates`, and every later
+    month of the lake's span for `sources` (its first month holding data to its latest).
 
     A month's figures read the months before it: `registered` counts whoever used the
     platform by the month's end, a school's flags follow it from month to month. So a late
     delivery for September changes October too; rebuilding September alone left October's
-    `registered` short (the late-deliveries probe: 42 where 45)."""
+    `registered` short (the late-deliveries probe: 42 where 45). The months before the
+    lake's first are no months of it: a backfill of February in a lake that begins in
+    October built March to September from the roster alone, months a full build never
+    makes, so the marts depended on what had been backfilled (the retention probe)."""
     if not dates:
         return []
-    held = ledger_dates(scope.lake)
-    last = max([d for s in sources for d in held.get(s, [])] + dates)[:7]
-    year, month = int(dates[0][:4]), int(dates[0][5:7])
-    keys = []
+    held = sorted({d[:7] for s in sources for d in ledger_dates(scope.lake).get(s, [])})
+    months = {d[:7] for d in dates}
+    start = max([dates[0][:7], *held[:1]])
+    last = max([*held[-1:], *months])
+    year, month = int(start[:4]), int(start[5:7])
     while f"{year:04d}-{month:02d}" <= last:
-        keys.append(f"{year:04d}-{month:02d}-01")
+        months.add(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return keys
+    return [f"{m}-01" for m in sorted(months)]
+
+
+def _month_blocks(keys: list[str]) -> list[tuple[str, str]]:
+    """Consecutive months as (first, last): a range of partitions holds every month
+    between its ends."""
+    blocks: list[list[str]] = []
+    for key in keys:
+        year, month = int(key[:4]), int(key[5:7])
+        before = f"{year - 1:04d}-12-01" if month == 1 else f"{year:04d}-{month - 1:02d}-01"
+        if blocks and blocks[-1][-1] == before:
+            blocks[-1].append(key)
+        else:
+            blocks.append([key])
+    return [(b[0], b[-1]) for b in blocks]
 
 
 def partition_runs(stage: Stage, scope: Scope, instance: dg.DagsterInstance,
@@ -174,5 +192,7 @@ def partition_runs(stage: Stage, scope: Scope, instance: dg.DagsterInstance,
         return []
     if not stage.single_run:
         return [PartitionRun(f"{stage.name} {k[:7]}", {PARTITION_TAG: k}) for k in keys]
-    shown = (keys[0], keys[-1]) if stage.kind == "daily" else (keys[0][:7], keys[-1][:7])
-    return [PartitionRun(f"{stage.name} {shown[0]}..{shown[1]}", {**range_tags(keys[0], keys[-1]), **rebuild})]
+    if stage.kind == "daily":
+        return [PartitionRun(f"{stage.name} {keys[0]}..{keys[-1]}", {**range_tags(keys[0], keys[-1]), **rebuild})]
+    return [PartitionRun(f"{stage.name} {first[:7]}..{last[:7]}", {**range_tags(first, last), **rebuild})
+            for first, last in _month_blocks(keys)]

@@ -118,3 +118,19 @@ def test_the_landing_range_leaves_a_far_delivery_apart():
     assert landing_range(["2021-09-01", "2021-10-01"]) == ["2021-10-01"]
     assert landing_range(["2021-10-05"]) == ["2021-10-05"]
     assert landing_range([]) == []
+
+
+def test_a_backfill_builds_no_month_between_that_the_lake_holds_no_data_of(lake):
+    """A backfill of days in February rebuilds February and the later months the lake
+    holds (October), not March to September: built from the roster alone, they were months
+    a full build never makes (the retention probe)."""
+    _ledger(lake, "xapi", "2021-10-02", ["2021-10-02"])
+    scope = Scope(lake, new_dates={"xapi": ["2021-02-01", "2021-02-02"]}, rebuild=True)
+    instance = dg.DagsterInstance.ephemeral()
+    runs = partition_runs(_stage("monthly", monthly_partitions), scope, instance, {"xapi"})
+    assert [(r.tags[RANGE_START], r.tags[RANGE_END]) for r in runs] == [
+        ("2021-02-01", "2021-02-01"), ("2021-09-01", "2021-10-01")]
+    assert all(r.tags[REBUILD_TAG] == "true" for r in runs)
+    assert [r.label for r in runs] == ["monthly 2021-02..2021-02", "monthly 2021-09..2021-10"]
+    publication = partition_runs(_stage("monthly", monthly_partitions, single_run=False), scope, instance, {"xapi"})
+    assert [r.tags["dagster/partition"] for r in publication] == ["2021-02-01", "2021-09-01", "2021-10-01"]
