@@ -30,6 +30,7 @@ import dagster as dg
 from orchestration.automation.jobs import LANDING_DAILY_JOB
 from orchestration.dagster_home import ensure_pools
 from orchestration.lake import TIME_BASED_SOURCES
+from orchestration.landing.expired import expired_days
 from orchestration.partitions import EXAM_PARTITIONS_NAME, REBUILD_TAG, daily_partitions
 from orchestration.resources import ENGINE_TAG
 from orchestration.runner.execute import LABEL_TAG, execute, range_tags
@@ -84,6 +85,12 @@ def run_backfill(defs: dg.Definitions, instance: dg.DagsterInstance, start=None,
     exams = list(exams or [])
     if not keys and not exams:
         raise ValueError("nothing to backfill: give --from/--to and/or --exam")
+    # A backfill recomputes its days from bronze: over a day retention removed, it would
+    # empty that day in the warehouse and the marts, and say nothing (the retention probe).
+    gone = sorted(set(k[:10] for k in keys) & expired_days(_lake_root(defs), TIME_BASED_SOURCES))
+    if gone:
+        raise ValueError(f"retention removed the bronze of {counted(len(gone), 'day')} in the range "
+                         f"({gone[0]}..{gone[-1]}): a backfill would leave them empty; give a range after {gone[-1]}")
     unknown = sorted(set(exams) - set(instance.get_dynamic_partitions(EXAM_PARTITIONS_NAME)))
     if unknown:
         raise ValueError(f"not registered exam partitions (has the exam landed?): {', '.join(unknown)}")

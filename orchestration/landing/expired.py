@@ -18,6 +18,7 @@ where it is. Anything missing that retention did not record is still a loss.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -97,3 +98,26 @@ def expired_records(lake_root: Path, source: str) -> dict[str, int]:
         if delivery is not None and not (lake_root / path).exists():
             out[delivery] = out.get(delivery, 0) + records
     return out
+
+
+def expired_days(lake_root: Path, sources: Iterable[str]) -> set[str]:
+    """The local dates whose bronze retention removed (recorded, and gone), of `sources`."""
+    lake_root = Path(lake_root)
+    days: set[str] = set()
+    for source in sources:
+        files = sorted(str(p) for p in expired_dir(lake_root, source).glob("*.parquet"))
+        if not files:
+            continue
+        con = duckdb.connect()
+        try:
+            paths = con.execute("SELECT DISTINCT path FROM read_parquet(?) WHERE kind = 'bronze'", [files]).fetchall()
+        finally:
+            con.close()
+        for (path,) in paths:
+            match = _LOCAL_DATE.search(path)
+            if match and not (lake_root / path).exists():
+                days.add(match.group(1))
+    return days
+
+
+_LOCAL_DATE = re.compile(r"local_date=(\d{4}-\d{2}-\d{2})")

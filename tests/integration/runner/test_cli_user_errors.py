@@ -136,6 +136,27 @@ def test_a_refused_backfill_is_one_line_and_leaves_no_log(tmp_path):
     assert not list((tmp_path / "logs").glob("backfill-*.log"))
 
 
+def test_a_backfill_over_days_retention_removed_is_refused(tmp_path):
+    """A backfill recomputes its days from bronze: over days retention removed it emptied
+    them in the warehouse and the marts, and said nothing (the retention probe)."""
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from orchestration.landing.expired import record_removal
+
+    (tmp_path / "inbox").mkdir()
+    day = tmp_path / "bronze/xapi/statements/local_date=2021-10-02"
+    day.mkdir(parents=True)
+    pq.write_table(pa.table({"_delivery": ["d1.jsonl"]}), day / "d1.jsonl.parquet")
+    record_removal(tmp_path, "xapi", "bronze", [day / "d1.jsonl.parquet"], datetime(2021, 11, 1, tzinfo=UTC))
+    (day / "d1.jsonl.parquet").unlink()
+    line = _one_line_exit_2(_eduhouse("backfill", "--lake", str(tmp_path), "--from", "2021-10-01",
+                                      "--to", "2021-10-03"))
+    assert "retention removed the bronze of 1 day" in line and "2021-10-02" in line
+
+
 def test_backfill_closes_with_a_summary():
     """Without --json, a backfill closes as `eduhouse run` does: what it covered, how its
     runs ended (held back ones with their checks), where the tools' output is."""
