@@ -119,9 +119,17 @@ def _listening(port: int) -> bool:
 
 
 def master_json(cluster: Cluster, timeout: float = 5.0) -> dict:
-    """The master's own view (its web UI's /json): workers alive, cores, running apps."""
+    """The master's own view (its web UI's /json): workers alive, cores, running apps.
+
+    An answer that is no JSON is an OSError, as an unreachable master is: a master still
+    starting answered with an empty body, and `cluster up`, waiting for its workers,
+    ended in a JSONDecodeError traceback (a `make test-spark` run)."""
     with urllib.request.urlopen(f"{cluster.web_url}/json/", timeout=timeout) as resp:
-        return json.loads(resp.read())
+        body = resp.read()
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise OSError(f"the Spark master's web UI answered without its JSON ({len(body)} bytes)") from exc
 
 
 def running(lake: Path) -> Cluster | None:

@@ -37,3 +37,33 @@ def test_the_spark_engine_without_a_cluster_says_how_to_start_one(tmp_path):
     with pytest.raises(dg.Failure, match="eduhouse cluster up --lake"):
         engine_env(EngineResource(name="spark"), LakePaths(tmp_path))
     assert engine_env(EngineResource(name="duckdb"), LakePaths(tmp_path)) == {"EDUHOUSE_DBT_TARGET": "dev"}
+
+
+def test_a_master_answering_without_json_is_not_up_yet():
+    """A master still starting answered its /json/ with an empty body: `cluster up`, waiting
+    for its workers, ended in a JSONDecodeError traceback (a `make test-spark` run)."""
+    import http.server
+    import threading
+
+    import pytest
+
+    from orchestration.cluster.standalone import Cluster, master_json
+
+    class Empty(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the handler's name in http.server
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Empty)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cluster = Cluster("spark://127.0.0.1:1", f"http://127.0.0.1:{server.server_port}", 1, "1g", 0.0)
+        with pytest.raises(OSError, match="without its JSON"):
+            master_json(cluster)
+    finally:
+        server.shutdown()
+        server.server_close()
