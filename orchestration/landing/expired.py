@@ -77,45 +77,41 @@ def record_removal(lake_root: Path, source: str, kind: str, files: Iterable[Path
     return sum(n for _, _, n in found)
 
 
-def expired_records(lake_root: Path, source: str) -> dict[str, int]:
-    """Records per delivery in files retention recorded and that are gone."""
-    lake_root = Path(lake_root)
+def _gone(lake_root: Path, source: str) -> list[tuple[str, str, str | None, int]]:
+    """(path, kind, delivery, records) of the files retention recorded for `source` and
+    that are gone: the one reader of the records, for conservation and for backfill."""
     files = sorted(str(p) for p in expired_dir(lake_root, source).glob("*.parquet"))
     if not files:
-        return {}
+        return []
     con = duckdb.connect()
     try:
         # a file recorded twice (a retention run killed after its record) counts once,
         # as its latest record says
         rows = con.execute(
-            "SELECT path, delivery_id, arg_max(records, removed_at) FROM read_parquet(?) GROUP BY ALL",
+            "SELECT path, kind, delivery_id, arg_max(records, removed_at) FROM read_parquet(?) GROUP BY ALL",
             [files],
         ).fetchall()
     finally:
         con.close()
+    return [row for row in rows if not (lake_root / row[0]).exists()]
+
+
+def expired_records(lake_root: Path, source: str) -> dict[str, int]:
+    """Records per delivery in files retention recorded and that are gone."""
     out: dict[str, int] = {}
-    for path, delivery, records in rows:
-        if delivery is not None and not (lake_root / path).exists():
+    for _, _, delivery, records in _gone(Path(lake_root), source):
+        if delivery is not None:
             out[delivery] = out.get(delivery, 0) + records
     return out
 
 
 def expired_days(lake_root: Path, sources: Iterable[str]) -> set[str]:
     """The local dates whose bronze retention removed (recorded, and gone), of `sources`."""
-    lake_root = Path(lake_root)
     days: set[str] = set()
     for source in sources:
-        files = sorted(str(p) for p in expired_dir(lake_root, source).glob("*.parquet"))
-        if not files:
-            continue
-        con = duckdb.connect()
-        try:
-            paths = con.execute("SELECT DISTINCT path FROM read_parquet(?) WHERE kind = 'bronze'", [files]).fetchall()
-        finally:
-            con.close()
-        for (path,) in paths:
+        for path, kind, _, _ in _gone(Path(lake_root), source):
             match = _LOCAL_DATE.search(path)
-            if match and not (lake_root / path).exists():
+            if kind == "bronze" and match:
                 days.add(match.group(1))
     return days
 
