@@ -123,9 +123,24 @@ def group_status(instance: dg.DagsterInstance, asset_graph, config: OpsConfig) -
             "partition": record.partition,
             "run_id": record.run_id,
             "at": _iso(record.create_timestamp),
+            "deliveries": _named_deliveries(evaluation),
         })
     return {name: {**g, "last_run": g["last_run"][1] if g["last_run"] else None}
             for name, g in sorted(groups.items())}
+
+
+def _named_deliveries(evaluation) -> list[str]:
+    """The deliveries a failed check's metadata names (conservation's mismatches and
+    orphans): where the data engineer starts, said by `status`, not only in the UI."""
+    metadata = getattr(evaluation, "metadata", None) or {}
+    named: list[str] = []
+    for key in ("mismatches", "orphan_deliveries"):
+        value = metadata.get(key)
+        for item in (getattr(value, "value", None) or []):
+            delivery = item.get("delivery_id") if isinstance(item, dict) else item
+            if isinstance(delivery, str) and delivery not in named:
+                named.append(delivery)
+    return named
 
 
 def job_status(instance: dg.DagsterInstance, config: OpsConfig, limit: int = 500) -> dict[str, dict]:
@@ -335,6 +350,10 @@ def format_text(status: dict) -> str:
                 lines.append(f"  ! {name}: check {check['asset']}:{check['check']} warned (not blocking)")
             else:
                 lines.append(f"  x {name}: check {check['asset']}:{check['check']} failed ({check['severity']})")
+                if check.get("deliveries"):
+                    shown = check["deliveries"][:5]
+                    more = len(check["deliveries"]) - len(shown)
+                    lines.append(f"      deliveries: {', '.join(shown)}" + (f" and {more} more" if more else ""))
     lines += ["", "last run per job:"]
     for job, run in status["jobs"].items():
         lines.append(f"  {job:<28} {run['status']:<9} {run['started_at'] or '':<26} {run['url']}")

@@ -131,3 +131,30 @@ def test_a_delivery_refused_whole_warns(lake: Path):
         ("2021-10-03.jsonl", "landed"), ("2021-10-04.jsonl.gz", "unreadable")]
     assert warned.metadata["deliveries"].value == 3
     assert (lake / "bronze/xapi/statements/local_date=2021-10-02/2021-10-02.jsonl.parquet").exists()
+
+
+def test_status_names_the_deliveries_a_failing_conservation_check_found(lake: Path):
+    """`eduhouse status` said "check bronze/xapi:conservation failed (ERROR)" and no more;
+    which deliveries lost records was only in the check's metadata in the UI."""
+    from orchestration.automation.status import format_text, gather_status
+
+    setup_lake(lake)
+    resources = {"lake": LakeResource(root=str(lake)), "engine": EngineResource()}
+    assets = by_key(landing_assets)
+    xapi = assets[dg.AssetKey(["bronze", "xapi"])]
+    check = [c for c in landing_checks if any(k.asset_key == xapi.key for k in c.check_keys)]
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert dg.materialize([assets[dg.AssetKey(["bronze", "roster"])]], resources=resources,
+                              instance=instance).success
+        assert dg.materialize([xapi, *check], resources=resources, partition_key="2021-10-02",
+                              instance=instance).success
+        (lake / "bronze/xapi/statements/local_date=2021-10-02/2021-10-02.jsonl.parquet").unlink()
+        dg.materialize([xapi, *check], resources=resources, raise_on_error=False, instance=instance,
+                       selection=dg.AssetSelection.checks_for_assets(xapi.key))
+        graph = dg.Definitions(assets=[xapi], asset_checks=check, resources=resources).resolve_asset_graph()
+        status = gather_status(instance, graph, lake)
+    failing = [c for g in status["groups"].values() for c in g["failing_checks"] if c["check"] == "conservation"]
+    assert [c["deliveries"] for c in failing] == [["2021-10-02.jsonl"]]
+    lines = format_text(status).splitlines()
+    at = lines.index("  x landing: check bronze/xapi:conservation failed (ERROR)")
+    assert lines[at + 1] == "      deliveries: 2021-10-02.jsonl"
