@@ -149,6 +149,14 @@ def _psych_section(t: Translator, d: ReportData, role: str, keys: list[str], own
         return sec
     order = {lv: i for i, lv in enumerate(("none", "watch", "high"))}
     counts = counts.sort_values("risk_level", key=lambda s: s.map(order).fillna(len(order)))
+    # Differencing: the page names the class's high-risk students whose consent it holds
+    # (the attention table); the class's counts beside them tell the level of the ones it
+    # withholds. Under min_cell of them, the counts would single them out: hidden too (the
+    # rule of a small cell, applied to the students the page may not show).
+    withheld = (d.psych_withheld or {}).get(role, frozenset())
+    if 0 < len(withheld.intersection(keys)) < d.min_cell:
+        counts = counts.assign(suppressed=True)
+        sec.paragraphs.append(t("note.psych_counts_withheld", n=d.min_cell))
     sec.tables.append(Table([t("col.risk_level"), t("col.students")],
                             [[cell(t(f"psych.{r.risk_level}")), cell(r.students, "int", t("unit.people"), suppressed=r.suppressed)]
                              for r in records(counts)], footnote=_scope_suppress_note(t, d)))

@@ -451,6 +451,32 @@ def test_the_server_can_withhold_a_psych_flag_when_the_page_is_read(tmp_path):
     assert "心理筛查为高风险" in _attention_of(pages.html("head_teacher", homeroom, psych_withheld=frozenset()), name)
 
 
+def test_a_class_psych_count_does_not_reveal_the_students_a_page_withholds(tmp_path):
+    """Differencing (the stop 54 API probe): a class's psych counts (high: 1) beside the
+    named students whose consent the page holds tell the level of the one it withholds.
+    Under min_cell withheld students in the class, the counts are hidden with a note."""
+    from orchestration.reporting.on_demand import OnDemandPages
+
+    lake = build_sample_lake(tmp_path / "lake")
+    (homeroom,), = q(lake, "select homeroom_class_sourced_id from student_identity where student_key = 'k0003'")
+    pages = OnDemandPages(lake)
+    shown = _psych_of(pages.html("head_teacher", homeroom, psych_withheld=frozenset()))
+    assert "高风险" in shown and "—*" not in shown and "未获有效同意" not in shown
+    hidden = _psych_of(pages.html("head_teacher", homeroom, psych_withheld=frozenset({"k0003"})))
+    assert "未获有效同意" in hidden
+    counts = re.findall(r"<td[^>]*>([^<]*)</td>", hidden.split("<table")[1])
+    assert counts and all(c == "—*" for c in counts[1::2]), counts
+    # a student of another class withheld changes nothing here
+    (other,), = q(lake, "select student_key from student_identity "
+                        f"where homeroom_class_sourced_id <> '{homeroom}' limit 1")
+    assert _psych_of(pages.html("head_teacher", homeroom, psych_withheld=frozenset({other}))) == shown
+
+
+def _psych_of(html: str) -> str:
+    """The head teacher page's psych section."""
+    return html.split("心理健康筛查</h2>")[1].split("</section>")[0]
+
+
 def _attention_of(html: str, name: str) -> str:
     """The attention table's row of this student (empty when not listed)."""
     table = html.split("需要关注的学生</h2>")[1].split("</section>")[0]
