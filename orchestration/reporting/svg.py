@@ -249,12 +249,19 @@ def radar_chart(
     max_value: float = 1.0,
     empty_message: str = "—",
 ) -> str:
-    """A radar (spider) chart over fixed axes (e.g. the nine abilities A1..C3)."""
+    """A radar (spider) chart over fixed axes (e.g. the nine abilities A1..C3).
+
+    A missing value (no items of that ability) is not a score of 0: the series' outline
+    joins the axes it has, each value is marked by a dot, and an axis no series has is
+    labelled grey with a dash. Labels are anchored away from the centre (left of it they
+    end at their point, right of it they start there), so long English labels neither run
+    into the chart nor into each other (the reports probe: "B3 integrate & applyB2 infer
+    & predict")."""
     series = [(name, _clean(vs)) for name, vs in series]
     if not axes or not any(v is not None for _, vs in series for v in vs):
         return _empty(title, empty_message)
-    size, cx, cy, r = 340, 210, 165, 115
-    parts = _open(size + 80, size + 20 * len(series), title)
+    width, size, cx, cy, r = 600, 340, 300, 165, 115
+    parts = _open(width, size + 20 * len(series), title)
     n = len(axes)
 
     def point(i: int, frac: float) -> tuple[float, float]:
@@ -266,14 +273,22 @@ def radar_chart(
         parts.append(f'<polygon points="{ring}" fill="none" stroke="#cbd5e0"/>')
     for i, axis in enumerate(axes):
         x, y = point(i, 1.0)
-        lx, ly = point(i, 1.15)
+        lx, ly = point(i, 1.1)
+        dx = lx - cx
+        anchor = "start" if dx > 1 else "end" if dx < -1 else "middle"
+        ly += 4 if abs(dx) > 1 else (-2 if ly < cy else 10)
+        missing = all(vs[i] is None for _, vs in series if i < len(vs))
+        label = f"{axis} —" if missing else axis
+        fill = ' fill="#718096"' if missing else ""
         parts.append(f'<line x1="{cx}" y1="{cy}" x2="{x:.1f}" y2="{y:.1f}" stroke="#cbd5e0"/>')
-        parts.append(f'<text x="{lx:.1f}" y="{ly + 4:.1f}" text-anchor="middle" font-size="11" {FONT}>{escape(axis)}</text>')
+        parts.append(f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="11"{fill} {FONT}>'
+                     f"{escape(label)}</text>")
     for k, (name, vs) in enumerate(series):
         color = PALETTE[k % len(PALETTE)]
-        pts = [point(i, max(0.0, min(1.0, (v or 0) / max_value))) for i, v in enumerate(vs)]
+        pts = [point(i, max(0.0, min(1.0, v / max_value))) for i, v in enumerate(vs) if v is not None]
         poly = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
         parts.append(f'<polygon points="{poly}" fill="{color}" fill-opacity="0.25" stroke="{color}" stroke-width="2"/>')
+        parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}"/>' for x, y in pts)
         ly = size + 20 * k
         parts.append(f'<rect x="20" y="{ly - 10}" width="10" height="10" fill="{color}"/>')
         parts.append(f'<text x="36" y="{ly}" font-size="11" {FONT}>{escape(name)}</text>')

@@ -67,6 +67,25 @@ def test_radar_has_one_polygon_per_series_plus_rings():
     assert len(polys) == 4 + 2
 
 
+def test_a_radar_draws_no_missing_ability_as_zero_and_anchors_labels_outward():
+    """The reports probe: an ability without items sat at the centre (a 0 % score), and
+    long English labels, centred on their point, ran into the chart and each other."""
+    ns = "{http://www.w3.org/2000/svg}"
+    axes = [f"{a} a long ability label" for a in ("A1", "A2", "A3", "B1")]
+    root = parse(svg.radar_chart(axes, [("math", [0.5, None, 1.0, 0.25])], "r"))
+    outline = [p for p in root.iter(f"{ns}polygon") if p.get("fill") != "none"][0]
+    points = [tuple(map(float, xy.split(","))) for xy in outline.get("points").split()]
+    assert len(points) == 3 and len(list(root.iter(f"{ns}circle"))) == 3
+    centre = (300.0, 165.0)
+    assert centre not in points
+    labels = {t.text: t for t in root.iter(f"{ns}text") if t.text and t.text.startswith(("A", "B"))}
+    assert "A2 a long ability label —" in labels and labels["A2 a long ability label —"].get("fill")
+    # right of the centre a label starts at its point, left of it ends there, above it is centred
+    assert labels["A1 a long ability label"].get("text-anchor") == "middle"
+    assert labels["A2 a long ability label —"].get("text-anchor") == "start"
+    assert labels["B1 a long ability label"].get("text-anchor") == "end"
+
+
 def test_catalogues_have_the_same_keys_and_every_used_key():
     from orchestration.governance.policy import checks
 
