@@ -137,7 +137,7 @@ def write_indexes(out: Path, pages, data: ReportData, env: jinja2.Environment, g
         for role in ROLES:
             mine = sorted(of_role.get(role, ()), key=lambda p: p.page_id)
             if mine:
-                groups.append({"title": f"{t(f'role.{role}')}（{len(mine)}）", "links": [link(p) for p in mine]})
+                groups.append({"title": t("fmt.paren", text=t(f"role.{role}"), inner=len(mine)), "links": [link(p) for p in mine]})
         writer.write(out / "orgs" / f"{safe_id(org)}.html", title=org_title(org), subtitle=t("index.org_subtitle"),
                      groups=groups, root="../", missing=data.store.missing)
     role_links = [{"href": f"{role}/index.html", "text": t(f"role.{role}"), "extra": t("index.pages", n=len(by_role.get(role, [])))}

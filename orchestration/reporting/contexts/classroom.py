@@ -137,7 +137,7 @@ def _attention_rows(t: Translator, d: ReportData, role: str) -> dict[str, list[l
                 reasons.append(t("reason.psych_high"))
             z = None if pd.isna(r.latest_mean_z) else float(r.latest_mean_z)
             rows.setdefault(str(r.class_sourced_id), []).append(
-                [cell(names.get(str(r.student_key), "")), cell(z, "z"), cell("；".join(reasons))])
+                [cell(names.get(str(r.student_key), "")), cell(z, "z"), cell(t("sep.clause").join(reasons))])
         return rows
 
     # the withheld students are part of the key: the server may judge them per request

@@ -54,7 +54,7 @@ def subject_researcher_context(t: Translator, d: ReportData, s: Scope) -> dict:
         # the mart's values: a suppressed cell is null there (int_exam_suppression)
         shown = qm.pivot_table(index="school_name", columns="exam_id", values="mean_z", aggfunc="mean",
                                dropna=False).reindex(columns=cols)
-        labels = [f"{n}（{str(dt)[:10]}）" for n, dt in zip(order.exam_name, order.exam_date, strict=True)]
+        labels = [t("fmt.paren", text=n, inner=str(dt)[:10]) for n, dt in zip(order.exam_name, order.exam_date, strict=True)]
         qsec.charts.append(svg.heat_map(list(shown.index), labels,
                                         [[None if v is None or pd.isna(v) else round(float(v), 2) for v in row] for row in shown.to_numpy()],
                                         t("chart.quality_map"), unit=t("unit.mean_z"), lo=-1, hi=1, signed=True))
@@ -118,7 +118,7 @@ def _item_flag(t: Translator, difficulty, discrimination) -> str:
         flags.append(t("flag.hard"))
     if pd.notna(difficulty) and difficulty > 0.9:
         flags.append(t("flag.easy"))
-    return "、".join(flags)
+    return t("sep.list").join(flags)
 
 
 def _quality_overview(t: Translator, d: ReportData, schools: list[str]) -> tuple[Section, pd.DataFrame]:

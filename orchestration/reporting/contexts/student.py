@@ -100,7 +100,7 @@ def _student_sections(t: Translator, d: ReportData, key: str, plain: bool) -> tu
         for subj in sorted(set(subjects)):
             idx = [i for i in by_rate if subjects[i] == subj]
             count = {lv: sum(1 for i in idx if levels[i] == lv) for lv in ("mastered", "developing", "weak", "insufficient")}
-            weak_names = "、".join(names[i] for i in idx if levels[i] == "weak") or "—"
+            weak_names = t("sep.list").join(names[i] for i in idx if levels[i] == "weak") or "—"
             # the evidence behind the levels: items answered in exams and in micro-tests
             evidence = t("cell.evidence", exam=int(sum(_count(kn["exam_items"][i]) for i in idx)),
                          micro=int(sum(_count(kn["microtest_items"][i]) for i in idx)))

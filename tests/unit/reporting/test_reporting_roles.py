@@ -533,6 +533,21 @@ def test_fitness_grades_in_the_pages_language(tmp_path):
     assert "Period: " in en_pages and "Period：" not in en_pages  # the colon of the page's language
 
 
+def test_english_pages_join_and_bracket_in_english(tmp_path):
+    """The reports probe: English pages joined an attention row's reasons with "；", a
+    parent's weak points with "、" and titled the index's role groups "Student（103）"."""
+    from eduhouse_dev.sample_lake import build_sample_lake
+    from orchestration.reporting.render import render_reports
+
+    lake = build_sample_lake(tmp_path / "lake")
+    render_reports(lake, roles=("teacher", "head_teacher", "parent", "district_admin"), workers=1, lang="en")
+    pages = [p for p in (lake / "reports").rglob("*.html")]
+    text = "".join(p.read_text(encoding="utf-8") for p in pages)
+    assert ">Teacher (" in text
+    for mark in ("；", "、", "（", "）"):
+        assert mark not in text, (mark, [p.name for p in pages if mark in p.read_text(encoding="utf-8")][:3])
+
+
 def test_a_class_whose_subject_had_no_exam_says_what_follows(sample_reports):
     """A teacher whose subject had no exam got a results section saying only that the
     class sat none, and no weak-point or attention section, with no word why (stop 49's
