@@ -15,6 +15,11 @@ def _missing(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (hasattr(v, "__class__") and str(v) in ("<NA>", "NaT"))
 
 
+# the English catalogue's count units and their singulars (reports/i18n/en.yaml unit.*)
+_SINGULAR = {"people": "person", "items": "item", "days": "day", "times": "time", "micro-tests": "micro-test",
+             "exams": "exam", "schools": "school", "points": "point", "pages": "page", "classes": "class"}
+
+
 @dataclass
 class Cell:
     text: str
@@ -46,7 +51,9 @@ def cell(value, kind: str = "text", unit: str = "", suppressed: bool = False) ->
     else:
         text = f"{v:,.2f}"
     if unit:
-        text = f"{text} {unit}"
+        # one of an English count unit is said in the singular ("1 item", not "1 items");
+        # the catalogues give the plural, and Chinese units have no number
+        text = f"{text} {_SINGULAR.get(unit, unit) if kind == 'int' and v == 1 else unit}"
     cls = "neg" if kind == "z" and v < 0 else ""
     return Cell(text, v, cls)
 

@@ -390,3 +390,12 @@ def test_the_quality_map_cell_is_the_mean_z_of_the_schools_students_present_that
     assert shown.loc["A", "math"] == pytest.approx(0.2)
     assert pd.isna(shown.loc["B", "math"])
     assert shown.loc["B", "chinese"] == pytest.approx(-0.25)
+
+
+def test_one_of_an_english_count_unit_is_singular():
+    """The reports probe counted "1 items" 530 times on English pages, and "1 people"."""
+    from orchestration.reporting.components import cell
+
+    assert cell(1, "int", "items").text == "1 item" and cell(1, "int", "people").text == "1 person"
+    assert cell(2, "int", "items").text == "2 items" and cell(0, "int", "days").text == "0 days"
+    assert cell(1, "int", "人").text == "1 人" and cell(1.0, "num1", "days").text == "1.0 days"
