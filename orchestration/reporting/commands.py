@@ -25,7 +25,7 @@ def register(subparsers) -> None:
     p.add_argument("--lang", default="zh", choices=languages(), help="message catalogue: zh (default) or en")
     p.add_argument("--pdf", nargs="?", const="__all_staff__", default=None, metavar="PAGE",
                    help="print a PDF with headless Chromium: of PAGE (an .html path, or role/id), or without PAGE "
-                        "of every staff-role page rendered")
+                        "of every staff-role page rendered; PAGE as role/id renders only that role's pages first")
     p.add_argument("--pdf-out", default=None, help="where to write the PDF of PAGE (default: beside the .html)")
     p.add_argument("--no-render", action="store_true", help="only print the PDF of an already rendered PAGE")
     p.set_defaults(func=run)
@@ -41,6 +41,17 @@ def _page_path(lake: Path, page: str) -> Path:
     return candidate
 
 
+def _page_role(page: str | None) -> tuple[str, ...] | None:
+    """The role of a PDF's PAGE given as role/id (or its .html path under reports/): only
+    that role's pages need rendering first (the reports probe: a PDF of one page rendered
+    all 452 pages, then said there was no such page)."""
+    if not page or page == "__all_staff__":
+        return None
+    parts = Path(page).parts
+    role = parts[-2] if len(parts) >= 2 else None
+    return (role,) if role in ROLES else None
+
+
 def run(args: argparse.Namespace) -> int:
     from orchestration.settings import get_settings
 
@@ -52,10 +63,13 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--min-cell {args.min_cell}: the marts are suppressed at the lake's minimum cell "
                         f"{settings.min_cell} (EDUHOUSE_MIN_CELL); to change it, set EDUHOUSE_MIN_CELL and "
                         "rebuild the marts (eduhouse run --full)")
+    if args.workers < 1:
+        raise UserError(f"--workers {args.workers}: at least 1 render process")
+    roles = tuple(args.role or _page_role(args.pdf) or ROLES)
     if not args.no_render:
         from orchestration.reporting.render import render_reports
 
-        summary = render_reports(lake, roles=tuple(args.role or ROLES), min_cell=settings.min_cell,
+        summary = render_reports(lake, roles=roles, min_cell=settings.min_cell,
                                  top_n=settings.top_n, workers=args.workers, lang=args.lang)
         print(f"{len(summary.pages)} pages in {summary.seconds:.1f} s ({summary.pages_per_second:.1f} pages/s); "
               f"index: {summary.index_path}")

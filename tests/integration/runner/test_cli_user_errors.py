@@ -176,3 +176,20 @@ def test_backfill_closes_with_a_summary():
         "(bronze/roster:contract)",
         "  tool output: /lake/logs/backfill-x.log",
     ]
+
+
+def test_report_refuses_no_workers_and_renders_only_the_role_of_a_pdf_page(tmp_path):
+    """The reports probe: `--workers 0` was accepted; `--pdf student/nonexist` rendered
+    every role's pages before saying there was no such page."""
+    from orchestration.cli import main
+    from orchestration.reporting.scopes import ROLES
+
+    assert main(["sample-marts", "--lake", str(tmp_path)]) == 0
+    line = _one_line_exit_2(_eduhouse("report", "--lake", str(tmp_path), "--workers", "0"))
+    assert line.endswith("--workers 0: at least 1 render process")
+    line = _one_line_exit_2(_eduhouse("report", "--lake", str(tmp_path), "--workers", "1",
+                                      "--pdf", "student/nonexist"))
+    assert "no rendered report at" in line and line.endswith("student/nonexist.html")
+    rendered = {p.parent.name for p in (tmp_path / "reports").glob("*/*.html")
+                if p.name != "index.html" and p.parent.name in ROLES}
+    assert rendered == {"student"}
