@@ -9,6 +9,7 @@ Parquet files (``marts/``, ``restricted/``), never the warehouse.
 
 from __future__ import annotations
 
+import functools
 import re
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import anyio.to_thread
 import pyarrow as pa
 import pyarrow.compute as pc
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -189,7 +191,7 @@ def list_marts(request: Request) -> Response:
     try:
         caller = svc.authenticate(request)
         svc.check_purpose(caller)
-        cur = _state(svc)
+        cur, memo = _state(svc)
     except ApiError as err:
         svc.record(caller, request, CATALOG, "denied", action=LIST)
         return _error(err.status, err.code, err.message)
@@ -198,7 +200,7 @@ def list_marts(request: Request) -> Response:
     for _name, mart in sorted(svc.catalog.items()):
         try:
             decision = decide(cur, mart, caller.principal_id, caller.purpose, list(mart.column_names), {}, now, today,
-                              str(svc.paths.marts / "exam_summary.parquet"), svc.state.memo)
+                              str(svc.paths.marts / "exam_summary.parquet"), memo)
         except Denied:
             continue
         entry = mart.describe()
@@ -210,11 +212,12 @@ def list_marts(request: Request) -> Response:
 
 
 def _state(svc: Service):
-    cur = svc.state.cursor()
+    """A cursor on the policy's current generation and that generation's memo."""
+    cur, memo = svc.state.snapshot()
     if cur is None:
         raise ApiError(503, "not_published", "the lake has no published policy marts yet (run `eduhouse run`): "
                                              + ", ".join(svc.state.missing))
-    return cur
+    return cur, memo
 
 
 def read_mart(request: Request) -> Response:
@@ -238,6 +241,9 @@ def read_mart(request: Request) -> Response:
             raise ApiError(400, "repeated_column", "name each column once")
         if len(given) != len(filters):  # ?exam_id=a&exam_id=b: not an OR, and not the last one
             raise ApiError(400, "repeated_filter", "give each filter column once")
+        reserved = [k for k, _ in params.multi_items() if k in RESERVED]
+        if len(set(reserved)) != len(reserved):  # ?limit=1&limit=2: the last one won (the API probe)
+            raise ApiError(400, "repeated_parameter", "give each of columns, limit, cursor, purpose and grant_id once")
         limit_text = params.get("limit") or str(DEFAULT_LIMIT)
         # ASCII digits only: Python's int() also reads "１", "+5" and "1_0"
         if not re.fullmatch(r"[0-9]{1,9}", limit_text):
@@ -257,9 +263,9 @@ def read_mart(request: Request) -> Response:
                                                   "application/vnd.apache.parquet, "
                                                   "application/vnd.apache.arrow.stream") from None
         policy_version = svc.state.version  # before the cursor: see AggregateResults
-        cur = _state(svc)
+        cur, memo = _state(svc)
         decision = decide(cur, mart, caller.principal_id, caller.purpose, requested, filters, svc.now(),
-                          svc.today(), str(svc.paths.marts / "exam_summary.parquet"), svc.state.memo,
+                          svc.today(), str(svc.paths.marts / "exam_summary.parquet"), memo,
                           grant_id=caller.grant_id)
         table = _query(svc, cur, mart, decision, filters, limit + 1, offset, as_json=fmt == "json",
                        policy_version=policy_version)
@@ -271,7 +277,7 @@ def read_mart(request: Request) -> Response:
         return _error(err.status, err.code, err.message)
     more = table.num_rows > limit
     table = table.slice(0, limit)
-    subjects = _subjects(svc.state.memo, table) if "__student_key" in table.column_names else []
+    subjects = _subjects(memo, table) if "__student_key" in table.column_names else []
     if "__student_key" in table.column_names:
         table = table.drop_columns(["__student_key"])
     svc.record(caller, request, name, decision.decision, role=decision.role, grant_id=decision.grant_id,
@@ -337,7 +343,7 @@ def list_reports(request: Request) -> Response:
     try:
         caller = svc.authenticate(request)
         svc.check_purpose(caller)
-        cur = _state(svc)
+        cur, _ = _state(svc)
         pages = svc.reports.readable(cur, caller.principal_id, caller.purpose, svc.now(), svc.today())
     except ApiError as err:
         svc.record(caller, request, REPORT_RESOURCE, "denied", action=LIST)
@@ -354,7 +360,7 @@ def read_report(request: Request) -> Response:
     try:
         caller = svc.authenticate(request)
         svc.check_purpose(caller)
-        cur = _state(svc)
+        cur, _ = _state(svc)
         opened = svc.reports.open(cur, caller.principal_id, caller.purpose, role, scope_id, svc.now(),
                                   svc.today(), grant_id=caller.grant_id)
     except Denied as denied:
@@ -380,7 +386,7 @@ async def _record_denial(request: Request) -> None:
             caller = svc.authenticate(request)
         except ApiError:
             caller = None
-        action = "read" if request.method in ("GET", "HEAD") else request.method.lower()
+        action = "read" if request.method == "GET" else request.method.lower()
         svc.record(caller, request, request.url.path, "denied", action=action)
 
     await anyio.to_thread.run_sync(record)
@@ -406,6 +412,18 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return _error(500, "internal_error", "the server failed to answer; the request is recorded")
 
 
+def _get_only(handler):
+    """A data endpoint answers GET only. Starlette answers HEAD with every GET route: the
+    server read the rows, recorded them as returned, and sent none (the API probe: a HEAD
+    of a mart was audited as a read of its rows). Refused as any other method, recorded."""
+    @functools.wraps(handler)
+    def endpoint(request: Request) -> Response:
+        if request.method != "GET":
+            raise HTTPException(405)
+        return handler(request)
+    return endpoint
+
+
 def create_app(lake: Path, timezone: str, as_of: date | None = None, threads: int | None = None) -> Starlette:
     svc = Service(lake, timezone, as_of)
 
@@ -419,10 +437,10 @@ def create_app(lake: Path, timezone: str, as_of: date | None = None, threads: in
     app = Starlette(routes=[
         Route("/healthz", healthz),
         Route("/metrics", metrics),
-        Route("/v1/marts", list_marts),
-        Route("/v1/marts/{name}", read_mart),
-        Route("/v1/reports", list_reports),
-        Route("/v1/reports/{role}/{scope_id}", read_report),
+        Route("/v1/marts", _get_only(list_marts)),
+        Route("/v1/marts/{name}", _get_only(read_mart)),
+        Route("/v1/reports", _get_only(list_reports)),
+        Route("/v1/reports/{role}/{scope_id}", _get_only(read_report)),
     ], lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_found, Exception: _server_error})
     # "/v1/marts/x/" is an unknown path, refused and recorded, not a redirect: Starlette's
     # redirect answered before any handler, so the request left no access event

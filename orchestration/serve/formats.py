@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import secrets
 
 import pyarrow as pa
@@ -95,10 +96,10 @@ def requested_format(request: Request) -> str:
         for param in params:
             name, _, value = param.partition("=")
             if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
+                # a qvalue is 0 to 1 with at most three decimals (RFC 9110 12.4.2): "nan",
+                # "1e999" or "2" is none, and names nothing (it outranked every valid one)
+                value = value.strip()
+                q = float(value) if re.fullmatch(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?", value) else 0.0
         if q <= 0:
             continue
         key = by_media.get(media) or ("json" if media in ("*/*", "application/*") else None)

@@ -39,13 +39,24 @@ class PolicyState:
     def __init__(self, lake: Path):
         self.paths = LakePaths(Path(lake))
         self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = None
         self._stamp: tuple | None = None
         self._checked = 0.0
-        self.missing: list[str] = []
-        # per generation: facts the policy looks up again and again (a principal's grants,
-        # a grant's roster-backed ids on a day, student_key -> sourcedId); cleared with it
-        self.memo: dict = {}
+        # One generation, swapped in by one assignment: its database, its memo (facts the
+        # policy looks up again and again: a principal's grants, a grant's roster-backed
+        # ids on a day, student_key -> sourcedId) and the tables it lacks. A request takes
+        # the database and the memo together (`snapshot`): with the memo read apart, a
+        # request still judging on the old grants could store them in the new generation's
+        # memo, and a grant just revoked would be honoured until the next publication (the
+        # API probe, from the code).
+        self._gen: tuple[duckdb.DuckDBPyConnection | None, dict, list[str]] = (None, {}, [])
+
+    @property
+    def missing(self) -> list[str]:
+        return self._gen[2]
+
+    @property
+    def memo(self) -> dict:
+        return self._gen[1]
 
     def _files(self) -> dict[str, Path]:
         return {t: self.paths.restricted / f"{t}.parquet" for t in TABLES}
@@ -59,35 +70,41 @@ class PolicyState:
                 stamp.append((name, None))
         return tuple(stamp)
 
-    def _build(self, stamp: tuple) -> duckdb.DuckDBPyConnection:
+    def _build(self, stamp: tuple) -> tuple[duckdb.DuckDBPyConnection, dict, list[str]]:
         # one thread a query: requests run side by side, and a scope's slice is too small to split
         con = duckdb.connect(config={"threads": 1})
-        self.missing = [name for name, mtime in stamp if mtime is None]
+        missing = [name for name, mtime in stamp if mtime is None]
         for name, path in self._files().items():
-            if name in self.missing:
+            if name in missing:
                 continue
             con.execute(f'create table "{name}" as select * from read_parquet(?)', [str(path)])
-        if not self.missing:
+        memo: dict = {}
+        if not missing:
             con.execute(_UNITS)
-            self.memo = {"sourced_id": dict(con.execute(
-                "select student_key, student_sourced_id from student_identity").fetchall())}
-        return con
+            memo = {"sourced_id": dict(con.execute("select student_key, student_sourced_id from student_identity")
+                                       .fetchall())}
+        return con, memo, missing
 
     @property
     def version(self) -> tuple | None:
         """The files the current generation was built from (their mtimes)."""
         return self._stamp
 
-    def cursor(self) -> duckdb.DuckDBPyConnection | None:
-        """A cursor on the current generation (None while a table is missing); ``memo``
-        belongs to the same generation."""
+    def snapshot(self) -> tuple[duckdb.DuckDBPyConnection | None, dict]:
+        """A cursor on the current generation (None while a table is missing) and that
+        generation's memo."""
         now = time.monotonic()
-        if self._con is None or now - self._checked >= CHECK_EVERY_S:
+        if self._gen[0] is None or now - self._checked >= CHECK_EVERY_S:
             with self._lock:
-                if self._con is None or now - self._checked >= CHECK_EVERY_S:
+                if self._gen[0] is None or now - self._checked >= CHECK_EVERY_S:
                     stamp = self._current_stamp()
                     if stamp != self._stamp:
-                        self._con = self._build(stamp)
+                        self._gen = self._build(stamp)
                         self._stamp = stamp
                     self._checked = now
-        return None if self.missing else self._con.cursor()
+        con, memo, missing = self._gen
+        return (None if missing else con.cursor()), memo
+
+    def cursor(self) -> duckdb.DuckDBPyConnection | None:
+        """A cursor on the current generation (None while a table is missing)."""
+        return self.snapshot()[0]

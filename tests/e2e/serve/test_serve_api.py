@@ -331,6 +331,16 @@ def test_hostile_names_and_values_change_nothing(api, serve_lake):
     # a filter given twice is refused, not read as its last value
     status, _, body = get_json(f"{api.url}/v1/marts/student_exam?exam_id=a&exam_id=b", token, "teaching")
     assert (status, body["error"]["code"]) == (400, "repeated_filter")
+    # nor a limit or columns given twice (the last one won), and a HEAD is not a read of
+    # rows it never sends (it was audited as one): the API probe, stop 56
+    for query in ("limit=1&limit=2", "columns=exam_id&columns=score&limit=1"):
+        status, _, body = get_json(f"{api.url}/v1/marts/student_exam?{query}", token, "teaching")
+        assert (status, body["error"]["code"]) == (400, "repeated_parameter"), query
+    before = len(events(lake))
+    status, headers, body = get(f"{api.url}/v1/marts/student_exam?limit=1", token, "teaching", method="HEAD")
+    assert (status, body) == (405, b"")
+    assert [(e["resource"], e["action"], e["decision"], e["rows_returned"]) for e in events(lake)[before:]] == [
+        ("/v1/marts/student_exam", "head", "denied", 0)]
     status, _, body = get_json(f"{api.url}/v1/reports/teacher/..%2F..%2Fops%2Fsecrets%2Fpseudonym.key", token, "teaching")
     assert status in (403, 404)
     assert b"pseudonym" not in get(f"{api.url}/v1/reports/teacher/%2e%2e", token, "teaching")[2].lower().replace(
