@@ -82,6 +82,15 @@ def run(args: argparse.Namespace) -> int:
             render_publication(lake, month, settings.min_cell, lang=args.lang)
         if months:
             print(f"{len(months)} monthly publication(s): {lake / 'reports' / 'publication' / 'index.html'}")
+        audit_page = LakePaths(Path(lake)).reports / "governance" / "governance_audit.html"
+        if audit_page.exists():
+            # the index links the audit's page: in the pages' language (the reports probe: an
+            # English edition linked a Chinese audit page), from the findings as the last
+            # audit exported them (nothing is audited again: `eduhouse audit` does that)
+            from orchestration.governance.audit import run_audit
+
+            run_audit(Path(lake), min_cell=settings.min_cell, timezone=settings.timezone, lang=args.lang)
+            print(f"governance audit page: {audit_page}")
     if args.pdf:
         from orchestration.reporting.browser import chromium_path, html_to_pdf
 

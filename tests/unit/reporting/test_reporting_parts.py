@@ -131,6 +131,20 @@ def test_cli_renders_sample_lake_in_english(tmp_path):
     assert (tmp_path / "reports" / "index.html").exists()
 
 
+def test_an_english_edition_links_an_english_audit_page(tmp_path):
+    """The reports probe: after `report --lang en` the index linked the audit page as the
+    last audit wrote it, in Chinese."""
+    from orchestration.cli import main
+
+    assert main(["sample-marts", "--lake", str(tmp_path)]) == 0
+    main(["audit", "--lake", str(tmp_path)])  # exit 1 with critical findings: the page is written either way
+    page = tmp_path / "reports" / "governance" / "governance_audit.html"
+    assert "数据使用审计" in page.read_text(encoding="utf-8")
+    assert main(["report", "--lake", str(tmp_path), "--role", "district_admin", "--workers", "1", "--lang", "en"]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "Governance audit" in html and "数据使用审计" not in html
+
+
 def test_a_report_cannot_state_another_minimum_cell_than_the_marts(tmp_path, monkeypatch, capsys):
     """The marts hide groups below the lake's EDUHOUSE_MIN_CELL; `report --min-cell` with
     another value is refused in one line (its pages would state a rule not applied)."""
