@@ -1,10 +1,13 @@
-"""The Dagster instance of a lake: `<lake>/ops/dagster`, unless $DAGSTER_HOME is set.
+"""The Dagster instance of a lake: `<lake>/ops/dagster`, always.
 
 A lake is a deployment: its run history, dynamic partitions (exams), concurrency slots
 and sensor state belong to it, so two lakes used one after the other or at the same
-time never see each other's runs. Setting DAGSTER_HOME explicitly (a shared server
-instance, `make ui`) overrides that. The instance's dagster.yaml is the committed one in
-`orchestration/instance/` (the warehouse pool, run monitoring, retention).
+time never see each other's runs. $DAGSTER_HOME, which the webserver and the daemon
+need (`make ui` sets it), must name that folder: an instance shared by two lakes would
+let a run of one hold the other's warehouse slot, and a mistyped one made `status` read
+an empty new instance and say OK of a lake it had never seen (the daemon probe). The
+instance's dagster.yaml is the committed one in `orchestration/instance/` (the warehouse
+pool, run monitoring, retention).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import dagster as dg
 import yaml
 from dagster._serdes import ConfigurableClassData
 
+from orchestration.errors import UserError
 from orchestration.lake import LakePaths
 
 INSTANCE_YAML = Path(__file__).parent / "instance" / "dagster.yaml"
@@ -30,9 +34,13 @@ LAKE_LOGS = ("orchestration.compute_logs", "LakeComputeLogManager")
 
 
 def dagster_home_for(lake: Path) -> Path:
-    """$DAGSTER_HOME when set explicitly, else the lake's own instance folder."""
+    """The lake's own instance folder; $DAGSTER_HOME, when set, must be that folder."""
+    own = LakePaths(Path(lake).resolve()).dagster_home
     explicit = os.environ.get("DAGSTER_HOME")
-    return Path(explicit).resolve() if explicit else LakePaths(Path(lake).resolve()).dagster_home
+    if explicit and Path(explicit).resolve() != own.resolve():
+        raise UserError(f"DAGSTER_HOME={explicit} is not the instance of the lake {Path(lake).resolve()}, which "
+                        f"keeps its runs in {own}: unset DAGSTER_HOME (eduhouse finds the lake's own) or set it there")
+    return own
 
 
 def ensure_dagster_home(lake: Path) -> Path:

@@ -29,9 +29,12 @@ def lake(tmp_path) -> Path:
 
 
 @pytest.fixture
-def dagster_home(tmp_path, monkeypatch) -> Path:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
+def dagster_home(lake, monkeypatch) -> Path:
+    """The lake's own instance folder: DAGSTER_HOME may name no other (dagster_home.py)."""
+    from orchestration.lake import LakePaths
+
+    home = LakePaths(lake).dagster_home
+    home.mkdir(parents=True)
     shutil.copyfile(INSTANCE_YAML, home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     return home

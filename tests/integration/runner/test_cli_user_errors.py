@@ -193,3 +193,25 @@ def test_report_refuses_no_workers_and_renders_only_the_role_of_a_pdf_page(tmp_p
     rendered = {p.parent.name for p in (tmp_path / "reports").glob("*/*.html")
                 if p.name != "index.html" and p.parent.name in ROLES}
     assert rendered == {"student"}
+
+
+@pytest.mark.parametrize("home", ["file", "elsewhere"])
+def test_dagster_home_must_be_the_lakes_own_instance(tmp_path, home):
+    """The daemon probe: DAGSTER_HOME naming a file was a FileExistsError traceback, and a
+    mistyped one made `status` read a new empty instance and say OK of a lake it had never
+    seen (an instance shared by two lakes would also share the warehouse slot)."""
+    lake = tmp_path / "lake"
+    (lake / "inbox").mkdir(parents=True)
+    target = tmp_path / ("a-file" if home == "file" else "no-such-home")
+    if home == "file":
+        target.write_text("x")
+    env = {**{k: v for k, v in os.environ.items() if k != "EDUHOUSE_LAKE"}, "DAGSTER_HOME": str(target)}
+    result = subprocess.run([*EDUHOUSE, "status", "--lake", str(lake)], env=env, capture_output=True, text=True,
+                            timeout=300)
+    line = _one_line_exit_2(result)
+    assert f"DAGSTER_HOME={target} is not the instance of the lake {lake}" in line
+    assert str(lake / "ops" / "dagster") in line
+    assert not (tmp_path / "no-such-home").exists()
+    env["DAGSTER_HOME"] = str(lake / "ops" / "dagster")  # as `make ui` sets it: the lake's own
+    assert subprocess.run([*EDUHOUSE, "status", "--lake", str(lake)], env=env, capture_output=True,
+                          text=True, timeout=300).returncode in (0, 1)
