@@ -15,6 +15,7 @@ from orchestration.automation.publication import monthly_publication
 from orchestration.automation.retention import retention
 from orchestration.automation.sensors import (
     check_failure_alert,
+    dead_run_release,
     downstream_automation,
     downstream_catchup,
     inbox_sensor,
@@ -27,5 +28,5 @@ defs = dg.Definitions(
     jobs=[landing_job, landing_daily_job, downstream_job, publication_job, retention_job],
     schedules=[monthly_publication_schedule, retention_schedule],
     sensors=[inbox_sensor, downstream_automation, downstream_catchup, later_months_catchup, run_failure_alert,
-             check_failure_alert],
+             check_failure_alert, dead_run_release],
 )

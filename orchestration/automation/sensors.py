@@ -8,6 +8,8 @@
   `later_months_catchup` rebuilds the months after a month rebuilt late (a month reads
   the months before it), as `eduhouse run` does.
 - `run_failure_alert` and `check_failure_alert` write alerts (alerts.py).
+- `dead_run_release` fails the runs whose process died and frees their warehouse slot
+  (runner/recovery.py), so a daemon started again after a crash goes on by itself.
 """
 
 import hashlib
@@ -32,6 +34,7 @@ from orchestration.lake import TIME_BASED_SOURCES, lake_in_use
 from orchestration.partitions import daily_partitions
 from orchestration.resources import ENGINE_TAG, LakeResource
 from orchestration.runner.progress import failure_reason
+from orchestration.runner.recovery import release_orphaned_runs
 from orchestration.settings import OpsConfig, get_settings
 
 TRIGGER_TAG = "eduhouse/trigger"
@@ -246,6 +249,23 @@ def check_failure_alert(context: dg.SensorEvaluationContext, lake: LakeResource)
     context.update_cursor(str(high))
     if not alerts:
         return dg.SkipReason("no failed ERROR checks since the last tick")
+    return None
+
+
+@dg.sensor(
+    name="dead_run_release",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks failed a run whose process died (the UI killed with it, a reboot, a killed "
+                "`eduhouse run`) and frees the warehouse slot it held: the retry runs and the queue moves.",
+)
+def dead_run_release(context: dg.SensorEvaluationContext) -> dg.SkipReason | None:
+    released = release_orphaned_runs(context.instance, by="the daemon's dead_run_release sensor")
+    if not released:
+        return dg.SkipReason("no run whose process died")
+    for run, pid in released:
+        context.log.warning(f"run {run.run_id} ({run.job_name}): its process (pid {pid}) died; marked failed, "
+                            "its warehouse slot freed")
     return None
 
 

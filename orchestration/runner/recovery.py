@@ -19,7 +19,11 @@
   the daemon lives. When the whole UI died with them (killed, a reboot), nothing would:
   such a run stays STARTED holding the warehouse slot, and every later `eduhouse run`
   waited for it without a word (the Dagster probe). So a daemon run whose worker process,
-  as its "Started process for run (pid N)" event names it, is gone is dead too.
+  as its "Started process for run (pid N)" event names it, is gone is dead too. The
+  daemon's `dead_run_release` sensor does the same without waiting for an `eduhouse run`
+  (the daemon probe: after `make ui` was killed and started again, the dead runs held the
+  warehouse slot and every queued run waited until someone ran `eduhouse run`), for the
+  CLI's runs too when the process of their pid tag is gone.
 - **Tools left running**: dbt started by a killed run may still write the warehouse; the
   next run waits for it (DuckDB allows one writer) before its own dbt starts.
 """
@@ -250,6 +254,32 @@ def release_dead_runs(instance: dg.DagsterInstance, log=print) -> list[str]:
         log(f"  run {run.run_id[:8]} ({run.tags.get('eduhouse/label', run.job_name)}) died with its process "
             f"(pid {pid}): marked failed, its warehouse slot freed")
     return [r.run_id for r, _ in dead]
+
+
+def orphaned_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, int]]:
+    """Without the lake lock (the daemon's sensor): the runs whose process is gone for
+    certain, the daemon's (their worker) and the CLI's (the `eduhouse` process of their
+    pid tag, started before them: a pid reused since is not it), with that pid."""
+    out = list(dead_daemon_runs(instance))
+    for run in cli_runs_in_flight(instance):
+        try:
+            pid = int(run.tags[PID_TAG])
+        except ValueError:
+            continue
+        record = instance.get_run_record_by_id(run.run_id)
+        since = (record.start_time or record.create_timestamp.timestamp()) if record else time.time()
+        if pid != os.getpid() and not _alive(pid, since):
+            out.append((run, pid))
+    return out
+
+
+def release_orphaned_runs(instance: dg.DagsterInstance, by: str) -> list[tuple[dg.DagsterRun, int]]:
+    """Mark the orphaned runs failed and free their slots (Dagster's retry then runs them
+    again, and the queue behind the warehouse slot moves)."""
+    found = orphaned_runs(instance)
+    for run, pid in found:
+        _release(instance, run, str(pid), by)
+    return found
 
 
 def tools_still_working(lake: Path) -> list[int]:

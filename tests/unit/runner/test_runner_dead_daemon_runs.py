@@ -58,3 +58,40 @@ def test_a_daemon_run_whose_worker_died_is_failed_and_its_slot_freed(tmp_path):
     finally:
         living.kill()
         living.wait()
+
+
+def test_the_daemon_itself_releases_dead_runs_without_an_eduhouse_run(tmp_path):
+    """The daemon probe: `make ui` killed and started again left its dead runs STARTED
+    holding the slot, and every queued run waited until someone ran `eduhouse run`. The
+    `dead_run_release` sensor fails them (the daemon's, and the CLI's whose process of
+    their pid tag is gone) and frees the slot; living ones are left alone."""
+    from orchestration.automation.sensors import dead_run_release
+    from orchestration.runner.recovery import PID_TAG
+
+    instance = get_instance(tmp_path)
+    instance.event_log_storage.set_concurrency_slots(POOL, 4)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    living = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead_daemon = _daemon_run(instance, gone.pid)
+        live_daemon = _daemon_run(instance, living.pid)
+        runs = {}
+        for name, pid in (("dead_cli", gone.pid), ("live_cli", living.pid)):
+            runs[name] = instance.add_run(dg.DagsterRun(job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTED,
+                                                        tags={PID_TAG: str(pid)}))
+            instance.handle_run_event(runs[name].run_id, dg.DagsterEvent(
+                event_type_value="PIPELINE_START", job_name="__ASSET_JOB", message="started"))
+            instance.event_log_storage.claim_concurrency_slot(POOL, runs[name].run_id, "eduhouse_dbt_models")
+        context = dg.build_sensor_context(instance=instance)
+        assert dead_run_release(context) is None
+        status = {name: instance.get_run_by_id(run.run_id).status for name, run in
+                  {"dead_daemon": dead_daemon, "live_daemon": live_daemon, **runs}.items()}
+        assert status == {"dead_daemon": dg.DagsterRunStatus.FAILURE, "live_daemon": dg.DagsterRunStatus.STARTED,
+                          "dead_cli": dg.DagsterRunStatus.FAILURE, "live_cli": dg.DagsterRunStatus.STARTED}
+        info = instance.event_log_storage.get_concurrency_info(POOL)
+        assert {s.run_id for s in info.claimed_slots} == {live_daemon.run_id, runs["live_cli"].run_id}
+        assert isinstance(dead_run_release(dg.build_sensor_context(instance=instance)), dg.SkipReason)
+    finally:
+        living.kill()
+        living.wait()
