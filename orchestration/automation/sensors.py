@@ -259,8 +259,8 @@ def check_failure_alert(context: dg.SensorEvaluationContext, lake: LakeResource)
     description="Marks failed a run whose process died (the UI killed with it, a reboot, a killed "
                 "`eduhouse run`) and frees the warehouse slot it held: the retry runs and the queue moves.",
 )
-def dead_run_release(context: dg.SensorEvaluationContext) -> dg.SkipReason | None:
-    released = release_orphaned_runs(context.instance, by="the daemon's dead_run_release sensor")
+def dead_run_release(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SkipReason | None:
+    released = release_orphaned_runs(context.instance, lake.paths.root, by="the daemon's dead_run_release sensor")
     if not released:
         return dg.SkipReason("no run whose process died")
     for run, pid in released:

@@ -45,7 +45,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.errors import UserError
-from orchestration.lake import LakePaths
+from orchestration.lake import LakePaths, lake_in_use
 
 PID_TAG = "eduhouse/pid"
 IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
@@ -256,11 +256,15 @@ def release_dead_runs(instance: dg.DagsterInstance, log=print) -> list[str]:
     return [r.run_id for r, _ in dead]
 
 
-def orphaned_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, int]]:
+def orphaned_runs(instance: dg.DagsterInstance, lake: Path) -> list[tuple[dg.DagsterRun, int]]:
     """Without the lake lock (the daemon's sensor): the runs whose process is gone for
-    certain, the daemon's (their worker) and the CLI's (the `eduhouse` process of their
-    pid tag, started before them: a pid reused since is not it), with that pid."""
+    certain, the daemon's (their worker) and the CLI's, with that pid. A CLI run is dead
+    only while no one holds the lake lock (a living `eduhouse run` holds it, wherever it
+    runs: a pid of another host or container would look gone) and the `eduhouse` process
+    of its pid tag is gone (started before the run: a pid reused since is not it)."""
     out = list(dead_daemon_runs(instance))
+    if lake_in_use(lake):
+        return out
     for run in cli_runs_in_flight(instance):
         try:
             pid = int(run.tags[PID_TAG])
@@ -273,10 +277,10 @@ def orphaned_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, int
     return out
 
 
-def release_orphaned_runs(instance: dg.DagsterInstance, by: str) -> list[tuple[dg.DagsterRun, int]]:
+def release_orphaned_runs(instance: dg.DagsterInstance, lake: Path, by: str) -> list[tuple[dg.DagsterRun, int]]:
     """Mark the orphaned runs failed and free their slots (Dagster's retry then runs them
     again, and the queue behind the warehouse slot moves)."""
-    found = orphaned_runs(instance)
+    found = orphaned_runs(instance, lake)
     for run, pid in found:
         _release(instance, run, str(pid), by)
     return found

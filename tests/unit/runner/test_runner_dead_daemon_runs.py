@@ -66,7 +66,8 @@ def test_the_daemon_itself_releases_dead_runs_without_an_eduhouse_run(tmp_path):
     `dead_run_release` sensor fails them (the daemon's, and the CLI's whose process of
     their pid tag is gone) and frees the slot; living ones are left alone."""
     from orchestration.automation.sensors import dead_run_release
-    from orchestration.runner.recovery import PID_TAG
+    from orchestration.resources import LakeResource
+    from orchestration.runner.recovery import PID_TAG, lake_lock
 
     instance = get_instance(tmp_path)
     instance.event_log_storage.set_concurrency_slots(POOL, 4)
@@ -83,15 +84,20 @@ def test_the_daemon_itself_releases_dead_runs_without_an_eduhouse_run(tmp_path):
             instance.handle_run_event(runs[name].run_id, dg.DagsterEvent(
                 event_type_value="PIPELINE_START", job_name="__ASSET_JOB", message="started"))
             instance.event_log_storage.claim_concurrency_slot(POOL, runs[name].run_id, "eduhouse_dbt_models")
-        context = dg.build_sensor_context(instance=instance)
-        assert dead_run_release(context) is None
+        lake = {"lake": LakeResource(root=str(tmp_path))}
+        # while an eduhouse run holds the lake, its runs are its own (its pid may be another
+        # host's or container's): only the daemon's dead run is released
+        with lake_lock(tmp_path):
+            assert dead_run_release(dg.build_sensor_context(instance=instance, resources=lake)) is None
+        assert instance.get_run_by_id(runs["dead_cli"].run_id).status == dg.DagsterRunStatus.STARTED
+        assert dead_run_release(dg.build_sensor_context(instance=instance, resources=lake)) is None
         status = {name: instance.get_run_by_id(run.run_id).status for name, run in
                   {"dead_daemon": dead_daemon, "live_daemon": live_daemon, **runs}.items()}
         assert status == {"dead_daemon": dg.DagsterRunStatus.FAILURE, "live_daemon": dg.DagsterRunStatus.STARTED,
                           "dead_cli": dg.DagsterRunStatus.FAILURE, "live_cli": dg.DagsterRunStatus.STARTED}
         info = instance.event_log_storage.get_concurrency_info(POOL)
         assert {s.run_id for s in info.claimed_slots} == {live_daemon.run_id, runs["live_cli"].run_id}
-        assert isinstance(dead_run_release(dg.build_sensor_context(instance=instance)), dg.SkipReason)
+        assert isinstance(dead_run_release(dg.build_sensor_context(instance=instance, resources=lake)), dg.SkipReason)
     finally:
         living.kill()
         living.wait()
