@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.tags import PARENT_RUN_ID_TAG as PARENT_RUN_TAG
 
 from orchestration.automation import inbox
 from orchestration.automation.alerts import read_alerts
@@ -125,8 +126,30 @@ def group_status(instance: dg.DagsterInstance, asset_graph, config: OpsConfig) -
             "at": _iso(record.create_timestamp),
             "deliveries": _named_deliveries(evaluation),
         })
+    for group in groups.values():
+        if group["last_run"] and group["last_run"][0].dagster_run.status == dg.DagsterRunStatus.FAILURE:
+            retry = _latest_retry(instance, group["last_run"][0])
+            if retry is not None:
+                group["last_run"] = (retry, {**_run_summary(retry, config),
+                                             "retry_of": group["last_run"][0].dagster_run.run_id})
     return {name: {**g, "last_run": g["last_run"][1] if g["last_run"] else None}
             for name, g in sorted(groups.items())}
+
+
+def _latest_retry(instance: dg.DagsterInstance, failed: dg.RunRecord, depth: int = 5) -> dg.RunRecord | None:
+    """The last re-execution of a failed run (Dagster's retry, or one from the UI), followed
+    down its chain. A retry that found nothing left to materialize leaves the failed run
+    the group's last materializing one: `status` said ATTENTION after the daemon's retry
+    had succeeded (the daemon probe)."""
+    latest = None
+    run_id = failed.dagster_run.run_id
+    for _ in range(depth):
+        retries = instance.get_run_records(dg.RunsFilter(tags={PARENT_RUN_TAG: run_id}), limit=1)
+        if not retries:
+            break
+        latest = retries[0]
+        run_id = latest.dagster_run.run_id
+    return latest
 
 
 def _named_deliveries(evaluation) -> list[str]:

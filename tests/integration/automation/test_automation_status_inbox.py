@@ -35,3 +35,32 @@ def test_checks_that_failed_and_checks_that_warned_are_counted_apart(instance, l
     header = next(line for line in text.splitlines() if line.startswith("group"))
     row = next(line for line in text.splitlines() if line.startswith("landing"))
     assert header.endswith("checks failed/warned") and row.endswith(" 1/2"), (header, row)
+
+
+def test_a_failed_run_retried_with_success_is_not_the_groups_last_word(instance, lake):
+    """The daemon probe: a landing run died after it materialized; the daemon's retry
+    succeeded with nothing left to land (no materialization), and `status` kept naming the
+    dead run as the group's last, ATTENTION, until the next delivery of that source."""
+    import dagster as dg
+
+    @dg.asset(key=["bronze", "a"], group_name="landing")
+    def landed():
+        return 1
+
+    @dg.asset(key=["bronze", "b"], group_name="landing")
+    def broken():
+        raise RuntimeError("the worker died")
+
+    failed = dg.materialize([landed, broken], instance=instance, raise_on_error=False)
+    assert not failed.success
+    graph = dg.Definitions(assets=[landed, broken]).resolve_asset_graph()
+    before = gather_status(instance, graph, lake)["groups"]["landing"]["last_run"]
+    assert (before["run_id"], before["status"]) == (failed.run_id, "FAILURE")
+    retry = instance.add_run(dg.DagsterRun(job_name="__ASSET_JOB", status=dg.DagsterRunStatus.SUCCESS,
+                                           tags={"dagster/parent_run_id": failed.run_id,
+                                                 "dagster/root_run_id": failed.run_id}))
+    status = gather_status(instance, graph, lake)
+    after = status["groups"]["landing"]["last_run"]
+    assert (after["run_id"], after["status"], after["retry_of"]) == (retry.run_id, "SUCCESS", failed.run_id)
+    assert "landing" not in [g for g, s in status["groups"].items()
+                             if s["last_run"] and s["last_run"]["status"] == "FAILURE"]
