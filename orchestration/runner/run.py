@@ -35,6 +35,7 @@ from orchestration.lake import SOURCES, TIME_BASED_SOURCES, LakePaths
 from orchestration.landing.access_segments import seal_open_segments
 from orchestration.partitions import EXAM_PARTITIONS_NAME, NO_EXAM_YET
 from orchestration.resources import ENGINE_TAG
+from orchestration.runner.behind import landed_since_built
 from orchestration.runner.execute import LABEL_TAG, RANGE_END, RANGE_START, RunOutcome, execute, range_tags
 from orchestration.runner.holds import blocked_by, failing_landing_checks, held_by
 from orchestration.runner.progress import counted
@@ -362,6 +363,11 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
     # which sources have new deliveries, asked once (nothing lands before the landing runs)
     changed_sources = scan.changed_sources.result()
     selected = _selection(defs, instance, changed_sources, full)
+    if not selected and leftover is None:
+        leftover = landed_since_built(lake, instance, graph)
+        if leftover is not None:
+            _say(f"  nothing new in the inbox; building what {leftover.deferred_by} landed after the models "
+                 "reading it were last built")
     left = {dg.AssetKey.from_user_string(k) for k in leftover.keys} if leftover is not None else set()
     selected |= left & set(graph.materializable_asset_keys)
     if not selected:
