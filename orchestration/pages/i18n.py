@@ -27,7 +27,8 @@ def load_catalogue(lang: str = "zh", folder: str | None = None) -> dict[str, str
 
 
 class Translator:
-    """``t("key", n=3)`` → the catalogue text formatted with the keyword values."""
+    """``t("key", n=3)`` → the catalogue text formatted with the keyword values; with
+    ``n=1``, the text of ``key.one`` when the catalogue has it (English's singular)."""
 
     def __init__(self, lang: str = "zh"):
         self.lang = lang
@@ -37,4 +38,6 @@ class Translator:
         text = self.messages.get(key)
         if text is None:
             return key
+        if values.get("n") == 1:  # "teaches 1 class": a catalogue's `<key>.one`, where it has one
+            text = self.messages.get(f"{key}.one", text)
         return text.format(**values) if values else text

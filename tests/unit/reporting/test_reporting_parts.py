@@ -413,3 +413,12 @@ def test_one_of_an_english_count_unit_is_singular():
     assert cell(1, "int", "items").text == "1 item" and cell(1, "int", "people").text == "1 person"
     assert cell(2, "int", "items").text == "2 items" and cell(0, "int", "days").text == "0 days"
     assert cell(1, "int", "人").text == "1 人" and cell(1.0, "num1", "days").text == "1.0 days"
+
+
+def test_a_message_of_one_is_singular_in_english():
+    """The reports probe: "teaches 1 classes", "1 pages" on English pages."""
+    from orchestration.pages.i18n import Translator
+
+    en, zh = Translator("en"), Translator("zh")
+    assert en("label.classes", n=1) == "teaches 1 class" and en("label.classes", n=2) == "teaches 2 classes"
+    assert en("index.pages", n=1) == "1 page" and zh("index.pages", n=1) == zh("index.pages.one", n=1)
