@@ -47,6 +47,7 @@ from orchestration.serve.published import AggregateResults, PublishedRows
 from orchestration.serve.reports import ReportPages
 from orchestration.serve.state import PolicyState
 from orchestration.serve.tokens import TokenRecord, TokenStore, now_utc
+from orchestration.settings import get_settings
 
 SERVER_APP = "eduhouse-serve"
 # The two listings' access events: action ``list`` on ``catalog`` (GET /v1/marts) or on
@@ -106,6 +107,14 @@ class Service:
         self.reports = ReportPages(self.paths.reports, OnDemandPages(self.lake))
         self.published = PublishedRows()
         self.answers = AggregateResults()
+        self.min_cell = get_settings(self.lake).min_cell
+        # per data category, the student-level marts that carry it (as their category or in
+        # a column): a reader of one of them may not read a homeroom's counts that tell
+        # the students it withholds (enforce.complement_scope)
+        self.exposing: dict[str, tuple[str, ...]] = {
+            category: tuple(sorted(m.name for m in self.catalog.values() if m.student_level and (
+                m.category == category or any(c.classification == category for c in m.columns))))
+            for category in {m.category for m in self.catalog.values()}}
 
     # -- authentication -----------------------------------------------------------------------
     def authenticate(self, request: Request) -> Caller:
@@ -200,7 +209,8 @@ def list_marts(request: Request) -> Response:
     for _name, mart in sorted(svc.catalog.items()):
         try:
             decision = decide(cur, mart, caller.principal_id, caller.purpose, list(mart.column_names), {}, now, today,
-                              str(svc.paths.marts / "exam_summary.parquet"), memo)
+                              str(svc.paths.marts / "exam_summary.parquet"), memo, min_cell=svc.min_cell,
+                              exposing=svc.exposing.get(mart.category, ()))
         except Denied:
             continue
         entry = mart.describe()
@@ -266,7 +276,7 @@ def read_mart(request: Request) -> Response:
         cur, memo = _state(svc)
         decision = decide(cur, mart, caller.principal_id, caller.purpose, requested, filters, svc.now(),
                           svc.today(), str(svc.paths.marts / "exam_summary.parquet"), memo,
-                          grant_id=caller.grant_id)
+                          grant_id=caller.grant_id, min_cell=svc.min_cell, exposing=svc.exposing.get(mart.category, ()))
         table = _query(svc, cur, mart, decision, filters, limit + 1, offset, as_json=fmt == "json",
                        policy_version=policy_version)
     except Denied as denied:

@@ -307,9 +307,45 @@ def consent_scope(mart: Mart, grant: dict, purpose: str, columns: list[str], now
     return [], []
 
 
+def complement_scope(cur: duckdb.DuckDBPyConnection, mart: Mart, grant: dict, purpose: str, now: datetime,
+                     today: date, min_cell: int, exposing: tuple[str, ...], memo: dict | None = None
+                     ) -> tuple[list[str], list]:
+    """Differencing: a homeroom's psych (or fitness) counts beside the rows of its students
+    that the reader may see tell the level of those consent_scope withholds. When the
+    reader also holds a grant on a student-level mart carrying the category
+    (``exposing``), the homerooms where 1 to min_cell-1 students are withheld are left
+    out of a class-level aggregate of it: the rule of a small cell, applied to the
+    students the reader may not see (the head teacher's page hides such counts too)."""
+    if mart.student_level or grant["scope_type"] == "aggregate_only":
+        return [], []
+    rules = load_policy()["consent"]
+    if mart.category not in rules["under_14_categories"]:
+        return [], []
+    if not any(_grants(cur, grant["principal_id"], name, memo) for name in exposing):
+        return [], []
+    exempt = any(e["role"] == grant["role"] and e["purpose"] == purpose for e in rules["exempt"])
+    consented = consented_sql()
+    if purpose in rules["required_purposes"]:
+        withheld, args = f"student_key not in ({consented})", [purpose, mart.category, now, now]
+    elif not exempt:
+        withheld = f"student_key not in ({adults_sql()}) and student_key not in ({consented})"
+        args = [today, purpose, mart.category, now, now]
+    else:
+        return [], []
+    small = (f"select class_sourced_id from class_membership where class_type = 'homeroom' and {withheld} "
+             "group by class_sourced_id having count(distinct student_key) < ?")
+    if "homeroom_class_sourced_id" in mart.column_names:
+        return [f"(m.homeroom_class_sourced_id is null or m.homeroom_class_sourced_id not in ({small}))"], \
+            [*args, min_cell]
+    if {"scope_type", "scope_id"} <= set(mart.column_names):
+        return [f"not (m.scope_type = 'class' and m.scope_id in ({small}))"], [*args, min_cell]
+    return [], []
+
+
 def decide(cur: duckdb.DuckDBPyConnection, mart: Mart, principal_id: str, purpose: str,
            requested: list[str], filters: dict[str, str], now: datetime, today: date,
-           exam_summary: str, memo: dict | None = None, grant_id: str | None = None) -> Decision:
+           exam_summary: str, memo: dict | None = None, grant_id: str | None = None,
+           min_cell: int | None = None, exposing: tuple[str, ...] = ()) -> Decision:
     grant = choose_grant(cur, principal_id, mart.name, purpose, now, memo=memo, grant_id=grant_id)
     role, gid = grant["role"], grant["grant_id"]
     sensitive_classes = set(load_policy()["sensitive_classifications"])
@@ -339,5 +375,9 @@ def decide(cur: duckdb.DuckDBPyConnection, mart: Mart, principal_id: str, purpos
     # a filter reveals its column as reading it does: consent is judged on both (the API
     # probe: a filter on the psych flag picked out an under-14 without consent)
     consent_where, consent_params = consent_scope(mart, grant, purpose, [*shown, *filters], now, today)
+    if min_cell is not None:
+        complement_where, complement_params = complement_scope(cur, mart, grant, purpose, now, today, min_cell,
+                                                               exposing, memo)
+        consent_where, consent_params = consent_where + complement_where, consent_params + complement_params
     return Decision(grant, role, shown, masked=len(shown) < len(requested), where=where + consent_where,
                     params=params + consent_params, student_keys=keys)

@@ -269,6 +269,36 @@ def test_research_reads_only_students_with_consent_in_force(api, serve_lake):
     assert _key(lake, w.extra["maybe_student"]) not in got
 
 
+def test_a_homeroom_psych_count_does_not_reveal_the_students_withheld_beside_it(api, serve_lake):
+    """Differencing: the head teacher reads the homeroom's psych counts (class_psych,
+    scope_psych) and its students' screenings (student_psych) without the under-14s whose
+    consent is missing; the counts told those students' level. Under min_cell of them in
+    the homeroom, its counts are left out for a reader who holds student-level psych
+    data; the grade leader, who holds none, still reads them."""
+    lake, w = serve_lake.lake, serve_lake.world
+    (withheld,), = _q(lake, """
+        select count(distinct m.student_key) from '{r}/class_membership.parquet' as m
+        join '{r}/student_identity.parquet' as i using (student_key)
+        where m.class_sourced_id = ? and m.class_type = 'homeroom'
+          and (i.birth_date is null or i.birth_date > date '2021-10-07' - interval 14 year)
+          and m.student_key not in (
+              select student_key from '{r}/access_consents.parquet' where purpose = 'pastoral_care'
+                and data_category in ('sensitive_psych', 'all') and covers
+                and covers_from <= timestamptz '2021-10-07 12:00:00+08'
+                and (withdrawn_at is null or withdrawn_at > timestamptz '2021-10-07 12:00:00+08'))""", w.homeroom)
+    assert 1 <= withheld < 10, withheld  # the withdrawn consent at least, a homeroom's few
+    (published,), = _q(lake, "select count(*) from '{r}/scope_psych.parquet' where scope_type = 'class' "
+                             "and scope_id = ?", w.homeroom)
+    assert published
+    token = issue(lake, w.head_teacher)
+    status, _, body = get_json(f"{api.url}/v1/marts/class_psych?limit=10000", token, "pastoral_care")
+    assert status == 200 and body["rows"] == [], body
+    leader = issue(lake, w.extra["grade_leader"])
+    status, _, body = get_json(f"{api.url}/v1/marts/scope_psych?limit=10000&grant_id=tst-grade-psych", leader,
+                               "management")
+    assert status == 200 and {r["scope_type"] for r in body["rows"]} >= {"class", "grade"}
+
+
 def test_psych_is_read_for_pastoral_care_only_and_an_under_14s_needs_consent(api, serve_lake):
     """Psych screening serves pastoral care (role_policy.yaml category_purposes): the head
     teacher's sensitive grant lists teaching too, and a read for teaching is refused (it
