@@ -23,8 +23,12 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# A lake whose inbox holds deliveries already is not simulated again: a second `make demo`
+# runs what is new (nothing) and says where everything is.
 demo: install
-	$(BIN)/eduhouse simulate --lake $(LAKE) --scale $(SCALE)
+	@if [ -n "$$(ls -A $(LAKE)/inbox 2>/dev/null)" ]; then \
+	  echo "$(LAKE)/inbox holds a simulated district already: not simulated again (make clean, or LAKE=<another folder>, for a new one)"; \
+	else $(BIN)/eduhouse simulate --lake $(LAKE) --scale $(SCALE); fi
 	$(BIN)/eduhouse run --lake $(LAKE)
 	@echo "Runs, assets and checks in the Dagster UI: make ui  (http://127.0.0.1:3000)"
 	@echo "District administrator's report: $$(ls $(abspath $(LAKE))/reports/district_admin/*.html | grep -v '/index.html$$' | head -1)"
@@ -40,8 +44,8 @@ browser:
 	    echo "the browser tests need Chromium: sudo apt-get install chromium fonts-wqy-microhei" >&2; exit 1; \
 	  fi; }
 
-# Everything but the tests that start a Spark cluster (about 13 minutes on 2 cores);
-# `make test-spark` runs those (about 8 more): the Spark build equal to the DuckDB one,
+# Everything but the tests that start a Spark cluster (about 19 minutes on 2 cores);
+# `make test-spark` runs those (about 14 more): the Spark build equal to the DuckDB one,
 # and landing on the cluster. CI runs both (.ci/run).
 test: install browser
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not spark"

@@ -439,6 +439,16 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
     return outcomes
 
 
+def _last_data_day(con, paths: LakePaths) -> str | None:
+    """The last local day the learning and access logs landed hold (from the ledger)."""
+    files = [str(p) for s in TIME_BASED_SOURCES for p in (paths.ledger / s).glob("*.parquet")]
+    if not files:
+        return None
+    (day,), = con.execute("select max(d) from (select unnest(local_dates) as d from read_parquet(?, "
+                          "union_by_name = true) where status = 'landed')", [files]).fetchall()
+    return day
+
+
 def summarize(lake: Path, outcomes: list[RunOutcome]) -> str:
     """The closing lines: what was landed, quarantined and built, and where to look."""
     import duckdb
@@ -481,8 +491,12 @@ def summarize(lake: Path, outcomes: list[RunOutcome]) -> str:
         if audit:
             lines.append(f"  governance audit: {audit[0]}")
     if restricted:
-        lines.append(f"  API: eduhouse serve --lake {lake}  (tokens: eduhouse token issue --lake {lake} --principal ID;"
-                     " a simulated district: add --as-of its last day; docs/serve.md)")
+        # the address it listens on by default, and the day a simulated world is replayed on
+        # (the newcomer probe: "its last day" left the date to be found in the simulation's output)
+        last_day = _last_data_day(con, paths)
+        replay = f"; a simulated district: add --as-of {last_day}, its last day" if last_day else ""
+        lines.append(f"  API: eduhouse serve --lake {lake}  (http://127.0.0.1:8080/v1/marts; tokens: eduhouse token "
+                     f"issue --lake {lake} --principal ID{replay}; docs/serve.md)")
     for outcome in outcomes:
         if outcome.held_by:
             lines.append(f"  held back {outcome.label}: blocking check(s) of an earlier run still fail on what it "

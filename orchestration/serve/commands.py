@@ -173,6 +173,11 @@ def serve(args: argparse.Namespace) -> int:
         except ValueError:
             raise UserError(f"--as-of {args.as_of!r} is not a date (YYYY-MM-DD)") from None
     app = create_app(settings.lake, settings.timezone, as_of, threads=args.threads)
+    if not any(paths.restricted.glob("*.parquet")):
+        # it serves, and answers 503 not_published until a run publishes (the newcomer probe:
+        # a lake simulated and never run answered 401 to a token issued nowhere, without a hint)
+        print(f"eduhouse serve: {settings.lake} has no published marts yet: `eduhouse run --lake {settings.lake}` "
+              "publishes them", file=sys.stderr, flush=True)
     # uvicorn's own loop set-up (uvloop and httptools where installed, as they are with
     # dagster-webserver) and its signal handling: SIGTERM / Ctrl-C stop gracefully.
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False,

@@ -42,3 +42,9 @@ def test_summary_names_marts_and_the_district_report(pipeline):
     text = summarize(pipeline.lake, pipeline.outcomes)
     assert "usage_monthly" in text and "student_exam" in text
     assert "district administrator's report" in text and "FAILED" not in text
+    # the API's address and the day a simulated district is replayed on (the newcomer
+    # probe: "add --as-of its last day" left the date to be found), from the bronze days
+    last = max(p.name.split("=")[1] for source in ("xapi", "access")
+               for p in (pipeline.lake / "bronze" / source).rglob("local_date=*"))
+    api = next(line for line in text.splitlines() if line.strip().startswith("API: eduhouse serve"))
+    assert "http://127.0.0.1:8080/v1/marts" in api and f"--as-of {last}, its last day" in api, api

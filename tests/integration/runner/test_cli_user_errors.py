@@ -215,3 +215,21 @@ def test_dagster_home_must_be_the_lakes_own_instance(tmp_path, home):
     env["DAGSTER_HOME"] = str(lake / "ops" / "dagster")  # as `make ui` sets it: the lake's own
     assert subprocess.run([*EDUHOUSE, "status", "--lake", str(lake)], env=env, capture_output=True,
                           text=True, timeout=300).returncode in (0, 1)
+
+
+def test_serve_on_a_lake_never_run_says_how_to_publish(tmp_path):
+    """The newcomer probe: `eduhouse serve` on a lake simulated and never run started
+    quietly; every read then failed without a hint. It serves (503 not_published until a
+    run publishes) and says so."""
+    lake = tmp_path / "lake"
+    (lake / "inbox" / "xapi").mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "EDUHOUSE_LAKE")}
+    proc = subprocess.Popen([*EDUHOUSE, "serve", "--lake", str(lake), "--port", "0"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "http://127.0.0.1:" in proc.stdout.readline()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert f"eduhouse serve: {lake} has no published marts yet: `eduhouse run --lake {lake}` publishes them" in err
+    assert "Traceback" not in err

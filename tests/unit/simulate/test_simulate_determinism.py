@@ -33,3 +33,15 @@ def test_other_seed_other_district(tmp_path):
     xa = (tmp_path / "a" / "inbox" / "xapi" / "2021-10-01.jsonl.gz").read_bytes()
     xb = (tmp_path / "b" / "inbox" / "xapi" / "2021-10-01.jsonl.gz").read_bytes()
     assert xa != xb
+
+
+def test_simulating_into_a_simulated_lake_writes_the_same_bytes_again(tmp_path):
+    """The newcomer probe: a second `make demo` ended in a FileExistsError traceback (the
+    exam resent under another name was copied onto itself)."""
+    kwargs = dict(scale="tiny", seed=11, start=date(2021, 10, 1), days=1, dirt_rate=0.01,
+                  progress=lambda _m: None, governance=False)
+    simulate(tmp_path, **kwargs)
+    first = _files(tmp_path / "inbox")
+    assert any(name.split("/")[1].endswith("-resend") for name in first if name.startswith("exams/"))
+    simulate(tmp_path, **kwargs)
+    assert _files(tmp_path / "inbox") == first
