@@ -16,9 +16,11 @@ export PATH := $(BIN):$(PATH)
 .PHONY: install browser demo test test-spark test-fast lint ui bench clean
 
 $(VENV)/.installed: pyproject.toml
+	@echo "installing eduhouse and its dependencies into $(VENV) (a few minutes, once) ..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "installed: $$($(BIN)/python -m pip list --format=freeze 2>/dev/null | wc -l) packages in $(VENV)"
 	touch $@
 
 install: $(VENV)/.installed
