@@ -6,8 +6,10 @@ after landing and before the models below ran (killed with the UI, a reboot), th
 holds nothing new, there is no journal, and `eduhouse run` said "every asset is up to
 date" while `eduhouse status` listed two dozen stale assets (the daemon probe).
 
-So with nothing new in the inbox, a source whose landing asset was materialized after
-one of the models that read it counts as behind: the deliveries its ledger finished
+So, with no journal to finish, a source whose landing asset was materialized after one
+of the models that read it counts as behind, whatever else the run builds (the second
+daemon probe: beside a mart never built, the run rebuilt the months from days whose
+models had not read the landed day): the deliveries its ledger finished
 after that model was last built are treated as new, exactly as a dead run's are (the
 ledger as it was then is the plan's `ledger_before`), and what reads the source is built
 over their days, months and exams.

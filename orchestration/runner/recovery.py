@@ -225,10 +225,13 @@ def _alive(pid: int, since: float) -> bool:
 
 
 def dead_daemon_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, int]]:
-    """Runs the daemon launched (no eduhouse pid tag) that are STARTED or CANCELING while
-    the worker process Dagster started for them is gone, with that pid."""
+    """Runs the daemon launched (no eduhouse pid tag) that are STARTING, STARTED or
+    CANCELING while the worker process Dagster started for them is gone, with that pid. A
+    run killed while STARTING (its worker started, its first step not yet) held the queue
+    until run monitoring's 5-minute start timeout, and `status` said OK meanwhile (the
+    second daemon probe)."""
     out = []
-    for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED,
+    for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
                                                           dg.DagsterRunStatus.CANCELING])):
         if PID_TAG in run.tags:
             continue

@@ -363,11 +363,13 @@ def _plan_and_execute(lake: Path, instance: dg.DagsterInstance, full: bool, left
     # which sources have new deliveries, asked once (nothing lands before the landing runs)
     changed_sources = scan.changed_sources.result()
     selected = _selection(defs, instance, changed_sources, full)
-    if not selected and leftover is None:
+    if leftover is None:
+        # whatever else this run builds (new deliveries, a model never built): the daemon's
+        # landings its models never read (the second daemon probe: beside never-built marts,
+        # the run rebuilt the months from days it had not built)
         leftover = landed_since_built(lake, instance, graph)
         if leftover is not None:
-            _say(f"  nothing new in the inbox; building what {leftover.deferred_by} landed after the models "
-                 "reading it were last built")
+            _say(f"  building what {leftover.deferred_by} landed after the models reading it were last built")
     left = {dg.AssetKey.from_user_string(k) for k in leftover.keys} if leftover is not None else set()
     selected |= left & set(graph.materializable_asset_keys)
     if not selected:

@@ -22,9 +22,9 @@ from orchestration.settings import OpsConfig
 POOL = "duckdb_warehouse"
 
 
-def _daemon_run(instance, pid: int) -> dg.DagsterRun:
-    """A STARTED run without the eduhouse pid tag, its worker started as `pid`, holding the slot."""
-    run = instance.add_run(dg.DagsterRun(job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTED))
+def _daemon_run(instance, pid: int, status=dg.DagsterRunStatus.STARTED) -> dg.DagsterRun:
+    """A run without the eduhouse pid tag, its worker started as `pid`, holding the slot."""
+    run = instance.add_run(dg.DagsterRun(job_name="__ASSET_JOB", status=status))
     instance.report_engine_event(f"Started process for run (pid: {pid}).", run, EngineEventData.in_process(pid))
     assert instance.event_log_storage.claim_concurrency_slot(POOL, run.run_id, "eduhouse_dbt_models").is_claimed
     return run
@@ -79,9 +79,12 @@ def test_the_daemon_itself_releases_dead_runs_without_an_eduhouse_run(tmp_path, 
 
     gone, living = processes
     instance = get_instance(tmp_path)
-    instance.event_log_storage.set_concurrency_slots(POOL, 4)
+    instance.event_log_storage.set_concurrency_slots(POOL, 6)
     dead_daemon = _daemon_run(instance, gone.pid)
     live_daemon = _daemon_run(instance, living.pid)
+    # killed while STARTING (its worker started, no step yet): it held the queue until run
+    # monitoring's 5-minute start timeout (the second daemon probe)
+    dead_starting = _daemon_run(instance, gone.pid, status=dg.DagsterRunStatus.STARTING)
     runs = {}
     for name, pid in (("dead_cli", gone.pid), ("live_cli", living.pid)):
         runs[name] = instance.add_run(dg.DagsterRun(job_name="__ASSET_JOB", status=dg.DagsterRunStatus.STARTED,
@@ -97,8 +100,9 @@ def test_the_daemon_itself_releases_dead_runs_without_an_eduhouse_run(tmp_path, 
     assert instance.get_run_by_id(runs["dead_cli"].run_id).status == dg.DagsterRunStatus.STARTED
     assert dead_run_release(dg.build_sensor_context(instance=instance, resources=lake)) is None
     status = {name: instance.get_run_by_id(run.run_id).status for name, run in
-              {"dead_daemon": dead_daemon, "live_daemon": live_daemon, **runs}.items()}
+              {"dead_daemon": dead_daemon, "live_daemon": live_daemon, "dead_starting": dead_starting, **runs}.items()}
     assert status == {"dead_daemon": dg.DagsterRunStatus.FAILURE, "live_daemon": dg.DagsterRunStatus.STARTED,
+                      "dead_starting": dg.DagsterRunStatus.FAILURE,
                       "dead_cli": dg.DagsterRunStatus.FAILURE, "live_cli": dg.DagsterRunStatus.STARTED}
     info = instance.event_log_storage.get_concurrency_info(POOL)
     assert {s.run_id for s in info.claimed_slots} == {live_daemon.run_id, runs["live_cli"].run_id}
